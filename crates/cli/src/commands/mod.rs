@@ -1,0 +1,5 @@
+//! One module per top-level subcommand; each exposes its clap arguments and a `run` function.
+
+pub mod kms;
+pub mod speed;
+pub mod vectors;
