@@ -1,0 +1,126 @@
+//! KMS errors as they travel on the wire: an exception name (`__type`), a message and an HTTP status.
+//!
+//! The names are KMS's own (from the botocore service model) because SDKs map errors to typed
+//! variants by name alone; a wrong name surfaces as an "unhandled" error in every client.
+
+use std::fmt;
+
+/// One KMS error: the exception name and a human message.
+///
+/// Messages never contain key material, plaintext or signatures; they name identifiers and limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsError {
+    kind: &'static str,
+    message: String,
+}
+
+impl KmsError {
+    /// An error with an exception name taken from the KMS model.
+    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+
+    /// The `__type` value.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    /// The human-readable message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// HTTP status: KMS marks only three exceptions as server faults.
+    pub fn status(&self) -> u16 {
+        match self.kind {
+            "KMSInternalException" | "DependencyTimeoutException" | "KeyUnavailableException" => 500,
+            _ => 400,
+        }
+    }
+
+    /// The JSON body `{"__type": ..., "message": ...}`.
+    pub fn to_body(&self) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({ "__type": self.kind, "message": self.message }))
+            .unwrap_or_else(|_| b"{\"__type\":\"KMSInternalException\"}".to_vec())
+    }
+
+    /// `NotFoundException`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new("NotFoundException", message)
+    }
+    /// `ValidationException`, in AWS's "1 validation error detected" style.
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new("ValidationException", message)
+    }
+    /// A constraint failure on one field, worded like AWS's model validation.
+    pub fn constraint(field: &str, constraint: &str) -> Self {
+        Self::validation(format!(
+            "1 validation error detected: Value at '{field}' failed to satisfy constraint: {constraint}"
+        ))
+    }
+    /// `KMSInvalidStateException`.
+    pub fn invalid_state(message: impl Into<String>) -> Self {
+        Self::new("KMSInvalidStateException", message)
+    }
+    /// `DisabledException`.
+    pub fn disabled(message: impl Into<String>) -> Self {
+        Self::new("DisabledException", message)
+    }
+    /// `InvalidKeyUsageException`.
+    pub fn key_usage(message: impl Into<String>) -> Self {
+        Self::new("InvalidKeyUsageException", message)
+    }
+    /// `InvalidCiphertextException`, deliberately without detail.
+    pub fn invalid_ciphertext() -> Self {
+        Self::new("InvalidCiphertextException", "")
+    }
+    /// `UnsupportedOperationException`.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new("UnsupportedOperationException", message)
+    }
+    /// `AccessDeniedException`.
+    pub fn access_denied(message: impl Into<String>) -> Self {
+        Self::new("AccessDeniedException", message)
+    }
+    /// `KMSInternalException`.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new("KMSInternalException", message)
+    }
+    /// `InvalidArnException`.
+    pub fn invalid_arn(message: impl Into<String>) -> Self {
+        Self::new("InvalidArnException", message)
+    }
+    /// `DryRunOperationException`, the answer to a DryRun that would have succeeded.
+    pub fn dry_run() -> Self {
+        Self::new(
+            "DryRunOperationException",
+            "The request would have succeeded, but the DryRun option is set.",
+        )
+    }
+}
+
+impl fmt::Display for KmsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for KmsError {}
+
+/// Shorthand for results whose error is a [`KmsError`].
+pub type KmsResult<T> = Result<T, KmsError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_faults_are_500() {
+        assert_eq!(KmsError::internal("x").status(), 500);
+        assert_eq!(KmsError::new("KeyUnavailableException", "x").status(), 500);
+        assert_eq!(KmsError::not_found("x").status(), 400);
+        let body: serde_json::Value = serde_json::from_slice(&KmsError::not_found("gone").to_body()).unwrap();
+        assert_eq!(body["__type"], "NotFoundException");
+        assert_eq!(body["message"], "gone");
+    }
+}

@@ -1,0 +1,164 @@
+//! Identifiers: key ids, ARNs, alias names, and the forms each operation accepts.
+
+use crate::error::{KmsError, KmsResult};
+
+/// Which key identifier forms an operation accepts (from the KMS model's documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyIdForms {
+    /// Key id, key ARN, alias name or alias ARN.
+    AnyForm,
+    /// Key id or key ARN only.
+    KeyOnly,
+}
+
+/// A key reference after parsing, before lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRef {
+    /// A bare key id in the caller's account and Region.
+    Id(String),
+    /// A key ARN.
+    KeyArn { region: String, account: String, key_id: String },
+    /// An alias name (`alias/...`) in the caller's account and Region.
+    AliasName(String),
+    /// An alias ARN.
+    AliasArn { region: String, account: String, name: String },
+}
+
+/// Parses a `KeyId` request field, enforcing the operation's accepted forms.
+pub fn parse_key_ref(raw: &str, forms: KeyIdForms) -> KmsResult<KeyRef> {
+    if raw.is_empty() || raw.len() > 2048 {
+        return Err(KmsError::constraint("keyId", "Member must have length between 1 and 2048"));
+    }
+    let parsed = if let Some(rest) = raw.strip_prefix("arn:") {
+        parse_arn(rest, raw)?
+    } else if raw.starts_with("alias/") {
+        KeyRef::AliasName(raw.to_owned())
+    } else {
+        if !is_key_id(raw) {
+            return Err(KmsError::not_found(format!("Invalid keyId '{raw}'")));
+        }
+        KeyRef::Id(raw.to_owned())
+    };
+    if forms == KeyIdForms::KeyOnly && matches!(parsed, KeyRef::AliasName(_) | KeyRef::AliasArn { .. }) {
+        return Err(KmsError::not_found(format!("Invalid keyId '{raw}'")));
+    }
+    Ok(parsed)
+}
+
+fn parse_arn(rest: &str, raw: &str) -> KmsResult<KeyRef> {
+    let bad = || KmsError::invalid_arn(format!("ARN {raw} is not a valid KMS key or alias ARN"));
+    // arn:<partition>:kms:<region>:<account>:<resource>
+    let mut parts = rest.splitn(5, ':');
+    let partition = parts.next().ok_or_else(bad)?;
+    let service = parts.next().ok_or_else(bad)?;
+    let region = parts.next().ok_or_else(bad)?;
+    let account = parts.next().ok_or_else(bad)?;
+    let resource = parts.next().ok_or_else(bad)?;
+    if !partition.starts_with("aws") || service != "kms" || region.is_empty() || !is_account(account) {
+        return Err(bad());
+    }
+    if let Some(key_id) = resource.strip_prefix("key/") {
+        if !is_key_id(key_id) {
+            return Err(bad());
+        }
+        return Ok(KeyRef::KeyArn { region: region.into(), account: account.into(), key_id: key_id.into() });
+    }
+    if resource.starts_with("alias/") {
+        return Ok(KeyRef::AliasArn { region: region.into(), account: account.into(), name: resource.into() });
+    }
+    Err(bad())
+}
+
+/// True for a 12-digit AWS account id.
+pub fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// True for a UUID key id or a multi-Region `mrk-` + 32 hex id.
+pub fn is_key_id(s: &str) -> bool {
+    if let Some(hex) = s.strip_prefix("mrk-") {
+        return hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    }
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// A fresh random key id: a v4 UUID, or `mrk-` + 32 hex for multi-Region keys.
+pub fn new_key_id(multi_region: bool) -> String {
+    let mut b = [0u8; 16];
+    crate::keys::fill_random(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    if multi_region {
+        format!("mrk-{h}")
+    } else {
+        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    }
+}
+
+/// A fresh random 64-hex identifier (grant ids, key material ids).
+pub fn new_hex_id() -> String {
+    let mut b = [0u8; 32];
+    crate::keys::fill_random(&mut b);
+    hex::encode(b)
+}
+
+/// The ARN of a key.
+pub fn key_arn(region: &str, account: &str, key_id: &str) -> String {
+    format!("arn:aws:kms:{region}:{account}:key/{key_id}")
+}
+
+/// The ARN of an alias.
+pub fn alias_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:kms:{region}:{account}:{name}")
+}
+
+/// Validates an alias name for CreateAlias/UpdateAlias.
+pub fn check_alias_name(name: &str) -> KmsResult<()> {
+    if name.is_empty() || name.len() > 256 {
+        return Err(KmsError::constraint("aliasName", "Member must have length between 1 and 256"));
+    }
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b)) {
+        return Err(KmsError::constraint("aliasName", "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$"));
+    }
+    if !name.starts_with("alias/") || name.len() == "alias/".len() {
+        return Err(KmsError::new("InvalidAliasNameException", format!("Alias must start with the prefix \"alias/\": {name}")));
+    }
+    if name.starts_with("alias/aws/") {
+        return Err(KmsError::new("NotAuthorizedException", "Cannot create or modify an alias with the reserved prefix alias/aws/"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_id_forms() {
+        let id = new_key_id(false);
+        assert!(is_key_id(&id));
+        let mrk = new_key_id(true);
+        assert!(is_key_id(&mrk) && mrk.len() == 36);
+        assert!(matches!(parse_key_ref(&id, KeyIdForms::KeyOnly), Ok(KeyRef::Id(_))));
+        assert!(parse_key_ref("alias/x", KeyIdForms::KeyOnly).is_err());
+        assert!(matches!(parse_key_ref("alias/x", KeyIdForms::AnyForm), Ok(KeyRef::AliasName(_))));
+        let arn = key_arn("us-east-1", "111122223333", &id);
+        assert!(matches!(parse_key_ref(&arn, KeyIdForms::KeyOnly), Ok(KeyRef::KeyArn { .. })));
+        assert_eq!(parse_key_ref("arn:aws:s3:::b", KeyIdForms::AnyForm).unwrap_err().kind(), "InvalidArnException");
+        assert_eq!(parse_key_ref("nope", KeyIdForms::AnyForm).unwrap_err().kind(), "NotFoundException");
+    }
+
+    #[test]
+    fn alias_names() {
+        assert!(check_alias_name("alias/ok_1-x:y").is_ok());
+        assert!(check_alias_name("nope").is_err());
+        assert!(check_alias_name("alias/aws/s3").is_err());
+        assert!(check_alias_name("alias/bad name").is_err());
+    }
+}

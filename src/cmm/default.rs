@@ -1,0 +1,103 @@
+//! The default materials manager: one keyring, signing keys for signed suites, commitment policy.
+//!
+//! spec: framework/default-cmm.md
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{DecryptionMaterialsRequest, EncryptionMaterialsRequest, MaterialsManager};
+use crate::crypto::signature::{SigningKey, VerificationKey};
+use crate::error::{Error, KeyringError, PolicyViolation, Result};
+use crate::keyring::Keyring;
+use crate::materials::{DecryptionMaterials, EncryptionMaterials, PUBLIC_KEY_CONTEXT_KEY};
+
+/// Wraps one keyring; creates signing keys; enforces the commitment policy.
+#[derive(Debug, Clone)]
+pub struct DefaultMaterialsManager {
+    keyring: Arc<dyn Keyring>,
+}
+
+impl DefaultMaterialsManager {
+    /// A manager over `keyring`.
+    pub fn new(keyring: impl Keyring + 'static) -> Self {
+        DefaultMaterialsManager { keyring: Arc::new(keyring) }
+    }
+
+    /// A manager over a shared keyring.
+    pub fn from_arc(keyring: Arc<dyn Keyring>) -> Self {
+        DefaultMaterialsManager { keyring }
+    }
+}
+
+#[async_trait]
+impl MaterialsManager for DefaultMaterialsManager {
+    async fn encryption_materials(&self, request: EncryptionMaterialsRequest) -> Result<EncryptionMaterials> {
+        let policy = request.commitment_policy;
+        let suite = request.algorithm_suite.unwrap_or_else(|| policy.default_suite());
+        if !policy.allows_encrypt(suite) {
+            return Err(PolicyViolation::CommitmentPolicy { suite: suite.id(), policy: policy.name() }.into());
+        }
+        let mut context = request.encryption_context;
+        if context.contains_key(PUBLIC_KEY_CONTEXT_KEY) {
+            return Err(PolicyViolation::ReservedEncryptionContextKey(PUBLIC_KEY_CONTEXT_KEY.into()).into());
+        }
+        let signing_key = match suite.signature() {
+            Some(algorithm) => {
+                let key = SigningKey::generate(algorithm)?;
+                // spec: the verification key goes into the context under aws-crypto-public-key.
+                context.insert(PUBLIC_KEY_CONTEXT_KEY.into(), key.public_key_context_value()?);
+                Some(key)
+            }
+            None => None,
+        };
+        let materials =
+            EncryptionMaterials::new(suite, context, request.required_encryption_context_keys, signing_key)?;
+        let materials = self.keyring.on_encrypt(materials).await?;
+        if materials.data_key().is_none() || materials.encrypted_data_keys().is_empty() {
+            return Err(KeyringError::Wrap("the keyring produced no data key or no encrypted data key".into()).into());
+        }
+        Ok(materials)
+    }
+
+    async fn decryption_materials(&self, request: DecryptionMaterialsRequest) -> Result<DecryptionMaterials> {
+        let policy = request.commitment_policy;
+        let suite = request.algorithm_suite;
+        if !policy.allows_decrypt(suite) {
+            return Err(PolicyViolation::CommitmentPolicy { suite: suite.id(), policy: policy.name() }.into());
+        }
+        let mut context = request.encryption_context;
+        let mut required_keys = Vec::new();
+        if let Some(reproduced) = request.reproduced_encryption_context {
+            for (key, value) in reproduced {
+                match context.get(&key) {
+                    // spec: a reproduced pair that the message stores must have the same value.
+                    Some(stored) if *stored != value => {
+                        return Err(PolicyViolation::EncryptionContextMismatch { key }.into());
+                    }
+                    Some(_) => {}
+                    // spec: a reproduced pair the message does not store was only authenticated.
+                    None => {
+                        required_keys.push(key.clone());
+                        context.insert(key, value);
+                    }
+                }
+            }
+        }
+        let verification_key = match suite.signature() {
+            Some(algorithm) => {
+                let value = context.get(PUBLIC_KEY_CONTEXT_KEY).ok_or_else(|| {
+                    Error::invalid("encryption context", "signed suite without aws-crypto-public-key")
+                })?;
+                Some(VerificationKey::from_context_value(algorithm, value)?)
+            }
+            None => None,
+        };
+        let materials = DecryptionMaterials::new(suite, context, required_keys, verification_key)?;
+        let materials = self.keyring.on_decrypt(materials, &request.encrypted_data_keys).await?;
+        if materials.data_key().is_none() {
+            return Err(KeyringError::NoDataKeyUnwrapped(Vec::new()).into());
+        }
+        Ok(materials)
+    }
+}

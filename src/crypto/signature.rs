@@ -1,0 +1,170 @@
+//! ECDSA signing keys and verification keys for the message footer.
+//!
+//! spec: framework/transitive-requirements.md — the public key travels in the encryption context
+//! as the base64 of its SEC1 compressed point; signatures are DER ECDSA-Sig-Value.
+
+use std::fmt;
+
+use aws_lc_rs::digest;
+use aws_lc_rs::encoding::{AsBigEndian, EcPublicKeyCompressedBin};
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, KeyPair, ParsedPublicKey, ECDSA_P256_SHA256_ASN1, ECDSA_P256_SHA256_ASN1_SIGNING,
+    ECDSA_P384_SHA384_ASN1, ECDSA_P384_SHA384_ASN1_SIGNING,
+};
+use base64::Engine as _;
+
+use crate::error::{AuthenticationFailure, Error, Result};
+use crate::suite::SignatureAlgorithm;
+
+/// A running hash over the bytes a signature covers.
+pub struct SignatureHasher(digest::Context);
+
+impl SignatureHasher {
+    /// A fresh hash for `algorithm`.
+    pub fn new(algorithm: SignatureAlgorithm) -> SignatureHasher {
+        SignatureHasher(digest::Context::new(digest_for(algorithm)))
+    }
+
+    /// Adds bytes.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn finish(self) -> digest::Digest {
+        self.0.finish()
+    }
+}
+
+impl fmt::Debug for SignatureHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SignatureHasher")
+    }
+}
+
+fn digest_for(algorithm: SignatureAlgorithm) -> &'static digest::Algorithm {
+    match algorithm {
+        SignatureAlgorithm::EcdsaP256Sha256 => &digest::SHA256,
+        SignatureAlgorithm::EcdsaP384Sha384 => &digest::SHA384,
+    }
+}
+
+/// A private ECDSA key that signs one message. Debug never shows the private scalar.
+pub struct SigningKey {
+    algorithm: SignatureAlgorithm,
+    pair: EcdsaKeyPair,
+}
+
+impl SigningKey {
+    /// A fresh key pair.
+    pub fn generate(algorithm: SignatureAlgorithm) -> Result<SigningKey> {
+        let signing = match algorithm {
+            SignatureAlgorithm::EcdsaP256Sha256 => &ECDSA_P256_SHA256_ASN1_SIGNING,
+            SignatureAlgorithm::EcdsaP384Sha384 => &ECDSA_P384_SHA384_ASN1_SIGNING,
+        };
+        let pair = EcdsaKeyPair::generate(signing).map_err(|_| Error::usage("ECDSA key generation failed"))?;
+        Ok(SigningKey { algorithm, pair })
+    }
+
+    /// The curve and hash.
+    pub fn algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
+    /// The SEC1 compressed public point.
+    pub fn public_key_compressed(&self) -> Result<Vec<u8>> {
+        let point: EcPublicKeyCompressedBin<'_> = self
+            .pair
+            .public_key()
+            .as_be_bytes()
+            .map_err(|_| Error::usage("could not encode the ECDSA public key"))?;
+        Ok(point.as_ref().to_vec())
+    }
+
+    /// The value stored under `aws-crypto-public-key`: base64 of the compressed point.
+    pub fn public_key_context_value(&self) -> Result<String> {
+        Ok(base64::engine::general_purpose::STANDARD.encode(self.public_key_compressed()?))
+    }
+
+    /// Signs the hashed message; returns a DER signature.
+    pub fn sign(&self, hasher: SignatureHasher) -> Result<Vec<u8>> {
+        let signature = self
+            .pair
+            .sign_digest(&hasher.finish())
+            .map_err(|_| Error::usage("ECDSA signing failed"))?;
+        Ok(signature.as_ref().to_vec())
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey").field("algorithm", &self.algorithm).finish_non_exhaustive()
+    }
+}
+
+/// A public ECDSA key that verifies one message's footer. Cheap to clone.
+#[derive(Clone)]
+pub struct VerificationKey {
+    algorithm: SignatureAlgorithm,
+    key: std::sync::Arc<ParsedPublicKey>,
+}
+
+impl VerificationKey {
+    /// Parses the base64 value of `aws-crypto-public-key`.
+    pub fn from_context_value(algorithm: SignatureAlgorithm, value: &str) -> Result<VerificationKey> {
+        let point = base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .map_err(|_| Error::invalid("aws-crypto-public-key", "not valid base64"))?;
+        VerificationKey::from_sec1(algorithm, &point)
+    }
+
+    /// Parses a SEC1 point (compressed or not).
+    pub fn from_sec1(algorithm: SignatureAlgorithm, point: &[u8]) -> Result<VerificationKey> {
+        let verification = match algorithm {
+            SignatureAlgorithm::EcdsaP256Sha256 => &ECDSA_P256_SHA256_ASN1,
+            SignatureAlgorithm::EcdsaP384Sha384 => &ECDSA_P384_SHA384_ASN1,
+        };
+        let key = ParsedPublicKey::new(verification, point)
+            .map_err(|_| Error::invalid("aws-crypto-public-key", "not a point on the suite's curve"))?;
+        Ok(VerificationKey { algorithm, key: std::sync::Arc::new(key) })
+    }
+
+    /// The curve and hash.
+    pub fn algorithm(&self) -> SignatureAlgorithm {
+        self.algorithm
+    }
+
+    /// Checks a DER signature over the hashed message.
+    pub fn verify(&self, hasher: SignatureHasher, signature: &[u8]) -> Result<()> {
+        self.key
+            .verify_digest_sig(&hasher.finish(), signature)
+            .map_err(|_| AuthenticationFailure::Signature.into())
+    }
+}
+
+impl fmt::Debug for VerificationKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerificationKey").field("algorithm", &self.algorithm).finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_then_verify_through_the_context_value() {
+        for algorithm in [SignatureAlgorithm::EcdsaP256Sha256, SignatureAlgorithm::EcdsaP384Sha384] {
+            let key = SigningKey::generate(algorithm).unwrap();
+            let mut hasher = SignatureHasher::new(algorithm);
+            hasher.update(b"header and body");
+            let signature = key.sign(hasher).unwrap();
+            let verifier = VerificationKey::from_context_value(algorithm, &key.public_key_context_value().unwrap()).unwrap();
+            let mut good = SignatureHasher::new(algorithm);
+            good.update(b"header and body");
+            verifier.verify(good, &signature).unwrap();
+            let mut bad = SignatureHasher::new(algorithm);
+            bad.update(b"header and bodY");
+            assert!(verifier.verify(bad, &signature).is_err());
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! The one error type of the message core, built from category enums.
+//!
+//! Authentication failures are deliberately detail-free (which byte or key failed is not an
+//! oracle we hand to an attacker); malformed-input errors name the field and the limit; keyring
+//! failures list what happened to every encrypted data key. Messages never hold key bytes or
+//! plaintext.
+
+use std::fmt;
+use std::io;
+
+/// Result alias for the message core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong while encrypting or decrypting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The message failed a cryptographic check: it was tampered with, truncated in a way only a
+    /// check can notice, or the key is wrong.
+    #[error("authentication failed: {0}")]
+    Authentication(AuthenticationFailure),
+    /// The bytes are not a well-formed message.
+    #[error("malformed message: {0}")]
+    Malformed(Malformed),
+    /// No keyring could produce or recover a data key.
+    #[error(transparent)]
+    Keyring(#[from] KeyringError),
+    /// The message or request breaks a configured rule.
+    #[error("policy violation: {0}")]
+    Policy(PolicyViolation),
+    /// The API was used in a way it does not allow.
+    #[error("invalid use: {0}")]
+    Usage(String),
+    /// Reading or writing the underlying stream failed.
+    #[error("i/o error: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Which authentication check failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthenticationFailure {
+    /// The header authentication tag did not verify.
+    HeaderTag,
+    /// The header's key commitment does not match the data key.
+    KeyCommitment,
+    /// A frame's (or the single block's) authentication tag did not verify.
+    BodyTag,
+    /// The footer signature did not verify.
+    Signature,
+    /// A data key could not be unwrapped because its wrapping did not verify.
+    EncryptedDataKey,
+}
+
+impl fmt::Display for AuthenticationFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AuthenticationFailure::HeaderTag => "header authentication tag does not verify",
+            AuthenticationFailure::KeyCommitment => "key commitment does not match the data key",
+            AuthenticationFailure::BodyTag => "body authentication tag does not verify",
+            AuthenticationFailure::Signature => "message signature does not verify",
+            AuthenticationFailure::EncryptedDataKey => "encrypted data key does not verify",
+        })
+    }
+}
+
+/// A structural problem with the message bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Malformed {
+    /// The input ended before the named field was complete.
+    Truncated {
+        /// The field being read.
+        field: &'static str,
+    },
+    /// A field holds a value the format does not allow.
+    InvalidField {
+        /// The field.
+        field: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// Bytes follow the end of the message.
+    TrailingBytes {
+        /// How many.
+        count: usize,
+    },
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Malformed::Truncated { field } => write!(f, "input ends inside {field}"),
+            Malformed::InvalidField { field, detail } => write!(f, "{field}: {detail}"),
+            Malformed::TrailingBytes { count } => write!(f, "{count} bytes follow the end of the message"),
+        }
+    }
+}
+
+/// A configured rule the message or request breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyViolation {
+    /// The commitment policy forbids this suite for this operation.
+    CommitmentPolicy {
+        /// The suite id.
+        suite: u16,
+        /// The policy's name.
+        policy: &'static str,
+    },
+    /// The message holds more encrypted data keys than allowed.
+    TooManyEncryptedDataKeys {
+        /// The configured maximum.
+        limit: usize,
+        /// How many the message or materials hold.
+        found: usize,
+    },
+    /// An encryption context key uses the reserved `aws-crypto-` prefix.
+    ReservedEncryptionContextKey(String),
+    /// The encryption context given on decrypt does not match the message.
+    EncryptionContextMismatch {
+        /// The key whose value is missing or different.
+        key: String,
+    },
+    /// A required encryption context key is missing.
+    MissingRequiredEncryptionContextKey(String),
+    /// A signed message was given to a reader that accepts only unsigned messages.
+    SignedMessageRefused,
+    /// A suite was requested that the materials do not allow.
+    SuiteMismatch {
+        /// What the caller asked for.
+        requested: u16,
+        /// What the materials carry.
+        provided: u16,
+    },
+}
+
+impl fmt::Display for PolicyViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyViolation::CommitmentPolicy { suite, policy } => {
+                write!(f, "algorithm suite 0x{suite:04X} is not allowed by commitment policy {policy}")
+            }
+            PolicyViolation::TooManyEncryptedDataKeys { limit, found } => {
+                write!(f, "{found} encrypted data keys exceed the configured maximum of {limit}")
+            }
+            PolicyViolation::ReservedEncryptionContextKey(key) => {
+                write!(f, "encryption context key {key:?} uses the reserved prefix \"aws-crypto-\"")
+            }
+            PolicyViolation::EncryptionContextMismatch { key } => {
+                write!(f, "encryption context key {key:?} is missing from the message or has another value")
+            }
+            PolicyViolation::MissingRequiredEncryptionContextKey(key) => {
+                write!(f, "required encryption context key {key:?} is missing")
+            }
+            PolicyViolation::SignedMessageRefused => {
+                f.write_str("the message is signed, and this reader accepts only unsigned messages")
+            }
+            PolicyViolation::SuiteMismatch { requested, provided } => {
+                write!(f, "materials carry suite 0x{provided:04X} but 0x{requested:04X} was requested")
+            }
+        }
+    }
+}
+
+/// Why a keyring could not do its job.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyringError {
+    /// No keyring could recover the data key; lists every EDK and why it was not unwrapped.
+    #[error("no keyring could decrypt a data key: {}", DisplayFailures(.0))]
+    NoDataKeyUnwrapped(Vec<EdkFailure>),
+    /// A keyring could not generate or wrap a data key.
+    #[error("keyring failed to wrap the data key: {0}")]
+    Wrap(String),
+    /// A keyring is misconfigured.
+    #[error("invalid keyring configuration: {0}")]
+    Configuration(String),
+    /// A remote key service answered with an error.
+    #[error("key service error: {0}")]
+    Service(String),
+}
+
+/// What happened to one encrypted data key during decryption.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdkFailure {
+    /// Provider id of the EDK.
+    pub provider_id: String,
+    /// Provider info of the EDK, shown as text where it is UTF-8, hex otherwise.
+    pub provider_info: String,
+    /// The keyring that looked at it (its provider id or kind).
+    pub keyring: String,
+    /// Why it was not unwrapped.
+    pub reason: EdkFailureReason,
+}
+
+/// Why an EDK was not unwrapped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EdkFailureReason {
+    /// The EDK belongs to another key (provider id, key name or parameters differ).
+    NotMine(String),
+    /// The EDK matched this keyring, but unwrapping failed.
+    Failed(String),
+}
+
+impl EdkFailure {
+    /// An EDK the keyring does not own.
+    pub fn not_mine(edk: &crate::EncryptedDataKey, keyring: impl Into<String>, why: impl Into<String>) -> Self {
+        EdkFailure::new(edk, keyring, EdkFailureReason::NotMine(why.into()))
+    }
+
+    /// An EDK the keyring owns but could not unwrap.
+    pub fn failed(edk: &crate::EncryptedDataKey, keyring: impl Into<String>, why: impl Into<String>) -> Self {
+        EdkFailure::new(edk, keyring, EdkFailureReason::Failed(why.into()))
+    }
+
+    fn new(edk: &crate::EncryptedDataKey, keyring: impl Into<String>, reason: EdkFailureReason) -> Self {
+        EdkFailure {
+            provider_id: edk.provider_id.clone(),
+            provider_info: edk.provider_info_display(),
+            keyring: keyring.into(),
+            reason,
+        }
+    }
+}
+
+impl fmt::Display for EdkFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (kind, why) = match &self.reason {
+            EdkFailureReason::NotMine(why) => ("skipped", why),
+            EdkFailureReason::Failed(why) => ("failed", why),
+        };
+        write!(f, "EDK {}/{} {kind} by {}: {why}", self.provider_id, self.provider_info, self.keyring)
+    }
+}
+
+struct DisplayFailures<'a>(&'a [EdkFailure]);
+
+impl fmt::Display for DisplayFailures<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("no encrypted data key was tried");
+        }
+        for (i, failure) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{failure}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    pub(crate) fn truncated(field: &'static str) -> Error {
+        Error::Malformed(Malformed::Truncated { field })
+    }
+
+    pub(crate) fn invalid(field: &'static str, detail: impl Into<String>) -> Error {
+        Error::Malformed(Malformed::InvalidField { field, detail: detail.into() })
+    }
+
+    pub(crate) fn usage(detail: impl Into<String>) -> Error {
+        Error::Usage(detail.into())
+    }
+
+    /// True when the input ended early: a streaming reader may wait for more bytes.
+    pub fn is_truncation(&self) -> bool {
+        matches!(self, Error::Malformed(Malformed::Truncated { .. }))
+    }
+}
+
+impl From<AuthenticationFailure> for Error {
+    fn from(failure: AuthenticationFailure) -> Error {
+        Error::Authentication(failure)
+    }
+}
+
+impl From<PolicyViolation> for Error {
+    fn from(violation: PolicyViolation) -> Error {
+        Error::Policy(violation)
+    }
+}
+
+impl From<Error> for io::Error {
+    fn from(error: Error) -> io::Error {
+        match error {
+            Error::Io(inner) => inner,
+            Error::Malformed(Malformed::Truncated { .. }) => io::Error::new(io::ErrorKind::UnexpectedEof, error),
+            other => io::Error::new(io::ErrorKind::InvalidData, other),
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! Algorithm suites and commitment policies.
+//!
+//! spec: framework/algorithm-suites.md — the eleven ESDK message suites and what each one implies
+//! (message format version, data key length, key derivation, key commitment, signature).
+
+use std::fmt;
+
+/// How a suite turns the data key into the content encryption key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyDerivation {
+    /// The data key is used as the encryption key (legacy suites only).
+    Identity,
+    /// HKDF with SHA-256, v1 info = suite id ‖ message id.
+    HkdfSha256,
+    /// HKDF with SHA-384, v1 info = suite id ‖ message id.
+    HkdfSha384,
+    /// HKDF with SHA-512, salted with the 32-byte message id (v2 suites, with commitment).
+    HkdfSha512,
+}
+
+/// The footer signature a suite requires, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignatureAlgorithm {
+    /// ECDSA over P-256 with SHA-256.
+    EcdsaP256Sha256,
+    /// ECDSA over P-384 with SHA-384.
+    EcdsaP384Sha384,
+}
+
+/// The message format version a suite writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum MessageFormat {
+    /// Version 1: 16-byte message id, header IV stored, no commitment.
+    V1,
+    /// Version 2: 32-byte message id, commitment key in the header.
+    V2,
+}
+
+impl MessageFormat {
+    /// The byte that opens a header of this version.
+    pub fn version_byte(self) -> u8 {
+        match self {
+            MessageFormat::V1 => 1,
+            MessageFormat::V2 => 2,
+        }
+    }
+
+    /// Length of the message id in bytes.
+    pub fn message_id_len(self) -> usize {
+        match self {
+            MessageFormat::V1 => 16,
+            MessageFormat::V2 => 32,
+        }
+    }
+}
+
+/// One of the eleven AWS Encryption SDK algorithm suites.
+///
+/// Every variant can be written and read; the commitment policy decides which ones a client accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AlgorithmSuite {
+    /// 0x0014: AES-128-GCM, no key derivation.
+    Aes128GcmIv12Tag16NoKdf,
+    /// 0x0046: AES-192-GCM, no key derivation.
+    Aes192GcmIv12Tag16NoKdf,
+    /// 0x0078: AES-256-GCM, no key derivation.
+    Aes256GcmIv12Tag16NoKdf,
+    /// 0x0114: AES-128-GCM, HKDF-SHA256.
+    Aes128GcmIv12Tag16HkdfSha256,
+    /// 0x0146: AES-192-GCM, HKDF-SHA256.
+    Aes192GcmIv12Tag16HkdfSha256,
+    /// 0x0178: AES-256-GCM, HKDF-SHA256.
+    Aes256GcmIv12Tag16HkdfSha256,
+    /// 0x0214: AES-128-GCM, HKDF-SHA256, ECDSA P-256.
+    Aes128GcmIv12Tag16HkdfSha256EcdsaP256,
+    /// 0x0346: AES-192-GCM, HKDF-SHA384, ECDSA P-384.
+    Aes192GcmIv12Tag16HkdfSha384EcdsaP384,
+    /// 0x0378: AES-256-GCM, HKDF-SHA384, ECDSA P-384.
+    Aes256GcmIv12Tag16HkdfSha384EcdsaP384,
+    /// 0x0478: AES-256-GCM, HKDF-SHA512, key commitment.
+    Aes256GcmHkdfSha512CommitKey,
+    /// 0x0578: AES-256-GCM, HKDF-SHA512, key commitment, ECDSA P-384 (the default).
+    Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+}
+
+impl AlgorithmSuite {
+    /// Every suite, in id order.
+    pub const ALL: [AlgorithmSuite; 11] = [
+        AlgorithmSuite::Aes128GcmIv12Tag16NoKdf,
+        AlgorithmSuite::Aes192GcmIv12Tag16NoKdf,
+        AlgorithmSuite::Aes256GcmIv12Tag16NoKdf,
+        AlgorithmSuite::Aes128GcmIv12Tag16HkdfSha256,
+        AlgorithmSuite::Aes192GcmIv12Tag16HkdfSha256,
+        AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha256,
+        AlgorithmSuite::Aes128GcmIv12Tag16HkdfSha256EcdsaP256,
+        AlgorithmSuite::Aes192GcmIv12Tag16HkdfSha384EcdsaP384,
+        AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384,
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+    ];
+
+    /// The default suite: committing, signed (0x0578).
+    pub const DEFAULT: AlgorithmSuite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384;
+
+    /// The two-byte id written in the header.
+    pub fn id(self) -> u16 {
+        use AlgorithmSuite::*;
+        match self {
+            Aes128GcmIv12Tag16NoKdf => 0x0014,
+            Aes192GcmIv12Tag16NoKdf => 0x0046,
+            Aes256GcmIv12Tag16NoKdf => 0x0078,
+            Aes128GcmIv12Tag16HkdfSha256 => 0x0114,
+            Aes192GcmIv12Tag16HkdfSha256 => 0x0146,
+            Aes256GcmIv12Tag16HkdfSha256 => 0x0178,
+            Aes128GcmIv12Tag16HkdfSha256EcdsaP256 => 0x0214,
+            Aes192GcmIv12Tag16HkdfSha384EcdsaP384 => 0x0346,
+            Aes256GcmIv12Tag16HkdfSha384EcdsaP384 => 0x0378,
+            Aes256GcmHkdfSha512CommitKey => 0x0478,
+            Aes256GcmHkdfSha512CommitKeyEcdsaP384 => 0x0578,
+        }
+    }
+
+    /// The suite with this id, if it is an ESDK message suite.
+    pub fn from_id(id: u16) -> Option<AlgorithmSuite> {
+        AlgorithmSuite::ALL.into_iter().find(|suite| suite.id() == id)
+    }
+
+    /// The official name, e.g. `ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384`.
+    pub fn name(self) -> &'static str {
+        use AlgorithmSuite::*;
+        match self {
+            Aes128GcmIv12Tag16NoKdf => "ALG_AES_128_GCM_IV12_TAG16_NO_KDF",
+            Aes192GcmIv12Tag16NoKdf => "ALG_AES_192_GCM_IV12_TAG16_NO_KDF",
+            Aes256GcmIv12Tag16NoKdf => "ALG_AES_256_GCM_IV12_TAG16_NO_KDF",
+            Aes128GcmIv12Tag16HkdfSha256 => "ALG_AES_128_GCM_IV12_TAG16_HKDF_SHA256",
+            Aes192GcmIv12Tag16HkdfSha256 => "ALG_AES_192_GCM_IV12_TAG16_HKDF_SHA256",
+            Aes256GcmIv12Tag16HkdfSha256 => "ALG_AES_256_GCM_IV12_TAG16_HKDF_SHA256",
+            Aes128GcmIv12Tag16HkdfSha256EcdsaP256 => "ALG_AES_128_GCM_IV12_TAG16_HKDF_SHA256_ECDSA_P256",
+            Aes192GcmIv12Tag16HkdfSha384EcdsaP384 => "ALG_AES_192_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
+            Aes256GcmIv12Tag16HkdfSha384EcdsaP384 => "ALG_AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
+            Aes256GcmHkdfSha512CommitKey => "ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY",
+            Aes256GcmHkdfSha512CommitKeyEcdsaP384 => "ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
+        }
+    }
+
+    /// The message format version this suite writes.
+    pub fn message_format(self) -> MessageFormat {
+        if self.is_committing() {
+            MessageFormat::V2
+        } else {
+            MessageFormat::V1
+        }
+    }
+
+    /// Length of the data key (the KDF input), which is also the AES key length, in bytes.
+    pub fn data_key_len(self) -> usize {
+        use AlgorithmSuite::*;
+        match self {
+            Aes128GcmIv12Tag16NoKdf | Aes128GcmIv12Tag16HkdfSha256 | Aes128GcmIv12Tag16HkdfSha256EcdsaP256 => 16,
+            Aes192GcmIv12Tag16NoKdf | Aes192GcmIv12Tag16HkdfSha256 | Aes192GcmIv12Tag16HkdfSha384EcdsaP384 => 24,
+            _ => 32,
+        }
+    }
+
+    /// Length of the AES-GCM content key in bytes (equal to the data key length for every suite).
+    pub fn encryption_key_len(self) -> usize {
+        self.data_key_len()
+    }
+
+    /// How the content key is derived from the data key.
+    pub fn key_derivation(self) -> KeyDerivation {
+        use AlgorithmSuite::*;
+        match self {
+            Aes128GcmIv12Tag16NoKdf | Aes192GcmIv12Tag16NoKdf | Aes256GcmIv12Tag16NoKdf => KeyDerivation::Identity,
+            Aes128GcmIv12Tag16HkdfSha256
+            | Aes192GcmIv12Tag16HkdfSha256
+            | Aes256GcmIv12Tag16HkdfSha256
+            | Aes128GcmIv12Tag16HkdfSha256EcdsaP256 => KeyDerivation::HkdfSha256,
+            Aes192GcmIv12Tag16HkdfSha384EcdsaP384 | Aes256GcmIv12Tag16HkdfSha384EcdsaP384 => KeyDerivation::HkdfSha384,
+            Aes256GcmHkdfSha512CommitKey | Aes256GcmHkdfSha512CommitKeyEcdsaP384 => KeyDerivation::HkdfSha512,
+        }
+    }
+
+    /// Whether the suite commits to its key (v2 messages carry a 32-byte commitment).
+    pub fn is_committing(self) -> bool {
+        matches!(
+            self,
+            AlgorithmSuite::Aes256GcmHkdfSha512CommitKey | AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384
+        )
+    }
+
+    /// The footer signature algorithm, if the suite signs.
+    pub fn signature(self) -> Option<SignatureAlgorithm> {
+        use AlgorithmSuite::*;
+        match self {
+            Aes128GcmIv12Tag16HkdfSha256EcdsaP256 => Some(SignatureAlgorithm::EcdsaP256Sha256),
+            Aes192GcmIv12Tag16HkdfSha384EcdsaP384
+            | Aes256GcmIv12Tag16HkdfSha384EcdsaP384
+            | Aes256GcmHkdfSha512CommitKeyEcdsaP384 => Some(SignatureAlgorithm::EcdsaP384Sha384),
+            _ => None,
+        }
+    }
+
+    /// Whether messages of this suite end with a signature footer.
+    pub fn is_signing(self) -> bool {
+        self.signature().is_some()
+    }
+}
+
+impl fmt::Display for AlgorithmSuite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{:04X} ({})", self.id(), self.name())
+    }
+}
+
+/// Which suites a client may write and read.
+///
+/// spec: framework/commitment-policy.md
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CommitmentPolicy {
+    /// Encrypt only with non-committing suites; decrypt anything (for readers of 1.x SDKs).
+    ForbidEncryptAllowDecrypt,
+    /// Encrypt only with committing suites; decrypt anything (for migrations).
+    RequireEncryptAllowDecrypt,
+    /// Encrypt and decrypt only committing suites (the default).
+    #[default]
+    RequireEncryptRequireDecrypt,
+}
+
+impl CommitmentPolicy {
+    /// The official name, e.g. `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CommitmentPolicy::ForbidEncryptAllowDecrypt => "FORBID_ENCRYPT_ALLOW_DECRYPT",
+            CommitmentPolicy::RequireEncryptAllowDecrypt => "REQUIRE_ENCRYPT_ALLOW_DECRYPT",
+            CommitmentPolicy::RequireEncryptRequireDecrypt => "REQUIRE_ENCRYPT_REQUIRE_DECRYPT",
+        }
+    }
+
+    /// Parses an official name (as written by the other SDKs and CLIs).
+    pub fn from_name(name: &str) -> Option<CommitmentPolicy> {
+        [
+            CommitmentPolicy::ForbidEncryptAllowDecrypt,
+            CommitmentPolicy::RequireEncryptAllowDecrypt,
+            CommitmentPolicy::RequireEncryptRequireDecrypt,
+        ]
+        .into_iter()
+        .find(|policy| policy.name().eq_ignore_ascii_case(name))
+    }
+
+    /// The suite used when the caller names none.
+    pub fn default_suite(self) -> AlgorithmSuite {
+        match self {
+            // spec: framework/commitment-policy.md — the legacy default is the signed 0x0378.
+            CommitmentPolicy::ForbidEncryptAllowDecrypt => AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384,
+            _ => AlgorithmSuite::DEFAULT,
+        }
+    }
+
+    /// Whether this policy lets a client write messages with `suite`.
+    pub fn allows_encrypt(self, suite: AlgorithmSuite) -> bool {
+        match self {
+            CommitmentPolicy::ForbidEncryptAllowDecrypt => !suite.is_committing(),
+            _ => suite.is_committing(),
+        }
+    }
+
+    /// Whether this policy lets a client read messages with `suite`.
+    pub fn allows_decrypt(self, suite: AlgorithmSuite) -> bool {
+        match self {
+            CommitmentPolicy::RequireEncryptRequireDecrypt => suite.is_committing(),
+            _ => true,
+        }
+    }
+}
+
+impl fmt::Display for CommitmentPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_are_unique() {
+        for suite in AlgorithmSuite::ALL {
+            assert_eq!(AlgorithmSuite::from_id(suite.id()), Some(suite));
+        }
+        assert_eq!(AlgorithmSuite::from_id(0x0000), None);
+        assert_eq!(AlgorithmSuite::from_id(0x0070), None);
+    }
+
+    #[test]
+    fn default_policy_requires_commitment_both_ways() {
+        let policy = CommitmentPolicy::default();
+        assert!(policy.allows_encrypt(AlgorithmSuite::DEFAULT));
+        assert!(!policy.allows_decrypt(AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384));
+        assert!(CommitmentPolicy::ForbidEncryptAllowDecrypt.allows_decrypt(AlgorithmSuite::DEFAULT));
+        assert!(!CommitmentPolicy::ForbidEncryptAllowDecrypt.allows_encrypt(AlgorithmSuite::DEFAULT));
+    }
+
+    #[test]
+    fn suite_properties_match_the_table() {
+        let s = AlgorithmSuite::Aes192GcmIv12Tag16HkdfSha384EcdsaP384;
+        assert_eq!((s.id(), s.data_key_len(), s.message_format()), (0x0346, 24, MessageFormat::V1));
+        assert_eq!(s.signature(), Some(SignatureAlgorithm::EcdsaP384Sha384));
+        let d = AlgorithmSuite::DEFAULT;
+        assert_eq!((d.id(), d.data_key_len(), d.message_format()), (0x0578, 32, MessageFormat::V2));
+    }
+}
