@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod error;
 pub mod keyring;
 pub mod materials;
+pub mod message;
 pub mod suite;
 
 pub use cmm::{DecryptionMaterialsRequest, DefaultMaterialsManager, EncryptionMaterialsRequest, MaterialsManager};
