@@ -3,9 +3,14 @@
 
 use std::sync::Arc;
 
-use crate::cmm::{DefaultMaterialsManager, MaterialsManager};
+use crate::cmm::{DecryptionMaterialsRequest, DefaultMaterialsManager, EncryptionMaterialsRequest, MaterialsManager};
+use crate::error::{Error, PolicyViolation, Result};
 use crate::keyring::Keyring;
-use crate::materials::{EncryptedDataKey, EncryptionContext};
+use crate::materials::{EncryptedDataKey, EncryptionContext, EncryptionParts, RESERVED_CONTEXT_PREFIX};
+use crate::message::header::{self, ParseLimits, ParsedHeader};
+use crate::stream::decryptor::{authenticate_header, BodyDecryptor};
+use crate::stream::encryptor::Encryptor;
+use crate::stream::{DecryptingReader, EncryptingWriter};
 use crate::suite::{AlgorithmSuite, CommitmentPolicy};
 
 /// Default frame length of messages envelope writes.
@@ -171,4 +176,144 @@ pub struct Decrypted {
     pub plaintext: Vec<u8>,
     /// The header facts.
     pub info: MessageInfo,
+}
+
+impl Client {
+    /// Encrypts `plaintext` into one message.
+    pub async fn encrypt(&self, plaintext: &[u8], options: &EncryptOptions) -> Result<Vec<u8>> {
+        let parts = self.encryption_parts(options, Some(plaintext.len() as u64)).await?;
+        crate::oneshot::encrypt(parts, options.frame_length, plaintext)
+    }
+
+    /// Decrypts one message. Nothing is returned unless the whole message authenticates.
+    pub async fn decrypt(&self, message: &[u8], options: &DecryptOptions) -> Result<Decrypted> {
+        let parsed = header::parse(message, self.parse_limits())?;
+        let body = self.open(&parsed, &message[..parsed.len], options).await?;
+        let plaintext = crate::oneshot::decrypt_body(&parsed, body, message)?;
+        Ok(Decrypted { plaintext, info: MessageInfo::from(&parsed) })
+    }
+
+    /// Starts a message on a `std::io::Write`. Call `finish` on the writer when done.
+    pub async fn encrypting_writer<W: std::io::Write>(&self, inner: W, options: &EncryptOptions) -> Result<EncryptingWriter<W>> {
+        let parts = self.encryption_parts(options, None).await?;
+        let (encryptor, header) = Encryptor::start(parts, options.frame_length)?;
+        Ok(EncryptingWriter::new(inner, encryptor, header))
+    }
+
+    /// Reads a header from a `std::io::Read` (blocking) and returns a reader of the plaintext.
+    ///
+    /// Meant for [`crate::blocking::BlockingClient`]; async code should use
+    /// [`Client::decrypting_async_reader`].
+    pub async fn decrypting_reader<R: std::io::Read>(&self, mut inner: R, options: &DecryptOptions) -> Result<DecryptingReader<R>> {
+        let (parsed, mut bytes) = crate::stream::sync::read_header(&mut inner, self.parse_limits())?;
+        let body = self.open(&parsed, &bytes[..parsed.len], options).await?;
+        let leftover = bytes.split_off(parsed.len);
+        Ok(DecryptingReader::new(inner, body, MessageInfo::from(&parsed), leftover))
+    }
+
+    /// Starts a message on a tokio `AsyncWrite`. Call `finish` (or `shutdown`) when done.
+    #[cfg(feature = "tokio")]
+    pub async fn encrypting_async_writer<W: tokio::io::AsyncWrite + Unpin>(
+        &self,
+        inner: W,
+        options: &EncryptOptions,
+    ) -> Result<crate::stream::AsyncEncryptingWriter<W>> {
+        let parts = self.encryption_parts(options, None).await?;
+        let (encryptor, header) = Encryptor::start(parts, options.frame_length)?;
+        Ok(crate::stream::AsyncEncryptingWriter::new(inner, encryptor, header))
+    }
+
+    /// Reads a header from a tokio `AsyncRead` and returns a reader of the plaintext.
+    #[cfg(feature = "tokio")]
+    pub async fn decrypting_async_reader<R: tokio::io::AsyncRead + Unpin>(
+        &self,
+        mut inner: R,
+        options: &DecryptOptions,
+    ) -> Result<crate::stream::AsyncDecryptingReader<R>> {
+        let (parsed, mut bytes) = crate::stream::async_io::read_header(&mut inner, self.parse_limits()).await?;
+        let body = self.open(&parsed, &bytes[..parsed.len], options).await?;
+        let leftover = bytes.split_off(parsed.len);
+        Ok(crate::stream::AsyncDecryptingReader::new(inner, body, MessageInfo::from(&parsed), leftover))
+    }
+
+    fn parse_limits(&self) -> ParseLimits {
+        ParseLimits { max_encrypted_data_keys: self.config.max_encrypted_data_keys }
+    }
+
+    /// Validates the request, asks the materials manager, and checks what comes back.
+    async fn encryption_parts(&self, options: &EncryptOptions, max_plaintext_length: Option<u64>) -> Result<EncryptionParts> {
+        if options.frame_length == 0 {
+            return Err(Error::usage("frame length must be at least 1 (envelope never writes non-framed messages)"));
+        }
+        // spec: client-apis/encrypt.md — callers may not use the reserved prefix.
+        if let Some(key) = options.encryption_context.keys().find(|key| key.starts_with(RESERVED_CONTEXT_PREFIX)) {
+            return Err(PolicyViolation::ReservedEncryptionContextKey(key.clone()).into());
+        }
+        let policy = self.config.commitment_policy;
+        if let Some(suite) = options.algorithm_suite {
+            if !policy.allows_encrypt(suite) {
+                return Err(PolicyViolation::CommitmentPolicy { suite: suite.id(), policy: policy.name() }.into());
+            }
+        }
+        let request = EncryptionMaterialsRequest::new(options.encryption_context.clone(), policy)
+            .with_algorithm_suite(options.algorithm_suite)
+            .with_max_plaintext_length(max_plaintext_length);
+        let materials = self.cmm.encryption_materials(request).await?;
+        let suite = materials.suite();
+        // A third-party materials manager must not smuggle in a suite the policy forbids.
+        if !policy.allows_encrypt(suite) {
+            return Err(PolicyViolation::CommitmentPolicy { suite: suite.id(), policy: policy.name() }.into());
+        }
+        if let Some(requested) = options.algorithm_suite {
+            if requested != suite {
+                return Err(PolicyViolation::SuiteMismatch { requested: requested.id(), provided: suite.id() }.into());
+            }
+        }
+        if let Some(limit) = self.config.max_encrypted_data_keys {
+            let found = materials.encrypted_data_keys().len();
+            if found > limit {
+                return Err(PolicyViolation::TooManyEncryptedDataKeys { limit, found }.into());
+            }
+        }
+        materials.into_parts()
+    }
+
+    /// Checks the header against the policies, gets the data key, and authenticates the header.
+    async fn open(&self, parsed: &ParsedHeader, header_bytes: &[u8], options: &DecryptOptions) -> Result<BodyDecryptor> {
+        let header = &parsed.header;
+        let policy = self.config.commitment_policy;
+        if !policy.allows_decrypt(header.suite) {
+            return Err(PolicyViolation::CommitmentPolicy { suite: header.suite.id(), policy: policy.name() }.into());
+        }
+        if options.unsigned_only && header.suite.is_signing() {
+            return Err(PolicyViolation::SignedMessageRefused.into());
+        }
+        let request = DecryptionMaterialsRequest::new(
+            header.suite,
+            policy,
+            header.encrypted_data_keys.clone(),
+            header.encryption_context.clone(),
+            options.encryption_context.clone(),
+        );
+        let materials = self.cmm.decryption_materials(request).await?;
+        if materials.suite() != header.suite {
+            return Err(PolicyViolation::SuiteMismatch { requested: header.suite.id(), provided: materials.suite().id() }.into());
+        }
+        let (key, proof) = authenticate_header(parsed, &materials, self.config.net_v4_0_0_retry)?;
+        let (_, verification_key) = materials.into_parts()?;
+        Ok(BodyDecryptor::new(parsed, header_bytes, key, proof, verification_key))
+    }
+}
+
+impl From<&ParsedHeader> for MessageInfo {
+    fn from(parsed: &ParsedHeader) -> MessageInfo {
+        let header = &parsed.header;
+        MessageInfo {
+            algorithm_suite: header.suite,
+            message_id: header.message_id.clone(),
+            encryption_context: header.encryption_context.clone(),
+            encrypted_data_keys: header.encrypted_data_keys.clone(),
+            frame_length: header.frame_length,
+        }
+    }
 }

@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "tokio")]
+pub mod blocking;
 pub mod client;
 pub mod cmm;
 pub mod crypto;
@@ -13,6 +15,8 @@ pub mod error;
 pub mod keyring;
 pub mod materials;
 pub mod message;
+mod oneshot;
+pub mod stream;
 pub mod suite;
 
 pub use cmm::{DecryptionMaterialsRequest, DefaultMaterialsManager, EncryptionMaterialsRequest, MaterialsManager};

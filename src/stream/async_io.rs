@@ -1,0 +1,237 @@
+//! tokio front-ends: an encrypting `AsyncWrite` and a decrypting `AsyncRead`.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+
+use super::decryptor::{BodyDecryptor, Step};
+use super::encryptor::Encryptor;
+use crate::client::MessageInfo;
+use crate::error::{Error, Malformed, Result};
+use crate::message::header::{self, ParseLimits, ParsedHeader};
+
+const OUTPUT_FLUSH_THRESHOLD: usize = 64 * 1024;
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Encrypts everything written to it into one message on the inner writer.
+///
+/// Finish with [`AsyncEncryptingWriter::finish`] (or `shutdown`, which finishes and shuts the
+/// inner writer down). Dropped unfinished, it leaves a message every reader rejects.
+#[derive(Debug)]
+pub struct AsyncEncryptingWriter<W> {
+    inner: W,
+    encryptor: Option<Encryptor>,
+    frame_length: usize,
+    pending: Vec<u8>,
+    output: Vec<u8>,
+    output_start: usize,
+}
+
+impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
+    pub(crate) fn new(inner: W, encryptor: Encryptor, header: Vec<u8>) -> Self {
+        let frame_length = encryptor.frame_length();
+        AsyncEncryptingWriter {
+            inner,
+            encryptor: Some(encryptor),
+            frame_length,
+            pending: Vec::with_capacity(frame_length),
+            output: header,
+            output_start: 0,
+        }
+    }
+
+    /// Writes the final frame and footer, flushes, and returns the inner writer (not shut down).
+    pub async fn finish(mut self) -> Result<W> {
+        self.seal_final()?;
+        self.inner.write_all(&self.output[self.output_start..]).await?;
+        self.inner.flush().await?;
+        Ok(self.inner)
+    }
+
+    fn seal_final(&mut self) -> Result<()> {
+        if let Some(encryptor) = self.encryptor.take() {
+            let pending = std::mem::take(&mut self.pending);
+            encryptor.finish(&pending, &mut self.output)?;
+        }
+        Ok(())
+    }
+
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.output_start < self.output.len() {
+            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.output[self.output_start..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.output_start += n;
+        }
+        self.output.clear();
+        self.output_start = 0;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<W: AsyncWrite + Unpin> AsyncWrite for AsyncEncryptingWriter<W> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        if this.output.len() - this.output_start >= OUTPUT_FLUSH_THRESHOLD {
+            ready!(this.poll_drain(cx))?;
+        }
+        let Some(encryptor) = this.encryptor.as_mut() else {
+            return Poll::Ready(Err(io::Error::other("write after the message was finished")));
+        };
+        let mut consumed = 0;
+        while consumed < buf.len() && this.output.len() < OUTPUT_FLUSH_THRESHOLD {
+            if this.pending.len() == this.frame_length {
+                encryptor.frame(&this.pending, &mut this.output)?;
+                this.pending.clear();
+            }
+            let take = (this.frame_length - this.pending.len()).min(buf.len() - consumed);
+            this.pending.extend_from_slice(&buf[consumed..consumed + take]);
+            consumed += take;
+        }
+        Poll::Ready(Ok(consumed))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_drain(cx))?;
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.seal_final()?;
+        ready!(self.poll_drain(cx))?;
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Reads a header from an async reader: the parsed header and every byte read so far.
+pub(crate) async fn read_header<R: AsyncRead + Unpin>(inner: &mut R, limits: ParseLimits) -> Result<(ParsedHeader, Vec<u8>)> {
+    let mut buffer = Vec::with_capacity(4096);
+    loop {
+        match header::parse(&buffer, limits) {
+            Ok(parsed) => return Ok((parsed, buffer)),
+            Err(error) if error.is_truncation() => {
+                let start = buffer.len();
+                buffer.resize(start + 4096, 0);
+                let n = inner.read(&mut buffer[start..]).await?;
+                buffer.truncate(start + n);
+                if n == 0 {
+                    return Err(error);
+                }
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Decrypts one message from an async reader, releasing only authenticated plaintext (the last
+/// frame of a signed message only after the signature verifies).
+#[derive(Debug)]
+pub struct AsyncDecryptingReader<R> {
+    inner: R,
+    body: BodyDecryptor,
+    info: MessageInfo,
+    input: Vec<u8>,
+    input_start: usize,
+    plaintext: Vec<u8>,
+    plaintext_start: usize,
+    eof: bool,
+    failed: Option<String>,
+}
+
+impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
+    pub(crate) fn new(inner: R, body: BodyDecryptor, info: MessageInfo, leftover: Vec<u8>) -> Self {
+        AsyncDecryptingReader {
+            inner,
+            body,
+            info,
+            input: leftover,
+            input_start: 0,
+            plaintext: Vec::new(),
+            plaintext_start: 0,
+            eof: false,
+            failed: None,
+        }
+    }
+
+    /// What the header says.
+    pub fn info(&self) -> &MessageInfo {
+        &self.info
+    }
+
+    /// Reads more ciphertext into `input`; sets `eof` when the inner reader ends.
+    fn poll_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.input.drain(..self.input_start);
+        self.input_start = 0;
+        let start = self.input.len();
+        self.input.resize(start + READ_CHUNK, 0);
+        let mut buf = ReadBuf::new(&mut self.input[start..]);
+        let result = Pin::new(&mut self.inner).poll_read(cx, &mut buf);
+        let n = buf.filled().len();
+        self.input.truncate(start + n);
+        ready!(result)?;
+        if n == 0 {
+            self.eof = true;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.plaintext.clear();
+        self.plaintext_start = 0;
+        loop {
+            if self.body.is_done() {
+                if self.input.len() > self.input_start {
+                    return Poll::Ready(Err(Error::Malformed(Malformed::TrailingBytes {
+                        count: self.input.len() - self.input_start,
+                    })));
+                }
+                if self.eof {
+                    return Poll::Ready(Ok(()));
+                }
+                ready!(self.poll_more(cx))?;
+                continue;
+            }
+            match self.body.step(&self.input[self.input_start..], &mut self.plaintext)? {
+                Step::Consumed(len) => {
+                    self.input_start += len;
+                    if !self.plaintext.is_empty() {
+                        return Poll::Ready(Ok(()));
+                    }
+                }
+                Step::Done => continue,
+                Step::NeedMore => {
+                    if self.eof {
+                        return Poll::Ready(Err(Error::truncated("message body")));
+                    }
+                    ready!(self.poll_more(cx))?;
+                }
+            }
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for AsyncDecryptingReader<R> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if let Some(reason) = &this.failed {
+            return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, reason.clone())));
+        }
+        if this.plaintext_start == this.plaintext.len() {
+            if this.body.is_done() && this.eof && this.input.len() == this.input_start {
+                return Poll::Ready(Ok(()));
+            }
+            if let Err(error) = ready!(this.poll_fill(cx)) {
+                this.failed = Some(error.to_string());
+                return Poll::Ready(Err(error.into()));
+            }
+        }
+        let available = &this.plaintext[this.plaintext_start..];
+        let n = available.len().min(buf.remaining());
+        buf.put_slice(&available[..n]);
+        this.plaintext_start += n;
+        Poll::Ready(Ok(()))
+    }
+}

@@ -1,0 +1,239 @@
+//! The sans-I/O message reader: header authentication, then body parts released only once
+//! authenticated; for signed messages the last part is held until the signature verifies.
+//!
+//! spec: client-apis/decrypt.md
+
+use crate::crypto::aead::{AesGcmKey, TAG_LEN};
+use crate::crypto::kdf::{self, V1Info};
+use crate::crypto::signature::{SignatureHasher, VerificationKey};
+use crate::error::{AuthenticationFailure, Error, Result};
+use crate::materials::DecryptionMaterials;
+use crate::message::body::{self, BodyAad, BodyPart};
+use crate::message::context;
+use crate::message::header::{ContentType, ParsedHeader};
+use crate::suite::{KeyDerivation, MessageFormat};
+
+/// Proof that the header authenticated under the key in hand. Only [`open_message`] makes one,
+/// and a [`BodyDecryptor`] cannot be built without it.
+#[derive(Debug)]
+pub struct HeaderAuthenticated(());
+
+/// Checks key commitment and the header tag, then returns the content key and the proof.
+///
+/// With `net_v4_0_0_retry`, a header that fails standard authentication is tried again with the
+/// derivation .NET ESDK 4.0.0 used (v1 info without the message id; `00 00` appended to the AAD
+/// when no required context exists), as AWS's own readers do.
+pub fn authenticate_header(
+    parsed: &ParsedHeader,
+    materials: &DecryptionMaterials,
+    net_v4_0_0_retry: bool,
+) -> Result<(AesGcmKey, HeaderAuthenticated)> {
+    let header = &parsed.header;
+    let suite = header.suite;
+    let data_key = materials.data_key().ok_or_else(|| Error::usage("decryption materials hold no data key"))?;
+    let required = context::serialize_subset(materials.encryption_context(), materials.required_encryption_context_keys())?;
+    let attempt = |info: V1Info, extra_aad: &[u8]| -> Result<Option<AesGcmKey>> {
+        let derived = kdf::derive(suite, data_key.expose_secret(), &header.message_id, info)?;
+        if let (Some(expected), Some(found)) = (derived.commitment, header.commitment) {
+            // spec: client-apis/decrypt.md — compare the commitment, in constant time, before
+            // the derived key is used for anything.
+            if !kdf::constant_time_eq(&expected, &found) {
+                return Err(AuthenticationFailure::KeyCommitment.into());
+            }
+        }
+        let key = AesGcmKey::new(&derived.encryption_key)?;
+        let mut aad = Vec::with_capacity(parsed.body_bytes.len() + required.len() + extra_aad.len());
+        aad.extend_from_slice(&parsed.body_bytes);
+        aad.extend_from_slice(&required);
+        aad.extend_from_slice(extra_aad);
+        match key.open_in_place(&parsed.auth_iv, &aad, &mut [], &parsed.auth_tag) {
+            Ok(()) => Ok(Some(key)),
+            Err(_) => Ok(None),
+        }
+    };
+    if let Some(key) = attempt(V1Info::Standard, &[])? {
+        return Ok((key, HeaderAuthenticated(())));
+    }
+    if net_v4_0_0_retry {
+        let info = match (suite.message_format(), suite.key_derivation()) {
+            (MessageFormat::V1, KeyDerivation::HkdfSha256 | KeyDerivation::HkdfSha384) => V1Info::NetV400,
+            _ => V1Info::Standard,
+        };
+        let extra: &[u8] = if required.is_empty() { &[0, 0] } else { &[] };
+        if let Some(key) = attempt(info, extra)? {
+            tracing::debug!("header authenticated with the .NET ESDK 4.0.0 derivation");
+            return Ok((key, HeaderAuthenticated(())));
+        }
+    }
+    Err(AuthenticationFailure::HeaderTag.into())
+}
+
+/// What one call to [`BodyDecryptor::step`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The input holds no complete part: supply more bytes (or fail if there are none).
+    NeedMore,
+    /// A part was consumed (its authenticated plaintext, if releasable, was appended).
+    Consumed(usize),
+    /// The message is complete and fully verified.
+    Done,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Frames,
+    SingleBlock,
+    Footer,
+    Done,
+}
+
+/// Decrypts body parts with one message's content key.
+#[derive(Debug)]
+pub struct BodyDecryptor {
+    key: AesGcmKey,
+    message_id: Vec<u8>,
+    frame_length: u32,
+    next_sequence: u32,
+    verification_key: Option<VerificationKey>,
+    /// Hash over header and body for the signature; `None` while the one-shot path hashes on
+    /// another core.
+    hasher: Option<SignatureHasher>,
+    held: Vec<u8>,
+    state: State,
+}
+
+impl BodyDecryptor {
+    /// A decryptor for the body that follows `parsed` (whose bytes are `header_bytes`).
+    pub fn new(
+        parsed: &ParsedHeader,
+        header_bytes: &[u8],
+        key: AesGcmKey,
+        _proof: HeaderAuthenticated,
+        verification_key: Option<VerificationKey>,
+    ) -> BodyDecryptor {
+        let hasher = verification_key.as_ref().map(|key| {
+            let mut hasher = SignatureHasher::new(key.algorithm());
+            hasher.update(header_bytes);
+            hasher
+        });
+        BodyDecryptor {
+            key,
+            message_id: parsed.header.message_id.clone(),
+            frame_length: parsed.header.frame_length,
+            next_sequence: 1,
+            verification_key,
+            hasher,
+            held: Vec::new(),
+            state: match parsed.header.content_type {
+                ContentType::Framed => State::Frames,
+                ContentType::NonFramed => State::SingleBlock,
+            },
+        }
+    }
+
+    /// Whether the message is signed (its last plaintext is held until the footer verifies).
+    pub fn is_signed(&self) -> bool {
+        self.verification_key.is_some()
+    }
+
+    /// Whether the whole message has been read and verified.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Consumes at most one body part (frame, single block or footer) from the start of `input`,
+    /// appending plaintext that may be released to `out`.
+    pub fn step(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Step> {
+        match self.state {
+            State::Frames => self.frame(input, out),
+            State::SingleBlock => self.single_block(input, out),
+            State::Footer => self.footer(input, out),
+            State::Done => Ok(Step::Done),
+        }
+    }
+
+    /// Stops hashing the bytes `step` consumes: the one-shot path hashes them on another core and
+    /// hands the hash back through [`BodyDecryptor::finish_with`].
+    pub(crate) fn detach_hasher(&mut self) -> Option<SignatureHasher> {
+        self.hasher.take()
+    }
+
+    fn frame(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Step> {
+        let Some(part) = body::locate_frame(input, self.frame_length, self.next_sequence)? else {
+            return Ok(Step::NeedMore);
+        };
+        let is_final = part.part == BodyPart::FinalFrame;
+        // spec: a regular frame with the largest sequence number cannot be followed by a final one.
+        if !is_final && self.next_sequence == body::FINAL_FRAME_MARKER - 1 {
+            return Err(Error::invalid("sequence number", "too many frames"));
+        }
+        let aad = BodyAad::new(&self.message_id, part.part, part.sequence, part.ciphertext_len as u64);
+        let hold = is_final && self.is_signed();
+        let target = if hold { &mut self.held } else { &mut *out };
+        let start = target.len();
+        target.extend_from_slice(part.ciphertext(input));
+        if let Err(error) = self.key.open_in_place(&part.iv, aad.as_bytes(), &mut target[start..], part.tag(input)) {
+            target.truncate(start);
+            return Err(error);
+        }
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&input[..part.len]);
+        }
+        self.next_sequence += 1;
+        if is_final {
+            self.state = if self.is_signed() { State::Footer } else { State::Done };
+        }
+        Ok(Step::Consumed(part.len))
+    }
+
+    fn single_block(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Step> {
+        let Some((iv, len)) = body::parse_single_block_prefix(input)? else { return Ok(Step::NeedMore) };
+        let start_ct = body::SINGLE_BLOCK_PREFIX_LEN;
+        let total = start_ct as u64 + len + TAG_LEN as u64;
+        if (input.len() as u64) < total {
+            return Ok(Step::NeedMore);
+        }
+        let len = len as usize;
+        let aad = BodyAad::new(&self.message_id, BodyPart::SingleBlock, 1, len as u64);
+        let hold = self.is_signed();
+        let target = if hold { &mut self.held } else { &mut *out };
+        let start = target.len();
+        target.extend_from_slice(&input[start_ct..start_ct + len]);
+        let tag = &input[start_ct + len..start_ct + len + TAG_LEN];
+        if let Err(error) = self.key.open_in_place(&iv, aad.as_bytes(), &mut target[start..], tag) {
+            target.truncate(start);
+            return Err(error);
+        }
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(&input[..total as usize]);
+        }
+        self.state = if self.is_signed() { State::Footer } else { State::Done };
+        Ok(Step::Consumed(total as usize))
+    }
+
+    fn footer(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Step> {
+        let Some((signature, len)) = body::locate_footer(input)? else { return Ok(Step::NeedMore) };
+        let (Some(key), Some(hasher)) = (&self.verification_key, self.hasher.take()) else {
+            return Err(Error::usage("footer reached without a verifier"));
+        };
+        if let Err(error) = key.verify(hasher, &input[signature]) {
+            zeroize::Zeroize::zeroize(&mut self.held);
+            return Err(error);
+        }
+        // spec: client-apis/decrypt.md — the last plaintext is released only after the
+        // signature verifies.
+        out.append(&mut self.held);
+        self.state = State::Done;
+        Ok(Step::Consumed(len))
+    }
+
+    /// Completes a one-shot decryption whose body was hashed elsewhere: verifies the footer at the
+    /// start of `input` against `hasher` (which covered header and body).
+    pub(crate) fn finish_with(&mut self, hasher: SignatureHasher, input: &[u8], out: &mut Vec<u8>) -> Result<usize> {
+        self.hasher = Some(hasher);
+        match self.footer(input, out)? {
+            Step::Consumed(len) => Ok(len),
+            _ => Err(Error::truncated("footer")),
+        }
+    }
+}

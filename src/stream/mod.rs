@@ -1,0 +1,16 @@
+//! Streaming encryption and decryption.
+//!
+//! The engine is sans-I/O: [`encryptor::Encryptor`] turns plaintext into header, frames and
+//! footer; [`decryptor::BodyDecryptor`] turns body bytes back into authenticated plaintext. The
+//! front-ends ([`sync`] for `std::io`, [`tokio`](self::async_io) for tokio) only move bytes.
+//! Memory stays O(frame length) whatever the message size.
+
+pub mod decryptor;
+pub mod encryptor;
+pub mod sync;
+#[cfg(feature = "tokio")]
+pub mod async_io;
+
+pub use sync::{DecryptingReader, EncryptingWriter};
+#[cfg(feature = "tokio")]
+pub use async_io::{AsyncDecryptingReader, AsyncEncryptingWriter};
