@@ -1,0 +1,127 @@
+//! Just enough PEM and DER to load RSA keys: PEM armor (RFC 7468) and the two wrappers that turn
+//! PKCS #1 keys into the PKCS #8 / SubjectPublicKeyInfo documents aws-lc-rs accepts.
+
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
+/// One PEM block: its label and decoded bytes (zeroized on drop: private keys pass through here).
+pub(crate) struct PemBlock {
+    pub label: String,
+    pub der: Zeroizing<Vec<u8>>,
+}
+
+/// Every `-----BEGIN X----- … -----END X-----` block in `text`, in order.
+///
+/// Text outside the blocks (comments, `openssl` explanatory lines) is ignored, as RFC 7468 allows.
+pub(crate) fn parse(text: &str) -> Result<Vec<PemBlock>, String> {
+    let mut blocks = Vec::new();
+    let mut lines = text.lines().map(str::trim);
+    while let Some(line) = lines.next() {
+        let Some(label) = line.strip_prefix("-----BEGIN ").and_then(|rest| rest.strip_suffix("-----")) else {
+            continue;
+        };
+        let end = format!("-----END {label}-----");
+        // The base64 of a private key is as secret as the key.
+        let mut body = Zeroizing::new(String::new());
+        let mut closed = false;
+        for line in lines.by_ref() {
+            if line == end {
+                closed = true;
+                break;
+            }
+            // RFC 1421 headers (Proc-Type, DEK-Info) mean a legacy encrypted key.
+            if line.contains(':') {
+                return Err(format!("PEM block {label:?} has headers (an encrypted key?); only unencrypted keys are supported"));
+            }
+            body.extend(line.chars().filter(|c| !c.is_ascii_whitespace()));
+        }
+        if !closed {
+            return Err(format!("PEM block {label:?} has no END line"));
+        }
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body.as_bytes())
+            .map_err(|error| format!("PEM block {label:?} is not valid base64: {error}"))?;
+        blocks.push(PemBlock { label: label.to_owned(), der: Zeroizing::new(der) });
+    }
+    if blocks.is_empty() {
+        return Err("no PEM block found (expected -----BEGIN ...-----)".into());
+    }
+    Ok(blocks)
+}
+
+/// DER `AlgorithmIdentifier { rsaEncryption (1.2.840.113549.1.1.1), NULL }`.
+const RSA_ALGORITHM_ID: [u8; 15] = [
+    0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+];
+
+/// Wraps a PKCS #1 `RSAPrivateKey` as a PKCS #8 v1 `PrivateKeyInfo`.
+pub(crate) fn pkcs1_private_to_pkcs8(rsa_private_key: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut content = Zeroizing::new(Vec::with_capacity(rsa_private_key.len() + 32));
+    content.extend_from_slice(&[0x02, 0x01, 0x00]); // version 0
+    content.extend_from_slice(&RSA_ALGORITHM_ID);
+    push_tlv(&mut content, 0x04, &[rsa_private_key]); // OCTET STRING
+    let mut out = Zeroizing::new(Vec::with_capacity(content.len() + 8));
+    push_tlv(&mut out, 0x30, &[&content]);
+    out
+}
+
+/// Wraps a PKCS #1 `RSAPublicKey` as an X.509 `SubjectPublicKeyInfo`.
+pub(crate) fn pkcs1_public_to_spki(rsa_public_key: &[u8]) -> Vec<u8> {
+    let mut content = Vec::with_capacity(rsa_public_key.len() + 32);
+    content.extend_from_slice(&RSA_ALGORITHM_ID);
+    push_tlv(&mut content, 0x03, &[&[0x00], rsa_public_key]); // BIT STRING, no unused bits
+    let mut out = Vec::with_capacity(content.len() + 8);
+    push_tlv(&mut out, 0x30, &[&content]);
+    out
+}
+
+/// Appends tag, definite length and the concatenation of `parts`. Reserves first so a buffer
+/// holding secrets never reallocates (leaving a copy behind).
+fn push_tlv(out: &mut Vec<u8>, tag: u8, parts: &[&[u8]]) {
+    let len: usize = parts.iter().map(|part| part.len()).sum();
+    out.reserve(len + 10);
+    out.push(tag);
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    for part in parts {
+        out.extend_from_slice(part);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_blocks_and_skips_surrounding_text() {
+        let text = "comment\n-----BEGIN PUBLIC KEY-----\r\nAAEC\r\nAw==\r\n-----END PUBLIC KEY-----\nmore\n";
+        let blocks = parse(text).unwrap();
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].label, "PUBLIC KEY");
+        assert_eq!(&blocks[0].der[..], &[0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn rejects_broken_armor() {
+        assert!(parse("no pem here").is_err());
+        assert!(parse("-----BEGIN X-----\nAAAA\n").is_err());
+        assert!(parse("-----BEGIN X-----\n!!!!\n-----END X-----").is_err());
+        assert!(parse("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nAAAA\n-----END RSA PRIVATE KEY-----").is_err());
+    }
+
+    #[test]
+    fn der_lengths_use_the_short_and_long_forms() {
+        let mut out = Vec::new();
+        push_tlv(&mut out, 0x04, &[&[1; 5]]);
+        assert_eq!(&out[..2], &[0x04, 0x05]);
+        let mut out = Vec::new();
+        push_tlv(&mut out, 0x04, &[&[1; 300]]);
+        assert_eq!(&out[..4], &[0x04, 0x82, 0x01, 0x2c]);
+    }
+}
