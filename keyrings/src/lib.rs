@@ -48,7 +48,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod context;
 mod pem;
 pub mod raw_aes;
 pub mod raw_rsa;

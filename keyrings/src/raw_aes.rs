@@ -8,10 +8,10 @@ use async_trait::async_trait;
 use envelope::crypto::aead::{AesGcmKey, IV_LEN, TAG_LEN};
 use envelope::error::{EdkFailure, KeyringError};
 use envelope::keyring::ensure_no_data_key;
+use envelope::message::context::serialize as serialize_encryption_context;
 use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 use zeroize::Zeroizing;
 
-use crate::context::serialize_encryption_context;
 use crate::validate_names;
 
 /// The tag length written into (and required of) the provider info, in bits.
@@ -407,6 +407,14 @@ mod tests {
             let error = keyring(256).on_decrypt(decryption_materials(SUITE, ctx), encrypted.encrypted_data_keys()).await;
             assert!(matches!(failures(error.unwrap_err())[0].reason, EdkFailureReason::Failed(_)));
         }
+    }
+
+    #[tokio::test]
+    async fn unserializable_context_fails_encrypt() {
+        // spec: if the context cannot be serialized, OnEncrypt MUST fail.
+        let ctx = BTreeMap::from([("k".to_owned(), "v".repeat(65536))]);
+        let materials = EncryptionMaterials::new(SUITE, ctx, vec![], None).unwrap();
+        assert!(keyring(256).on_encrypt(materials).await.is_err());
     }
 
     #[tokio::test]

@@ -411,3 +411,297 @@ fn config(detail: String) -> Error {
 fn labels(blocks: &[pem::PemBlock]) -> String {
     blocks.iter().map(|block| block.label.as_str()).collect::<Vec<_>>().join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, OnceLock};
+
+    use envelope::error::EdkFailureReason;
+    use envelope::{AlgorithmSuite, EncryptionContext, MultiKeyring};
+
+    use crate::RawAesKeyring;
+
+    const SUITE: AlgorithmSuite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+
+    /// One 2048-bit key for the whole test binary: generation is the slow part.
+    fn test_key() -> &'static RsaPrivateKey {
+        static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
+        KEY.get_or_init(|| RsaPrivateKey::generate(2048).unwrap())
+    }
+
+    fn other_key() -> &'static RsaPrivateKey {
+        static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
+        KEY.get_or_init(|| RsaPrivateKey::generate(2048).unwrap())
+    }
+
+    fn keyring(padding: RsaPadding) -> RawRsaKeyring {
+        let key = test_key();
+        RawRsaKeyring::new("rsa-ns", "rsa-key", padding, Some(key.public_key()), Some(key.clone())).unwrap()
+    }
+
+    fn context() -> EncryptionContext {
+        BTreeMap::from([("purpose".to_owned(), "test".to_owned())])
+    }
+
+    async fn encrypt(keyring: &dyn Keyring) -> EncryptionMaterials {
+        let materials = EncryptionMaterials::new(SUITE, context(), vec![], None).unwrap();
+        keyring.on_encrypt(materials).await.unwrap()
+    }
+
+    fn decryption_materials() -> DecryptionMaterials {
+        DecryptionMaterials::new(SUITE, context(), vec![], None).unwrap()
+    }
+
+    fn failures(error: Error) -> Vec<EdkFailure> {
+        match error {
+            Error::Keyring(KeyringError::NoDataKeyUnwrapped(failures)) => failures,
+            other => panic!("expected NoDataKeyUnwrapped, got {other:?}"),
+        }
+    }
+
+    /// The contents of the DER TLV at the start of `der`, and what follows it (test-only parser).
+    fn der_take(der: &[u8]) -> (u8, &[u8], &[u8]) {
+        let tag = der[0];
+        let (len, header) = match der[1] {
+            short if short < 0x80 => (usize::from(short), 2),
+            long => {
+                let n = usize::from(long & 0x7f);
+                (der[2..2 + n].iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b)), 2 + n)
+            }
+        };
+        (tag, &der[header..header + len], &der[header + len..])
+    }
+
+    /// PKCS #8 → the inner PKCS #1 RSAPrivateKey.
+    fn pkcs1_private(pkcs8: &[u8]) -> Vec<u8> {
+        let (_, info, _) = der_take(pkcs8);
+        let (_, _version, rest) = der_take(info);
+        let (_, _algorithm, rest) = der_take(rest);
+        let (tag, key, _) = der_take(rest);
+        assert_eq!(tag, 0x04);
+        key.to_vec()
+    }
+
+    /// SPKI → the inner PKCS #1 RSAPublicKey.
+    fn pkcs1_public(spki: &[u8]) -> Vec<u8> {
+        let (_, info, _) = der_take(spki);
+        let (_, _algorithm, rest) = der_take(info);
+        let (tag, bits, _) = der_take(rest);
+        assert_eq!((tag, bits[0]), (0x03, 0));
+        bits[1..].to_vec()
+    }
+
+    fn to_pem(label: &str, der: &[u8]) -> String {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    }
+
+    #[tokio::test]
+    async fn round_trips_with_every_padding() {
+        for padding in RsaPadding::ALL {
+            let keyring = keyring(padding);
+            let encrypted = encrypt(&keyring).await;
+            let edk = &encrypted.encrypted_data_keys()[0];
+            assert_eq!(edk.provider_id, "rsa-ns");
+            // spec: provider info is the key name alone.
+            assert_eq!(edk.provider_info, b"rsa-key");
+            assert_eq!(edk.ciphertext.len(), 256);
+            let decrypted = keyring.on_decrypt(decryption_materials(), encrypted.encrypted_data_keys()).await.unwrap();
+            assert_eq!(
+                decrypted.data_key().unwrap().expose_secret(),
+                encrypted.data_key().unwrap().expose_secret(),
+                "{padding:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn context_is_not_bound() {
+        // RSA wraps the bare data key: another context still unwraps (the header binds it).
+        let keyring = keyring(RsaPadding::OaepSha256);
+        let encrypted = encrypt(&keyring).await;
+        let materials = DecryptionMaterials::new(SUITE, EncryptionContext::new(), vec![], None).unwrap();
+        assert!(keyring.on_decrypt(materials, encrypted.encrypted_data_keys()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn another_padding_fails() {
+        let encrypted = encrypt(&keyring(RsaPadding::OaepSha256)).await;
+        let error = keyring(RsaPadding::OaepSha1)
+            .on_decrypt(decryption_materials(), encrypted.encrypted_data_keys())
+            .await
+            .unwrap_err();
+        assert!(matches!(failures(error)[0].reason, EdkFailureReason::Failed(_)));
+    }
+
+    #[tokio::test]
+    async fn wrong_key_name_or_namespace_is_not_mine() {
+        let encrypted = encrypt(&keyring(RsaPadding::OaepSha256)).await;
+        let key = test_key();
+        for (namespace, name) in [("rsa-ns", "other"), ("rsa-ns", "rsa-ke"), ("other", "rsa-key")] {
+            let other =
+                RawRsaKeyring::new(namespace, name, RsaPadding::OaepSha256, None, Some(key.clone())).unwrap();
+            let error = other.on_decrypt(decryption_materials(), encrypted.encrypted_data_keys()).await.unwrap_err();
+            let failures = failures(error);
+            assert_eq!(failures.len(), 1);
+            assert!(matches!(failures[0].reason, EdkFailureReason::NotMine(_)), "{failures:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn tampered_edk_and_wrong_private_key_fail() {
+        let encrypted = encrypt(&keyring(RsaPadding::OaepSha512)).await;
+        let mut tampered = encrypted.encrypted_data_keys()[0].clone();
+        tampered.ciphertext[10] ^= 1;
+        let error = keyring(RsaPadding::OaepSha512).on_decrypt(decryption_materials(), &[tampered]).await.unwrap_err();
+        assert!(matches!(failures(error)[0].reason, EdkFailureReason::Failed(_)));
+
+        let wrong =
+            RawRsaKeyring::new("rsa-ns", "rsa-key", RsaPadding::OaepSha512, None, Some(other_key().clone())).unwrap();
+        let error = wrong.on_decrypt(decryption_materials(), encrypted.encrypted_data_keys()).await.unwrap_err();
+        assert!(matches!(failures(error)[0].reason, EdkFailureReason::Failed(_)));
+    }
+
+    #[tokio::test]
+    async fn public_only_encrypts_but_cannot_decrypt() {
+        let public_only =
+            RawRsaKeyring::new("rsa-ns", "rsa-key", RsaPadding::OaepSha1, Some(test_key().public_key()), None).unwrap();
+        assert!(public_only.can_encrypt() && !public_only.can_decrypt());
+        let encrypted = encrypt(&public_only).await;
+        let error = public_only.on_decrypt(decryption_materials(), encrypted.encrypted_data_keys()).await.unwrap_err();
+        assert!(
+            matches!(&error, Error::Keyring(KeyringError::Configuration(m)) if m.contains("no private key")),
+            "{error}"
+        );
+        // The full keyring reads what the public-only one wrote.
+        assert!(keyring(RsaPadding::OaepSha1).on_decrypt(decryption_materials(), encrypted.encrypted_data_keys()).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn private_only_cannot_encrypt() {
+        // spec: the keyring MUST NOT derive the public key from the private key.
+        let private_only =
+            RawRsaKeyring::new("rsa-ns", "rsa-key", RsaPadding::OaepSha1, None, Some(test_key().clone())).unwrap();
+        let materials = EncryptionMaterials::new(SUITE, context(), vec![], None).unwrap();
+        let error = private_only.on_encrypt(materials).await.unwrap_err();
+        assert!(
+            matches!(&error, Error::Keyring(KeyringError::Configuration(m)) if m.contains("no public key")),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn refuses_materials_that_already_hold_a_key() {
+        let keyring = keyring(RsaPadding::Pkcs1);
+        let encrypted = encrypt(&keyring).await;
+        let mut materials = decryption_materials();
+        materials.set_data_key(DataKey::new(vec![0; 32])).unwrap();
+        assert!(matches!(keyring.on_decrypt(materials, encrypted.encrypted_data_keys()).await, Err(Error::Usage(_))));
+    }
+
+    #[test]
+    fn rejects_bad_configuration() {
+        assert!(RawRsaKeyring::new("ns", "key", RsaPadding::Pkcs1, None, None).is_err());
+        let public = Some(test_key().public_key());
+        assert!(RawRsaKeyring::new("aws-kms", "key", RsaPadding::Pkcs1, public.clone(), None).is_err());
+        assert!(RawRsaKeyring::new("aws-kms-rsa", "key", RsaPadding::Pkcs1, public, None).is_err());
+        assert!(RsaPrivateKey::generate(1024).is_err());
+        assert!(RsaPublicKey::from_der(b"not a key").is_err());
+        assert!(RsaPrivateKey::from_der(b"not a key").is_err());
+        assert!(RsaPublicKey::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----").is_err());
+    }
+
+    #[test]
+    fn loads_every_key_encoding() {
+        let private = test_key();
+        let pkcs8 = private.to_pkcs8_der().unwrap();
+        let pkcs1 = pkcs1_private(&pkcs8);
+        let spki = private.public_key().to_der().unwrap();
+        let pkcs1_pub = pkcs1_public(&spki);
+
+        for der in [&pkcs8[..], &pkcs1[..]] {
+            assert_eq!(RsaPrivateKey::from_der(der).unwrap().bits(), 2048);
+        }
+        for pem in [to_pem("PRIVATE KEY", &pkcs8), to_pem("RSA PRIVATE KEY", &pkcs1)] {
+            let key = RsaPrivateKey::from_pem(&pem).unwrap();
+            assert_eq!(key.public_key().to_der().unwrap(), spki);
+        }
+        for der in [&spki[..], &pkcs1_pub[..]] {
+            assert_eq!(RsaPublicKey::from_der(der).unwrap().to_der().unwrap(), spki);
+        }
+        for pem in [to_pem("PUBLIC KEY", &spki), to_pem("RSA PUBLIC KEY", &pkcs1_pub)] {
+            assert_eq!(RsaPublicKey::from_pem(&pem).unwrap().to_der().unwrap(), spki);
+        }
+        // A file holding both blocks: each loader picks its own.
+        let both = to_pem("PUBLIC KEY", &spki) + &to_pem("PRIVATE KEY", &pkcs8);
+        assert!(RsaPrivateKey::from_pem(&both).is_ok() && RsaPublicKey::from_pem(&both).is_ok());
+        assert!(RsaPrivateKey::from_pem(&to_pem("PUBLIC KEY", &spki)).is_err());
+    }
+
+    #[tokio::test]
+    async fn from_pem_round_trips_between_separate_keyrings() {
+        let private = test_key();
+        let public_pem = to_pem("PUBLIC KEY", &private.public_key().to_der().unwrap());
+        let private_pem = to_pem("PRIVATE KEY", &private.to_pkcs8_der().unwrap());
+        let writer = RawRsaKeyring::from_pem("ns", "k", RsaPadding::OaepSha384, Some(&public_pem), None).unwrap();
+        let reader = RawRsaKeyring::from_pem("ns", "k", RsaPadding::OaepSha384, None, Some(&private_pem)).unwrap();
+        let encrypted = encrypt(&writer).await;
+        let decrypted = reader.on_decrypt(decryption_materials(), encrypted.encrypted_data_keys()).await.unwrap();
+        assert_eq!(decrypted.data_key().unwrap().expose_secret(), encrypted.data_key().unwrap().expose_secret());
+    }
+
+    #[test]
+    fn debug_shows_no_key_material() {
+        let shown = format!("{:?} {:?}", keyring(RsaPadding::Pkcs1), test_key());
+        assert!(shown.contains("rsa-ns") && shown.contains("2048"), "{shown}");
+        assert!(shown.len() < 300, "{shown}");
+    }
+
+    fn multi() -> (MultiKeyring, Arc<RawAesKeyring>, Arc<RawRsaKeyring>) {
+        let aes = Arc::new(RawAesKeyring::new("aes-ns", "aes-key", vec![3; 32]).unwrap());
+        let rsa = Arc::new(keyring(RsaPadding::OaepSha256));
+        let multi = MultiKeyring::new(Some(aes.clone()), vec![rsa.clone() as Arc<dyn Keyring>]).unwrap();
+        (multi, aes, rsa)
+    }
+
+    #[tokio::test]
+    async fn multi_keyring_decrypts_through_either_child() {
+        let (multi, aes, rsa) = multi();
+        let encrypted = encrypt(&multi).await;
+        let edks = encrypted.encrypted_data_keys();
+        assert_eq!(edks.len(), 2);
+        let expected = encrypted.data_key().unwrap().expose_secret();
+        for single in [aes.clone() as Arc<dyn Keyring>, rsa.clone()] {
+            let decrypted = single.on_decrypt(decryption_materials(), edks).await.unwrap();
+            assert_eq!(decrypted.data_key().unwrap().expose_secret(), expected, "{single:?}");
+        }
+        // Through the multi-keyring: each EDK alone (so each child must do the work).
+        for only in [&edks[..1], &edks[1..]] {
+            let decrypted = multi.on_decrypt(decryption_materials(), only).await.unwrap();
+            assert_eq!(decrypted.data_key().unwrap().expose_secret(), expected);
+        }
+    }
+
+    #[tokio::test]
+    async fn multi_keyring_reports_every_failure() {
+        let (writer, _, _) = multi();
+        let encrypted = encrypt(&writer).await;
+        let aes = Arc::new(RawAesKeyring::new("aes-ns", "aes-key", vec![4; 32]).unwrap());
+        let rsa = Arc::new(
+            RawRsaKeyring::new("rsa-ns", "other-key", RsaPadding::OaepSha256, None, Some(test_key().clone())).unwrap(),
+        );
+        let reader = MultiKeyring::new(None, vec![aes as Arc<dyn Keyring>, rsa]).unwrap();
+        let error = reader.on_decrypt(decryption_materials(), encrypted.encrypted_data_keys()).await.unwrap_err();
+        let failures = failures(error);
+        // Two keyrings × two EDKs: AES fails its own EDK and skips RSA's; RSA skips both.
+        assert_eq!(failures.len(), 4, "{failures:#?}");
+        let failed = failures.iter().filter(|f| matches!(f.reason, EdkFailureReason::Failed(_))).count();
+        assert_eq!(failed, 1, "{failures:#?}");
+        assert!(failures.iter().any(|f| f.keyring.contains("aes-ns/aes-key")));
+        assert!(failures.iter().any(|f| f.keyring.contains("rsa-ns/other-key")));
+    }
+}
