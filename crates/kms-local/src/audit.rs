@@ -1,0 +1,647 @@
+//! CloudTrail-style audit events for every KMS call the emulator serves.
+//!
+//! Events use CloudTrail's record layout (camelCase, `eventVersion` 1.08) so
+//! the same tooling and mental model apply. Request parameters go through
+//! [`redact_request`], an allow-list: only fields known to be metadata are
+//! copied, so plaintext, ciphertext, signatures, MACs, key material and
+//! anything a future API version adds are left out by construction.
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::auth::{
+    account_of_arn, civil_from_unix, random_bytes, system_time_from_unix, unix_from_civil,
+    unix_seconds,
+};
+
+/// Who made the call, CloudTrail `userIdentity` style.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserIdentity {
+    /// `IAMUser`, `AssumedRole`, `Root` or `Unknown`.
+    #[serde(rename = "type")]
+    pub identity_type: String,
+    /// A stable id for the principal (the account id for `Root`).
+    pub principal_id: String,
+    /// The principal ARN.
+    pub arn: String,
+    /// The principal's account.
+    pub account_id: String,
+    /// Access key id the request was signed with.
+    pub access_key_id: String,
+}
+
+/// A resource touched by the call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditResource {
+    /// Account that owns the resource.
+    #[serde(rename = "accountId")]
+    pub account_id: String,
+    /// Always `AWS::KMS::Key`.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// The key ARN.
+    #[serde(rename = "ARN")]
+    pub arn: String,
+}
+
+/// One audit record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    /// CloudTrail record version, `1.08`.
+    pub event_version: String,
+    /// When the call happened, ISO-8601 UTC (`2024-01-02T03:04:05Z`).
+    pub event_time: String,
+    /// Always `kms.amazonaws.com`.
+    pub event_source: String,
+    /// The KMS operation, e.g. `Encrypt`.
+    pub event_name: String,
+    /// Region the call was made in.
+    pub aws_region: String,
+    /// Client address.
+    #[serde(rename = "sourceIPAddress")]
+    pub source_ip_address: String,
+    /// Client `User-Agent`, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// The caller.
+    pub user_identity: UserIdentity,
+    /// Redacted request parameters (see [`redact_request`]).
+    pub request_parameters: Value,
+    /// Always `null`: responses can carry plaintext and are never logged.
+    pub response_elements: Value,
+    /// Request id returned to the client (`x-amzn-RequestId`).
+    #[serde(rename = "requestID")]
+    pub request_id: String,
+    /// Unique id of this record.
+    #[serde(rename = "eventID")]
+    pub event_id: String,
+    /// Whether the operation only reads state.
+    pub read_only: bool,
+    /// Keys involved.
+    pub resources: Vec<AuditResource>,
+    /// Always `AwsApiCall`.
+    pub event_type: String,
+    /// KMS calls are management events in CloudTrail.
+    pub management_event: bool,
+    /// Account the record belongs to.
+    pub recipient_account_id: String,
+    /// KMS error type when the call failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// Error message when the call failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}
+
+/// Operations CloudTrail marks `readOnly: true` for KMS: lookups and
+/// cryptographic operations, which do not change key state.
+const READ_ONLY_OPERATIONS: &[&str] = &[
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateRandom",
+    "ReEncrypt",
+    "Sign",
+    "Verify",
+    "GenerateMac",
+    "VerifyMac",
+    "DeriveSharedSecret",
+    "Encapsulate",
+    "Decapsulate",
+];
+
+impl AuditEvent {
+    /// Builds an event timestamped now with fresh random `eventID` and
+    /// `requestID`. `request_parameters` should already be redacted;
+    /// `resources` are key ARNs.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        event_name: &str,
+        principal: &str,
+        account: &str,
+        access_key_id: &str,
+        source_ip: &str,
+        region: &str,
+        request_parameters: Value,
+        resources: Vec<String>,
+        error_code: Option<String>,
+    ) -> AuditEvent {
+        let read_only = READ_ONLY_OPERATIONS.contains(&event_name)
+            || ["Describe", "Get", "List"]
+                .iter()
+                .any(|p| event_name.starts_with(p));
+        AuditEvent {
+            event_version: "1.08".to_string(),
+            event_time: format_iso8601(SystemTime::now()),
+            event_source: "kms.amazonaws.com".to_string(),
+            event_name: event_name.to_string(),
+            aws_region: region.to_string(),
+            source_ip_address: source_ip.to_string(),
+            user_agent: None,
+            user_identity: user_identity(principal, account, access_key_id),
+            request_parameters,
+            response_elements: Value::Null,
+            request_id: random_uuid(),
+            event_id: random_uuid(),
+            read_only,
+            resources: resources
+                .into_iter()
+                .map(|arn| AuditResource {
+                    account_id: kms_arn_account(&arn).unwrap_or(account).to_string(),
+                    resource_type: "AWS::KMS::Key".to_string(),
+                    arn,
+                })
+                .collect(),
+            event_type: "AwsApiCall".to_string(),
+            management_event: true,
+            recipient_account_id: account.to_string(),
+            error_code,
+            error_message: None,
+        }
+    }
+
+    /// Sets `userAgent`.
+    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> AuditEvent {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Sets `errorMessage`.
+    pub fn with_error_message(mut self, message: impl Into<String>) -> AuditEvent {
+        self.error_message = Some(message.into());
+        self
+    }
+
+    /// Uses the request id already returned to the client.
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> AuditEvent {
+        self.request_id = request_id.into();
+        self
+    }
+
+    /// Overrides `eventTime` (tests, replays).
+    pub fn with_event_time(mut self, t: SystemTime) -> AuditEvent {
+        self.event_time = format_iso8601(t);
+        self
+    }
+
+    /// `eventTime` parsed back, if well-formed.
+    pub fn event_system_time(&self) -> Option<SystemTime> {
+        parse_iso8601(&self.event_time)
+    }
+
+    /// The event as one line of JSON (for JSON-lines audit logs).
+    pub fn to_json_line(&self) -> String {
+        // Serializing plain strings, bools and serde_json::Values cannot
+        // fail; the fallback keeps the signature infallible regardless.
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
+    }
+}
+
+/// Selects events for `envelope kms audit`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Key id, key ARN or alias name the event must involve.
+    pub key: Option<String>,
+    /// Only events at or after this time.
+    pub since: Option<SystemTime>,
+}
+
+impl Filter {
+    /// Whether `event` passes every set criterion.
+    pub fn matches(&self, event: &AuditEvent) -> bool {
+        if let Some(since) = self.since {
+            match event.event_system_time() {
+                Some(t) if t >= since => {}
+                _ => return false,
+            }
+        }
+        if let Some(key) = &self.key {
+            let in_resources = event.resources.iter().any(|r| {
+                r.arn == *key || r.arn.rsplit_once("key/").is_some_and(|(_, id)| id == key)
+            });
+            let in_params = ["keyId", "sourceKeyId", "destinationKeyId", "targetKeyId", "aliasName"]
+                .iter()
+                .any(|f| event.request_parameters.get(*f).and_then(Value::as_str) == Some(key));
+            if !in_resources && !in_params {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Copies only the safe, metadata-only fields of a KMS request into the
+/// CloudTrail-style camelCase `requestParameters` (e.g. `KeyId` → `keyId`).
+///
+/// This is an allow-list: blobs (`Plaintext`, `CiphertextBlob`, `Message`,
+/// `Signature`, `Mac`, `PublicKey`, `ImportToken`, `EncryptedKeyMaterial`,
+/// `Recipient`, ...) and any unknown field are dropped. Each kept field must
+/// also have the expected JSON type, so a blob smuggled under a safe name of
+/// the wrong shape is dropped too. `GrantTokens` is reduced to a count.
+/// `operation` selects extra fields only certain operations log (the policy
+/// text of `PutKeyPolicy`/`CreateKey`).
+pub fn redact_request(operation: &str, request: &Value) -> Value {
+    let mut out = Map::new();
+    let Some(obj) = request.as_object() else {
+        return Value::Object(out);
+    };
+    for (name, value) in obj {
+        let Some(kind) = field_kind(operation, name) else {
+            continue;
+        };
+        let kept = match kind {
+            Kind::Str => value.as_str().map(|_| value.clone()),
+            Kind::Num => value.as_u64().map(|_| value.clone()),
+            Kind::Bool => value.as_bool().map(|_| value.clone()),
+            Kind::StrList => is_string_list(value).then(|| value.clone()),
+            Kind::StrMap => is_string_map(value).then(|| value.clone()),
+            Kind::Tags => is_tag_list(value).then(|| value.clone()),
+            Kind::Constraints => constraints_only(value),
+            Kind::Count => value.as_array().map(|a| Value::from(a.len())),
+        };
+        if let Some(v) = kept {
+            let key = if kind == Kind::Count {
+                format!("{}Count", camel(name))
+            } else {
+                camel(name)
+            };
+            out.insert(key, v);
+        }
+    }
+    Value::Object(out)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Str,
+    Num,
+    Bool,
+    StrList,
+    StrMap,
+    Tags,
+    Constraints,
+    Count,
+}
+
+/// The allow-list. Every entry is metadata a CloudTrail record for KMS also
+/// shows; nothing here can hold key material or data.
+fn field_kind(operation: &str, name: &str) -> Option<Kind> {
+    Some(match name {
+        "KeyId" | "SourceKeyId" | "DestinationKeyId" | "TargetKeyId" | "AliasName"
+        | "EncryptionAlgorithm" | "SourceEncryptionAlgorithm" | "DestinationEncryptionAlgorithm"
+        | "KeySpec" | "KeyPairSpec" | "CustomerMasterKeySpec" | "KeyUsage" | "Origin"
+        | "SigningAlgorithm" | "MacAlgorithm" | "MessageType" | "KeyAgreementAlgorithm"
+        | "Description" | "GrantId" | "GranteePrincipal" | "RetiringPrincipal"
+        | "GranteeServicePrincipal" | "RetiringServicePrincipal" | "Name" | "PolicyName"
+        | "WrappingAlgorithm" | "WrappingKeySpec" | "ExpirationModel" | "ReplicaRegion"
+        | "PrimaryRegion" | "CustomKeyStoreId" | "Marker" | "KeyEncryptionMechanism" => Kind::Str,
+        "NumberOfBytes" | "PendingWindowInDays" | "RotationPeriodInDays" | "Limit" | "ValidTo" => {
+            Kind::Num
+        }
+        "DryRun" | "MultiRegion" | "BypassPolicyLockoutSafetyCheck" | "IncludeKeyMaterial"
+        | "OnDemand" => Kind::Bool,
+        "Operations" | "TagKeys" | "DryRunModifiers" => Kind::StrList,
+        "EncryptionContext" | "SourceEncryptionContext" | "DestinationEncryptionContext" => {
+            Kind::StrMap
+        }
+        "Tags" => Kind::Tags,
+        "Constraints" => Kind::Constraints,
+        "GrantTokens" => Kind::Count,
+        // Policies are long but not secret; CloudTrail records them for
+        // policy changes only.
+        "Policy" if operation == "PutKeyPolicy" || operation == "CreateKey" || operation == "ReplicateKey" => {
+            Kind::Str
+        }
+        _ => return None,
+    })
+}
+
+fn is_string_list(v: &Value) -> bool {
+    v.as_array().is_some_and(|a| a.iter().all(Value::is_string))
+}
+
+fn is_string_map(v: &Value) -> bool {
+    v.as_object().is_some_and(|m| m.values().all(Value::is_string))
+}
+
+fn is_tag_list(v: &Value) -> bool {
+    v.as_array().is_some_and(|a| {
+        a.iter().all(|t| {
+            t.as_object().is_some_and(|m| {
+                m.iter()
+                    .all(|(k, v)| (k == "TagKey" || k == "TagValue") && v.is_string())
+            })
+        })
+    })
+}
+
+/// Keeps only the encryption-context maps of a grant's `Constraints`.
+fn constraints_only(v: &Value) -> Option<Value> {
+    let m = v.as_object()?;
+    let mut out = Map::new();
+    for f in ["EncryptionContextSubset", "EncryptionContextEquals", "SourceArn"] {
+        if let Some(x) = m.get(f) {
+            if is_string_map(x) || (f == "SourceArn" && x.is_string()) {
+                out.insert(camel(f), x.clone());
+            }
+        }
+    }
+    Some(Value::Object(out))
+}
+
+/// `KeyId` → `keyId` (CloudTrail's casing).
+fn camel(name: &str) -> String {
+    let mut c = name.chars();
+    match c.next() {
+        Some(first) => first.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
+/// Account id in `arn:aws:kms:REGION:ACCOUNT:key/ID`.
+fn kms_arn_account(arn: &str) -> Option<&str> {
+    let mut it = arn.split(':');
+    let (scheme, _p, service, _r, account) =
+        (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
+    (scheme == "arn" && service == "kms" && crate::auth::is_account_id(account)).then_some(account)
+}
+
+fn user_identity(principal: &str, account: &str, access_key_id: &str) -> UserIdentity {
+    let resource = principal.splitn(6, ':').nth(5).unwrap_or("");
+    let account = account_of_arn(principal).unwrap_or(account).to_string();
+    let (identity_type, principal_id) = if resource == "root" {
+        ("Root", account.clone())
+    } else if resource.starts_with("user/") {
+        ("IAMUser", pseudo_unique_id("AIDA", principal))
+    } else if let Some(rest) = resource.strip_prefix("assumed-role/") {
+        // CloudTrail shows "ROLEID:session-name" for role sessions.
+        let (role, session) = rest.split_once('/').unwrap_or((rest, ""));
+        let role_arn = format!("arn:aws:iam::{account}:role/{role}");
+        (
+            "AssumedRole",
+            format!("{}:{session}", pseudo_unique_id("AROA", &role_arn)),
+        )
+    } else {
+        ("Unknown", principal.to_string())
+    };
+    UserIdentity {
+        identity_type: identity_type.to_string(),
+        principal_id,
+        arn: principal.to_string(),
+        account_id: account,
+        access_key_id: access_key_id.to_string(),
+    }
+}
+
+/// IAM-style unique id (`AIDA` + 17 uppercase alphanumerics), derived from
+/// the ARN so the same principal always gets the same id.
+fn pseudo_unique_id(prefix: &str, arn: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, arn.as_bytes());
+    let mut s = String::from(prefix);
+    s.extend(d.as_ref().iter().take(17).map(|b| ALPHABET[(b % 32) as usize] as char));
+    s
+}
+
+/// A random RFC 4122 version-4 UUID string. If the system RNG fails we still
+/// need an id for the record, so fall back to time-derived bytes; these ids
+/// are labels, not secrets.
+fn random_uuid() -> String {
+    let mut b = random_bytes::<16>().unwrap_or_else(|_| {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        nanos.to_le_bytes()
+    });
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+/// `SystemTime` → `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn format_iso8601(t: SystemTime) -> String {
+    let (y, mo, d, h, mi, s) = civil_from_unix(unix_seconds(t));
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SSZ` (optionally with fractional seconds).
+pub fn parse_iso8601(s: &str) -> Option<SystemTime> {
+    let s = s.strip_suffix('Z')?;
+    let (date, time) = s.split_once('T')?;
+    let mut dp = date.split('-');
+    let (y, mo, d) = (dp.next()?, dp.next()?, dp.next()?);
+    if dp.next().is_some() {
+        return None;
+    }
+    let time = time.split_once('.').map_or(time, |(t, _)| t);
+    let mut tp = time.split(':');
+    let (h, mi, sec) = (tp.next()?, tp.next()?, tp.next()?);
+    if tp.next().is_some() {
+        return None;
+    }
+    let secs = unix_from_civil(
+        y.parse().ok()?,
+        mo.parse().ok()?,
+        d.parse().ok()?,
+        h.parse().ok()?,
+        mi.parse().ok()?,
+        sec.parse().ok()?,
+    )?;
+    Some(system_time_from_unix(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::time::Duration;
+
+    const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    /// Every blob-typed member of any KMS request shape, plus custom key
+    /// store secrets and the Nitro Recipient structure.
+    const BLOB_FIELDS: &[&str] = &[
+        "Plaintext",
+        "CiphertextBlob",
+        "Message",
+        "Signature",
+        "Mac",
+        "PublicKey",
+        "ImportToken",
+        "EncryptedKeyMaterial",
+        "SourceCiphertextBlob",
+        "Recipient",
+        "KeyStorePassword",
+        "TrustAnchorCertificate",
+        "XksProxyAuthenticationCredential",
+        "GrantToken",
+        "Ciphertext",
+        "SharedSecret",
+        "PrivateKeyPlaintext",
+        "CiphertextForRecipient",
+    ];
+
+    #[test]
+    fn redact_drops_every_blob() {
+        let mut req = Map::new();
+        for f in BLOB_FIELDS {
+            req.insert((*f).to_string(), json!("c2VjcmV0LWRhdGEtc2VjcmV0"));
+        }
+        req.insert("Recipient".into(), json!({"AttestationDocument": "c2VjcmV0LWRhdGEtc2VjcmV0", "KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256"}));
+        req.insert("KeyId".into(), json!("alias/app"));
+        req.insert("EncryptionContext".into(), json!({"Department": "IT"}));
+        req.insert("GrantTokens".into(), json!(["t1", "t2"]));
+        req.insert("SomethingNew".into(), json!("c2VjcmV0LWRhdGEtc2VjcmV0"));
+        for op in ["Encrypt", "Decrypt", "ReEncrypt", "Sign", "Verify", "VerifyMac", "ImportKeyMaterial", "DeriveSharedSecret"] {
+            let out = redact_request(op, &Value::Object(req.clone()));
+            let text = out.to_string();
+            assert!(!text.contains("c2VjcmV0"), "{op}: {text}");
+            assert_eq!(out["keyId"], "alias/app");
+            assert_eq!(out["encryptionContext"], json!({"Department": "IT"}));
+            assert_eq!(out["grantTokensCount"], 2);
+            assert!(!text.contains("t1"));
+            for f in BLOB_FIELDS {
+                assert!(out.get(camel(f)).is_none() && out.get(*f).is_none(), "{op} kept {f}");
+            }
+        }
+    }
+
+    #[test]
+    fn redact_keeps_metadata_and_checks_types() {
+        let req = json!({
+            "KeyId": "1234abcd",
+            "EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+            "KeySpec": "AES_256",
+            "NumberOfBytes": 32,
+            "SigningAlgorithm": "ECDSA_SHA_256",
+            "MacAlgorithm": "HMAC_SHA_256",
+            "DryRun": true,
+            "Operations": ["Encrypt"],
+            "Constraints": {"EncryptionContextSubset": {"a": "b"}, "Junk": "x"},
+            "Tags": [{"TagKey": "k", "TagValue": "v"}],
+            "Policy": "{}",
+            // Safe names with the wrong shape are dropped.
+            "Description": {"nested": "c2VjcmV0"},
+            "EncryptionContext": {"a": {"deep": "c2VjcmV0"}}
+        });
+        let out = redact_request("Encrypt", &req);
+        assert_eq!(out["keyId"], "1234abcd");
+        assert_eq!(out["encryptionAlgorithm"], "SYMMETRIC_DEFAULT");
+        assert_eq!(out["keySpec"], "AES_256");
+        assert_eq!(out["numberOfBytes"], 32);
+        assert_eq!(out["signingAlgorithm"], "ECDSA_SHA_256");
+        assert_eq!(out["macAlgorithm"], "HMAC_SHA_256");
+        assert_eq!(out["dryRun"], true);
+        assert_eq!(out["operations"], json!(["Encrypt"]));
+        assert_eq!(out["constraints"], json!({"encryptionContextSubset": {"a": "b"}}));
+        assert_eq!(out["tags"], json!([{"TagKey": "k", "TagValue": "v"}]));
+        assert!(out.get("policy").is_none(), "policy text only for policy operations");
+        assert!(out.get("description").is_none());
+        assert!(out.get("encryptionContext").is_none());
+        assert!(!out.to_string().contains("c2VjcmV0"));
+        assert_eq!(redact_request("PutKeyPolicy", &json!({"Policy": "{}"}))["policy"], "{}");
+        assert_eq!(redact_request("Encrypt", &json!("not an object")), json!({}));
+    }
+
+    #[test]
+    fn event_shape() {
+        let params = redact_request("Decrypt", &json!({"KeyId": KEY, "CiphertextBlob": "AQID"}));
+        let ev = AuditEvent::new(
+            "Decrypt",
+            "arn:aws:iam::111122223333:user/alice",
+            "111122223333",
+            "AKIDALICE",
+            "127.0.0.1",
+            "us-east-1",
+            params,
+            vec![KEY.to_string()],
+            None,
+        )
+        .with_user_agent("aws-sdk-rust/1.0");
+        let v = serde_json::to_value(&ev).unwrap();
+        assert_eq!(v["eventVersion"], "1.08");
+        assert_eq!(v["eventSource"], "kms.amazonaws.com");
+        assert_eq!(v["eventName"], "Decrypt");
+        assert_eq!(v["awsRegion"], "us-east-1");
+        assert_eq!(v["sourceIPAddress"], "127.0.0.1");
+        assert_eq!(v["userAgent"], "aws-sdk-rust/1.0");
+        assert_eq!(v["userIdentity"]["type"], "IAMUser");
+        assert_eq!(v["userIdentity"]["arn"], "arn:aws:iam::111122223333:user/alice");
+        assert_eq!(v["userIdentity"]["accountId"], "111122223333");
+        assert_eq!(v["userIdentity"]["accessKeyId"], "AKIDALICE");
+        let pid = v["userIdentity"]["principalId"].as_str().unwrap();
+        assert!(pid.starts_with("AIDA") && pid.len() == 21, "{pid}");
+        assert_eq!(v["requestParameters"], json!({"keyId": KEY}));
+        assert_eq!(v["responseElements"], Value::Null);
+        assert_eq!(v["readOnly"], true);
+        assert_eq!(v["resources"], json!([{"accountId": "111122223333", "type": "AWS::KMS::Key", "ARN": KEY}]));
+        assert_eq!(v["eventType"], "AwsApiCall");
+        assert_eq!(v["managementEvent"], true);
+        assert_eq!(v["recipientAccountId"], "111122223333");
+        assert!(v.get("errorCode").is_none() && v.get("errorMessage").is_none());
+        let id = v["eventID"].as_str().unwrap();
+        assert_eq!(id.len(), 36);
+        assert_eq!(id.as_bytes()[14], b'4');
+        assert_ne!(v["eventID"], v["requestID"]);
+        let t = v["eventTime"].as_str().unwrap();
+        assert!(t.len() == 20 && t.ends_with('Z') && t.as_bytes()[10] == b'T', "{t}");
+
+        let back: AuditEvent = serde_json::from_str(&ev.to_json_line()).unwrap();
+        assert_eq!(back, ev);
+    }
+
+    #[test]
+    fn identity_types_and_errors() {
+        let root = AuditEvent::new("CreateKey", "arn:aws:iam::111122223333:root", "111122223333", "AK", "::1", "eu-west-1", json!({}), vec![], Some("AccessDeniedException".into()))
+            .with_error_message("denied");
+        assert_eq!(root.user_identity.identity_type, "Root");
+        assert_eq!(root.user_identity.principal_id, "111122223333");
+        assert!(!root.read_only);
+        let v = serde_json::to_value(&root).unwrap();
+        assert_eq!(v["errorCode"], "AccessDeniedException");
+        assert_eq!(v["errorMessage"], "denied");
+
+        let role = AuditEvent::new("ListKeys", "arn:aws:sts::111122223333:assumed-role/Admin/sess", "111122223333", "ASIA", "::1", "eu-west-1", json!({}), vec![], None);
+        assert_eq!(role.user_identity.identity_type, "AssumedRole");
+        assert!(role.user_identity.principal_id.starts_with("AROA") && role.user_identity.principal_id.ends_with(":sess"));
+        assert!(role.read_only);
+
+        let odd = AuditEvent::new("Encrypt", "anonymous", "111122223333", "AK", "::1", "eu-west-1", json!({}), vec![], None);
+        assert_eq!(odd.user_identity.identity_type, "Unknown");
+    }
+
+    #[test]
+    fn filter() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let ev = AuditEvent::new("Encrypt", "arn:aws:iam::111122223333:user/a", "111122223333", "AK", "::1", "us-east-1",
+            json!({"keyId": "alias/app"}), vec![KEY.to_string()], None)
+            .with_event_time(t0);
+        assert!(Filter::default().matches(&ev));
+        assert!(Filter { key: Some(KEY.into()), since: None }.matches(&ev));
+        assert!(Filter { key: Some("1234abcd-12ab-34cd-56ef-1234567890ab".into()), since: None }.matches(&ev));
+        assert!(Filter { key: Some("alias/app".into()), since: None }.matches(&ev));
+        assert!(!Filter { key: Some("other".into()), since: None }.matches(&ev));
+        assert!(Filter { key: None, since: Some(t0) }.matches(&ev));
+        assert!(!Filter { key: None, since: Some(t0 + Duration::from_secs(1)) }.matches(&ev));
+        assert!(Filter { key: Some(KEY.into()), since: Some(t0 - Duration::from_secs(60)) }.matches(&ev));
+    }
+
+    #[test]
+    fn iso8601_round_trip() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+        assert_eq!(format_iso8601(t), "2015-08-30T12:36:00Z");
+        assert_eq!(parse_iso8601("2015-08-30T12:36:00Z"), Some(t));
+        assert_eq!(parse_iso8601("2015-08-30T12:36:00.123Z"), Some(t));
+        assert_eq!(parse_iso8601("2015-08-30 12:36:00"), None);
+        assert_eq!(parse_iso8601("2015-02-30T12:36:00Z"), None);
+    }
+}

@@ -1,0 +1,975 @@
+//! AWS Signature Version 4 verification (`AWS4-HMAC-SHA256`).
+//!
+//! [`verify`] rebuilds the canonical request exactly as the client's signer
+//! did, derives the signing key from the secret looked up by access key id,
+//! and compares signatures in constant time. Both the `Authorization` header
+//! form (what every AWS SDK sends to KMS) and the presigned query-string form
+//! (`X-Amz-Signature=...`) are accepted.
+//!
+//! Failures map onto the error types AWS JSON services return
+//! ([`AuthError::kms_error_type`]): `MissingAuthenticationTokenException`,
+//! `IncompleteSignatureException`, `UnrecognizedClientException` and
+//! `InvalidSignatureException` (which is also what an expired signature gets,
+//! with a "Signature expired: ..." message).
+
+use std::fmt;
+use std::time::SystemTime;
+
+use aws_lc_rs::{constant_time, digest, hmac};
+
+use super::{account_of_arn, civil_from_unix, unix_from_civil, unix_seconds};
+
+/// The only algorithm we verify; SigV4a (`AWS4-ECDSA-P256-SHA256`) is not
+/// used by KMS clients.
+pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+
+/// Allowed distance between the request's `X-Amz-Date` and the server clock.
+pub const MAX_CLOCK_SKEW_SECS: i64 = 15 * 60;
+
+/// Upper bound AWS puts on a presigned URL's `X-Amz-Expires` (7 days).
+pub const MAX_PRESIGN_EXPIRES_SECS: i64 = 7 * 24 * 3600;
+
+/// Hex SHA-256 of the empty string, handy for bodiless requests.
+pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// The parts of an HTTP request that SigV4 covers, borrowed from the server's
+/// request representation.
+#[derive(Clone, Copy, Debug)]
+pub struct SignedRequest<'a> {
+    /// HTTP method as sent, e.g. `POST`.
+    pub method: &'a str,
+    /// Request path as sent on the wire (still percent-encoded), e.g. `/`.
+    pub path: &'a str,
+    /// Raw query string without the leading `?` (empty when there is none).
+    pub query: &'a str,
+    /// All request headers as (name, value); names should be lowercase (they
+    /// are compared case-insensitively anyway). Repeated names are allowed.
+    pub headers: &'a [(String, String)],
+    /// The complete request body.
+    pub body: &'a [u8],
+}
+
+/// What the server knows about an access key id.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret {
+    /// The secret access key used to derive the signing key.
+    pub secret_access_key: String,
+    /// If set, requests must present exactly this `x-amz-security-token`;
+    /// if unset, requests must not present one.
+    pub session_token: Option<String>,
+    /// Principal ARN the key acts as.
+    pub principal: String,
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never let the secret or the token reach a log line.
+        f.debug_struct("Secret")
+            .field("secret_access_key", &"<redacted>")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("principal", &self.principal)
+            .finish()
+    }
+}
+
+/// The identity established by a successfully verified request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// Access key id from the credential scope.
+    pub access_key_id: String,
+    /// Region from the credential scope; the server serves this Region.
+    pub region: String,
+    /// Service from the credential scope (`kms` for KMS clients).
+    pub service: String,
+    /// The principal ARN configured for the access key.
+    pub principal: String,
+    /// Account id of [`Verified::principal`].
+    pub account: String,
+}
+
+/// Why a request failed authentication.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthError {
+    /// No `Authorization` header and no presigned query parameters.
+    MissingAuthenticationToken,
+    /// Authentication data present but malformed or incomplete (bad
+    /// `Authorization` syntax, unsigned `host`, missing date, ...).
+    IncompleteSignature(String),
+    /// The access key id is not configured.
+    UnrecognizedClient,
+    /// The session token is missing, unexpected or wrong for the access key.
+    InvalidSecurityToken,
+    /// The signature (or the payload hash it covers) does not match.
+    SignatureMismatch(String),
+    /// `X-Amz-Date` is outside the allowed window, or a presigned URL expired.
+    SignatureExpired(String),
+}
+
+impl AuthError {
+    /// The `__type` KMS returns for this failure.
+    pub fn kms_error_type(&self) -> &'static str {
+        match self {
+            AuthError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
+            AuthError::IncompleteSignature(_) => "IncompleteSignatureException",
+            AuthError::UnrecognizedClient | AuthError::InvalidSecurityToken => {
+                "UnrecognizedClientException"
+            }
+            // Real KMS (AWS JSON protocol) reports clock skew as an invalid
+            // signature with a "Signature expired" message.
+            AuthError::SignatureMismatch(_) | AuthError::SignatureExpired(_) => {
+                "InvalidSignatureException"
+            }
+        }
+    }
+
+    /// The human-readable message for the error body.
+    pub fn message(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthError::MissingAuthenticationToken => f.write_str("Missing Authentication Token"),
+            AuthError::IncompleteSignature(m)
+            | AuthError::SignatureMismatch(m)
+            | AuthError::SignatureExpired(m) => f.write_str(m),
+            AuthError::UnrecognizedClient | AuthError::InvalidSecurityToken => {
+                f.write_str("The security token included in the request is invalid.")
+            }
+        }
+    }
+}
+
+impl std::error::Error for AuthError {}
+
+const MISMATCH_MESSAGE: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+
+fn mismatch() -> AuthError {
+    AuthError::SignatureMismatch(MISMATCH_MESSAGE.to_string())
+}
+
+/// Authentication fields pulled from either the header or the query form.
+struct AuthParts {
+    access_key_id: String,
+    scope_date: String,
+    region: String,
+    service: String,
+    signed_headers: Vec<String>,
+    signature: String,
+    amz_date: String,
+    security_token: Option<String>,
+    /// `Some(seconds)` for the presigned form.
+    expires: Option<i64>,
+}
+
+/// Returns the (access key id, region) of the credential scope in the
+/// `Authorization` header without verifying anything. Used by permissive
+/// mode, which trusts any signature but still serves the Region the client
+/// signed for.
+pub fn credential_scope(headers: &[(String, String)]) -> Option<(String, String)> {
+    let value = single_header(headers, "authorization").ok()??;
+    let fields = parse_authorization(value).ok()?;
+    let (akid, _date, region, _service) = parse_credential(&fields.credential).ok()?;
+    Some((akid, region))
+}
+
+/// Like [`credential_scope`] for a presigned query string
+/// (`X-Amz-Credential=...`).
+pub fn credential_scope_from_query(query: &str) -> Option<(String, String)> {
+    let params = parse_query(query);
+    let cred = params
+        .iter()
+        .find(|(k, _)| k == "X-Amz-Credential")
+        .map(|(_, v)| v.as_str())?;
+    let (akid, _date, region, _service) = parse_credential(cred).ok()?;
+    Some((akid, region))
+}
+
+/// Verifies the SigV4 signature of `req`.
+///
+/// `lookup` maps an access key id to its [`Secret`]; `now` is the server's
+/// clock (a parameter so tests can pin it). Checks, in order: that some form
+/// of authentication is present and well-formed, that the access key is
+/// known, the 15-minute clock window (or presigned expiry), the payload hash,
+/// the signature, and finally the session token.
+pub fn verify(
+    req: &SignedRequest<'_>,
+    lookup: &dyn Fn(&str) -> Option<Secret>,
+    now: SystemTime,
+) -> Result<Verified, AuthError> {
+    let parts = extract_auth(req)?;
+
+    let request_time = parse_amz_date(&parts.amz_date).ok_or_else(|| {
+        AuthError::IncompleteSignature(format!(
+            "Date must be in ISO-8601 'basic format'. Got '{}'. See http://en.wikipedia.org/wiki/ISO_8601",
+            parts.amz_date
+        ))
+    })?;
+    if parts.amz_date.get(..8) != Some(parts.scope_date.as_str()) {
+        return Err(AuthError::SignatureMismatch(format!(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{}'.",
+            parts.scope_date,
+            parts.amz_date.get(..8).unwrap_or(""),
+            parts.amz_date
+        )));
+    }
+
+    let secret = lookup(&parts.access_key_id).ok_or(AuthError::UnrecognizedClient)?;
+
+    check_time(&parts, request_time, unix_seconds(now))?;
+
+    let payload_hash = payload_hash(req, &parts)?;
+    let canonical = canonical_request(req, &parts, &payload_hash)?;
+    let scope = format!(
+        "{}/{}/{}/aws4_request",
+        parts.scope_date, parts.region, parts.service
+    );
+    let string_to_sign = string_to_sign(&parts.amz_date, &scope, &canonical);
+    let key = signing_key(
+        &secret.secret_access_key,
+        &parts.scope_date,
+        &parts.region,
+        &parts.service,
+    );
+    let expected = hex::encode(hmac::sign(&key, string_to_sign.as_bytes()).as_ref());
+    // Compare the hex text, not decoded bytes: a client's uppercase or
+    // malformed hex is simply a mismatch, and the comparison stays
+    // constant-time over the full length.
+    if constant_time::verify_slices_are_equal(expected.as_bytes(), parts.signature.as_bytes())
+        .is_err()
+    {
+        return Err(mismatch());
+    }
+
+    // The token is checked after the signature so that only a holder of the
+    // secret learns whether a token was right.
+    let token_ok = match (&secret.session_token, &parts.security_token) {
+        (None, None) => true,
+        (Some(want), Some(got)) => {
+            constant_time::verify_slices_are_equal(want.as_bytes(), got.as_bytes()).is_ok()
+        }
+        _ => false,
+    };
+    if !token_ok {
+        return Err(AuthError::InvalidSecurityToken);
+    }
+
+    let account = account_of_arn(&secret.principal).unwrap_or_default().to_string();
+    Ok(Verified {
+        access_key_id: parts.access_key_id,
+        region: parts.region,
+        service: parts.service,
+        principal: secret.principal,
+        account,
+    })
+}
+
+/// The SigV4 signing key:
+/// HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date), region), service), "aws4_request").
+pub fn signing_key(secret_access_key: &str, date: &str, region: &str, service: &str) -> hmac::Key {
+    let mut k = Vec::with_capacity(4 + secret_access_key.len());
+    k.extend_from_slice(b"AWS4");
+    k.extend_from_slice(secret_access_key.as_bytes());
+    let k_date = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &k), date.as_bytes());
+    let k_region = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, k_date.as_ref()), region.as_bytes());
+    let k_service = hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA256, k_region.as_ref()),
+        service.as_bytes(),
+    );
+    let k_signing = hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA256, k_service.as_ref()),
+        b"aws4_request",
+    );
+    hmac::Key::new(hmac::HMAC_SHA256, k_signing.as_ref())
+}
+
+/// `"AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + hex(sha256(canonical))`.
+pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
+    format!(
+        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
+        hex_sha256(canonical_request.as_bytes())
+    )
+}
+
+/// Lowercase hex SHA-256.
+pub fn hex_sha256(data: &[u8]) -> String {
+    hex::encode(digest::digest(&digest::SHA256, data).as_ref())
+}
+
+fn extract_auth(req: &SignedRequest<'_>) -> Result<AuthParts, AuthError> {
+    if let Some(value) = single_header(req.headers, "authorization")? {
+        let fields = parse_authorization(value)?;
+        let (access_key_id, scope_date, region, service) = parse_credential(&fields.credential)?;
+        let amz_date = single_header(req.headers, "x-amz-date")?
+            .map(|s| s.trim().to_string())
+            .ok_or_else(|| {
+                AuthError::IncompleteSignature(
+                    "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+                        .to_string(),
+                )
+            })?;
+        let security_token =
+            single_header(req.headers, "x-amz-security-token")?.map(|s| s.trim().to_string());
+        let signed_headers = parse_signed_headers(&fields.signed_headers)?;
+        return Ok(AuthParts {
+            access_key_id,
+            scope_date,
+            region,
+            service,
+            signed_headers,
+            signature: fields.signature,
+            amz_date,
+            security_token,
+            expires: None,
+        });
+    }
+
+    let params = parse_query(req.query);
+    let get = |name: &str| -> Result<Option<&str>, AuthError> {
+        let mut it = params.iter().filter(|(k, _)| k == name);
+        let first = it.next().map(|(_, v)| v.as_str());
+        if it.next().is_some() {
+            return Err(AuthError::IncompleteSignature(format!(
+                "Query parameter '{name}' appears more than once."
+            )));
+        }
+        Ok(first)
+    };
+    let Some(algorithm) = get("X-Amz-Algorithm")? else {
+        return Err(AuthError::MissingAuthenticationToken);
+    };
+    if algorithm != ALGORITHM {
+        return Err(AuthError::IncompleteSignature(format!(
+            "Unsupported AWS 'algorithm': '{algorithm}'"
+        )));
+    }
+    let require = |name: &str| -> Result<String, AuthError> {
+        get(name)?.map(str::to_string).ok_or_else(|| {
+            AuthError::IncompleteSignature(format!(
+                "AWS query-string parameters must include '{name}'. Re-examine the query-string parameters."
+            ))
+        })
+    };
+    let credential = require("X-Amz-Credential")?;
+    let signed_headers = require("X-Amz-SignedHeaders")?;
+    let signature = require("X-Amz-Signature")?;
+    let amz_date = require("X-Amz-Date")?;
+    let expires_text = require("X-Amz-Expires")?;
+    let expires = expires_text
+        .parse::<i64>()
+        .ok()
+        .filter(|e| (1..=MAX_PRESIGN_EXPIRES_SECS).contains(e))
+        .ok_or_else(|| {
+            AuthError::IncompleteSignature(format!(
+                "X-Amz-Expires must be an integer between 1 and {MAX_PRESIGN_EXPIRES_SECS}; got '{expires_text}'."
+            ))
+        })?;
+    let security_token = get("X-Amz-Security-Token")?.map(str::to_string);
+    let (access_key_id, scope_date, region, service) = parse_credential(&credential)?;
+    Ok(AuthParts {
+        access_key_id,
+        scope_date,
+        region,
+        service,
+        signed_headers: parse_signed_headers(&signed_headers)?,
+        signature,
+        amz_date,
+        security_token,
+        expires: Some(expires),
+    })
+}
+
+/// The one value of header `name`; more than one is ambiguous and rejected
+/// rather than guessing which one the signer meant.
+fn single_header<'h>(
+    headers: &'h [(String, String)],
+    name: &str,
+) -> Result<Option<&'h str>, AuthError> {
+    let mut it = headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str());
+    let first = it.next();
+    if first.is_some() && it.next().is_some() {
+        return Err(AuthError::IncompleteSignature(format!(
+            "Header '{name}' appears more than once."
+        )));
+    }
+    Ok(first)
+}
+
+struct AuthorizationFields {
+    credential: String,
+    signed_headers: String,
+    signature: String,
+}
+
+fn parse_authorization(value: &str) -> Result<AuthorizationFields, AuthError> {
+    let value = value.trim();
+    let (algorithm, rest) = value
+        .split_once(|c: char| c == ' ' || c == '\t')
+        .unwrap_or((value, ""));
+    if algorithm != ALGORITHM {
+        return Err(AuthError::IncompleteSignature(format!(
+            "Unsupported AWS 'algorithm': '{algorithm}'. Authorization header must start with '{ALGORITHM}'."
+        )));
+    }
+    let (mut credential, mut signed_headers, mut signature) = (None, None, None);
+    for part in rest.split(',') {
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let Some((k, v)) = part.split_once('=') else {
+            return Err(AuthError::IncompleteSignature(format!(
+                "Authorization header requires each component to be of the form key=value; got '{part}'."
+            )));
+        };
+        let slot = match k.trim() {
+            "Credential" => &mut credential,
+            "SignedHeaders" => &mut signed_headers,
+            "Signature" => &mut signature,
+            other => {
+                return Err(AuthError::IncompleteSignature(format!(
+                    "Authorization header has an unknown component '{other}'."
+                )))
+            }
+        };
+        if slot.replace(v.trim().to_string()).is_some() {
+            return Err(AuthError::IncompleteSignature(format!(
+                "Authorization header repeats the '{}' component.",
+                k.trim()
+            )));
+        }
+    }
+    let missing = |name: &str| {
+        AuthError::IncompleteSignature(format!(
+            "Authorization header requires '{name}' parameter. Authorization={ALGORITHM} ..."
+        ))
+    };
+    Ok(AuthorizationFields {
+        credential: credential.ok_or_else(|| missing("Credential"))?,
+        signed_headers: signed_headers.ok_or_else(|| missing("SignedHeaders"))?,
+        signature: signature.ok_or_else(|| missing("Signature"))?,
+    })
+}
+
+/// `AKID/YYYYMMDD/REGION/SERVICE/aws4_request` → (akid, date, region, service).
+fn parse_credential(credential: &str) -> Result<(String, String, String, String), AuthError> {
+    let parts: Vec<&str> = credential.split('/').collect();
+    let bad = || {
+        AuthError::IncompleteSignature(format!(
+            "Credential should be scoped to a valid region and service, of the form 'AKID/YYYYMMDD/region/service/aws4_request'; got '{credential}'."
+        ))
+    };
+    if parts.len() != 5 || parts[4] != "aws4_request" {
+        return Err(bad());
+    }
+    if parts.iter().take(4).any(|p| p.is_empty())
+        || parts[1].len() != 8
+        || !parts[1].bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    Ok((
+        parts[0].to_string(),
+        parts[1].to_string(),
+        parts[2].to_string(),
+        parts[3].to_string(),
+    ))
+}
+
+fn parse_signed_headers(list: &str) -> Result<Vec<String>, AuthError> {
+    let names: Vec<String> = list
+        .split(';')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    if names.iter().any(|n| n.is_empty()) {
+        return Err(AuthError::IncompleteSignature(format!(
+            "SignedHeaders contains an empty header name: '{list}'."
+        )));
+    }
+    // Signing the Host header is what binds a signature to this endpoint.
+    if !names.iter().any(|n| n == "host") {
+        return Err(AuthError::IncompleteSignature(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".to_string(),
+        ));
+    }
+    Ok(names)
+}
+
+/// `YYYYMMDDTHHMMSSZ` → Unix seconds.
+fn parse_amz_date(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let t = s.get(r)?;
+        if !t.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        t.parse().ok()
+    };
+    unix_from_civil(
+        i64::from(digits(0..4)?),
+        digits(4..6)?,
+        digits(6..8)?,
+        digits(9..11)?,
+        digits(11..13)?,
+        digits(13..15)?,
+    )
+}
+
+/// Unix seconds → `YYYYMMDDTHHMMSSZ`.
+pub(crate) fn format_amz_date(secs: i64) -> String {
+    let (y, mo, d, h, mi, s) = civil_from_unix(secs);
+    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
+}
+
+fn check_time(parts: &AuthParts, request_time: i64, now: i64) -> Result<(), AuthError> {
+    let now_text = format_amz_date(now);
+    if request_time > now + MAX_CLOCK_SKEW_SECS {
+        return Err(AuthError::SignatureExpired(format!(
+            "Signature not yet current: {} is still later than {} ({} + 15 min.)",
+            parts.amz_date,
+            format_amz_date(now + MAX_CLOCK_SKEW_SECS),
+            now_text
+        )));
+    }
+    match parts.expires {
+        None => {
+            if request_time < now - MAX_CLOCK_SKEW_SECS {
+                return Err(AuthError::SignatureExpired(format!(
+                    "Signature expired: {} is now earlier than {} ({} - 15 min.)",
+                    parts.amz_date,
+                    format_amz_date(now - MAX_CLOCK_SKEW_SECS),
+                    now_text
+                )));
+            }
+        }
+        Some(expires) => {
+            if now > request_time + expires {
+                return Err(AuthError::SignatureExpired(format!(
+                    "Signature expired: {} plus X-Amz-Expires {expires}s is earlier than {now_text}",
+                    parts.amz_date
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The payload hash that goes into the canonical request.
+///
+/// We always hash the body ourselves. If the client also sent
+/// `x-amz-content-sha256`, it must agree: that header is what the client
+/// signed, so a mismatch means the body was swapped. `UNSIGNED-PAYLOAD` and
+/// the streaming variants are refused because KMS bodies carry plaintext and
+/// key material that must be covered by the signature.
+fn payload_hash(req: &SignedRequest<'_>, parts: &AuthParts) -> Result<String, AuthError> {
+    let computed = hex_sha256(req.body);
+    let declared = if parts.expires.is_some() {
+        None
+    } else {
+        single_header(req.headers, "x-amz-content-sha256")?
+    };
+    match declared.map(str::trim) {
+        None => Ok(computed),
+        Some(v) if v == "UNSIGNED-PAYLOAD" || v.starts_with("STREAMING-") => {
+            Err(AuthError::SignatureMismatch(format!(
+                "x-amz-content-sha256 '{v}' is not supported; the request body must be signed."
+            )))
+        }
+        Some(v) => {
+            if constant_time::verify_slices_are_equal(
+                v.to_ascii_lowercase().as_bytes(),
+                computed.as_bytes(),
+            )
+            .is_err()
+            {
+                return Err(AuthError::SignatureMismatch(
+                    "The provided 'x-amz-content-sha256' header does not match what was computed."
+                        .to_string(),
+                ));
+            }
+            // Sign with the header's own spelling, as the client did.
+            Ok(v.to_string())
+        }
+    }
+}
+
+/// Builds the canonical request text.
+fn canonical_request(
+    req: &SignedRequest<'_>,
+    parts: &AuthParts,
+    payload_hash: &str,
+) -> Result<String, AuthError> {
+    let mut out = String::with_capacity(256 + req.query.len());
+    out.push_str(req.method);
+    out.push('\n');
+    out.push_str(&canonical_uri(req.path));
+    out.push('\n');
+    out.push_str(&canonical_query(req.query, parts.expires.is_some()));
+    out.push('\n');
+    for name in &parts.signed_headers {
+        let values: Vec<String> = req
+            .headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| trim_all(v))
+            .collect();
+        if values.is_empty() {
+            return Err(AuthError::SignatureMismatch(format!(
+                "Header '{name}' is listed in SignedHeaders but is not present in the request."
+            )));
+        }
+        out.push_str(name);
+        out.push(':');
+        out.push_str(&values.join(","));
+        out.push('\n');
+    }
+    out.push('\n');
+    out.push_str(&parts.signed_headers.join(";"));
+    out.push('\n');
+    out.push_str(payload_hash);
+    Ok(out)
+}
+
+/// Trims leading/trailing spaces and collapses runs of spaces to one, the
+/// SigV4 header-value rule (spaces only, as AWS's signers do).
+fn trim_all(v: &str) -> String {
+    let v = v.trim_matches(' ');
+    let mut out = String::with_capacity(v.len());
+    let mut prev_space = false;
+    for c in v.chars() {
+        if c == ' ' {
+            if !prev_space {
+                out.push(' ');
+            }
+            prev_space = true;
+        } else {
+            out.push(c);
+            prev_space = false;
+        }
+    }
+    out
+}
+
+/// Canonical URI for every service but S3: remove dot segments and empty
+/// segments (RFC 3986 §5.2.4), then percent-encode the already-encoded path
+/// once more, keeping `/`. For KMS the path is always `/`.
+fn canonical_uri(path: &str) -> String {
+    let path = if path.is_empty() { "/" } else { path };
+    let mut segments: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let mut normalized = String::from("/");
+    normalized.push_str(&segments.join("/"));
+    let ends_with_slash = ["/", "/.", "/..", "/./", "/../"]
+        .iter()
+        .any(|s| path.ends_with(s));
+    if ends_with_slash && !normalized.ends_with('/') {
+        normalized.push('/');
+    }
+    uri_encode(&normalized, false)
+}
+
+/// Canonical query string: decode each pair, re-encode with the SigV4
+/// unreserved set, sort by encoded name then value. The presigned form drops
+/// `X-Amz-Signature`, which cannot sign itself.
+fn canonical_query(query: &str, presigned: bool) -> String {
+    let mut pairs: Vec<(String, String)> = parse_query(query)
+        .into_iter()
+        .filter(|(k, _)| !(presigned && k == "X-Amz-Signature"))
+        .map(|(k, v)| (uri_encode(&k, true), uri_encode(&v, true)))
+        .collect();
+    pairs.sort();
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(k);
+        out.push('=');
+        out.push_str(v);
+    }
+    out
+}
+
+/// Splits `a=1&b=2` into decoded pairs with `application/x-www-form-urlencoded`
+/// rules (`+` is a space), which is how AWS's own signers read the query.
+fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (form_decode(k), form_decode(v))
+        })
+        .collect()
+}
+
+fn form_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b'%' if i + 2 < b.len() && hex_val(b[i + 1]).is_some() && hex_val(b[i + 2]).is_some() => {
+                let hi = hex_val(b[i + 1]).unwrap_or(0);
+                let lo = hex_val(b[i + 2]).unwrap_or(0);
+                out.push(hi << 4 | lo);
+                i += 3;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// SigV4 URI encoding: everything but `A-Za-z0-9-_.~` becomes `%XX`
+/// (uppercase hex); `/` is kept when `encode_slash` is false.
+fn uri_encode(s: &str, encode_slash: bool) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'~')
+            || (b == b'/' && !encode_slash);
+        if keep {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[(b >> 4) as usize] as char);
+            out.push(HEX[(b & 15) as usize] as char);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    // Example credentials from AWS's public SigV4 documentation and test suite.
+    const AKID: &str = "AKIDEXAMPLE";
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    const PRINCIPAL: &str = "arn:aws:iam::111122223333:user/example";
+    // 2015-08-30T12:36:00Z
+    const T0: u64 = 1_440_938_160;
+
+    fn lookup(akid: &str) -> Option<Secret> {
+        (akid == AKID).then(|| Secret {
+            secret_access_key: SECRET.to_string(),
+            session_token: None,
+            principal: PRINCIPAL.to_string(),
+        })
+    }
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn derived_signing_key_matches_aws_docs_example() {
+        // Published example: secret above, 20150830/us-east-1/iam.
+        let key = signing_key(SECRET, "20150830", "us-east-1", "iam");
+        let probe = hmac::sign(&key, b"");
+        // Recompute the same chain the long way and compare outputs, then
+        // pin the documented key bytes via its HMAC over a fixed input.
+        let documented =
+            hex::decode("c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9").unwrap();
+        let expected = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &documented), b"");
+        assert_eq!(probe.as_ref(), expected.as_ref());
+    }
+
+    #[test]
+    fn aws_test_suite_get_vanilla() {
+        // The "get-vanilla" case of AWS's SigV4 test suite.
+        let headers = h(&[
+            ("host", "example.amazonaws.com"),
+            ("x-amz-date", "20150830T123600Z"),
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+            ),
+        ]);
+        let req = SignedRequest { method: "GET", path: "/", query: "", headers: &headers, body: b"" };
+        let v = verify(&req, &lookup, at(T0 + 60)).unwrap();
+        assert_eq!(v.region, "us-east-1");
+        assert_eq!(v.service, "service");
+        assert_eq!(v.account, "111122223333");
+        assert_eq!(v.principal, PRINCIPAL);
+    }
+
+    #[test]
+    fn aws_docs_iam_list_users_example() {
+        // The worked example from AWS's "Create a signed request" docs.
+        let headers = h(&[
+            ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+            ("host", "iam.amazonaws.com"),
+            ("x-amz-date", "20150830T123600Z"),
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+            ),
+        ]);
+        let req = SignedRequest {
+            method: "GET",
+            path: "/",
+            query: "Action=ListUsers&Version=2010-05-08",
+            headers: &headers,
+            body: b"",
+        };
+        verify(&req, &lookup, at(T0)).unwrap();
+        // Reordering the query does not matter (it is sorted), changing it does.
+        let req2 = SignedRequest { query: "Version=2010-05-08&Action=ListUsers", ..req };
+        verify(&req2, &lookup, at(T0)).unwrap();
+        let req3 = SignedRequest { query: "Action=ListRoles&Version=2010-05-08", ..req };
+        assert_eq!(
+            verify(&req3, &lookup, at(T0)).unwrap_err().kms_error_type(),
+            "InvalidSignatureException"
+        );
+    }
+
+    #[test]
+    fn missing_and_malformed() {
+        let req = SignedRequest { method: "POST", path: "/", query: "", headers: &[], body: b"{}" };
+        let e = verify(&req, &lookup, at(T0)).unwrap_err();
+        assert_eq!(e, AuthError::MissingAuthenticationToken);
+        assert_eq!(e.kms_error_type(), "MissingAuthenticationTokenException");
+
+        for auth in [
+            "Bearer abc",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/kms/aws4_request, Signature=00",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/2015083/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/kms, SignedHeaders=host, Signature=00",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/kms/aws4_request, SignedHeaders=x-amz-date, Signature=00",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00, Foo=1",
+        ] {
+            let headers = h(&[("host", "h"), ("x-amz-date", "20150830T123600Z"), ("authorization", auth)]);
+            let req = SignedRequest { method: "POST", path: "/", query: "", headers: &headers, body: b"" };
+            let e = verify(&req, &lookup, at(T0)).unwrap_err();
+            assert_eq!(e.kms_error_type(), "IncompleteSignatureException", "{auth}: {e}");
+        }
+
+        // No x-amz-date at all.
+        let headers = h(&[
+            ("host", "h"),
+            ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00"),
+        ]);
+        let req = SignedRequest { method: "POST", path: "/", query: "", headers: &headers, body: b"" };
+        assert_eq!(verify(&req, &lookup, at(T0)).unwrap_err().kms_error_type(), "IncompleteSignatureException");
+    }
+
+    #[test]
+    fn unknown_key_and_scope_date_mismatch() {
+        let headers = h(&[
+            ("host", "h"),
+            ("x-amz-date", "20150830T123600Z"),
+            ("authorization", "AWS4-HMAC-SHA256 Credential=NOPE/20150830/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"),
+        ]);
+        let req = SignedRequest { method: "POST", path: "/", query: "", headers: &headers, body: b"" };
+        let e = verify(&req, &lookup, at(T0)).unwrap_err();
+        assert_eq!(e, AuthError::UnrecognizedClient);
+        assert_eq!(e.kms_error_type(), "UnrecognizedClientException");
+
+        let headers = h(&[
+            ("host", "h"),
+            ("x-amz-date", "20150830T123600Z"),
+            ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150831/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"),
+        ]);
+        let req = SignedRequest { method: "POST", path: "/", query: "", headers: &headers, body: b"" };
+        assert_eq!(verify(&req, &lookup, at(T0)).unwrap_err().kms_error_type(), "InvalidSignatureException");
+    }
+
+    #[test]
+    fn credential_scope_parsing() {
+        let headers = h(&[(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID1/20240101/eu-west-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=ab",
+        )]);
+        assert_eq!(
+            credential_scope(&headers),
+            Some(("AKID1".to_string(), "eu-west-1".to_string()))
+        );
+        assert_eq!(credential_scope(&[]), None);
+        assert_eq!(credential_scope(&h(&[("authorization", "garbage")])), None);
+        assert_eq!(
+            credential_scope_from_query(
+                "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID2%2F20240101%2Fap-south-1%2Fkms%2Faws4_request"
+            ),
+            Some(("AKID2".to_string(), "ap-south-1".to_string()))
+        );
+    }
+
+    #[test]
+    fn amz_date_round_trip() {
+        assert_eq!(parse_amz_date("20150830T123600Z"), Some(T0 as i64));
+        assert_eq!(format_amz_date(T0 as i64), "20150830T123600Z");
+        assert_eq!(parse_amz_date("2015-08-30T12:36:00Z"), None);
+        assert_eq!(parse_amz_date("20150832T123600Z"), None);
+        assert_eq!(parse_amz_date("2015083OT123600Z"), None);
+    }
+
+    #[test]
+    fn canonicalization_helpers() {
+        assert_eq!(canonical_uri("/"), "/");
+        assert_eq!(canonical_uri(""), "/");
+        assert_eq!(canonical_uri("/a/./b/../c//d/"), "/a/c/d/");
+        assert_eq!(canonical_uri("/my%20doc"), "/my%2520doc");
+        assert_eq!(canonical_query("b=2&a=1&a=0", false), "a=0&a=1&b=2");
+        assert_eq!(canonical_query("x=a+b&y=%7e&z", false), "x=a%20b&y=~&z=");
+        assert_eq!(canonical_query("X-Amz-Signature=ab&q=1", true), "q=1");
+        assert_eq!(trim_all("  a   b  c "), "a b c");
+        assert_eq!(uri_encode("a/b c*", true), "a%2Fb%20c%2A");
+    }
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        let s = Secret {
+            secret_access_key: "VERYSECRET".into(),
+            session_token: Some("TOKENVALUE".into()),
+            principal: PRINCIPAL.into(),
+        };
+        let d = format!("{s:?}");
+        assert!(!d.contains("VERYSECRET") && !d.contains("TOKENVALUE"), "{d}");
+    }
+}
