@@ -1,0 +1,257 @@
+//! From key descriptions and a keys manifest to keyrings and materials managers.
+//!
+//! Raw AES and raw RSA keys are built locally. AWS KMS keys go through a [`KmsKeyrings`] hook;
+//! without one (the default) every test that needs KMS is reported as skipped.
+//!
+//! RSA public keys on decrypt: a description may name the *public* half of a pair (the official
+//! vectors wrap one EDK under `rsa-4096-public`). A public key cannot unwrap, so on decrypt we look
+//! for the private half in the keys manifest — the entry with the same `key-id` (the Dafny
+//! runners' convention), else the private entry whose public key is the same key (the .NET and
+//! framework manifests, whose pair members have distinct ids) — and build a keyring that carries
+//! the public entry's key name with the private key.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use envelope::cmm::{DefaultMaterialsManager, RequiredEncryptionContextMaterialsManager};
+use envelope::{Keyring, MaterialsManager, MultiKeyring};
+use envelope_keyrings::{RawAesKeyring, RawRsaKeyring, RsaPrivateKey, RsaPublicKey};
+
+use crate::manifest::key_description::{KeyDescription, RawAlgorithm, RsaPadding};
+use crate::manifest::keys::{KeyEntry, KeyMaterial, KeysManifest};
+
+/// Whether a keyring is wanted to write or to read messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Operation {
+    /// Writing messages.
+    Encrypt,
+    /// Reading messages.
+    Decrypt,
+}
+
+/// The hook through which AWS KMS keyrings are built (e.g. against a KMS emulator reached with
+/// `AWS_ENDPOINT_URL_KMS`). Return `Err(reason)` when the key cannot be reached: the test is
+/// skipped with that reason.
+pub trait KmsKeyrings: Send + Sync + fmt::Debug {
+    /// A keyring for a KMS key description (`aws-kms`, `aws-kms-mrk-aware`, ...). `entry` is the
+    /// keys-manifest entry it names, if any.
+    fn keyring(
+        &self,
+        description: &KeyDescription,
+        entry: Option<(&str, &KeyEntry)>,
+        operation: Operation,
+    ) -> Result<Arc<dyn Keyring>, String>;
+}
+
+/// What resolving a description produced.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Resolved<T> {
+    /// Built. `unreachable` lists keys left out (decrypt only: the test can still pass without
+    /// them; if it fails, it is skipped rather than failed).
+    Ready {
+        /// The keyring or materials manager.
+        value: T,
+        /// Why some keys were left out.
+        unreachable: Vec<String>,
+    },
+    /// Cannot be built here (needs KMS, or an unsupported key type): skip the test.
+    Unreachable(String),
+    /// The manifest is wrong (unknown key, wrong key type): fail the test.
+    Invalid(String),
+}
+
+/// A keys manifest plus the means to build keyrings from it.
+#[derive(Debug, Clone)]
+pub struct KeySet {
+    keys: Arc<KeysManifest>,
+    kms: Option<Arc<dyn KmsKeyrings>>,
+    /// DER SubjectPublicKeyInfo of each private RSA entry's public half (for pairing).
+    private_publics: Arc<BTreeMap<String, Vec<u8>>>,
+}
+
+impl KeySet {
+    /// Wraps a keys manifest; `kms` builds AWS KMS keyrings (None: KMS tests are skipped).
+    pub fn new(keys: KeysManifest, kms: Option<Arc<dyn KmsKeyrings>>) -> KeySet {
+        let mut private_publics = BTreeMap::new();
+        for (name, entry) in &keys.keys {
+            if let Ok(KeyMaterial::RsaPrivate { pem }) = entry.material(name) {
+                if let Some(der) = RsaPrivateKey::from_pem(&pem).ok().and_then(|k| k.public_key().to_der().ok()) {
+                    private_publics.insert(name.clone(), der);
+                }
+            }
+        }
+        KeySet { keys: Arc::new(keys), kms, private_publics: Arc::new(private_publics) }
+    }
+
+    /// The keys manifest.
+    pub fn manifest(&self) -> &KeysManifest {
+        &self.keys
+    }
+
+    /// A materials manager for `description`: the default CMM over its keyring, or the
+    /// required-encryption-context CMM when the description asks for it.
+    pub fn materials_manager(&self, description: &KeyDescription, operation: Operation) -> Resolved<Arc<dyn MaterialsManager>> {
+        match description {
+            KeyDescription::RequiredEncryptionContext { underlying, keys } => {
+                match self.materials_manager(underlying, operation) {
+                    Resolved::Ready { value, unreachable } => {
+                        match RequiredEncryptionContextMaterialsManager::new(value, keys.clone()) {
+                            Ok(cmm) => Resolved::Ready { value: Arc::new(cmm), unreachable },
+                            Err(error) => Resolved::Invalid(format!("required-encryption-context CMM: {error}")),
+                        }
+                    }
+                    other => other,
+                }
+            }
+            other => match self.keyring(other, operation) {
+                Resolved::Ready { value, unreachable } => {
+                    Resolved::Ready { value: Arc::new(DefaultMaterialsManager::from_arc(value)), unreachable }
+                }
+                Resolved::Unreachable(r) => Resolved::Unreachable(r),
+                Resolved::Invalid(r) => Resolved::Invalid(r),
+            },
+        }
+    }
+
+    /// A keyring for `description`.
+    pub fn keyring(&self, description: &KeyDescription, operation: Operation) -> Resolved<Arc<dyn Keyring>> {
+        match description {
+            KeyDescription::Raw { key, key_id, provider_id, algorithm } => {
+                match self.raw_keyring(key, key_id.as_deref(), provider_id, *algorithm, operation) {
+                    Ok(keyring) => Resolved::Ready { value: keyring, unreachable: Vec::new() },
+                    Err(reason) => Resolved::Invalid(reason),
+                }
+            }
+            KeyDescription::AwsKms { kind, key, .. } => {
+                let entry = key.as_deref().and_then(|k| self.keys.entry(k).map(|e| (k, e)));
+                if key.is_some() && entry.is_none() {
+                    return Resolved::Invalid(format!("key {:?} is not in the keys manifest", key.as_deref().unwrap_or("")));
+                }
+                let what = match entry {
+                    Some((name, e)) => format!("{kind} key {}", e.key_id(name)),
+                    None => kind.clone(),
+                };
+                match &self.kms {
+                    None => Resolved::Unreachable(format!("needs AWS KMS ({what})")),
+                    Some(kms) => match kms.keyring(description, entry, operation) {
+                        Ok(keyring) => Resolved::Ready { value: keyring, unreachable: Vec::new() },
+                        Err(reason) => Resolved::Unreachable(format!("needs AWS KMS ({what}): {reason}")),
+                    },
+                }
+            }
+            KeyDescription::Multi { generator, children } => self.multi_keyring(generator.as_deref(), children, operation),
+            KeyDescription::RequiredEncryptionContext { .. } => {
+                Resolved::Invalid("a required-encryption-context CMM cannot sit inside a keyring".into())
+            }
+            KeyDescription::Unsupported { kind, .. } => Resolved::Unreachable(format!("unsupported key description type {kind:?}")),
+        }
+    }
+
+    fn multi_keyring(
+        &self,
+        generator: Option<&KeyDescription>,
+        children: &[KeyDescription],
+        operation: Operation,
+    ) -> Resolved<Arc<dyn Keyring>> {
+        let mut unreachable = Vec::new();
+        let mut built: Vec<Option<Arc<dyn Keyring>>> = Vec::new();
+        for description in generator.into_iter().chain(children.iter()) {
+            match self.keyring(description, operation) {
+                Resolved::Ready { value, unreachable: more } => {
+                    unreachable.extend(more);
+                    built.push(Some(value));
+                }
+                Resolved::Invalid(reason) => return Resolved::Invalid(reason),
+                // Encrypt needs every key: a missing one would leave its EDK out of the message.
+                Resolved::Unreachable(reason) if operation == Operation::Encrypt => return Resolved::Unreachable(reason),
+                Resolved::Unreachable(reason) => {
+                    unreachable.push(reason);
+                    built.push(None);
+                }
+            }
+        }
+        if built.iter().all(Option::is_none) {
+            return Resolved::Unreachable(unreachable.join("; "));
+        }
+        let (first, rest) = if generator.is_some() {
+            let mut iter = built.into_iter();
+            (iter.next().flatten(), iter.flatten().collect::<Vec<_>>())
+        } else {
+            (None, built.into_iter().flatten().collect())
+        };
+        match MultiKeyring::new(first, rest) {
+            Ok(multi) => Resolved::Ready { value: Arc::new(multi), unreachable },
+            Err(error) => Resolved::Invalid(format!("multi-keyring: {error}")),
+        }
+    }
+
+    fn raw_keyring(
+        &self,
+        key: &str,
+        key_id_override: Option<&str>,
+        provider_id: &str,
+        algorithm: RawAlgorithm,
+        operation: Operation,
+    ) -> Result<Arc<dyn Keyring>, String> {
+        let entry = self.keys.entry(key).ok_or_else(|| format!("key {key:?} is not in the keys manifest"))?;
+        let key_name = key_id_override.unwrap_or_else(|| entry.key_id(key)).to_string();
+        let material = entry.material(key)?;
+        match (algorithm, material) {
+            (RawAlgorithm::Aes, KeyMaterial::Symmetric { bytes }) => RawAesKeyring::new(provider_id, key_name, bytes)
+                .map(|k| Arc::new(k) as Arc<dyn Keyring>)
+                .map_err(|e| format!("raw AES key {key:?}: {e}")),
+            (RawAlgorithm::Rsa(padding), KeyMaterial::RsaPrivate { pem }) => {
+                let private = RsaPrivateKey::from_pem(&pem).map_err(|e| format!("RSA key {key:?}: {e}"))?;
+                // The harness derives the public half so that a private entry can also encrypt
+                // (the keyring itself never derives it).
+                let public = private.public_key();
+                RawRsaKeyring::new(provider_id, key_name, rsa_padding(padding), Some(public), Some(private))
+                    .map(|k| Arc::new(k) as Arc<dyn Keyring>)
+                    .map_err(|e| format!("raw RSA key {key:?}: {e}"))
+            }
+            (RawAlgorithm::Rsa(padding), KeyMaterial::RsaPublic { pem }) => {
+                let public = RsaPublicKey::from_pem(&pem).map_err(|e| format!("RSA key {key:?}: {e}"))?;
+                let private = match operation {
+                    Operation::Encrypt => None,
+                    Operation::Decrypt => self.private_half(key, entry, &public)?,
+                };
+                RawRsaKeyring::new(provider_id, key_name, rsa_padding(padding), Some(public), private)
+                    .map(|k| Arc::new(k) as Arc<dyn Keyring>)
+                    .map_err(|e| format!("raw RSA key {key:?}: {e}"))
+            }
+            (algorithm, material) => {
+                Err(format!("key {key:?} is a {} key, not usable as raw {algorithm:?}", material.kind_name()))
+            }
+        }
+    }
+
+    /// The private key paired with public entry `name`, if the keys manifest has it.
+    fn private_half(&self, name: &str, entry: &KeyEntry, public: &RsaPublicKey) -> Result<Option<RsaPrivateKey>, String> {
+        let key_id = entry.key_id(name);
+        let public_der = public.to_der().map_err(|e| format!("RSA key {name:?}: {e}"))?;
+        let same_id = self.keys.keys.iter().find(|(n, e)| e.kind == "private" && e.key_id(n) == key_id);
+        let same_key = || self.private_publics.iter().find(|(_, der)| **der == public_der).and_then(|(n, _)| self.keys.keys.get_key_value(n));
+        let Some((private_name, private_entry)) = same_id.or_else(same_key) else {
+            return Ok(None);
+        };
+        match private_entry.material(private_name)? {
+            KeyMaterial::RsaPrivate { pem } => {
+                RsaPrivateKey::from_pem(&pem).map(Some).map_err(|e| format!("RSA key {private_name:?}: {e}"))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+fn rsa_padding(padding: RsaPadding) -> envelope_keyrings::RsaPadding {
+    match padding {
+        RsaPadding::Pkcs1 => envelope_keyrings::RsaPadding::Pkcs1,
+        RsaPadding::OaepSha1 => envelope_keyrings::RsaPadding::OaepSha1,
+        RsaPadding::OaepSha256 => envelope_keyrings::RsaPadding::OaepSha256,
+        RsaPadding::OaepSha384 => envelope_keyrings::RsaPadding::OaepSha384,
+        RsaPadding::OaepSha512 => envelope_keyrings::RsaPadding::OaepSha512,
+    }
+}
