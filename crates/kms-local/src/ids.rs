@@ -17,10 +17,12 @@ pub enum KeyRef {
     /// A bare key id in the caller's account and Region.
     Id(String),
     /// A key ARN.
+    #[allow(missing_docs)]
     KeyArn { region: String, account: String, key_id: String },
     /// An alias name (`alias/...`) in the caller's account and Region.
     AliasName(String),
     /// An alias ARN.
+    #[allow(missing_docs)]
     AliasArn { region: String, account: String, name: String },
 }
 

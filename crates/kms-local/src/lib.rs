@@ -1,3 +1,152 @@
-//! placeholder
+//! A local AWS KMS emulator speaking the real KMS wire protocol (AWS JSON 1.1 over HTTP), with
+//! persistent state in SQLite, key material sealed at rest, optional SigV4 authentication with
+//! key-policy and grant authorization, and a CloudTrail-style audit log.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), envelope_kms_local::LaunchError> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(envelope_kms_local::LaunchError::Io)?;
+//! let settings = envelope_kms_local::Settings::new("/tmp/kms-data");
+//! envelope_kms_local::launch_with_listener(settings, listener, std::future::pending()).await
+//! # }
+//! ```
+//!
+//! Point any AWS SDK at `http://<addr>` with any credentials (or, in strict mode, credentials
+//! from the credentials file); the Region comes from the request's SigV4 credential scope.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 pub mod audit;
 pub mod auth;
+pub mod ciphertext;
+pub mod error;
+mod http;
+pub mod ids;
+pub mod keys;
+pub mod model;
+pub(crate) mod ops;
+pub mod seal;
+pub mod seed;
+mod server;
+pub mod state;
+pub mod store;
+pub mod wire;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use error::{KmsError, KmsResult};
+pub use server::Emulator;
+pub use store::read_audit;
+
+/// Account used when a request's credentials do not name one.
+pub const DEFAULT_ACCOUNT: &str = "111122223333";
+/// Region used when a request carries no credential scope.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// How to run the emulator.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Directory for the database and the root key file.
+    pub data_dir: PathBuf,
+    /// Seed file (JSON or YAML) applied at startup.
+    pub seed: Option<PathBuf>,
+    /// Credentials file; turns on strict mode (SigV4 verification, policies, grants).
+    pub credentials: Option<PathBuf>,
+    /// Root key (base64) overriding the key file; defaults to `ENVELOPE_KMS_ROOT_KEY`.
+    pub root_key: Option<String>,
+    /// Account for permissive-mode callers.
+    pub default_account: String,
+    /// Region for requests without a credential scope.
+    pub default_region: String,
+}
+
+impl Settings {
+    /// Settings with defaults for everything but the data directory.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            seed: None,
+            credentials: None,
+            root_key: std::env::var(seal::ROOT_KEY_ENV).ok(),
+            default_account: DEFAULT_ACCOUNT.into(),
+            default_region: DEFAULT_REGION.into(),
+        }
+    }
+}
+
+/// Why the emulator could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LaunchError {
+    /// Filesystem or socket failure.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// Root key problem.
+    #[error(transparent)]
+    RootKey(#[from] seal::RootKeyError),
+    /// Database problem.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// Seed file problem.
+    #[error(transparent)]
+    Seed(#[from] seed::SeedError),
+    /// Credentials file problem.
+    #[error("credentials file: {0}")]
+    Credentials(String),
+}
+
+impl Emulator {
+    /// Opens the data directory (creating it), loads every record and applies the seed file.
+    pub fn open(settings: &Settings) -> Result<Arc<Self>, LaunchError> {
+        std::fs::create_dir_all(&settings.data_dir)?;
+        let root = seal::RootKey::load(&settings.data_dir, settings.root_key.clone())?;
+        let store = store::Store::open(&settings.data_dir, root)?;
+        let loaded = store.load()?;
+        let usage = store.read_last_usage(ops::usage::TRACKED)?;
+        let reg = state::Registry::new(store, loaded);
+        reg.load_usage(
+            usage
+                .into_iter()
+                .map(|(arn, op, t, json)| {
+                    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+                    let field = |n: &str| v.get(n).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
+                    (arn, state::LastUsage { operation: op, timestamp: t, event_id: field("eventID"), request_id: field("requestID") })
+                })
+                .collect(),
+        );
+        if let Some(seed) = &settings.seed {
+            seed::apply(&reg, seed, &settings.default_account, &settings.default_region)?;
+        }
+        let credentials = match &settings.credentials {
+            Some(p) => Some(auth::Credentials::from_file(p).map_err(|e| LaunchError::Credentials(e.to_string()))?),
+            None => None,
+        };
+        let audit = store::AuditSink::start(&settings.data_dir)?;
+        Ok(Arc::new(Self {
+            reg,
+            credentials,
+            audit,
+            default_account: settings.default_account.clone(),
+            default_region: settings.default_region.clone(),
+        }))
+    }
+
+    /// Serves requests on `listener` until `shutdown` resolves, then flushes the audit log.
+    pub async fn serve(self: Arc<Self>, listener: tokio::net::TcpListener, shutdown: impl Future<Output = ()>) {
+        http::serve(self.clone(), listener, shutdown).await;
+        self.close();
+    }
+}
+
+/// Opens the emulator and serves on `listener` until `shutdown` resolves. Tests bind
+/// `127.0.0.1:0`, read the address, and pass the listener in.
+pub async fn launch_with_listener(
+    settings: Settings,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), LaunchError> {
+    let emu = Emulator::open(&settings)?;
+    emu.serve(listener, shutdown).await;
+    Ok(())
+}

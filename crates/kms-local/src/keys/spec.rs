@@ -44,7 +44,6 @@ macro_rules! wire_enum {
         }
     };
 }
-pub(crate) use wire_enum;
 
 wire_enum!(
     /// `KeySpec`.

@@ -1,0 +1,132 @@
+//! Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases.
+
+use serde::{Deserialize, Serialize};
+
+use super::lifecycle::Empty;
+use super::Ctx;
+use crate::error::{KmsError, KmsResult};
+use crate::ids::{self, KeyIdForms};
+use crate::model::{now, Alias};
+use crate::wire::paginate;
+
+const MAX_ALIASES_PER_KEY: usize = 50;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasRequest {
+    alias_name: String,
+    target_key_id: String,
+}
+
+pub fn create_alias(ctx: &Ctx<'_>, r: AliasRequest) -> KmsResult<Empty> {
+    ids::check_alias_name(&r.alias_name)?;
+    let key = ctx.resolve(&r.target_key_id, KeyIdForms::KeyOnly)?;
+    ctx.authorize(&key, "CreateAlias", None)?;
+    key.check_not_pending_deletion()?;
+    let arn = ids::alias_arn(&ctx.region, &ctx.account, &r.alias_name);
+    let mut store = ctx.reg.store();
+    if ctx.reg.alias(&arn).is_some() {
+        return Err(KmsError::new("AlreadyExistsException", format!("An alias with the name {arn} already exists")));
+    }
+    let count = ctx.reg.aliases_in(&ctx.account, &ctx.region).iter().filter(|a| a.target_key_id == key.meta.key_id).count();
+    if count >= MAX_ALIASES_PER_KEY {
+        return Err(KmsError::new("LimitExceededException", "A key can have at most 50 aliases."));
+    }
+    let t = now();
+    let alias = Alias {
+        arn,
+        account: ctx.account.clone(),
+        region: ctx.region.clone(),
+        name: r.alias_name,
+        target_key_id: key.meta.key_id.clone(),
+        creation_date: t,
+        last_updated_date: t,
+    };
+    ctx.reg.put_alias(&mut store, alias)?;
+    Ok(Empty {})
+}
+
+pub fn update_alias(ctx: &Ctx<'_>, r: AliasRequest) -> KmsResult<Empty> {
+    let arn = ids::alias_arn(&ctx.region, &ctx.account, &r.alias_name);
+    let current = ctx.reg.alias(&arn).ok_or_else(|| KmsError::not_found(format!("Alias {arn} is not found.")))?;
+    let key = ctx.resolve(&r.target_key_id, KeyIdForms::KeyOnly)?;
+    ctx.authorize(&key, "UpdateAlias", None)?;
+    key.check_not_pending_deletion()?;
+    if let Ok(old) = ctx.reg.resolve(&ctx.account, &ctx.region, &current.target_key_id, KeyIdForms::KeyOnly) {
+        if old.meta.key_spec != key.meta.key_spec || old.meta.key_usage != key.meta.key_usage {
+            return Err(KmsError::validation(
+                "The new target key must have the same key spec and key usage as the current target key.",
+            ));
+        }
+    }
+    let mut store = ctx.reg.store();
+    let alias = Alias { target_key_id: key.meta.key_id.clone(), last_updated_date: now(), ..current };
+    ctx.reg.put_alias(&mut store, alias)?;
+    Ok(Empty {})
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteAliasRequest {
+    alias_name: String,
+}
+
+pub fn delete_alias(ctx: &Ctx<'_>, r: DeleteAliasRequest) -> KmsResult<Empty> {
+    let arn = ids::alias_arn(&ctx.region, &ctx.account, &r.alias_name);
+    let alias = ctx.reg.alias(&arn).ok_or_else(|| KmsError::not_found(format!("Alias {arn} is not found.")))?;
+    if let Ok(key) = ctx.resolve(&alias.target_key_id, KeyIdForms::KeyOnly) {
+        ctx.authorize(&key, "DeleteAlias", None)?;
+    }
+    let mut store = ctx.reg.store();
+    ctx.reg.delete_alias(&mut store, &arn)?;
+    Ok(Empty {})
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAliasesRequest {
+    key_id: Option<String>,
+    limit: Option<i64>,
+    marker: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasListEntry {
+    alias_name: String,
+    alias_arn: String,
+    target_key_id: String,
+    creation_date: i64,
+    last_updated_date: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAliasesResponse {
+    aliases: Vec<AliasListEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_marker: Option<String>,
+    truncated: bool,
+}
+
+pub fn list_aliases(ctx: &Ctx<'_>, r: ListAliasesRequest) -> KmsResult<ListAliasesResponse> {
+    let filter = match &r.key_id {
+        Some(id) => Some(ctx.resolve(id, KeyIdForms::KeyOnly)?.meta.key_id.clone()),
+        None => None,
+    };
+    let entries: Vec<AliasListEntry> = ctx
+        .reg
+        .aliases_in(&ctx.account, &ctx.region)
+        .into_iter()
+        .filter(|a| filter.as_ref().is_none_or(|f| &a.target_key_id == f))
+        .map(|a| AliasListEntry {
+            alias_name: a.name,
+            alias_arn: a.arn,
+            target_key_id: a.target_key_id,
+            creation_date: a.creation_date,
+            last_updated_date: a.last_updated_date,
+        })
+        .collect();
+    let (aliases, next_marker, truncated) = paginate(entries, r.limit, r.marker.as_deref())?;
+    Ok(ListAliasesResponse { aliases, next_marker, truncated })
+}

@@ -1,0 +1,214 @@
+//! Operation handlers: one file per family, plus the dispatcher and the per-request context.
+
+mod aliases;
+mod asymmetric;
+mod custom_stores;
+mod grant_ops;
+mod import;
+mod lifecycle;
+mod multi_region;
+mod policies;
+mod rotation;
+mod symmetric;
+pub mod usage;
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::auth::grants;
+use crate::auth::policy::{self, Decision, RequestContext};
+use crate::error::{KmsError, KmsResult};
+use crate::ids::KeyIdForms;
+use crate::model::Key;
+use crate::state::Registry;
+use crate::wire::Context;
+
+pub use lifecycle::{create_key_record, NewKey};
+
+/// Who is calling, from where, and what the request touched.
+pub struct Ctx<'a> {
+    /// All records.
+    pub reg: &'a Registry,
+    /// Caller's account.
+    pub account: String,
+    /// Region from the credential scope.
+    pub region: String,
+    /// Caller's principal ARN.
+    pub principal: String,
+    /// Strict mode: enforce key policies and grants.
+    pub strict: bool,
+    /// Key ARNs the request touched (for the audit event).
+    pub resources: RefCell<Vec<String>>,
+}
+
+impl<'a> Ctx<'a> {
+    /// Resolves a key id field and records it as a touched resource.
+    pub fn resolve(&self, raw: &str, forms: KeyIdForms) -> KmsResult<Arc<Key>> {
+        let key = self.reg.resolve(&self.account, &self.region, raw, forms)?;
+        self.touch(&key.arn);
+        Ok(key)
+    }
+
+    /// Records a touched resource.
+    pub fn touch(&self, arn: &str) {
+        let mut r = self.resources.borrow_mut();
+        if !r.iter().any(|a| a == arn) {
+            r.push(arn.to_owned());
+        }
+    }
+
+    /// Authorizes `operation` (KMS operation name, e.g. `Encrypt`, or `ReEncryptFrom`) on `key`.
+    /// Permissive mode allows everything; strict mode evaluates the key policy, then grants.
+    pub fn authorize(&self, key: &Key, operation: &str, context: Option<&Context>) -> KmsResult<()> {
+        if !self.strict {
+            return Ok(());
+        }
+        let action = format!("kms:{operation}");
+        let rc = RequestContext {
+            principal_arn: &self.principal,
+            caller_account: &self.account,
+            action: &action,
+            resource_arn: &key.arn,
+            encryption_context: context,
+        };
+        match policy::evaluate(&key.meta.policy, &rc) {
+            Decision::Allow => return Ok(()),
+            Decision::ExplicitDeny => return Err(self.denied(&action, &key.arn, "with an explicit deny in a resource-based policy")),
+            Decision::ImplicitDeny => {}
+        }
+        if self.reg.grants_for(&key.arn).iter().any(|g| grants::permits(g, &rc)) {
+            return Ok(());
+        }
+        Err(self.denied(&action, &key.arn, &format!("because no resource-based policy allows the {action} action")))
+    }
+
+    fn denied(&self, action: &str, arn: &str, why: &str) -> KmsError {
+        KmsError::access_denied(format!("User: {} is not authorized to perform: {action} on resource: {arn} {why}", self.principal))
+    }
+}
+
+/// Runs one operation: parse the JSON body, execute, serialize the response.
+pub fn dispatch(ctx: &Ctx<'_>, operation: &str, body: &[u8]) -> KmsResult<Vec<u8>> {
+    macro_rules! table {
+        ($($name:literal => $f:path),* $(,)?) => {
+            match operation {
+                $($name => run(ctx, body, $f),)*
+                _ => Err(KmsError::new("UnknownOperationException", format!("Operation {operation} is not supported."))),
+            }
+        };
+    }
+    table! {
+        "CreateKey" => lifecycle::create_key,
+        "DescribeKey" => lifecycle::describe_key,
+        "ListKeys" => lifecycle::list_keys,
+        "EnableKey" => lifecycle::enable_key,
+        "DisableKey" => lifecycle::disable_key,
+        "ScheduleKeyDeletion" => lifecycle::schedule_key_deletion,
+        "CancelKeyDeletion" => lifecycle::cancel_key_deletion,
+        "UpdateKeyDescription" => lifecycle::update_key_description,
+        "TagResource" => lifecycle::tag_resource,
+        "UntagResource" => lifecycle::untag_resource,
+        "ListResourceTags" => lifecycle::list_resource_tags,
+        "CreateAlias" => aliases::create_alias,
+        "UpdateAlias" => aliases::update_alias,
+        "DeleteAlias" => aliases::delete_alias,
+        "ListAliases" => aliases::list_aliases,
+        "Encrypt" => symmetric::encrypt,
+        "Decrypt" => symmetric::decrypt,
+        "ReEncrypt" => symmetric::re_encrypt,
+        "GenerateDataKey" => symmetric::generate_data_key,
+        "GenerateDataKeyWithoutPlaintext" => symmetric::generate_data_key_without_plaintext,
+        "GenerateRandom" => symmetric::generate_random,
+        "GenerateDataKeyPair" => asymmetric::generate_data_key_pair,
+        "GenerateDataKeyPairWithoutPlaintext" => asymmetric::generate_data_key_pair_without_plaintext,
+        "Sign" => asymmetric::sign,
+        "Verify" => asymmetric::verify,
+        "GenerateMac" => asymmetric::generate_mac,
+        "VerifyMac" => asymmetric::verify_mac,
+        "GetPublicKey" => asymmetric::get_public_key,
+        "DeriveSharedSecret" => asymmetric::derive_shared_secret,
+        "Encapsulate" => asymmetric::encapsulate,
+        "Decapsulate" => asymmetric::decapsulate,
+        "EnableKeyRotation" => rotation::enable_key_rotation,
+        "DisableKeyRotation" => rotation::disable_key_rotation,
+        "GetKeyRotationStatus" => rotation::get_key_rotation_status,
+        "RotateKeyOnDemand" => rotation::rotate_key_on_demand,
+        "ListKeyRotations" => rotation::list_key_rotations,
+        "ReplicateKey" => multi_region::replicate_key,
+        "UpdatePrimaryRegion" => multi_region::update_primary_region,
+        "GetParametersForImport" => import::get_parameters_for_import,
+        "ImportKeyMaterial" => import::import_key_material,
+        "DeleteImportedKeyMaterial" => import::delete_imported_key_material,
+        "GetKeyPolicy" => policies::get_key_policy,
+        "PutKeyPolicy" => policies::put_key_policy,
+        "ListKeyPolicies" => policies::list_key_policies,
+        "CreateGrant" => grant_ops::create_grant,
+        "ListGrants" => grant_ops::list_grants,
+        "ListRetirableGrants" => grant_ops::list_retirable_grants,
+        "RetireGrant" => grant_ops::retire_grant,
+        "RevokeGrant" => grant_ops::revoke_grant,
+        "GetKeyLastUsage" => usage::get_key_last_usage,
+        "CreateCustomKeyStore" => custom_stores::create_custom_key_store,
+        "ConnectCustomKeyStore" => custom_stores::connect_custom_key_store,
+        "DisconnectCustomKeyStore" => custom_stores::disconnect_custom_key_store,
+        "DeleteCustomKeyStore" => custom_stores::delete_custom_key_store,
+        "DescribeCustomKeyStores" => custom_stores::describe_custom_key_stores,
+        "UpdateCustomKeyStore" => custom_stores::update_custom_key_store,
+    }
+}
+
+/// True for the operations this emulator implements (used to name events and reject early).
+pub fn is_known(operation: &str) -> bool {
+    KNOWN.contains(&operation)
+}
+
+const KNOWN: &[&str] = &[
+    "CreateKey", "DescribeKey", "ListKeys", "EnableKey", "DisableKey", "ScheduleKeyDeletion", "CancelKeyDeletion",
+    "UpdateKeyDescription", "TagResource", "UntagResource", "ListResourceTags", "CreateAlias", "UpdateAlias",
+    "DeleteAlias", "ListAliases", "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext", "GenerateRandom", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
+    "Sign", "Verify", "GenerateMac", "VerifyMac", "GetPublicKey", "DeriveSharedSecret", "Encapsulate", "Decapsulate",
+    "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus", "RotateKeyOnDemand", "ListKeyRotations",
+    "ReplicateKey", "UpdatePrimaryRegion", "GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
+    "GetKeyPolicy", "PutKeyPolicy", "ListKeyPolicies", "CreateGrant", "ListGrants", "ListRetirableGrants",
+    "RetireGrant", "RevokeGrant", "GetKeyLastUsage", "CreateCustomKeyStore", "ConnectCustomKeyStore",
+    "DisconnectCustomKeyStore", "DeleteCustomKeyStore", "DescribeCustomKeyStores", "UpdateCustomKeyStore",
+];
+
+fn run<Req: DeserializeOwned, Resp: Serialize>(
+    ctx: &Ctx<'_>,
+    body: &[u8],
+    f: fn(&Ctx<'_>, Req) -> KmsResult<Resp>,
+) -> KmsResult<Vec<u8>> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
+    let req: Req = serde_json::from_slice(body).map_err(|e| serialization_error(&e))?;
+    let resp = f(ctx, req)?;
+    serde_json::to_vec(&resp).map_err(|_| KmsError::internal("response serialization failed"))
+}
+
+fn serialization_error(e: &serde_json::Error) -> KmsError {
+    // serde's message names the field and the expected type, never the value of a blob.
+    let text = e.to_string();
+    if let Some(rest) = text.strip_prefix("missing field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        KmsError::validation(format!(
+            "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
+        ))
+    } else if text.contains("enum value set") {
+        KmsError::validation(text.split(" at line").next().unwrap_or(&text).to_owned())
+    } else {
+        KmsError::new("SerializationException", format!("Malformed request body: {text}"))
+    }
+}
+
+/// Fails with DryRunOperationException when DryRun is set (after every other check passed).
+pub fn dry_run_check(dry_run: Option<bool>) -> KmsResult<()> {
+    if dry_run == Some(true) {
+        Err(KmsError::dry_run())
+    } else {
+        Ok(())
+    }
+}

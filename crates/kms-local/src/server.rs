@@ -1,0 +1,189 @@
+//! The request pipeline: parse → authenticate → execute (resolve, authorize, act) → audit.
+
+use std::cell::RefCell;
+use std::time::SystemTime;
+
+use crate::audit::{redact_request, AuditEvent};
+use crate::auth::{sigv4, Credentials};
+use crate::error::KmsError;
+use crate::model::now;
+use crate::ops::{self, Ctx};
+use crate::state::{LastUsage, Registry};
+use crate::store::{AuditRecord, AuditSink};
+
+/// One HTTP request, as the pipeline needs it.
+#[derive(Debug)]
+pub struct Request<'a> {
+    /// Method.
+    pub method: &'a str,
+    /// Path.
+    pub path: &'a str,
+    /// Raw query string.
+    pub query: &'a str,
+    /// Headers with lowercase names.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: &'a [u8],
+    /// Client address.
+    pub source_ip: String,
+}
+
+/// The pipeline's answer.
+#[derive(Debug)]
+pub struct Response {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body.
+    pub body: Vec<u8>,
+    /// Request id (also in the audit event).
+    pub request_id: String,
+    /// `__type` of an error response, for the `x-amzn-ErrorType` header.
+    pub error_type: Option<&'static str>,
+}
+
+/// Identity established for one request.
+struct Caller {
+    account: String,
+    region: String,
+    principal: String,
+    access_key_id: String,
+}
+
+/// The emulator's shared state.
+#[derive(Debug)]
+pub struct Emulator {
+    pub(crate) reg: Registry,
+    pub(crate) credentials: Option<Credentials>,
+    pub(crate) audit: AuditSink,
+    pub(crate) default_account: String,
+    pub(crate) default_region: String,
+}
+
+fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+impl Emulator {
+    /// True when SigV4 signatures are verified and policies enforced.
+    pub fn strict(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    /// Handles one request end to end.
+    pub fn handle(&self, req: &Request<'_>) -> Response {
+        let operation = header(&req.headers, "x-amz-target")
+            .and_then(|t| t.strip_prefix("TrentService."))
+            .unwrap_or("")
+            .to_owned();
+        let caller = self.authenticate(req);
+        let (result, caller) = match caller {
+            Err(e) => (Err(e), None),
+            Ok(c) => {
+                let r = if req.method != "POST" {
+                    Err(KmsError::new("UnknownOperationException", "KMS accepts only POST requests."))
+                } else if !ops::is_known(&operation) {
+                    Err(KmsError::new("UnknownOperationException", format!("Unknown operation {operation:?}.")))
+                } else {
+                    Ok(())
+                };
+                (r, Some(c))
+            }
+        };
+        let ctx = caller.as_ref().map(|c| Ctx {
+            reg: &self.reg,
+            account: c.account.clone(),
+            region: c.region.clone(),
+            principal: c.principal.clone(),
+            strict: self.strict(),
+            resources: RefCell::new(Vec::new()),
+        });
+        let result = match (result, &ctx) {
+            (Ok(()), Some(ctx)) => ops::dispatch(ctx, &operation, req.body),
+            (Err(e), _) => Err(e),
+            (Ok(()), None) => Err(KmsError::internal("no caller")),
+        };
+        let resources = ctx.map(|c| c.resources.into_inner()).unwrap_or_default();
+        let request_id = self.audit_event(req, &operation, caller.as_ref(), &resources, &result);
+        match result {
+            Ok(body) => Response { status: 200, body, request_id, error_type: None },
+            Err(e) => Response { status: e.status(), body: e.to_body(), request_id, error_type: Some(e.kind()) },
+        }
+    }
+
+    fn authenticate(&self, req: &Request<'_>) -> Result<Caller, KmsError> {
+        match &self.credentials {
+            Some(creds) => {
+                let signed = sigv4::SignedRequest { method: req.method, path: req.path, query: req.query, headers: &req.headers, body: req.body };
+                let v = sigv4::verify(&signed, &|ak| creds.secret(ak), SystemTime::now())
+                    .map_err(|e| KmsError::new(e.kms_error_type(), e.message()))?;
+                Ok(Caller { account: v.account, region: v.region, principal: v.principal, access_key_id: v.access_key_id })
+            }
+            None => {
+                // Permissive mode: any signature; Region from the credential scope. A 12-digit
+                // access key id selects that account, so multi-account tests need no config.
+                let (access_key_id, region) = sigv4::credential_scope(&req.headers)
+                    .unwrap_or_else(|| (String::new(), self.default_region.clone()));
+                let account = if crate::ids::is_account(&access_key_id) { access_key_id.clone() } else { self.default_account.clone() };
+                let principal = format!("arn:aws:iam::{account}:root");
+                Ok(Caller { account, region, principal, access_key_id })
+            }
+        }
+    }
+
+    /// Records the audit event and returns its request id.
+    fn audit_event(&self, req: &Request<'_>, operation: &str, caller: Option<&Caller>, resources: &[String], result: &Result<Vec<u8>, KmsError>) -> String {
+        let params = if req.body.is_empty() {
+            serde_json::Value::Object(Default::default())
+        } else {
+            serde_json::from_slice::<serde_json::Value>(req.body).map(|v| redact_request(operation, &v)).unwrap_or(serde_json::Value::Null)
+        };
+        let name = if operation.is_empty() { "Unknown" } else { operation };
+        let (principal, account, akid, region) = match caller {
+            Some(c) => (c.principal.as_str(), c.account.as_str(), c.access_key_id.as_str(), c.region.as_str()),
+            None => ("anonymous", self.default_account.as_str(), "", self.default_region.as_str()),
+        };
+        let error = result.as_ref().err();
+        let mut event = AuditEvent::new(
+            name,
+            principal,
+            account,
+            akid,
+            &req.source_ip,
+            region,
+            params,
+            resources.to_vec(),
+            error.map(|e| e.kind().to_owned()),
+        );
+        if let Some(e) = error {
+            event = event.with_error_message(e.message().to_owned());
+        }
+        if let Some(ua) = header(&req.headers, "user-agent") {
+            event = event.with_user_agent(ua.to_owned());
+        }
+        let t = now();
+        if error.is_none() && ops::usage::TRACKED.contains(&operation) {
+            for arn in resources {
+                self.reg.note_usage(
+                    arn,
+                    LastUsage { operation: operation.to_owned(), timestamp: t, event_id: event.event_id.clone(), request_id: event.request_id.clone() },
+                );
+            }
+        }
+        let request_id = event.request_id.clone();
+        if let Ok(json) = serde_json::to_string(&event) {
+            self.audit.record(AuditRecord {
+                event_time: t,
+                key_arn: resources.first().cloned(),
+                event_name: name.to_owned(),
+                ok: error.is_none(),
+                json,
+            });
+        }
+        request_id
+    }
+
+    /// Flushes the audit log (call once, at shutdown).
+    pub fn close(&self) {
+        self.audit.close();
+    }
+}
