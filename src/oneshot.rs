@@ -111,7 +111,8 @@ pub(crate) fn decrypt_body(parsed: &ParsedHeader, mut body: BodyDecryptor, messa
     };
     if let Some(footer_start) = footer_start {
         let mut hasher = body.detach_hasher().ok_or_else(|| Error::usage("signed body without a hasher"))?;
-        let covered = &message[..footer_start];
+        // The detached hasher has already absorbed the header.
+        let covered = &message[parsed.len..footer_start];
         std::thread::scope(|scope| -> Result<()> {
             let hashing = scope.spawn(move || {
                 hasher.update(covered);

@@ -1,0 +1,76 @@
+//! Every suite, frame lengths around the plaintext length, one-shot and streaming.
+
+mod common;
+
+use std::io::{Read, Write};
+
+use common::{client_for, context, plaintext};
+use envelope::{AlgorithmSuite, DecryptOptions, EncryptOptions};
+
+#[test]
+fn every_suite_round_trips_one_shot_and_streaming() {
+    for suite in AlgorithmSuite::ALL {
+        let client = client_for(suite);
+        for (len, frame) in [(0, 4096), (1, 1), (100, 99), (100, 100), (100, 101), (10_000, 512), (4096, 4096)] {
+            let data = plaintext(len);
+            let options = EncryptOptions::new().algorithm_suite(suite).frame_length(frame).encryption_context(context());
+            let message = client.encrypt(&data, &options).unwrap();
+            let decrypted = client.decrypt(&message, &DecryptOptions::new()).unwrap();
+            assert_eq!(decrypted.plaintext, data, "suite {suite} len {len} frame {frame}");
+            assert_eq!(decrypted.info.algorithm_suite, suite);
+            for (key, value) in context() {
+                assert_eq!(decrypted.info.encryption_context.get(&key), Some(&value));
+            }
+
+            let mut writer = client.encrypting_writer(Vec::new(), &options).unwrap();
+            for piece in data.chunks(37) {
+                writer.write_all(piece).unwrap();
+            }
+            let streamed = writer.finish().unwrap();
+            let mut reader = client.decrypting_reader(&streamed[..], &DecryptOptions::new()).unwrap();
+            let mut out = Vec::new();
+            reader.read_to_end(&mut out).unwrap();
+            assert_eq!(out, data, "streaming suite {suite} len {len} frame {frame}");
+            // The one-shot reader reads what the streaming writer wrote, and the other way round.
+            assert_eq!(client.decrypt(&streamed, &DecryptOptions::new()).unwrap().plaintext, data);
+            let mut reader = client.decrypting_reader(&message[..], &DecryptOptions::new()).unwrap();
+            let mut out = Vec::new();
+            reader.read_to_end(&mut out).unwrap();
+            assert_eq!(out, data);
+        }
+    }
+}
+
+#[test]
+fn large_signed_messages_use_the_parallel_path_and_still_verify() {
+    for suite in [AlgorithmSuite::DEFAULT, AlgorithmSuite::Aes128GcmIv12Tag16HkdfSha256EcdsaP256] {
+        let client = client_for(suite);
+        let data = plaintext(3 * 1024 * 1024 + 17);
+        let options = EncryptOptions::new().algorithm_suite(suite);
+        let message = client.encrypt(&data, &options).unwrap();
+        assert_eq!(client.decrypt(&message, &DecryptOptions::new()).unwrap().plaintext, data);
+        let mut reader = client.decrypting_reader(&message[..], &DecryptOptions::new()).unwrap();
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).unwrap();
+        assert_eq!(out, data);
+        let mut tampered = message.clone();
+        let middle = tampered.len() / 2;
+        tampered[middle] ^= 1;
+        assert!(client.decrypt(&tampered, &DecryptOptions::new()).is_err());
+    }
+}
+
+#[test]
+fn frame_layout_is_exact() {
+    // 10 bytes in frames of 4: two regular frames and a 2-byte final frame.
+    let client = client_for(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
+    let options = EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey).frame_length(4);
+    let message = client.encrypt(&plaintext(10), &options).unwrap();
+    let body_len = 2 * (4 + 12 + 4 + 16) + (4 + 4 + 12 + 4 + 2 + 16);
+    let body = &message[message.len() - body_len..];
+    assert_eq!(&body[..4], &[0, 0, 0, 1]);
+    assert_eq!(&body[4..16], &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    let last = &body[2 * 36..];
+    assert_eq!(&last[..8], &[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 3]);
+    assert_eq!(&last[20..24], &[0, 0, 0, 2]);
+}
