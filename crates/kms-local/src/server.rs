@@ -182,6 +182,30 @@ impl Emulator {
         request_id
     }
 
+    /// Runs one operation in-process as the default account's root (administration tools such
+    /// as `envelope kms create-key`); no signature, no policy checks, no audit event.
+    pub fn call(&self, region: &str, operation: &str, request: &serde_json::Value) -> Result<serde_json::Value, KmsError> {
+        if !ops::is_known(operation) {
+            return Err(KmsError::new("UnknownOperationException", format!("Unknown operation {operation:?}.")));
+        }
+        let ctx = Ctx {
+            reg: &self.reg,
+            account: self.default_account.clone(),
+            region: region.to_owned(),
+            principal: format!("arn:aws:iam::{}:root", self.default_account),
+            strict: false,
+            resources: RefCell::new(Vec::new()),
+        };
+        let body = serde_json::to_vec(request).map_err(|_| KmsError::internal("request serialization"))?;
+        let out = ops::dispatch(&ctx, operation, &body)?;
+        serde_json::from_slice(&out).map_err(|_| KmsError::internal("response parse"))
+    }
+
+    /// The default Region.
+    pub fn default_region(&self) -> &str {
+        &self.default_region
+    }
+
     /// Flushes the audit log (call once, at shutdown).
     pub fn close(&self) {
         self.audit.close();

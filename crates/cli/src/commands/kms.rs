@@ -1,15 +1,260 @@
-//! `envelope kms ...` (placeholder until implemented).
+//! `envelope kms ...`: run and administer the bundled local KMS emulator.
 
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::Context as _;
+use envelope_kms_local::{Emulator, Settings};
 
 /// Subcommands of `envelope kms`.
 #[derive(Debug, clap::Subcommand)]
 pub enum KmsCommand {
-    /// Not implemented yet.
-    Todo,
+    /// Serve the KMS wire protocol (AWS JSON 1.1) until SIGINT or SIGTERM.
+    Serve(ServeArgs),
+    /// Create a key in a data directory (run while the server is stopped, or restart it after).
+    CreateKey(CreateKeyArgs),
+    /// List the keys in a data directory.
+    ListKeys(DataArgs),
+    /// Print audit events (CloudTrail-style JSON, one per line, oldest first).
+    Audit(AuditArgs),
+}
+
+/// Arguments of `envelope kms serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:4599")]
+    listen: String,
+    /// Directory for the database and root key (created if missing).
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Seed file (JSON or YAML) with keys and aliases to create at startup.
+    #[arg(long)]
+    seed: Option<PathBuf>,
+    /// Credentials file: turns on strict mode (SigV4 verification, key policies, grants).
+    #[arg(long)]
+    credentials: Option<PathBuf>,
+}
+
+/// Arguments naming a data directory.
+#[derive(Debug, clap::Args)]
+pub struct DataArgs {
+    /// The emulator's data directory.
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Region to act in (defaults to us-east-1).
+    #[arg(long)]
+    region: Option<String>,
+}
+
+/// Arguments of `envelope kms create-key`.
+#[derive(Debug, clap::Args)]
+pub struct CreateKeyArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Alias to point at the new key, e.g. alias/app.
+    #[arg(long)]
+    alias: Option<String>,
+    /// Key spec, e.g. SYMMETRIC_DEFAULT, RSA_2048, ECC_NIST_P256, HMAC_256, ML_DSA_65.
+    #[arg(long, default_value = "SYMMETRIC_DEFAULT")]
+    key_spec: String,
+    /// Key usage; defaults to the spec's first usage (ENCRYPT_DECRYPT, SIGN_VERIFY, ...).
+    #[arg(long)]
+    key_usage: Option<String>,
+    /// Description.
+    #[arg(long)]
+    description: Option<String>,
+}
+
+/// Arguments of `envelope kms audit`.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// The emulator's data directory.
+    #[arg(long)]
+    data_dir: PathBuf,
+    /// Only events about this key (key id or key ARN).
+    #[arg(long)]
+    key: Option<String>,
+    /// Only events at or after T: epoch seconds, an ISO 8601 time (2026-01-02T03:04:05Z),
+    /// or an age such as 30s, 15m, 2h, 7d.
+    #[arg(long)]
+    since: Option<String>,
+    /// At most this many events (the most recent ones).
+    #[arg(long, default_value_t = 1000)]
+    limit: usize,
 }
 
 /// Runs one `envelope kms` subcommand.
-pub fn run(_command: KmsCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+pub fn run(command: KmsCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        KmsCommand::Serve(args) => serve(args),
+        KmsCommand::CreateKey(args) => create_key(args),
+        KmsCommand::ListKeys(args) => list_keys(args),
+        KmsCommand::Audit(args) => audit(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut settings = Settings::new(&args.data_dir);
+    settings.seed = args.seed;
+    settings.credentials = args.credentials;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let emu = Emulator::open(&settings)
+            .with_context(|| format!("opening the KMS data directory {}", settings.data_dir.display()))?;
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("listening on {} (is the port in use? try --listen 127.0.0.1:0)", args.listen))?;
+        let addr = listener.local_addr()?;
+        let mode = if emu.strict() { "strict: SigV4, key policies and grants enforced" } else { "permissive: any signature accepted" };
+        tracing::info!("kms emulator mode: {mode}");
+        println!("listening on http://{addr}");
+        std::io::stdout().flush()?;
+        emu.serve(listener, shutdown_signal()).await;
+        anyhow::Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn open_offline(data_dir: &PathBuf) -> anyhow::Result<std::sync::Arc<Emulator>> {
+    Emulator::open(&Settings::new(data_dir)).with_context(|| format!("opening the KMS data directory {}", data_dir.display()))
+}
+
+fn create_key(args: CreateKeyArgs) -> anyhow::Result<ExitCode> {
+    let emu = open_offline(&args.data.data_dir)?;
+    let region = args.data.region.clone().unwrap_or_else(|| emu.default_region().to_owned());
+    let mut req = serde_json::json!({ "KeySpec": args.key_spec });
+    if let Some(u) = &args.key_usage {
+        req["KeyUsage"] = u.clone().into();
+    } else if args.key_spec.starts_with("ECC_") || args.key_spec.starts_with("ML_DSA") {
+        req["KeyUsage"] = "SIGN_VERIFY".into();
+    } else if args.key_spec.starts_with("HMAC_") {
+        req["KeyUsage"] = "GENERATE_VERIFY_MAC".into();
+    } else if args.key_spec.starts_with("ML_KEM") {
+        req["KeyUsage"] = "ENCAPSULATE_DECAPSULATE".into();
+    }
+    if let Some(d) = &args.description {
+        req["Description"] = d.clone().into();
+    }
+    let result = emu.call(&region, "CreateKey", &req).map_err(|e| anyhow::anyhow!("{e}"));
+    let out = match result {
+        Ok(out) => out,
+        Err(e) => {
+            emu.close();
+            return Err(e.context("creating the key"));
+        }
+    };
+    let key_id = out["KeyMetadata"]["KeyId"].as_str().unwrap_or_default().to_owned();
+    if let Some(alias) = &args.alias {
+        if let Err(e) = emu.call(&region, "CreateAlias", &serde_json::json!({ "AliasName": alias, "TargetKeyId": key_id })) {
+            emu.close();
+            anyhow::bail!("the key {key_id} was created, but the alias {alias} was not: {e}");
+        }
+    }
+    emu.close();
+    println!("{}", serde_json::to_string_pretty(&out["KeyMetadata"])?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list_keys(args: DataArgs) -> anyhow::Result<ExitCode> {
+    let emu = open_offline(&args.data_dir)?;
+    let region = args.region.clone().unwrap_or_else(|| emu.default_region().to_owned());
+    let result = (|| -> Result<(), envelope_kms_local::KmsError> {
+        let aliases = emu.call(&region, "ListAliases", &serde_json::json!({ "Limit": 1000 }))?;
+        let mut marker: Option<String> = None;
+        loop {
+            let mut req = serde_json::json!({ "Limit": 1000 });
+            if let Some(m) = &marker {
+                req["Marker"] = m.clone().into();
+            }
+            let page = emu.call(&region, "ListKeys", &req)?;
+            for k in page["Keys"].as_array().into_iter().flatten() {
+                let id = k["KeyId"].as_str().unwrap_or_default();
+                let meta = emu.call(&region, "DescribeKey", &serde_json::json!({ "KeyId": id }))?;
+                let m = &meta["KeyMetadata"];
+                let names: Vec<&str> = aliases["Aliases"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|a| a["TargetKeyId"].as_str() == Some(id))
+                    .filter_map(|a| a["AliasName"].as_str())
+                    .collect();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    id,
+                    m["KeySpec"].as_str().unwrap_or_default(),
+                    m["KeyUsage"].as_str().unwrap_or_default(),
+                    m["KeyState"].as_str().unwrap_or_default(),
+                    names.join(",")
+                );
+            }
+            marker = page["NextMarker"].as_str().map(str::to_owned);
+            if marker.is_none() {
+                break;
+            }
+        }
+        Ok(())
+    })();
+    emu.close();
+    result.map_err(|e| anyhow::anyhow!("listing keys: {e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_since(s: &str) -> anyhow::Result<i64> {
+    if let Ok(n) = s.parse::<i64>() {
+        return Ok(n);
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+    if let Some(unit) = s.chars().last().filter(|c| "smhd".contains(*c)) {
+        if let Ok(n) = s[..s.len() - 1].parse::<i64>() {
+            let mult = match unit {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                _ => 86_400,
+            };
+            return Ok(now - n * mult);
+        }
+    }
+    let t = envelope_kms_local::audit::parse_iso8601(s)
+        .ok_or_else(|| anyhow::anyhow!("--since {s:?} is not epoch seconds, an ISO 8601 time or an age like 15m"))?;
+    Ok(t.duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64)
+}
+
+fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    if !envelope_kms_local::store::db_path(&args.data_dir).exists() {
+        anyhow::bail!("{} holds no KMS database; pass the --data-dir that `envelope kms serve` used", args.data_dir.display());
+    }
+    let events = envelope_kms_local::read_audit(&args.data_dir, args.key.as_deref(), since, args.limit)
+        .with_context(|| format!("reading the audit log in {}", args.data_dir.display()))?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for e in events {
+        writeln!(out, "{}", serde_json::to_string(&e)?)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
