@@ -132,18 +132,25 @@ impl Keyring for RawAesKeyring {
     async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
         // spec: raw-aes-keyring.md#onencrypt — if the context cannot be serialized, OnEncrypt MUST fail.
         let aad = serialize_encryption_context(materials.encryption_context())?;
+        // spec: raw-aes-keyring.md#onencrypt — a cryptographically random IV of the algorithm's length.
+        let mut iv = [0u8; IV_LEN];
         if materials.data_key().is_none() {
             // spec: raw-aes-keyring.md#onencrypt — generate a random data key when there is none.
-            let data_key = DataKey::generate(materials.suite().data_key_len())?;
-            materials.set_data_key(data_key)?;
+            // One draw for key and IV: aws-lc pays a fixed cost per call (it mixes in fresh
+            // CPU entropy every time), which dominates this function. Disjoint parts of one
+            // CSPRNG output are as independent as two outputs.
+            let key_len = materials.suite().data_key_len();
+            let mut random = Zeroizing::new(vec![0u8; key_len + IV_LEN]);
+            envelope::crypto::rand::fill(&mut random)?;
+            iv.copy_from_slice(&random[key_len..]);
+            random.truncate(key_len);
+            materials.set_data_key(DataKey::new(std::mem::take(&mut *random)))?;
+        } else {
+            envelope::crypto::rand::fill(&mut iv)?;
         }
         let Some(data_key) = materials.data_key() else {
             return Err(KeyringError::Wrap("encryption materials lost their data key".into()).into());
         };
-
-        // spec: raw-aes-keyring.md#onencrypt — a cryptographically random IV of the algorithm's length.
-        let mut iv = [0u8; IV_LEN];
-        envelope::crypto::rand::fill(&mut iv)?;
 
         // The buffer holds the plaintext key until sealed; capacity is exact so it never reallocates
         // (which would leave an unzeroized copy behind).
