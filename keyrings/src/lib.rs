@@ -4,45 +4,41 @@
 //!
 //! - [`RawAesKeyring`]: AES-GCM under a local 128/192/256-bit key; binds the encryption context.
 //! - [`RawRsaKeyring`]: RSA (PKCS #1 v1.5 or OAEP with SHA-1/256/384/512) under a local key pair;
-//!   an encrypt-only keyring needs just the public key.
+//!   an encrypt-only keyring needs just the public key. Keys load from PEM or DER (PKCS #8 /
+//!   PKCS #1 private keys, SubjectPublicKeyInfo / PKCS #1 public keys); 2048 to 8192 bits.
 //!
 //! Both write encrypted data keys byte-compatible with the AWS Encryption SDKs' raw keyrings (and
 //! their "raw"/JCE master keys): same namespace, name and key material, same messages.
 //!
 //! ```
-//! use envelope::{
-//!     CommitmentPolicy, DecryptionMaterialsRequest, DefaultMaterialsManager, EncryptionContext,
-//!     EncryptionMaterialsRequest, MaterialsManager,
-//! };
-//! use envelope_keyrings::RawAesKeyring;
+//! use std::sync::Arc;
+//!
+//! use envelope::blocking::BlockingClient;
+//! use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext, Keyring, MultiKeyring};
+//! use envelope_keyrings::{RawAesKeyring, RawRsaKeyring, RsaPadding, RsaPrivateKey};
 //!
 //! # fn main() -> envelope::Result<()> {
-//! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
-//! // In practice the wrapping key comes from a secrets store, never from source code.
-//! let keyring = RawAesKeyring::new("my-namespace", "my-key", vec![0x42; 32])?;
-//! let cmm = DefaultMaterialsManager::new(keyring);
+//! // In practice keys come from a secrets store or PEM files, never from source code.
+//! let aes = RawAesKeyring::new("my-namespace", "my-aes-key", vec![0x42; 32])?;
+//! let client = BlockingClient::new(Client::with_keyring(aes))?;
 //!
 //! let context = EncryptionContext::from([("purpose".to_owned(), "example".to_owned())]);
-//! let request = EncryptionMaterialsRequest::new(context.clone(), CommitmentPolicy::default());
-//! let encryption = cmm.encryption_materials(request).await?;
-//! let edks = encryption.encrypted_data_keys().to_vec();
-//! assert_eq!(edks[0].provider_id, "my-namespace");
+//! let message = client.encrypt(b"hello", &EncryptOptions::new().encryption_context(context))?;
+//! assert_eq!(client.decrypt(&message, &DecryptOptions::new())?.plaintext, b"hello");
 //!
-//! // On decrypt, the same keyring recovers the data key from the EDK (under the same context).
-//! let request = DecryptionMaterialsRequest::new(
-//!     encryption.suite(),
-//!     CommitmentPolicy::default(),
-//!     edks,
-//!     encryption.encryption_context().clone(),
-//!     None,
-//! );
-//! let decryption = cmm.decryption_materials(request).await?;
-//! assert_eq!(
-//!     decryption.data_key().map(|k| k.expose_secret()),
-//!     encryption.data_key().map(|k| k.expose_secret()),
-//! );
+//! // Two recipients: whoever holds the AES key or the RSA private key can decrypt. The writer
+//! // needs only the RSA public key (e.g. `RsaPublicKey::from_pem`).
+//! let private = RsaPrivateKey::generate(2048)?;
+//! let rsa_writer =
+//!     RawRsaKeyring::new("my-namespace", "my-rsa-key", RsaPadding::OaepSha256, Some(private.public_key()), None)?;
+//! let aes: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new("my-namespace", "my-aes-key", vec![0x42; 32])?);
+//! let writer = BlockingClient::new(Client::with_keyring(MultiKeyring::new(Some(aes), vec![Arc::new(rsa_writer)])?))?;
+//! let message = writer.encrypt(b"for two", &EncryptOptions::new())?;
+//!
+//! let rsa_reader = RawRsaKeyring::new("my-namespace", "my-rsa-key", RsaPadding::OaepSha256, None, Some(private))?;
+//! let reader = BlockingClient::new(Client::with_keyring(rsa_reader))?;
+//! assert_eq!(reader.decrypt(&message, &DecryptOptions::new())?.plaintext, b"for two");
 //! # Ok(())
-//! # })
 //! # }
 //! ```
 #![forbid(unsafe_code)]
