@@ -13,20 +13,20 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// What the operating system said.
-        source: std::io::Error,
+        /// What the operating system said (in the message, not chained: it would print twice).
+        error: std::io::Error,
     },
     /// A zip archive could not be read.
-    #[error("{path}: not a readable zip archive: {source}")]
+    #[error("{path}: not a readable zip archive: {error}")]
     Zip {
         /// The archive.
         path: PathBuf,
         /// What the zip reader said.
-        source: zip::result::ZipError,
+        error: zip::result::ZipError,
     },
     /// A file named by a manifest is not where the manifest says.
     #[error("{uri}: not found in {location}")]
@@ -75,6 +75,6 @@ impl Error {
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io { path: path.into(), source }
+        Error::Io { path: path.into(), error: source }
     }
 }

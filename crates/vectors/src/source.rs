@@ -56,7 +56,7 @@ impl Source {
 
     fn open_zip(path: &Path) -> Result<Source> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let archive = zip::ZipArchive::new(file).map_err(|source| Error::Zip { path: path.to_path_buf(), source })?;
+        let archive = zip::ZipArchive::new(file).map_err(|error| Error::Zip { path: path.to_path_buf(), error })?;
         // The shallowest manifest.json wins: the archive root, or a single top-level folder.
         let manifest = archive
             .file_names()
@@ -118,7 +118,7 @@ impl Source {
                     Err(zip::result::ZipError::FileNotFound) => {
                         return Err(Error::MissingFile { uri: uri.to_string(), location: path.display().to_string() })
                     }
-                    Err(source) => return Err(Error::Zip { path: path.clone(), source }),
+                    Err(error) => return Err(Error::Zip { path: path.clone(), error }),
                 };
                 let mut bytes = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
                 entry.read_to_end(&mut bytes).map_err(|e| Error::io(path.join(resolved), e))?;
