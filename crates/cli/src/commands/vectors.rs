@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use envelope::CommitmentPolicy;
 use envelope_vectors::{run_decrypt_manifest, run_encrypt_manifest, EncryptMethod, GenerateOptions, Report, RunOptions};
 
 /// Subcommands of `envelope vectors`.
@@ -20,6 +21,9 @@ pub enum VectorsCommand {
         /// Run only the tests whose name contains this.
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
+        /// Decrypt under this policy instead of REQUIRE_ENCRYPT_ALLOW_DECRYPT (which reads every suite).
+        #[arg(long, value_name = "POLICY")]
+        commitment_policy: Option<String>,
         /// Also print one line per skipped test.
         #[arg(long, short)]
         verbose: bool,
@@ -49,8 +53,16 @@ pub enum VectorsCommand {
 pub fn run(command: VectorsCommand) -> anyhow::Result<ExitCode> {
     note_kms();
     match command {
-        VectorsCommand::Decrypt { manifest, filter, verbose } => {
-            let options = RunOptions { filter, ..RunOptions::default() };
+        VectorsCommand::Decrypt { manifest, filter, commitment_policy, verbose } => {
+            let mut options = RunOptions { filter, ..RunOptions::default() };
+            if let Some(name) = commitment_policy {
+                options.commitment_policy = CommitmentPolicy::from_name(&name).with_context(|| {
+                    format!(
+                        "unknown commitment policy {name:?}; use FORBID_ENCRYPT_ALLOW_DECRYPT, \
+                         REQUIRE_ENCRYPT_ALLOW_DECRYPT or REQUIRE_ENCRYPT_REQUIRE_DECRYPT"
+                    )
+                })?;
+            }
             let report = run_decrypt_manifest(&manifest, &options)
                 .with_context(|| format!("could not run the decrypt manifest {}", manifest.display()))?;
             Ok(print_report(&report, verbose))
