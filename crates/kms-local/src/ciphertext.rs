@@ -4,8 +4,9 @@
 //!
 //! ```text
 //! u8  format version (1)
-//! u8  key id length L (1..=64)
-//! L   key id (ASCII; a UUID or mrk- id, never an ARN, so replicas in other Regions match)
+//! u8  key reference length L (1..=64)
+//! L   key reference `<account>:<key id>` (ASCII; no Region, so multi-Region replicas match, and
+//!     with the account, so a grantee in another account can decrypt without naming the key)
 //! u32 key material version (0 = original material, n = n-th rotation)
 //! 12  AES-GCM IV
 //! ..  ciphertext ‖ 16-byte tag
@@ -28,6 +29,8 @@ const AAD_LABEL: &[u8] = b"envelope-kms-local/ciphertext/v1";
 /// A parsed blob, borrowing from the request bytes.
 #[derive(Debug)]
 pub struct Blob<'a> {
+    /// Account owning the key that encrypted it.
+    pub account: &'a str,
     /// Key id that encrypted it.
     pub key_id: &'a str,
     /// Material version within that key.
@@ -52,13 +55,14 @@ impl<'a> Blob<'a> {
         if len == 0 || len > 64 || rest.len() < len + 4 + IV_LEN + TAG_LEN {
             return Err(bad());
         }
-        let key_id = std::str::from_utf8(&rest[..len]).map_err(|_| bad())?;
+        let key_ref = std::str::from_utf8(&rest[..len]).map_err(|_| bad())?;
+        let (account, key_id) = key_ref.split_once(':').ok_or_else(bad)?;
         let rest = &rest[len..];
         let version = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]);
         let mut iv = [0u8; IV_LEN];
         iv.copy_from_slice(&rest[4..4 + IV_LEN]);
         let header_len = 2 + len + 4;
-        Ok(Self { key_id, version, iv, sealed: &rest[4 + IV_LEN..], header: &bytes[..header_len] })
+        Ok(Self { account, key_id, version, iv, sealed: &rest[4 + IV_LEN..], header: &bytes[..header_len] })
     }
 
     /// Additional data for opening this blob under `context`.
@@ -68,12 +72,13 @@ impl<'a> Blob<'a> {
 }
 
 /// The header bytes for a new blob, which are also its AAD prefix.
-pub fn header(key_id: &str, version: u32) -> KmsResult<Vec<u8>> {
-    let len = u8::try_from(key_id.len()).map_err(|_| KmsError::internal("key id too long for blob"))?;
-    let mut out = Vec::with_capacity(2 + key_id.len() + 4);
+pub fn header(account: &str, key_id: &str, version: u32) -> KmsResult<Vec<u8>> {
+    let key_ref = format!("{account}:{key_id}");
+    let len = u8::try_from(key_ref.len()).ok().filter(|l| *l <= 64).ok_or_else(|| KmsError::internal("key id too long for blob"))?;
+    let mut out = Vec::with_capacity(2 + key_ref.len() + 4);
     out.push(FORMAT_V1);
     out.push(len);
-    out.extend_from_slice(key_id.as_bytes());
+    out.extend_from_slice(key_ref.as_bytes());
     out.extend_from_slice(&version.to_be_bytes());
     Ok(out)
 }
@@ -126,10 +131,11 @@ mod tests {
 
     #[test]
     fn parse_round_trip_and_rejects_garbage() {
-        let h = header("1234abcd-12ab-34cd-56ef-1234567890ab", 3).unwrap();
+        let h = header("111122223333", "1234abcd-12ab-34cd-56ef-1234567890ab", 3).unwrap();
         let blob = assemble(&h, &[9; 12], &[1; 20]);
         let p = Blob::parse(&blob).unwrap();
         assert_eq!(p.key_id, "1234abcd-12ab-34cd-56ef-1234567890ab");
+        assert_eq!(p.account, "111122223333");
         assert_eq!(p.version, 3);
         assert_eq!(p.sealed.len(), 20);
         assert!(Blob::parse(&blob[..blob.len() - 10]).is_err());

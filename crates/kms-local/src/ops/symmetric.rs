@@ -24,7 +24,7 @@ pub fn encrypt_with(key: &Key, alg: EncryptionAlgorithm, plaintext: &[u8], conte
     }
     let current = key.current()?;
     if key.meta.key_spec == KeySpec::SymmetricDefault {
-        let header = ciphertext::header(&key.meta.key_id, current.info.version)?;
+        let header = ciphertext::header(&key.meta.account, &key.meta.key_id, current.info.version)?;
         let mut iv = [0u8; 12];
         fill_random(&mut iv);
         let sealed = current.material.aead_seal(iv, &ciphertext::aad(&header, context), plaintext)?;
@@ -98,7 +98,7 @@ pub fn open(
         return Err(KmsError::validation("KeyId is required to decrypt with an asymmetric encryption algorithm."));
     }
     let parsed = Blob::parse(blob)?;
-    let key = ctx.reg.resolve(&ctx.account, &ctx.region, parsed.key_id, KeyIdForms::KeyOnly).map_err(|_| {
+    let key = ctx.reg.resolve(parsed.account, &ctx.region, parsed.key_id, KeyIdForms::KeyOnly).map_err(|_| {
         KmsError::access_denied(
             "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.",
         )
