@@ -226,9 +226,15 @@ impl Filter {
             let in_resources = event.resources.iter().any(|r| {
                 r.arn == *key || r.arn.rsplit_once("key/").is_some_and(|(_, id)| id == key)
             });
-            let in_params = ["keyId", "sourceKeyId", "destinationKeyId", "targetKeyId", "aliasName"]
-                .iter()
-                .any(|f| event.request_parameters.get(*f).and_then(Value::as_str) == Some(key));
+            let in_params = [
+                "keyId",
+                "sourceKeyId",
+                "destinationKeyId",
+                "targetKeyId",
+                "aliasName",
+            ]
+            .iter()
+            .any(|f| event.request_parameters.get(*f).and_then(Value::as_str) == Some(key));
             if !in_resources && !in_params {
                 return false;
             }
@@ -294,18 +300,46 @@ enum Kind {
 /// shows; nothing here can hold key material or data.
 fn field_kind(operation: &str, name: &str) -> Option<Kind> {
     Some(match name {
-        "KeyId" | "SourceKeyId" | "DestinationKeyId" | "TargetKeyId" | "AliasName"
-        | "EncryptionAlgorithm" | "SourceEncryptionAlgorithm" | "DestinationEncryptionAlgorithm"
-        | "KeySpec" | "KeyPairSpec" | "CustomerMasterKeySpec" | "KeyUsage" | "Origin"
-        | "SigningAlgorithm" | "MacAlgorithm" | "MessageType" | "KeyAgreementAlgorithm"
-        | "Description" | "GrantId" | "GranteePrincipal" | "RetiringPrincipal"
-        | "GranteeServicePrincipal" | "RetiringServicePrincipal" | "Name" | "PolicyName"
-        | "WrappingAlgorithm" | "WrappingKeySpec" | "ExpirationModel" | "ReplicaRegion"
-        | "PrimaryRegion" | "CustomKeyStoreId" | "Marker" | "KeyEncryptionMechanism" => Kind::Str,
+        "KeyId"
+        | "SourceKeyId"
+        | "DestinationKeyId"
+        | "TargetKeyId"
+        | "AliasName"
+        | "EncryptionAlgorithm"
+        | "SourceEncryptionAlgorithm"
+        | "DestinationEncryptionAlgorithm"
+        | "KeySpec"
+        | "KeyPairSpec"
+        | "CustomerMasterKeySpec"
+        | "KeyUsage"
+        | "Origin"
+        | "SigningAlgorithm"
+        | "MacAlgorithm"
+        | "MessageType"
+        | "KeyAgreementAlgorithm"
+        | "Description"
+        | "GrantId"
+        | "GranteePrincipal"
+        | "RetiringPrincipal"
+        | "GranteeServicePrincipal"
+        | "RetiringServicePrincipal"
+        | "Name"
+        | "PolicyName"
+        | "WrappingAlgorithm"
+        | "WrappingKeySpec"
+        | "ExpirationModel"
+        | "ReplicaRegion"
+        | "PrimaryRegion"
+        | "CustomKeyStoreId"
+        | "Marker"
+        | "KeyEncryptionMechanism" => Kind::Str,
         "NumberOfBytes" | "PendingWindowInDays" | "RotationPeriodInDays" | "Limit" | "ValidTo" => {
             Kind::Num
         }
-        "DryRun" | "MultiRegion" | "BypassPolicyLockoutSafetyCheck" | "IncludeKeyMaterial"
+        "DryRun"
+        | "MultiRegion"
+        | "BypassPolicyLockoutSafetyCheck"
+        | "IncludeKeyMaterial"
         | "OnDemand" => Kind::Bool,
         "Operations" | "TagKeys" | "DryRunModifiers" => Kind::StrList,
         "EncryptionContext" | "SourceEncryptionContext" | "DestinationEncryptionContext" => {
@@ -316,7 +350,11 @@ fn field_kind(operation: &str, name: &str) -> Option<Kind> {
         "GrantTokens" => Kind::Count,
         // Policies are long but not secret; CloudTrail records them for
         // policy changes only.
-        "Policy" if operation == "PutKeyPolicy" || operation == "CreateKey" || operation == "ReplicateKey" => {
+        "Policy"
+            if operation == "PutKeyPolicy"
+                || operation == "CreateKey"
+                || operation == "ReplicateKey" =>
+        {
             Kind::Str
         }
         _ => return None,
@@ -328,7 +366,8 @@ fn is_string_list(v: &Value) -> bool {
 }
 
 fn is_string_map(v: &Value) -> bool {
-    v.as_object().is_some_and(|m| m.values().all(Value::is_string))
+    v.as_object()
+        .is_some_and(|m| m.values().all(Value::is_string))
 }
 
 fn is_tag_list(v: &Value) -> bool {
@@ -346,7 +385,11 @@ fn is_tag_list(v: &Value) -> bool {
 fn constraints_only(v: &Value) -> Option<Value> {
     let m = v.as_object()?;
     let mut out = Map::new();
-    for f in ["EncryptionContextSubset", "EncryptionContextEquals", "SourceArn"] {
+    for f in [
+        "EncryptionContextSubset",
+        "EncryptionContextEquals",
+        "SourceArn",
+    ] {
         if let Some(x) = m.get(f) {
             if is_string_map(x) || (f == "SourceArn" && x.is_string()) {
                 out.insert(camel(f), x.clone());
@@ -406,7 +449,12 @@ fn pseudo_unique_id(prefix: &str, arn: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, arn.as_bytes());
     let mut s = String::from(prefix);
-    s.extend(d.as_ref().iter().take(17).map(|b| ALPHABET[(b % 32) as usize] as char));
+    s.extend(
+        d.as_ref()
+            .iter()
+            .take(17)
+            .map(|b| ALPHABET[(b % 32) as usize] as char),
+    );
     s
 }
 
@@ -424,7 +472,14 @@ fn random_uuid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// `SystemTime` → `YYYY-MM-DDTHH:MM:SSZ`.
@@ -501,7 +556,16 @@ mod tests {
         req.insert("EncryptionContext".into(), json!({"Department": "IT"}));
         req.insert("GrantTokens".into(), json!(["t1", "t2"]));
         req.insert("SomethingNew".into(), json!("c2VjcmV0LWRhdGEtc2VjcmV0"));
-        for op in ["Encrypt", "Decrypt", "ReEncrypt", "Sign", "Verify", "VerifyMac", "ImportKeyMaterial", "DeriveSharedSecret"] {
+        for op in [
+            "Encrypt",
+            "Decrypt",
+            "ReEncrypt",
+            "Sign",
+            "Verify",
+            "VerifyMac",
+            "ImportKeyMaterial",
+            "DeriveSharedSecret",
+        ] {
             let out = redact_request(op, &Value::Object(req.clone()));
             let text = out.to_string();
             assert!(!text.contains("c2VjcmV0"), "{op}: {text}");
@@ -510,7 +574,10 @@ mod tests {
             assert_eq!(out["grantTokensCount"], 2);
             assert!(!text.contains("t1"));
             for f in BLOB_FIELDS {
-                assert!(out.get(camel(f)).is_none() && out.get(*f).is_none(), "{op} kept {f}");
+                assert!(
+                    out.get(camel(f)).is_none() && out.get(*f).is_none(),
+                    "{op} kept {f}"
+                );
             }
         }
     }
@@ -542,14 +609,26 @@ mod tests {
         assert_eq!(out["macAlgorithm"], "HMAC_SHA_256");
         assert_eq!(out["dryRun"], true);
         assert_eq!(out["operations"], json!(["Encrypt"]));
-        assert_eq!(out["constraints"], json!({"encryptionContextSubset": {"a": "b"}}));
+        assert_eq!(
+            out["constraints"],
+            json!({"encryptionContextSubset": {"a": "b"}})
+        );
         assert_eq!(out["tags"], json!([{"TagKey": "k", "TagValue": "v"}]));
-        assert!(out.get("policy").is_none(), "policy text only for policy operations");
+        assert!(
+            out.get("policy").is_none(),
+            "policy text only for policy operations"
+        );
         assert!(out.get("description").is_none());
         assert!(out.get("encryptionContext").is_none());
         assert!(!out.to_string().contains("c2VjcmV0"));
-        assert_eq!(redact_request("PutKeyPolicy", &json!({"Policy": "{}"}))["policy"], "{}");
-        assert_eq!(redact_request("Encrypt", &json!("not an object")), json!({}));
+        assert_eq!(
+            redact_request("PutKeyPolicy", &json!({"Policy": "{}"}))["policy"],
+            "{}"
+        );
+        assert_eq!(
+            redact_request("Encrypt", &json!("not an object")),
+            json!({})
+        );
     }
 
     #[test]
@@ -575,7 +654,10 @@ mod tests {
         assert_eq!(v["sourceIPAddress"], "127.0.0.1");
         assert_eq!(v["userAgent"], "aws-sdk-rust/1.0");
         assert_eq!(v["userIdentity"]["type"], "IAMUser");
-        assert_eq!(v["userIdentity"]["arn"], "arn:aws:iam::111122223333:user/alice");
+        assert_eq!(
+            v["userIdentity"]["arn"],
+            "arn:aws:iam::111122223333:user/alice"
+        );
         assert_eq!(v["userIdentity"]["accountId"], "111122223333");
         assert_eq!(v["userIdentity"]["accessKeyId"], "AKIDALICE");
         let pid = v["userIdentity"]["principalId"].as_str().unwrap();
@@ -583,7 +665,10 @@ mod tests {
         assert_eq!(v["requestParameters"], json!({"keyId": KEY}));
         assert_eq!(v["responseElements"], Value::Null);
         assert_eq!(v["readOnly"], true);
-        assert_eq!(v["resources"], json!([{"accountId": "111122223333", "type": "AWS::KMS::Key", "ARN": KEY}]));
+        assert_eq!(
+            v["resources"],
+            json!([{"accountId": "111122223333", "type": "AWS::KMS::Key", "ARN": KEY}])
+        );
         assert_eq!(v["eventType"], "AwsApiCall");
         assert_eq!(v["managementEvent"], true);
         assert_eq!(v["recipientAccountId"], "111122223333");
@@ -593,7 +678,10 @@ mod tests {
         assert_eq!(id.as_bytes()[14], b'4');
         assert_ne!(v["eventID"], v["requestID"]);
         let t = v["eventTime"].as_str().unwrap();
-        assert!(t.len() == 20 && t.ends_with('Z') && t.as_bytes()[10] == b'T', "{t}");
+        assert!(
+            t.len() == 20 && t.ends_with('Z') && t.as_bytes()[10] == b'T',
+            "{t}"
+        );
 
         let back: AuditEvent = serde_json::from_str(&ev.to_json_line()).unwrap();
         assert_eq!(back, ev);
@@ -601,8 +689,18 @@ mod tests {
 
     #[test]
     fn identity_types_and_errors() {
-        let root = AuditEvent::new("CreateKey", "arn:aws:iam::111122223333:root", "111122223333", "AK", "::1", "eu-west-1", json!({}), vec![], Some("AccessDeniedException".into()))
-            .with_error_message("denied");
+        let root = AuditEvent::new(
+            "CreateKey",
+            "arn:aws:iam::111122223333:root",
+            "111122223333",
+            "AK",
+            "::1",
+            "eu-west-1",
+            json!({}),
+            vec![],
+            Some("AccessDeniedException".into()),
+        )
+        .with_error_message("denied");
         assert_eq!(root.user_identity.identity_type, "Root");
         assert_eq!(root.user_identity.principal_id, "111122223333");
         assert!(!root.read_only);
@@ -610,29 +708,89 @@ mod tests {
         assert_eq!(v["errorCode"], "AccessDeniedException");
         assert_eq!(v["errorMessage"], "denied");
 
-        let role = AuditEvent::new("ListKeys", "arn:aws:sts::111122223333:assumed-role/Admin/sess", "111122223333", "ASIA", "::1", "eu-west-1", json!({}), vec![], None);
+        let role = AuditEvent::new(
+            "ListKeys",
+            "arn:aws:sts::111122223333:assumed-role/Admin/sess",
+            "111122223333",
+            "ASIA",
+            "::1",
+            "eu-west-1",
+            json!({}),
+            vec![],
+            None,
+        );
         assert_eq!(role.user_identity.identity_type, "AssumedRole");
-        assert!(role.user_identity.principal_id.starts_with("AROA") && role.user_identity.principal_id.ends_with(":sess"));
+        assert!(
+            role.user_identity.principal_id.starts_with("AROA")
+                && role.user_identity.principal_id.ends_with(":sess")
+        );
         assert!(role.read_only);
 
-        let odd = AuditEvent::new("Encrypt", "anonymous", "111122223333", "AK", "::1", "eu-west-1", json!({}), vec![], None);
+        let odd = AuditEvent::new(
+            "Encrypt",
+            "anonymous",
+            "111122223333",
+            "AK",
+            "::1",
+            "eu-west-1",
+            json!({}),
+            vec![],
+            None,
+        );
         assert_eq!(odd.user_identity.identity_type, "Unknown");
     }
 
     #[test]
     fn filter() {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let ev = AuditEvent::new("Encrypt", "arn:aws:iam::111122223333:user/a", "111122223333", "AK", "::1", "us-east-1",
-            json!({"keyId": "alias/app"}), vec![KEY.to_string()], None)
-            .with_event_time(t0);
+        let ev = AuditEvent::new(
+            "Encrypt",
+            "arn:aws:iam::111122223333:user/a",
+            "111122223333",
+            "AK",
+            "::1",
+            "us-east-1",
+            json!({"keyId": "alias/app"}),
+            vec![KEY.to_string()],
+            None,
+        )
+        .with_event_time(t0);
         assert!(Filter::default().matches(&ev));
-        assert!(Filter { key: Some(KEY.into()), since: None }.matches(&ev));
-        assert!(Filter { key: Some("1234abcd-12ab-34cd-56ef-1234567890ab".into()), since: None }.matches(&ev));
-        assert!(Filter { key: Some("alias/app".into()), since: None }.matches(&ev));
-        assert!(!Filter { key: Some("other".into()), since: None }.matches(&ev));
-        assert!(Filter { key: None, since: Some(t0) }.matches(&ev));
-        assert!(!Filter { key: None, since: Some(t0 + Duration::from_secs(1)) }.matches(&ev));
-        assert!(Filter { key: Some(KEY.into()), since: Some(t0 - Duration::from_secs(60)) }.matches(&ev));
+        assert!(Filter {
+            key: Some(KEY.into()),
+            since: None
+        }
+        .matches(&ev));
+        assert!(Filter {
+            key: Some("1234abcd-12ab-34cd-56ef-1234567890ab".into()),
+            since: None
+        }
+        .matches(&ev));
+        assert!(Filter {
+            key: Some("alias/app".into()),
+            since: None
+        }
+        .matches(&ev));
+        assert!(!Filter {
+            key: Some("other".into()),
+            since: None
+        }
+        .matches(&ev));
+        assert!(Filter {
+            key: None,
+            since: Some(t0)
+        }
+        .matches(&ev));
+        assert!(!Filter {
+            key: None,
+            since: Some(t0 + Duration::from_secs(1))
+        }
+        .matches(&ev));
+        assert!(Filter {
+            key: Some(KEY.into()),
+            since: Some(t0 - Duration::from_secs(60))
+        }
+        .matches(&ev));
     }
 
     #[test]

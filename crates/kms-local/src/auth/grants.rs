@@ -86,7 +86,7 @@ pub struct GrantConstraints {
 }
 
 /// A stored grant.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     /// 64 lowercase hex characters.
     pub grant_id: String,
@@ -114,6 +114,24 @@ pub struct Grant {
     pub constraints: Option<GrantConstraints>,
     /// Creation time, Unix seconds.
     pub creation_date: i64,
+}
+
+impl std::fmt::Debug for Grant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The seed is what makes tokens unforgeable; keep it out of logs.
+        f.debug_struct("Grant")
+            .field("grant_id", &self.grant_id)
+            .field("grant_token_seed", &"<redacted>")
+            .field("name", &self.name)
+            .field("key_arn", &self.key_arn)
+            .field("grantee_principal", &self.grantee_principal)
+            .field("retiring_principal", &self.retiring_principal)
+            .field("issuing_account", &self.issuing_account)
+            .field("operations", &self.operations)
+            .field("constraints", &self.constraints)
+            .field("creation_date", &self.creation_date)
+            .finish()
+    }
 }
 
 impl Grant {
@@ -185,7 +203,10 @@ impl Grant {
             m.insert("Name".into(), n.clone().into());
         }
         m.insert("CreationDate".into(), self.creation_date.into());
-        m.insert("GranteePrincipal".into(), self.grantee_principal.clone().into());
+        m.insert(
+            "GranteePrincipal".into(),
+            self.grantee_principal.clone().into(),
+        );
         if let Some(r) = &self.retiring_principal {
             m.insert("RetiringPrincipal".into(), r.clone().into());
         }
@@ -230,7 +251,11 @@ pub fn permits(grant: &Grant, ctx: &RequestContext<'_>) -> bool {
     if grant.key_arn != ctx.resource_arn {
         return false;
     }
-    if !principal_matches(&grant.grantee_principal, ctx.principal_arn, ctx.caller_account) {
+    if !principal_matches(
+        &grant.grantee_principal,
+        ctx.principal_arn,
+        ctx.caller_account,
+    ) {
         return false;
     }
     let needed = grant_operations_for_action(ctx.action);
@@ -288,14 +313,16 @@ pub fn constraints_at_least_as_strict(
         return true;
     };
     let Some(child) = child else {
-        return parent.encryption_context_subset.is_none() && parent.encryption_context_equals.is_none();
+        return parent.encryption_context_subset.is_none()
+            && parent.encryption_context_equals.is_none();
     };
     // Every request context the child admits must be admitted by the parent.
     if let Some(p_eq) = &parent.encryption_context_equals {
         // Only an identical Equals admits exactly the same single context.
         match &child.encryption_context_equals {
             Some(c_eq) => {
-                if !(c_eq.len() == p_eq.len() && c_eq.iter().all(|(k, v)| ec_has_pair(p_eq, k, v))) {
+                if !(c_eq.len() == p_eq.len() && c_eq.iter().all(|(k, v)| ec_has_pair(p_eq, k, v)))
+                {
                     return false;
                 }
             }
@@ -303,7 +330,10 @@ pub fn constraints_at_least_as_strict(
         }
     }
     if let Some(p_sub) = &parent.encryption_context_subset {
-        let ok = match (&child.encryption_context_equals, &child.encryption_context_subset) {
+        let ok = match (
+            &child.encryption_context_equals,
+            &child.encryption_context_subset,
+        ) {
             (Some(c_eq), _) if p_sub.iter().all(|(k, v)| ec_has_pair(c_eq, k, v)) => true,
             (_, Some(c_sub)) => p_sub.iter().all(|(k, v)| ec_has_pair(c_sub, k, v)),
             _ => false,
@@ -385,7 +415,9 @@ pub fn validate_constraints(
                     "{name} can contain at most {MAX_CONSTRAINT_PAIRS} encryption context pairs."
                 ));
             }
-            if m.values().any(|v| v.chars().count() > MAX_CONSTRAINT_VALUE_CHARS) {
+            if m.values()
+                .any(|v| v.chars().count() > MAX_CONSTRAINT_VALUE_CHARS)
+            {
                 return Err(format!(
                     "Values in {name} cannot exceed {MAX_CONSTRAINT_VALUE_CHARS} characters."
                 ));
@@ -431,11 +463,19 @@ pub fn validate_for_key(
             "GenerateDataKeyPair",
             "GenerateDataKeyPairWithoutPlaintext",
         ],
-        "ENCRYPT_DECRYPT" => &["Decrypt", "Encrypt", "ReEncryptFrom", "ReEncryptTo", "GetPublicKey"],
+        "ENCRYPT_DECRYPT" => &[
+            "Decrypt",
+            "Encrypt",
+            "ReEncryptFrom",
+            "ReEncryptTo",
+            "GetPublicKey",
+        ],
         "SIGN_VERIFY" => &["Sign", "Verify", "GetPublicKey"],
         "GENERATE_VERIFY_MAC" => &["GenerateMac", "VerifyMac"],
         "KEY_AGREEMENT" => &["DeriveSharedSecret", "GetPublicKey"],
-        "KEM_ENCAPSULATION" | "ENCAPSULATE_DECAPSULATE" => &["Encapsulate", "Decapsulate", "GetPublicKey"],
+        "KEM_ENCAPSULATION" | "ENCAPSULATE_DECAPSULATE" => {
+            &["Encapsulate", "Decapsulate", "GetPublicKey"]
+        }
         _ => &[],
     };
     for op in operations {
@@ -556,14 +596,31 @@ mod tests {
     }
 
     fn ec(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn grant(grantee: &str, operations: &[&str], c: Option<GrantConstraints>) -> Grant {
-        Grant::new(KEY, grantee, None, ACCT, ops(operations), c, None, 1_700_000_000).unwrap()
+        Grant::new(
+            KEY,
+            grantee,
+            None,
+            ACCT,
+            ops(operations),
+            c,
+            None,
+            1_700_000_000,
+        )
+        .unwrap()
     }
 
-    fn ctx<'a>(p: &'a str, action: &'a str, e: Option<&'a BTreeMap<String, String>>) -> RequestContext<'a> {
+    fn ctx<'a>(
+        p: &'a str,
+        action: &'a str,
+        e: Option<&'a BTreeMap<String, String>>,
+    ) -> RequestContext<'a> {
         RequestContext {
             principal_arn: p,
             caller_account: super::super::account_of_arn(p).unwrap(),
@@ -578,9 +635,18 @@ mod tests {
         let g = grant(BOB, &["Encrypt", "Decrypt"], None);
         assert!(permits(&g, &ctx(BOB, "kms:Encrypt", None)));
         assert!(permits(&g, &ctx(BOB, "kms:decrypt", None)));
-        assert!(!permits(&g, &ctx(BOB, "kms:GenerateDataKey", None)), "operation mismatch");
-        assert!(!permits(&g, &ctx(BOB, "kms:PutKeyPolicy", None)), "not a grant operation");
-        assert!(!permits(&g, &ctx(ALICE, "kms:Encrypt", None)), "grantee mismatch");
+        assert!(
+            !permits(&g, &ctx(BOB, "kms:GenerateDataKey", None)),
+            "operation mismatch"
+        );
+        assert!(
+            !permits(&g, &ctx(BOB, "kms:PutKeyPolicy", None)),
+            "not a grant operation"
+        );
+        assert!(
+            !permits(&g, &ctx(ALICE, "kms:Encrypt", None)),
+            "grantee mismatch"
+        );
         let mut other_key = ctx(BOB, "kms:Encrypt", None);
         other_key.resource_arn = "arn:aws:kms:us-east-1:111122223333:key/other";
         assert!(!permits(&g, &other_key), "key mismatch");
@@ -601,8 +667,14 @@ mod tests {
         assert!(!permits(&from, &ctx(BOB, "kms:ReEncryptTo", None)));
         assert!(!permits(&from, &ctx(BOB, "kms:ReEncrypt", None)));
         assert!(permits(&both, &ctx(BOB, "kms:ReEncrypt", None)));
-        assert_eq!(grant_operations_for_action("kms:ReEncrypt"), vec!["ReEncryptFrom", "ReEncryptTo"]);
-        assert_eq!(grant_operations_for_action("kms:GenerateDataKeyPair"), vec!["GenerateDataKeyPair"]);
+        assert_eq!(
+            grant_operations_for_action("kms:ReEncrypt"),
+            vec!["ReEncryptFrom", "ReEncryptTo"]
+        );
+        assert_eq!(
+            grant_operations_for_action("kms:GenerateDataKeyPair"),
+            vec!["GenerateDataKeyPair"]
+        );
         assert!(grant_operations_for_action("kms:ListKeys").is_empty());
     }
 
@@ -613,12 +685,31 @@ mod tests {
             encryption_context_equals: None,
         };
         let g = grant(BOB, &["Encrypt", "Decrypt", "DescribeKey"], Some(c));
-        assert!(permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "IT")])))));
-        assert!(permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "IT"), ("x", "y")])))));
+        assert!(permits(
+            &g,
+            &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "IT")])))
+        ));
+        assert!(permits(
+            &g,
+            &ctx(
+                BOB,
+                "kms:Decrypt",
+                Some(&ec(&[("Department", "IT"), ("x", "y")]))
+            )
+        ));
         // Keys are case-insensitive in grant constraints, values are not.
-        assert!(permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("department", "IT")])))));
-        assert!(!permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "it")])))));
-        assert!(!permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Project", "IT")])))));
+        assert!(permits(
+            &g,
+            &ctx(BOB, "kms:Decrypt", Some(&ec(&[("department", "IT")])))
+        ));
+        assert!(!permits(
+            &g,
+            &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "it")])))
+        ));
+        assert!(!permits(
+            &g,
+            &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Project", "IT")])))
+        ));
         assert!(!permits(&g, &ctx(BOB, "kms:Decrypt", None)));
         // The constraint does not apply to DescribeKey.
         assert!(permits(&g, &ctx(BOB, "kms:DescribeKey", None)));
@@ -631,11 +722,38 @@ mod tests {
             encryption_context_equals: Some(ec(&[("Department", "IT"), ("Stage", "prod")])),
         };
         let g = grant(BOB, &["GenerateDataKey", "Decrypt"], Some(c));
-        assert!(permits(&g, &ctx(BOB, "kms:GenerateDataKey", Some(&ec(&[("Stage", "prod"), ("Department", "IT")])))));
-        assert!(permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("stage", "prod"), ("DEPARTMENT", "IT")])))));
-        assert!(!permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "IT")])))), "missing pair");
+        assert!(permits(
+            &g,
+            &ctx(
+                BOB,
+                "kms:GenerateDataKey",
+                Some(&ec(&[("Stage", "prod"), ("Department", "IT")]))
+            )
+        ));
+        assert!(permits(
+            &g,
+            &ctx(
+                BOB,
+                "kms:Decrypt",
+                Some(&ec(&[("stage", "prod"), ("DEPARTMENT", "IT")]))
+            )
+        ));
         assert!(
-            !permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "IT"), ("Stage", "prod"), ("x", "y")])))),
+            !permits(
+                &g,
+                &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "IT")])))
+            ),
+            "missing pair"
+        );
+        assert!(
+            !permits(
+                &g,
+                &ctx(
+                    BOB,
+                    "kms:Decrypt",
+                    Some(&ec(&[("Department", "IT"), ("Stage", "prod"), ("x", "y")]))
+                )
+            ),
             "extra pair is fine for subset, not for equals"
         );
         assert!(!permits(&g, &ctx(BOB, "kms:Decrypt", None)));
@@ -644,25 +762,61 @@ mod tests {
         let g = grant(
             BOB,
             &["Decrypt"],
-            Some(GrantConstraints { encryption_context_subset: None, encryption_context_equals: Some(ec(&[])) }),
+            Some(GrantConstraints {
+                encryption_context_subset: None,
+                encryption_context_equals: Some(ec(&[])),
+            }),
         );
         assert!(permits(&g, &ctx(BOB, "kms:Decrypt", None)));
-        assert!(!permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("a", "b")])))));
+        assert!(!permits(
+            &g,
+            &ctx(BOB, "kms:Decrypt", Some(&ec(&[("a", "b")])))
+        ));
     }
 
     #[test]
     fn stricter_constraints() {
-        let sub = |p: &[(&str, &str)]| GrantConstraints { encryption_context_subset: Some(ec(p)), encryption_context_equals: None };
-        let eq = |p: &[(&str, &str)]| GrantConstraints { encryption_context_subset: None, encryption_context_equals: Some(ec(p)) };
+        let sub = |p: &[(&str, &str)]| GrantConstraints {
+            encryption_context_subset: Some(ec(p)),
+            encryption_context_equals: None,
+        };
+        let eq = |p: &[(&str, &str)]| GrantConstraints {
+            encryption_context_subset: None,
+            encryption_context_equals: Some(ec(p)),
+        };
         assert!(constraints_at_least_as_strict(None, None));
-        assert!(constraints_at_least_as_strict(None, Some(&sub(&[("a", "1")]))));
-        assert!(!constraints_at_least_as_strict(Some(&sub(&[("a", "1")])), None));
-        assert!(constraints_at_least_as_strict(Some(&sub(&[("a", "1")])), Some(&sub(&[("a", "1"), ("b", "2")]))));
-        assert!(!constraints_at_least_as_strict(Some(&sub(&[("a", "1"), ("b", "2")])), Some(&sub(&[("a", "1")]))));
-        assert!(constraints_at_least_as_strict(Some(&sub(&[("a", "1")])), Some(&eq(&[("a", "1"), ("b", "2")]))));
-        assert!(!constraints_at_least_as_strict(Some(&eq(&[("a", "1")])), Some(&sub(&[("a", "1")]))));
-        assert!(constraints_at_least_as_strict(Some(&eq(&[("a", "1")])), Some(&eq(&[("a", "1")]))));
-        assert!(!constraints_at_least_as_strict(Some(&eq(&[("a", "1")])), Some(&eq(&[("a", "2")]))));
+        assert!(constraints_at_least_as_strict(
+            None,
+            Some(&sub(&[("a", "1")]))
+        ));
+        assert!(!constraints_at_least_as_strict(
+            Some(&sub(&[("a", "1")])),
+            None
+        ));
+        assert!(constraints_at_least_as_strict(
+            Some(&sub(&[("a", "1")])),
+            Some(&sub(&[("a", "1"), ("b", "2")]))
+        ));
+        assert!(!constraints_at_least_as_strict(
+            Some(&sub(&[("a", "1"), ("b", "2")])),
+            Some(&sub(&[("a", "1")]))
+        ));
+        assert!(constraints_at_least_as_strict(
+            Some(&sub(&[("a", "1")])),
+            Some(&eq(&[("a", "1"), ("b", "2")]))
+        ));
+        assert!(!constraints_at_least_as_strict(
+            Some(&eq(&[("a", "1")])),
+            Some(&sub(&[("a", "1")]))
+        ));
+        assert!(constraints_at_least_as_strict(
+            Some(&eq(&[("a", "1")])),
+            Some(&eq(&[("a", "1")]))
+        ));
+        assert!(!constraints_at_least_as_strict(
+            Some(&eq(&[("a", "1")])),
+            Some(&eq(&[("a", "2")]))
+        ));
     }
 
     #[test]
@@ -671,9 +825,19 @@ mod tests {
         g.retiring_principal = Some(CAROL.to_string());
         assert!(can_retire(&g, CAROL, "444455556666"), "retiring principal");
         assert!(!can_retire(&g, BOB, ACCT), "grantee without RetireGrant");
-        assert!(can_retire(&g, "arn:aws:iam::111122223333:root", ACCT), "key account root");
-        assert!(!can_retire(&g, ALICE, ACCT), "other user of the key account");
-        assert!(!can_retire(&g, "arn:aws:iam::444455556666:root", "444455556666"));
+        assert!(
+            can_retire(&g, "arn:aws:iam::111122223333:root", ACCT),
+            "key account root"
+        );
+        assert!(
+            !can_retire(&g, ALICE, ACCT),
+            "other user of the key account"
+        );
+        assert!(!can_retire(
+            &g,
+            "arn:aws:iam::444455556666:root",
+            "444455556666"
+        ));
         let g = grant(BOB, &["Decrypt", "RetireGrant"], None);
         assert!(can_retire(&g, BOB, ACCT), "grantee with RetireGrant");
     }
@@ -682,38 +846,98 @@ mod tests {
     fn operation_validation() {
         assert!(validate_operations(&ops(&["Encrypt", "Decrypt"])).is_ok());
         assert!(validate_operations(&ops(&[])).is_err());
-        assert!(validate_operations(&ops(&["encrypt"])).is_err(), "enum values are case-sensitive");
+        assert!(
+            validate_operations(&ops(&["encrypt"])).is_err(),
+            "enum values are case-sensitive"
+        );
         assert!(validate_operations(&ops(&["PutKeyPolicy"])).is_err());
         for op in GRANT_OPERATIONS {
             assert!(validate_operations(&ops(&[op])).is_ok());
         }
 
-        let c = GrantConstraints { encryption_context_subset: Some(ec(&[("a", "b")])), encryption_context_equals: None };
-        assert!(validate_constraints(&ops(&["Decrypt", "DescribeKey", "RetireGrant", "CreateGrant"]), Some(&c)).is_ok());
+        let c = GrantConstraints {
+            encryption_context_subset: Some(ec(&[("a", "b")])),
+            encryption_context_equals: None,
+        };
+        assert!(validate_constraints(
+            &ops(&["Decrypt", "DescribeKey", "RetireGrant", "CreateGrant"]),
+            Some(&c)
+        )
+        .is_ok());
         assert!(validate_constraints(&ops(&["Decrypt", "Sign"]), Some(&c)).is_err());
         assert!(validate_constraints(&ops(&["GenerateMac"]), Some(&c)).is_err());
         assert!(validate_constraints(&ops(&["Sign"]), None).is_ok());
-        let many: Vec<(String, String)> = (0..9).map(|i| (format!("k{i}"), "v".to_string())).collect();
-        let big = GrantConstraints { encryption_context_subset: Some(many.into_iter().collect()), encryption_context_equals: None };
+        let many: Vec<(String, String)> =
+            (0..9).map(|i| (format!("k{i}"), "v".to_string())).collect();
+        let big = GrantConstraints {
+            encryption_context_subset: Some(many.into_iter().collect()),
+            encryption_context_equals: None,
+        };
         assert!(validate_constraints(&ops(&["Decrypt"]), Some(&big)).is_err());
-        let long = GrantConstraints { encryption_context_subset: None, encryption_context_equals: Some(ec(&[("k", &"v".repeat(385))])) };
+        let long = GrantConstraints {
+            encryption_context_subset: None,
+            encryption_context_equals: Some(ec(&[("k", &"v".repeat(385))])),
+        };
         assert!(validate_constraints(&ops(&["Decrypt"]), Some(&long)).is_err());
 
-        assert!(validate_for_key(&ops(&["Encrypt", "GenerateDataKey", "CreateGrant"]), Some(&c), "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT").is_ok());
-        assert!(validate_for_key(&ops(&["Sign"]), None, "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT").is_err());
-        assert!(validate_for_key(&ops(&["GenerateDataKey"]), None, "RSA_2048", "ENCRYPT_DECRYPT").is_err());
-        assert!(validate_for_key(&ops(&["Decrypt", "GetPublicKey"]), None, "RSA_2048", "ENCRYPT_DECRYPT").is_ok());
-        assert!(validate_for_key(&ops(&["Decrypt"]), Some(&c), "RSA_2048", "ENCRYPT_DECRYPT").is_err());
-        assert!(validate_for_key(&ops(&["Sign", "Verify", "DescribeKey"]), None, "ECC_NIST_P256", "SIGN_VERIFY").is_ok());
-        assert!(validate_for_key(&ops(&["GenerateMac", "VerifyMac"]), None, "HMAC_256", "GENERATE_VERIFY_MAC").is_ok());
-        assert!(validate_for_key(&ops(&["Encrypt"]), None, "HMAC_256", "GENERATE_VERIFY_MAC").is_err());
+        assert!(validate_for_key(
+            &ops(&["Encrypt", "GenerateDataKey", "CreateGrant"]),
+            Some(&c),
+            "SYMMETRIC_DEFAULT",
+            "ENCRYPT_DECRYPT"
+        )
+        .is_ok());
+        assert!(validate_for_key(
+            &ops(&["Sign"]),
+            None,
+            "SYMMETRIC_DEFAULT",
+            "ENCRYPT_DECRYPT"
+        )
+        .is_err());
+        assert!(validate_for_key(
+            &ops(&["GenerateDataKey"]),
+            None,
+            "RSA_2048",
+            "ENCRYPT_DECRYPT"
+        )
+        .is_err());
+        assert!(validate_for_key(
+            &ops(&["Decrypt", "GetPublicKey"]),
+            None,
+            "RSA_2048",
+            "ENCRYPT_DECRYPT"
+        )
+        .is_ok());
+        assert!(
+            validate_for_key(&ops(&["Decrypt"]), Some(&c), "RSA_2048", "ENCRYPT_DECRYPT").is_err()
+        );
+        assert!(validate_for_key(
+            &ops(&["Sign", "Verify", "DescribeKey"]),
+            None,
+            "ECC_NIST_P256",
+            "SIGN_VERIFY"
+        )
+        .is_ok());
+        assert!(validate_for_key(
+            &ops(&["GenerateMac", "VerifyMac"]),
+            None,
+            "HMAC_256",
+            "GENERATE_VERIFY_MAC"
+        )
+        .is_ok());
+        assert!(
+            validate_for_key(&ops(&["Encrypt"]), None, "HMAC_256", "GENERATE_VERIFY_MAC").is_err()
+        );
     }
 
     #[test]
     fn ids_and_tokens() {
         let g = grant(BOB, &["Decrypt"], None);
         assert_eq!(g.grant_id.len(), 64);
-        assert!(g.grant_id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(g
+            .grant_id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert_eq!(g.issuing_account, "arn:aws:iam::111122223333:root");
         assert_eq!(issuing_account_id(&g), Some(ACCT));
         let other = grant(BOB, &["Decrypt"], None);
@@ -722,24 +946,43 @@ mod tests {
         let t1 = g.token().unwrap();
         let t2 = g.token().unwrap();
         assert_ne!(t1, t2, "tokens are distinct");
-        assert_eq!(grant_id_from_token(&t1).as_deref(), Some(g.grant_id.as_str()));
+        assert_eq!(
+            grant_id_from_token(&t1).as_deref(),
+            Some(g.grant_id.as_str())
+        );
         assert!(g.token_matches(&t1) && g.token_matches(&t2));
         assert!(!other.token_matches(&t1));
         // A token forged from the public grant id with a guessed seed fails.
         let forged = grant_token(&g.grant_id, "00000000000000000000000000000000").unwrap();
-        assert_eq!(grant_id_from_token(&forged).as_deref(), Some(g.grant_id.as_str()));
+        assert_eq!(
+            grant_id_from_token(&forged).as_deref(),
+            Some(g.grant_id.as_str())
+        );
         assert!(!g.token_matches(&forged));
-        for bad in ["", "!!!", "AAAA", &base64::engine::general_purpose::STANDARD.encode(b"KLGT\x02\x00\x00")] {
+        for bad in [
+            "",
+            "!!!",
+            "AAAA",
+            &base64::engine::general_purpose::STANDARD.encode(b"KLGT\x02\x00\x00"),
+        ] {
             assert!(parse_grant_token(bad).is_none(), "{bad}");
         }
     }
 
     #[test]
     fn serde_shapes() {
-        let c = GrantConstraints { encryption_context_subset: Some(ec(&[("a", "b")])), encryption_context_equals: None };
+        let c = GrantConstraints {
+            encryption_context_subset: Some(ec(&[("a", "b")])),
+            encryption_context_equals: None,
+        };
         let v = serde_json::to_value(&c).unwrap();
-        assert_eq!(v, serde_json::json!({"EncryptionContextSubset": {"a": "b"}}));
-        let back: GrantConstraints = serde_json::from_value(serde_json::json!({"EncryptionContextEquals": {"x": "y"}})).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"EncryptionContextSubset": {"a": "b"}})
+        );
+        let back: GrantConstraints =
+            serde_json::from_value(serde_json::json!({"EncryptionContextEquals": {"x": "y"}}))
+                .unwrap();
         assert_eq!(back.encryption_context_equals, Some(ec(&[("x", "y")])));
 
         let mut g = grant(BOB, &["Decrypt"], Some(c));
@@ -752,8 +995,14 @@ mod tests {
         assert_eq!(entry["Name"], "n");
         assert_eq!(entry["IssuingAccount"], "arn:aws:iam::111122223333:root");
         assert_eq!(entry["Operations"], serde_json::json!(["Decrypt"]));
-        assert_eq!(entry["Constraints"], serde_json::json!({"EncryptionContextSubset": {"a": "b"}}));
+        assert_eq!(
+            entry["Constraints"],
+            serde_json::json!({"EncryptionContextSubset": {"a": "b"}})
+        );
         assert!(entry.get("RetiringPrincipal").is_none());
-        assert!(!entry.to_string().contains(&g.grant_token_seed), "seed must not leak");
+        assert!(
+            !entry.to_string().contains(&g.grant_token_seed),
+            "seed must not leak"
+        );
     }
 }

@@ -198,6 +198,28 @@ impl Credentials {
     }
 }
 
+/// KMS's combined authorization decision for one request on one key: an
+/// explicit `Deny` in the key policy always wins; otherwise the request is
+/// allowed if the key policy allows it or any grant on the key permits it.
+/// Returns the decision and, when a grant (not the policy) was what allowed
+/// the request, that grant's id.
+pub fn authorize<'g>(
+    key_policy: &policy::Policy,
+    grants: impl IntoIterator<Item = &'g grants::Grant>,
+    ctx: &RequestContext<'_>,
+) -> (policy::Decision, Option<&'g str>) {
+    match key_policy.evaluate(ctx) {
+        policy::Decision::Allow => (policy::Decision::Allow, None),
+        policy::Decision::ExplicitDeny => (policy::Decision::ExplicitDeny, None),
+        policy::Decision::ImplicitDeny => {
+            match grants.into_iter().find(|g| grants::permits(g, ctx)) {
+                Some(g) => (policy::Decision::Allow, Some(g.grant_id.as_str())),
+                None => (policy::Decision::ImplicitDeny, None),
+            }
+        }
+    }
+}
+
 /// The account id (12 ASCII digits) of an IAM or STS ARN such as
 /// `arn:aws:iam::111122223333:user/alice`, `arn:aws:iam::111122223333:root` or
 /// `arn:aws:sts::111122223333:assumed-role/R/s`. Other partitions (`aws-cn`,
@@ -269,7 +291,8 @@ fn root_account(arn: &str) -> Option<&str> {
 
 /// Role ARN `arn:P:iam::A:role/path/R` vs session `arn:P:sts::A:assumed-role/R/S`.
 fn role_covers_session(role_arn: &str, caller_arn: &str) -> bool {
-    let (Some(role_acct), Some(caller_acct)) = (account_of_arn(role_arn), account_of_arn(caller_arn))
+    let (Some(role_acct), Some(caller_acct)) =
+        (account_of_arn(role_arn), account_of_arn(caller_arn))
     else {
         return false;
     };
@@ -392,7 +415,20 @@ pub(crate) fn unix_from_civil(
         return None;
     }
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_len = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_len = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if day > month_len[(month - 1) as usize] {
         return None;
     }
@@ -427,7 +463,8 @@ pub(crate) fn system_time_from_unix(secs: i64) -> std::time::SystemTime {
 /// broken, in which case minting predictable ids would be worse than failing.
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
     let mut buf = [0u8; N];
-    aws_lc_rs::rand::fill(&mut buf).map_err(|_| "system random number generator failed".to_string())?;
+    aws_lc_rs::rand::fill(&mut buf)
+        .map_err(|_| "system random number generator failed".to_string())?;
     Ok(buf)
 }
 
@@ -449,7 +486,10 @@ mod tests {
         assert_eq!(creds.len(), 2);
         let a = creds.get("AKIDALICE").unwrap();
         assert_eq!(a.account(), "111122223333");
-        assert_eq!(creds.secret("ASIABOB").unwrap().session_token.as_deref(), Some("tok"));
+        assert_eq!(
+            creds.secret("ASIABOB").unwrap().session_token.as_deref(),
+            Some("tok")
+        );
         assert_eq!(creds.get("ASIABOB").unwrap().account(), "444455556666");
         assert!(creds.get("nope").is_none());
     }
@@ -505,8 +545,14 @@ mod tests {
     #[test]
     fn arn_account_parsing() {
         assert_eq!(account_of_arn(ALICE), Some("111122223333"));
-        assert_eq!(account_of_arn("arn:aws-cn:iam::111122223333:root"), Some("111122223333"));
-        assert_eq!(account_of_arn("arn:aws:kms:us-east-1:111122223333:key/x"), None);
+        assert_eq!(
+            account_of_arn("arn:aws-cn:iam::111122223333:root"),
+            Some("111122223333")
+        );
+        assert_eq!(
+            account_of_arn("arn:aws:kms:us-east-1:111122223333:key/x"),
+            None
+        );
         assert_eq!(account_of_arn("arn:aws:iam::11112222333:user/a"), None);
         assert_eq!(account_of_arn("arn:aws:iam::111122223333:"), None);
     }
@@ -515,19 +561,51 @@ mod tests {
     fn principal_matching() {
         assert!(principal_matches("*", ALICE, "111122223333"));
         assert!(principal_matches("111122223333", ALICE, "111122223333"));
-        assert!(principal_matches("arn:aws:iam::111122223333:root", ALICE, "111122223333"));
-        assert!(!principal_matches("arn:aws:iam::444455556666:root", ALICE, "111122223333"));
+        assert!(principal_matches(
+            "arn:aws:iam::111122223333:root",
+            ALICE,
+            "111122223333"
+        ));
+        assert!(!principal_matches(
+            "arn:aws:iam::444455556666:root",
+            ALICE,
+            "111122223333"
+        ));
         assert!(!principal_matches("444455556666", ALICE, "111122223333"));
         assert!(principal_matches(ALICE, ALICE, "111122223333"));
-        assert!(!principal_matches("arn:aws:iam::111122223333:user/bob", ALICE, "111122223333"));
+        assert!(!principal_matches(
+            "arn:aws:iam::111122223333:user/bob",
+            ALICE,
+            "111122223333"
+        ));
         // Role covers its sessions, including when the role has a path.
         let sess = "arn:aws:sts::111122223333:assumed-role/Admin/s1";
-        assert!(principal_matches("arn:aws:iam::111122223333:role/Admin", sess, "111122223333"));
-        assert!(principal_matches("arn:aws:iam::111122223333:role/ops/Admin", sess, "111122223333"));
-        assert!(!principal_matches("arn:aws:iam::111122223333:role/Other", sess, "111122223333"));
-        assert!(!principal_matches("arn:aws:iam::444455556666:role/Admin", sess, "111122223333"));
+        assert!(principal_matches(
+            "arn:aws:iam::111122223333:role/Admin",
+            sess,
+            "111122223333"
+        ));
+        assert!(principal_matches(
+            "arn:aws:iam::111122223333:role/ops/Admin",
+            sess,
+            "111122223333"
+        ));
+        assert!(!principal_matches(
+            "arn:aws:iam::111122223333:role/Other",
+            sess,
+            "111122223333"
+        ));
+        assert!(!principal_matches(
+            "arn:aws:iam::444455556666:role/Admin",
+            sess,
+            "111122223333"
+        ));
         // The user named "root" is not special.
-        assert!(!principal_matches("arn:aws:iam::111122223333:user/root", ALICE, "111122223333"));
+        assert!(!principal_matches(
+            "arn:aws:iam::111122223333:user/root",
+            ALICE,
+            "111122223333"
+        ));
     }
 
     #[test]
@@ -539,7 +617,10 @@ mod tests {
         assert!(glob_match_ignore_case("*", ""));
         assert!(glob_match_ignore_case("a*b*c", "aXXbYYc"));
         assert!(!glob_match_ignore_case("a*b*c", "aXXbYY"));
-        assert!(glob_match("arn:aws:kms:*:111122223333:key/*", "arn:aws:kms:us-east-1:111122223333:key/abc"));
+        assert!(glob_match(
+            "arn:aws:kms:*:111122223333:key/*",
+            "arn:aws:kms:us-east-1:111122223333:key/abc"
+        ));
         assert!(!glob_match("Arn:*", "arn:x"));
         // Pathological pattern stays fast.
         let text = "a".repeat(5000);
@@ -548,7 +629,13 @@ mod tests {
 
     #[test]
     fn civil_round_trip() {
-        for secs in [0i64, 951_782_400 /* 2000-02-29 */, 1_700_000_000, 4_102_444_800, -86_400] {
+        for secs in [
+            0i64,
+            951_782_400, /* 2000-02-29 */
+            1_700_000_000,
+            4_102_444_800,
+            -86_400,
+        ] {
             let (y, mo, d, h, mi, s) = civil_from_unix(secs);
             assert_eq!(unix_from_civil(y, mo, d, h, mi, s), Some(secs));
         }

@@ -244,10 +244,18 @@ impl Policy {
             Some(_) => return Err(malformed("Policy Id must be a string.")),
         };
         let raw_statements: Vec<&Value> = match obj.get("Statement") {
-            None => return Err(malformed("Policy is missing the required Statement element.")),
+            None => {
+                return Err(malformed(
+                    "Policy is missing the required Statement element.",
+                ))
+            }
             Some(Value::Array(a)) => a.iter().collect(),
             Some(v @ Value::Object(_)) => vec![v],
-            Some(_) => return Err(malformed("Statement must be an object or a list of objects.")),
+            Some(_) => {
+                return Err(malformed(
+                    "Statement must be an object or a list of objects.",
+                ))
+            }
         };
         if raw_statements.is_empty() {
             return Err(malformed("Policy must contain at least one statement."));
@@ -300,10 +308,19 @@ fn parse_statement(v: &Value) -> Result<Statement, String> {
     for k in obj.keys() {
         if !matches!(
             k.as_str(),
-            "Sid" | "Effect" | "Principal" | "NotPrincipal" | "Action" | "NotAction" | "Resource"
-                | "NotResource" | "Condition"
+            "Sid"
+                | "Effect"
+                | "Principal"
+                | "NotPrincipal"
+                | "Action"
+                | "NotAction"
+                | "Resource"
+                | "NotResource"
+                | "Condition"
         ) {
-            return Err(format!("Policy statement contains an unsupported element: {k}"));
+            return Err(format!(
+                "Policy statement contains an unsupported element: {k}"
+            ));
         }
     }
     let sid = match obj.get("Sid") {
@@ -314,11 +331,9 @@ fn parse_statement(v: &Value) -> Result<Statement, String> {
     let effect = match obj.get("Effect") {
         Some(Value::String(s)) if s == "Allow" => Effect::Allow,
         Some(Value::String(s)) if s == "Deny" => Effect::Deny,
-        Some(_) => {
-            return Err(malformed(
-                "Policy contains a statement with an invalid Effect; it must be \"Allow\" or \"Deny\".",
-            ))
-        }
+        Some(_) => return Err(malformed(
+            "Policy contains a statement with an invalid Effect; it must be \"Allow\" or \"Deny\".",
+        )),
         None => return Err(malformed("Policy contains a statement with no Effect.")),
     };
     let who = match (obj.get("Principal"), obj.get("NotPrincipal")) {
@@ -339,7 +354,9 @@ fn parse_statement(v: &Value) -> Result<Statement, String> {
         (Some(a), None) => Matcher::Is(string_list(a, "Action")?),
         (None, Some(a)) => Matcher::Not(string_list(a, "NotAction")?),
         (Some(_), Some(_)) => {
-            return Err(malformed("A policy statement cannot have both Action and NotAction."))
+            return Err(malformed(
+                "A policy statement cannot have both Action and NotAction.",
+            ))
         }
         (None, None) => return Err(malformed("Policy contains a statement with no Action.")),
     };
@@ -406,12 +423,15 @@ fn plausible_aws_principal(p: &str) -> bool {
     p == "*"
         || is_account_id(p)
         || (p.starts_with("arn:") && p.split(':').count() >= 6)
-        || (p.len() >= 16 && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+        || (p.len() >= 16
+            && p.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
 }
 
 /// A string or a non-empty list of strings.
 fn string_list(v: &Value, element: &str) -> Result<Vec<String>, String> {
-    let err = || format!("Policy statement element {element} must be a string or a list of strings.");
+    let err =
+        || format!("Policy statement element {element} must be a string or a list of strings.");
     match v {
         Value::String(s) if !s.is_empty() => Ok(vec![s.clone()]),
         Value::Array(a) if !a.is_empty() => a
@@ -476,7 +496,8 @@ fn parse_conditions(v: &Value) -> Result<Vec<Condition>, String> {
 
 fn strip_prefix_ignore_case<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 /// IAM accepts `true`, `"true"` and `5` alike as condition values.
@@ -637,11 +658,17 @@ mod tests {
     }
 
     fn ec(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn policy(statements: &str) -> Policy {
-        Policy::parse(&format!(r#"{{"Version":"2012-10-17","Statement":{statements}}}"#)).unwrap()
+        Policy::parse(&format!(
+            r#"{{"Version":"2012-10-17","Statement":{statements}}}"#
+        ))
+        .unwrap()
     }
 
     #[test]
@@ -659,13 +686,33 @@ mod tests {
         validate(&text).unwrap();
 
         let p = Policy::parse(&text).unwrap();
-        for who in [ALICE, BOB, "arn:aws:iam::111122223333:root", "arn:aws:sts::111122223333:assumed-role/R/s"] {
-            for action in ["kms:Encrypt", "kms:Decrypt", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"] {
-                assert_eq!(p.evaluate(&ctx(who, ACCT, action, None)), Decision::Allow, "{who} {action}");
+        for who in [
+            ALICE,
+            BOB,
+            "arn:aws:iam::111122223333:root",
+            "arn:aws:sts::111122223333:assumed-role/R/s",
+        ] {
+            for action in [
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:PutKeyPolicy",
+                "kms:ScheduleKeyDeletion",
+            ] {
+                assert_eq!(
+                    p.evaluate(&ctx(who, ACCT, action, None)),
+                    Decision::Allow,
+                    "{who} {action}"
+                );
             }
         }
-        assert_eq!(p.evaluate(&ctx(MALLORY, OTHER, "kms:Decrypt", None)), Decision::ImplicitDeny);
-        assert_eq!(evaluate(&text, &ctx(ALICE, ACCT, "kms:Encrypt", None)), Decision::Allow);
+        assert_eq!(
+            p.evaluate(&ctx(MALLORY, OTHER, "kms:Decrypt", None)),
+            Decision::ImplicitDeny
+        );
+        assert_eq!(
+            evaluate(&text, &ctx(ALICE, ACCT, "kms:Encrypt", None)),
+            Decision::Allow
+        );
         assert!(allows_policy_update(&p, ALICE, ACCT, KEY));
         assert!(!allows_policy_update(&p, MALLORY, OTHER, KEY));
     }
@@ -676,9 +723,18 @@ mod tests {
             r#"[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:root"}},"Action":"kms:*","Resource":"*"}},
                {{"Sid":"NoBobDecrypt","Effect":"Deny","Principal":{{"AWS":"{BOB}"}},"Action":"kms:Decrypt","Resource":"*"}}]"#
         ));
-        assert_eq!(p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)), Decision::Allow);
-        assert_eq!(p.evaluate(&ctx(BOB, ACCT, "kms:Decrypt", None)), Decision::ExplicitDeny);
-        assert_eq!(p.evaluate(&ctx(BOB, ACCT, "kms:Encrypt", None)), Decision::Allow);
+        assert_eq!(
+            p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)),
+            Decision::Allow
+        );
+        assert_eq!(
+            p.evaluate(&ctx(BOB, ACCT, "kms:Decrypt", None)),
+            Decision::ExplicitDeny
+        );
+        assert_eq!(
+            p.evaluate(&ctx(BOB, ACCT, "kms:Encrypt", None)),
+            Decision::Allow
+        );
         assert_eq!(p.statement_ids(), vec![None, Some("NoBobDecrypt")]);
     }
 
@@ -688,18 +744,36 @@ mod tests {
         let p = policy(&format!(
             r#"{{"Effect":"Allow","Principal":{{"AWS":["{OTHER}","{ALICE}"]}},"Action":"kms:Encrypt","Resource":"*"}}"#
         ));
-        assert!(p.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)).is_allowed());
-        assert!(!p.evaluate(&ctx(BOB, ACCT, "kms:Encrypt", None)).is_allowed());
-        assert!(p.evaluate(&ctx(MALLORY, OTHER, "kms:Encrypt", None)).is_allowed());
+        assert!(p
+            .evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None))
+            .is_allowed());
+        assert!(!p
+            .evaluate(&ctx(BOB, ACCT, "kms:Encrypt", None))
+            .is_allowed());
+        assert!(p
+            .evaluate(&ctx(MALLORY, OTHER, "kms:Encrypt", None))
+            .is_allowed());
 
-        let p = policy(r#"{"Effect":"Allow","Principal":"*","Action":"kms:Encrypt","Resource":"*"}"#);
-        assert!(p.evaluate(&ctx(MALLORY, OTHER, "kms:Encrypt", None)).is_allowed());
-        let p = policy(r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Encrypt","Resource":"*"}"#);
-        assert!(p.evaluate(&ctx(MALLORY, OTHER, "kms:Encrypt", None)).is_allowed());
+        let p =
+            policy(r#"{"Effect":"Allow","Principal":"*","Action":"kms:Encrypt","Resource":"*"}"#);
+        assert!(p
+            .evaluate(&ctx(MALLORY, OTHER, "kms:Encrypt", None))
+            .is_allowed());
+        let p = policy(
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Encrypt","Resource":"*"}"#,
+        );
+        assert!(p
+            .evaluate(&ctx(MALLORY, OTHER, "kms:Encrypt", None))
+            .is_allowed());
 
         // Service principals are accepted but never match an IAM caller.
-        let p = policy(r#"{"Effect":"Allow","Principal":{"Service":"logs.amazonaws.com"},"Action":"kms:*","Resource":"*"}"#);
-        assert_eq!(p.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)), Decision::ImplicitDeny);
+        let p = policy(
+            r#"{"Effect":"Allow","Principal":{"Service":"logs.amazonaws.com"},"Action":"kms:*","Resource":"*"}"#,
+        );
+        assert_eq!(
+            p.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)),
+            Decision::ImplicitDeny
+        );
     }
 
     #[test]
@@ -708,8 +782,14 @@ mod tests {
             r#"[{{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}},
                {{"Effect":"Deny","NotPrincipal":{{"AWS":"{ALICE}"}},"Action":"kms:Decrypt","Resource":"*"}}]"#
         ));
-        assert_eq!(p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)), Decision::Allow);
-        assert_eq!(p.evaluate(&ctx(BOB, ACCT, "kms:Decrypt", None)), Decision::ExplicitDeny);
+        assert_eq!(
+            p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)),
+            Decision::Allow
+        );
+        assert_eq!(
+            p.evaluate(&ctx(BOB, ACCT, "kms:Decrypt", None)),
+            Decision::ExplicitDeny
+        );
     }
 
     #[test]
@@ -729,7 +809,9 @@ mod tests {
         let p = policy(&format!(
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"*","Resource":"*"}}"#
         ));
-        assert!(p.evaluate(&ctx(ALICE, ACCT, "kms:Anything", None)).is_allowed());
+        assert!(p
+            .evaluate(&ctx(ALICE, ACCT, "kms:Anything", None))
+            .is_allowed());
     }
 
     #[test]
@@ -737,15 +819,23 @@ mod tests {
         let p = policy(&format!(
             r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:root"}},"NotAction":["kms:ScheduleKeyDeletion","kms:Put*"],"Resource":"*"}}"#
         ));
-        assert!(p.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)).is_allowed());
-        assert!(!p.evaluate(&ctx(ALICE, ACCT, "kms:ScheduleKeyDeletion", None)).is_allowed());
-        assert!(!p.evaluate(&ctx(ALICE, ACCT, "kms:PutKeyPolicy", None)).is_allowed());
+        assert!(p
+            .evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None))
+            .is_allowed());
+        assert!(!p
+            .evaluate(&ctx(ALICE, ACCT, "kms:ScheduleKeyDeletion", None))
+            .is_allowed());
+        assert!(!p
+            .evaluate(&ctx(ALICE, ACCT, "kms:PutKeyPolicy", None))
+            .is_allowed());
 
         let p = policy(&format!(
             r#"[{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:*","Resource":"arn:aws:kms:*:{ACCT}:key/*"}},
                {{"Effect":"Deny","Principal":"*","Action":"kms:*","NotResource":"arn:aws:kms:us-east-1:*"}}]"#
         ));
-        assert!(p.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)).is_allowed());
+        assert!(p
+            .evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None))
+            .is_allowed());
         let mut c = ctx(ALICE, ACCT, "kms:Encrypt", None);
         c.resource_arn = "arn:aws:kms:eu-west-1:111122223333:key/x";
         assert_eq!(p.evaluate(&c), Decision::ExplicitDeny);
@@ -759,7 +849,9 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Decrypt","Resource":"*",
                 "Condition":{{"StringEquals":{{"kms:EncryptionContext:Department":["IT","Sales"]}}}}}}"#
         ));
-        let ok = |e: Option<&BTreeMap<String, String>>| p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", e)).is_allowed();
+        let ok = |e: Option<&BTreeMap<String, String>>| {
+            p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", e)).is_allowed()
+        };
         assert!(ok(Some(&ec(&[("Department", "IT")]))));
         assert!(ok(Some(&ec(&[("Department", "Sales"), ("Project", "x")]))));
         // Condition key name is case-insensitive, value is not.
@@ -774,7 +866,14 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Decrypt","Resource":"*",
                 "Condition":{{"StringEquals":{{"KMS:ENCRYPTIONCONTEXT:Department":"IT"}}}}}}"#
         ));
-        assert!(p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", Some(&ec(&[("Department", "IT")])))).is_allowed());
+        assert!(p
+            .evaluate(&ctx(
+                ALICE,
+                ACCT,
+                "kms:Decrypt",
+                Some(&ec(&[("Department", "IT")]))
+            ))
+            .is_allowed());
     }
 
     #[test]
@@ -783,7 +882,9 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Decrypt","Resource":"*",
                 "Condition":{{"StringNotEquals":{{"kms:EncryptionContext:Stage":"prod"}}}}}}"#
         ));
-        let ok = |e: Option<&BTreeMap<String, String>>| p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", e)).is_allowed();
+        let ok = |e: Option<&BTreeMap<String, String>>| {
+            p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", e)).is_allowed()
+        };
         assert!(ok(Some(&ec(&[("Stage", "dev")]))));
         assert!(!ok(Some(&ec(&[("Stage", "prod")]))));
         assert!(ok(None), "negated operator on an absent key holds");
@@ -792,7 +893,9 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Decrypt","Resource":"*",
                 "Condition":{{"StringEqualsIfExists":{{"kms:EncryptionContext:Stage":"dev"}}}}}}"#
         ));
-        let ok = |e: Option<&BTreeMap<String, String>>| p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", e)).is_allowed();
+        let ok = |e: Option<&BTreeMap<String, String>>| {
+            p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", e)).is_allowed()
+        };
         assert!(ok(None));
         assert!(ok(Some(&ec(&[("Stage", "dev")]))));
         assert!(!ok(Some(&ec(&[("Stage", "prod")]))));
@@ -803,8 +906,22 @@ mod tests {
                               "StringLike":{{"aws:PrincipalArn":"arn:aws:iam::*:user/al*"}},
                               "StringNotLike":{{"kms:EncryptionContext:Stage":"*x*"}}}}}}"#
         ));
-        assert!(p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", Some(&ec(&[("Stage", "dev")])))).is_allowed());
-        assert!(!p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", Some(&ec(&[("Stage", "devx")])))).is_allowed());
+        assert!(p
+            .evaluate(&ctx(
+                ALICE,
+                ACCT,
+                "kms:Decrypt",
+                Some(&ec(&[("Stage", "dev")]))
+            ))
+            .is_allowed());
+        assert!(!p
+            .evaluate(&ctx(
+                ALICE,
+                ACCT,
+                "kms:Decrypt",
+                Some(&ec(&[("Stage", "devx")]))
+            ))
+            .is_allowed());
     }
 
     #[test]
@@ -813,7 +930,10 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Encrypt","Resource":"*",
                 "Condition":{{"ForAllValues:StringEquals":{{"kms:EncryptionContextKeys":["Department","Project"]}}}}}}"#
         ));
-        let ok = |e: Option<&BTreeMap<String, String>>| all.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", e)).is_allowed();
+        let ok = |e: Option<&BTreeMap<String, String>>| {
+            all.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", e))
+                .is_allowed()
+        };
         assert!(ok(Some(&ec(&[("Department", "a")]))));
         assert!(ok(Some(&ec(&[("Department", "a"), ("Project", "b")]))));
         assert!(!ok(Some(&ec(&[("Department", "a"), ("Other", "b")]))));
@@ -826,7 +946,10 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Encrypt","Resource":"*",
                 "Condition":{{"ForAnyValue:StringLike":{{"kms:EncryptionContextKeys":"Proj*"}}}}}}"#
         ));
-        let ok = |e: Option<&BTreeMap<String, String>>| any.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", e)).is_allowed();
+        let ok = |e: Option<&BTreeMap<String, String>>| {
+            any.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", e))
+                .is_allowed()
+        };
         assert!(ok(Some(&ec(&[("Department", "a"), ("Project", "b")]))));
         assert!(!ok(Some(&ec(&[("Department", "a")]))));
         assert!(!ok(None));
@@ -836,9 +959,15 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Encrypt","Resource":"*",
                 "Condition":{{"Null":{{"kms:EncryptionContextKeys":"false"}}}}}}"#
         ));
-        assert!(null.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", Some(&ec(&[("a", "b")])))).is_allowed());
-        assert!(!null.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", Some(&ec(&[])))).is_allowed());
-        assert!(!null.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)).is_allowed());
+        assert!(null
+            .evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", Some(&ec(&[("a", "b")]))))
+            .is_allowed());
+        assert!(!null
+            .evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", Some(&ec(&[]))))
+            .is_allowed());
+        assert!(!null
+            .evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None))
+            .is_allowed());
     }
 
     #[test]
@@ -847,21 +976,29 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*",
                 "Condition":{{"StringEquals":{{"kms:CallerAccount":"{ACCT}"}}, "Bool":{{"kms:GrantIsForAWSResource":false}}}}}}"#
         ));
-        assert!(p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)).is_allowed());
-        assert!(!p.evaluate(&ctx(MALLORY, OTHER, "kms:Decrypt", None)).is_allowed());
+        assert!(p
+            .evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None))
+            .is_allowed());
+        assert!(!p
+            .evaluate(&ctx(MALLORY, OTHER, "kms:Decrypt", None))
+            .is_allowed());
 
-        let p = policy(&format!(
-            r#"{{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*",
-                "Condition":{{"Bool":{{"kms:GrantIsForAWSResource":"true"}}}}}}"#
-        ));
-        assert!(!p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)).is_allowed());
+        let p = policy(
+            r#"{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*",
+                "Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}"#,
+        );
+        assert!(!p
+            .evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None))
+            .is_allowed());
 
         // kms:ViaService is never present.
-        let p = policy(&format!(
-            r#"{{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*",
-                "Condition":{{"StringEquals":{{"kms:ViaService":"s3.us-east-1.amazonaws.com"}}}}}}"#
-        ));
-        assert!(!p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)).is_allowed());
+        let p = policy(
+            r#"{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*",
+                "Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com"}}}"#,
+        );
+        assert!(!p
+            .evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None))
+            .is_allowed());
     }
 
     #[test]
@@ -870,15 +1007,24 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:*","Resource":"*",
                 "Condition":{{"DateGreaterThan":{{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}}}}}"#
         ));
-        assert_eq!(allow.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)), Decision::ImplicitDeny);
+        assert_eq!(
+            allow.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)),
+            Decision::ImplicitDeny
+        );
 
         let deny = policy(&format!(
             r#"[{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:*","Resource":"*"}},
                {{"Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*",
                  "Condition":{{"IpAddress":{{"aws:SourceIp":"10.0.0.0/8"}}}}}}]"#
         ));
-        assert_eq!(deny.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)), Decision::ExplicitDeny);
-        assert_eq!(deny.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)), Decision::Allow);
+        assert_eq!(
+            deny.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)),
+            Decision::ExplicitDeny
+        );
+        assert_eq!(
+            deny.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)),
+            Decision::Allow
+        );
     }
 
     #[test]
@@ -888,21 +1034,45 @@ mod tests {
         assert!(validate(r#"{"Version":"2012-10-17"}"#).is_err());
         assert!(validate(r#"{"Statement":[]}"#).is_err());
         let st = |s: &str| validate(&format!(r#"{{"Version":"2012-10-17","Statement":[{s}]}}"#));
-        assert!(st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}"#).is_ok());
-        assert!(st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*"}"#).is_ok(), "Resource is optional");
-        assert!(st(r#"{"Effect":"Permit","Principal":"*","Action":"kms:*","Resource":"*"}"#).is_err());
-        assert!(st(r#"{"Effect":"allow","Principal":"*","Action":"kms:*","Resource":"*"}"#).is_err());
+        assert!(
+            st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}"#).is_ok()
+        );
+        assert!(
+            st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*"}"#).is_ok(),
+            "Resource is optional"
+        );
+        assert!(
+            st(r#"{"Effect":"Permit","Principal":"*","Action":"kms:*","Resource":"*"}"#).is_err()
+        );
+        assert!(
+            st(r#"{"Effect":"allow","Principal":"*","Action":"kms:*","Resource":"*"}"#).is_err()
+        );
         assert!(st(r#"{"Principal":"*","Action":"kms:*","Resource":"*"}"#).is_err());
         assert!(st(r#"{"Effect":"Allow","Action":"kms:*","Resource":"*"}"#).is_err());
         assert!(st(r#"{"Effect":"Allow","Principal":"*","Resource":"*"}"#).is_err());
         assert!(st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","NotAction":"kms:X","Resource":"*"}"#).is_err());
-        assert!(st(r#"{"Effect":"Allow","Principal":{"AWS":"alice"},"Action":"kms:*","Resource":"*"}"#).is_err());
-        assert!(st(r#"{"Effect":"Allow","Principal":{"Bogus":"x"},"Action":"kms:*","Resource":"*"}"#).is_err());
-        assert!(st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":"x"}"#).is_err());
-        assert!(st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Extra":1}"#).is_err());
+        assert!(st(
+            r#"{"Effect":"Allow","Principal":{"AWS":"alice"},"Action":"kms:*","Resource":"*"}"#
+        )
+        .is_err());
+        assert!(st(
+            r#"{"Effect":"Allow","Principal":{"Bogus":"x"},"Action":"kms:*","Resource":"*"}"#
+        )
+        .is_err());
+        assert!(st(
+            r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":"x"}"#
+        )
+        .is_err());
+        assert!(st(
+            r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Extra":1}"#
+        )
+        .is_err());
         assert!(validate(r#"{"Version":"2099-01-01","Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*"}}"#).is_err());
         // A single statement object (not a list) is fine.
-        assert!(validate(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*"}}"#).is_ok());
+        assert!(
+            validate(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*"}}"#)
+                .is_ok()
+        );
 
         let big = format!(
             r#"{{"Statement":[{{"Sid":"{}","Effect":"Allow","Principal":"*","Action":"kms:*"}}]}}"#,
@@ -910,6 +1080,9 @@ mod tests {
         );
         assert!(validate(&big).unwrap_err().contains("maximum size"));
         // Unparseable stored policy denies.
-        assert_eq!(evaluate("{", &ctx(ALICE, ACCT, "kms:Encrypt", None)), Decision::ImplicitDeny);
+        assert_eq!(
+            evaluate("{", &ctx(ALICE, ACCT, "kms:Encrypt", None)),
+            Decision::ImplicitDeny
+        );
     }
 }
