@@ -339,6 +339,32 @@ pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
 }
 
 fn glob_match_impl(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    // Fast paths for the shapes real policies use ("*", "kms:*", exact
+    // names), so per-request evaluation rarely allocates.
+    if pattern == "*" {
+        return true;
+    }
+    if !pattern.contains(['*', '?']) {
+        return if ignore_case {
+            pattern.eq_ignore_ascii_case(text) || pattern.to_lowercase() == text.to_lowercase()
+        } else {
+            pattern == text
+        };
+    }
+    if let Some(prefix) = pattern.strip_suffix('*') {
+        // ASCII only: Unicode case folding can change lengths.
+        let simple = !ignore_case || (prefix.is_ascii() && text.is_ascii());
+        if simple && !prefix.contains(['*', '?']) {
+            let Some(head) = text.get(..prefix.len()) else {
+                return false;
+            };
+            return if ignore_case {
+                head.eq_ignore_ascii_case(prefix) || head.to_lowercase() == prefix.to_lowercase()
+            } else {
+                head == prefix
+            };
+        }
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let eq = |a: char, b: char| {
@@ -622,6 +648,13 @@ mod tests {
             "arn:aws:kms:us-east-1:111122223333:key/abc"
         ));
         assert!(!glob_match("Arn:*", "arn:x"));
+        assert!(glob_match_ignore_case("kms:*", "KMS:Encrypt"));
+        assert!(!glob_match_ignore_case("kms:Gen*", "kms"));
+        assert!(glob_match_ignore_case("kms:Gen*", "kms:Gen"));
+        assert!(!glob_match_ignore_case("kms:Encrypt", "kms:Decrypt"));
+        assert!(glob_match_ignore_case("kms:ü*", "KMS:Ü-x"));
+        assert!(glob_match("key/*", "key/é"));
+        assert!(!glob_match("key/é*", "key/e"));
         // Pathological pattern stays fast.
         let text = "a".repeat(5000);
         assert!(!glob_match(&format!("{}b", "*a".repeat(50)), &text));
