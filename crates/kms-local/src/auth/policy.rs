@@ -18,7 +18,8 @@
 //! present). Any other key is treated as absent, as IAM does for keys a
 //! request does not carry.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde_json::Value;
 
@@ -65,14 +66,50 @@ impl Decision {
 /// Parses and evaluates `policy_json` for one request. A policy that fails to
 /// parse denies (implicitly) rather than erroring, so a corrupt stored policy
 /// can never grant access.
+///
+/// Parsed policies are memoized by their text (see [`parse_cached`]), so
+/// calling this per request costs a hash lookup, not a JSON parse.
 pub fn evaluate(policy_json: &str, ctx: &RequestContext<'_>) -> Decision {
-    match Policy::parse(policy_json) {
+    match parse_cached(policy_json) {
         Ok(p) => p.evaluate(ctx),
         Err(e) => {
             tracing::warn!(error = %e, resource = ctx.resource_arn, "unparseable key policy; denying");
             Decision::ImplicitDeny
         }
     }
+}
+
+/// Most distinct policy texts [`parse_cached`] remembers before starting
+/// over; far more than the distinct policies a test setup uses.
+const PARSE_CACHE_CAPACITY: usize = 1024;
+
+type ParseCache = HashMap<String, Result<Arc<Policy>, String>>;
+
+fn parse_cache() -> &'static RwLock<ParseCache> {
+    static CACHE: OnceLock<RwLock<ParseCache>> = OnceLock::new();
+    CACHE.get_or_init(|| RwLock::new(HashMap::new()))
+}
+
+/// [`Policy::parse`] memoized by policy text (process-wide, bounded). Most
+/// keys share a handful of policies (usually the default one), so this turns
+/// per-request policy checks into a lookup.
+pub fn parse_cached(policy_json: &str) -> Result<Arc<Policy>, String> {
+    // A poisoned lock only means another thread panicked mid-insert; the map
+    // itself is still a valid cache, so keep using it.
+    if let Some(hit) = parse_cache()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(policy_json)
+    {
+        return hit.clone();
+    }
+    let parsed = Policy::parse(policy_json).map(Arc::new);
+    let mut cache = parse_cache().write().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= PARSE_CACHE_CAPACITY {
+        cache.clear();
+    }
+    cache.insert(policy_json.to_string(), parsed.clone());
+    parsed
 }
 
 /// Checks a policy document for `PutKeyPolicy`/`CreateKey`. The `Err` text is
@@ -1079,10 +1116,23 @@ mod tests {
             "x".repeat(MAX_POLICY_BYTES)
         );
         assert!(validate(&big).unwrap_err().contains("maximum size"));
-        // Unparseable stored policy denies.
-        assert_eq!(
-            evaluate("{", &ctx(ALICE, ACCT, "kms:Encrypt", None)),
-            Decision::ImplicitDeny
-        );
+        // Unparseable stored policy denies, and keeps denying once cached.
+        for _ in 0..2 {
+            assert_eq!(
+                evaluate("{", &ctx(ALICE, ACCT, "kms:Encrypt", None)),
+                Decision::ImplicitDeny
+            );
+        }
+    }
+
+    #[test]
+    fn parse_cache_returns_same_policy() {
+        let text = default_key_policy("555566667777");
+        let a = parse_cached(&text).unwrap();
+        let b = parse_cached(&text).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(*a, Policy::parse(&text).unwrap());
+        assert!(parse_cached("[1]").is_err());
+        assert!(parse_cached("[1]").is_err());
     }
 }
