@@ -1012,6 +1012,77 @@ mod tests {
     }
 
     #[test]
+    fn unsigned_payload_and_duplicate_headers_rejected() {
+        let auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31";
+        let headers = h(&[
+            ("host", "example.amazonaws.com"),
+            ("x-amz-date", "20150830T123600Z"),
+            ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+            ("authorization", auth),
+        ]);
+        let req = SignedRequest {
+            method: "GET",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: b"",
+        };
+        let e = verify(&req, &lookup, at(T0)).unwrap_err();
+        assert_eq!(e.kms_error_type(), "InvalidSignatureException");
+        assert!(e.to_string().contains("UNSIGNED-PAYLOAD"), "{e}");
+
+        // The empty-body hash spelled out is accepted (it is what was signed).
+        let headers = h(&[
+            ("host", "example.amazonaws.com"),
+            ("x-amz-date", "20150830T123600Z"),
+            ("x-amz-content-sha256", EMPTY_SHA256),
+            ("authorization", auth),
+        ]);
+        let req = SignedRequest {
+            method: "GET",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: b"",
+        };
+        verify(&req, &lookup, at(T0)).unwrap();
+
+        // Two Authorization headers are ambiguous.
+        let headers = h(&[
+            ("host", "example.amazonaws.com"),
+            ("x-amz-date", "20150830T123600Z"),
+            ("authorization", auth),
+            ("Authorization", auth),
+        ]);
+        let req = SignedRequest {
+            method: "GET",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: b"",
+        };
+        assert_eq!(
+            verify(&req, &lookup, at(T0)).unwrap_err().kms_error_type(),
+            "IncompleteSignatureException"
+        );
+
+        // Uppercase header names from the HTTP layer are fine.
+        let headers = h(&[
+            ("Host", "example.amazonaws.com"),
+            ("X-Amz-Date", "20150830T123600Z"),
+            ("Authorization", auth),
+        ]);
+        let req = SignedRequest {
+            method: "GET",
+            path: "/",
+            query: "",
+            headers: &headers,
+            body: b"",
+        };
+        verify(&req, &lookup, at(T0)).unwrap();
+    }
+
+    #[test]
     fn secret_debug_is_redacted() {
         let s = Secret {
             secret_access_key: "VERYSECRET".into(),
