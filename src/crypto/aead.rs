@@ -38,6 +38,15 @@ impl AesGcmKey {
         Ok(out)
     }
 
+    /// Encrypts `plaintext` into `out` (same length) without touching the input; returns the tag.
+    pub fn seal_into(&self, iv: &[u8; IV_LEN], aad: &[u8], plaintext: &[u8], out: &mut [u8]) -> Result<[u8; TAG_LEN]> {
+        let mut tag = [0u8; TAG_LEN];
+        self.0
+            .seal_out_of_place_scatter(Nonce::assume_unique_for_key(*iv), Aad::from(aad), plaintext, out, &[], &mut tag)
+            .map_err(|_| Error::usage("AES-GCM refused to encrypt (input too long or buffers mismatched)"))?;
+        Ok(tag)
+    }
+
     /// Decrypts `ciphertext` into `out` (same length) after checking `tag`. On failure `out` is
     /// zeroed so no unauthenticated plaintext survives.
     pub fn open_into(&self, iv: &[u8; IV_LEN], aad: &[u8], ciphertext: &[u8], tag: &[u8], out: &mut [u8]) -> Result<()> {

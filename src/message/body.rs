@@ -65,16 +65,29 @@ pub fn frame_iv(sequence: u32) -> [u8; IV_LEN] {
     iv
 }
 
+/// Writes the bytes that precede a frame's ciphertext into `out`; returns how many.
+pub fn write_frame_prefix(out: &mut [u8; 24], sequence: u32, is_final: bool, content_len: u32) -> usize {
+    let mut len = 0;
+    let mut put = |bytes: &[u8]| {
+        out[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    };
+    if is_final {
+        put(&FINAL_FRAME_MARKER.to_be_bytes());
+    }
+    put(&sequence.to_be_bytes());
+    put(&frame_iv(sequence));
+    if is_final {
+        put(&content_len.to_be_bytes());
+    }
+    len
+}
+
 /// Appends the bytes that precede a frame's ciphertext.
 pub fn put_frame_prefix(out: &mut Vec<u8>, sequence: u32, is_final: bool, content_len: u32) {
-    if is_final {
-        out.extend_from_slice(&FINAL_FRAME_MARKER.to_be_bytes());
-    }
-    out.extend_from_slice(&sequence.to_be_bytes());
-    out.extend_from_slice(&frame_iv(sequence));
-    if is_final {
-        out.extend_from_slice(&content_len.to_be_bytes());
-    }
+    let mut prefix = [0u8; 24];
+    let len = write_frame_prefix(&mut prefix, sequence, is_final, content_len);
+    out.extend_from_slice(&prefix[..len]);
 }
 
 /// One body part located in a buffer (offsets relative to the slice given to the parser).
@@ -152,7 +165,31 @@ pub fn locate_frame(bytes: &[u8], frame_length: u32, expected_sequence: u32) -> 
 /// Length of a non-framed body's fixed prefix: IV(12) and content length(8).
 pub const SINGLE_BLOCK_PREFIX_LEN: usize = IV_LEN + 8;
 
-/// Reads the prefix of a non-framed body: the IV and the content length (bounded).
+/// Locates a non-framed body (IV, content length, ciphertext, tag) at the start of `bytes`.
+/// `Ok(None)` means more bytes are needed.
+pub fn locate_single_block(bytes: &[u8]) -> Result<Option<PartLocation>> {
+    let mut reader = Reader::new(bytes);
+    let (Ok(iv), Ok(content_len)) = (reader.array::<IV_LEN>("body IV"), reader.u64("content length")) else {
+        return Ok(None);
+    };
+    if content_len > MAX_NON_FRAMED_LEN {
+        return Err(Error::invalid("content length", format!("{content_len} exceeds the non-framed limit of 2^36-32")));
+    }
+    let len = SINGLE_BLOCK_PREFIX_LEN as u64 + content_len + TAG_LEN as u64;
+    if (bytes.len() as u64) < len {
+        return Ok(None);
+    }
+    Ok(Some(PartLocation {
+        part: BodyPart::SingleBlock,
+        sequence: 1,
+        iv,
+        ciphertext_start: SINGLE_BLOCK_PREFIX_LEN,
+        ciphertext_len: content_len as usize,
+        len: len as usize,
+    }))
+}
+
+/// Reads only the prefix of a non-framed body: its IV and bounded content length.
 pub fn parse_single_block_prefix(bytes: &[u8]) -> Result<Option<([u8; IV_LEN], u64)>> {
     let mut reader = Reader::new(bytes);
     let (Ok(iv), Ok(len)) = (reader.array::<IV_LEN>("body IV"), reader.u64("content length")) else {

@@ -3,12 +3,12 @@
 //!
 //! spec: client-apis/decrypt.md
 
-use crate::crypto::aead::{AesGcmKey, TAG_LEN};
+use crate::crypto::aead::AesGcmKey;
 use crate::crypto::kdf::{self, V1Info};
 use crate::crypto::signature::{SignatureHasher, VerificationKey};
 use crate::error::{AuthenticationFailure, Error, Result};
 use crate::materials::DecryptionMaterials;
-use crate::message::body::{self, BodyAad, BodyPart};
+use crate::message::body::{self, BodyAad, BodyPart, PartLocation};
 use crate::message::context;
 use crate::message::header::{ContentType, ParsedHeader};
 use crate::suite::{KeyDerivation, MessageFormat};
@@ -68,6 +68,23 @@ pub fn authenticate_header(
     Err(AuthenticationFailure::HeaderTag.into())
 }
 
+/// Opens body parts with one message's content key. Shared by the streaming reader and the
+/// one-shot path, so both apply exactly the same checks.
+#[derive(Debug)]
+pub struct PartOpener {
+    key: AesGcmKey,
+    message_id: Vec<u8>,
+}
+
+impl PartOpener {
+    /// Authenticates and decrypts the part located in `input` into `out` (exactly the part's
+    /// content length). On failure `out` is zeroed.
+    pub fn open(&self, part: &PartLocation, input: &[u8], out: &mut [u8]) -> Result<()> {
+        let aad = BodyAad::new(&self.message_id, part.part, part.sequence, part.ciphertext_len as u64);
+        self.key.open_into(&part.iv, aad.as_bytes(), part.ciphertext(input), part.tag(input), out)
+    }
+}
+
 /// What one call to [`BodyDecryptor::step`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -87,16 +104,13 @@ enum State {
     Done,
 }
 
-/// Decrypts body parts with one message's content key.
+/// Decrypts a body part by part, for streams.
 #[derive(Debug)]
 pub struct BodyDecryptor {
-    key: AesGcmKey,
-    message_id: Vec<u8>,
+    opener: PartOpener,
     frame_length: u32,
     next_sequence: u32,
     verification_key: Option<VerificationKey>,
-    /// Hash over header and body for the signature; `None` while the one-shot path hashes on
-    /// another core.
     hasher: Option<SignatureHasher>,
     held: Vec<u8>,
     state: State,
@@ -117,8 +131,7 @@ impl BodyDecryptor {
             hasher
         });
         BodyDecryptor {
-            key,
-            message_id: parsed.header.message_id.clone(),
+            opener: PartOpener { key, message_id: parsed.header.message_id.clone() },
             frame_length: parsed.header.frame_length,
             next_sequence: 1,
             verification_key,
@@ -144,71 +157,35 @@ impl BodyDecryptor {
     /// Consumes at most one body part (frame, single block or footer) from the start of `input`,
     /// appending plaintext that may be released to `out`.
     pub fn step(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Step> {
-        match self.state {
-            State::Frames => self.frame(input, out),
-            State::SingleBlock => self.single_block(input, out),
-            State::Footer => self.footer(input, out),
-            State::Done => Ok(Step::Done),
-        }
-    }
-
-    /// Stops hashing the bytes `step` consumes: the one-shot path hashes them on another core and
-    /// hands the hash back through [`BodyDecryptor::finish_with`].
-    pub(crate) fn detach_hasher(&mut self) -> Option<SignatureHasher> {
-        self.hasher.take()
-    }
-
-    fn frame(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Step> {
-        let Some(part) = body::locate_frame(input, self.frame_length, self.next_sequence)? else {
-            return Ok(Step::NeedMore);
+        let part = match self.state {
+            State::Frames => body::locate_frame(input, self.frame_length, self.next_sequence)?,
+            State::SingleBlock => body::locate_single_block(input)?,
+            State::Footer => return self.footer(input, out),
+            State::Done => return Ok(Step::Done),
         };
-        let is_final = part.part == BodyPart::FinalFrame;
-        // spec: a regular frame with the largest sequence number cannot be followed by a final one.
-        if !is_final && self.next_sequence == body::FINAL_FRAME_MARKER - 1 {
+        let Some(part) = part else { return Ok(Step::NeedMore) };
+        let is_last = part.part != BodyPart::Frame;
+        if !is_last && self.next_sequence == body::FINAL_FRAME_MARKER - 1 {
+            // spec: the largest sequence number is left for the final frame.
             return Err(Error::invalid("sequence number", "too many frames"));
         }
-        let aad = BodyAad::new(&self.message_id, part.part, part.sequence, part.ciphertext_len as u64);
-        let hold = is_final && self.is_signed();
-        let target = if hold { &mut self.held } else { &mut *out };
+        // spec: client-apis/decrypt.md — the last part of a signed message is held back until the
+        // signature verifies; every other part is released once its tag verifies.
+        let target = if is_last && self.is_signed() { &mut self.held } else { &mut *out };
         let start = target.len();
-        target.extend_from_slice(part.ciphertext(input));
-        if let Err(error) = self.key.open_in_place(&part.iv, aad.as_bytes(), &mut target[start..], part.tag(input)) {
+        target.resize(start + part.ciphertext_len, 0);
+        if let Err(error) = self.opener.open(&part, input, &mut target[start..]) {
             target.truncate(start);
             return Err(error);
         }
         if let Some(hasher) = &mut self.hasher {
             hasher.update(&input[..part.len]);
         }
-        self.next_sequence += 1;
-        if is_final {
+        self.next_sequence = self.next_sequence.wrapping_add(1);
+        if is_last {
             self.state = if self.is_signed() { State::Footer } else { State::Done };
         }
         Ok(Step::Consumed(part.len))
-    }
-
-    fn single_block(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Step> {
-        let Some((iv, len)) = body::parse_single_block_prefix(input)? else { return Ok(Step::NeedMore) };
-        let start_ct = body::SINGLE_BLOCK_PREFIX_LEN;
-        let total = start_ct as u64 + len + TAG_LEN as u64;
-        if (input.len() as u64) < total {
-            return Ok(Step::NeedMore);
-        }
-        let len = len as usize;
-        let aad = BodyAad::new(&self.message_id, BodyPart::SingleBlock, 1, len as u64);
-        let hold = self.is_signed();
-        let target = if hold { &mut self.held } else { &mut *out };
-        let start = target.len();
-        target.extend_from_slice(&input[start_ct..start_ct + len]);
-        let tag = &input[start_ct + len..start_ct + len + TAG_LEN];
-        if let Err(error) = self.key.open_in_place(&iv, aad.as_bytes(), &mut target[start..], tag) {
-            target.truncate(start);
-            return Err(error);
-        }
-        if let Some(hasher) = &mut self.hasher {
-            hasher.update(&input[..total as usize]);
-        }
-        self.state = if self.is_signed() { State::Footer } else { State::Done };
-        Ok(Step::Consumed(total as usize))
     }
 
     fn footer(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Step> {
@@ -220,20 +197,14 @@ impl BodyDecryptor {
             zeroize::Zeroize::zeroize(&mut self.held);
             return Err(error);
         }
-        // spec: client-apis/decrypt.md — the last plaintext is released only after the
-        // signature verifies.
         out.append(&mut self.held);
         self.state = State::Done;
         Ok(Step::Consumed(len))
     }
 
-    /// Completes a one-shot decryption whose body was hashed elsewhere: verifies the footer at the
-    /// start of `input` against `hasher` (which covered header and body).
-    pub(crate) fn finish_with(&mut self, hasher: SignatureHasher, input: &[u8], out: &mut Vec<u8>) -> Result<usize> {
-        self.hasher = Some(hasher);
-        match self.footer(input, out)? {
-            Step::Consumed(len) => Ok(len),
-            _ => Err(Error::truncated("footer")),
-        }
+    /// Takes the decryptor apart for the one-shot path: the opener, the verification key and the
+    /// hasher (which has absorbed the header).
+    pub(crate) fn into_parts(self) -> (PartOpener, Option<VerificationKey>, Option<SignatureHasher>) {
+        (self.opener, self.verification_key, self.hasher)
     }
 }

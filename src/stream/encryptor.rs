@@ -27,29 +27,23 @@ pub const FINAL_FRAME_OVERHEAD: usize = 4 + 4 + IV_LEN + 4 + TAG_LEN;
 impl FrameSealer {
     /// Appends one sealed frame (regular or final) to `out`.
     pub fn seal(&self, sequence: u32, is_final: bool, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        let content_len = u32::try_from(plaintext.len()).map_err(|_| Error::usage("frame too long"))?;
-        body::put_frame_prefix(out, sequence, is_final, content_len);
         let start = out.len();
-        out.extend_from_slice(plaintext);
-        let part = if is_final { BodyPart::FinalFrame } else { BodyPart::Frame };
-        let aad = BodyAad::new(&self.message_id, part, sequence, plaintext.len() as u64);
-        let tag = self.key.seal_in_place(&body::frame_iv(sequence), aad.as_bytes(), &mut out[start..])?;
-        out.extend_from_slice(&tag);
-        Ok(())
+        let overhead = if is_final { FINAL_FRAME_OVERHEAD } else { FRAME_OVERHEAD };
+        out.resize(start + overhead + plaintext.len(), 0);
+        self.seal_into(sequence, is_final, plaintext, &mut out[start..])
     }
 
     /// Writes one sealed frame into `out`, which must be exactly the frame's encoded length.
     pub fn seal_into(&self, sequence: u32, is_final: bool, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
         let content_len = u32::try_from(plaintext.len()).map_err(|_| Error::usage("frame too long"))?;
-        let mut prefix = Vec::with_capacity(24);
-        body::put_frame_prefix(&mut prefix, sequence, is_final, content_len);
-        let (head, rest) = out.split_at_mut(prefix.len());
-        head.copy_from_slice(&prefix);
+        let mut prefix = [0u8; 24];
+        let prefix_len = body::write_frame_prefix(&mut prefix, sequence, is_final, content_len);
+        let (head, rest) = out.split_at_mut(prefix_len);
+        head.copy_from_slice(&prefix[..prefix_len]);
         let (content, tag_out) = rest.split_at_mut(plaintext.len());
-        content.copy_from_slice(plaintext);
         let part = if is_final { BodyPart::FinalFrame } else { BodyPart::Frame };
         let aad = BodyAad::new(&self.message_id, part, sequence, plaintext.len() as u64);
-        let tag = self.key.seal_in_place(&body::frame_iv(sequence), aad.as_bytes(), content)?;
+        let tag = self.key.seal_into(&body::frame_iv(sequence), aad.as_bytes(), plaintext, content)?;
         tag_out.copy_from_slice(&tag);
         Ok(())
     }
