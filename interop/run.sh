@@ -11,6 +11,7 @@
 #   3. JavaScript encrypts it; envelope decrypts it
 #   4. negative control: one ciphertext byte flipped in a copy of (1); every decryptor must report
 #      exactly that one test failed
+#   5. negative control: a wrong reproduced encryption context in a copy of (1)'s manifest
 # Every step must fail no test and skip exactly the tests it is known to skip (see README.md).
 # Exits 0 only when every step did what it must. The last line is `interop: N passed, M failed`.
 #
@@ -88,7 +89,7 @@ EOF
 
 OUT="${INTEROP_OUT:-$(mktemp -d -t envelope-interop.XXXXXX)}"
 mkdir -p "$OUT"
-rm -rf "$OUT"/{envelope,python,js,tampered}
+rm -rf "$OUT"/{envelope,python,js,tampered,wrong-context} "$OUT"/log.*
 echo "interop: envelope $("$ENVELOPE" --version 2>/dev/null | head -1), manifest $MANIFEST ($N_TESTS tests), output $OUT"
 
 # --- running steps ----------------------------------------------------------------------------------
@@ -174,10 +175,45 @@ EOF
   step "4b tampered -> Python decrypt"     1 $((N_T - 1)) 1 0 -- "${PYORACLE[@]}" decrypt --manifest "$OUT/tampered"
   step "4c tampered -> JS decrypt"         1 $((N_T - 1 - N_REQ)) 1 "$N_REQ" -- "${JSORACLE[@]}" decrypt --manifest "$OUT/tampered"
   for f in "$OUT"/log.4?_tampered*; do
-    if ! grep -q "$VICTIM" "$f"; then
+    if ! grep -q -- "$VICTIM" "$f"; then
       echo "interop: $(basename "$f") does not name the tampered test $VICTIM"
       BAD=$((BAD + 1)); TOTAL_FAILED=$((TOTAL_FAILED + 1))
     fi
+  done
+
+  # 5. Negative control for the reproduced encryption context (decrypt manifest v4): change one
+  #    value of it in a required-encryption-context test and in a default-CMM test. envelope and
+  #    Python must reject both; JS (no required-EC CMM; it checks the reproduced context against
+  #    the message's) the default-CMM one. Run on the non-ASCII-context tests only.
+  cp -r "$OUT/envelope" "$OUT/wrong-context"
+  read -r CTX_REQ CTX_DEF N_C N_C_REQ < <("$VENV/bin/python" - "$OUT/wrong-context" <<'EOF'
+import json, os, sys
+path = os.path.join(sys.argv[1], "manifest.json")
+m = json.load(open(path, encoding="utf-8"))
+tests = m["tests"]
+chosen = sorted(n for n in tests if "ec_unicode" in n)
+req = next(n for n in chosen if tests[n].get("cmm") == "RequiredEncryptionContext")
+default = next(n for n in chosen if tests[n].get("cmm", "Default") == "Default" and tests[n].get("encryption-context"))
+for name in (req, default):
+    ec = tests[name]["encryption-context"]
+    key = sorted(ec)[0]
+    ec[key] = ec[key] + "\u00e9"
+json.dump(m, open(path, "w", encoding="utf-8"), indent=2, ensure_ascii=False)
+print(req, default, len(chosen), sum(tests[n].get("cmm") == "RequiredEncryptionContext" for n in chosen))
+EOF
+)
+  echo "wrong reproduced context: $CTX_REQ (required-EC CMM), $CTX_DEF (default CMM), among $N_C ec_unicode tests"
+  step "5a wrong context -> envelope decrypt" 1 $((N_C - 2)) 2 0 -- "$ENVELOPE" vectors decrypt --manifest "$OUT/wrong-context" --filter ec_unicode
+  step "5b wrong context -> Python decrypt"   1 $((N_C - 2)) 2 0 -- "${PYORACLE[@]}" decrypt --manifest "$OUT/wrong-context" --filter ec_unicode
+  step "5c wrong context -> JS decrypt"       1 $((N_C - 1 - N_C_REQ)) 1 "$N_C_REQ" -- "${JSORACLE[@]}" decrypt --manifest "$OUT/wrong-context" --filter ec_unicode
+  for f in "$OUT"/log.5?_wrong*; do
+    for victim in "$CTX_REQ" "$CTX_DEF"; do
+      [[ $f == *JS* && $victim == "$CTX_REQ" ]] && continue
+      if ! grep -q -- "$victim" "$f"; then
+        echo "interop: $(basename "$f") does not name $victim"
+        BAD=$((BAD + 1)); TOTAL_FAILED=$((TOTAL_FAILED + 1))
+      fi
+    done
   done
 else
   BAD=$((BAD + 1)); TOTAL_FAILED=$((TOTAL_FAILED + 1))

@@ -17,6 +17,7 @@ and an optional top-level or per-test ``"commitment-policy"``.
 import argparse
 import base64
 import json
+import logging
 import os
 import sys
 import traceback
@@ -150,9 +151,17 @@ class Keys:
             raise Fail(f"key says {bits} bits but holds {len(material) * 8}")
         return material
 
+    def _rsa(self, entry):
+        """(private key object or None, public key object) for an RSA entry (parsed once: a
+        4096-bit private key takes the cryptography package most of a second to load)."""
+        cache = self.__dict__.setdefault("_rsa_cache", {})
+        key = (entry.get("type"), entry.get("encoding"), entry["material"])
+        if key not in cache:
+            cache[key] = self._parse_rsa(entry)
+        return cache[key]
+
     @staticmethod
-    def _rsa(entry):
-        """(private key object or None, public key object) for an RSA entry."""
+    def _parse_rsa(entry):
         encoding = entry.get("encoding", "pem")
         material = entry["material"]
         if encoding == "pem":
@@ -525,6 +534,10 @@ def main(argv=None):
         p.add_argument("--filter", help="run only tests whose name contains this")
         p.add_argument("-v", "--verbose", action="store_true", help="also print skipped tests")
     args = parser.parse_args(argv)
+    if not os.environ.get("ORACLE_TRACEBACK"):
+        # The SDK logs a traceback ("Error on closing") for every message it rejects; the
+        # report line says what failed.
+        logging.getLogger("aws_encryption_sdk").setLevel(logging.CRITICAL)
     try:
         if args.command == "decrypt":
             return cmd_decrypt(args)
