@@ -6,7 +6,8 @@
 # Without ENVELOPE_BIN it builds envelope-cli (release) first. Sets up interop/python/.venv
 # (pip, pinned requirements.txt) and interop/js/node_modules (npm ci) when missing or when their
 # pins changed; reuses them otherwise. Then:
-#   1. envelope encrypts test-vectors/interop/encrypt-manifest.json; envelope, Python and JS decrypt it
+#   1. envelope encrypts test-vectors/interop/encrypt-manifest.json (one-shot, then streaming);
+#      envelope, Python and JS decrypt it
 #   2. Python encrypts the same manifest; envelope decrypts it
 #   3. JavaScript encrypts it; envelope decrypts it
 #   4. negative control: one ciphertext byte flipped in a copy of (1); every decryptor must report
@@ -89,7 +90,7 @@ EOF
 
 OUT="${INTEROP_OUT:-$(mktemp -d -t envelope-interop.XXXXXX)}"
 mkdir -p "$OUT"
-rm -rf "$OUT"/{envelope,python,js,tampered,wrong-context} "$OUT"/log.*
+rm -rf "$OUT"/{envelope,envelope-streaming,python,js,tampered,wrong-context} "$OUT"/log.*
 echo "interop: envelope $("$ENVELOPE" --version 2>/dev/null | head -1), manifest $MANIFEST ($N_TESTS tests), output $OUT"
 
 # --- running steps ----------------------------------------------------------------------------------
@@ -144,6 +145,10 @@ step "1a envelope encrypt"            0 "$N_ENV" 0 "$N_FRAME0" -- "$ENVELOPE" ve
 step "1b envelope -> envelope decrypt" 0 "$N_ENV" 0 0 -- "$ENVELOPE" vectors decrypt --manifest "$OUT/envelope"
 step "1c envelope -> Python decrypt"   0 "$N_ENV" 0 0 -- "${PYORACLE[@]}" decrypt --manifest "$OUT/envelope"
 step "1d envelope -> JS decrypt"       0 $((N_ENV - N_REQ)) 0 "$N_REQ" -- "${JSORACLE[@]}" decrypt --manifest "$OUT/envelope"
+# ... and again through envelope's streaming writer (1000-byte writes, length unknown up front).
+step "1e envelope encrypt --streaming"  0 "$N_ENV" 0 "$N_FRAME0" -- "$ENVELOPE" vectors encrypt --streaming --manifest "$MANIFEST" --out "$OUT/envelope-streaming"
+step "1f streaming -> Python decrypt"   0 "$N_ENV" 0 0 -- "${PYORACLE[@]}" decrypt --manifest "$OUT/envelope-streaming"
+step "1g streaming -> JS decrypt"       0 $((N_ENV - N_REQ)) 0 "$N_REQ" -- "${JSORACLE[@]}" decrypt --manifest "$OUT/envelope-streaming"
 # 2. Python encrypts; envelope decrypts.
 step "2a Python encrypt"               0 "$N_PY" 0 "$N_PYFRAME" -- "${PYORACLE[@]}" encrypt --manifest "$MANIFEST" --out "$OUT/python"
 step "2b Python -> envelope decrypt"   0 "$N_PY" 0 0 -- "$ENVELOPE" vectors decrypt --manifest "$OUT/python"
