@@ -3,6 +3,45 @@
 //! Client-side encryption that reads and writes the AWS Encryption SDK message format byte for
 //! byte: every algorithm suite, message formats v1 and v2, key commitment, ECDSA-signed messages,
 //! framed streaming in constant memory.
+//!
+//! ```
+//! use envelope::blocking::BlockingClient;
+//! use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
+//! use envelope_keyrings::RawAesKeyring;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let keyring = RawAesKeyring::new("my-app", "key-2026", vec![7; 32])?;
+//! let client = BlockingClient::new(Client::with_keyring(keyring))?;
+//! let context: EncryptionContext = [("tenant".to_string(), "acme".to_string())].into();
+//!
+//! let message = client.encrypt(b"secret", &EncryptOptions::new().encryption_context(context.clone()))?;
+//! let decrypted = client.decrypt(&message, &DecryptOptions::new().encryption_context(context))?;
+//! assert_eq!(decrypted.plaintext, b"secret");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Streaming, with memory bounded by the frame length:
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! # use envelope::blocking::BlockingClient;
+//! # use envelope::{Client, DecryptOptions, EncryptOptions};
+//! # use envelope_keyrings::RawAesKeyring;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-2026", vec![7; 32])?))?;
+//! let mut writer = client.encrypting_writer(Vec::new(), &EncryptOptions::new().frame_length(1024))?;
+//! writer.write_all(&vec![1u8; 10_000])?;
+//! let message = writer.finish()?; // a writer dropped without finish() leaves an undecryptable message
+//!
+//! let mut reader = client.decrypting_reader(&message[..], &DecryptOptions::new())?;
+//! println!("suite: {}", reader.info().algorithm_suite);
+//! let mut plaintext = Vec::new();
+//! reader.read_to_end(&mut plaintext)?;
+//! assert_eq!(plaintext.len(), 10_000);
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
