@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
+use crate::auth::policy::Policy;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::{self, KeyIdForms, KeyRef};
 use crate::keys::KeyState;
@@ -33,6 +34,9 @@ pub struct Registry {
     aliases: RwLock<HashMap<String, Alias>>,
     grants: RwLock<HashMap<String, Arc<GrantRecord>>>,
     last_usage: RwLock<HashMap<String, LastUsage>>,
+    /// Parsed key policies by key ARN, with the text they were parsed from, so strict mode does
+    /// not re-parse JSON on every request.
+    policies: RwLock<HashMap<String, (String, Arc<Policy>)>>,
     store: Mutex<Store>,
     /// When usage tracking began.
     pub tracking_start: i64,
@@ -48,6 +52,11 @@ fn poisoned<T>(e: std::sync::PoisonError<T>) -> T {
     e.into_inner()
 }
 
+/// True for a key whose scheduled deletion date has passed.
+fn expired(k: &Key) -> bool {
+    k.meta.state == KeyState::PendingDeletion && k.meta.deletion_date.is_some_and(|d| d <= now())
+}
+
 impl Registry {
     /// Builds the registry from the store's contents.
     pub fn new(store: Store, loaded: Loaded) -> Self {
@@ -56,6 +65,7 @@ impl Registry {
             aliases: RwLock::new(loaded.aliases.into_iter().map(|a| (a.arn.clone(), a)).collect()),
             grants: RwLock::new(loaded.grants.into_iter().map(|g| (g.grant_id.clone(), Arc::new(g))).collect()),
             last_usage: RwLock::new(HashMap::new()),
+            policies: RwLock::new(HashMap::new()),
             store: Mutex::new(store),
             tracking_start: loaded.tracking_start,
         }
@@ -66,14 +76,20 @@ impl Registry {
         self.store.lock().unwrap_or_else(poisoned)
     }
 
-    /// A key by ARN, if present and not past its deletion date.
+    /// A key by ARN, if present and not past its deletion date (a key past it is purged).
+    /// Must not be called while holding the store lock; use `live_key` there.
     pub fn key(&self, arn: &str) -> Option<Arc<Key>> {
         let k = self.keys.read().unwrap_or_else(poisoned).get(arn).cloned()?;
-        if k.meta.state == KeyState::PendingDeletion && k.meta.deletion_date.is_some_and(|d| d <= now()) {
+        if expired(&k) {
             self.purge(arn);
             return None;
         }
         Some(k)
+    }
+
+    /// Like `key`, without purging (safe under the store lock).
+    fn live_key(&self, arn: &str) -> Option<Arc<Key>> {
+        self.keys.read().unwrap_or_else(poisoned).get(arn).cloned().filter(|k| !expired(k))
     }
 
     /// Removes a key whose deletion date has passed, with its aliases and grants.
@@ -122,7 +138,7 @@ impl Registry {
     /// Applies `f` to a copy of the key, persists it, then publishes it.
     pub fn update_key<T>(&self, arn: &str, f: impl FnOnce(&mut Key) -> KmsResult<T>) -> KmsResult<T> {
         let mut store = self.store();
-        let before = self.key(arn).ok_or_else(|| KmsError::not_found(format!("Key '{arn}' does not exist")))?;
+        let before = self.live_key(arn).ok_or_else(|| KmsError::not_found(format!("Key '{arn}' does not exist")))?;
         let mut key = (*before).clone();
         let out = f(&mut key)?;
         store.put_key(&key, Some(&before)).map_err(store_err)?;
@@ -247,6 +263,18 @@ impl Registry {
         store.delete_grant(id).map_err(store_err)?;
         self.grants.write().unwrap_or_else(poisoned).remove(id);
         Ok(())
+    }
+
+    /// The parsed policy of a key (cached until its text changes); `None` if it does not parse.
+    pub fn policy(&self, key: &Key) -> Option<Arc<Policy>> {
+        if let Some((text, p)) = self.policies.read().unwrap_or_else(poisoned).get(&key.arn) {
+            if *text == key.meta.policy {
+                return Some(p.clone());
+            }
+        }
+        let parsed = Arc::new(Policy::parse(&key.meta.policy).ok()?);
+        self.policies.write().unwrap_or_else(poisoned).insert(key.arn.clone(), (key.meta.policy.clone(), parsed.clone()));
+        Some(parsed)
     }
 
     /// Records the last use of a key.

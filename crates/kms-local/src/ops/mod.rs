@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::auth::grants;
-use crate::auth::policy::{self, Decision, RequestContext};
+use crate::auth::policy::{Decision, RequestContext};
 use crate::error::{KmsError, KmsResult};
 use crate::ids::KeyIdForms;
 use crate::model::Key;
@@ -74,7 +74,9 @@ impl<'a> Ctx<'a> {
             resource_arn: &key.arn,
             encryption_context: context,
         };
-        match policy::evaluate(&key.meta.policy, &rc) {
+        // A policy that does not parse allows nothing (grants may still apply).
+        let decision = self.reg.policy(key).map_or(Decision::ImplicitDeny, |p| p.evaluate(&rc));
+        match decision {
             Decision::Allow => return Ok(()),
             Decision::ExplicitDeny => return Err(self.denied(&action, &key.arn, "with an explicit deny in a resource-based policy")),
             Decision::ImplicitDeny => {}
