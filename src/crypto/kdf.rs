@@ -2,7 +2,7 @@
 //!
 //! spec: framework/transitive-requirements.md, data-format/message-header.md#algorithm-suite-data
 
-use aws_lc_rs::hkdf;
+use aws_lc_rs::{hkdf, hmac};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -70,7 +70,10 @@ pub fn derive(suite: AlgorithmSuite, data_key: &[u8], message_id: &[u8], v1_info
         }
         KeyDerivation::HkdfSha512 => {
             // spec: v2 salts with the 32-byte message id and expands twice from one PRK.
-            let prk = hkdf::Salt::new(hkdf::HKDF_SHA512, message_id).extract(data_key);
+            // HKDF-Extract is HMAC(salt, IKM) (RFC 5869 §2.2); computing it once and expanding from
+            // the PRK bytes avoids aws-lc-rs re-running the extract step for each expansion.
+            let extracted = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA512, message_id), data_key);
+            let prk = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA512, extracted.as_ref());
             expand(&prk, &[&suite_id, b"DERIVEKEY"], &mut encryption_key)?;
             let mut commitment = [0u8; COMMITMENT_LEN];
             expand(&prk, &[b"COMMITKEY"], &mut commitment)?;
