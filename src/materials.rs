@@ -161,19 +161,7 @@ impl EncryptionMaterials {
 
     /// Sets the data key. Fails if one is already set or the length does not fit the suite.
     pub fn set_data_key(&mut self, key: DataKey) -> Result<()> {
-        if self.data_key.is_some() {
-            return Err(Error::usage("encryption materials already hold a data key"));
-        }
-        if key.len() != self.suite.data_key_len() {
-            return Err(Error::usage(format!(
-                "data key is {} bytes; suite {} needs {}",
-                key.len(),
-                self.suite,
-                self.suite.data_key_len()
-            )));
-        }
-        self.data_key = Some(key);
-        Ok(())
+        fill_data_key(&mut self.data_key, self.suite, key, "encryption")
     }
 
     /// The encrypted copies of the data key collected so far.
@@ -273,19 +261,7 @@ impl DecryptionMaterials {
 
     /// Sets the data key. Fails if one is already set or the length does not fit the suite.
     pub fn set_data_key(&mut self, key: DataKey) -> Result<()> {
-        if self.data_key.is_some() {
-            return Err(Error::usage("decryption materials already hold a data key"));
-        }
-        if key.len() != self.suite.data_key_len() {
-            return Err(Error::usage(format!(
-                "data key is {} bytes; suite {} needs {}",
-                key.len(),
-                self.suite,
-                self.suite.data_key_len()
-            )));
-        }
-        self.data_key = Some(key);
-        Ok(())
+        fill_data_key(&mut self.data_key, self.suite, key, "decryption")
     }
 
     /// The key that verifies the footer signature, for signed suites.
@@ -297,6 +273,18 @@ impl DecryptionMaterials {
         let data_key = self.data_key.ok_or_else(|| Error::usage("decryption materials hold no data key"))?;
         Ok((data_key, self.verification_key))
     }
+}
+
+/// Puts a data key into an empty slot, checking its length against the suite.
+fn fill_data_key(slot: &mut Option<DataKey>, suite: AlgorithmSuite, key: DataKey, kind: &str) -> Result<()> {
+    if slot.is_some() {
+        return Err(Error::usage(format!("{kind} materials already hold a data key")));
+    }
+    if key.len() != suite.data_key_len() {
+        return Err(Error::usage(format!("data key is {} bytes; suite {suite} needs {}", key.len(), suite.data_key_len())));
+    }
+    *slot = Some(key);
+    Ok(())
 }
 
 #[cfg(test)]

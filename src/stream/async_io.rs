@@ -6,14 +6,14 @@ use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
-use super::decryptor::{BodyDecryptor, Step};
+use super::decryptor::BodyDecryptor;
+use super::reader_core::{Next, ReaderCore};
 use super::encryptor::Encryptor;
 use crate::client::MessageInfo;
-use crate::error::{Error, Malformed, Result};
+use crate::error::{Error, Result};
 use crate::message::header::{self, ParseLimits, ParsedHeader};
 
 const OUTPUT_FLUSH_THRESHOLD: usize = 64 * 1024;
-const READ_CHUNK: usize = 64 * 1024;
 
 /// Encrypts everything written to it into one message on the inner writer.
 ///
@@ -127,111 +127,56 @@ pub(crate) async fn read_header<R: AsyncRead + Unpin>(inner: &mut R, limits: Par
 }
 
 /// Decrypts one message from an async reader, releasing only authenticated plaintext (the last
-/// frame of a signed message only after the signature verifies).
+/// frame of a signed message only after the signature verifies). An error is final.
 #[derive(Debug)]
 pub struct AsyncDecryptingReader<R> {
     inner: R,
-    body: BodyDecryptor,
-    info: MessageInfo,
-    input: Vec<u8>,
-    input_start: usize,
-    plaintext: Vec<u8>,
-    plaintext_start: usize,
-    eof: bool,
-    failed: Option<String>,
+    core: ReaderCore,
 }
 
 impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
     pub(crate) fn new(inner: R, body: BodyDecryptor, info: MessageInfo, leftover: Vec<u8>) -> Self {
-        AsyncDecryptingReader {
-            inner,
-            body,
-            info,
-            input: leftover,
-            input_start: 0,
-            plaintext: Vec::new(),
-            plaintext_start: 0,
-            eof: false,
-            failed: None,
-        }
+        AsyncDecryptingReader { inner, core: ReaderCore::new(body, info, leftover) }
     }
 
     /// What the header says.
     pub fn info(&self) -> &MessageInfo {
-        &self.info
-    }
-
-    /// Reads more ciphertext into `input`; sets `eof` when the inner reader ends.
-    fn poll_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.input.drain(..self.input_start);
-        self.input_start = 0;
-        let start = self.input.len();
-        self.input.resize(start + READ_CHUNK, 0);
-        let mut buf = ReadBuf::new(&mut self.input[start..]);
-        let result = Pin::new(&mut self.inner).poll_read(cx, &mut buf);
-        let n = buf.filled().len();
-        self.input.truncate(start + n);
-        ready!(result)?;
-        if n == 0 {
-            self.eof = true;
-        }
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.plaintext.clear();
-        self.plaintext_start = 0;
-        loop {
-            if self.body.is_done() {
-                if self.input.len() > self.input_start {
-                    return Poll::Ready(Err(Error::Malformed(Malformed::TrailingBytes {
-                        count: self.input.len() - self.input_start,
-                    })));
-                }
-                if self.eof {
-                    return Poll::Ready(Ok(()));
-                }
-                ready!(self.poll_more(cx))?;
-                continue;
-            }
-            match self.body.step(&self.input[self.input_start..], &mut self.plaintext)? {
-                Step::Consumed(len) => {
-                    self.input_start += len;
-                    if !self.plaintext.is_empty() {
-                        return Poll::Ready(Ok(()));
-                    }
-                }
-                Step::Done => continue,
-                Step::NeedMore => {
-                    if self.eof {
-                        return Poll::Ready(Err(Error::truncated("message body")));
-                    }
-                    ready!(self.poll_more(cx))?;
-                }
-            }
-        }
+        &self.core.info
     }
 }
 
 impl<R: AsyncRead + Unpin> AsyncRead for AsyncDecryptingReader<R> {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        if let Some(reason) = &this.failed {
-            return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, reason.clone())));
+        if let Some(error) = this.core.failure() {
+            return Poll::Ready(Err(error));
         }
-        if this.plaintext_start == this.plaintext.len() {
-            if this.body.is_done() && this.eof && this.input.len() == this.input_start {
-                return Poll::Ready(Ok(()));
-            }
-            if let Err(error) = ready!(this.poll_fill(cx)) {
-                this.failed = Some(error.to_string());
-                return Poll::Ready(Err(error.into()));
+        loop {
+            match this.core.advance() {
+                Ok(Next::Plaintext) => {
+                    let n = this.core.copy_out(buf.initialize_unfilled());
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(Next::End) => return Poll::Ready(Ok(())),
+                Ok(Next::Input) => {
+                    let mut spare = ReadBuf::new(this.core.spare());
+                    let polled = Pin::new(&mut this.inner).poll_read(cx, &mut spare);
+                    let n = spare.filled().len();
+                    match polled {
+                        Poll::Ready(Ok(())) => this.core.filled(n, true),
+                        Poll::Ready(Err(error)) => {
+                            this.core.filled(0, false);
+                            return Poll::Ready(Err(this.core.fail(Error::Io(error))));
+                        }
+                        Poll::Pending => {
+                            this.core.filled(n, false);
+                            return Poll::Pending;
+                        }
+                    }
+                }
+                Err(error) => return Poll::Ready(Err(this.core.fail(error))),
             }
         }
-        let available = &this.plaintext[this.plaintext_start..];
-        let n = available.len().min(buf.remaining());
-        buf.put_slice(&available[..n]);
-        this.plaintext_start += n;
-        Poll::Ready(Ok(()))
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod decryptor;
 pub mod encryptor;
+mod reader_core;
 pub mod sync;
 #[cfg(feature = "tokio")]
 pub mod async_io;

@@ -2,16 +2,15 @@
 
 use std::io::{self, Read, Write};
 
-use super::decryptor::{BodyDecryptor, Step};
+use super::decryptor::BodyDecryptor;
+use super::reader_core::{Next, ReaderCore, READ_CHUNK};
 use super::encryptor::Encryptor;
 use crate::client::MessageInfo;
-use crate::error::{Error, Malformed, Result};
+use crate::error::{Error, Result};
 use crate::message::header::{self, ParseLimits, ParsedHeader};
 
 /// Ciphertext is handed to the inner writer once this much has accumulated.
 const OUTPUT_FLUSH_THRESHOLD: usize = 64 * 1024;
-/// Bytes asked of the inner reader per read.
-const READ_CHUNK: usize = 64 * 1024;
 
 /// Encrypts everything written to it into one message on the inner writer.
 ///
@@ -93,7 +92,7 @@ pub(crate) fn read_header<R: Read>(inner: &mut R, limits: ParseLimits) -> Result
         match header::parse(&buffer, limits) {
             Ok(parsed) => return Ok((parsed, buffer)),
             Err(error) if error.is_truncation() => {
-                if read_more(inner, &mut buffer, 4096)? == 0 {
+                if read_more(inner, &mut buffer, READ_CHUNK)? == 0 {
                     return Err(error);
                 }
             }
@@ -104,16 +103,19 @@ pub(crate) fn read_header<R: Read>(inner: &mut R, limits: ParseLimits) -> Result
 
 fn read_more<R: Read>(inner: &mut R, buffer: &mut Vec<u8>, at_least: usize) -> io::Result<usize> {
     let start = buffer.len();
-    buffer.resize(start + at_least.max(READ_CHUNK), 0);
-    let result = loop {
-        match inner.read(&mut buffer[start..]) {
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            other => break other,
-        }
-    };
-    let read = *result.as_ref().unwrap_or(&0);
-    buffer.truncate(start + read);
+    buffer.resize(start + at_least, 0);
+    let result = read_retrying(inner, &mut buffer[start..]);
+    buffer.truncate(start + *result.as_ref().unwrap_or(&0));
     result
+}
+
+fn read_retrying<R: Read>(inner: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match inner.read(buf) {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
 }
 
 /// Decrypts one message from the inner reader. Every byte it returns has been authenticated; for
@@ -122,108 +124,46 @@ fn read_more<R: Read>(inner: &mut R, buffer: &mut Vec<u8>, at_least: usize) -> i
 #[derive(Debug)]
 pub struct DecryptingReader<R: Read> {
     inner: R,
-    body: BodyDecryptor,
-    info: MessageInfo,
-    input: Vec<u8>,
-    input_start: usize,
-    plaintext: Vec<u8>,
-    plaintext_start: usize,
-    eof: bool,
-    failed: Option<String>,
+    core: ReaderCore,
 }
 
 impl<R: Read> DecryptingReader<R> {
     pub(crate) fn new(inner: R, body: BodyDecryptor, info: MessageInfo, leftover: Vec<u8>) -> DecryptingReader<R> {
-        DecryptingReader {
-            inner,
-            body,
-            info,
-            input: leftover,
-            input_start: 0,
-            plaintext: Vec::new(),
-            plaintext_start: 0,
-            eof: false,
-            failed: None,
-        }
+        DecryptingReader { inner, core: ReaderCore::new(body, info, leftover) }
     }
 
     /// What the header says.
     pub fn info(&self) -> &MessageInfo {
-        &self.info
+        &self.core.info
     }
 
     /// The inner reader (call after reading to the end).
     pub fn into_inner(self) -> R {
         self.inner
     }
-
-    fn fill(&mut self) -> Result<()> {
-        self.plaintext.clear();
-        self.plaintext_start = 0;
-        loop {
-            if self.body.is_done() {
-                return self.check_end();
-            }
-            match self.body.step(&self.input[self.input_start..], &mut self.plaintext)? {
-                Step::Consumed(len) => {
-                    self.input_start += len;
-                    if !self.plaintext.is_empty() {
-                        return Ok(());
-                    }
-                }
-                Step::Done => return self.check_end(),
-                Step::NeedMore => {
-                    if self.eof {
-                        return Err(Error::truncated("message body"));
-                    }
-                    // Compact, then read: the buffer stays about one part long.
-                    self.input.drain(..self.input_start);
-                    self.input_start = 0;
-                    if read_more(&mut self.inner, &mut self.input, READ_CHUNK)? == 0 {
-                        self.eof = true;
-                    }
-                }
-            }
-        }
-    }
-
-    fn check_end(&mut self) -> Result<()> {
-        let mut trailing = self.input.len() - self.input_start;
-        if trailing == 0 && !self.eof {
-            let mut probe = [0u8; 1];
-            trailing = loop {
-                match self.inner.read(&mut probe) {
-                    Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                    other => break other?,
-                }
-            };
-            self.eof = trailing == 0;
-        }
-        if trailing > 0 {
-            return Err(Error::Malformed(Malformed::TrailingBytes { count: trailing }));
-        }
-        Ok(())
-    }
 }
 
 impl<R: Read> Read for DecryptingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if let Some(reason) = &self.failed {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, reason.clone()));
+        if let Some(error) = self.core.failure() {
+            return Err(error);
         }
-        if self.plaintext_start == self.plaintext.len() {
-            if self.body.is_done() && self.eof {
-                return Ok(0);
-            }
-            if let Err(error) = self.fill() {
-                self.failed = Some(error.to_string());
-                return Err(error.into());
+        loop {
+            match self.core.advance() {
+                Ok(Next::Plaintext) => return Ok(self.core.copy_out(buf)),
+                Ok(Next::End) => return Ok(0),
+                Ok(Next::Input) => {
+                    let read = read_retrying(&mut self.inner, self.core.spare());
+                    match read {
+                        Ok(n) => self.core.filled(n, true),
+                        Err(error) => {
+                            self.core.filled(0, false);
+                            return Err(self.core.fail(Error::Io(error)));
+                        }
+                    }
+                }
+                Err(error) => return Err(self.core.fail(error)),
             }
         }
-        let available = &self.plaintext[self.plaintext_start..];
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.plaintext_start += n;
-        Ok(n)
     }
 }
