@@ -25,11 +25,19 @@ pub struct RunOptions {
     pub commitment_policy: CommitmentPolicy,
     /// Run only the tests whose name contains this.
     pub filter: Option<String>,
+    /// Retry header authentication with the .NET ESDK 4.0.0 derivation (on by default, as in
+    /// AWS's own readers).
+    pub net_v4_0_0_retry: bool,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { kms: None, commitment_policy: CommitmentPolicy::RequireEncryptAllowDecrypt, filter: None }
+        RunOptions {
+            kms: None,
+            commitment_policy: CommitmentPolicy::RequireEncryptAllowDecrypt,
+            filter: None,
+            net_v4_0_0_retry: true,
+        }
     }
 }
 
@@ -126,7 +134,10 @@ impl DecryptRunner {
         if test.method == DecryptionMethod::StreamingUnsignedOnly {
             options = options.unsigned_only();
         }
-        let outcome = check_decrypt(cmm, self.options.commitment_policy, &ciphertext, &options, &expectation);
+        let client = Client::from_arc(cmm)
+            .commitment_policy(self.options.commitment_policy)
+            .net_v4_0_0_retry(self.options.net_v4_0_0_retry);
+        let outcome = check_decrypt(client, &ciphertext, &options, &expectation);
         match outcome {
             // Keys we could not build may be the ones this message needs: inconclusive.
             Outcome::Failed { reason } if !unreachable.is_empty() => Outcome::Skipped {
@@ -141,14 +152,8 @@ impl DecryptRunner {
 }
 
 /// Decrypts `ciphertext` one-shot and streaming and compares both with `expectation`.
-pub fn check_decrypt(
-    cmm: Arc<dyn MaterialsManager>,
-    policy: CommitmentPolicy,
-    ciphertext: &[u8],
-    options: &DecryptOptions,
-    expectation: &Expectation,
-) -> Outcome {
-    let client = match BlockingClient::new(Client::from_arc(cmm).commitment_policy(policy)) {
+pub fn check_decrypt(client: Client, ciphertext: &[u8], options: &DecryptOptions, expectation: &Expectation) -> Outcome {
+    let client = match BlockingClient::new(client) {
         Ok(client) => client,
         Err(error) => return Outcome::Failed { reason: format!("could not start a client: {error}") },
     };

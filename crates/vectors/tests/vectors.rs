@@ -102,6 +102,15 @@ fn official_invalid_net_4_0_0() {
     check_official("invalid-Net-4.0.0.zip", "28 passed, 0 failed, 0 skipped");
 }
 
+/// The .NET 4.0.0 messages are read only thanks to the retry: switched off, every one fails.
+#[test]
+fn official_invalid_net_4_0_0_fails_without_the_retry() {
+    let Some(dir) = shared_vectors() else { return };
+    let options = RunOptions { net_v4_0_0_retry: false, ..RunOptions::default() };
+    let report = run_decrypt_manifest(&dir.join("invalid-Net-4.0.0.zip"), &options).expect("manifest opens");
+    assert_eq!(report.summary(), "0 passed, 28 failed, 0 skipped", "{}", describe(&report));
+}
+
 fn round_trip(method: EncryptMethod) {
     let out = TempDir::new("round-trip");
     let options = GenerateOptions { method, ..GenerateOptions::default() };

@@ -24,6 +24,9 @@ pub enum VectorsCommand {
         /// Decrypt under this policy instead of REQUIRE_ENCRYPT_ALLOW_DECRYPT (which reads every suite).
         #[arg(long, value_name = "POLICY")]
         commitment_policy: Option<String>,
+        /// Do not retry header authentication with the .NET ESDK 4.0.0 key derivation.
+        #[arg(long)]
+        no_net_v4_retry: bool,
         /// Also print one line per skipped test.
         #[arg(long, short)]
         verbose: bool,
@@ -53,8 +56,8 @@ pub enum VectorsCommand {
 pub fn run(command: VectorsCommand) -> anyhow::Result<ExitCode> {
     note_kms();
     match command {
-        VectorsCommand::Decrypt { manifest, filter, commitment_policy, verbose } => {
-            let mut options = RunOptions { filter, ..RunOptions::default() };
+        VectorsCommand::Decrypt { manifest, filter, commitment_policy, no_net_v4_retry, verbose } => {
+            let mut options = RunOptions { filter, net_v4_0_0_retry: !no_net_v4_retry, ..RunOptions::default() };
             if let Some(name) = commitment_policy {
                 options.commitment_policy = CommitmentPolicy::from_name(&name).with_context(|| {
                     format!(
