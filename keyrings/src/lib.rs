@@ -7,7 +7,10 @@
 //!   an encrypt-only keyring needs just the public key. Keys load from PEM or DER (PKCS #8 /
 //!   PKCS #1 private keys, SubjectPublicKeyInfo / PKCS #1 public keys); 2048 to 8192 bits.
 //!
-//! Both write encrypted data keys byte-compatible with the AWS Encryption SDKs' raw keyrings (and
+//! - [`kms`]: AWS KMS keyrings (strict, discovery, multi-Region, RSA, ECDH) over `aws-sdk-kms`, and
+//!   [`RawEcdhKeyring`].
+//!
+//! The raw keyrings write encrypted data keys byte-compatible with the AWS Encryption SDKs' raw keyrings (and
 //! their "raw"/JCE master keys): same namespace, name and key material, same messages.
 //!
 //! ```
@@ -47,9 +50,16 @@
 mod pem;
 pub mod raw_aes;
 pub mod raw_rsa;
+pub mod kms;
 
 pub use raw_aes::RawAesKeyring;
 pub use raw_rsa::{RawRsaKeyring, RsaPadding, RsaPrivateKey, RsaPublicKey};
+
+pub use kms::ecdh::RawEcdhKeyring;
+pub use kms::{
+    AwsKmsDiscoveryKeyring, AwsKmsEcdhKeyring, AwsKmsKeyring, AwsKmsMrkDiscoveryKeyring, AwsKmsMrkKeyring, AwsKmsRsaKeyring,
+    DefaultClientSupplier, DiscoveryFilter, KmsClientSupplier,
+};
 
 use envelope::error::KeyringError;
 use envelope::Result;

@@ -1,0 +1,117 @@
+//! Where the KMS keyrings get their clients: one `aws_sdk_kms::Client` per Region.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+
+use aws_config::BehaviorVersion;
+use aws_credential_types::Credentials;
+use aws_sdk_kms::config::Region;
+use envelope::error::KeyringError;
+
+/// Hands out an AWS KMS client for a Region (the Region of a key ARN).
+///
+/// Implement it to share clients with the rest of an application, to add interceptors or to
+/// route some Regions elsewhere; [`DefaultClientSupplier`] covers the usual cases.
+pub trait KmsClientSupplier: Send + Sync + fmt::Debug {
+    /// A client whose requests are signed for, and sent to, `region`.
+    fn client_for_region(&self, region: &str) -> Result<aws_sdk_kms::Client, envelope::Error>;
+}
+
+/// Builds one client per Region from a shared configuration and caches it.
+///
+/// - [`from_env`](Self::from_env): the usual AWS configuration — environment variables, shared
+///   config and credentials files, profiles, SSO, instance roles — including
+///   `AWS_ENDPOINT_URL_KMS` / `AWS_ENDPOINT_URL`, so the same code talks to AWS or to an emulator.
+/// - [`with_endpoint`](Self::with_endpoint): a fixed endpoint and static dummy credentials
+///   (`test`/`test`), reading nothing from the environment: for `envelope kms serve` and tests.
+/// - [`from_sdk_config`](Self::from_sdk_config): a configuration the application already loaded.
+pub struct DefaultClientSupplier {
+    template: aws_sdk_kms::config::Builder,
+    clients: Mutex<HashMap<String, aws_sdk_kms::Client>>,
+    origin: &'static str,
+}
+
+impl DefaultClientSupplier {
+    /// Loads the default AWS configuration chain (environment, profiles, …).
+    pub async fn from_env() -> DefaultClientSupplier {
+        let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        DefaultClientSupplier::with_template(
+            aws_sdk_kms::config::Builder::from(&config),
+            "environment",
+        )
+    }
+
+    /// Clients that send every request to `endpoint_url` (e.g. `http://127.0.0.1:4000`) with the
+    /// static credentials `test`/`test`. Reads no environment variable or profile.
+    pub async fn with_endpoint(endpoint_url: &str) -> DefaultClientSupplier {
+        let template = aws_sdk_kms::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(endpoint_url)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new(
+                "test",
+                "test",
+                None,
+                None,
+                "envelope-static",
+            ));
+        DefaultClientSupplier::with_template(template, "fixed endpoint")
+    }
+
+    /// Clients built from an already loaded configuration.
+    pub fn from_sdk_config(config: aws_types::SdkConfig) -> DefaultClientSupplier {
+        DefaultClientSupplier::with_template(
+            aws_sdk_kms::config::Builder::from(&config),
+            "SDK config",
+        )
+    }
+
+    fn with_template(
+        template: aws_sdk_kms::config::Builder,
+        origin: &'static str,
+    ) -> DefaultClientSupplier {
+        DefaultClientSupplier {
+            template,
+            clients: Mutex::new(HashMap::new()),
+            origin,
+        }
+    }
+}
+
+impl KmsClientSupplier for DefaultClientSupplier {
+    fn client_for_region(&self, region: &str) -> Result<aws_sdk_kms::Client, envelope::Error> {
+        if region.is_empty() {
+            return Err(
+                KeyringError::Configuration("an AWS KMS client needs a Region".into()).into(),
+            );
+        }
+        // A poisoned lock only means another thread panicked while inserting; the map is intact.
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let client = clients.entry(region.to_owned()).or_insert_with(|| {
+            let config = self
+                .template
+                .clone()
+                .region(Region::new(region.to_owned()))
+                .build();
+            aws_sdk_kms::Client::from_conf(config)
+        });
+        Ok(client.clone())
+    }
+}
+
+impl fmt::Debug for DefaultClientSupplier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let regions: Vec<String> = match self.clients.lock() {
+            Ok(clients) => clients.keys().cloned().collect(),
+            Err(_) => Vec::new(),
+        };
+        f.debug_struct("DefaultClientSupplier")
+            .field("origin", &self.origin)
+            .field("regions", &regions)
+            .finish()
+    }
+}

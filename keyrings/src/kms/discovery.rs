@@ -1,0 +1,353 @@
+//! Discovery keyrings: decrypt with whatever KMS key the EDK names, within a filter.
+//!
+//! spec: framework/aws-kms/aws-kms-discovery-keyring.md,
+//! framework/aws-kms/aws-kms-mrk-discovery-keyring.md
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_kms::primitives::Blob;
+use envelope::error::{EdkFailure, KeyringError};
+use envelope::keyring::ensure_no_data_key;
+use envelope::{
+    DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result,
+};
+
+use super::client_supplier::KmsClientSupplier;
+use super::key_arn::KmsArn;
+use super::symmetric::edk_key_arn;
+use super::{describe_error, kms_context, kms_grant_tokens, PROVIDER_ID};
+
+/// Limits discovery to keys of one partition and a set of accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveryFilter {
+    /// The partition, e.g. `aws`.
+    pub partition: String,
+    /// Accounts whose keys may be used.
+    pub account_ids: Vec<String>,
+}
+
+impl DiscoveryFilter {
+    fn validate(&self) -> Result<()> {
+        if self.partition.is_empty() {
+            return Err(
+                KeyringError::Configuration("a discovery filter needs a partition".into()).into(),
+            );
+        }
+        if self.account_ids.is_empty() || self.account_ids.iter().any(String::is_empty) {
+            return Err(KeyringError::Configuration(
+                "a discovery filter needs non-empty account ids".into(),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Why `arn` is outside the filter, if it is.
+    fn excludes(&self, arn: &KmsArn) -> Option<String> {
+        // spec: aws-kms-discovery-keyring.md#ondecrypt — the partitions MUST match and the filter's
+        // accounts MUST contain the provider info account.
+        if arn.partition() != self.partition {
+            return Some(format!(
+                "partition {} is not the discovery filter's {}",
+                arn.partition(),
+                self.partition
+            ));
+        }
+        if !self
+            .account_ids
+            .iter()
+            .any(|account| account == arn.account())
+        {
+            return Some(format!(
+                "account {} is not in the discovery filter ({})",
+                arn.account(),
+                self.account_ids.join(", ")
+            ));
+        }
+        None
+    }
+}
+
+/// Decrypts `aws-kms` EDKs with the key ARN each one names, calling KMS in that key's Region
+/// (a client from the supplier). Never encrypts.
+///
+/// Without a filter it uses any key the caller's credentials may use; a [`DiscoveryFilter`]
+/// restricts it to a partition and a set of accounts.
+pub struct AwsKmsDiscoveryKeyring {
+    supplier: Arc<dyn KmsClientSupplier>,
+    filter: Option<DiscoveryFilter>,
+    grant_tokens: Vec<String>,
+}
+
+impl AwsKmsDiscoveryKeyring {
+    /// A discovery keyring. Fails if the filter has an empty partition or no accounts.
+    pub fn new(
+        supplier: Arc<dyn KmsClientSupplier>,
+        filter: Option<DiscoveryFilter>,
+    ) -> Result<AwsKmsDiscoveryKeyring> {
+        if let Some(filter) = &filter {
+            filter.validate()?;
+        }
+        Ok(AwsKmsDiscoveryKeyring {
+            supplier,
+            filter,
+            grant_tokens: Vec::new(),
+        })
+    }
+
+    /// Grant tokens sent with every KMS request.
+    pub fn with_grant_tokens(mut self, grant_tokens: Vec<String>) -> AwsKmsDiscoveryKeyring {
+        self.grant_tokens = grant_tokens;
+        self
+    }
+}
+
+#[async_trait]
+impl Keyring for AwsKmsDiscoveryKeyring {
+    async fn on_encrypt(&self, _materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        // spec: aws-kms-discovery-keyring.md#onencrypt — this function MUST fail.
+        Err(KeyringError::Configuration("an AWS KMS discovery keyring only decrypts".into()).into())
+    }
+
+    async fn on_decrypt(
+        &self,
+        materials: DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<DecryptionMaterials> {
+        let label = "AWS KMS discovery keyring";
+        discover(materials, edks, label, &self.grant_tokens, |arn| {
+            if let Some(why) = self.filter.as_ref().and_then(|filter| filter.excludes(arn)) {
+                return Target::NotMine(why);
+            }
+            match self.supplier.client_for_region(arn.region()) {
+                // spec: aws-kms-discovery-keyring.md#ondecrypt — KeyId is the ARN from the provider info.
+                Ok(client) => Target::Call(client, arn.to_string()),
+                Err(error) => Target::Failed(format!(
+                    "no KMS client for Region {}: {error}",
+                    arn.region()
+                )),
+            }
+        })
+        .await
+    }
+}
+
+impl fmt::Debug for AwsKmsDiscoveryKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsKmsDiscoveryKeyring")
+            .field("filter", &self.filter)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Decrypts `aws-kms` EDKs by calling KMS in one Region: single-Region keys of that Region, and
+/// multi-Region keys through their replica in that Region (whatever Region wrote them). Never
+/// encrypts.
+pub struct AwsKmsMrkDiscoveryKeyring {
+    client: aws_sdk_kms::Client,
+    region: String,
+    filter: Option<DiscoveryFilter>,
+    grant_tokens: Vec<String>,
+    label: String,
+}
+
+impl AwsKmsMrkDiscoveryKeyring {
+    /// A keyring calling KMS in `region` (with the supplier's client for that Region).
+    pub fn new(
+        supplier: Arc<dyn KmsClientSupplier>,
+        region: String,
+        filter: Option<DiscoveryFilter>,
+    ) -> Result<AwsKmsMrkDiscoveryKeyring> {
+        // spec: aws-kms-mrk-discovery-keyring.md#initialization — required parameters MUST be present.
+        if region.is_empty() {
+            return Err(KeyringError::Configuration(
+                "an MRK discovery keyring needs a Region".into(),
+            )
+            .into());
+        }
+        if let Some(filter) = &filter {
+            filter.validate()?;
+        }
+        let client = supplier.client_for_region(&region)?;
+        Ok(AwsKmsMrkDiscoveryKeyring::with_client(
+            client, region, filter,
+        ))
+    }
+
+    /// A keyring over a client the caller built for `region`.
+    pub fn with_client(
+        client: aws_sdk_kms::Client,
+        region: String,
+        filter: Option<DiscoveryFilter>,
+    ) -> AwsKmsMrkDiscoveryKeyring {
+        let label = format!("AWS KMS MRK discovery keyring ({region})");
+        AwsKmsMrkDiscoveryKeyring {
+            client,
+            region,
+            filter,
+            grant_tokens: Vec::new(),
+            label,
+        }
+    }
+
+    /// Grant tokens sent with every KMS request.
+    pub fn with_grant_tokens(mut self, grant_tokens: Vec<String>) -> AwsKmsMrkDiscoveryKeyring {
+        self.grant_tokens = grant_tokens;
+        self
+    }
+}
+
+#[async_trait]
+impl Keyring for AwsKmsMrkDiscoveryKeyring {
+    async fn on_encrypt(&self, _materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        // spec: aws-kms-mrk-discovery-keyring.md#onencrypt — this function MUST fail.
+        Err(
+            KeyringError::Configuration("an AWS KMS MRK discovery keyring only decrypts".into())
+                .into(),
+        )
+    }
+
+    async fn on_decrypt(
+        &self,
+        materials: DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<DecryptionMaterials> {
+        discover(materials, edks, &self.label, &self.grant_tokens, |arn| {
+            if let Some(why) = self.filter.as_ref().and_then(|filter| filter.excludes(arn)) {
+                return Target::NotMine(why);
+            }
+            if arn.is_multi_region_key() {
+                // spec: aws-kms-mrk-discovery-keyring.md#ondecrypt — for a multi-Region key, KeyId is the
+                // provider info with the Region replaced by the client's Region.
+                Target::Call(
+                    self.client.clone(),
+                    arn.with_region(&self.region).to_string(),
+                )
+            } else if arn.region() != self.region {
+                // spec: aws-kms-mrk-discovery-keyring.md#ondecrypt — a single-Region key's Region MUST
+                // match the client's Region.
+                Target::NotMine(format!(
+                    "single-Region key in {}, this keyring calls {}",
+                    arn.region(),
+                    self.region
+                ))
+            } else {
+                Target::Call(self.client.clone(), arn.to_string())
+            }
+        })
+        .await
+    }
+}
+
+impl fmt::Debug for AwsKmsMrkDiscoveryKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsKmsMrkDiscoveryKeyring")
+            .field("region", &self.region)
+            .field("filter", &self.filter)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a discovery keyring does with one `aws-kms` EDK.
+enum Target {
+    NotMine(String),
+    Failed(String),
+    /// Call Decrypt with this client and KeyId.
+    Call(aws_sdk_kms::Client, String),
+}
+
+/// The decrypt loop both discovery keyrings share.
+async fn discover(
+    mut materials: DecryptionMaterials,
+    edks: &[EncryptedDataKey],
+    label: &str,
+    grant_tokens: &[String],
+    target: impl Fn(&KmsArn) -> Target,
+) -> Result<DecryptionMaterials> {
+    // spec: aws-kms-discovery-keyring.md#ondecrypt — MUST fail if the materials already hold a data key.
+    ensure_no_data_key(&materials)?;
+    let length = materials.suite().data_key_len();
+    let context = kms_context(materials.encryption_context());
+    let mut failures = Vec::new();
+    for edk in edks {
+        // spec: aws-kms-discovery-keyring.md#ondecrypt — provider id MUST be "aws-kms"; provider info
+        // MUST be a valid key ARN or OnDecrypt MUST fail.
+        if edk.provider_id != PROVIDER_ID {
+            failures.push(EdkFailure::not_mine(
+                edk,
+                label,
+                format!("provider id is not {PROVIDER_ID:?}"),
+            ));
+            continue;
+        }
+        let arn = match edk_key_arn(edk)
+            .and_then(|info| KmsArn::parse(info).map_err(|e| e.to_string()))
+        {
+            Ok(arn) => arn,
+            Err(why) => {
+                failures.push(EdkFailure::failed(edk, label, why));
+                return Err(KeyringError::NoDataKeyUnwrapped(failures).into());
+            }
+        };
+        let (client, key_id) = match target(&arn) {
+            Target::NotMine(why) => {
+                failures.push(EdkFailure::not_mine(edk, label, why));
+                continue;
+            }
+            Target::Failed(why) => {
+                failures.push(EdkFailure::failed(edk, label, why));
+                continue;
+            }
+            Target::Call(client, key_id) => (client, key_id),
+        };
+        let response = client
+            .decrypt()
+            .key_id(&key_id)
+            .ciphertext_blob(Blob::new(edk.ciphertext.as_slice()))
+            .set_encryption_context(context.clone())
+            .set_grant_tokens(kms_grant_tokens(grant_tokens))
+            .send()
+            .await;
+        let response = match response {
+            Ok(response) => response,
+            Err(error) => {
+                failures.push(EdkFailure::failed(
+                    edk,
+                    label,
+                    describe_error("Decrypt", &key_id, &error),
+                ));
+                continue;
+            }
+        };
+        let plaintext = DataKey::new(response.plaintext.map(Blob::into_inner).unwrap_or_default());
+        // spec: aws-kms-discovery-keyring.md#ondecrypt — the response KeyId MUST equal the requested ARN.
+        if response.key_id.as_deref() != Some(key_id.as_str()) {
+            failures.push(EdkFailure::failed(
+                edk,
+                label,
+                format!(
+                    "KMS Decrypt answered for key {}, not {key_id}",
+                    response.key_id.as_deref().unwrap_or("(none)")
+                ),
+            ));
+            continue;
+        }
+        // spec: aws-kms-discovery-keyring.md#ondecrypt — the plaintext length MUST fit the suite.
+        if plaintext.len() != length {
+            failures.push(EdkFailure::failed(
+                edk,
+                label,
+                format!(
+                    "KMS Decrypt returned a {}-byte data key; the suite needs {length}",
+                    plaintext.len()
+                ),
+            ));
+            continue;
+        }
+        materials.set_data_key(plaintext)?;
+        return Ok(materials);
+    }
+    Err(KeyringError::NoDataKeyUnwrapped(failures).into())
+}

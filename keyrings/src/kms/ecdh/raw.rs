@@ -1,0 +1,227 @@
+//! The raw ECDH keyring (`raw-ecdh`).
+//!
+//! spec: framework/raw-ecdh-keyring.md
+
+use std::fmt;
+
+use async_trait::async_trait;
+use envelope::error::{EdkFailure, KeyringError};
+use envelope::keyring::ensure_no_data_key;
+use envelope::{
+    DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result,
+};
+
+use super::{
+    fixed_info, unwrap, wrap, EcPrivateKey, EcPublicKey, EcdhCurve, Matcher, ProviderInfo,
+    RAW_ECDH_PROVIDER_ID,
+};
+
+/// Wraps data keys under an ECDH-derived key, with local EC keys.
+///
+/// One constructor per key agreement scheme:
+/// - [`static_keys`](Self::static_keys) (`RawPrivateKeyToStaticPublicKey`): the sender's private
+///   key and the recipient's public key. Encrypts, and decrypts what either party wrote for this
+///   pair.
+/// - [`ephemeral`](Self::ephemeral) (`EphemeralPrivateKeyToStaticPublicKey`): only the recipient's
+///   public key; a fresh key pair per message. Encrypt only.
+/// - [`public_key_discovery`](Self::public_key_discovery) (`PublicKeyDiscovery`): the recipient's
+///   private key. Decrypts anything wrapped for it, from any sender. Decrypt only.
+pub struct RawEcdhKeyring {
+    curve: EcdhCurve,
+    scheme: Scheme,
+    label: String,
+}
+
+enum Scheme {
+    Static {
+        sender: EcPrivateKey,
+        recipient: EcPublicKey,
+    },
+    Ephemeral {
+        recipient: EcPublicKey,
+    },
+    Discovery {
+        recipient: EcPrivateKey,
+    },
+}
+
+impl RawEcdhKeyring {
+    /// `RawPrivateKeyToStaticPublicKey`: `recipient_public_key` is DER SubjectPublicKeyInfo (or a
+    /// SEC 1 point); both keys must be on `curve`.
+    pub fn static_keys(
+        curve: EcdhCurve,
+        sender_private_key: EcPrivateKey,
+        recipient_public_key: &[u8],
+    ) -> Result<RawEcdhKeyring> {
+        // spec: raw-ecdh-keyring.md#initialization — both keys MUST be on the configured curve.
+        check_curve(curve, sender_private_key.curve())?;
+        let recipient = EcPublicKey::parse(curve, recipient_public_key)?;
+        Ok(RawEcdhKeyring::build(
+            curve,
+            Scheme::Static {
+                sender: sender_private_key,
+                recipient,
+            },
+            "static",
+        ))
+    }
+
+    /// `EphemeralPrivateKeyToStaticPublicKey`: encrypt-only, for the holder of the recipient key.
+    pub fn ephemeral(curve: EcdhCurve, recipient_public_key: &[u8]) -> Result<RawEcdhKeyring> {
+        let recipient = EcPublicKey::parse(curve, recipient_public_key)?;
+        Ok(RawEcdhKeyring::build(
+            curve,
+            Scheme::Ephemeral { recipient },
+            "ephemeral",
+        ))
+    }
+
+    /// `PublicKeyDiscovery`: decrypt-only, with the recipient's private key.
+    pub fn public_key_discovery(
+        curve: EcdhCurve,
+        recipient_private_key: EcPrivateKey,
+    ) -> Result<RawEcdhKeyring> {
+        check_curve(curve, recipient_private_key.curve())?;
+        Ok(RawEcdhKeyring::build(
+            curve,
+            Scheme::Discovery {
+                recipient: recipient_private_key,
+            },
+            "public key discovery",
+        ))
+    }
+
+    fn build(curve: EcdhCurve, scheme: Scheme, name: &str) -> RawEcdhKeyring {
+        RawEcdhKeyring {
+            curve,
+            scheme,
+            label: format!("raw ECDH keyring ({}, {name})", curve.kms_key_spec()),
+        }
+    }
+}
+
+pub(super) fn check_curve(configured: EcdhCurve, actual: EcdhCurve) -> Result<()> {
+    if configured != actual {
+        return Err(KeyringError::Configuration(format!(
+            "the key is on {actual:?}, the keyring is configured for {configured:?}"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Keyring for RawEcdhKeyring {
+    async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        let ephemeral;
+        let (sender, recipient) = match &self.scheme {
+            Scheme::Static { sender, recipient } => (sender, recipient),
+            Scheme::Ephemeral { recipient } => {
+                // spec: key-agreement-schemas.md#ephemeralprivatekeytostaticpublickey — a new key pair
+                // on the recipient's curve for every message.
+                ephemeral = EcPrivateKey::generate(self.curve)?;
+                (&ephemeral, recipient)
+            }
+            // spec: raw-ecdh-keyring.md#onencrypt — MUST fail with PublicKeyDiscovery.
+            Scheme::Discovery { .. } => {
+                return Err(
+                    KeyringError::Configuration(format!("{} only decrypts", self.label)).into(),
+                );
+            }
+        };
+        // spec: raw-ecdh-keyring.md#onencrypt — failing to compute the shared secret MUST fail.
+        let shared_secret = sender
+            .agree(recipient)
+            .map_err(|why| KeyringError::Wrap(format!("{}: {why}", self.label)))?;
+        let fixed = fixed_info(
+            self.curve,
+            sender.public_key().compressed(),
+            recipient.compressed(),
+            materials.encryption_context(),
+        )?;
+        if materials.data_key().is_none() {
+            // spec: raw-ecdh-keyring.md#data-key-wrapping — generate a random data key when there is none.
+            materials.set_data_key(DataKey::generate(materials.suite().data_key_len())?)?;
+        }
+        let Some(data_key) = materials.data_key() else {
+            return Err(
+                KeyringError::Wrap("encryption materials lost their data key".into()).into(),
+            );
+        };
+        let ciphertext = wrap(&shared_secret, &fixed, data_key)?;
+        let info =
+            ProviderInfo::serialize(recipient.compressed(), sender.public_key().compressed());
+        // spec: raw-ecdh-keyring.md#onencrypt — provider id "raw-ecdh".
+        materials.push_encrypted_data_key(EncryptedDataKey::new(
+            RAW_ECDH_PROVIDER_ID,
+            info,
+            ciphertext,
+        ));
+        Ok(materials)
+    }
+
+    async fn on_decrypt(
+        &self,
+        mut materials: DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<DecryptionMaterials> {
+        let (private, matcher) = match &self.scheme {
+            Scheme::Static { sender, recipient } => (
+                sender,
+                Matcher::Pair {
+                    mine: sender.public_key(),
+                    peer: recipient,
+                },
+            ),
+            Scheme::Discovery { recipient } => {
+                (recipient, Matcher::Recipient(recipient.public_key()))
+            }
+            // spec: raw-ecdh-keyring.md#ondecrypt — MUST fail with EphemeralPrivateKeyToStaticPublicKey.
+            Scheme::Ephemeral { .. } => {
+                return Err(
+                    KeyringError::Configuration(format!("{} only encrypts", self.label)).into(),
+                );
+            }
+        };
+        ensure_no_data_key(&materials)?;
+        let key_len = materials.suite().data_key_len();
+        let mut failures = Vec::new();
+        for edk in edks {
+            let candidate = match matcher.candidate(self.curve, edk) {
+                Ok(candidate) => candidate,
+                Err((false, why)) => {
+                    failures.push(EdkFailure::not_mine(edk, self.label.as_str(), why));
+                    continue;
+                }
+                Err((true, why)) => {
+                    failures.push(EdkFailure::failed(edk, self.label.as_str(), why));
+                    continue;
+                }
+            };
+            let attempt = private.agree(&candidate.peer).and_then(|z| {
+                let fixed = fixed_info(
+                    self.curve,
+                    &candidate.sender,
+                    &candidate.recipient,
+                    materials.encryption_context(),
+                )
+                .map_err(|e| e.to_string())?;
+                unwrap(&z, &fixed, &edk.ciphertext, key_len)
+            });
+            match attempt {
+                Ok(key) => {
+                    materials.set_data_key(key)?;
+                    return Ok(materials);
+                }
+                Err(why) => failures.push(EdkFailure::failed(edk, self.label.as_str(), why)),
+            }
+        }
+        Err(KeyringError::NoDataKeyUnwrapped(failures).into())
+    }
+}
+
+impl fmt::Debug for RawEcdhKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label)
+    }
+}

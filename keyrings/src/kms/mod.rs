@@ -1,0 +1,138 @@
+//! AWS KMS keyrings over `aws-sdk-kms`, plus the ECDH keyrings (raw and KMS-backed).
+//!
+//! | keyring | provider id | encrypt | decrypt |
+//! |---|---|---|---|
+//! | [`AwsKmsKeyring`] | `aws-kms` | GenerateDataKey / Encrypt | Decrypt, only EDKs of its own key ARN |
+//! | [`AwsKmsMrkKeyring`] | `aws-kms` | same | Decrypt, also EDKs of the key's multi-Region replicas |
+//! | [`AwsKmsDiscoveryKeyring`] | `aws-kms` | — | Decrypt with the ARN in the EDK (optional [`DiscoveryFilter`]) |
+//! | [`AwsKmsMrkDiscoveryKeyring`] | `aws-kms` | — | same, calling one Region (MRK replicas there) |
+//! | [`AwsKmsRsaKeyring`] | `aws-kms-rsa` | local RSA-OAEP with the KMS public key | Decrypt (RSAES_OAEP_*) |
+//! | [`RawEcdhKeyring`] | `raw-ecdh` | local ECDH | local ECDH |
+//! | [`AwsKmsEcdhKeyring`] | `aws-kms-ecdh` | DeriveSharedSecret | DeriveSharedSecret |
+//!
+//! [`kms_multi_keyring`] and [`kms_mrk_multi_keyring`] build a generator and children from key
+//! ARNs, getting one client per Region from a [`KmsClientSupplier`]. [`DefaultClientSupplier`]
+//! honours the usual AWS configuration (including `AWS_ENDPOINT_URL_KMS`), or points at an
+//! emulator with [`DefaultClientSupplier::with_endpoint`].
+//!
+//! KMS failures name the KMS error code, the operation and the key (for example
+//! `KMS Decrypt with key arn:…: DisabledException: …`); on decrypt every EDK tried is listed in
+//! [`KeyringError::NoDataKeyUnwrapped`].
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//!
+//! use envelope::{Client, DecryptOptions, EncryptOptions};
+//! use envelope_keyrings::kms::{AwsKmsDiscoveryKeyring, AwsKmsKeyring, DefaultClientSupplier, KmsClientSupplier};
+//!
+//! # async fn demo() -> envelope::Result<()> {
+//! let supplier = Arc::new(DefaultClientSupplier::from_env().await);
+//! let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+//! let keyring = AwsKmsKeyring::new(key, supplier.client_for_region("us-east-1")?)?;
+//! let message = Client::with_keyring(keyring).encrypt(b"hello", &EncryptOptions::new()).await?;
+//!
+//! let reader = Client::with_keyring(AwsKmsDiscoveryKeyring::new(supplier, None)?);
+//! assert_eq!(reader.decrypt(&message, &DecryptOptions::new()).await?.plaintext, b"hello");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`KeyringError::NoDataKeyUnwrapped`]: envelope::error::KeyringError::NoDataKeyUnwrapped
+
+mod client_supplier;
+mod discovery;
+pub mod ecdh;
+pub mod key_arn;
+mod multi;
+mod rsa;
+mod symmetric;
+
+use std::collections::HashMap;
+
+use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kms::operation::RequestId;
+use envelope::error::KeyringError;
+use envelope::EncryptionContext;
+
+pub use client_supplier::{DefaultClientSupplier, KmsClientSupplier};
+pub use discovery::{AwsKmsDiscoveryKeyring, AwsKmsMrkDiscoveryKeyring, DiscoveryFilter};
+pub use ecdh::{AwsKmsEcdhKeyring, EcPrivateKey, EcPublicKey, EcdhCurve, RawEcdhKeyring};
+pub use key_arn::{mrk_match, KmsArn};
+pub use multi::{kms_mrk_discovery_multi_keyring, kms_mrk_multi_keyring, kms_multi_keyring};
+pub use rsa::{AwsKmsRsaKeyring, KmsRsaPadding};
+pub use symmetric::{AwsKmsKeyring, AwsKmsMrkKeyring};
+
+/// Provider id of EDKs wrapped by a symmetric KMS key.
+pub const PROVIDER_ID: &str = "aws-kms";
+/// Provider id of EDKs wrapped locally with a KMS RSA public key.
+pub const RSA_PROVIDER_ID: &str = "aws-kms-rsa";
+
+/// Fetches a KMS key's public key (DER SubjectPublicKeyInfo) with GetPublicKey: what
+/// [`AwsKmsRsaKeyring`] encrypts with.
+pub async fn get_public_key(
+    client: &aws_sdk_kms::Client,
+    key_id: &str,
+) -> envelope::Result<Vec<u8>> {
+    let response = client
+        .get_public_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .map_err(|error| KeyringError::Service(describe_error("GetPublicKey", key_id, &error)))?;
+    response
+        .public_key()
+        .map(|blob| blob.as_ref().to_vec())
+        .ok_or_else(|| {
+            KeyringError::Service(format!(
+                "KMS GetPublicKey with key {key_id} returned no public key"
+            ))
+            .into()
+        })
+}
+
+/// The encryption context as KMS takes it (`None` when empty, which KMS treats the same).
+pub(crate) fn kms_context(context: &EncryptionContext) -> Option<HashMap<String, String>> {
+    if context.is_empty() {
+        None
+    } else {
+        Some(
+            context
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        )
+    }
+}
+
+/// Grant tokens as the SDK takes them.
+pub(crate) fn kms_grant_tokens(tokens: &[String]) -> Option<Vec<String>> {
+    if tokens.is_empty() {
+        None
+    } else {
+        Some(tokens.to_vec())
+    }
+}
+
+/// `KMS <operation> with key <key> failed: <code>: <message> (request id …)`.
+pub(crate) fn describe_error<E, R>(operation: &str, key_id: &str, error: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+    SdkError<E, R>: RequestId,
+{
+    let request = error
+        .request_id()
+        .map(|id| format!(" (request id {id})"))
+        .unwrap_or_default();
+    match error.as_service_error() {
+        Some(service) => format!(
+            "KMS {operation} with key {key_id} failed: {}: {}{request}",
+            service.code().unwrap_or("UnknownError"),
+            service.message().unwrap_or("no message"),
+        ),
+        None => format!(
+            "KMS {operation} with key {key_id} failed: {}{request}",
+            DisplayErrorContext(error)
+        ),
+    }
+}

@@ -1,0 +1,376 @@
+//! The AWS KMS keyring (strict) and its multi-Region-key-aware twin.
+//!
+//! spec: framework/aws-kms/aws-kms-keyring.md, framework/aws-kms/aws-kms-mrk-keyring.md
+
+use std::fmt;
+
+use async_trait::async_trait;
+use aws_sdk_kms::primitives::Blob;
+use envelope::error::{EdkFailure, KeyringError};
+use envelope::keyring::ensure_no_data_key;
+use envelope::{
+    DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result,
+};
+
+use super::key_arn::{mrk_match, validate_identifier, KmsArn, ResourceType};
+use super::{describe_error, kms_context, kms_grant_tokens, PROVIDER_ID};
+
+/// Wraps and unwraps data keys with one symmetric AWS KMS key.
+///
+/// Encrypt calls GenerateDataKey when the materials have no data key yet, Encrypt otherwise;
+/// the EDK records the key ARN KMS answered with. Decrypt tries only EDKs whose provider id is
+/// `aws-kms` and whose provider info is exactly the configured key ARN, so configure a key ARN
+/// (a key id or alias can encrypt, but never matches an EDK on decrypt). Interoperates with
+/// every AWS Encryption SDK's KMS keyring / KMS master key.
+pub struct AwsKmsKeyring {
+    inner: SymmetricKeyring,
+}
+
+/// Like [`AwsKmsKeyring`], but on decrypt a multi-Region key (`mrk-…`) also unwraps EDKs
+/// written under its replicas in other Regions: the configured key (this Region's replica) is
+/// asked to decrypt them.
+pub struct AwsKmsMrkKeyring {
+    inner: SymmetricKeyring,
+}
+
+impl AwsKmsKeyring {
+    /// A keyring over `key_id` (a key ARN, key id, alias name or alias ARN) reached through
+    /// `client`, which must be a client for the key's Region.
+    pub fn new(key_id: impl Into<String>, client: aws_sdk_kms::Client) -> Result<AwsKmsKeyring> {
+        Ok(AwsKmsKeyring {
+            inner: SymmetricKeyring::new(key_id.into(), client, false)?,
+        })
+    }
+
+    /// Grant tokens sent with every KMS request.
+    pub fn with_grant_tokens(mut self, grant_tokens: Vec<String>) -> AwsKmsKeyring {
+        self.inner.grant_tokens = grant_tokens;
+        self
+    }
+
+    /// The configured key identifier.
+    pub fn key_id(&self) -> &str {
+        &self.inner.key_id
+    }
+}
+
+impl AwsKmsMrkKeyring {
+    /// A keyring over `key_id` reached through `client` (a client for the key's Region).
+    pub fn new(key_id: impl Into<String>, client: aws_sdk_kms::Client) -> Result<AwsKmsMrkKeyring> {
+        Ok(AwsKmsMrkKeyring {
+            inner: SymmetricKeyring::new(key_id.into(), client, true)?,
+        })
+    }
+
+    /// Grant tokens sent with every KMS request.
+    pub fn with_grant_tokens(mut self, grant_tokens: Vec<String>) -> AwsKmsMrkKeyring {
+        self.inner.grant_tokens = grant_tokens;
+        self
+    }
+
+    /// The configured key identifier.
+    pub fn key_id(&self) -> &str {
+        &self.inner.key_id
+    }
+}
+
+#[async_trait]
+impl Keyring for AwsKmsKeyring {
+    async fn on_encrypt(&self, materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        self.inner.on_encrypt(materials).await
+    }
+
+    async fn on_decrypt(
+        &self,
+        materials: DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<DecryptionMaterials> {
+        self.inner.on_decrypt(materials, edks).await
+    }
+}
+
+#[async_trait]
+impl Keyring for AwsKmsMrkKeyring {
+    async fn on_encrypt(&self, materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        self.inner.on_encrypt(materials).await
+    }
+
+    async fn on_decrypt(
+        &self,
+        materials: DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<DecryptionMaterials> {
+        self.inner.on_decrypt(materials, edks).await
+    }
+}
+
+impl fmt::Debug for AwsKmsKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.inner.label)
+    }
+}
+
+impl fmt::Debug for AwsKmsMrkKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.inner.label)
+    }
+}
+
+/// What the strict and MRK keyrings share; they differ only in how EDKs are matched.
+struct SymmetricKeyring {
+    key_id: String,
+    client: aws_sdk_kms::Client,
+    grant_tokens: Vec<String>,
+    mrk_aware: bool,
+    label: String,
+}
+
+impl SymmetricKeyring {
+    fn new(
+        key_id: String,
+        client: aws_sdk_kms::Client,
+        mrk_aware: bool,
+    ) -> Result<SymmetricKeyring> {
+        // spec: aws-kms-keyring.md#initialization — the identifier MUST NOT be empty and MUST be valid.
+        validate_identifier(&key_id).map_err(KeyringError::Configuration)?;
+        let label = format!(
+            "{} {key_id}",
+            if mrk_aware {
+                "AWS KMS MRK keyring"
+            } else {
+                "AWS KMS keyring"
+            }
+        );
+        Ok(SymmetricKeyring {
+            key_id,
+            client,
+            grant_tokens: Vec::new(),
+            mrk_aware,
+            label,
+        })
+    }
+
+    async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        let suite = materials.suite();
+        let context = kms_context(materials.encryption_context());
+        let (ciphertext, key_arn) = match materials.data_key() {
+            None => {
+                // spec: aws-kms-keyring.md#onencrypt — GenerateDataKey with KeyId, NumberOfBytes = the
+                // suite's key derivation input length, the materials' context and the grant tokens.
+                let length = suite.data_key_len();
+                let response = self
+                    .client
+                    .generate_data_key()
+                    .key_id(&self.key_id)
+                    .number_of_bytes(length as i32)
+                    .set_encryption_context(context)
+                    .set_grant_tokens(kms_grant_tokens(&self.grant_tokens))
+                    .send()
+                    .await
+                    // spec: aws-kms-keyring.md#onencrypt — on failure, MUST NOT modify the materials and MUST fail.
+                    .map_err(|error| {
+                        KeyringError::Service(describe_error(
+                            "GenerateDataKey",
+                            &self.key_id,
+                            &error,
+                        ))
+                    })?;
+                let plaintext = response.plaintext.map(Blob::into_inner).unwrap_or_default();
+                let plaintext = DataKey::new(plaintext);
+                // spec: aws-kms-keyring.md#onencrypt — the plaintext length MUST match the suite.
+                if plaintext.len() != length {
+                    return Err(self.bad_response(
+                        "GenerateDataKey",
+                        format!("a {}-byte data key, not {length}", plaintext.len()),
+                    ));
+                }
+                let key_arn =
+                    self.response_key_arn("GenerateDataKey", response.key_id.as_deref())?;
+                let ciphertext = response
+                    .ciphertext_blob
+                    .map(Blob::into_inner)
+                    .unwrap_or_default();
+                if ciphertext.is_empty() {
+                    return Err(self.bad_response("GenerateDataKey", "no ciphertext".into()));
+                }
+                // spec: aws-kms-keyring.md#onencrypt — set the plaintext data key from the response.
+                materials.set_data_key(plaintext)?;
+                (ciphertext, key_arn)
+            }
+            Some(data_key) => {
+                // spec: aws-kms-keyring.md#onencrypt — Encrypt with KeyId, the data key, the context, grant tokens.
+                let response = self
+                    .client
+                    .encrypt()
+                    .key_id(&self.key_id)
+                    .plaintext(Blob::new(data_key.expose_secret()))
+                    .set_encryption_context(context)
+                    .set_grant_tokens(kms_grant_tokens(&self.grant_tokens))
+                    .send()
+                    .await
+                    // spec: aws-kms-keyring.md#onencrypt — if Encrypt does not succeed, OnEncrypt MUST fail.
+                    .map_err(|error| {
+                        KeyringError::Service(describe_error("Encrypt", &self.key_id, &error))
+                    })?;
+                let key_arn = self.response_key_arn("Encrypt", response.key_id.as_deref())?;
+                let ciphertext = response
+                    .ciphertext_blob
+                    .map(Blob::into_inner)
+                    .unwrap_or_default();
+                if ciphertext.is_empty() {
+                    return Err(self.bad_response("Encrypt", "no ciphertext".into()));
+                }
+                (ciphertext, key_arn)
+            }
+        };
+        // spec: aws-kms-keyring.md#onencrypt — EDK: ciphertext = CiphertextBlob, provider id "aws-kms",
+        // provider info = the response KeyId.
+        materials.push_encrypted_data_key(EncryptedDataKey::new(
+            PROVIDER_ID,
+            key_arn.into_bytes(),
+            ciphertext,
+        ));
+        Ok(materials)
+    }
+
+    async fn on_decrypt(
+        &self,
+        mut materials: DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<DecryptionMaterials> {
+        // spec: aws-kms-keyring.md#ondecrypt — MUST fail if the materials already hold a data key.
+        ensure_no_data_key(&materials)?;
+        let length = materials.suite().data_key_len();
+        let context = kms_context(materials.encryption_context());
+        let mut failures = Vec::new();
+        for edk in edks {
+            // spec: aws-kms-keyring.md#ondecrypt — filter: provider id "aws-kms", provider info a valid
+            // key ARN (or OnDecrypt MUST fail), equal to (MRK: MRK-matching) the configured identifier.
+            if edk.provider_id != PROVIDER_ID {
+                failures.push(EdkFailure::not_mine(
+                    edk,
+                    self.label.as_str(),
+                    format!("provider id is not {PROVIDER_ID:?}"),
+                ));
+                continue;
+            }
+            let info = match edk_key_arn(edk) {
+                Ok(info) => info,
+                Err(why) => {
+                    failures.push(EdkFailure::failed(edk, self.label.as_str(), why));
+                    return Err(KeyringError::NoDataKeyUnwrapped(failures).into());
+                }
+            };
+            let matches = if self.mrk_aware {
+                mrk_match(&self.key_id, info)
+            } else {
+                info == self.key_id
+            };
+            if !matches {
+                failures.push(EdkFailure::not_mine(
+                    edk,
+                    self.label.as_str(),
+                    format!(
+                        "wrapped under {info}, not this keyring's key {}",
+                        self.key_id
+                    ),
+                ));
+                continue;
+            }
+            // spec: aws-kms-keyring.md#ondecrypt — Decrypt with KeyId = the configured identifier,
+            // the EDK ciphertext, the materials' context and the grant tokens.
+            let response = self
+                .client
+                .decrypt()
+                .key_id(&self.key_id)
+                .ciphertext_blob(Blob::new(edk.ciphertext.as_slice()))
+                .set_encryption_context(context.clone())
+                .set_grant_tokens(kms_grant_tokens(&self.grant_tokens))
+                .send()
+                .await;
+            let response = match response {
+                Ok(response) => response,
+                Err(error) => {
+                    // spec: aws-kms-keyring.md#ondecrypt — errors MUST be collected, then the next EDK tried.
+                    failures.push(EdkFailure::failed(
+                        edk,
+                        self.label.as_str(),
+                        describe_error("Decrypt", &self.key_id, &error),
+                    ));
+                    continue;
+                }
+            };
+            let plaintext =
+                DataKey::new(response.plaintext.map(Blob::into_inner).unwrap_or_default());
+            // spec: aws-kms-keyring.md#ondecrypt — the response KeyId MUST equal the configured identifier.
+            if response.key_id.as_deref() != Some(self.key_id.as_str()) {
+                failures.push(EdkFailure::failed(
+                    edk,
+                    self.label.as_str(),
+                    format!(
+                        "KMS Decrypt answered for key {}, not {}",
+                        response.key_id.as_deref().unwrap_or("(none)"),
+                        self.key_id
+                    ),
+                ));
+                continue;
+            }
+            // spec: aws-kms-keyring.md#ondecrypt — the plaintext length MUST be the suite's KDF input length.
+            if plaintext.len() != length {
+                failures.push(EdkFailure::failed(
+                    edk,
+                    self.label.as_str(),
+                    format!(
+                        "KMS Decrypt returned a {}-byte data key; the suite needs {length}",
+                        plaintext.len()
+                    ),
+                ));
+                continue;
+            }
+            // spec: aws-kms-keyring.md#ondecrypt — set the data key and return immediately.
+            materials.set_data_key(plaintext)?;
+            return Ok(materials);
+        }
+        // spec: aws-kms-keyring.md#ondecrypt — MUST yield an error that includes all collected errors.
+        Err(KeyringError::NoDataKeyUnwrapped(failures).into())
+    }
+
+    /// spec: aws-kms-keyring.md#onencrypt — the response KeyId MUST be a valid AWS KMS key ARN.
+    fn response_key_arn(&self, operation: &str, key_id: Option<&str>) -> Result<String> {
+        let Some(key_id) = key_id else {
+            return Err(self.bad_response(operation, "no KeyId".into()));
+        };
+        match KmsArn::parse(key_id) {
+            Ok(arn) if arn.resource_type() == ResourceType::Key => Ok(key_id.to_owned()),
+            _ => Err(self.bad_response(
+                operation,
+                format!("KeyId {key_id:?}, which is not a key ARN"),
+            )),
+        }
+    }
+
+    fn bad_response(&self, operation: &str, what: String) -> envelope::Error {
+        KeyringError::Service(format!(
+            "KMS {operation} with key {} answered with {what}",
+            self.key_id
+        ))
+        .into()
+    }
+}
+
+/// The EDK's provider info as a key ARN, or why it is not one.
+///
+/// spec: aws-kms-keyring.md#ondecrypt — the provider info MUST be a valid AWS KMS ARN with a
+/// resource type of `key`.
+pub(crate) fn edk_key_arn(edk: &EncryptedDataKey) -> std::result::Result<&str, String> {
+    let Ok(info) = std::str::from_utf8(&edk.provider_info) else {
+        return Err("provider info is not UTF-8, so not a KMS key ARN".into());
+    };
+    match KmsArn::parse(info) {
+        Ok(arn) if arn.resource_type() == ResourceType::Key => Ok(info),
+        Ok(_) => Err(format!(
+            "provider info {info} is an alias ARN, not a key ARN"
+        )),
+        Err(error) => Err(error.to_string()),
+    }
+}
