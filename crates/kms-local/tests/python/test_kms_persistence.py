@@ -94,3 +94,10 @@ def test_seed_file_yaml_fixed_ids(tmp_path):
     b.restart()  # seeding is idempotent
     assert len(b.client().list_keys()["Keys"]) == 2
     b.stop()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_stops_cleanly_on_signals(tmp_path, sig):
+    s = Server(str(tmp_path / "data")).start()
+    s.client().create_key()
+    assert s.stop(sig=sig) == 0
