@@ -318,7 +318,10 @@ fn data_key_len(number_of_bytes: Option<i64>, key_spec: Option<&str>) -> KmsResu
     }
 }
 
-fn generate_data_key_inner(ctx: &Ctx<'_>, r: GenerateDataKeyRequest, op: &str) -> KmsResult<(Secret, Vec<u8>, Arc<Key>, Option<String>)> {
+/// A data key, its blob, the key that sealed it and that key's material id.
+type DataKey = (Secret, Vec<u8>, Arc<Key>, Option<String>);
+
+fn generate_data_key_inner(ctx: &Ctx<'_>, r: GenerateDataKeyRequest, op: &str) -> KmsResult<DataKey> {
     check_grant_tokens(&r.grant_tokens)?;
     check_recipient(&r.recipient)?;
     let len = data_key_len(r.number_of_bytes, r.key_spec.as_deref())?;
