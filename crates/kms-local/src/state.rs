@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use crate::auth::policy::Policy;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::{self, KeyIdForms, KeyRef};
-use crate::keys::KeyState;
-use crate::model::{now, Alias, GrantRecord, Key};
+use crate::keys::{KeySpec, KeyState, Material};
+use crate::model::{now, Alias, GrantRecord, Key, MaterialInfo, MaterialVersion, RotationRecord};
 use crate::store::{Loaded, Store, StoreError};
 
 /// Last use of a key, for GetKeyLastUsage.
@@ -52,6 +52,14 @@ fn poisoned<T>(e: std::sync::PoisonError<T>) -> T {
     e.into_inner()
 }
 
+/// True for an enabled key with automatic rotation on whose rotation date has passed.
+fn rotation_due(k: &Key) -> bool {
+    k.meta.rotation_enabled
+        && k.meta.state == KeyState::Enabled
+        && k.meta.multi_region != Some(crate::model::MrRole::Replica)
+        && k.meta.next_rotation_date.is_some_and(|d| d <= now())
+}
+
 /// True for a key whose scheduled deletion date has passed.
 fn expired(k: &Key) -> bool {
     k.meta.state == KeyState::PendingDeletion && k.meta.deletion_date.is_some_and(|d| d <= now())
@@ -84,7 +92,49 @@ impl Registry {
             self.purge(arn);
             return None;
         }
+        if rotation_due(&k) {
+            // Automatic rotation happens lazily, on the first use after it falls due.
+            if let Err(e) = self.rotate(&k, "AUTOMATIC") {
+                tracing::warn!("automatic rotation of {arn} failed: {e}");
+            }
+            return self.keys.read().unwrap_or_else(poisoned).get(arn).cloned();
+        }
         Some(k)
+    }
+
+    /// Adds fresh material as a new current version of `key` (and of every Region's copy of a
+    /// multi-Region key, which share material). Earlier versions stay for decryption.
+    pub fn rotate(&self, key: &Key, rotation_type: &str) -> KmsResult<()> {
+        let t = now();
+        let next = key.materials.keys().next_back().map_or(0, |v| v + 1);
+        let version = Arc::new(MaterialVersion {
+            info: MaterialInfo { version: next, material_id: ids::new_hex_id(), created: t, imported: false },
+            material: Material::generate(KeySpec::SymmetricDefault)?,
+        });
+        let record = RotationRecord { version: next, date: t, rotation_type: rotation_type.to_owned() };
+        let family: Vec<String> = if key.meta.multi_region.is_some() {
+            self.mr_family(&key.meta.account, &key.meta.key_id).iter().map(|k| k.arn.clone()).collect()
+        } else {
+            vec![key.arn.clone()]
+        };
+        for arn in family {
+            self.update_key(&arn, |k| {
+                if k.materials.contains_key(&next) {
+                    // Another request rotated first; keep its material.
+                    return Ok(());
+                }
+                k.meta.current_version = next;
+                k.materials.insert(next, version.clone());
+                k.meta.rotations.push(record.clone());
+                if rotation_type == "ON_DEMAND" {
+                    k.meta.on_demand_rotation_start = Some(t);
+                } else if let Some(days) = k.meta.rotation_period_days {
+                    k.meta.next_rotation_date = Some(t + i64::from(days) * 86_400);
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 
     /// Like `key`, without purging (safe under the store lock).
@@ -290,5 +340,52 @@ impl Registry {
     /// Seeds last-usage data at startup.
     pub fn load_usage(&self, entries: Vec<(String, LastUsage)>) {
         self.last_usage.write().unwrap_or_else(poisoned).extend(entries);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{create_key_record, NewKey};
+
+    #[test]
+    fn automatic_rotation_is_lazy_and_keeps_old_material() {
+        let dir = std::env::temp_dir().join(format!("kms-state-{}", ids::new_hex_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let root = crate::seal::RootKey::from_bytes(&[1; 32]).unwrap();
+        let store = Store::open(&dir, root).unwrap();
+        let loaded = store.load().unwrap();
+        let reg = Registry::new(store, loaded);
+        let key = create_key_record(
+            &reg,
+            NewKey {
+                account: "111122223333".into(),
+                region: "us-east-1".into(),
+                key_id: None,
+                spec: KeySpec::SymmetricDefault,
+                usage: crate::keys::KeyUsage::EncryptDecrypt,
+                origin: crate::keys::Origin::AwsKms,
+                description: String::new(),
+                policy: None,
+                tags: Default::default(),
+                multi_region: false,
+                material: None,
+            },
+        )
+        .unwrap();
+        reg.update_key(&key.arn, |k| {
+            k.meta.rotation_enabled = true;
+            k.meta.rotation_period_days = Some(90);
+            k.meta.next_rotation_date = Some(now() - 1);
+            Ok(())
+        })
+        .unwrap();
+        let rotated = reg.key(&key.arn).unwrap();
+        assert_eq!(rotated.materials.len(), 2);
+        assert_eq!(rotated.meta.current_version, 1);
+        assert_eq!(rotated.meta.rotations[0].rotation_type, "AUTOMATIC");
+        assert!(rotated.meta.next_rotation_date.unwrap() > now() + 89 * 86_400);
+        assert_eq!(reg.key(&key.arn).unwrap().materials.len(), 2);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

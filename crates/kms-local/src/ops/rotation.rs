@@ -2,16 +2,14 @@
 //! A rotation adds a material version and makes it current; older versions stay, so every
 //! earlier ciphertext (which names its version) still decrypts.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
 use super::lifecycle::{Empty, KeyIdRequest, KeyIdResponse};
 use super::Ctx;
 use crate::error::{KmsError, KmsResult};
-use crate::ids::{self, KeyIdForms};
-use crate::keys::{KeySpec, KeyState, Material, Origin};
-use crate::model::{now, Key, MaterialInfo, MaterialVersion, MrRole, RotationRecord};
+use crate::ids::KeyIdForms;
+use crate::keys::{KeySpec, KeyState, Origin};
+use crate::model::{now, Key, MrRole};
 use crate::wire::paginate;
 
 const MAX_ON_DEMAND: usize = 25;
@@ -101,13 +99,6 @@ pub fn get_key_rotation_status(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<GetK
     })
 }
 
-/// Adds a new material version to `k` (shared across a multi-Region family by the caller).
-fn add_version(k: &mut Key, version: Arc<MaterialVersion>, record: RotationRecord) {
-    k.meta.current_version = version.info.version;
-    k.materials.insert(version.info.version, version);
-    k.meta.rotations.push(record);
-}
-
 pub fn rotate_key_on_demand(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<KeyIdResponse> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "RotateKeyOnDemand", None)?;
@@ -116,22 +107,7 @@ pub fn rotate_key_on_demand(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<KeyIdRe
     if key.meta.rotations.iter().filter(|r| r.rotation_type == "ON_DEMAND").count() >= MAX_ON_DEMAND {
         return Err(KmsError::new("LimitExceededException", "This key has reached the limit of 25 on-demand rotations."));
     }
-    let t = now();
-    let next = key.materials.keys().next_back().map_or(0, |v| v + 1);
-    let version = Arc::new(MaterialVersion {
-        info: MaterialInfo { version: next, material_id: ids::new_hex_id(), created: t, imported: false },
-        material: Material::generate(KeySpec::SymmetricDefault)?,
-    });
-    let record = RotationRecord { version: next, date: t, rotation_type: "ON_DEMAND".into() };
-    // Every Region's copy of a multi-Region key shares its material, so all of them rotate.
-    let family = if key.meta.multi_region.is_some() { ctx.reg.mr_family(&key.meta.account, &key.meta.key_id) } else { vec![key.clone()] };
-    for member in family {
-        ctx.reg.update_key(&member.arn, |k| {
-            add_version(k, version.clone(), record.clone());
-            k.meta.on_demand_rotation_start = Some(t);
-            Ok(())
-        })?;
-    }
+    ctx.reg.rotate(&key, "ON_DEMAND")?;
     Ok(KeyIdResponse::new(key.arn.clone()))
 }
 
