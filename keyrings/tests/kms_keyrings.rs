@@ -351,7 +351,7 @@ async fn multi_keyring_helpers_build_a_generator_and_children_per_region() {
     let (mrk_east, mrk_west) = emu.multi_region_key().await;
     let supplier: Arc<dyn KmsClientSupplier> = emu.supplier.clone();
 
-    let multi = kms_multi_keyring(Some(&east), &[west.clone()], supplier.clone()).unwrap();
+    let multi = kms_multi_keyring(Some(&east), std::slice::from_ref(&west), supplier.clone()).unwrap();
     let message = encrypt(multi, AlgorithmSuite::Aes256GcmHkdfSha512CommitKey).await;
     for key in [&east, &west] {
         let region = if key == &east {
@@ -370,14 +370,14 @@ async fn multi_keyring_helpers_build_a_generator_and_children_per_region() {
         );
     }
 
-    let multi = kms_mrk_multi_keyring(Some(&mrk_east), &[west.clone()], supplier.clone()).unwrap();
+    let multi = kms_mrk_multi_keyring(Some(&mrk_east), std::slice::from_ref(&west), supplier.clone()).unwrap();
     let message = encrypt(multi, AlgorithmSuite::Aes256GcmHkdfSha512CommitKey).await;
-    let reader = kms_mrk_multi_keyring(None, &[mrk_west.clone()], supplier.clone()).unwrap();
+    let reader = kms_mrk_multi_keyring(None, std::slice::from_ref(&mrk_west), supplier.clone()).unwrap();
     assert_eq!(decrypt(reader, &message).await.unwrap(), b"secret payload");
 
     // Identifiers must be ARNs; the same MRK twice is ambiguous.
     assert!(kms_multi_keyring(Some("alias/x"), &[], supplier.clone()).is_err());
-    let error = kms_mrk_multi_keyring(Some(&mrk_east), &[mrk_west.clone()], supplier)
+    let error = kms_mrk_multi_keyring(Some(&mrk_east), std::slice::from_ref(&mrk_west), supplier)
         .unwrap_err()
         .to_string();
     assert!(
