@@ -2,6 +2,7 @@
 //! run cross-language test vectors and measure speed.
 
 mod commands;
+mod embedded_kms;
 
 use clap::{Parser, Subcommand};
 
@@ -23,6 +24,8 @@ enum Command {
     Vectors(commands::vectors::VectorsCommand),
     /// Measure one-shot encrypt and decrypt throughput, in the style of `openssl speed`.
     Speed(commands::speed::SpeedArgs),
+    /// Create a KMS key on the embedded emulator, encrypt a sample file, show its header, decrypt it.
+    Quickstart(commands::quickstart::QuickstartArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -32,6 +35,7 @@ fn main() -> std::process::ExitCode {
         Command::Kms(cmd) => commands::kms::run(cmd),
         Command::Vectors(cmd) => commands::vectors::run(cmd),
         Command::Speed(args) => commands::speed::run(args),
+        Command::Quickstart(args) => commands::quickstart::run(args),
     };
     match result {
         Ok(code) => code,

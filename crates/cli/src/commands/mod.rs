@@ -1,5 +1,6 @@
 //! One module per top-level subcommand; each exposes its clap arguments and a `run` function.
 
 pub mod kms;
+pub mod quickstart;
 pub mod speed;
 pub mod vectors;
