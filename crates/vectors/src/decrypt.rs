@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use envelope::blocking::BlockingClient;
-use envelope::{Client, CommitmentPolicy, DecryptOptions, MaterialsManager};
+use envelope::{Client, CommitmentPolicy, DecryptOptions};
 
 use crate::error::{Error, Result};
 use crate::keys::{KeySet, KmsKeyrings, Operation, Resolved};
