@@ -13,8 +13,9 @@
 # Peers: envelope (crates/cli, `envelope speed`), the official Rust SDK aws-esdk 1.2.4
 # (crates/peer-bench, binary peer-bench) and the Python SDK 4.x (python_speed.py), the latter both
 # with the Material Providers raw AES keyring and with its older RawMasterKeyProvider path.
-# Builds use CARGO_TARGET_DIR (default: <repo>/target) under `nice -n 19`; the Python SDK goes
-# into benches/peers/.venv from requirements.txt (created once; PYTHON chooses the interpreter).
+# Builds use CARGO_TARGET_DIR (default: <repo>/target) under `nice -n 19`; ENVELOPE_BIN or
+# PEER_BENCH_BIN name an already built binary instead (that build is then skipped). The Python SDK
+# goes into benches/peers/.venv from requirements.txt (created once; PYTHON picks the interpreter).
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,7 +32,7 @@ while [ $# -gt 0 ]; do
     --out=*) OUT="${1#--out=}" ;;
     --no-build) BUILD=0 ;;
     --no-stream) STREAM=0 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1" >&2; exit 64 ;;
   esac
   shift
@@ -41,16 +42,18 @@ die() { echo "compare.sh: $*" >&2; exit 1; }
 note() { echo "compare.sh: $*" >&2; }
 
 # --- builds ------------------------------------------------------------------------------------
-if [ "$BUILD" = 1 ]; then
+if [ "$BUILD" = 1 ] && [ -z "${ENVELOPE_BIN:-}" ]; then
   note "building envelope-cli (release) into $TARGET"
   (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" nice -n 19 cargo build --release --quiet -p envelope-cli) \
     || die "envelope-cli did not build"
-  note "building envelope-peer-bench (release; aws-esdk 1.2.4)"
+fi
+if [ "$BUILD" = 1 ] && [ -z "${PEER_BENCH_BIN:-}" ]; then
+  note "building envelope-peer-bench (release; aws-esdk 1.2.4; the first build takes long)"
   (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" nice -n 19 cargo build --release --quiet -p envelope-peer-bench) \
     || note "peer-bench did not build; aws-esdk rows will say so"
 fi
-ENVELOPE="$TARGET/release/envelope"
-PEER="$TARGET/release/peer-bench"
+ENVELOPE="${ENVELOPE_BIN:-$TARGET/release/envelope}"
+PEER="${PEER_BENCH_BIN:-$TARGET/release/peer-bench}"
 [ -x "$ENVELOPE" ] || die "no envelope binary at $ENVELOPE"
 
 # --- Python SDK in a venv ----------------------------------------------------------------------
