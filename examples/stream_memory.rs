@@ -4,7 +4,7 @@
 //! `cargo run --release --example stream_memory -- [SIZE_MIB] [SUITE_HEX] [LIMIT_MIB]`
 //! (defaults: 1024 MiB, 0578, 32 MiB). Exits 1 if peak RSS exceeds the limit.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::time::Instant;
 
 use envelope::blocking::BlockingClient;
