@@ -7,26 +7,31 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{DecryptionMaterialsRequest, EncryptionMaterialsRequest, MaterialsManager};
-use crate::crypto::signature::{SigningKey, VerificationKey};
+use super::signing_keys::SigningKeyPool;
+use crate::crypto::signature::VerificationKey;
 use crate::error::{Error, KeyringError, PolicyViolation, Result};
 use crate::keyring::Keyring;
 use crate::materials::{DecryptionMaterials, EncryptionMaterials, PUBLIC_KEY_CONTEXT_KEY};
 
 /// Wraps one keyring; creates signing keys; enforces the commitment policy.
+///
+/// A manager that keeps writing signed messages prepares their signing keys on a background
+/// thread (see `signing_keys.rs`); clones share those keys.
 #[derive(Debug, Clone)]
 pub struct DefaultMaterialsManager {
     keyring: Arc<dyn Keyring>,
+    signing_keys: Arc<SigningKeyPool>,
 }
 
 impl DefaultMaterialsManager {
     /// A manager over `keyring`.
     pub fn new(keyring: impl Keyring + 'static) -> Self {
-        DefaultMaterialsManager { keyring: Arc::new(keyring) }
+        DefaultMaterialsManager::from_arc(Arc::new(keyring))
     }
 
     /// A manager over a shared keyring.
     pub fn from_arc(keyring: Arc<dyn Keyring>) -> Self {
-        DefaultMaterialsManager { keyring }
+        DefaultMaterialsManager { keyring, signing_keys: Arc::default() }
     }
 }
 
@@ -44,7 +49,7 @@ impl MaterialsManager for DefaultMaterialsManager {
         }
         let signing_key = match suite.signature() {
             Some(algorithm) => {
-                let key = SigningKey::generate(algorithm)?;
+                let key = self.signing_keys.take(algorithm)?;
                 // spec: the verification key goes into the context under aws-crypto-public-key.
                 context.insert(PUBLIC_KEY_CONTEXT_KEY.into(), key.public_key_context_value()?);
                 Some(key)

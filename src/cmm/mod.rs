@@ -5,6 +5,7 @@
 
 mod default;
 mod required_encryption_context;
+mod signing_keys;
 
 use std::fmt;
 use std::sync::Arc;
