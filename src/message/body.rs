@@ -83,13 +83,6 @@ pub fn write_frame_prefix(out: &mut [u8; 24], sequence: u32, is_final: bool, con
     len
 }
 
-/// Appends the bytes that precede a frame's ciphertext.
-pub fn put_frame_prefix(out: &mut Vec<u8>, sequence: u32, is_final: bool, content_len: u32) {
-    let mut prefix = [0u8; 24];
-    let len = write_frame_prefix(&mut prefix, sequence, is_final, content_len);
-    out.extend_from_slice(&prefix[..len]);
-}
-
 /// One body part located in a buffer (offsets relative to the slice given to the parser).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartLocation {
@@ -168,13 +161,7 @@ pub const SINGLE_BLOCK_PREFIX_LEN: usize = IV_LEN + 8;
 /// Locates a non-framed body (IV, content length, ciphertext, tag) at the start of `bytes`.
 /// `Ok(None)` means more bytes are needed.
 pub fn locate_single_block(bytes: &[u8]) -> Result<Option<PartLocation>> {
-    let mut reader = Reader::new(bytes);
-    let (Ok(iv), Ok(content_len)) = (reader.array::<IV_LEN>("body IV"), reader.u64("content length")) else {
-        return Ok(None);
-    };
-    if content_len > MAX_NON_FRAMED_LEN {
-        return Err(Error::invalid("content length", format!("{content_len} exceeds the non-framed limit of 2^36-32")));
-    }
+    let Some((iv, content_len)) = parse_single_block_prefix(bytes)? else { return Ok(None) };
     let len = SINGLE_BLOCK_PREFIX_LEN as u64 + content_len + TAG_LEN as u64;
     if (bytes.len() as u64) < len {
         return Ok(None);
@@ -218,6 +205,12 @@ pub fn locate_footer(bytes: &[u8]) -> Result<Option<(std::ops::Range<usize>, usi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn put_frame_prefix(out: &mut Vec<u8>, sequence: u32, is_final: bool, content_len: u32) {
+        let mut prefix = [0u8; 24];
+        let len = write_frame_prefix(&mut prefix, sequence, is_final, content_len);
+        out.extend_from_slice(&prefix[..len]);
+    }
 
     #[test]
     fn aad_layout_matches_the_spec() {
