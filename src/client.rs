@@ -7,7 +7,9 @@ use crate::cmm::{DecryptionMaterialsRequest, DefaultMaterialsManager, Encryption
 use crate::error::{Error, PolicyViolation, Result};
 use crate::keyring::Keyring;
 use crate::materials::{EncryptedDataKey, EncryptionContext, EncryptionParts, RESERVED_CONTEXT_PREFIX};
-use crate::message::header::{self, ParseLimits, ParsedHeader};
+use crate::crypto::aead::{IV_LEN, TAG_LEN};
+use crate::crypto::kdf::COMMITMENT_LEN;
+use crate::message::header::{self, ContentType, ParseLimits, ParsedHeader};
 use crate::stream::decryptor::{authenticate_header, BodyDecryptor};
 use crate::stream::encryptor::Encryptor;
 use crate::stream::{DecryptingReader, EncryptingWriter};
@@ -167,6 +169,14 @@ pub struct MessageInfo {
     pub encrypted_data_keys: Vec<EncryptedDataKey>,
     /// The frame length (0 for a non-framed message).
     pub frame_length: u32,
+    /// Framed or non-framed body.
+    pub content_type: ContentType,
+    /// The header-authentication IV (all zeros in format v2, which does not store it).
+    pub header_auth_iv: [u8; IV_LEN],
+    /// The header-authentication tag.
+    pub header_auth_tag: [u8; TAG_LEN],
+    /// The key commitment (format v2 only).
+    pub commitment: Option<[u8; COMMITMENT_LEN]>,
 }
 
 /// A decrypted message.
@@ -197,7 +207,8 @@ impl Client {
     pub async fn encrypting_writer<W: std::io::Write>(&self, inner: W, options: &EncryptOptions) -> Result<EncryptingWriter<W>> {
         let parts = self.encryption_parts(options, None).await?;
         let (encryptor, header) = Encryptor::start(parts, options.frame_length)?;
-        Ok(EncryptingWriter::new(inner, encryptor, header))
+        let info = written_header_info(&header)?;
+        Ok(EncryptingWriter::new(inner, encryptor, header, info))
     }
 
     /// Reads a header from a `std::io::Read` (blocking) and returns a reader of the plaintext.
@@ -220,7 +231,8 @@ impl Client {
     ) -> Result<crate::stream::AsyncEncryptingWriter<W>> {
         let parts = self.encryption_parts(options, None).await?;
         let (encryptor, header) = Encryptor::start(parts, options.frame_length)?;
-        Ok(crate::stream::AsyncEncryptingWriter::new(inner, encryptor, header))
+        let info = written_header_info(&header)?;
+        Ok(crate::stream::AsyncEncryptingWriter::new(inner, encryptor, header, info))
     }
 
     /// Reads a header from a tokio `AsyncRead` and returns a reader of the plaintext.
@@ -305,6 +317,12 @@ impl Client {
     }
 }
 
+/// What a header we just wrote says (streaming writers report it before any body byte).
+fn written_header_info(header: &[u8]) -> Result<MessageInfo> {
+    let parsed = header::parse(header, ParseLimits { max_encrypted_data_keys: None })?;
+    Ok(MessageInfo::from(&parsed))
+}
+
 impl From<&ParsedHeader> for MessageInfo {
     fn from(parsed: &ParsedHeader) -> MessageInfo {
         let header = &parsed.header;
@@ -314,6 +332,10 @@ impl From<&ParsedHeader> for MessageInfo {
             encryption_context: header.encryption_context.clone(),
             encrypted_data_keys: header.encrypted_data_keys.clone(),
             frame_length: header.frame_length,
+            content_type: header.content_type,
+            header_auth_iv: parsed.auth_iv,
+            header_auth_tag: parsed.auth_tag,
+            commitment: header.commitment,
         }
     }
 }

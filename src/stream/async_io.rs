@@ -27,10 +27,11 @@ pub struct AsyncEncryptingWriter<W> {
     pending: Vec<u8>,
     output: Vec<u8>,
     output_start: usize,
+    info: MessageInfo,
 }
 
 impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
-    pub(crate) fn new(inner: W, encryptor: Encryptor, header: Vec<u8>) -> Self {
+    pub(crate) fn new(inner: W, encryptor: Encryptor, header: Vec<u8>, info: MessageInfo) -> Self {
         let frame_length = encryptor.frame_length();
         AsyncEncryptingWriter {
             inner,
@@ -39,7 +40,13 @@ impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
             pending: Vec::with_capacity(frame_length),
             output: header,
             output_start: 0,
+            info,
         }
+    }
+
+    /// What the header of the message being written says.
+    pub fn info(&self) -> &MessageInfo {
+        &self.info
     }
 
     /// Writes the final frame and footer, flushes, and returns the inner writer (not shut down).

@@ -24,12 +24,18 @@ pub struct EncryptingWriter<W: Write> {
     /// arrives, because the last frame must be written as the final frame.
     pending: Vec<u8>,
     output: Vec<u8>,
+    info: MessageInfo,
 }
 
 impl<W: Write> EncryptingWriter<W> {
-    pub(crate) fn new(inner: W, encryptor: Encryptor, header: Vec<u8>) -> EncryptingWriter<W> {
+    pub(crate) fn new(inner: W, encryptor: Encryptor, header: Vec<u8>, info: MessageInfo) -> EncryptingWriter<W> {
         let frame_length = encryptor.frame_length();
-        EncryptingWriter { inner, encryptor, pending: Vec::with_capacity(frame_length), output: header }
+        EncryptingWriter { inner, encryptor, pending: Vec::with_capacity(frame_length), output: header, info }
+    }
+
+    /// What the header of the message being written says.
+    pub fn info(&self) -> &MessageInfo {
+        &self.info
     }
 
     /// Writes the final frame and footer, flushes, and returns the inner writer.

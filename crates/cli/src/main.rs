@@ -2,9 +2,12 @@
 //! run cross-language test vectors and measure speed.
 
 mod commands;
+mod crypt;
 mod embedded_kms;
+mod exit_code;
+mod kms_choice;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Client-side encryption compatible with the AWS Encryption SDK message format.
 #[derive(Debug, Parser)]
@@ -16,6 +19,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Encrypt files, directories or stdin into AWS Encryption SDK messages.
+    #[command(after_help = exit_code::HELP)]
+    Encrypt(crypt::args::EncryptArgs),
+    /// Decrypt AWS Encryption SDK messages from files, directories or stdin.
+    #[command(after_help = exit_code::HELP)]
+    Decrypt(crypt::args::DecryptArgs),
     /// Run and administer the bundled local KMS emulator.
     #[command(subcommand)]
     Kms(commands::kms::KmsCommand),
@@ -29,9 +38,21 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
+    // clap's derive flattens repeated multi-value flags; --wrapping-keys groups need the matches.
+    match (&mut cli.command, matches.subcommand()) {
+        (Command::Encrypt(args), Some((_, sub))) => args.common.group_wrapping_keys(sub),
+        (Command::Decrypt(args), Some((_, sub))) => args.common.group_wrapping_keys(sub),
+        _ => {}
+    }
     init_tracing();
     let result = match cli.command {
+        Command::Encrypt(args) => return crypt::run_encrypt(args),
+        Command::Decrypt(args) => return crypt::run_decrypt(args),
         Command::Kms(cmd) => commands::kms::run(cmd),
         Command::Vectors(cmd) => commands::vectors::run(cmd),
         Command::Speed(args) => commands::speed::run(args),

@@ -7,14 +7,19 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use envelope_kms_local::{Emulator, Settings};
 
+use super::kms_api;
+use crate::embedded_kms;
+use crate::kms_choice::KmsArgs;
+
 /// Subcommands of `envelope kms`.
 #[derive(Debug, clap::Subcommand)]
 pub enum KmsCommand {
     /// Serve the KMS wire protocol (AWS JSON 1.1) until SIGINT or SIGTERM.
     Serve(ServeArgs),
-    /// Create a key in a data directory (run while the server is stopped, or restart it after).
+    /// Create a key: in --data-dir (offline; restart a server that serves it), else in the KMS
+    /// that `envelope encrypt` would use (AWS when configured, else the embedded emulator).
     CreateKey(CreateKeyArgs),
-    /// List the keys in a data directory.
+    /// List keys: of --data-dir, else of the KMS that `envelope encrypt` would use.
     ListKeys(DataArgs),
     /// Print audit events (CloudTrail-style JSON, one per line, oldest first).
     Audit(AuditArgs),
@@ -37,15 +42,32 @@ pub struct ServeArgs {
     credentials: Option<PathBuf>,
 }
 
-/// Arguments naming a data directory.
+/// Arguments naming the KMS to act on.
 #[derive(Debug, clap::Args)]
 pub struct DataArgs {
-    /// The emulator's data directory.
+    /// An emulator data directory to act on offline.
     #[arg(long)]
-    data_dir: PathBuf,
-    /// Region to act in (defaults to us-east-1).
+    data_dir: Option<PathBuf>,
+    /// Region to act in (default: the emulator's us-east-1, or the AWS configuration's).
     #[arg(long)]
     region: Option<String>,
+    #[command(flatten)]
+    kms: KmsArgs,
+}
+
+impl DataArgs {
+    /// The data directory to open offline, or `None` to go through the KMS API.
+    fn offline_dir(&self) -> anyhow::Result<Option<PathBuf>> {
+        if let Some(dir) = &self.data_dir {
+            return Ok(Some(dir.clone()));
+        }
+        if self.kms.uses_embedded() {
+            let dir = embedded_kms::data_dir(self.kms.kms_data_dir.clone())?;
+            eprintln!("envelope: using the embedded KMS emulator (keys in {})", dir.display());
+            return Ok(Some(dir));
+        }
+        Ok(None)
+    }
 }
 
 /// Arguments of `envelope kms create-key`.
@@ -144,17 +166,14 @@ fn open_offline(data_dir: &PathBuf) -> anyhow::Result<std::sync::Arc<Emulator>> 
 }
 
 fn create_key(args: CreateKeyArgs) -> anyhow::Result<ExitCode> {
-    let emu = open_offline(&args.data.data_dir)?;
+    let Some(data_dir) = args.data.offline_dir()? else {
+        return kms_api::create_key(&args.data.kms, args.data.region.as_deref(), &args.key_spec, args.key_usage.as_deref(), args.description.as_deref(), args.alias.as_deref());
+    };
+    let emu = open_offline(&data_dir)?;
     let region = args.data.region.clone().unwrap_or_else(|| emu.default_region().to_owned());
     let mut req = serde_json::json!({ "KeySpec": args.key_spec });
-    if let Some(u) = &args.key_usage {
-        req["KeyUsage"] = u.clone().into();
-    } else if args.key_spec.starts_with("ECC_") || args.key_spec.starts_with("ML_DSA") {
-        req["KeyUsage"] = "SIGN_VERIFY".into();
-    } else if args.key_spec.starts_with("HMAC_") {
-        req["KeyUsage"] = "GENERATE_VERIFY_MAC".into();
-    } else if args.key_spec.starts_with("ML_KEM") {
-        req["KeyUsage"] = "ENCAPSULATE_DECAPSULATE".into();
+    if let Some(usage) = args.key_usage.as_deref().or_else(|| default_key_usage(&args.key_spec)) {
+        req["KeyUsage"] = usage.into();
     }
     if let Some(d) = &args.description {
         req["Description"] = d.clone().into();
@@ -179,8 +198,25 @@ fn create_key(args: CreateKeyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The usage a key spec gets when --key-usage is not given (KMS itself defaults to
+/// ENCRYPT_DECRYPT, which most specs other than symmetric and RSA do not allow).
+pub(super) fn default_key_usage(key_spec: &str) -> Option<&'static str> {
+    if key_spec.starts_with("ECC_") || key_spec.starts_with("ML_DSA") {
+        Some("SIGN_VERIFY")
+    } else if key_spec.starts_with("HMAC_") {
+        Some("GENERATE_VERIFY_MAC")
+    } else if key_spec.starts_with("ML_KEM") {
+        Some("ENCAPSULATE_DECAPSULATE")
+    } else {
+        None
+    }
+}
+
 fn list_keys(args: DataArgs) -> anyhow::Result<ExitCode> {
-    let emu = open_offline(&args.data_dir)?;
+    let Some(data_dir) = args.offline_dir()? else {
+        return kms_api::list_keys(&args.kms, args.region.as_deref());
+    };
+    let emu = open_offline(&data_dir)?;
     let region = args.region.clone().unwrap_or_else(|| emu.default_region().to_owned());
     let result = (|| -> Result<(), envelope_kms_local::KmsError> {
         let aliases = emu.call(&region, "ListAliases", &serde_json::json!({ "Limit": 1000 }))?;

@@ -1,6 +1,7 @@
 //! One module per top-level subcommand; each exposes its clap arguments and a `run` function.
 
 pub mod kms;
+mod kms_api;
 pub mod quickstart;
 pub mod speed;
 pub mod vectors;

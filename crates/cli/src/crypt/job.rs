@@ -1,0 +1,255 @@
+//! Carrying out one job: stream the source through the encryptor or decryptor into the target.
+//! Memory stays O(frame length) whatever the size, except with `--buffer` to stdout.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use envelope::{Client, DecryptOptions, EncryptOptions, MessageInfo};
+use zeroize::Zeroizing;
+
+use super::atomic_output::PendingFile;
+use super::plan::{Job, Source, Target};
+use super::progress::Progress;
+use crate::exit_code::Failure;
+
+/// Bytes moved per read; large reads let the encryptor seal whole frames without copying.
+const CHUNK: usize = 128 * 1024;
+
+/// How encryption runs.
+pub struct EncryptSettings<'a> {
+    /// Passed to the library.
+    pub options: &'a EncryptOptions,
+    /// `--encode`.
+    pub encode: bool,
+    /// `--overwrite`.
+    pub overwrite: bool,
+    /// `--quiet`.
+    pub quiet: bool,
+}
+
+/// How decryption runs.
+pub struct DecryptSettings<'a> {
+    /// Passed to the library.
+    pub options: &'a DecryptOptions,
+    /// Keys the message's context must have (bare `-c NAME`).
+    pub required_keys: &'a [String],
+    /// `--decode`.
+    pub decode: bool,
+    /// `--buffer`.
+    pub buffer: bool,
+    /// `--overwrite`.
+    pub overwrite: bool,
+    /// `--quiet`.
+    pub quiet: bool,
+}
+
+/// What a decrypt job ended with.
+pub enum Decrypted {
+    /// Done.
+    Written(MessageInfo),
+    /// Refused before any output: the context lacks these required keys.
+    MissingKeys(MessageInfo, Vec<String>),
+}
+
+/// Encrypts one source into one target.
+pub fn encrypt(runtime: &tokio::runtime::Runtime, client: &Client, settings: &EncryptSettings<'_>, job: &Job) -> Result<MessageInfo, Failure> {
+    let (source, size) = open_source(&job.source)?;
+    let progress = Progress::for_input(size, settings.quiet, "encrypting");
+    let mut reader = progress.wrap(source);
+    let result = match &job.target {
+        Target::Stdout => {
+            let stdout = io::stdout();
+            if stdout.is_terminal() && !settings.encode {
+                return Err(Failure::files(
+                    "refusing to write binary ciphertext to a terminal; use --output FILE, redirect stdout, or add --encode",
+                ));
+            }
+            let sink = BufWriter::with_capacity(CHUNK, stdout.lock());
+            encrypt_into(runtime, client, settings, &mut reader, sink).and_then(flush)
+        }
+        Target::File(path) => {
+            let mut pending = PendingFile::create(path, false).map_err(|error| cannot_write(path, error))?;
+            let sink = BufWriter::with_capacity(CHUNK, pending.file());
+            let info = encrypt_into(runtime, client, settings, &mut reader, sink).and_then(flush)?;
+            pending.commit(settings.overwrite).map_err(|error| cannot_write(path, error))?;
+            Ok(info)
+        }
+    };
+    progress.finish();
+    result
+}
+
+fn encrypt_into<W: Write>(
+    runtime: &tokio::runtime::Runtime,
+    client: &Client,
+    settings: &EncryptSettings<'_>,
+    reader: &mut dyn Read,
+    sink: W,
+) -> Result<(MessageInfo, W), Failure> {
+    if settings.encode {
+        let encoder = base64::write::EncoderWriter::new(sink, &BASE64);
+        let (info, mut encoder) = encrypt_stream(runtime, client, settings.options, reader, encoder)?;
+        let sink = encoder.finish()?;
+        return Ok((info, sink));
+    }
+    encrypt_stream(runtime, client, settings.options, reader, sink)
+}
+
+fn encrypt_stream<W: Write>(
+    runtime: &tokio::runtime::Runtime,
+    client: &Client,
+    options: &EncryptOptions,
+    reader: &mut dyn Read,
+    sink: W,
+) -> Result<(MessageInfo, W), Failure> {
+    let mut writer = runtime.block_on(client.encrypting_writer(sink, options))?;
+    let info = writer.info().clone();
+    copy(reader, &mut writer)?;
+    let sink = writer.finish()?;
+    Ok((info, sink))
+}
+
+fn flush<W: Write>((info, mut sink): (MessageInfo, W)) -> Result<MessageInfo, Failure> {
+    sink.flush()?;
+    Ok(info)
+}
+
+/// Decrypts one source into one target.
+pub fn decrypt(runtime: &tokio::runtime::Runtime, client: &Client, settings: &DecryptSettings<'_>, job: &Job) -> Result<Decrypted, Failure> {
+    let (source, size) = open_source(&job.source)?;
+    let progress = Progress::for_input(size, settings.quiet, "decrypting");
+    let mut reader = progress.wrap(source);
+    let input: Box<dyn Read + '_> = if settings.decode {
+        Box::new(base64::read::DecoderReader::new(SkipWhitespace(&mut reader), &BASE64))
+    } else {
+        Box::new(&mut reader)
+    };
+    let mut plaintext = runtime.block_on(client.decrypting_reader(input, settings.options))?;
+    let info = plaintext.info().clone();
+    let missing: Vec<String> =
+        settings.required_keys.iter().filter(|key| !info.encryption_context.contains_key(*key)).cloned().collect();
+    if !missing.is_empty() {
+        progress.finish();
+        return Ok(Decrypted::MissingKeys(info, missing));
+    }
+    let result = match &job.target {
+        Target::Stdout => write_plaintext_to_stdout(&mut plaintext, settings.buffer),
+        Target::File(path) => {
+            let mut pending = PendingFile::create(path, true).map_err(|error| cannot_write(path, error))?;
+            let mut sink = BufWriter::with_capacity(CHUNK, pending.file());
+            copy(&mut plaintext, &mut sink)?;
+            sink.flush()?;
+            drop(sink);
+            pending.commit(settings.overwrite).map_err(|error| cannot_write(path, error))
+        }
+    };
+    progress.finish();
+    result.map(|()| Decrypted::Written(info))
+}
+
+fn write_plaintext_to_stdout(plaintext: &mut dyn Read, buffer: bool) -> Result<(), Failure> {
+    let stdout = io::stdout();
+    let to_terminal = stdout.is_terminal();
+    if buffer || to_terminal {
+        // Everything is read, and so authenticated (signature included), before a byte goes out.
+        let mut all = Zeroizing::new(Vec::new());
+        plaintext.read_to_end(&mut all)?;
+        if to_terminal && !looks_like_text(&all) {
+            return Err(Failure::files(
+                "refusing to write binary plaintext to a terminal; use --output FILE or redirect stdout",
+            ));
+        }
+        let mut out = stdout.lock();
+        out.write_all(&all)?;
+        out.flush()?;
+        return Ok(());
+    }
+    let mut out = BufWriter::with_capacity(CHUNK, stdout.lock());
+    copy(plaintext, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Text a terminal can show: UTF-8 without NUL or other control bytes but tab, newline, CR.
+fn looks_like_text(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|text| text.chars().all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')))
+}
+
+fn open_source(source: &Source) -> Result<(Box<dyn Read>, Option<u64>), Failure> {
+    match source {
+        Source::Stdin => Ok((Box::new(io::stdin().lock()), None)),
+        Source::File(path) => {
+            let file = File::open(path).map_err(|error| Failure::files(format!("cannot read {}: {error}", path.display())))?;
+            let size = file.metadata().ok().filter(|metadata| metadata.is_file()).map(|metadata| metadata.len());
+            Ok((Box::new(file), size))
+        }
+    }
+}
+
+fn cannot_write(path: &std::path::Path, error: io::Error) -> Failure {
+    if error.kind() == io::ErrorKind::AlreadyExists {
+        return Failure::files(error);
+    }
+    Failure::files(format!("cannot write {}: {error}", path.display()))
+}
+
+/// Copies everything, through a zeroized buffer (it holds plaintext on both paths).
+fn copy(reader: &mut dyn Read, writer: &mut dyn Write) -> Result<(), Failure> {
+    let mut buffer = Zeroizing::new(vec![0u8; CHUNK]);
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error.into()),
+        };
+        writer.write_all(&buffer[..n])?;
+    }
+}
+
+/// Drops ASCII whitespace, so base64 input may be wrapped in lines.
+struct SkipWhitespace<R>(R);
+
+impl<R: Read> Read for SkipWhitespace<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.0.read(buf)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            let mut kept = 0;
+            for i in 0..n {
+                if !buf[i].is_ascii_whitespace() {
+                    buf[kept] = buf[i];
+                    kept += 1;
+                }
+            }
+            if kept > 0 {
+                return Ok(kept);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_detection() {
+        assert!(looks_like_text(b"hello\n\tworld\r\n"));
+        assert!(looks_like_text("héllo".as_bytes()));
+        assert!(looks_like_text(b""));
+        assert!(!looks_like_text(b"a\0b"));
+        assert!(!looks_like_text(&[0xff, 0xfe]));
+        assert!(!looks_like_text(b"\x1b[31mred"));
+    }
+
+    #[test]
+    fn whitespace_is_skipped() {
+        let mut out = String::new();
+        SkipWhitespace(&b"QUJD\nRA==\n"[..]).read_to_string(&mut out).unwrap();
+        assert_eq!(out, "QUJDRA==");
+    }
+}

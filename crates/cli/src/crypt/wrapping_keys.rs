@@ -1,0 +1,225 @@
+//! `--wrapping-keys` groups: `attribute=value` words parsed into what to build.
+//!
+//! One group is either AWS KMS (`key=` one or more times, `region=`; on decrypt `discovery=true`
+//! with `discovery-account=` / `discovery-partition=`) or one raw key
+//! (`provider=NAMESPACE key=NAME key-file=PATH [padding=...]`). `provider=aws-kms` is the KMS
+//! default, as in aws-encryption-cli.
+
+use std::path::PathBuf;
+
+use envelope_keyrings::RsaPadding;
+
+use crate::exit_code::Failure;
+
+/// The provider id of KMS groups.
+const KMS_PROVIDER: &str = "aws-kms";
+
+const ATTRIBUTES: &str = "key, provider, region, key-file, padding, discovery, discovery-account, discovery-partition";
+
+/// One parsed `--wrapping-keys` group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WrappingKeys {
+    /// AWS KMS keys (ARNs, key ids or aliases) to use, in order.
+    Kms {
+        /// The keys.
+        key_ids: Vec<String>,
+        /// Region for identifiers that are not ARNs.
+        region: Option<String>,
+    },
+    /// AWS KMS discovery (decrypt only): any key the EDKs name, within the filter.
+    KmsDiscovery {
+        /// Partition and accounts the keys must belong to.
+        filter: Option<(String, Vec<String>)>,
+    },
+    /// A raw AES or RSA key from a file.
+    Raw {
+        /// Key namespace (the EDK provider id).
+        namespace: String,
+        /// Key name.
+        name: String,
+        /// The file.
+        key_file: PathBuf,
+        /// RSA padding (`None`: OAEP-SHA256 for RSA; unused for AES).
+        padding: Option<RsaPadding>,
+    },
+}
+
+/// Parses one group.
+pub fn parse_group(words: &[String]) -> Result<WrappingKeys, Failure> {
+    let mut keys = Vec::new();
+    let mut provider = None;
+    let mut region = None;
+    let mut key_file = None;
+    let mut padding = None;
+    let mut discovery = None;
+    let mut accounts = Vec::new();
+    let mut partition = None;
+    for word in words {
+        let (name, value) = word
+            .split_once('=')
+            .ok_or_else(|| Failure::usage(format!("--wrapping-keys {word:?}: expected ATTRIBUTE=VALUE ({ATTRIBUTES})")))?;
+        if value.is_empty() {
+            return Err(Failure::usage(format!("--wrapping-keys {word:?}: {name} has no value")));
+        }
+        let once = |slot: &mut Option<String>| -> Result<(), Failure> {
+            if slot.replace(value.to_owned()).is_some() {
+                return Err(Failure::usage(format!("--wrapping-keys: {name}= given twice in one group")));
+            }
+            Ok(())
+        };
+        match name {
+            "key" => keys.push(value.to_owned()),
+            "provider" => once(&mut provider)?,
+            "region" => once(&mut region)?,
+            "key-file" => once(&mut key_file)?,
+            "padding" => once(&mut padding)?,
+            "discovery" => once(&mut discovery)?,
+            "discovery-account" => accounts.push(value.to_owned()),
+            "discovery-partition" => once(&mut partition)?,
+            "profile" => {
+                return Err(Failure::usage(
+                    "--wrapping-keys profile= is not supported; set AWS_PROFILE instead (envelope reads the usual AWS configuration)",
+                ))
+            }
+            other => return Err(Failure::usage(format!("--wrapping-keys: unknown attribute {other:?} (known: {ATTRIBUTES})"))),
+        }
+    }
+    let discovery = match discovery.as_deref() {
+        None => false,
+        Some(value) if value.eq_ignore_ascii_case("true") => true,
+        Some(value) if value.eq_ignore_ascii_case("false") => false,
+        Some(value) => return Err(Failure::usage(format!("--wrapping-keys discovery={value}: use true or false"))),
+    };
+    let provider = provider.unwrap_or_else(|| KMS_PROVIDER.to_owned());
+    if provider != KMS_PROVIDER {
+        return raw_group(provider, keys, key_file, padding, region.is_some() || discovery || !accounts.is_empty() || partition.is_some());
+    }
+    if key_file.is_some() || padding.is_some() {
+        return Err(Failure::usage(
+            "--wrapping-keys: key-file= and padding= belong to raw keys; add provider=NAMESPACE (any name but aws-kms)",
+        ));
+    }
+    if discovery {
+        if !keys.is_empty() {
+            return Err(Failure::usage("--wrapping-keys: discovery=true takes no key=; give the keys in another --wrapping-keys"));
+        }
+        let filter = match (partition, accounts.is_empty()) {
+            (None, true) => None,
+            (partition, false) => Some((partition.unwrap_or_else(|| "aws".to_owned()), accounts)),
+            (Some(_), true) => {
+                return Err(Failure::usage("--wrapping-keys: discovery-partition= needs at least one discovery-account="))
+            }
+        };
+        return Ok(WrappingKeys::KmsDiscovery { filter });
+    }
+    if !accounts.is_empty() || partition.is_some() {
+        return Err(Failure::usage("--wrapping-keys: discovery-account= and discovery-partition= need discovery=true"));
+    }
+    if keys.is_empty() {
+        return Err(Failure::usage("--wrapping-keys: name at least one key=KEY_ID (or discovery=true to decrypt)"));
+    }
+    Ok(WrappingKeys::Kms { key_ids: keys, region })
+}
+
+fn raw_group(
+    namespace: String,
+    mut keys: Vec<String>,
+    key_file: Option<String>,
+    padding: Option<String>,
+    kms_attributes: bool,
+) -> Result<WrappingKeys, Failure> {
+    if kms_attributes {
+        return Err(Failure::usage(format!(
+            "--wrapping-keys provider={namespace}: region= and discovery attributes belong to AWS KMS keys"
+        )));
+    }
+    let name = match keys.len() {
+        1 => keys.remove(0),
+        0 => return Err(Failure::usage(format!("--wrapping-keys provider={namespace}: name the key with key=NAME"))),
+        _ => return Err(Failure::usage(format!("--wrapping-keys provider={namespace}: one key= per raw key group"))),
+    };
+    let key_file = key_file
+        .ok_or_else(|| Failure::usage(format!("--wrapping-keys provider={namespace} key={name}: add key-file=PATH")))?;
+    let padding = padding.as_deref().map(parse_padding).transpose()?;
+    Ok(WrappingKeys::Raw { namespace, name, key_file: PathBuf::from(key_file), padding })
+}
+
+/// `pkcs1`, `oaep-sha1`, `oaep-sha256`, `oaep-sha384`, `oaep-sha512` (any case, `-` or `_`).
+fn parse_padding(text: &str) -> Result<RsaPadding, Failure> {
+    let normalized = text.to_ascii_lowercase().replace('_', "-");
+    let padding = match normalized.as_str() {
+        "pkcs1" | "pkcs1-v1.5" | "pkcs1-v1-5" => RsaPadding::Pkcs1,
+        "oaep-sha1" | "oaep-sha1-mgf1" => RsaPadding::OaepSha1,
+        "oaep-sha256" | "oaep-sha256-mgf1" => RsaPadding::OaepSha256,
+        "oaep-sha384" | "oaep-sha384-mgf1" => RsaPadding::OaepSha384,
+        "oaep-sha512" | "oaep-sha512-mgf1" => RsaPadding::OaepSha512,
+        _ => {
+            return Err(Failure::usage(format!(
+                "--wrapping-keys padding={text}: use pkcs1, oaep-sha1, oaep-sha256, oaep-sha384 or oaep-sha512"
+            )))
+        }
+    };
+    Ok(padding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(words: &[&str]) -> Result<WrappingKeys, Failure> {
+        parse_group(&words.iter().map(|w| w.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn kms_keys_collect_in_order() {
+        let parsed = parse(&["key=alias/a", "key=arn:aws:kms:us-west-2:111122223333:key/k", "region=eu-west-1"]).unwrap();
+        assert_eq!(
+            parsed,
+            WrappingKeys::Kms {
+                key_ids: vec!["alias/a".into(), "arn:aws:kms:us-west-2:111122223333:key/k".into()],
+                region: Some("eu-west-1".into())
+            }
+        );
+        assert_eq!(parse(&["provider=aws-kms", "key=k"]).unwrap(), WrappingKeys::Kms { key_ids: vec!["k".into()], region: None });
+    }
+
+    #[test]
+    fn discovery_with_and_without_filter() {
+        assert_eq!(parse(&["discovery=true"]).unwrap(), WrappingKeys::KmsDiscovery { filter: None });
+        assert_eq!(
+            parse(&["discovery=TRUE", "discovery-account=111122223333", "discovery-account=444455556666"]).unwrap(),
+            WrappingKeys::KmsDiscovery { filter: Some(("aws".into(), vec!["111122223333".into(), "444455556666".into()])) }
+        );
+        assert!(parse(&["discovery=true", "key=k"]).is_err());
+        assert!(parse(&["discovery-account=1"]).is_err());
+        assert!(parse(&["discovery=true", "discovery-partition=aws"]).is_err());
+        assert!(parse(&["discovery=maybe"]).is_err());
+    }
+
+    #[test]
+    fn raw_keys_need_name_and_file() {
+        assert_eq!(
+            parse(&["provider=app", "key=k1", "key-file=/tmp/k", "padding=OAEP_SHA384"]).unwrap(),
+            WrappingKeys::Raw {
+                namespace: "app".into(),
+                name: "k1".into(),
+                key_file: "/tmp/k".into(),
+                padding: Some(RsaPadding::OaepSha384)
+            }
+        );
+        assert!(parse(&["provider=app", "key-file=/tmp/k"]).is_err());
+        assert!(parse(&["provider=app", "key=k"]).is_err());
+        assert!(parse(&["provider=app", "key=a", "key=b", "key-file=f"]).is_err());
+        assert!(parse(&["provider=app", "key=a", "key-file=f", "region=x"]).is_err());
+        assert!(parse(&["key=a", "key-file=f"]).is_err());
+        assert!(parse(&["provider=app", "key=a", "key-file=f", "padding=oaep-md5"]).is_err());
+    }
+
+    #[test]
+    fn bad_words_are_usage_errors() {
+        for words in [&["key"][..], &["key="], &["colour=blue"], &["profile=dev", "key=k"], &["region=a", "region=b", "key=k"], &[]] {
+            let failure = parse(words).unwrap_err();
+            assert_eq!(failure.kind, crate::exit_code::Kind::Usage, "{words:?}");
+        }
+    }
+}
