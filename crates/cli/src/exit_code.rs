@@ -145,8 +145,8 @@ fn hint_for(error: &envelope::Error) -> Option<&'static str> {
             Some("KMS refused or could not serve the request; check the key id, its Region and state, and your access")
         }
         envelope::Error::Policy(PolicyViolation::CommitmentPolicy { .. }) => Some(
-            "this algorithm suite is not allowed by the commitment policy; choose another --algorithm or \
-             --commitment-policy (require-encrypt-allow-decrypt reads messages of older SDKs)",
+            "the commitment policy does not allow this algorithm suite: encrypting with a non-committing suite needs \
+             --commitment-policy forbid-encrypt-allow-decrypt, reading one needs require-encrypt-allow-decrypt",
         ),
         envelope::Error::Policy(PolicyViolation::SignedMessageRefused) => {
             Some("the message is signed and --decrypt-unsigned was given; drop --decrypt-unsigned to read it")

@@ -189,6 +189,9 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
             "name the wrapping keys: --wrapping-keys key=KMS_KEY (or discovery=true to decrypt), or provider=NAMESPACE key=NAME key-file=PATH",
         ));
     }
+    if direction == Direction::Encrypt && groups.iter().any(|group| matches!(group, wrapping_keys::WrappingKeys::KmsDiscovery { .. })) {
+        return Err(Failure::usage("--wrapping-keys discovery=true only decrypts; name the keys to encrypt under with key="));
+    }
     if common.max_encrypted_data_keys == Some(0) {
         return Err(Failure::usage("--max-encrypted-data-keys must be at least 1"));
     }
