@@ -6,6 +6,7 @@ mod crypt;
 mod embedded_kms;
 mod exit_code;
 mod kms_choice;
+mod peak_memory;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -51,8 +52,16 @@ fn main() -> std::process::ExitCode {
     }
     init_tracing();
     let result = match cli.command {
-        Command::Encrypt(args) => return crypt::run_encrypt(args),
-        Command::Decrypt(args) => return crypt::run_decrypt(args),
+        Command::Encrypt(args) => {
+            let code = crypt::run_encrypt(args);
+            peak_memory::report_if_asked();
+            return code;
+        }
+        Command::Decrypt(args) => {
+            let code = crypt::run_decrypt(args);
+            peak_memory::report_if_asked();
+            return code;
+        }
         Command::Kms(cmd) => commands::kms::run(cmd),
         Command::Vectors(cmd) => commands::vectors::run(cmd),
         Command::Speed(args) => commands::speed::run(args),
