@@ -2,10 +2,37 @@
 //! target and renamed into place on success. A failed or tampered decrypt therefore never leaves
 //! plaintext (or half a ciphertext) at the output path; the temporary file is removed on failure.
 
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The temporary files of a run, so that an interrupt (SIGINT, SIGTERM) can remove them before the
+/// process exits: not even a partial output survives a Ctrl-C.
+#[derive(Debug, Clone, Default)]
+pub struct PendingFiles(Arc<Mutex<HashSet<PathBuf>>>);
+
+impl PendingFiles {
+    fn insert(&self, path: &Path) {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(path.to_owned());
+    }
+
+    fn remove(&self, path: &Path) {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(path);
+    }
+
+    /// Deletes every temporary file still pending; returns how many.
+    pub fn remove_all(&self) -> usize {
+        let mut pending = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = pending.len();
+        for path in pending.drain() {
+            let _ = std::fs::remove_file(path);
+        }
+        count
+    }
+}
 
 /// A file being written; [`PendingFile::commit`] puts it in place, dropping it removes it.
 #[derive(Debug)]
@@ -13,12 +40,13 @@ pub struct PendingFile {
     temporary: PathBuf,
     target: PathBuf,
     file: Option<File>,
+    registry: PendingFiles,
 }
 
 impl PendingFile {
     /// Creates the temporary file (and the target's directory). `private` files are readable by
     /// their owner only — used for plaintext.
-    pub fn create(target: &Path, private: bool) -> io::Result<PendingFile> {
+    pub fn create(target: &Path, private: bool, registry: &PendingFiles) -> io::Result<PendingFile> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let directory = match target.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
@@ -41,7 +69,8 @@ impl PendingFile {
         #[cfg(not(unix))]
         let _ = private;
         let file = options.open(&temporary)?;
-        Ok(PendingFile { temporary, target: target.to_owned(), file: Some(file) })
+        registry.insert(&temporary);
+        Ok(PendingFile { temporary, target: target.to_owned(), file: Some(file), registry: registry.clone() })
     }
 
     /// The file to write to.
@@ -71,6 +100,7 @@ impl PendingFile {
             })?;
             std::fs::remove_file(&self.temporary)?;
         }
+        self.registry.remove(&self.temporary);
         self.temporary = PathBuf::new();
         Ok(())
     }
@@ -81,6 +111,7 @@ impl Drop for PendingFile {
         self.file.take();
         if !self.temporary.as_os_str().is_empty() {
             let _ = std::fs::remove_file(&self.temporary);
+            self.registry.remove(&self.temporary);
         }
     }
 }
@@ -107,12 +138,13 @@ mod tests {
     fn nothing_at_the_target_until_commit_and_nothing_left_on_drop() {
         let dir = scratch("drop");
         let target = dir.join("out");
-        let mut pending = PendingFile::create(&target, true).unwrap();
+        let registry = PendingFiles::default();
+        let mut pending = PendingFile::create(&target, true, &registry).unwrap();
         pending.file().write_all(b"secret").unwrap();
         assert!(!target.exists());
         drop(pending);
         assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
-        let mut pending = PendingFile::create(&target, true).unwrap();
+        let mut pending = PendingFile::create(&target, true, &registry).unwrap();
         pending.file().write_all(b"done").unwrap();
         pending.commit(false).unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"done");
@@ -126,17 +158,32 @@ mod tests {
     }
 
     #[test]
+    fn an_interrupt_removes_what_is_pending() {
+        let dir = scratch("interrupt");
+        let registry = PendingFiles::default();
+        let mut first = PendingFile::create(&dir.join("a"), true, &registry).unwrap();
+        first.file().write_all(b"partial").unwrap();
+        let second = PendingFile::create(&dir.join("b"), true, &registry).unwrap();
+        second.commit(false).unwrap();
+        assert_eq!(registry.remove_all(), 1);
+        assert_eq!(entries(&dir), vec!["b".to_owned()]);
+        drop(first);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn commit_keeps_a_file_that_appeared_unless_overwriting() {
         let dir = scratch("race");
         let target = dir.join("out");
-        let mut pending = PendingFile::create(&target, false).unwrap();
+        let registry = PendingFiles::default();
+        let mut pending = PendingFile::create(&target, false, &registry).unwrap();
         pending.file().write_all(b"new").unwrap();
         std::fs::write(&target, b"old").unwrap();
         let error = pending.commit(false).unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(std::fs::read(&target).unwrap(), b"old");
         assert_eq!(entries(&dir), vec!["out".to_owned()]);
-        let mut pending = PendingFile::create(&target, false).unwrap();
+        let mut pending = PendingFile::create(&target, false, &registry).unwrap();
         pending.file().write_all(b"new").unwrap();
         pending.commit(true).unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"new");

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use envelope::{Client, DecryptOptions, EncryptOptions, MessageInfo};
 use zeroize::Zeroizing;
 
-use super::atomic_output::PendingFile;
+use super::atomic_output::{PendingFile, PendingFiles};
 use super::plan::{Job, Source, Target};
 use super::progress::Progress;
 use crate::exit_code::Failure;
@@ -26,6 +26,8 @@ pub struct EncryptSettings<'a> {
     pub overwrite: bool,
     /// `--quiet`.
     pub quiet: bool,
+    /// Where temporary outputs are registered.
+    pub pending: &'a PendingFiles,
 }
 
 /// How decryption runs.
@@ -42,6 +44,8 @@ pub struct DecryptSettings<'a> {
     pub overwrite: bool,
     /// `--quiet`.
     pub quiet: bool,
+    /// Where temporary outputs are registered.
+    pub pending: &'a PendingFiles,
 }
 
 /// What a decrypt job ended with.
@@ -69,7 +73,7 @@ pub fn encrypt(runtime: &tokio::runtime::Runtime, client: &Client, settings: &En
             encrypt_into(runtime, client, settings, &mut reader, sink).and_then(flush)
         }
         Target::File(path) => {
-            let mut pending = PendingFile::create(path, false).map_err(|error| cannot_write(path, error))?;
+            let mut pending = PendingFile::create(path, false, settings.pending).map_err(|error| cannot_write(path, error))?;
             let sink = BufWriter::with_capacity(CHUNK, pending.file());
             let info = encrypt_into(runtime, client, settings, &mut reader, sink).and_then(flush)?;
             pending.commit(settings.overwrite).map_err(|error| cannot_write(path, error))?;
@@ -136,7 +140,7 @@ pub fn decrypt(runtime: &tokio::runtime::Runtime, client: &Client, settings: &De
     let result = match &job.target {
         Target::Stdout => write_plaintext_to_stdout(&mut plaintext, settings.buffer),
         Target::File(path) => {
-            let mut pending = PendingFile::create(path, true).map_err(|error| cannot_write(path, error))?;
+            let mut pending = PendingFile::create(path, true, settings.pending).map_err(|error| cannot_write(path, error))?;
             let mut sink = BufWriter::with_capacity(CHUNK, pending.file());
             copy(&mut plaintext, &mut sink)?;
             sink.flush()?;

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use envelope::{Client, DecryptOptions, EncryptOptions, Keyring};
 
 use self::args::{CommonArgs, DecryptArgs, EncryptArgs};
+use self::atomic_output::PendingFiles;
 use self::job::{DecryptSettings, Decrypted, EncryptSettings};
 use self::keyrings::Direction;
 use self::metadata::{ContextMismatch, MetadataSink, Mode};
@@ -45,8 +46,13 @@ pub fn run_encrypt(args: EncryptArgs) -> ExitCode {
     })();
     let common = &args.common;
     run(common, Direction::Encrypt, ".encrypted", prepared, |session| {
-        let settings =
-            EncryptSettings { options: session.options, encode: args.encode, overwrite: common.overwrite, quiet: common.quiet };
+        let settings = EncryptSettings {
+            options: session.options,
+            encode: args.encode,
+            overwrite: common.overwrite,
+            quiet: common.quiet,
+            pending: session.pending,
+        };
         let info = job::encrypt(session.runtime, session.client, &settings, session.job)?;
         Ok(Outcome::Done(metadata::record(Mode::Encrypt, &session.job.source, &session.job.target, &info, None)))
     })
@@ -79,6 +85,7 @@ pub fn run_decrypt(args: DecryptArgs) -> ExitCode {
             buffer: args.buffer,
             overwrite: common.overwrite,
             quiet: common.quiet,
+            pending: session.pending,
         };
         match job::decrypt(session.runtime, session.client, &settings, session.job)? {
             Decrypted::Written(info) => Ok(Outcome::Done(metadata::record(mode, &session.job.source, &session.job.target, &info, None))),
@@ -112,6 +119,7 @@ struct JobSession<'a, O> {
     client: &'a Client,
     options: &'a O,
     job: &'a Job,
+    pending: &'a PendingFiles,
 }
 
 fn run<O>(
@@ -131,9 +139,11 @@ fn run<O>(
         Err(failure) => return report(&failure),
     };
     let Prepared { runtime, client, jobs, mut metadata, kms } = prepared;
+    let pending = PendingFiles::default();
+    runtime.spawn(remove_pending_on_interrupt(pending.clone()));
     let mut worst: Option<Kind> = None;
     for job in &jobs {
-        let outcome = each(JobSession { runtime: &runtime, client: &client, options: &options, job });
+        let outcome = each(JobSession { runtime: &runtime, client: &client, options: &options, job, pending: &pending });
         let (record, failure) = match outcome {
             Ok(Outcome::Done(record)) => (Some(record), None),
             Ok(Outcome::Refused(record, failure)) => (Some(record), Some(failure)),
@@ -248,6 +258,15 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
     };
     let client = Client::with_keyring(keyring).commitment_policy(policy).max_encrypted_data_keys(common.max_encrypted_data_keys);
     Ok(Prepared { runtime, client, jobs, metadata, kms })
+}
+
+/// On SIGINT or SIGTERM: remove the temporary outputs and exit 130, as shells expect of an
+/// interrupted command.
+async fn remove_pending_on_interrupt(pending: PendingFiles) {
+    crate::commands::kms::shutdown_signal().await;
+    let removed = pending.remove_all();
+    eprintln!("envelope: interrupted; removed {removed} partial output(s)");
+    std::process::exit(130);
 }
 
 fn describe(job: &Job) -> String {
