@@ -102,9 +102,7 @@ fn round(value: f64) -> f64 {
 
 /// Parses `0578`, `0x0578` or `578`.
 pub fn parse_suite(text: &str) -> anyhow::Result<AlgorithmSuite> {
-    let digits = text.trim_start_matches("0x").trim_start_matches("0X");
-    let id = u16::from_str_radix(digits, 16).map_err(|_| anyhow!("{text:?} is not a hex suite id such as 0578"))?;
-    AlgorithmSuite::from_id(id).ok_or_else(|| anyhow!("0x{id:04X} is not an AWS Encryption SDK message suite"))
+    crate::crypt::settings::parse_suite(text).map_err(|failure| failure.error)
 }
 
 /// Parses `1024`, `1K`, `100M`, `1G` (binary multiples).

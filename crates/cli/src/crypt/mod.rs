@@ -13,7 +13,7 @@ mod keyrings;
 mod metadata;
 mod plan;
 mod progress;
-mod settings;
+pub(crate) mod settings;
 mod wrapping_keys;
 
 use std::process::ExitCode;
@@ -33,7 +33,7 @@ use crate::kms_choice::KmsSession;
 /// Runs `envelope encrypt`.
 pub fn run_encrypt(args: EncryptArgs) -> ExitCode {
     let prepared = (|| {
-        let suite = args.algorithm.as_deref().map(settings::parse_suite).transpose()?;
+        let suite = args.algorithm.as_deref().map(|text| settings::parse_suite(text).map_err(|failure| failure.context("--algorithm"))).transpose()?;
         let context = settings::parse_context_pairs(&args.common.encryption_context)?;
         if args.frame_length == 0 {
             return Err(Failure::usage("--frame-length must be at least 1"));

@@ -21,12 +21,12 @@ pub fn parse_suite(text: &str) -> Result<AlgorithmSuite, Failure> {
     });
     let by_id = || {
         let hex = upper.trim_start_matches("0X");
-        u16::from_str_radix(hex, 16).ok().filter(|_| hex.len() == 4).and_then(AlgorithmSuite::from_id)
+        u16::from_str_radix(hex, 16).ok().filter(|_| (1..=4).contains(&hex.len())).and_then(AlgorithmSuite::from_id)
     };
     by_name.or_else(by_id).ok_or_else(|| {
         let names: Vec<String> =
             AlgorithmSuite::ALL.iter().map(|suite| format!("{} ({:04X})", cli_suite_name(*suite), suite.id())).collect();
-        Failure::usage(format!("--algorithm {text}: unknown suite; use one of {}", names.join(", ")))
+        Failure::usage(format!("unknown algorithm suite {text:?}; use one of {}", names.join(", ")))
     })
 }
 
@@ -99,7 +99,9 @@ mod tests {
         assert_eq!(cli_suite_name(AlgorithmSuite::from_id(0x0214).unwrap()), "AES_128_GCM_IV12_TAG16_HKDF_SHA256_ECDSA_P256");
         assert_eq!(parse_suite("0578").unwrap().id(), 0x0578);
         assert_eq!(parse_suite("0x0214").unwrap().id(), 0x0214);
-        assert!(parse_suite("578").is_err());
+        assert_eq!(parse_suite("578").unwrap().id(), 0x0578);
+        assert!(parse_suite("05780").is_err());
+        assert!(parse_suite("0579").is_err());
         assert!(parse_suite("AES_512").is_err());
     }
 
