@@ -134,6 +134,9 @@ fn encrypt_test(
         None => CommitmentPolicy::ForbidEncryptAllowDecrypt,
     };
     let description = test.keys.as_ref().map_err(|reason| Outcome::Skipped { reason: format!("cannot read its keys: {reason}") })?;
+    if let Some(Err(reason)) = &test.decrypt_keys {
+        return Err(failed(format!("cannot read its decrypt-master-keys: {reason}")));
+    }
     let cmm: Arc<dyn MaterialsManager> = match keys.materials_manager(description, Operation::Encrypt) {
         Resolved::Ready { value, .. } => value,
         Resolved::Unreachable(reason) => return Err(Outcome::Skipped { reason }),
@@ -176,7 +179,11 @@ fn decrypt_entry(test: &EncryptTest, file: &str) -> Value {
             test.encryption_context.iter().filter(|(k, _)| keys.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
         ),
     };
-    let master_keys = test.keys.as_ref().map(|d| d.to_master_keys()).unwrap_or_default();
+    let keys = match &test.decrypt_keys {
+        Some(decrypt_keys) => decrypt_keys.as_ref(),
+        None => test.keys.as_ref(),
+    };
+    let master_keys = keys.map(|d| d.to_master_keys()).unwrap_or_default();
     let mut entry = json!({
         "ciphertext": format!("file://ciphertexts/{file}"),
         "master-keys": master_keys,

@@ -59,6 +59,9 @@ pub enum Error {
         /// What this runner reads.
         supported: &'static str,
     },
+    /// AWS KMS keyrings could not be set up.
+    #[error("AWS KMS: {0}")]
+    Kms(String),
     /// The output directory cannot be used.
     #[error("{path}: {message}")]
     Output {

@@ -1,7 +1,8 @@
 //! From key descriptions and a keys manifest to keyrings and materials managers.
 //!
-//! Raw AES and raw RSA keys are built locally. AWS KMS keys go through a [`KmsKeyrings`] hook;
-//! without one (the default) every test that needs KMS is reported as skipped.
+//! Raw AES and raw RSA keys are built locally. AWS KMS keys go through a [`KmsKeyrings`] hook —
+//! [`crate::kms::AwsKmsKeyrings`] builds them with `aws-sdk-kms` clients; without a hook (the
+//! default) every test that needs KMS is reported as skipped.
 //!
 //! RSA public keys on decrypt: a description may name the *public* half of a pair (the official
 //! vectors wrap one EDK under `rsa-4096-public`). A public key cannot unwrap, so on decrypt we look
@@ -32,17 +33,21 @@ pub enum Operation {
 }
 
 /// The hook through which AWS KMS keyrings are built (e.g. against a KMS emulator reached with
-/// `AWS_ENDPOINT_URL_KMS`). Return `Err(reason)` when the key cannot be reached: the test is
-/// skipped with that reason.
+/// `AWS_ENDPOINT_URL_KMS`): [`crate::kms::AwsKmsKeyrings`] is the implementation.
+///
+/// Answer [`Resolved::Unreachable`] when the key cannot be reached (the test is skipped with that
+/// reason) and [`Resolved::Invalid`] when the manifest is wrong (the test fails).
 pub trait KmsKeyrings: Send + Sync + fmt::Debug {
     /// A keyring for a KMS key description (`aws-kms`, `aws-kms-mrk-aware`, ...). `entry` is the
-    /// keys-manifest entry it names, if any.
+    /// keys-manifest entry its `key` names, if any; `keys` is the whole keys manifest (ECDH
+    /// descriptions name their entries as `sender` and `recipient`).
     fn keyring(
         &self,
         description: &KeyDescription,
         entry: Option<(&str, &KeyEntry)>,
+        keys: &KeysManifest,
         operation: Operation,
-    ) -> Result<Arc<dyn Keyring>, String>;
+    ) -> Resolved<Arc<dyn Keyring>>;
 }
 
 /// What resolving a description produced.
@@ -136,9 +141,10 @@ impl KeySet {
                 };
                 match &self.kms {
                     None => Resolved::Unreachable(format!("needs AWS KMS ({what})")),
-                    Some(kms) => match kms.keyring(description, entry, operation) {
-                        Ok(keyring) => Resolved::Ready { value: keyring, unreachable: Vec::new() },
-                        Err(reason) => Resolved::Unreachable(format!("needs AWS KMS ({what}): {reason}")),
+                    Some(kms) => match kms.keyring(description, entry, &self.keys, operation) {
+                        Resolved::Unreachable(reason) => Resolved::Unreachable(format!("needs AWS KMS ({what}): {reason}")),
+                        Resolved::Invalid(reason) => Resolved::Invalid(format!("{what}: {reason}")),
+                        ready => ready,
                     },
                 }
             }

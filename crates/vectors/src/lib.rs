@@ -7,7 +7,8 @@
 //!   manifests versions 1–4, from a manifest file, a directory or a `.zip` (read in place).
 //!   Every test is decrypted both one-shot and streaming; a positive test passes when both yield
 //!   the expected plaintext, a negative test (`result.error`) when both fail. Tests that need a
-//!   key this runner cannot reach (AWS KMS, by default) are skipped, not failed.
+//!   key this runner cannot reach (AWS KMS without [`AwsKmsKeyrings`], or a key KMS says does
+//!   not exist) are skipped, not failed.
 //! - **Encrypt** ([`run_encrypt_manifest`]): reads `awses-encrypt` manifests versions 1–2 and
 //!   writes a directory any other implementation can check: `manifest.json` (awses-decrypt v2,
 //!   or v4 when a test uses the required-encryption-context CMM), `keys.json`, `plaintexts/`,
@@ -35,6 +36,7 @@ pub mod decrypt;
 pub mod encrypt;
 pub mod error;
 pub mod keys;
+pub mod kms;
 pub mod manifest;
 pub mod report;
 pub mod source;
@@ -43,5 +45,6 @@ pub use decrypt::{check_decrypt, run_decrypt_manifest, DecryptRunner, Expectatio
 pub use encrypt::{run_encrypt_manifest, EncryptMethod, GenerateOptions};
 pub use error::{Error, Result};
 pub use keys::{KeySet, KmsKeyrings, Operation, Resolved};
+pub use kms::AwsKmsKeyrings;
 pub use report::{Outcome, Report, TestResult};
 pub use source::Source;

@@ -6,7 +6,10 @@
 //! - top-level or per-test `"commitment-policy"` (an official policy name), overriding the
 //!   per-suite default (non-committing suites: `FORBID_ENCRYPT_ALLOW_DECRYPT`, committing ones:
 //!   `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`);
-//! - per test `"description"`.
+//! - per test `"description"`;
+//! - per test `"decrypt-master-keys"`: the keys the written decrypt test names, when they differ
+//!   from the encrypting ones (e.g. encrypt under one Region's replica of a multi-Region key and
+//!   decrypt with another's, or decrypt with a discovery keyring, which cannot encrypt).
 
 use std::collections::BTreeMap;
 
@@ -51,6 +54,8 @@ pub struct EncryptTest {
     pub encryption_context: envelope::EncryptionContext,
     /// The master keys (the first generates), or why they could not be read.
     pub keys: std::result::Result<KeyDescription, String>,
+    /// The keys the decrypt manifest names for this test, when not `keys` (extension).
+    pub decrypt_keys: Option<std::result::Result<KeyDescription, String>>,
     /// The materials manager to use (extension).
     pub cmm: CmmChoice,
     /// A commitment policy for this test (extension).
@@ -122,6 +127,11 @@ fn parse_test(file: &str, name: &str, test: &Value, plaintexts: &BTreeMap<String
         Some(Value::Array(items)) => KeyDescription::from_master_keys(items),
         _ => Err("no \"master-keys\" list".to_string()),
     };
+    let decrypt_keys = match test.get("decrypt-master-keys") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(items)) => Some(KeyDescription::from_master_keys(items)),
+        Some(_) => Some(Err("\"decrypt-master-keys\" must be a list".to_string())),
+    };
     let cmm = match opt_str(test, "cmm") {
         None | Some("Default") => CmmChoice::Default,
         Some("RequiredEncryptionContext") => {
@@ -149,6 +159,7 @@ fn parse_test(file: &str, name: &str, test: &Value, plaintexts: &BTreeMap<String
         frame_size,
         encryption_context,
         keys,
+        decrypt_keys,
         cmm,
         commitment_policy: opt_str(test, "commitment-policy").map(str::to_string),
     })

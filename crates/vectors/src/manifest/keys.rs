@@ -28,7 +28,8 @@ pub struct KeysManifest {
 /// One entry of a keys manifest, as written.
 #[derive(Debug, Clone, Deserialize)]
 pub struct KeyEntry {
-    /// `symmetric`, `private`, `public`, `aws-kms`, or a type this runner does not use.
+    /// `symmetric`, `private`, `public`, `aws-kms`, `aws-kms-rsa`, `aws-kms-ecdh`, or a type this
+    /// runner does not use.
     #[serde(rename = "type")]
     pub kind: String,
     /// Whether the key may be used to encrypt.
@@ -55,6 +56,18 @@ pub struct KeyEntry {
     /// v1: the separator joining `material` lines.
     #[serde(rename = "line-separator", default)]
     pub line_separator: Option<String>,
+    /// `aws-kms-ecdh`: the sender's KMS key ARN.
+    #[serde(rename = "sender-material", default)]
+    pub sender_material: Option<String>,
+    /// `aws-kms-ecdh`: the recipient's KMS key ARN.
+    #[serde(rename = "recipient-material", default)]
+    pub recipient_material: Option<String>,
+    /// `aws-kms-ecdh`: the sender's public key, base64 of DER SubjectPublicKeyInfo.
+    #[serde(rename = "sender-material-public-key", alias = "sender-public-key", default)]
+    pub sender_public_key: Option<String>,
+    /// `aws-kms-ecdh`: the recipient's public key, base64 of DER SubjectPublicKeyInfo.
+    #[serde(rename = "recipient-material-public-key", alias = "recipient-public-key", default)]
+    pub recipient_public_key: Option<String>,
 }
 
 /// What a key entry is, once its material is decoded. (`Debug` leaves the material out.)
