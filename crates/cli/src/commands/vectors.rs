@@ -2,10 +2,14 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use envelope::CommitmentPolicy;
-use envelope_vectors::{run_decrypt_manifest, run_encrypt_manifest, EncryptMethod, GenerateOptions, Report, RunOptions};
+use envelope_vectors::{
+    run_decrypt_manifest, run_encrypt_manifest, AwsKmsKeyrings, EncryptMethod, GenerateOptions, KmsKeyrings, Report,
+    RunOptions,
+};
 
 /// Subcommands of `envelope vectors`.
 #[derive(Debug, clap::Subcommand)]
@@ -13,7 +17,9 @@ pub enum VectorsCommand {
     /// Decrypt every test of an awses-decrypt manifest (versions 1–5), one-shot and streaming.
     ///
     /// Prints one line per failure and, last, `N passed, M failed, K skipped`. Exits 1 when a
-    /// test failed. Tests that need AWS KMS are skipped.
+    /// test failed. Tests that need AWS KMS use the AWS configuration (`AWS_ENDPOINT_URL_KMS`,
+    /// credentials, profiles) when there is one, and are skipped otherwise or when KMS says their
+    /// key does not exist.
     Decrypt {
         /// A manifest.json, a directory holding one, or a .zip holding one.
         #[arg(long, value_name = "PATH")]
@@ -27,6 +33,9 @@ pub enum VectorsCommand {
         /// Do not retry header authentication with the .NET ESDK 4.0.0 key derivation.
         #[arg(long)]
         no_net_v4_retry: bool,
+        /// Skip tests that need AWS KMS even when AWS configuration is present.
+        #[arg(long)]
+        no_kms: bool,
         /// Also print one line per skipped test.
         #[arg(long, short)]
         verbose: bool,
@@ -43,6 +52,9 @@ pub enum VectorsCommand {
         /// Write messages through the streaming writer instead of one-shot.
         #[arg(long)]
         streaming: bool,
+        /// Skip tests that need AWS KMS even when AWS configuration is present.
+        #[arg(long)]
+        no_kms: bool,
         /// Run only the tests whose name contains this.
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
@@ -54,10 +66,10 @@ pub enum VectorsCommand {
 
 /// Runs one `envelope vectors` subcommand.
 pub fn run(command: VectorsCommand) -> anyhow::Result<ExitCode> {
-    note_kms();
     match command {
-        VectorsCommand::Decrypt { manifest, filter, commitment_policy, no_net_v4_retry, verbose } => {
-            let mut options = RunOptions { filter, net_v4_0_0_retry: !no_net_v4_retry, ..RunOptions::default() };
+        VectorsCommand::Decrypt { manifest, filter, commitment_policy, no_net_v4_retry, no_kms, verbose } => {
+            let kms = kms_keyrings(no_kms)?;
+            let mut options = RunOptions { kms, filter, net_v4_0_0_retry: !no_net_v4_retry, ..RunOptions::default() };
             if let Some(name) = commitment_policy {
                 options.commitment_policy = CommitmentPolicy::from_name(&name).with_context(|| {
                     format!(
@@ -70,11 +82,11 @@ pub fn run(command: VectorsCommand) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("could not run the decrypt manifest {}", manifest.display()))?;
             Ok(print_report(&report, verbose))
         }
-        VectorsCommand::Encrypt { manifest, out, streaming, filter, verbose } => {
+        VectorsCommand::Encrypt { manifest, out, streaming, no_kms, filter, verbose } => {
             let options = GenerateOptions {
+                kms: kms_keyrings(no_kms)?,
                 method: if streaming { EncryptMethod::Streaming } else { EncryptMethod::OneShot },
                 filter,
-                ..GenerateOptions::default()
             };
             let report = run_encrypt_manifest(&manifest, &out, &options)
                 .with_context(|| format!("could not run the encrypt manifest {}", manifest.display()))?;
@@ -100,9 +112,16 @@ fn print_report(report: &Report, verbose: bool) -> ExitCode {
     }
 }
 
-/// KMS-backed vectors are skipped for now; say so when the user points us at a KMS endpoint.
-fn note_kms() {
-    if std::env::var_os("AWS_ENDPOINT_URL_KMS").is_some() {
-        eprintln!("note: AWS_ENDPOINT_URL_KMS is set, but the vectors runner has no KMS keyrings yet; tests that need KMS are skipped");
+/// KMS keyrings through the usual AWS configuration chain when the environment has one (the same
+/// path talks to AWS or, with `AWS_ENDPOINT_URL_KMS`, to the emulator); `None` skips KMS tests.
+fn kms_keyrings(disabled: bool) -> anyhow::Result<Option<Arc<dyn KmsKeyrings>>> {
+    if disabled {
+        return Ok(None);
     }
+    let Some(why) = AwsKmsKeyrings::configured_in_env() else {
+        return Ok(None);
+    };
+    eprintln!("note: AWS KMS keyrings use the AWS configuration ({why}); --no-kms skips KMS tests instead");
+    let keyrings = AwsKmsKeyrings::from_env().context("could not set up AWS KMS keyrings")?;
+    Ok(Some(Arc::new(keyrings)))
 }
