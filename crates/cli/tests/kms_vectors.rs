@@ -1,0 +1,230 @@
+//! The committed KMS vectors (`test-vectors/kms`) through the `envelope` binary, against the
+//! bundled emulator started on 127.0.0.1:0 from the committed seed file — what a fresh clone can
+//! run offline. Every child process gets a scrubbed AWS environment, so nothing but 127.0.0.1 is
+//! contacted whatever the developer's machine has configured.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const BIN: &str = env!("CARGO_BIN_EXE_envelope");
+
+fn kms_vectors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-vectors/kms")
+}
+
+/// A fresh directory under the system temp directory (removed on drop).
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("envelope-kms-vectors-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `envelope kms serve` on 127.0.0.1:0 over a fresh data directory; killed on drop.
+struct Emulator {
+    child: Child,
+    endpoint: String,
+    _dir: TempDir,
+}
+
+impl Emulator {
+    fn start(seed: Option<&Path>) -> Emulator {
+        let dir = TempDir::new("emulator");
+        let mut command = Command::new(BIN);
+        command.args(["kms", "serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.0.join("kms"));
+        if let Some(seed) = seed {
+            command.arg("--seed").arg(seed);
+        }
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("emulator starts");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("piped stdout");
+        BufReader::new(stdout).read_line(&mut line).expect("emulator stdout");
+        let endpoint = match line.trim().strip_prefix("listening on ") {
+            Some(endpoint) => endpoint.to_owned(),
+            None => {
+                let _ = child.kill();
+                panic!("the emulator did not say where it listens: {line:?}");
+            }
+        };
+        Emulator { child, endpoint, _dir: dir }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `envelope vectors ...` with no AWS configuration from the environment, and with the emulator's
+/// endpoint and dummy credentials when `endpoint` is given.
+fn vectors(args: &[&str], endpoint: Option<&str>) -> Output {
+    let home = TempDir::new("home");
+    let mut command = Command::new(BIN);
+    command.arg("vectors").args(args);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    command.env("HOME", &home.0).env("AWS_EC2_METADATA_DISABLED", "true");
+    if let Some(endpoint) = endpoint {
+        command
+            .env("AWS_ENDPOINT_URL_KMS", endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-west-2");
+    }
+    command.output().expect("envelope vectors runs")
+}
+
+/// The last stdout line, `N passed, M failed, K skipped`, as numbers.
+fn summary(output: &Output) -> (usize, usize, usize) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().unwrap_or_default().to_owned();
+    let numbers: Vec<usize> = last.split(", ").filter_map(|part| part.split(' ').next()?.parse().ok()).collect();
+    match numbers[..] {
+        [passed, failed, skipped] if last.contains(" passed, ") => (passed, failed, skipped),
+        _ => panic!("no summary line; stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&output.stderr)),
+    }
+}
+
+fn describe(output: &Output) -> String {
+    format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// How many tests the committed decrypt manifest holds.
+fn committed_tests() -> usize {
+    let text = std::fs::read(kms_vectors().join("decrypt/manifest.json")).expect("committed manifest");
+    let manifest: serde_json::Value = serde_json::from_slice(&text).expect("manifest is JSON");
+    manifest["tests"].as_object().expect("tests object").len()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 path")
+}
+
+#[test]
+fn committed_kms_vectors_decrypt_from_the_seed_alone() {
+    let n = committed_tests();
+    assert!(n >= 30, "the committed manifest holds only {n} tests");
+    let emulator = Emulator::start(Some(&kms_vectors().join("seed.json")));
+    let decrypt = kms_vectors().join("decrypt");
+    let output = vectors(&["decrypt", "--manifest", path(&decrypt)], Some(&emulator.endpoint));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.lines().last(), Some(format!("{n} passed, 0 failed, 0 skipped").as_str()), "{}", describe(&output));
+    assert!(output.status.success());
+}
+
+#[test]
+fn an_emulator_without_the_seed_cannot_pass_them() {
+    let emulator = Emulator::start(None);
+    let decrypt = kms_vectors().join("decrypt");
+    let output = vectors(&["decrypt", "--manifest", path(&decrypt), "--verbose"], Some(&emulator.endpoint));
+    let (passed, failed, skipped) = summary(&output);
+    // Keys the emulator does not have are skipped; discovery names no key to look up, so those
+    // tests fail; only multi-keyring tests that a raw AES key can read pass.
+    assert!(passed < committed_tests() / 4, "{}", describe(&output));
+    assert!(failed > 0 && skipped > 0, "{}", describe(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("(NotFoundException)"), "{}", describe(&output));
+    assert!(!output.status.success());
+}
+
+#[test]
+fn a_tampered_ciphertext_fails() {
+    let n = committed_tests();
+    let copy = TempDir::new("tampered");
+    let decrypt = kms_vectors().join("decrypt");
+    for sub in ["", "plaintexts", "ciphertexts"] {
+        std::fs::create_dir_all(copy.0.join(sub)).expect("mkdir");
+        for entry in std::fs::read_dir(decrypt.join(sub)).expect("read dir").flatten() {
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), copy.0.join(sub).join(entry.file_name())).expect("copy");
+            }
+        }
+    }
+    let victim = copy.0.join("ciphertexts/0578-kms-us-west-2");
+    let mut bytes = std::fs::read(&victim).expect("ciphertext");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&victim, bytes).expect("write");
+
+    let emulator = Emulator::start(Some(&kms_vectors().join("seed.json")));
+    let output = vectors(&["decrypt", "--manifest", path(&copy.0)], Some(&emulator.endpoint));
+    assert_eq!(summary(&output), (n - 1, 1, 0), "{}", describe(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("FAILED 0578-kms-us-west-2:"), "{}", describe(&output));
+}
+
+#[test]
+fn encrypt_against_the_emulator_then_decrypt_what_it_wrote() {
+    let emulator = Emulator::start(Some(&kms_vectors().join("seed.json")));
+    let out = TempDir::new("round-trip");
+    let written = out.0.join("written");
+    let manifest = kms_vectors().join("encrypt-manifest.json");
+    for streaming in [false, true] {
+        let _ = std::fs::remove_dir_all(&written);
+        let mut args = vec!["encrypt", "--manifest", path(&manifest), "--out", path(&written)];
+        if streaming {
+            args.push("--streaming");
+        }
+        let output = vectors(&args, Some(&emulator.endpoint));
+        let (passed, failed, skipped) = summary(&output);
+        assert_eq!((failed, skipped), (0, 0), "{}", describe(&output));
+        assert_eq!(passed, committed_tests(), "{}", describe(&output));
+
+        let output = vectors(&["decrypt", "--manifest", path(&written)], Some(&emulator.endpoint));
+        assert_eq!(summary(&output), (passed, 0, 0), "{}", describe(&output));
+    }
+}
+
+#[test]
+fn without_kms_configuration_kms_tests_are_skipped() {
+    let decrypt = kms_vectors().join("decrypt");
+    let output = vectors(&["decrypt", "--manifest", path(&decrypt)], None);
+    let (passed, failed, skipped) = summary(&output);
+    assert_eq!(failed, 0, "{}", describe(&output));
+    assert_eq!(passed + skipped, committed_tests());
+    assert!(skipped > passed, "{}", describe(&output));
+
+    // --no-kms wins over configuration that is present.
+    let emulator = Emulator::start(Some(&kms_vectors().join("seed.json")));
+    let output = vectors(&["decrypt", "--manifest", path(&decrypt), "--no-kms"], Some(&emulator.endpoint));
+    assert_eq!(summary(&output), (passed, 0, skipped), "{}", describe(&output));
+}
+
+/// `shared/vectors` as `crates/vectors/tests` finds it; `None` when absent (that suite reports it).
+fn shared_vectors() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("ENVELOPE_SHARED_VECTORS") {
+        return Some(PathBuf::from(dir));
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().map(|a| a.join("shared").join("vectors")).find(|d| d.is_dir())
+}
+
+#[test]
+fn official_vectors_keep_their_aws_keys_skipped_with_the_emulator_configured() {
+    let Some(dir) = shared_vectors() else {
+        eprintln!("shared/vectors not found; skipped (crates/vectors/tests decides whether that is an error)");
+        return;
+    };
+    let emulator = Emulator::start(Some(&kms_vectors().join("seed.json")));
+    let zip = dir.join("v4-Net-4.0.1.zip");
+    let output = vectors(&["decrypt", "--manifest", path(&zip), "--verbose"], Some(&emulator.endpoint));
+    assert_eq!(summary(&output), (99, 0, 33), "{}", describe(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.matches("does not exist (NotFoundException)").count(), 33, "{stdout}");
+}
