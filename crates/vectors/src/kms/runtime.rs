@@ -1,11 +1,12 @@
 //! One runtime for every KMS call of a run, and a keyring adapter that keeps the calls on it.
 //!
 //! Why: the runner checks each test through a `BlockingClient`, which owns a current-thread
-//! runtime for that test only. An `aws-sdk-kms` client keeps its pooled connections on the runtime
-//! that first used them; once that runtime is dropped, the next test's requests on the same client
-//! fail with dispatch errors. So the clients live on one multi-thread runtime owned by
-//! [`KmsRuntime`], and [`OnRuntime`] runs the wrapped keyring's KMS calls there, whichever runtime
-//! awaits the keyring.
+//! runtime for that test only, while the KMS clients are cached per Region for the whole run. An
+//! `aws-sdk-kms` client's pooled connections and their tasks belong to the runtime that first used
+//! them; once that runtime is dropped, later requests on the same client can fail with dispatch
+//! errors (a race that retries usually, not always, hide). So every KMS call of a run — probes,
+//! keyring construction, and each keyring's `on_encrypt` / `on_decrypt` through [`OnRuntime`] —
+//! runs on one multi-thread runtime owned by [`KmsRuntime`], whichever runtime awaits the keyring.
 
 use std::fmt;
 use std::future::Future;
