@@ -7,17 +7,14 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_kms::primitives::Blob;
 use envelope::error::{EdkFailure, KeyringError};
 use envelope::keyring::ensure_no_data_key;
-use envelope::{
-    DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result,
-};
+use envelope::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 
 use super::client_supplier::KmsClientSupplier;
+use super::edk::{arn_of, decrypt_data_key};
 use super::key_arn::KmsArn;
-use super::symmetric::edk_key_arn;
-use super::{describe_error, kms_context, kms_grant_tokens, PROVIDER_ID};
+use super::PROVIDER_ID;
 
 /// Limits discovery to keys of one partition and a set of accounts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -269,25 +266,17 @@ async fn discover(
     // spec: aws-kms-discovery-keyring.md#ondecrypt — MUST fail if the materials already hold a data key.
     ensure_no_data_key(&materials)?;
     let length = materials.suite().data_key_len();
-    let context = kms_context(materials.encryption_context());
     let mut failures = Vec::new();
     for edk in edks {
         // spec: aws-kms-discovery-keyring.md#ondecrypt — provider id MUST be "aws-kms"; provider info
         // MUST be a valid key ARN or OnDecrypt MUST fail.
-        if edk.provider_id != PROVIDER_ID {
-            failures.push(EdkFailure::not_mine(
-                edk,
-                label,
-                format!("provider id is not {PROVIDER_ID:?}"),
-            ));
+        let Some(info) = arn_of(edk, PROVIDER_ID, label, &mut failures)? else {
             continue;
-        }
-        let arn = match edk_key_arn(edk)
-            .and_then(|info| KmsArn::parse(info).map_err(|e| e.to_string()))
-        {
+        };
+        let arn = match KmsArn::parse(info) {
             Ok(arn) => arn,
             Err(why) => {
-                failures.push(EdkFailure::failed(edk, label, why));
+                failures.push(EdkFailure::failed(edk, label, why.to_string()));
                 return Err(KeyringError::NoDataKeyUnwrapped(failures).into());
             }
         };
@@ -302,52 +291,16 @@ async fn discover(
             }
             Target::Call(client, key_id) => (client, key_id),
         };
-        let response = client
-            .decrypt()
-            .key_id(&key_id)
-            .ciphertext_blob(Blob::new(edk.ciphertext.as_slice()))
-            .set_encryption_context(context.clone())
-            .set_grant_tokens(kms_grant_tokens(grant_tokens))
-            .send()
-            .await;
-        let response = match response {
-            Ok(response) => response,
-            Err(error) => {
-                failures.push(EdkFailure::failed(
-                    edk,
-                    label,
-                    describe_error("Decrypt", &key_id, &error),
-                ));
-                continue;
+        // spec: aws-kms-discovery-keyring.md#ondecrypt — the response KeyId MUST equal the requested
+        // ARN and the plaintext length MUST fit the suite.
+        let context = materials.encryption_context();
+        match decrypt_data_key(&client, &key_id, edk, context, grant_tokens, length).await {
+            Ok(plaintext) => {
+                materials.set_data_key(plaintext)?;
+                return Ok(materials);
             }
-        };
-        let plaintext = DataKey::new(response.plaintext.map(Blob::into_inner).unwrap_or_default());
-        // spec: aws-kms-discovery-keyring.md#ondecrypt — the response KeyId MUST equal the requested ARN.
-        if response.key_id.as_deref() != Some(key_id.as_str()) {
-            failures.push(EdkFailure::failed(
-                edk,
-                label,
-                format!(
-                    "KMS Decrypt answered for key {}, not {key_id}",
-                    response.key_id.as_deref().unwrap_or("(none)")
-                ),
-            ));
-            continue;
+            Err(why) => failures.push(EdkFailure::failed(edk, label, why)),
         }
-        // spec: aws-kms-discovery-keyring.md#ondecrypt — the plaintext length MUST fit the suite.
-        if plaintext.len() != length {
-            failures.push(EdkFailure::failed(
-                edk,
-                label,
-                format!(
-                    "KMS Decrypt returned a {}-byte data key; the suite needs {length}",
-                    plaintext.len()
-                ),
-            ));
-            continue;
-        }
-        materials.set_data_key(plaintext)?;
-        return Ok(materials);
     }
     Err(KeyringError::NoDataKeyUnwrapped(failures).into())
 }

@@ -42,6 +42,7 @@
 mod client_supplier;
 mod discovery;
 pub mod ecdh;
+mod edk;
 pub mod key_arn;
 mod multi;
 mod rsa;

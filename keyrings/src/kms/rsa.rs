@@ -22,8 +22,8 @@ use envelope::{
 };
 use zeroize::Zeroizing;
 
+use super::edk::{answered_for, arn_of};
 use super::key_arn::{mrk_match, validate_identifier, KmsArn, ResourceType};
-use super::symmetric::edk_key_arn;
 use super::{describe_error, kms_grant_tokens, RSA_PROVIDER_ID};
 
 /// The KMS RSA encryption algorithms (OAEP with MGF1 over the same hash).
@@ -219,20 +219,8 @@ impl Keyring for AwsKmsRsaKeyring {
         for edk in edks {
             // spec: aws-kms-rsa-keyring.md#ondecrypt — provider id "aws-kms-rsa", provider info a key ARN
             // (or OnDecrypt MUST fail) that MRK-matches the configured identifier.
-            if edk.provider_id != RSA_PROVIDER_ID {
-                failures.push(EdkFailure::not_mine(
-                    edk,
-                    self.label.as_str(),
-                    format!("provider id is not {RSA_PROVIDER_ID:?}"),
-                ));
+            let Some(info) = arn_of(edk, RSA_PROVIDER_ID, &self.label, &mut failures)? else {
                 continue;
-            }
-            let info = match edk_key_arn(edk) {
-                Ok(info) => info,
-                Err(why) => {
-                    failures.push(EdkFailure::failed(edk, self.label.as_str(), why));
-                    return Err(KeyringError::NoDataKeyUnwrapped(failures).into());
-                }
             };
             if !mrk_match(&self.key_id, info) {
                 failures.push(EdkFailure::not_mine(
@@ -264,16 +252,8 @@ impl Keyring for AwsKmsRsaKeyring {
                 }
             };
             // spec: aws-kms-rsa-keyring.md#ondecrypt — the response KeyId MUST equal the configured identifier.
-            if response.key_id.as_deref() != Some(self.key_id.as_str()) {
-                failures.push(EdkFailure::failed(
-                    edk,
-                    self.label.as_str(),
-                    format!(
-                        "KMS Decrypt answered for key {}, not {}",
-                        response.key_id.as_deref().unwrap_or("(none)"),
-                        self.key_id
-                    ),
-                ));
+            if let Err(why) = answered_for(response.key_id.as_deref(), &self.key_id) {
+                failures.push(EdkFailure::failed(edk, self.label.as_str(), why));
                 continue;
             }
             let plaintext =

@@ -12,6 +12,7 @@ use envelope::{
     DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result,
 };
 
+use super::edk::{arn_of, decrypt_data_key};
 use super::key_arn::{mrk_match, validate_identifier, KmsArn, ResourceType};
 use super::{describe_error, kms_context, kms_grant_tokens, PROVIDER_ID};
 
@@ -241,25 +242,12 @@ impl SymmetricKeyring {
         // spec: aws-kms-keyring.md#ondecrypt — MUST fail if the materials already hold a data key.
         ensure_no_data_key(&materials)?;
         let length = materials.suite().data_key_len();
-        let context = kms_context(materials.encryption_context());
         let mut failures = Vec::new();
         for edk in edks {
             // spec: aws-kms-keyring.md#ondecrypt — filter: provider id "aws-kms", provider info a valid
             // key ARN (or OnDecrypt MUST fail), equal to (MRK: MRK-matching) the configured identifier.
-            if edk.provider_id != PROVIDER_ID {
-                failures.push(EdkFailure::not_mine(
-                    edk,
-                    self.label.as_str(),
-                    format!("provider id is not {PROVIDER_ID:?}"),
-                ));
+            let Some(info) = arn_of(edk, PROVIDER_ID, &self.label, &mut failures)? else {
                 continue;
-            }
-            let info = match edk_key_arn(edk) {
-                Ok(info) => info,
-                Err(why) => {
-                    failures.push(EdkFailure::failed(edk, self.label.as_str(), why));
-                    return Err(KeyringError::NoDataKeyUnwrapped(failures).into());
-                }
             };
             let matches = if self.mrk_aware {
                 mrk_match(&self.key_id, info)
@@ -277,59 +265,26 @@ impl SymmetricKeyring {
                 ));
                 continue;
             }
-            // spec: aws-kms-keyring.md#ondecrypt — Decrypt with KeyId = the configured identifier,
-            // the EDK ciphertext, the materials' context and the grant tokens.
-            let response = self
-                .client
-                .decrypt()
-                .key_id(&self.key_id)
-                .ciphertext_blob(Blob::new(edk.ciphertext.as_slice()))
-                .set_encryption_context(context.clone())
-                .set_grant_tokens(kms_grant_tokens(&self.grant_tokens))
-                .send()
-                .await;
-            let response = match response {
-                Ok(response) => response,
-                Err(error) => {
-                    // spec: aws-kms-keyring.md#ondecrypt — errors MUST be collected, then the next EDK tried.
-                    failures.push(EdkFailure::failed(
-                        edk,
-                        self.label.as_str(),
-                        describe_error("Decrypt", &self.key_id, &error),
-                    ));
-                    continue;
+            // spec: aws-kms-keyring.md#ondecrypt — Decrypt with KeyId = the configured identifier;
+            // errors MUST be collected, then the next EDK tried.
+            let context = materials.encryption_context();
+            match decrypt_data_key(
+                &self.client,
+                &self.key_id,
+                edk,
+                context,
+                &self.grant_tokens,
+                length,
+            )
+            .await
+            {
+                Ok(plaintext) => {
+                    // spec: aws-kms-keyring.md#ondecrypt — set the data key and return immediately.
+                    materials.set_data_key(plaintext)?;
+                    return Ok(materials);
                 }
-            };
-            let plaintext =
-                DataKey::new(response.plaintext.map(Blob::into_inner).unwrap_or_default());
-            // spec: aws-kms-keyring.md#ondecrypt — the response KeyId MUST equal the configured identifier.
-            if response.key_id.as_deref() != Some(self.key_id.as_str()) {
-                failures.push(EdkFailure::failed(
-                    edk,
-                    self.label.as_str(),
-                    format!(
-                        "KMS Decrypt answered for key {}, not {}",
-                        response.key_id.as_deref().unwrap_or("(none)"),
-                        self.key_id
-                    ),
-                ));
-                continue;
+                Err(why) => failures.push(EdkFailure::failed(edk, self.label.as_str(), why)),
             }
-            // spec: aws-kms-keyring.md#ondecrypt — the plaintext length MUST be the suite's KDF input length.
-            if plaintext.len() != length {
-                failures.push(EdkFailure::failed(
-                    edk,
-                    self.label.as_str(),
-                    format!(
-                        "KMS Decrypt returned a {}-byte data key; the suite needs {length}",
-                        plaintext.len()
-                    ),
-                ));
-                continue;
-            }
-            // spec: aws-kms-keyring.md#ondecrypt — set the data key and return immediately.
-            materials.set_data_key(plaintext)?;
-            return Ok(materials);
         }
         // spec: aws-kms-keyring.md#ondecrypt — MUST yield an error that includes all collected errors.
         Err(KeyringError::NoDataKeyUnwrapped(failures).into())
@@ -355,22 +310,5 @@ impl SymmetricKeyring {
             self.key_id
         ))
         .into()
-    }
-}
-
-/// The EDK's provider info as a key ARN, or why it is not one.
-///
-/// spec: aws-kms-keyring.md#ondecrypt — the provider info MUST be a valid AWS KMS ARN with a
-/// resource type of `key`.
-pub(crate) fn edk_key_arn(edk: &EncryptedDataKey) -> std::result::Result<&str, String> {
-    let Ok(info) = std::str::from_utf8(&edk.provider_info) else {
-        return Err("provider info is not UTF-8, so not a KMS key ARN".into());
-    };
-    match KmsArn::parse(info) {
-        Ok(arn) if arn.resource_type() == ResourceType::Key => Ok(info),
-        Ok(_) => Err(format!(
-            "provider info {info} is an alias ARN, not a key ARN"
-        )),
-        Err(error) => Err(error.to_string()),
     }
 }

@@ -15,7 +15,7 @@ use envelope::{
 use zeroize::Zeroizing;
 
 use super::{
-    fixed_info, unwrap, wrap, EcPublicKey, EcdhCurve, Matcher, ProviderInfo, KMS_ECDH_PROVIDER_ID,
+    fixed_info, wrap, EcPublicKey, EcdhCurve, Matcher, ProviderInfo, KMS_ECDH_PROVIDER_ID,
 };
 use crate::kms::key_arn::{validate_identifier, KmsArn};
 use crate::kms::{describe_error, kms_grant_tokens};
@@ -249,16 +249,9 @@ impl Keyring for AwsKmsEcdhKeyring {
         let key_len = materials.suite().data_key_len();
         let mut failures = Vec::new();
         for edk in edks {
-            let candidate = match matcher.candidate(self.curve, edk) {
-                Ok(candidate) => candidate,
-                Err((false, why)) => {
-                    failures.push(EdkFailure::not_mine(edk, self.label.as_str(), why));
-                    continue;
-                }
-                Err((true, why)) => {
-                    failures.push(EdkFailure::failed(edk, self.label.as_str(), why));
-                    continue;
-                }
+            let Some(candidate) = matcher.try_edk(self.curve, edk, &self.label, &mut failures)
+            else {
+                continue;
             };
             let shared_secret = match self.derive_shared_secret(&candidate.peer).await {
                 Ok(secret) => secret,
@@ -267,14 +260,13 @@ impl Keyring for AwsKmsEcdhKeyring {
                     continue;
                 }
             };
-            let attempt = fixed_info(
+            let attempt = candidate.unwrap(
                 self.curve,
-                &candidate.sender,
-                &candidate.recipient,
+                &shared_secret,
                 materials.encryption_context(),
-            )
-            .map_err(|e| e.to_string())
-            .and_then(|fixed| unwrap(&shared_secret, &fixed, &edk.ciphertext, key_len));
+                &edk.ciphertext,
+                key_len,
+            );
             match attempt {
                 Ok(key) => {
                     materials.set_data_key(key)?;

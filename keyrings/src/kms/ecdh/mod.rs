@@ -31,7 +31,7 @@ use aws_lc_rs::signature::{self, ParsedPublicKey};
 use base64::Engine as _;
 use envelope::crypto::aead::{AesGcmKey, TAG_LEN};
 use envelope::crypto::kdf::constant_time_eq;
-use envelope::error::KeyringError;
+use envelope::error::{EdkFailure, KeyringError};
 use envelope::{DataKey, EncryptedDataKey, EncryptionContext, Result};
 use zeroize::Zeroizing;
 
@@ -455,8 +455,46 @@ struct Candidate {
     peer: EcPublicKey,
 }
 
+impl Candidate {
+    /// Unwraps the EDK's `ciphertext` with the shared secret agreed with this candidate's peer.
+    fn unwrap(
+        &self,
+        curve: EcdhCurve,
+        shared_secret: &[u8],
+        context: &EncryptionContext,
+        ciphertext: &[u8],
+        key_len: usize,
+    ) -> std::result::Result<DataKey, String> {
+        let fixed =
+            fixed_info(curve, &self.sender, &self.recipient, context).map_err(|e| e.to_string())?;
+        unwrap(shared_secret, &fixed, ciphertext, key_len)
+    }
+}
+
 impl Matcher<'_> {
-    /// `Ok(None)`: not ours; `Err`: ours by provider id but unparseable.
+    /// The EDK as a candidate to unwrap, or `None` after recording in `failures` why not (not
+    /// this keyring's, or its peer public key unparseable).
+    fn try_edk(
+        &self,
+        curve: EcdhCurve,
+        edk: &EncryptedDataKey,
+        label: &str,
+        failures: &mut Vec<EdkFailure>,
+    ) -> Option<Candidate> {
+        match self.candidate(curve, edk) {
+            Ok(candidate) => Some(candidate),
+            Err((false, why)) => {
+                failures.push(EdkFailure::not_mine(edk, label, why));
+                None
+            }
+            Err((true, why)) => {
+                failures.push(EdkFailure::failed(edk, label, why));
+                None
+            }
+        }
+    }
+
+    /// `Err((false, why))`: not ours; `Err((true, why))`: ours by provider id but unparseable.
     fn candidate(
         &self,
         curve: EcdhCurve,

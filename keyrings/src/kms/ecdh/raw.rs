@@ -12,7 +12,7 @@ use envelope::{
 };
 
 use super::{
-    fixed_info, unwrap, wrap, EcPrivateKey, EcPublicKey, EcdhCurve, Matcher, ProviderInfo,
+    fixed_info, wrap, EcPrivateKey, EcPublicKey, EcdhCurve, Matcher, ProviderInfo,
     RAW_ECDH_PROVIDER_ID,
 };
 
@@ -187,27 +187,14 @@ impl Keyring for RawEcdhKeyring {
         let key_len = materials.suite().data_key_len();
         let mut failures = Vec::new();
         for edk in edks {
-            let candidate = match matcher.candidate(self.curve, edk) {
-                Ok(candidate) => candidate,
-                Err((false, why)) => {
-                    failures.push(EdkFailure::not_mine(edk, self.label.as_str(), why));
-                    continue;
-                }
-                Err((true, why)) => {
-                    failures.push(EdkFailure::failed(edk, self.label.as_str(), why));
-                    continue;
-                }
+            let Some(candidate) = matcher.try_edk(self.curve, edk, &self.label, &mut failures)
+            else {
+                continue;
             };
-            let attempt = private.agree(&candidate.peer).and_then(|z| {
-                let fixed = fixed_info(
-                    self.curve,
-                    &candidate.sender,
-                    &candidate.recipient,
-                    materials.encryption_context(),
-                )
-                .map_err(|e| e.to_string())?;
-                unwrap(&z, &fixed, &edk.ciphertext, key_len)
-            });
+            let context = materials.encryption_context();
+            let attempt = private
+                .agree(&candidate.peer)
+                .and_then(|z| candidate.unwrap(self.curve, &z, context, &edk.ciphertext, key_len));
             match attempt {
                 Ok(key) => {
                     materials.set_data_key(key)?;
