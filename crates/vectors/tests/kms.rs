@@ -17,11 +17,12 @@ fn kms_vectors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-vectors/kms")
 }
 
-/// The emulator on its own runtime, serving until dropped.
+/// The emulator on its own runtime, serving until dropped (the runtime goes with it).
 struct InProcessKms {
     endpoint: String,
     stop: Option<oneshot::Sender<()>>,
-    runtime: tokio::runtime::Runtime,
+    /// Runs the emulator; held only to keep it alive.
+    _runtime: tokio::runtime::Runtime,
     dir: PathBuf,
 }
 
@@ -41,7 +42,7 @@ impl InProcessKms {
         runtime.spawn(emulator.serve(listener, async move {
             let _ = stopped.await;
         }));
-        InProcessKms { endpoint, stop: Some(stop), runtime, dir }
+        InProcessKms { endpoint, stop: Some(stop), _runtime: runtime, dir }
     }
 }
 
@@ -50,7 +51,6 @@ impl Drop for InProcessKms {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let _ = &self.runtime;
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -42,6 +42,9 @@ pub enum VectorsCommand {
     },
     /// Run an awses-encrypt manifest (versions 1–2) and write a decrypt manifest, keys.json,
     /// plaintexts/ and ciphertexts/ into a new directory, for other implementations to check.
+    ///
+    /// Tests that need AWS KMS use the AWS configuration (`AWS_ENDPOINT_URL_KMS`, credentials,
+    /// profiles) when there is one, and are skipped otherwise.
     Encrypt {
         /// The awses-encrypt manifest (a file, a directory holding manifest.json, or a .zip).
         #[arg(long, value_name = "PATH")]
