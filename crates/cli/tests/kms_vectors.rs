@@ -71,8 +71,8 @@ impl Drop for Emulator {
     }
 }
 
-/// `envelope vectors ...` with no AWS configuration from the environment, and with the emulator's
-/// endpoint and dummy credentials when `endpoint` is given.
+/// `envelope vectors ...` with no AWS configuration (nor `ENVELOPE_KMS`) from the environment, and
+/// with the emulator's endpoint and dummy credentials when `endpoint` is given.
 fn vectors(args: &[&str], endpoint: Option<&str>) -> Output {
     let home = TempDir::new("home");
     let mut command = Command::new(BIN);
@@ -82,6 +82,7 @@ fn vectors(args: &[&str], endpoint: Option<&str>) -> Output {
             command.env_remove(name);
         }
     }
+    command.env_remove("ENVELOPE_KMS");
     command.env("HOME", &home.0).env("AWS_EC2_METADATA_DISABLED", "true");
     if let Some(endpoint) = endpoint {
         command

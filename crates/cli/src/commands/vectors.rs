@@ -11,6 +11,8 @@ use envelope_vectors::{
     RunOptions,
 };
 
+use crate::kms_choice::aws_configuration;
+
 /// Subcommands of `envelope vectors`.
 #[derive(Debug, clap::Subcommand)]
 pub enum VectorsCommand {
@@ -116,13 +118,21 @@ fn print_report(report: &Report, verbose: bool) -> ExitCode {
 }
 
 /// KMS keyrings through the usual AWS configuration chain when the environment has one (the same
-/// path talks to AWS or, with `AWS_ENDPOINT_URL_KMS`, to the emulator); `None` skips KMS tests.
+/// path talks to AWS or, with `AWS_ENDPOINT_URL_KMS`, to an emulator such as `envelope kms serve`);
+/// `None` skips KMS tests. `ENVELOPE_KMS` (the other commands' `--kms`) is honoured: `embedded`
+/// skips them (the embedded emulator holds none of the vectors' keys), `aws` uses the AWS chain
+/// even without configuration that says so.
 fn kms_keyrings(disabled: bool) -> anyhow::Result<Option<Arc<dyn KmsKeyrings>>> {
     if disabled {
         return Ok(None);
     }
-    let Some(why) = AwsKmsKeyrings::configured_in_env() else {
-        return Ok(None);
+    let why = match std::env::var("ENVELOPE_KMS").as_deref() {
+        Ok("embedded") => return Ok(None),
+        Ok("aws") => "ENVELOPE_KMS=aws".to_owned(),
+        _ => match aws_configuration() {
+            Some(why) => why,
+            None => return Ok(None),
+        },
     };
     eprintln!("note: AWS KMS keyrings use the AWS configuration ({why}); --no-kms skips KMS tests instead");
     let keyrings = AwsKmsKeyrings::from_env().context("could not set up AWS KMS keyrings")?;

@@ -24,7 +24,6 @@ mod build;
 mod runtime;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use aws_config::BehaviorVersion;
@@ -92,33 +91,6 @@ impl AwsKmsKeyrings {
         let runtime = KmsRuntime::new().map_err(|e| Error::Kms(format!("could not start the KMS runtime: {e}")))?;
         let supplier = runtime.run(async move { make().await }).map_err(Error::Kms)?;
         Ok(AwsKmsKeyrings { supplier, probes: Mutex::new(HashMap::new()), runtime })
-    }
-
-    /// Why the environment looks configured for AWS KMS (the variable or file that says so), or
-    /// `None`: no endpoint, credentials, profile or shared AWS files. The CLI builds
-    /// [`AwsKmsKeyrings::from_env`] only when this is `Some`, so that a bare machine never waits
-    /// on credential lookups.
-    pub fn configured_in_env() -> Option<String> {
-        const VARIABLES: [&str; 8] = [
-            "AWS_ENDPOINT_URL_KMS",
-            "AWS_ENDPOINT_URL",
-            "AWS_ACCESS_KEY_ID",
-            "AWS_PROFILE",
-            "AWS_WEB_IDENTITY_TOKEN_FILE",
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-            "AWS_SHARED_CREDENTIALS_FILE",
-        ];
-        if let Some(name) = VARIABLES.iter().find(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty())) {
-            return Some(format!("{name} is set"));
-        }
-        let home = std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from);
-        let files = [
-            std::env::var_os("AWS_CONFIG_FILE").map(PathBuf::from),
-            home.as_ref().map(|h| h.join(".aws").join("credentials")),
-            home.as_ref().map(|h| h.join(".aws").join("config")),
-        ];
-        files.into_iter().flatten().find(|f| f.is_file()).map(|f| format!("{} exists", f.display()))
     }
 
     /// A client for `region`, or why not (an unreachable key).
