@@ -20,14 +20,11 @@ const PARALLEL_THRESHOLD: usize = 256 * 1024;
 /// Bytes handed to the hashing thread at a time.
 const PIPELINE_CHUNK_BYTES: usize = 512 * 1024;
 
-/// How a plaintext splits into frames: `full` regular frames, then a final frame of `last` bytes
-/// (a full final frame when the length is a multiple of the frame length; empty for no plaintext).
+/// How a plaintext splits into frames: `full` regular frames, then a final frame of `last` bytes,
+/// always shorter than a frame (empty when the length is a multiple of the frame length, as
+/// [`Encryptor::finish`] writes it for readers that refuse a full final frame).
 fn split(len: usize, frame_length: usize) -> (usize, usize) {
-    if len == 0 {
-        return (0, 0);
-    }
-    let full = (len - 1) / frame_length;
-    (full, len - full * frame_length)
+    (len / frame_length, len % frame_length)
 }
 
 /// Encrypts `plaintext` into one message.
@@ -269,11 +266,11 @@ mod tests {
     use super::split;
 
     #[test]
-    fn frames_split_with_a_full_final_frame() {
+    fn frames_split_with_a_final_frame_shorter_than_a_frame() {
         assert_eq!(split(0, 4), (0, 0));
         assert_eq!(split(1, 4), (0, 1));
-        assert_eq!(split(4, 4), (0, 4));
+        assert_eq!(split(4, 4), (1, 0));
         assert_eq!(split(5, 4), (1, 1));
-        assert_eq!(split(8, 4), (1, 4));
+        assert_eq!(split(8, 4), (2, 0));
     }
 }

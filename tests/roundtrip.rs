@@ -74,3 +74,25 @@ fn frame_layout_is_exact() {
     assert_eq!(&last[..8], &[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 3]);
     assert_eq!(&last[20..24], &[0, 0, 0, 2]);
 }
+
+/// A plaintext that fills its last frame ends with an empty final frame (as the Python and Java
+/// SDKs write it; their 1.x–3.x readers refuse a full final frame), one-shot and streaming.
+#[test]
+fn a_full_last_frame_is_followed_by_an_empty_final_frame() {
+    let suite = AlgorithmSuite::from_id(0x0478).unwrap();
+    let client = client_for(suite);
+    let options = EncryptOptions::new().algorithm_suite(suite).frame_length(4);
+    let one_shot = |len: usize| client.encrypt(&plaintext(len), &options).unwrap().len();
+    let streamed = |len: usize| {
+        let mut writer = client.encrypting_writer(Vec::new(), &options).unwrap();
+        writer.write_all(&plaintext(len)).unwrap();
+        writer.finish().unwrap().len()
+    };
+    // Regular frame: sequence 4 + IV 12 + content + tag 16. Final frame: marker 4 + sequence 4 +
+    // IV 12 + length 4 + content + tag 16. Eight bytes: two regular frames and an empty final
+    // frame (72 + 36); seven bytes: one regular frame and a final frame of three (36 + 39).
+    for size in [&one_shot as &dyn Fn(usize) -> usize, &streamed] {
+        assert_eq!(size(8) - size(7), (2 * 36 + 36) - (36 + 39));
+        assert_eq!(size(4) - size(3), (36 + 36) - 39);
+    }
+}

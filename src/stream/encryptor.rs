@@ -129,8 +129,16 @@ impl Encryptor {
     }
 
     /// Appends the final frame (at most one frame length) and the footer.
-    pub fn finish(mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    ///
+    /// A full last frame goes out as a regular frame followed by an empty final frame, as the
+    /// Python and Java SDKs write it: the specification allows a full final frame, but readers of
+    /// their 1.x–3.x lines (aws-encryption-cli among them) reject one.
+    pub fn finish(mut self, mut plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
         debug_assert!(plaintext.len() <= self.frame_length as usize);
+        if !plaintext.is_empty() && plaintext.len() == self.frame_length as usize {
+            self.frame(plaintext, out)?;
+            plaintext = &[];
+        }
         let sequence = self.take_sequence()?;
         let start = out.len();
         self.sealer.seal(sequence, true, plaintext, out)?;

@@ -41,8 +41,8 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N")]
     pub max_encrypted_data_keys: Option<usize>,
     /// Suffix of output names when --output is a directory (default `.encrypted` or
-    /// `.decrypted`).
-    #[arg(long, value_name = "SUFFIX")]
+    /// `.decrypted`; a bare --suffix means none).
+    #[arg(long, value_name = "SUFFIX", num_args = 0..=1, default_missing_value = "")]
     pub suffix: Option<String>,
     /// Write one JSON object per message (header, context, data keys, suite, paths) to FILE, or
     /// `-` for stdout. Appends unless --overwrite-metadata.

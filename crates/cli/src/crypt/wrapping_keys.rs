@@ -84,10 +84,11 @@ pub fn parse_group(words: &[String]) -> Result<WrappingKeys, Failure> {
             other => return Err(Failure::usage(format!("--wrapping-keys: unknown attribute {other:?} (known: {ATTRIBUTES})"))),
         }
     }
-    let discovery = match discovery.as_deref() {
+    // aws-encryption-cli's spellings of a boolean.
+    let discovery = match discovery.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None => false,
-        Some(value) if value.eq_ignore_ascii_case("true") => true,
-        Some(value) if value.eq_ignore_ascii_case("false") => false,
+        Some("true" | "t" | "yes" | "y" | "1") => true,
+        Some("false" | "f" | "no" | "n" | "0") => false,
         Some(value) => return Err(Failure::usage(format!("--wrapping-keys discovery={value}: use true or false"))),
     };
     let provider = provider.unwrap_or_else(|| KMS_PROVIDER.to_owned());
@@ -194,6 +195,8 @@ mod tests {
         assert!(parse(&["discovery-account=1"]).is_err());
         assert!(parse(&["discovery=true", "discovery-partition=aws"]).is_err());
         assert!(parse(&["discovery=maybe"]).is_err());
+        assert_eq!(parse(&["discovery=yes"]).unwrap(), WrappingKeys::KmsDiscovery { filter: None });
+        assert!(matches!(parse(&["discovery=0", "key=k"]).unwrap(), WrappingKeys::Kms { .. }));
     }
 
     #[test]
