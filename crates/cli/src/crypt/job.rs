@@ -154,25 +154,65 @@ pub fn decrypt(runtime: &tokio::runtime::Runtime, client: &Client, settings: &De
 
 fn write_plaintext_to_stdout(plaintext: &mut dyn Read, buffer: bool) -> Result<(), Failure> {
     let stdout = io::stdout();
-    let to_terminal = stdout.is_terminal();
-    if buffer || to_terminal {
+    if buffer {
         // Everything is read, and so authenticated (signature included), before a byte goes out.
         let mut all = Zeroizing::new(Vec::new());
         plaintext.read_to_end(&mut all)?;
-        if to_terminal && !looks_like_text(&all) {
-            return Err(Failure::files(
-                "refusing to write binary plaintext to a terminal; use --output FILE or redirect stdout",
-            ));
-        }
         let mut out = stdout.lock();
         out.write_all(&all)?;
         out.flush()?;
         return Ok(());
     }
+    let mut guard = stdout.is_terminal().then(TerminalGuard::default);
     let mut out = BufWriter::with_capacity(CHUNK, stdout.lock());
-    copy(plaintext, &mut out)?;
+    let mut buffer = Zeroizing::new(vec![0u8; CHUNK]);
+    loop {
+        let n = match plaintext.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error.into()),
+        };
+        if let Some(guard) = &mut guard {
+            guard.check(&buffer[..n])?;
+        }
+        out.write_all(&buffer[..n])?;
+    }
     out.flush()?;
     Ok(())
+}
+
+/// Stops plaintext that is not text from reaching a terminal (where control bytes can do harm),
+/// chunk by chunk, carrying a UTF-8 sequence split between chunks over to the next.
+#[derive(Default)]
+struct TerminalGuard {
+    carry: Vec<u8>,
+}
+
+impl TerminalGuard {
+    fn check(&mut self, chunk: &[u8]) -> Result<(), Failure> {
+        let mut bytes = std::mem::take(&mut self.carry);
+        bytes.extend_from_slice(chunk);
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(text) => text,
+            // An incomplete sequence at the end: check what is complete, keep the rest.
+            Err(error) if error.error_len().is_none() => {
+                let (complete, rest) = bytes.split_at(error.valid_up_to());
+                self.carry = rest.to_vec();
+                std::str::from_utf8(complete).unwrap_or_default()
+            }
+            Err(_) => return Err(binary_to_terminal()),
+        };
+        if looks_like_text(text.as_bytes()) {
+            Ok(())
+        } else {
+            Err(binary_to_terminal())
+        }
+    }
+}
+
+fn binary_to_terminal() -> Failure {
+    Failure::files("refusing to write binary plaintext to a terminal; use --output FILE or redirect stdout")
 }
 
 /// Text a terminal can show: UTF-8 without NUL or other control bytes but tab, newline, CR.
@@ -248,6 +288,20 @@ mod tests {
         assert!(!looks_like_text(b"a\0b"));
         assert!(!looks_like_text(&[0xff, 0xfe]));
         assert!(!looks_like_text(b"\x1b[31mred"));
+    }
+
+    #[test]
+    fn the_terminal_guard_accepts_text_split_anywhere_and_refuses_binary() {
+        let text = "é€😀 plain\n".repeat(3);
+        for split in 0..text.len() {
+            let mut guard = TerminalGuard::default();
+            guard.check(&text.as_bytes()[..split]).unwrap();
+            guard.check(&text.as_bytes()[split..]).unwrap();
+        }
+        assert!(TerminalGuard::default().check(b"ok\x00").is_err());
+        let mut guard = TerminalGuard::default();
+        guard.check(b"fine\n").unwrap();
+        assert!(guard.check(&[0xff, b'a']).is_err());
     }
 
     #[test]
