@@ -29,6 +29,8 @@ START=$SECONDS
 
 log() { printf '\n== %s\n' "$*"; }
 die() { printf 'interop: %s\n' "$*" >&2; exit 2; }
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 
 # --- envelope binary --------------------------------------------------------------------------
 if [[ $# -ge 1 ]]; then
@@ -45,16 +47,7 @@ fi
 # --- Python oracle: venv with the pinned SDK ----------------------------------------------------
 PYDIR="$HERE/python"
 VENV="$PYDIR/.venv"
-req_sum="$(sha256sum "$PYDIR/requirements.txt" | cut -d' ' -f1)"
-if [[ ! -x "$VENV/bin/python" || "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$req_sum" ]]; then
-  log "setting up $VENV"
-  PY="${PYTHON:-$(command -v python3.11 || command -v python3)}"
-  rm -rf "$VENV"
-  "$PY" -m venv "$VENV" || die "could not create a venv with $PY"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$PYDIR/requirements.txt" \
-    || die "pip install failed"
-  echo "$req_sum" > "$VENV/.requirements.sha256"
-fi
+ensure_venv "$VENV" "$PYDIR/requirements.txt"
 PYORACLE=("$VENV/bin/python" "$PYDIR/esdk_oracle.py")
 
 # --- JavaScript oracle: npm ci from the lock file ---------------------------------------------

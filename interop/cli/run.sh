@@ -25,6 +25,8 @@ START=$SECONDS
 
 log() { printf '\n== %s\n' "$*"; }
 die() { printf 'cli interop: %s\n' "$*" >&2; exit 2; }
+# shellcheck source=../lib.sh
+source "$HERE/../lib.sh"
 
 [[ $# -ge 1 ]] || die "usage: interop/cli/run.sh ENVELOPE_BIN"
 ENVELOPE="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -32,16 +34,7 @@ ENVELOPE="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 
 # --- Python: venv with the pinned aws-encryption-sdk-cli ---------------------------------------
 VENV="$HERE/.venv"
-req_sum="$(sha256sum "$HERE/requirements.txt" | cut -d' ' -f1)"
-if [[ ! -x "$VENV/bin/python" || "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$req_sum" ]]; then
-  log "setting up $VENV"
-  PY="${PYTHON:-$(command -v python3.11 || command -v python3)}"
-  rm -rf "$VENV"
-  "$PY" -m venv "$VENV" || die "could not create a venv with $PY"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$HERE/requirements.txt" \
-    || die "pip install failed"
-  echo "$req_sum" > "$VENV/.requirements.sha256"
-fi
+ensure_venv "$VENV" "$HERE/requirements.txt"
 AEC="$VENV/bin/aws-encryption-cli"
 PYTHON_BIN="$VENV/bin/python"
 META=("$PYTHON_BIN" "$HERE/meta.py")
@@ -65,18 +58,7 @@ K2="$(create_key)" || die "kms create-key failed"
 ALIAS=alias/cli-interop
 
 SERVER_LOG="$OUT/emulator.log"
-"$ENVELOPE" kms serve --listen 127.0.0.1:0 --data-dir "$OUT/emulator" >"$SERVER_LOG" 2>&1 &
-SERVER=$!
-cleanup() { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; }
-trap cleanup EXIT
-ENDPOINT=""
-for _ in $(seq 1 100); do
-  ENDPOINT="$(grep -o 'listening on http://[0-9.:]*' "$SERVER_LOG" | head -1 | sed 's/^listening on //')"
-  [[ -n "$ENDPOINT" ]] && break
-  kill -0 "$SERVER" 2>/dev/null || { cat "$SERVER_LOG" >&2; die "the emulator exited"; }
-  sleep 0.1
-done
-[[ "$ENDPOINT" == http://127.0.0.1:* ]] || die "the emulator did not report a 127.0.0.1 address (see $SERVER_LOG)"
+start_emulator "$ENVELOPE" "$OUT/emulator" "$SERVER_LOG"
 
 # Nothing may reach AWS: no ambient credentials, profiles or endpoints; KMS is the emulator.
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_REGION

@@ -26,6 +26,8 @@ START=$SECONDS
 
 log() { printf '\n== %s\n' "$*"; }
 die() { printf 'kms interop: %s\n' "$*" >&2; exit 2; }
+# shellcheck source=../lib.sh
+source "$HERE/../lib.sh"
 
 [[ $# -ge 1 ]] || die "usage: interop/kms/run.sh ENVELOPE_BIN"
 ENVELOPE="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -61,18 +63,7 @@ fi
 OUT="${KMS_INTEROP_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/envelope-kms-interop.XXXXXX")}"
 mkdir -p "$OUT/emulator"
 SERVER_LOG="$OUT/emulator.log"
-"$ENVELOPE" kms serve --listen 127.0.0.1:0 --data-dir "$OUT/emulator" >"$SERVER_LOG" 2>&1 &
-SERVER=$!
-cleanup() { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null; }
-trap cleanup EXIT
-ENDPOINT=""
-for _ in $(seq 1 100); do
-  ENDPOINT="$(grep -o 'listening on http://[0-9.:]*' "$SERVER_LOG" | head -1 | sed 's/^listening on //')"
-  [[ -n "$ENDPOINT" ]] && break
-  kill -0 "$SERVER" 2>/dev/null || { cat "$SERVER_LOG" >&2; die "the emulator exited"; }
-  sleep 0.1
-done
-[[ -n "$ENDPOINT" ]] || die "the emulator did not report its address (see $SERVER_LOG)"
+start_emulator "$ENVELOPE" "$OUT/emulator" "$SERVER_LOG"
 log "emulator at $ENDPOINT"
 
 # Nothing may reach AWS: no ambient credentials, profiles or endpoints.

@@ -18,24 +18,7 @@ pub fn create_key(
 ) -> anyhow::Result<ExitCode> {
     with_client(kms, region, |client| async move {
         let usage = key_usage.or_else(|| super::kms::default_key_usage(key_spec));
-        let created = client
-            .create_key()
-            .key_spec(key_spec.into())
-            .set_key_usage(usage.map(Into::into))
-            .set_description(description.map(str::to_owned))
-            .send()
-            .await
-            .map_err(|error| anyhow::anyhow!("KMS CreateKey: {}", service_message(&error)))?;
-        let metadata = created.key_metadata().context("CreateKey returned no key metadata")?;
-        if let Some(alias) = alias {
-            client
-                .create_alias()
-                .alias_name(alias)
-                .target_key_id(metadata.key_id())
-                .send()
-                .await
-                .map_err(|error| anyhow::anyhow!("the key {} was created, but the alias {alias} was not: {}", metadata.key_id(), service_message(&error)))?;
-        }
+        let metadata = create_key_with_alias(&client, key_spec, usage, description, alias).await?;
         let shown = serde_json::json!({
             "KeyId": metadata.key_id(),
             "Arn": metadata.arn(),
@@ -48,6 +31,31 @@ pub fn create_key(
         println!("{}", serde_json::to_string_pretty(&shown)?);
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// CreateKey, then CreateAlias when an alias is asked for.
+pub async fn create_key_with_alias(
+    client: &aws_sdk_kms::Client,
+    key_spec: &str,
+    key_usage: Option<&str>,
+    description: Option<&str>,
+    alias: Option<&str>,
+) -> anyhow::Result<aws_sdk_kms::types::KeyMetadata> {
+    let created = client
+        .create_key()
+        .key_spec(key_spec.into())
+        .set_key_usage(key_usage.map(Into::into))
+        .set_description(description.map(str::to_owned))
+        .send()
+        .await
+        .map_err(|error| anyhow::anyhow!("KMS CreateKey: {}", service_message(&error)))?;
+    let metadata = created.key_metadata().context("CreateKey returned no key metadata")?.clone();
+    if let Some(alias) = alias {
+        client.create_alias().alias_name(alias).target_key_id(metadata.key_id()).send().await.map_err(|error| {
+            anyhow::anyhow!("the key {} was created, but the alias {alias} was not: {}", metadata.key_id(), service_message(&error))
+        })?;
+    }
+    Ok(metadata)
 }
 
 /// Prints one line per key: id, spec, usage, state, aliases.

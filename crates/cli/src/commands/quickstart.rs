@@ -110,21 +110,15 @@ async fn key_for_quickstart(client: &aws_sdk_kms::Client) -> anyhow::Result<(Str
             Ok((arn.to_string(), false))
         }
         Err(error) if error.as_service_error().is_some_and(|e| e.is_not_found_exception()) => {
-            let created = client
-                .create_key()
-                .description("envelope quickstart key")
-                .send()
-                .await
-                .context("KMS CreateKey failed")?;
-            let metadata = created.key_metadata().context("CreateKey returned no key metadata")?;
+            let metadata = super::kms_api::create_key_with_alias(
+                client,
+                "SYMMETRIC_DEFAULT",
+                None,
+                Some("envelope quickstart key"),
+                Some(QUICKSTART_ALIAS),
+            )
+            .await?;
             let arn = metadata.arn().context("CreateKey returned no key ARN")?.to_string();
-            client
-                .create_alias()
-                .alias_name(QUICKSTART_ALIAS)
-                .target_key_id(metadata.key_id())
-                .send()
-                .await
-                .context("KMS CreateAlias failed")?;
             Ok((arn, true))
         }
         Err(error) => Err(anyhow::Error::new(error).context("KMS DescribeKey failed")),
