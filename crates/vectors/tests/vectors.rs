@@ -1,36 +1,17 @@
 //! The runner against the official vectors (`shared/vectors/*.zip`, read in place), our own
 //! interop manifest (encrypt → decrypt round trip), and manifests that must fail.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::{only_kms, shared_vectors};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use envelope_vectors::manifest::KeyDescription;
 use envelope_vectors::{
     run_decrypt_manifest, run_encrypt_manifest, DecryptRunner, EncryptMethod, GenerateOptions, Outcome, Report,
     RunOptions,
 };
-
-/// `shared/vectors`: `$ENVELOPE_SHARED_VECTORS`, else the first `shared/vectors` found walking up
-/// from this crate. `None` only when `ENVELOPE_SKIP_SHARED_VECTORS=1`; otherwise a missing
-/// directory fails the test.
-fn shared_vectors() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("ENVELOPE_SHARED_VECTORS") {
-        return Some(PathBuf::from(dir));
-    }
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if let Some(dir) = here.ancestors().map(|a| a.join("shared").join("vectors")).find(|d| d.is_dir()) {
-        return Some(dir);
-    }
-    if std::env::var("ENVELOPE_SKIP_SHARED_VECTORS").as_deref() == Ok("1") {
-        eprintln!("shared/vectors not found; skipped because ENVELOPE_SKIP_SHARED_VECTORS=1");
-        return None;
-    }
-    panic!(
-        "shared/vectors (the official test-vector zips) not found above {}; set ENVELOPE_SHARED_VECTORS \
-         to its path, or ENVELOPE_SKIP_SHARED_VECTORS=1 to skip these tests",
-        here.display()
-    );
-}
 
 fn interop_manifest() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-vectors/interop/encrypt-manifest.json")
@@ -57,18 +38,6 @@ impl Drop for TempDir {
 
 fn describe(report: &Report) -> String {
     report.failure_lines().chain(report.skip_lines()).chain([report.summary()]).collect::<Vec<_>>().join("\n")
-}
-
-/// Whether every key of a description is an AWS KMS key.
-fn only_kms(description: &KeyDescription) -> bool {
-    match description {
-        KeyDescription::AwsKms { .. } => true,
-        KeyDescription::RequiredEncryptionContext { underlying, .. } => only_kms(underlying),
-        KeyDescription::Multi { generator, children } => {
-            generator.iter().map(|g| g.as_ref()).chain(children).all(only_kms)
-        }
-        _ => false,
-    }
 }
 
 /// Checks every test of an official manifest by name: tests whose keys are all AWS KMS keys
