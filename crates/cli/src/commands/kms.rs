@@ -92,9 +92,9 @@ pub struct CreateKeyArgs {
 /// Arguments of `envelope kms audit`.
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
-    /// The emulator's data directory.
-    #[arg(long)]
-    data_dir: PathBuf,
+    /// The emulator's data directory (default: the embedded emulator's, as for --kms-data-dir).
+    #[arg(long, visible_alias = "kms-data-dir")]
+    data_dir: Option<PathBuf>,
     /// Only events about this key (key id or key ARN).
     #[arg(long)]
     key: Option<String>,
@@ -282,11 +282,12 @@ fn parse_since(s: &str) -> anyhow::Result<i64> {
 
 fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let since = args.since.as_deref().map(parse_since).transpose()?;
-    if !envelope_kms_local::store::db_path(&args.data_dir).exists() {
-        anyhow::bail!("{} holds no KMS database; pass the --data-dir that `envelope kms serve` used", args.data_dir.display());
+    let data_dir = embedded_kms::data_dir(args.data_dir)?;
+    if !envelope_kms_local::store::db_path(&data_dir).exists() {
+        anyhow::bail!("{} holds no KMS database; pass the --data-dir that `envelope kms serve` used", data_dir.display());
     }
-    let events = envelope_kms_local::read_audit(&args.data_dir, args.key.as_deref(), since, args.limit)
-        .with_context(|| format!("reading the audit log in {}", args.data_dir.display()))?;
+    let events = envelope_kms_local::read_audit(&data_dir, args.key.as_deref(), since, args.limit)
+        .with_context(|| format!("reading the audit log in {}", data_dir.display()))?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for e in events {
