@@ -50,7 +50,12 @@ fn main() -> std::process::ExitCode {
         (Command::Decrypt(args), Some((_, sub))) => args.common.group_wrapping_keys(sub),
         _ => {}
     }
-    init_tracing();
+    let verbosity = match &cli.command {
+        Command::Encrypt(args) => args.common.verbose,
+        Command::Decrypt(args) => args.common.verbose,
+        _ => 0,
+    };
+    init_tracing(verbosity);
     let result = match cli.command {
         Command::Encrypt(args) => {
             let code = crypt::run_encrypt(args);
@@ -76,9 +81,17 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// Logs go to stderr through `tracing`; `RUST_LOG` chooses the level (default: warnings).
-fn init_tracing() {
+/// Logs go to stderr through `tracing`; `RUST_LOG` chooses the level, else `-v`s (default: warnings).
+/// `-v` lists each file done, `-vv` adds envelope's info logs, `-vvv` its debug logs, `-vvvv`
+/// everyone's (the AWS SDK's too).
+fn init_tracing(verbosity: u8) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    let default = match verbosity {
+        0 | 1 => "warn",
+        2 => "warn,envelope=info,envelope_keyrings=info,envelope_cli=info,envelope_kms_local=info",
+        3 => "warn,envelope=debug,envelope_keyrings=debug,envelope_cli=debug,envelope_kms_local=debug",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
