@@ -27,8 +27,8 @@ JSON
 srv=$!
 for _ in $(seq 50); do grep -q listening "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
 url="$(sed -n 's/^listening on //p' "$work/serve.out")"
-echo "# envelope kms serve (strict mode, SigV4 verified) at $url; $(nproc) cores"
-"$load" --endpoint "$url" --label envelope --seconds "$secs" --concurrency "$conc"
+echo "# envelope kms serve (strict mode, SigV4 verified) at $url; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+"$load" --endpoint "$url" --label envelope --seconds "$secs" --concurrency "$conc" --server-pid "$srv"
 kill "$srv"; wait "$srv" 2>/dev/null || true; srv=
 
 venv="${KMS_PY_VENV:-$work/venv}"
@@ -41,4 +41,4 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 moto=$!
 for _ in $(seq 100); do curl -s "http://127.0.0.1:$port/moto-api/" > /dev/null 2>&1 && break; sleep 0.1; done
 echo "# moto_server at http://127.0.0.1:$port (same client, same machine)"
-"$load" --endpoint "http://127.0.0.1:$port" --label moto --seconds "$secs" --concurrency "$conc"
+"$load" --endpoint "http://127.0.0.1:$port" --label moto --seconds "$secs" --concurrency "$conc" --server-pid "$moto"

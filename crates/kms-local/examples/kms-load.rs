@@ -4,8 +4,13 @@
 //! ```text
 //! cargo run --release -p envelope-kms-local --example kms-load -- \
 //!     --endpoint http://127.0.0.1:4599 --label envelope --seconds 5 --concurrency 1,8,64 \
-//!     [--access-key AKID --secret-key SECRET]
+//!     [--access-key AKID --secret-key SECRET] [--server-pid PID]
 //! ```
+//!
+//! Wall-clock requests per second are noisy on a shared 2-core machine, so each cell also reports
+//! CPU time per request (utime+stime from `/proc/<pid>/stat`, divided by requests served) for this
+//! client and, given `--server-pid`, for the server: those numbers say what an idle machine would
+//! do, whatever else was running.
 //!
 //! `benches/run-load.sh` runs it against `envelope kms serve` (SigV4 verification on) and against
 //! moto's server in the same run. Every request loop is bounded by time; only the given endpoint
@@ -26,6 +31,28 @@ struct Args {
     access_key: String,
     secret_key: String,
     ops: Vec<String>,
+    server_pid: Option<u32>,
+}
+
+/// CPU time (user + system, all threads) a process has used so far, in microseconds; `None` where
+/// `/proc` is not there.
+fn cpu_micros(pid: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name, which may itself contain spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    // USER_HZ is 100 on every Linux ABI Rust targets.
+    Some(ticks * 10_000)
+}
+
+/// CPU microseconds of (client, server) used since `start`, per request.
+fn per_request(start: (Option<u64>, Option<u64>), end: (Option<u64>, Option<u64>), requests: u64) -> (String, String) {
+    let fmt = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (Some(a), Some(b)) if requests > 0 => format!("{:.0}", (b - a) as f64 / requests as f64),
+        _ => "-".to_owned(),
+    };
+    (fmt(start.0, end.0), fmt(start.1, end.1))
 }
 
 fn parse_args() -> Args {
@@ -37,6 +64,7 @@ fn parse_args() -> Args {
         access_key: "AKIDLOAD".into(),
         secret_key: "load-secret".into(),
         ops: vec!["Encrypt".into(), "Decrypt".into(), "GenerateDataKey".into()],
+        server_pid: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -49,6 +77,7 @@ fn parse_args() -> Args {
             "--access-key" => a.access_key = value,
             "--secret-key" => a.secret_key = value,
             "--ops" => a.ops = value.split(',').map(str::to_owned).collect(),
+            "--server-pid" => a.server_pid = Some(value.parse().expect("--server-pid is a number")),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -76,14 +105,17 @@ async fn main() {
         .expect("Encrypt")
         .ciphertext_blob
         .expect("blob");
-    println!("| server | operation | clients | requests/s | errors |");
-    println!("|---|---|---|---|---|");
+    let server_pid = args.server_pid.map(|p| p.to_string());
+    let cpu = || (cpu_micros("self"), server_pid.as_deref().and_then(cpu_micros));
+    println!("| server | operation | clients | requests/s | errors | client CPU µs/req | server CPU µs/req |");
+    println!("|---|---|---|---|---|---|---|");
     for op in &args.ops {
         for &c in &args.concurrency {
             let done = Arc::new(AtomicU64::new(0));
             let errors = Arc::new(AtomicU64::new(0));
             let deadline = Instant::now() + Duration::from_secs(args.seconds);
             let start = Instant::now();
+            let cpu_start = cpu();
             let mut tasks = Vec::new();
             for _ in 0..c {
                 let (kms, key, blob, op) = (kms.clone(), key.clone(), blob.clone(), op.clone());
@@ -107,8 +139,10 @@ async fn main() {
                 let _ = t.await;
             }
             let secs = start.elapsed().as_secs_f64();
+            let served = done.load(Ordering::Relaxed) + errors.load(Ordering::Relaxed);
+            let (client_us, server_us) = per_request(cpu_start, cpu(), served);
             let rps = done.load(Ordering::Relaxed) as f64 / secs;
-            println!("| {} | {op} | {c} | {rps:.0} | {} |", args.label, errors.load(Ordering::Relaxed));
+            println!("| {} | {op} | {c} | {rps:.0} | {} | {client_us} | {server_us} |", args.label, errors.load(Ordering::Relaxed));
         }
     }
 }
