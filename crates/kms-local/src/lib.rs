@@ -126,6 +126,7 @@ impl Emulator {
         Ok(Arc::new(Self {
             reg,
             credentials,
+            signing_keys: auth::signing_keys::SigningKeys::default(),
             audit,
             default_account: settings.default_account.clone(),
             default_region: settings.default_region.clone(),

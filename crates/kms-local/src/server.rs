@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::time::SystemTime;
 
 use crate::audit::{redact_request, AuditEvent};
+use crate::auth::signing_keys::SigningKeys;
 use crate::auth::{sigv4, Credentials};
 use crate::error::KmsError;
 use crate::model::now;
@@ -54,6 +55,7 @@ struct Caller {
 pub struct Emulator {
     pub(crate) reg: Registry,
     pub(crate) credentials: Option<Credentials>,
+    pub(crate) signing_keys: SigningKeys,
     pub(crate) audit: AuditSink,
     pub(crate) default_account: String,
     pub(crate) default_region: String,
@@ -114,7 +116,7 @@ impl Emulator {
         match &self.credentials {
             Some(creds) => {
                 let signed = sigv4::SignedRequest { method: req.method, path: req.path, query: req.query, headers: &req.headers, body: req.body };
-                let v = sigv4::verify(&signed, &|ak| creds.secret(ak), SystemTime::now())
+                let v = sigv4::verify_cached(&signed, &|ak| creds.secret(ak), SystemTime::now(), &self.signing_keys)
                     .map_err(|e| KmsError::new(e.kms_error_type(), e.message()))?;
                 Ok(Caller { account: v.account, region: v.region, principal: v.principal, access_key_id: v.access_key_id })
             }

@@ -4,7 +4,8 @@
 //! server can call it on the hot path and the rules can be unit-tested in
 //! isolation:
 //!
-//! - [`sigv4`] verifies AWS Signature Version 4 on incoming requests;
+//! - [`sigv4`] verifies AWS Signature Version 4 on incoming requests, and
+//!   [`signing_keys`] keeps the signing keys it derives;
 //! - [`policy`] evaluates KMS key policies (explicit deny, allow, implicit deny);
 //! - [`grants`] decides whether a grant permits a request and mints grant ids
 //!   and tokens;
@@ -18,6 +19,7 @@
 
 pub mod grants;
 pub mod policy;
+pub mod signing_keys;
 pub mod sigv4;
 
 use std::collections::BTreeMap;

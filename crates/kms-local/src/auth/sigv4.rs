@@ -17,6 +17,7 @@ use std::time::SystemTime;
 
 use aws_lc_rs::{constant_time, digest, hmac};
 
+use super::signing_keys::{scope_key, SigningKeys};
 use super::{account_of_arn, civil_from_unix, unix_from_civil, unix_seconds};
 
 /// The only algorithm we verify; SigV4a (`AWS4-ECDSA-P256-SHA256`) is not
@@ -202,6 +203,26 @@ pub fn verify(
     lookup: &dyn Fn(&str) -> Option<Secret>,
     now: SystemTime,
 ) -> Result<Verified, AuthError> {
+    verify_inner(req, lookup, now, None)
+}
+
+/// [`verify`], reusing signing keys derived for earlier requests (see [`SigningKeys`]); the
+/// server's hot path.
+pub fn verify_cached(
+    req: &SignedRequest<'_>,
+    lookup: &dyn Fn(&str) -> Option<Secret>,
+    now: SystemTime,
+    keys: &SigningKeys,
+) -> Result<Verified, AuthError> {
+    verify_inner(req, lookup, now, Some(keys))
+}
+
+fn verify_inner(
+    req: &SignedRequest<'_>,
+    lookup: &dyn Fn(&str) -> Option<Secret>,
+    now: SystemTime,
+    keys: Option<&SigningKeys>,
+) -> Result<Verified, AuthError> {
     let parts = extract_auth(req)?;
 
     let request_time = parse_amz_date(&parts.amz_date).ok_or_else(|| {
@@ -230,13 +251,30 @@ pub fn verify(
         parts.scope_date, parts.region, parts.service
     );
     let string_to_sign = string_to_sign(&parts.amz_date, &scope, &canonical);
-    let key = signing_key(
-        &secret.secret_access_key,
-        &parts.scope_date,
-        &parts.region,
-        &parts.service,
-    );
-    let expected = hex::encode(hmac::sign(&key, string_to_sign.as_bytes()).as_ref());
+    let cache_key = keys.map(|_| {
+        scope_key(
+            &parts.access_key_id,
+            &parts.scope_date,
+            &parts.region,
+            &parts.service,
+        )
+    });
+    let cached = keys
+        .zip(cache_key.as_deref())
+        .and_then(|(k, scope)| k.sign(scope, &secret.secret_access_key, string_to_sign.as_bytes()));
+    let (tag, derived) = match cached {
+        Some(tag) => (tag, None),
+        None => {
+            let key = signing_key(
+                &secret.secret_access_key,
+                &parts.scope_date,
+                &parts.region,
+                &parts.service,
+            );
+            (hmac::sign(&key, string_to_sign.as_bytes()), Some(key))
+        }
+    };
+    let expected = hex::encode(tag.as_ref());
     // Compare the hex text, not decoded bytes: a client's uppercase or
     // malformed hex is simply a mismatch, and the comparison stays
     // constant-time over the full length.
@@ -244,6 +282,10 @@ pub fn verify(
         .is_err()
     {
         return Err(mismatch());
+    }
+    // Only a key that just verified a signature is kept: see `SigningKeys`.
+    if let (Some(keys), Some(scope), Some(key)) = (keys, cache_key, derived) {
+        keys.insert(scope, &secret.secret_access_key, key);
     }
 
     // The token is checked after the signature so that only a holder of the
@@ -620,35 +662,43 @@ fn canonical_request(
     out.push('\n');
     out.push_str(&canonical_query(req.query, parts.expires.is_some()));
     out.push('\n');
+    // Written straight into `out`, with no per-header strings: this runs on every request.
     for name in &parts.signed_headers {
-        let values: Vec<String> = req
+        out.push_str(name);
+        out.push(':');
+        let mut values = req
             .headers
             .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| trim_all(v))
-            .collect();
-        if values.is_empty() {
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name));
+        let Some((_, first)) = values.next() else {
             return Err(AuthError::SignatureMismatch(format!(
                 "Header '{name}' is listed in SignedHeaders but is not present in the request."
             )));
+        };
+        push_trimmed(&mut out, first);
+        for (_, v) in values {
+            out.push(',');
+            push_trimmed(&mut out, v);
         }
-        out.push_str(name);
-        out.push(':');
-        out.push_str(&values.join(","));
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&parts.signed_headers.join(";"));
+    for (i, name) in parts.signed_headers.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
     out.push('\n');
     out.push_str(payload_hash);
     Ok(out)
 }
 
-/// Trims leading/trailing spaces and collapses runs of spaces to one, the
-/// SigV4 header-value rule (spaces only, as AWS's signers do).
-fn trim_all(v: &str) -> String {
+/// Appends `v` with leading/trailing spaces trimmed and runs of spaces
+/// collapsed to one, the SigV4 header-value rule (spaces only, as AWS's
+/// signers do).
+fn push_trimmed(out: &mut String, v: &str) {
     let v = v.trim_matches(' ');
-    let mut out = String::with_capacity(v.len());
     let mut prev_space = false;
     for c in v.chars() {
         if c == ' ' {
@@ -661,7 +711,6 @@ fn trim_all(v: &str) -> String {
             prev_space = false;
         }
     }
-    out
 }
 
 /// Canonical URI for every service but S3: remove dot segments and empty
@@ -889,6 +938,52 @@ mod tests {
     }
 
     #[test]
+    fn cached_signing_keys_verify_exactly_like_fresh_ones() {
+        let headers = h(&[
+            ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+            ("host", "iam.amazonaws.com"),
+            ("x-amz-date", "20150830T123600Z"),
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+            ),
+        ]);
+        let req = SignedRequest {
+            method: "GET",
+            path: "/",
+            query: "Action=ListUsers&Version=2010-05-08",
+            headers: &headers,
+            body: b"",
+        };
+        let keys = SigningKeys::default();
+        let tampered = SignedRequest {
+            query: "Action=ListRoles&Version=2010-05-08",
+            ..req
+        };
+        // A failed signature stores nothing.
+        assert!(verify_cached(&tampered, &lookup, at(T0), &keys).is_err());
+        assert!(keys.is_empty());
+        verify_cached(&req, &lookup, at(T0), &keys).unwrap();
+        assert_eq!(keys.len(), 1);
+        // Served from the cache, and the cache changes no verdict.
+        verify_cached(&req, &lookup, at(T0), &keys).unwrap();
+        assert_eq!(
+            verify_cached(&tampered, &lookup, at(T0), &keys)
+                .unwrap_err()
+                .kms_error_type(),
+            "InvalidSignatureException"
+        );
+        // A different secret under the same access key id does not reuse the old key.
+        let rotated = |akid: &str| {
+            lookup(akid).map(|s| Secret {
+                secret_access_key: "another-secret".into(),
+                ..s
+            })
+        };
+        assert!(verify_cached(&req, &rotated, at(T0), &keys).is_err());
+    }
+
+    #[test]
     fn missing_and_malformed() {
         let req = SignedRequest {
             method: "POST",
@@ -1007,7 +1102,9 @@ mod tests {
         assert_eq!(canonical_query("b=2&a=1&a=0", false), "a=0&a=1&b=2");
         assert_eq!(canonical_query("x=a+b&y=%7e&z", false), "x=a%20b&y=~&z=");
         assert_eq!(canonical_query("X-Amz-Signature=ab&q=1", true), "q=1");
-        assert_eq!(trim_all("  a   b  c "), "a b c");
+        let mut trimmed = String::from("x:");
+        push_trimmed(&mut trimmed, "  a   b  c ");
+        assert_eq!(trimmed, "x:a b c");
         assert_eq!(uri_encode("a/b c*", true), "a%2Fb%20c%2A");
     }
 
