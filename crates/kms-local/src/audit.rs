@@ -137,6 +137,7 @@ impl AuditEvent {
             || ["Describe", "Get", "List"]
                 .iter()
                 .any(|p| event_name.starts_with(p));
+        let (request_id, event_id) = random_uuid_pair();
         AuditEvent {
             event_version: "1.08".to_string(),
             event_time: format_iso8601(SystemTime::now()),
@@ -148,8 +149,8 @@ impl AuditEvent {
             user_identity: user_identity(principal, account, access_key_id),
             request_parameters,
             response_elements: Value::Null,
-            request_id: random_uuid(),
-            event_id: random_uuid(),
+            request_id,
+            event_id,
             read_only,
             resources: resources
                 .into_iter()
@@ -458,28 +459,41 @@ fn pseudo_unique_id(prefix: &str, arn: &str) -> String {
     s
 }
 
-/// A random RFC 4122 version-4 UUID string. If the system RNG fails we still
-/// need an id for the record, so fall back to time-derived bytes; these ids
-/// are labels, not secrets.
-fn random_uuid() -> String {
-    let mut b = random_bytes::<16>().unwrap_or_else(|_| {
+/// Two random RFC 4122 version-4 UUID strings (request id, event id) from one call to the RNG:
+/// every request needs both, and the call, not the bytes, is what costs. If the system RNG fails
+/// we still need ids for the record, so fall back to distinct time-derived bytes; these ids are
+/// labels, not secrets.
+fn random_uuid_pair() -> (String, String) {
+    let b = random_bytes::<32>().unwrap_or_else(|_| {
         let nanos = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        nanos.to_le_bytes()
+        let mut b = [0u8; 32];
+        b[..16].copy_from_slice(&nanos.to_le_bytes());
+        b[16..].copy_from_slice(&(!nanos).to_le_bytes());
+        b
     });
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    (uuid_v4(&b[..16]), uuid_v4(&b[16..]))
+}
+
+/// 16 random bytes → `xxxxxxxx-xxxx-4xxx-Nxxx-xxxxxxxxxxxx` (version 4, RFC 4122 variant).
+fn uuid_v4(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(36);
+    for (i, &byte) in bytes.iter().enumerate() {
+        let byte = match i {
+            6 => (byte & 0x0f) | 0x40,
+            8 => (byte & 0x3f) | 0x80,
+            _ => byte,
+        };
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(HEX[usize::from(byte >> 4)] as char);
+        s.push(HEX[usize::from(byte & 0x0f)] as char);
+    }
+    s
 }
 
 /// `SystemTime` → `YYYY-MM-DDTHH:MM:SSZ`.
@@ -521,6 +535,19 @@ mod tests {
     use std::time::Duration;
 
     const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    #[test]
+    fn uuids_are_version_4_and_distinct() {
+        assert_eq!(uuid_v4(&[0xff; 16]), "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        assert_eq!(uuid_v4(&[0; 16]), "00000000-0000-4000-8000-000000000000");
+        let (request, event) = random_uuid_pair();
+        assert_ne!(request, event);
+        for id in [&request, &event] {
+            assert_eq!(id.len(), 36);
+            assert_eq!(&id[14..15], "4");
+            assert!("89ab".contains(&id[19..20]), "{id}");
+        }
+    }
 
     /// Every blob-typed member of any KMS request shape, plus custom key
     /// store secrets and the Nitro Recipient structure.

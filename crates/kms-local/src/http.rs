@@ -3,7 +3,6 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,7 +30,9 @@ pub async fn serve(emu: Arc<Emulator>, listener: TcpListener, shutdown: impl Fut
                 let Ok((stream, peer)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
                 let emu = emu.clone();
-                let svc = service_fn(move |req| handle(emu.clone(), peer, req));
+                // Formatted once per connection, not per request.
+                let source_ip: Arc<str> = peer.ip().to_string().into();
+                let svc = service_fn(move |req| handle(emu.clone(), source_ip.clone(), req));
                 let conn = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc);
                 let watched = graceful.watch(conn);
                 tokio::spawn(async move {
@@ -48,7 +49,7 @@ pub async fn serve(emu: Arc<Emulator>, listener: TcpListener, shutdown: impl Fut
     }
 }
 
-async fn handle(emu: Arc<Emulator>, peer: SocketAddr, req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+async fn handle(emu: Arc<Emulator>, source_ip: Arc<str>, req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
@@ -68,7 +69,7 @@ async fn handle(emu: Arc<Emulator>, peer: SocketAddr, req: hyper::Request<Incomi
         query: parts.uri.query().unwrap_or(""),
         headers,
         body: &body,
-        source_ip: peer.ip().to_string(),
+        source_ip: &source_ip,
     };
     let resp = emu.handle(&request);
     Ok(reply(resp.status, Bytes::from(resp.body), &resp.request_id, resp.error_type))

@@ -26,7 +26,7 @@ pub struct Request<'a> {
     /// Body.
     pub body: &'a [u8],
     /// Client address.
-    pub source_ip: String,
+    pub source_ip: &'a str,
 }
 
 /// The pipeline's answer.
@@ -150,7 +150,7 @@ impl Emulator {
             principal,
             account,
             akid,
-            &req.source_ip,
+            req.source_ip,
             region,
             params,
             resources.to_vec(),
