@@ -40,8 +40,12 @@ impl std::fmt::Debug for SigningKeys {
 
 /// The lookup key: the credential scope with the access key id in front.
 pub(crate) fn scope_key(access_key_id: &str, date: &str, region: &str, service: &str) -> String {
-    let mut s = String::with_capacity(access_key_id.len() + date.len() + region.len() + service.len() + 3);
-    for (i, part) in [access_key_id, date, region, service].into_iter().enumerate() {
+    let mut s =
+        String::with_capacity(access_key_id.len() + date.len() + region.len() + service.len() + 3);
+    for (i, part) in [access_key_id, date, region, service]
+        .into_iter()
+        .enumerate()
+    {
         if i > 0 {
             s.push('/');
         }
@@ -62,11 +66,19 @@ impl SigningKeys {
 
     /// Stores a key that has just verified a signature.
     pub(crate) fn insert(&self, scope: String, secret: &str, key: hmac::Key) {
-        let Ok(mut map) = self.by_scope.write() else { return };
+        let Ok(mut map) = self.by_scope.write() else {
+            return;
+        };
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }
-        map.insert(scope, Entry { secret: secret.to_owned(), key });
+        map.insert(
+            scope,
+            Entry {
+                secret: secret.to_owned(),
+                key,
+            },
+        );
     }
 
     /// Number of cached keys.

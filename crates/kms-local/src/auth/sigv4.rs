@@ -862,6 +862,31 @@ mod tests {
             .collect()
     }
 
+    /// Headers of the worked example in AWS's "Create a signed request" docs
+    /// (IAM ListUsers, signed at T0).
+    fn iam_list_users_headers() -> Vec<(String, String)> {
+        h(&[
+            ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+            ("host", "iam.amazonaws.com"),
+            ("x-amz-date", "20150830T123600Z"),
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+            ),
+        ])
+    }
+
+    /// The request those headers sign.
+    fn iam_list_users(headers: &[(String, String)]) -> SignedRequest<'_> {
+        SignedRequest {
+            method: "GET",
+            path: "/",
+            query: "Action=ListUsers&Version=2010-05-08",
+            headers,
+            body: b"",
+        }
+    }
+
     #[test]
     fn derived_signing_key_matches_aws_docs_example() {
         // Published example: secret above, 20150830/us-east-1/iam.
@@ -903,23 +928,8 @@ mod tests {
 
     #[test]
     fn aws_docs_iam_list_users_example() {
-        // The worked example from AWS's "Create a signed request" docs.
-        let headers = h(&[
-            ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
-            ("host", "iam.amazonaws.com"),
-            ("x-amz-date", "20150830T123600Z"),
-            (
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
-            ),
-        ]);
-        let req = SignedRequest {
-            method: "GET",
-            path: "/",
-            query: "Action=ListUsers&Version=2010-05-08",
-            headers: &headers,
-            body: b"",
-        };
+        let headers = iam_list_users_headers();
+        let req = iam_list_users(&headers);
         verify(&req, &lookup, at(T0)).unwrap();
         // Reordering the query does not matter (it is sorted), changing it does.
         let req2 = SignedRequest {
@@ -939,22 +949,8 @@ mod tests {
 
     #[test]
     fn cached_signing_keys_verify_exactly_like_fresh_ones() {
-        let headers = h(&[
-            ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
-            ("host", "iam.amazonaws.com"),
-            ("x-amz-date", "20150830T123600Z"),
-            (
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
-            ),
-        ]);
-        let req = SignedRequest {
-            method: "GET",
-            path: "/",
-            query: "Action=ListUsers&Version=2010-05-08",
-            headers: &headers,
-            body: b"",
-        };
+        let headers = iam_list_users_headers();
+        let req = iam_list_users(&headers);
         let keys = SigningKeys::default();
         let tampered = SignedRequest {
             query: "Action=ListRoles&Version=2010-05-08",
