@@ -126,9 +126,14 @@ impl KmsSession {
             let arn = KmsArn::parse(key_id).map_err(|error| anyhow::anyhow!("{key_id:?} is not a valid KMS ARN: {error}"))?;
             return Ok(arn.region().to_owned());
         }
-        explicit.map(str::to_owned).or_else(|| self.default_region.clone()).with_context(|| {
+        self.region(explicit).with_context(|| {
             format!("no AWS Region for the key {key_id:?}: give its ARN, add region=REGION to --wrapping-keys, or set AWS_REGION")
         })
+    }
+
+    /// `explicit`, else the configuration's (or the embedded emulator's) default Region.
+    pub fn region(&self, explicit: Option<&str>) -> Option<String> {
+        explicit.map(str::to_owned).or_else(|| self.default_region.clone())
     }
 
     /// A client for `region`.

@@ -106,7 +106,7 @@ where
     runtime.block_on(async {
         let session = KmsSession::open(kms).await?;
         eprintln!("envelope: using {}", session.description());
-        let region = session.region_for("", region)?;
+        let region = session.region(region).context("no AWS Region: pass --region or set AWS_REGION")?;
         let result = match session.client(&region) {
             Ok(client) => body(client).await,
             Err(error) => Err(error),
