@@ -75,6 +75,7 @@ impl PendingFile {
 
     /// The file to write to.
     pub fn file(&mut self) -> &mut File {
+        // Invariant: `file` is Some from `create` until `commit`, which consumes `self`.
         self.file.as_mut().expect("the file is open until commit")
     }
 
@@ -82,7 +83,8 @@ impl PendingFile {
     /// appeared meanwhile (a hard link cannot replace a file, so the check and the move are one
     /// step).
     pub fn commit(mut self, overwrite: bool) -> io::Result<()> {
-        let file = self.file.take().expect("commit once");
+        // Invariant: as in `file`: only `commit` (once, by value) and `drop` take it.
+        let file = self.file.take().expect("commit runs once");
         file.sync_all()?;
         drop(file);
         if overwrite {

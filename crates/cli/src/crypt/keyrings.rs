@@ -35,7 +35,7 @@ pub async fn build(groups: &[WrappingKeys], direction: Direction, kms: Option<&K
     for group in groups {
         match group {
             WrappingKeys::Kms { key_ids, region } => {
-                let kms = kms.expect("a KMS session for KMS keys");
+                let kms = kms.ok_or_else(no_session)?;
                 for key_id in key_ids {
                     keyrings.push(kms_keyring(kms, key_id, region.as_deref(), direction).await?);
                 }
@@ -46,7 +46,7 @@ pub async fn build(groups: &[WrappingKeys], direction: Direction, kms: Option<&K
                         "--wrapping-keys discovery=true only decrypts; name the keys to encrypt under with key=",
                     ));
                 }
-                let kms = kms.expect("a KMS session for KMS discovery");
+                let kms = kms.ok_or_else(no_session)?;
                 let filter = filter.clone().map(|(partition, account_ids)| DiscoveryFilter { partition, account_ids });
                 keyrings.push(Arc::new(AwsKmsDiscoveryKeyring::new(kms.supplier(), filter).map_err(Failure::from)?));
             }
@@ -78,6 +78,11 @@ pub async fn build(groups: &[WrappingKeys], direction: Direction, kms: Option<&K
     }
     .map_err(Failure::from)?;
     Ok(Arc::new(multi))
+}
+
+/// The caller connects to KMS whenever [`needs_kms`] says so; this is the error if it did not.
+fn no_session() -> Failure {
+    Failure::new(Kind::Kms, anyhow::anyhow!("KMS keys were named but no KMS connection was made"))
 }
 
 async fn kms_keyring(kms: &KmsSession, key_id: &str, region: Option<&str>, direction: Direction) -> Result<Arc<dyn Keyring>, Failure> {
