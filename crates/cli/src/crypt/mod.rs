@@ -219,8 +219,8 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
                 return Err(Failure::usage("--metadata-output - and --output - would both write to stdout; send one to a file"));
             }
             let clashes = jobs.iter().any(|job| match (&job.source, &job.target) {
-                (Source::File(input), _) if settings::same_file(input, path) => true,
-                (_, Target::File(output)) if settings::same_file(output, path) => true,
+                (Source::File(input), _) if plan::same_path(input, path) => true,
+                (_, Target::File(output)) if plan::same_path(output, path) => true,
                 _ => false,
             });
             if clashes {

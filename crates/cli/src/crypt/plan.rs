@@ -139,7 +139,8 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn same_path(a: &Path, b: &Path) -> bool {
+/// Whether two paths name one existing file or directory.
+pub(super) fn same_path(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,

@@ -1,7 +1,5 @@
 //! Flag values into library settings: algorithm suites, commitment policies, encryption context.
 
-use std::path::Path;
-
 use envelope::{AlgorithmSuite, CommitmentPolicy, EncryptionContext};
 
 use crate::exit_code::Failure;
@@ -76,14 +74,6 @@ fn insert_pair(context: &mut EncryptionContext, name: &str, value: &str, item: &
         return Err(Failure::usage(format!("--encryption-context: {name} given twice")));
     }
     Ok(())
-}
-
-/// Whether two paths name one existing file.
-pub fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 #[cfg(test)]
