@@ -17,6 +17,8 @@ use crate::stream::encryptor::{Encryptor, FrameSealer, FINAL_FRAME_OVERHEAD, FRA
 
 /// Below this size a second thread costs more than it saves.
 const PARALLEL_THRESHOLD: usize = 256 * 1024;
+/// A footer's length field and the longest DER ECDSA signature of the suites (P-384: 104 bytes).
+const FOOTER_ROOM: usize = 2 + 104;
 /// Bytes handed to the hashing thread at a time.
 const PIPELINE_CHUNK_BYTES: usize = 512 * 1024;
 
@@ -38,7 +40,12 @@ pub(crate) fn encrypt(parts: EncryptionParts, frame_length: u32, plaintext: &[u8
     }
     let body_len = full * (frame + FRAME_OVERHEAD) + last + FINAL_FRAME_OVERHEAD;
     let (sealer, first_sequence, signer) = encryptor.into_parts();
-    let mut out = vec![0u8; header.len() + body_len];
+    // Room for the footer too, so appending the signature never moves a large message. (Zeroed
+    // allocation, then truncated: zeroed pages arrive lazily, where a resize would write every
+    // byte before the work starts.)
+    let footer_room = if signer.is_some() { FOOTER_ROOM } else { 0 };
+    let mut out = vec![0u8; header.len() + body_len + footer_room];
+    out.truncate(header.len() + body_len);
     let (header_out, body_out) = out.split_at_mut(header.len());
     header_out.copy_from_slice(&header);
     let frames = Frames { sealer: &sealer, plaintext, frame, full, last, first_sequence };

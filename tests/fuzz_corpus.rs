@@ -194,7 +194,7 @@ mod seeds {
         let data_key: Vec<u8> = (0..suite.data_key_len()).map(|i| (i as u8).wrapping_mul(13).wrapping_add(1)).collect();
         let signing = suite.signature().map(|algorithm| SigningKey::generate(algorithm).unwrap());
         if let Some(key) = &signing {
-            pairs.insert("aws-crypto-public-key".into(), key.public_key_context_value().unwrap());
+            pairs.insert("aws-crypto-public-key".into(), key.public_key_context_value());
         }
         // The EDK, as the raw AES keyring writes it.
         let wrap_iv = [0x11u8; IV_LEN];

@@ -52,6 +52,9 @@ fn digest_for(algorithm: SignatureAlgorithm) -> &'static digest::Algorithm {
 pub struct SigningKey {
     algorithm: SignatureAlgorithm,
     pair: EcdsaKeyPair,
+    /// The SEC1 compressed public point, encoded once when the key is made: the encoding needs a
+    /// field inversion, and keys made ahead of time on another core should carry it ready.
+    public_compressed: Vec<u8>,
 }
 
 impl SigningKey {
@@ -62,7 +65,10 @@ impl SigningKey {
             SignatureAlgorithm::EcdsaP384Sha384 => &ECDSA_P384_SHA384_ASN1_SIGNING,
         };
         let pair = EcdsaKeyPair::generate(signing).map_err(|_| Error::usage("ECDSA key generation failed"))?;
-        Ok(SigningKey { algorithm, pair })
+        let point: EcPublicKeyCompressedBin<'_> =
+            pair.public_key().as_be_bytes().map_err(|_| Error::usage("could not encode the ECDSA public key"))?;
+        let public_compressed = point.as_ref().to_vec();
+        Ok(SigningKey { algorithm, pair, public_compressed })
     }
 
     /// The curve and hash.
@@ -71,18 +77,13 @@ impl SigningKey {
     }
 
     /// The SEC1 compressed public point.
-    pub fn public_key_compressed(&self) -> Result<Vec<u8>> {
-        let point: EcPublicKeyCompressedBin<'_> = self
-            .pair
-            .public_key()
-            .as_be_bytes()
-            .map_err(|_| Error::usage("could not encode the ECDSA public key"))?;
-        Ok(point.as_ref().to_vec())
+    pub fn public_key_compressed(&self) -> &[u8] {
+        &self.public_compressed
     }
 
     /// The value stored under `aws-crypto-public-key`: base64 of the compressed point.
-    pub fn public_key_context_value(&self) -> Result<String> {
-        Ok(base64::engine::general_purpose::STANDARD.encode(self.public_key_compressed()?))
+    pub fn public_key_context_value(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(&self.public_compressed)
     }
 
     /// Signs the hashed message; returns a DER signature.
@@ -158,7 +159,7 @@ mod tests {
             let mut hasher = SignatureHasher::new(algorithm);
             hasher.update(b"header and body");
             let signature = key.sign(hasher).unwrap();
-            let verifier = VerificationKey::from_context_value(algorithm, &key.public_key_context_value().unwrap()).unwrap();
+            let verifier = VerificationKey::from_context_value(algorithm, &key.public_key_context_value()).unwrap();
             let mut good = SignatureHasher::new(algorithm);
             good.update(b"header and body");
             verifier.verify(good, &signature).unwrap();
