@@ -60,6 +60,37 @@ fn large_signed_messages_use_the_parallel_path_and_still_verify() {
     }
 }
 
+/// Blocking streams past 1 MiB hash on a worker thread; what they write and read must still verify,
+/// and a bad signature must still stop the last frame.
+#[test]
+fn long_signed_streams_hash_on_another_core_and_still_verify() {
+    for suite in [AlgorithmSuite::DEFAULT, AlgorithmSuite::Aes128GcmIv12Tag16HkdfSha256EcdsaP256] {
+        let client = client_for(suite);
+        let data = plaintext(5 * 1024 * 1024 + 4099);
+        let options = EncryptOptions::new().algorithm_suite(suite).frame_length(4000);
+        let mut writer = client.encrypting_writer(Vec::new(), &options).unwrap();
+        for (index, piece) in data.chunks(65_537).enumerate() {
+            // Uneven writes: some below a frame, some spanning many.
+            let (a, b) = piece.split_at(piece.len().min(index * 13 % 4001));
+            writer.write_all(a).unwrap();
+            writer.write_all(b).unwrap();
+        }
+        let message = writer.finish().unwrap();
+        assert_eq!(client.decrypt(&message, &DecryptOptions::new()).unwrap().plaintext, data);
+        let mut reader = client.decrypting_reader(&message[..], &DecryptOptions::new()).unwrap();
+        let mut out = Vec::new();
+        reader.read_to_end(&mut out).unwrap();
+        assert_eq!(out, data);
+
+        let mut bad_signature = message.clone();
+        *bad_signature.last_mut().unwrap() ^= 1;
+        let mut reader = client.decrypting_reader(&bad_signature[..], &DecryptOptions::new()).unwrap();
+        let mut out = Vec::new();
+        assert!(reader.read_to_end(&mut out).is_err(), "suite {suite}: a bad signature must fail");
+        assert!(out.len() < data.len(), "the last frame is held back when the signature fails");
+    }
+}
+
 #[test]
 fn frame_layout_is_exact() {
     // 10 bytes in frames of 4: two regular frames and a 2-byte final frame.

@@ -4,6 +4,7 @@
 //! can audit every use of key material here.
 
 pub mod aead;
+mod background_hash;
 pub mod kdf;
 pub mod rand;
 pub mod signature;

@@ -13,25 +13,69 @@ use aws_lc_rs::signature::{
 };
 use base64::Engine as _;
 
+use super::background_hash::BackgroundHasher;
 use crate::error::{AuthenticationFailure, Error, Result};
 use crate::suite::SignatureAlgorithm;
 
 /// A running hash over the bytes a signature covers.
-pub struct SignatureHasher(digest::Context);
+///
+/// A stream can let the hash move to another core ([`SignatureHasher::hash_in_background`]) once
+/// it has absorbed enough bytes to be worth a thread; the one-shot path runs its own threads and
+/// keeps the hash where it is.
+pub struct SignatureHasher {
+    state: HashState,
+    /// Absorbed bytes after which the hash moves to a worker thread, when the owner allows it.
+    background_after: Option<u64>,
+    absorbed: u64,
+}
+
+enum HashState {
+    Inline(digest::Context),
+    Background(BackgroundHasher),
+}
+
+/// Streams shorter than this never start a hashing thread.
+const BACKGROUND_AFTER_BYTES: u64 = 1024 * 1024;
 
 impl SignatureHasher {
     /// A fresh hash for `algorithm`.
     pub fn new(algorithm: SignatureAlgorithm) -> SignatureHasher {
-        SignatureHasher(digest::Context::new(digest_for(algorithm)))
+        SignatureHasher {
+            state: HashState::Inline(digest::Context::new(digest_for(algorithm))),
+            background_after: None,
+            absorbed: 0,
+        }
+    }
+
+    /// Lets the hash move to a worker thread once the message passes 1 MiB, so a stream seals or
+    /// opens frames on one core while the other hashes them.
+    pub(crate) fn hash_in_background(&mut self) {
+        self.background_after = Some(BACKGROUND_AFTER_BYTES);
     }
 
     /// Adds bytes.
     pub fn update(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
+        match &mut self.state {
+            HashState::Inline(context) => {
+                context.update(bytes);
+                self.absorbed += bytes.len() as u64;
+                if self.background_after.is_some_and(|after| self.absorbed >= after) {
+                    self.background_after = None;
+                    // Without a thread the hash simply stays inline.
+                    if let Some(background) = BackgroundHasher::start(context.clone()) {
+                        self.state = HashState::Background(background);
+                    }
+                }
+            }
+            HashState::Background(background) => background.update(bytes),
+        }
     }
 
-    fn finish(self) -> digest::Digest {
-        self.0.finish()
+    fn finish(self) -> Result<digest::Digest> {
+        match self.state {
+            HashState::Inline(context) => Ok(context.finish()),
+            HashState::Background(background) => Ok(background.finish()?.finish()),
+        }
     }
 }
 
@@ -90,7 +134,7 @@ impl SigningKey {
     pub fn sign(&self, hasher: SignatureHasher) -> Result<Vec<u8>> {
         let signature = self
             .pair
-            .sign_digest(&hasher.finish())
+            .sign_digest(&hasher.finish()?)
             .map_err(|_| Error::usage("ECDSA signing failed"))?;
         Ok(signature.as_ref().to_vec())
     }
@@ -137,7 +181,7 @@ impl VerificationKey {
     /// Checks a DER signature over the hashed message.
     pub fn verify(&self, hasher: SignatureHasher, signature: &[u8]) -> Result<()> {
         self.key
-            .verify_digest_sig(&hasher.finish(), signature)
+            .verify_digest_sig(&hasher.finish()?, signature)
             .map_err(|_| AuthenticationFailure::Signature.into())
     }
 }

@@ -144,6 +144,13 @@ impl BodyDecryptor {
         }
     }
 
+    /// Lets a long signed message hash on another core (see [`SignatureHasher::hash_in_background`]).
+    pub(crate) fn hash_in_background(&mut self) {
+        if let Some(hasher) = &mut self.hasher {
+            hasher.hash_in_background();
+        }
+    }
+
     /// Whether the message is signed (its last plaintext is held until the footer verifies).
     pub fn is_signed(&self) -> bool {
         self.verification_key.is_some()

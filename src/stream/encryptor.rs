@@ -111,6 +111,13 @@ impl Encryptor {
         self.frame_length as usize
     }
 
+    /// Lets a long signed message hash on another core (see [`SignatureHasher::hash_in_background`]).
+    pub(crate) fn hash_in_background(&mut self) {
+        if let Some((_, hasher)) = &mut self.signer {
+            hasher.hash_in_background();
+        }
+    }
+
     /// Whether the message gets a signature footer.
     pub fn is_signing(&self) -> bool {
         self.signer.is_some()
