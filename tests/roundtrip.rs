@@ -7,6 +7,14 @@ use std::io::{Read, Write};
 use common::{client_for, context, plaintext};
 use envelope::{AlgorithmSuite, DecryptOptions, EncryptOptions};
 
+/// Decrypts `message` through the blocking streaming reader.
+fn read_streaming(client: &envelope::blocking::BlockingClient, message: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut reader = client.decrypting_reader(message, &DecryptOptions::new()).map_err(std::io::Error::other)?;
+    let mut out = Vec::new();
+    reader.read_to_end(&mut out)?;
+    Ok(out)
+}
+
 #[test]
 fn every_suite_round_trips_one_shot_and_streaming() {
     for suite in AlgorithmSuite::ALL {
@@ -27,16 +35,10 @@ fn every_suite_round_trips_one_shot_and_streaming() {
                 writer.write_all(piece).unwrap();
             }
             let streamed = writer.finish().unwrap();
-            let mut reader = client.decrypting_reader(&streamed[..], &DecryptOptions::new()).unwrap();
-            let mut out = Vec::new();
-            reader.read_to_end(&mut out).unwrap();
-            assert_eq!(out, data, "streaming suite {suite} len {len} frame {frame}");
+            assert_eq!(read_streaming(&client, &streamed).unwrap(), data, "streaming suite {suite} len {len} frame {frame}");
             // The one-shot reader reads what the streaming writer wrote, and the other way round.
             assert_eq!(client.decrypt(&streamed, &DecryptOptions::new()).unwrap().plaintext, data);
-            let mut reader = client.decrypting_reader(&message[..], &DecryptOptions::new()).unwrap();
-            let mut out = Vec::new();
-            reader.read_to_end(&mut out).unwrap();
-            assert_eq!(out, data);
+            assert_eq!(read_streaming(&client, &message).unwrap(), data);
         }
     }
 }
@@ -49,10 +51,7 @@ fn large_signed_messages_use_the_parallel_path_and_still_verify() {
         let options = EncryptOptions::new().algorithm_suite(suite);
         let message = client.encrypt(&data, &options).unwrap();
         assert_eq!(client.decrypt(&message, &DecryptOptions::new()).unwrap().plaintext, data);
-        let mut reader = client.decrypting_reader(&message[..], &DecryptOptions::new()).unwrap();
-        let mut out = Vec::new();
-        reader.read_to_end(&mut out).unwrap();
-        assert_eq!(out, data);
+        assert_eq!(read_streaming(&client, &message).unwrap(), data);
         let mut tampered = message.clone();
         let middle = tampered.len() / 2;
         tampered[middle] ^= 1;
@@ -77,17 +76,14 @@ fn long_signed_streams_hash_on_another_core_and_still_verify() {
         }
         let message = writer.finish().unwrap();
         assert_eq!(client.decrypt(&message, &DecryptOptions::new()).unwrap().plaintext, data);
-        let mut reader = client.decrypting_reader(&message[..], &DecryptOptions::new()).unwrap();
-        let mut out = Vec::new();
-        reader.read_to_end(&mut out).unwrap();
-        assert_eq!(out, data);
+        assert_eq!(read_streaming(&client, &message).unwrap(), data);
 
         let mut bad_signature = message.clone();
         *bad_signature.last_mut().unwrap() ^= 1;
         let mut reader = client.decrypting_reader(&bad_signature[..], &DecryptOptions::new()).unwrap();
-        let mut out = Vec::new();
-        assert!(reader.read_to_end(&mut out).is_err(), "suite {suite}: a bad signature must fail");
-        assert!(out.len() < data.len(), "the last frame is held back when the signature fails");
+        let mut released = Vec::new();
+        assert!(reader.read_to_end(&mut released).is_err(), "suite {suite}: a bad signature must fail");
+        assert!(released.len() < data.len(), "the last frame is held back when the signature fails");
     }
 }
 
