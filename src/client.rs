@@ -93,11 +93,20 @@ pub struct EncryptOptions {
     pub algorithm_suite: Option<AlgorithmSuite>,
     /// Plaintext bytes per frame (default 4096).
     pub frame_length: u32,
+    /// Whether a stream of a signed suite may hash on a worker thread once it passes 1 MiB. `None`
+    /// leaves it to the front-end: yes for blocking streams, no for async ones. (One-shot calls
+    /// always use both cores for large messages.)
+    pub hash_on_worker_thread: Option<bool>,
 }
 
 impl Default for EncryptOptions {
     fn default() -> Self {
-        EncryptOptions { encryption_context: EncryptionContext::new(), algorithm_suite: None, frame_length: DEFAULT_FRAME_LENGTH }
+        EncryptOptions {
+            encryption_context: EncryptionContext::new(),
+            algorithm_suite: None,
+            frame_length: DEFAULT_FRAME_LENGTH,
+            hash_on_worker_thread: None,
+        }
     }
 }
 
@@ -124,6 +133,14 @@ impl EncryptOptions {
         self.frame_length = frame_length;
         self
     }
+
+    /// Lets (or forbids) a long signed stream hash on a worker thread. Async streams default to
+    /// no: when the worker falls behind, a write waits for it on the executor's thread (for at most
+    /// the time it takes to hash 256 KiB).
+    pub fn hash_on_worker_thread(mut self, allowed: bool) -> Self {
+        self.hash_on_worker_thread = Some(allowed);
+        self
+    }
 }
 
 /// Options for reading one message.
@@ -135,6 +152,9 @@ pub struct DecryptOptions {
     pub encryption_context: Option<EncryptionContext>,
     /// Refuse signed messages (streaming readers that must release plaintext early use this).
     pub unsigned_only: bool,
+    /// Whether a stream of a signed message may hash on a worker thread once it passes 1 MiB;
+    /// `None`: yes for blocking streams, no for async ones.
+    pub hash_on_worker_thread: Option<bool>,
 }
 
 impl DecryptOptions {
@@ -152,6 +172,13 @@ impl DecryptOptions {
     /// Refuses signed messages.
     pub fn unsigned_only(mut self) -> Self {
         self.unsigned_only = true;
+        self
+    }
+
+    /// Lets (or forbids) a long signed stream hash on a worker thread (see
+    /// [`EncryptOptions::hash_on_worker_thread`]).
+    pub fn hash_on_worker_thread(mut self, allowed: bool) -> Self {
+        self.hash_on_worker_thread = Some(allowed);
         self
     }
 }
@@ -206,7 +233,10 @@ impl Client {
     /// Starts a message on a `std::io::Write`. Call `finish` on the writer when done.
     pub async fn encrypting_writer<W: std::io::Write>(&self, inner: W, options: &EncryptOptions) -> Result<EncryptingWriter<W>> {
         let parts = self.encryption_parts(options, None).await?;
-        let (encryptor, header) = Encryptor::start(parts, options.frame_length)?;
+        let (mut encryptor, header) = Encryptor::start(parts, options.frame_length)?;
+        if options.hash_on_worker_thread.unwrap_or(true) {
+            encryptor.hash_in_background();
+        }
         let info = written_header_info(&header)?;
         Ok(EncryptingWriter::new(inner, encryptor, header, info))
     }
@@ -217,7 +247,10 @@ impl Client {
     /// [`Client::decrypting_async_reader`].
     pub async fn decrypting_reader<R: std::io::Read>(&self, mut inner: R, options: &DecryptOptions) -> Result<DecryptingReader<R>> {
         let (parsed, mut bytes) = crate::stream::sync::read_header(&mut inner, self.parse_limits())?;
-        let body = self.open(&parsed, &bytes[..parsed.len], options).await?;
+        let mut body = self.open(&parsed, &bytes[..parsed.len], options).await?;
+        if options.hash_on_worker_thread.unwrap_or(true) {
+            body.hash_in_background();
+        }
         let leftover = bytes.split_off(parsed.len);
         Ok(DecryptingReader::new(inner, body, MessageInfo::from(&parsed), leftover))
     }
@@ -230,7 +263,10 @@ impl Client {
         options: &EncryptOptions,
     ) -> Result<crate::stream::AsyncEncryptingWriter<W>> {
         let parts = self.encryption_parts(options, None).await?;
-        let (encryptor, header) = Encryptor::start(parts, options.frame_length)?;
+        let (mut encryptor, header) = Encryptor::start(parts, options.frame_length)?;
+        if options.hash_on_worker_thread.unwrap_or(false) {
+            encryptor.hash_in_background();
+        }
         let info = written_header_info(&header)?;
         Ok(crate::stream::AsyncEncryptingWriter::new(inner, encryptor, header, info))
     }
@@ -243,7 +279,10 @@ impl Client {
         options: &DecryptOptions,
     ) -> Result<crate::stream::AsyncDecryptingReader<R>> {
         let (parsed, mut bytes) = crate::stream::async_io::read_header(&mut inner, self.parse_limits()).await?;
-        let body = self.open(&parsed, &bytes[..parsed.len], options).await?;
+        let mut body = self.open(&parsed, &bytes[..parsed.len], options).await?;
+        if options.hash_on_worker_thread.unwrap_or(false) {
+            body.hash_in_background();
+        }
         let leftover = bytes.split_off(parsed.len);
         Ok(crate::stream::AsyncDecryptingReader::new(inner, body, MessageInfo::from(&parsed), leftover))
     }

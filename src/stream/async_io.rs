@@ -82,7 +82,9 @@ impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
 impl<W: AsyncWrite + Unpin> AsyncWrite for AsyncEncryptingWriter<W> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        if this.output.len() - this.output_start >= OUTPUT_FLUSH_THRESHOLD {
+        // Drain on the buffer's whole length, not on what is left of it: after a partial drain
+        // the sealing loop below would otherwise consume nothing and report a zero-byte write.
+        if this.output.len() >= OUTPUT_FLUSH_THRESHOLD {
             ready!(this.poll_drain(cx))?;
         }
         let Some(encryptor) = this.encryptor.as_mut() else {

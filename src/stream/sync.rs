@@ -28,10 +28,7 @@ pub struct EncryptingWriter<W: Write> {
 }
 
 impl<W: Write> EncryptingWriter<W> {
-    pub(crate) fn new(inner: W, mut encryptor: Encryptor, header: Vec<u8>, info: MessageInfo) -> EncryptingWriter<W> {
-        // A blocking stream may use a second core for the signature hash; the async front-ends
-        // leave their executor's threads alone.
-        encryptor.hash_in_background();
+    pub(crate) fn new(inner: W, encryptor: Encryptor, header: Vec<u8>, info: MessageInfo) -> EncryptingWriter<W> {
         let frame_length = encryptor.frame_length();
         EncryptingWriter { inner, encryptor, pending: Vec::with_capacity(frame_length), output: header, info }
     }
@@ -137,8 +134,7 @@ pub struct DecryptingReader<R: Read> {
 }
 
 impl<R: Read> DecryptingReader<R> {
-    pub(crate) fn new(inner: R, mut body: BodyDecryptor, info: MessageInfo, leftover: Vec<u8>) -> DecryptingReader<R> {
-        body.hash_in_background();
+    pub(crate) fn new(inner: R, body: BodyDecryptor, info: MessageInfo, leftover: Vec<u8>) -> DecryptingReader<R> {
         DecryptingReader { inner, core: ReaderCore::new(body, info, leftover) }
     }
 
