@@ -116,3 +116,13 @@ async fn a_sink_that_takes_partial_writes_gets_the_whole_message() {
     let sink = writer.finish().await.unwrap();
     assert_eq!(client.decrypt(&sink.taken, &DecryptOptions::new()).await.unwrap().plaintext, data);
 }
+
+/// Streams can move between threads and be shared (bodies of HTTP clients often must be `Sync`).
+#[test]
+fn streams_are_send_and_sync() {
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<envelope::stream::EncryptingWriter<Vec<u8>>>();
+    send_and_sync::<envelope::stream::DecryptingReader<&'static [u8]>>();
+    send_and_sync::<envelope::stream::AsyncEncryptingWriter<Vec<u8>>>();
+    send_and_sync::<envelope::stream::AsyncDecryptingReader<&'static [u8]>>();
+}

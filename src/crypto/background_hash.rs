@@ -8,6 +8,7 @@
 //! caller waits for the worker when all of them are in use.
 
 use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use aws_lc_rs::digest;
@@ -24,7 +25,9 @@ pub(crate) struct BackgroundHasher {
     batch: Vec<u8>,
     batches_made: usize,
     to_worker: Option<SyncSender<Vec<u8>>>,
-    returned: Receiver<Vec<u8>>,
+    /// In a mutex only so that streams holding this stay `Sync` (a receiver is not); it is only
+    /// reached through `&mut self`, so it is never locked.
+    returned: Mutex<Receiver<Vec<u8>>>,
     worker: Option<JoinHandle<digest::Context>>,
     /// Set when the worker went away early; `finish` reports it.
     broken: bool,
@@ -50,7 +53,7 @@ impl BackgroundHasher {
                 batch: Vec::with_capacity(BATCH_BYTES),
                 batches_made: 1,
                 to_worker: Some(to_worker),
-                returned,
+                returned: Mutex::new(returned),
                 worker: Some(worker),
                 broken: false,
             }),
@@ -89,7 +92,8 @@ impl BackgroundHasher {
     /// Queues the filled batch and takes an empty one: a returned one, a new one while fewer than
     /// `BATCHES` exist, or else the next one the worker returns.
     fn hand_over(&mut self) {
-        let next = match self.returned.try_recv() {
+        let returned = self.returned.get_mut().unwrap_or_else(PoisonError::into_inner);
+        let next = match returned.try_recv() {
             Ok(batch) => Some(batch),
             Err(_) if self.batches_made < BATCHES => {
                 self.batches_made += 1;
@@ -104,7 +108,7 @@ impl BackgroundHasher {
         }
         self.batch = match next {
             Some(batch) => batch,
-            None if sent => self.returned.recv().unwrap_or_else(|_| {
+            None if sent => returned.recv().unwrap_or_else(|_| {
                 self.broken = true;
                 Vec::with_capacity(BATCH_BYTES)
             }),
