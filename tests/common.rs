@@ -38,3 +38,12 @@ pub fn context() -> EncryptionContext {
 pub fn plaintext(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 31 + 7) as u8).collect()
 }
+
+/// Decrypts `message` through the blocking streaming reader.
+pub fn read_streaming(client: &BlockingClient, message: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut reader = client.decrypting_reader(message, &envelope::DecryptOptions::new()).map_err(std::io::Error::from)?;
+    let mut out = Vec::new();
+    reader.read_to_end(&mut out)?;
+    Ok(out)
+}

@@ -5,7 +5,7 @@ mod common;
 
 use std::io::{Read, Write};
 
-use common::{client_for, plaintext};
+use common::{client_for, plaintext, read_streaming};
 use envelope::blocking::BlockingClient;
 use envelope::error::{AuthenticationFailure, KeyringError, PolicyViolation};
 use envelope::{AlgorithmSuite, Client, DecryptOptions, EncryptOptions, Error};
@@ -18,20 +18,13 @@ fn small_message(suite: AlgorithmSuite) -> (BlockingClient, Vec<u8>) {
     (client, message)
 }
 
-fn stream_decrypt(client: &BlockingClient, message: &[u8]) -> Result<Vec<u8>, std::io::Error> {
-    let mut reader = client.decrypting_reader(message, &DecryptOptions::new()).map_err(std::io::Error::from)?;
-    let mut out = Vec::new();
-    reader.read_to_end(&mut out)?;
-    Ok(out)
-}
-
 #[test]
 fn truncation_at_every_byte_fails_both_ways() {
     for suite in [AlgorithmSuite::DEFAULT, AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, AlgorithmSuite::Aes128GcmIv12Tag16NoKdf] {
         let (client, message) = small_message(suite);
         for cut in 0..message.len() {
             assert!(client.decrypt(&message[..cut], &DecryptOptions::new()).is_err(), "{suite} cut {cut}");
-            assert!(stream_decrypt(&client, &message[..cut]).is_err(), "{suite} streaming cut {cut}");
+            assert!(read_streaming(&client, &message[..cut]).is_err(), "{suite} streaming cut {cut}");
         }
     }
 }
@@ -44,7 +37,7 @@ fn every_bit_flip_fails_both_ways() {
             let mut flipped = message.clone();
             flipped[bit / 8] ^= 1 << (bit % 8);
             assert!(client.decrypt(&flipped, &DecryptOptions::new()).is_err(), "{suite} bit {bit}");
-            assert!(stream_decrypt(&client, &flipped).is_err(), "{suite} streaming bit {bit}");
+            assert!(read_streaming(&client, &flipped).is_err(), "{suite} streaming bit {bit}");
         }
     }
 }
@@ -54,7 +47,7 @@ fn trailing_bytes_are_refused() {
     let (client, mut message) = small_message(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
     message.push(0);
     assert!(client.decrypt(&message, &DecryptOptions::new()).is_err());
-    assert!(stream_decrypt(&client, &message).is_err());
+    assert!(read_streaming(&client, &message).is_err());
 }
 
 #[test]
@@ -95,7 +88,7 @@ fn a_dropped_writer_leaves_a_message_that_fails() {
     }
     assert!(!sink.is_empty());
     assert!(client.decrypt(&sink, &DecryptOptions::new()).is_err());
-    assert!(stream_decrypt(&client, &sink).is_err());
+    assert!(read_streaming(&client, &sink).is_err());
 }
 
 #[test]

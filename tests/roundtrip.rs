@@ -4,16 +4,8 @@ mod common;
 
 use std::io::{Read, Write};
 
-use common::{client_for, context, plaintext};
+use common::{client_for, context, plaintext, read_streaming};
 use envelope::{AlgorithmSuite, DecryptOptions, EncryptOptions};
-
-/// Decrypts `message` through the blocking streaming reader.
-fn read_streaming(client: &envelope::blocking::BlockingClient, message: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut reader = client.decrypting_reader(message, &DecryptOptions::new()).map_err(std::io::Error::other)?;
-    let mut out = Vec::new();
-    reader.read_to_end(&mut out)?;
-    Ok(out)
-}
 
 #[test]
 fn every_suite_round_trips_one_shot_and_streaming() {
