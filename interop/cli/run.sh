@@ -73,6 +73,7 @@ D="$OUT/data"
 head -c 10000 /dev/urandom > "$D/rand10k"
 head -c 1000 /dev/urandom > "$D/rand1k"
 head -c 8192 /dev/urandom > "$D/rand8192"
+head -c 3145733 /dev/urandom > "$D/rand3m"  # past 1 MiB: envelope's streams hash on a second core
 : > "$D/empty"
 printf 'hello, interop\n' > "$D/hello.txt"
 TREE="$D/tree"
@@ -178,6 +179,10 @@ meta_is() {  # meta_is FILE PATH EXPECTED
 
 c_file() { round_trip "$1" "$2" "$D/rand10k" --dec --wrapping-keys "key=$K1"; }
 c_empty_file() { round_trip "$1" "$2" "$D/empty" --dec --wrapping-keys "key=$K1"; }
+c_large_signed() {  # c_large_signed ENC DEC SUITE ENC_POLICY: a 3 MiB file under a signed suite
+  round_trip "$1" "$2" "$D/rand3m" --enc --algorithm "$3" --commitment-policy "$4" \
+    --dec --wrapping-keys "key=$K1" --commitment-policy require-encrypt-allow-decrypt
+}
 
 c_file_into_dir() {  # a file into an existing directory: default suffixes
   mkdir enc dec
@@ -414,6 +419,10 @@ for pair in "${PAIRS[@]}"; do
   log "$(name_of "$E") encrypts, $(name_of "$X") decrypts"
   check "file $tag" c_file "$E" "$X"
   check "empty file $tag" c_empty_file "$E" "$X"
+  check "3 MiB file, suite 0x0578 $tag" c_large_signed "$E" "$X" AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384 \
+    require-encrypt-require-decrypt
+  check "3 MiB file, suite 0x0214 $tag" c_large_signed "$E" "$X" AES_128_GCM_IV12_TAG16_HKDF_SHA256_ECDSA_P256 \
+    forbid-encrypt-allow-decrypt
   check "file into directory, default suffixes $tag" c_file_into_dir "$E" "$X"
   check "custom --suffix $tag" c_suffix "$E" "$X"
   check "bare --suffix (empty suffix) $tag" c_empty_suffix "$E" "$X"
