@@ -35,6 +35,17 @@ impl Dribble {
         self.at += n;
         Some(piece)
     }
+
+    /// Takes 1 to 7 bytes of `buf`; `None` for "interrupted / not ready".
+    fn take_in(&mut self, buf: &[u8]) -> Option<usize> {
+        self.calls += 1;
+        if self.calls % 5 == 0 {
+            return None;
+        }
+        let n = (self.calls % 7 + 1).min(buf.len());
+        self.bytes.extend_from_slice(&buf[..n]);
+        Some(n)
+    }
 }
 
 impl Read for Dribble {
@@ -52,13 +63,7 @@ impl Read for Dribble {
 
 impl Write for Dribble {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.calls += 1;
-        if self.calls % 5 == 0 {
-            return Err(io::ErrorKind::Interrupted.into());
-        }
-        let n = (self.calls % 7 + 1).min(buf.len());
-        self.bytes.extend_from_slice(&buf[..n]);
-        Ok(n)
+        self.take_in(buf).ok_or_else(|| io::ErrorKind::Interrupted.into())
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -83,14 +88,13 @@ impl AsyncRead for Dribble {
 
 impl AsyncWrite for Dribble {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.calls += 1;
-        if self.calls % 5 == 0 {
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
+        match self.take_in(buf) {
+            None => {
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            Some(n) => Poll::Ready(Ok(n)),
         }
-        let n = (self.calls % 7 + 1).min(buf.len());
-        self.bytes.extend_from_slice(&buf[..n]);
-        Poll::Ready(Ok(n))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
