@@ -25,7 +25,8 @@ pub const WRAPPING_KEY: [u8; 32] = *b"envelope-fuzz-raw-aes-256-key-01";
 
 /// The raw AES keyring over [`WRAPPING_KEY`].
 pub fn keyring() -> envelope_keyrings::RawAesKeyring {
-    envelope_keyrings::RawAesKeyring::new(KEY_NAMESPACE, KEY_NAME, WRAPPING_KEY.to_vec()).expect("the fixed fuzz key is valid")
+    envelope_keyrings::RawAesKeyring::new(KEY_NAMESPACE, KEY_NAME, WRAPPING_KEY.to_vec())
+        .expect("the fixed fuzz key is valid")
 }
 
 /// The reader the decrypt target exercises: every suite may be read.
@@ -185,7 +186,9 @@ pub fn check_body(data: &[u8]) -> BodyWalk {
             assert_eq!(len.to_be_bytes()[..], bytes[IV_LEN..IV_LEN + 8]);
             assert!(len <= body::MAX_NON_FRAMED_LEN);
         }
-        Ok(None) => assert!(bytes.len() < body::SINGLE_BLOCK_PREFIX_LEN, "a complete non-framed prefix reported as short"),
+        Ok(None) => {
+            assert!(bytes.len() < body::SINGLE_BLOCK_PREFIX_LEN, "a complete non-framed prefix reported as short")
+        }
         Err(error) => {
             assert!(bytes.len() >= body::SINGLE_BLOCK_PREFIX_LEN, "a short non-framed prefix failed: {error}");
         }
@@ -275,13 +278,18 @@ pub fn check_decrypt(client: &BlockingClient, data: &[u8]) -> Option<Vec<u8>> {
     match (&streamed, &chunked) {
         (Ok(a), Ok(b)) => assert_eq!(a, b, "streaming decrypt depends on how the input is split"),
         (Err(_), Err(_)) => {}
-        (Ok(_), Err(error)) => panic!("streaming decrypt succeeds from a slice but fails from a trickling reader: {error}"),
-        (Err(error), Ok(_)) => panic!("streaming decrypt fails from a slice ({error}) but succeeds from a trickling reader"),
+        (Ok(_), Err(error)) => {
+            panic!("streaming decrypt succeeds from a slice but fails from a trickling reader: {error}")
+        }
+        (Err(error), Ok(_)) => {
+            panic!("streaming decrypt fails from a slice ({error}) but succeeds from a trickling reader")
+        }
     }
     match (oneshot, streamed) {
         (Ok(decrypted), Ok(plaintext)) => {
             assert_eq!(decrypted.plaintext, plaintext, "one-shot and streaming decrypt return different plaintext");
-            let parsed = header::parse(data, ParseLimits::default()).expect("a message that decrypts has a header that parses");
+            let parsed =
+                header::parse(data, ParseLimits::default()).expect("a message that decrypts has a header that parses");
             let fields = &parsed.header;
             assert_eq!(decrypted.info.algorithm_suite, fields.suite);
             assert_eq!(decrypted.info.message_id, fields.message_id);
@@ -292,7 +300,10 @@ pub fn check_decrypt(client: &BlockingClient, data: &[u8]) -> Option<Vec<u8>> {
             match (fields.suite.is_signing(), unsigned_only) {
                 (false, Ok(again)) => assert_eq!(again.plaintext, plaintext),
                 (true, Err(Error::Policy(PolicyViolation::SignedMessageRefused))) => {}
-                (signing, other) => panic!("unsigned-only decrypt of a message (signed: {signing}) gave {:?}", other.map(|d| d.plaintext.len())),
+                (signing, other) => panic!(
+                    "unsigned-only decrypt of a message (signed: {signing}) gave {:?}",
+                    other.map(|d| d.plaintext.len())
+                ),
             }
             Some(plaintext)
         }
@@ -301,7 +312,10 @@ pub fn check_decrypt(client: &BlockingClient, data: &[u8]) -> Option<Vec<u8>> {
             None
         }
         (Ok(decrypted), Err(error)) => {
-            panic!("one-shot decrypt returned {} bytes but streaming decrypt failed: {error}", decrypted.plaintext.len())
+            panic!(
+                "one-shot decrypt returned {} bytes but streaming decrypt failed: {error}",
+                decrypted.plaintext.len()
+            )
         }
         (Err(error), Ok(plaintext)) => {
             panic!("streaming decrypt returned {} bytes but one-shot decrypt failed: {error}", plaintext.len())

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use crate::cmm::{DecryptionMaterialsRequest, DefaultMaterialsManager, EncryptionMaterialsRequest, MaterialsManager};
+use crate::crypto::aead::{IV_LEN, TAG_LEN};
+use crate::crypto::kdf::COMMITMENT_LEN;
 use crate::error::{Error, PolicyViolation, Result};
 use crate::keyring::Keyring;
 use crate::materials::{EncryptedDataKey, EncryptionContext, EncryptionParts, RESERVED_CONTEXT_PREFIX};
-use crate::crypto::aead::{IV_LEN, TAG_LEN};
-use crate::crypto::kdf::COMMITMENT_LEN;
 use crate::message::header::{self, ContentType, ParseLimits, ParsedHeader};
 use crate::stream::decryptor::{authenticate_header, BodyDecryptor};
 use crate::stream::encryptor::Encryptor;
@@ -231,7 +231,11 @@ impl Client {
     }
 
     /// Starts a message on a `std::io::Write`. Call `finish` on the writer when done.
-    pub async fn encrypting_writer<W: std::io::Write>(&self, inner: W, options: &EncryptOptions) -> Result<EncryptingWriter<W>> {
+    pub async fn encrypting_writer<W: std::io::Write>(
+        &self,
+        inner: W,
+        options: &EncryptOptions,
+    ) -> Result<EncryptingWriter<W>> {
         let parts = self.encryption_parts(options, None).await?;
         let (mut encryptor, header) = Encryptor::start(parts, options.frame_length)?;
         if options.hash_on_worker_thread.unwrap_or(true) {
@@ -245,7 +249,11 @@ impl Client {
     ///
     /// Meant for [`crate::blocking::BlockingClient`]; async code should use
     /// [`Client::decrypting_async_reader`].
-    pub async fn decrypting_reader<R: std::io::Read>(&self, mut inner: R, options: &DecryptOptions) -> Result<DecryptingReader<R>> {
+    pub async fn decrypting_reader<R: std::io::Read>(
+        &self,
+        mut inner: R,
+        options: &DecryptOptions,
+    ) -> Result<DecryptingReader<R>> {
         let (parsed, mut bytes) = crate::stream::sync::read_header(&mut inner, self.parse_limits())?;
         let mut body = self.open(&parsed, &bytes[..parsed.len], options).await?;
         if options.hash_on_worker_thread.unwrap_or(true) {
@@ -292,7 +300,11 @@ impl Client {
     }
 
     /// Validates the request, asks the materials manager, and checks what comes back.
-    async fn encryption_parts(&self, options: &EncryptOptions, max_plaintext_length: Option<u64>) -> Result<EncryptionParts> {
+    async fn encryption_parts(
+        &self,
+        options: &EncryptOptions,
+        max_plaintext_length: Option<u64>,
+    ) -> Result<EncryptionParts> {
         if options.frame_length == 0 {
             return Err(Error::usage("frame length must be at least 1 (envelope never writes non-framed messages)"));
         }
@@ -330,7 +342,12 @@ impl Client {
     }
 
     /// Checks the header against the policies, gets the data key, and authenticates the header.
-    async fn open(&self, parsed: &ParsedHeader, header_bytes: &[u8], options: &DecryptOptions) -> Result<BodyDecryptor> {
+    async fn open(
+        &self,
+        parsed: &ParsedHeader,
+        header_bytes: &[u8],
+        options: &DecryptOptions,
+    ) -> Result<BodyDecryptor> {
         let header = &parsed.header;
         let policy = self.config.commitment_policy;
         if !policy.allows_decrypt(header.suite) {
@@ -348,7 +365,11 @@ impl Client {
         );
         let materials = self.cmm.decryption_materials(request).await?;
         if materials.suite() != header.suite {
-            return Err(PolicyViolation::SuiteMismatch { requested: header.suite.id(), provided: materials.suite().id() }.into());
+            return Err(PolicyViolation::SuiteMismatch {
+                requested: header.suite.id(),
+                provided: materials.suite().id(),
+            }
+            .into());
         }
         let (key, proof) = authenticate_header(parsed, &materials, self.config.net_v4_0_0_retry)?;
         let (_, verification_key) = materials.into_parts()?;

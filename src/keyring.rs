@@ -22,7 +22,11 @@ pub trait Keyring: Send + Sync + fmt::Debug {
     async fn on_encrypt(&self, materials: EncryptionMaterials) -> Result<EncryptionMaterials>;
 
     /// Sets the data key from one of `edks`. Must fail if the materials already hold one.
-    async fn on_decrypt(&self, materials: DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<DecryptionMaterials>;
+    async fn on_decrypt(
+        &self,
+        materials: DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<DecryptionMaterials>;
 }
 
 #[async_trait]
@@ -31,7 +35,11 @@ impl<K: Keyring + ?Sized> Keyring for Arc<K> {
         (**self).on_encrypt(materials).await
     }
 
-    async fn on_decrypt(&self, materials: DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<DecryptionMaterials> {
+    async fn on_decrypt(
+        &self,
+        materials: DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<DecryptionMaterials> {
         (**self).on_decrypt(materials, edks).await
     }
 }
@@ -91,7 +99,11 @@ impl Keyring for MultiKeyring {
         Ok(materials)
     }
 
-    async fn on_decrypt(&self, mut materials: DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<DecryptionMaterials> {
+    async fn on_decrypt(
+        &self,
+        mut materials: DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<DecryptionMaterials> {
         ensure_no_data_key(&materials)?;
         let mut failures = Vec::new();
         for keyring in self.all() {
@@ -111,9 +123,10 @@ impl Keyring for MultiKeyring {
                 }
                 Err(Error::Keyring(KeyringError::NoDataKeyUnwrapped(mut reasons))) => failures.append(&mut reasons),
                 // spec: the multi-keyring keeps trying after a child error, and reports them all.
-                Err(other) => failures.extend(edks.iter().map(|edk| {
-                    crate::error::EdkFailure::failed(edk, format!("{keyring:?}"), other.to_string())
-                })),
+                Err(other) => failures.extend(
+                    edks.iter()
+                        .map(|edk| crate::error::EdkFailure::failed(edk, format!("{keyring:?}"), other.to_string())),
+                ),
             }
         }
         Err(KeyringError::NoDataKeyUnwrapped(failures).into())

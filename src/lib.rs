@@ -58,9 +58,9 @@ mod oneshot;
 pub mod stream;
 pub mod suite;
 
+pub use client::{Client, DecryptOptions, Decrypted, EncryptOptions, MessageInfo};
 pub use cmm::{DecryptionMaterialsRequest, DefaultMaterialsManager, EncryptionMaterialsRequest, MaterialsManager};
 pub use error::{Error, Result};
 pub use keyring::{Keyring, MultiKeyring};
 pub use materials::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionContext, EncryptionMaterials};
 pub use suite::{AlgorithmSuite, CommitmentPolicy};
-pub use client::{Client, DecryptOptions, Decrypted, EncryptOptions, MessageInfo};

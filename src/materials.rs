@@ -281,7 +281,11 @@ fn fill_data_key(slot: &mut Option<DataKey>, suite: AlgorithmSuite, key: DataKey
         return Err(Error::usage(format!("{kind} materials already hold a data key")));
     }
     if key.len() != suite.data_key_len() {
-        return Err(Error::usage(format!("data key is {} bytes; suite {suite} needs {}", key.len(), suite.data_key_len())));
+        return Err(Error::usage(format!(
+            "data key is {} bytes; suite {suite} needs {}",
+            key.len(),
+            suite.data_key_len()
+        )));
     }
     *slot = Some(key);
     Ok(())

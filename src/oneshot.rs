@@ -165,7 +165,8 @@ pub(crate) fn decrypt_body(parsed: &ParsedHeader, body: BodyDecryptor, message: 
     let (parts, body_end) = locate_parts(parsed, message)?;
     let footer = match &verification_key {
         Some(_) => {
-            let (signature, len) = body::locate_footer(&message[body_end..])?.ok_or_else(|| Error::truncated("footer"))?;
+            let (signature, len) =
+                body::locate_footer(&message[body_end..])?.ok_or_else(|| Error::truncated("footer"))?;
             Some((body_end + signature.start..body_end + signature.end, body_end + len))
         }
         None => None,

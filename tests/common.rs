@@ -42,7 +42,8 @@ pub fn plaintext(len: usize) -> Vec<u8> {
 /// Decrypts `message` through the blocking streaming reader.
 pub fn read_streaming(client: &BlockingClient, message: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut reader = client.decrypting_reader(message, &envelope::DecryptOptions::new()).map_err(std::io::Error::from)?;
+    let mut reader =
+        client.decrypting_reader(message, &envelope::DecryptOptions::new()).map_err(std::io::Error::from)?;
     let mut out = Vec::new();
     reader.read_to_end(&mut out)?;
     Ok(out)

@@ -70,7 +70,13 @@ fn replay(target: &str, check: impl Fn(&Path, &[u8], bool) -> Result<(), String>
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} {target} inputs failed:\n{}", failures.len(), inputs.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} {target} inputs failed:\n{}",
+        failures.len(),
+        inputs.len(),
+        failures.join("\n")
+    );
     (inputs.len(), valid)
 }
 
@@ -105,7 +111,8 @@ fn decrypt_inputs_never_panic_and_valid_messages_decrypt_to_their_plaintext() {
             return Ok(());
         }
         let name = path.file_name().expect("file name");
-        let expected = std::fs::read(plaintexts.join(name)).map_err(|error| format!("no recorded plaintext: {error}"))?;
+        let expected =
+            std::fs::read(plaintexts.join(name)).map_err(|error| format!("no recorded plaintext: {error}"))?;
         match result {
             Some(plaintext) if plaintext == expected => Ok(()),
             Some(plaintext) => Err(format!("decrypted {} bytes, not the recorded {}", plaintext.len(), expected.len())),
@@ -142,7 +149,10 @@ mod seeds {
     use envelope::message::context;
     use envelope::message::header::{self, ContentType, Header, ParseLimits};
     use envelope::suite::MessageFormat;
-    use envelope::{AlgorithmSuite, Client, CommitmentPolicy, EncryptOptions, EncryptedDataKey, EncryptionContext, Keyring, MultiKeyring};
+    use envelope::{
+        AlgorithmSuite, Client, CommitmentPolicy, EncryptOptions, EncryptedDataKey, EncryptionContext, Keyring,
+        MultiKeyring,
+    };
     use envelope_keyrings::RawAesKeyring;
 
     use super::checks;
@@ -158,7 +168,10 @@ mod seeds {
     }
 
     fn non_ascii_context() -> EncryptionContext {
-        [("purpose", "fuzz"), ("ключ", "значение"), ("日本", "🔑")].into_iter().map(|(k, v)| (k.into(), v.into())).collect()
+        [("purpose", "fuzz"), ("ключ", "значение"), ("日本", "🔑")]
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect()
     }
 
     fn small_context() -> EncryptionContext {
@@ -356,7 +369,11 @@ mod seeds {
             }
             let body = &seed.message[header..];
             let frame_length = header::parse(&seed.message, ParseLimits::default()).unwrap().header.frame_length;
-            for (what, frame, sequence) in [("seq2", frame_length, 2u32), ("frame+1", frame_length + 1, 1), ("frame-1", frame_length.saturating_sub(1), 1)] {
+            for (what, frame, sequence) in [
+                ("seq2", frame_length, 2u32),
+                ("frame+1", frame_length + 1, 1),
+                ("frame-1", frame_length.saturating_sub(1), 1),
+            ] {
                 let mut bytes = frame.to_be_bytes().to_vec();
                 bytes.extend_from_slice(&sequence.to_be_bytes());
                 bytes.extend_from_slice(body);
@@ -365,7 +382,8 @@ mod seeds {
         }
         // A message under a key the fuzz keyring does not hold.
         let options = EncryptOptions::new().frame_length(8);
-        let foreign = client_for(AlgorithmSuite::DEFAULT, other_keyring("aes-256", 9)).encrypt(&plaintext(20), &options).unwrap();
+        let foreign =
+            client_for(AlgorithmSuite::DEFAULT, other_keyring("aes-256", 9)).encrypt(&plaintext(20), &options).unwrap();
         write(&corpus.join("decrypt/seed-foreign-key"), &foreign);
         // A header whose context pairs are stored out of order (parses; never authenticates).
         let sorted = messages.iter().find(|seed| seed.name == "0478-p16-f8-abctx").unwrap();

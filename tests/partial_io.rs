@@ -27,7 +27,7 @@ impl Dribble {
     /// The next piece, or `None` for "interrupted / not ready".
     fn next_piece(&mut self, room: usize) -> Option<&[u8]> {
         self.calls += 1;
-        if self.calls % 5 == 0 {
+        if self.calls.is_multiple_of(5) {
             return None;
         }
         let n = (self.calls % 13 + 1).min(room).min(self.bytes.len() - self.at);
@@ -39,7 +39,7 @@ impl Dribble {
     /// Takes 1 to 7 bytes of `buf`; `None` for "interrupted / not ready".
     fn take_in(&mut self, buf: &[u8]) -> Option<usize> {
         self.calls += 1;
-        if self.calls % 5 == 0 {
+        if self.calls.is_multiple_of(5) {
             return None;
         }
         let n = (self.calls % 7 + 1).min(buf.len());
@@ -132,7 +132,8 @@ fn blocking_streams_survive_short_and_interrupted_io() {
         reader.read_to_end(&mut out).unwrap();
         assert_eq!(out, data, "{suite}");
 
-        let mut reader = client.decrypting_reader(Dribble::new(&with_last_byte_changed(&message)), &DecryptOptions::new()).unwrap();
+        let mut reader =
+            client.decrypting_reader(Dribble::new(&with_last_byte_changed(&message)), &DecryptOptions::new()).unwrap();
         let mut out = Vec::new();
         let result = reader.read_to_end(&mut out);
         assert!(result.is_err(), "{suite}: a changed last byte (signature or final tag) must fail");

@@ -20,7 +20,9 @@ fn small_message(suite: AlgorithmSuite) -> (BlockingClient, Vec<u8>) {
 
 #[test]
 fn truncation_at_every_byte_fails_both_ways() {
-    for suite in [AlgorithmSuite::DEFAULT, AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, AlgorithmSuite::Aes128GcmIv12Tag16NoKdf] {
+    for suite in
+        [AlgorithmSuite::DEFAULT, AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, AlgorithmSuite::Aes128GcmIv12Tag16NoKdf]
+    {
         let (client, message) = small_message(suite);
         for cut in 0..message.len() {
             assert!(client.decrypt(&message[..cut], &DecryptOptions::new()).is_err(), "{suite} cut {cut}");
@@ -134,9 +136,6 @@ fn oversized_lengths_are_errors_not_allocations() {
     forged[edk_len_offset] = 0xff;
     forged[edk_len_offset + 1] = 0xff;
     assert!(client.decrypt(&forged, &DecryptOptions::new()).is_err());
-    assert!(matches!(
-        client.decrypt(&message[..40], &DecryptOptions::new()),
-        Err(Error::Malformed(_))
-    ));
+    assert!(matches!(client.decrypt(&message[..40], &DecryptOptions::new()), Err(Error::Malformed(_))));
     let _ = AuthenticationFailure::BodyTag;
 }

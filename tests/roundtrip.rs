@@ -13,7 +13,8 @@ fn every_suite_round_trips_one_shot_and_streaming() {
         let client = client_for(suite);
         for (len, frame) in [(0, 4096), (1, 1), (100, 99), (100, 100), (100, 101), (10_000, 512), (4096, 4096)] {
             let data = plaintext(len);
-            let options = EncryptOptions::new().algorithm_suite(suite).frame_length(frame).encryption_context(context());
+            let options =
+                EncryptOptions::new().algorithm_suite(suite).frame_length(frame).encryption_context(context());
             let message = client.encrypt(&data, &options).unwrap();
             let decrypted = client.decrypt(&message, &DecryptOptions::new()).unwrap();
             assert_eq!(decrypted.plaintext, data, "suite {suite} len {len} frame {frame}");
@@ -27,7 +28,11 @@ fn every_suite_round_trips_one_shot_and_streaming() {
                 writer.write_all(piece).unwrap();
             }
             let streamed = writer.finish().unwrap();
-            assert_eq!(read_streaming(&client, &streamed).unwrap(), data, "streaming suite {suite} len {len} frame {frame}");
+            assert_eq!(
+                read_streaming(&client, &streamed).unwrap(),
+                data,
+                "streaming suite {suite} len {len} frame {frame}"
+            );
             // The one-shot reader reads what the streaming writer wrote, and the other way round.
             assert_eq!(client.decrypt(&streamed, &DecryptOptions::new()).unwrap().plaintext, data);
             assert_eq!(read_streaming(&client, &message).unwrap(), data);

@@ -54,7 +54,8 @@ async fn async_streams_may_hash_on_a_worker_thread() {
     let data = common::plaintext(3 * 1024 * 1024 + 5);
     for (write_in_background, read_in_background) in [(false, false), (true, true), (true, false), (false, true)] {
         let (near, far) = tokio::io::duplex(64 * 1024);
-        let options = EncryptOptions::new().algorithm_suite(AlgorithmSuite::DEFAULT).hash_on_worker_thread(write_in_background);
+        let options =
+            EncryptOptions::new().algorithm_suite(AlgorithmSuite::DEFAULT).hash_on_worker_thread(write_in_background);
         let writer_client = client.clone();
         let input = data.clone();
         let write = tokio::spawn(async move {
@@ -96,11 +97,17 @@ impl tokio::io::AsyncWrite for TrickleSink {
         std::task::Poll::Ready(Ok(n))
     }
 
-    fn poll_flush(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         std::task::Poll::Ready(Ok(()))
     }
 
-    fn poll_shutdown(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         std::task::Poll::Ready(Ok(()))
     }
 }
@@ -109,7 +116,10 @@ impl tokio::io::AsyncWrite for TrickleSink {
 async fn a_sink_that_takes_partial_writes_gets_the_whole_message() {
     let client = common::permissive_client();
     let data = common::plaintext(1024 * 1024 + 3);
-    let mut writer = client.encrypting_async_writer(TrickleSink { taken: Vec::new(), busy: false }, &EncryptOptions::new()).await.unwrap();
+    let mut writer = client
+        .encrypting_async_writer(TrickleSink { taken: Vec::new(), busy: false }, &EncryptOptions::new())
+        .await
+        .unwrap();
     for piece in data.chunks(50_000) {
         writer.write_all(piece).await.unwrap();
     }

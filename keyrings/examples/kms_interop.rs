@@ -26,14 +26,12 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use envelope::{
-    AlgorithmSuite, Client, CommitmentPolicy, DecryptOptions, EncryptOptions, EncryptionContext,
-    Keyring, MultiKeyring,
+    AlgorithmSuite, Client, CommitmentPolicy, DecryptOptions, EncryptOptions, EncryptionContext, Keyring, MultiKeyring,
 };
 use envelope_keyrings::kms::{
-    get_public_key, kms_mrk_multi_keyring, kms_multi_keyring, AwsKmsDiscoveryKeyring,
-    AwsKmsEcdhKeyring, AwsKmsKeyring, AwsKmsMrkDiscoveryKeyring, AwsKmsMrkKeyring,
-    AwsKmsRsaKeyring, DefaultClientSupplier, DiscoveryFilter, EcPrivateKey, EcdhCurve, KmsArn,
-    KmsClientSupplier, KmsRsaPadding, RawEcdhKeyring,
+    get_public_key, kms_mrk_multi_keyring, kms_multi_keyring, AwsKmsDiscoveryKeyring, AwsKmsEcdhKeyring, AwsKmsKeyring,
+    AwsKmsMrkDiscoveryKeyring, AwsKmsMrkKeyring, AwsKmsRsaKeyring, DefaultClientSupplier, DiscoveryFilter,
+    EcPrivateKey, EcdhCurve, KmsArn, KmsClientSupplier, KmsRsaPadding, RawEcdhKeyring,
 };
 use envelope_keyrings::RawAesKeyring;
 use serde_json::Value;
@@ -61,8 +59,7 @@ async fn run(mode: &str, job: &Path) -> Result<bool, BoxError> {
     let job: Value = serde_json::from_slice(&std::fs::read(job)?)?;
     let endpoint = job["endpoint"].as_str().ok_or("job: no endpoint")?;
     let dir = PathBuf::from(job["dir"].as_str().ok_or("job: no dir")?);
-    let supplier: Arc<dyn KmsClientSupplier> =
-        Arc::new(DefaultClientSupplier::with_endpoint(endpoint).await);
+    let supplier: Arc<dyn KmsClientSupplier> = Arc::new(DefaultClientSupplier::with_endpoint(endpoint).await);
     let cases = job["cases"].as_array().ok_or("job: no cases")?;
     let (mut passed, mut failed) = (0, 0);
     for case in cases {
@@ -111,12 +108,8 @@ async fn encrypt_case(
     let context: EncryptionContext = serde_json::from_value(case["context"].clone())?;
     let keyring = build(&case["encrypt"], supplier).await?;
     let plaintext = std::fs::read(dir.join(format!("{name}.pt")))?;
-    let options = EncryptOptions::new()
-        .algorithm_suite(suite)
-        .encryption_context(context);
-    let message = client_for(keyring, suite)
-        .encrypt(&plaintext, &options)
-        .await?;
+    let options = EncryptOptions::new().algorithm_suite(suite).encryption_context(context);
+    let message = client_for(keyring, suite).encrypt(&plaintext, &options).await?;
     std::fs::write(dir.join(format!("{name}.envelope.ct")), message)?;
     Ok(())
 }
@@ -131,8 +124,7 @@ async fn decrypt_case(
     let keyring = build(&case["decrypt"], supplier).await?;
     let expected = std::fs::read(dir.join(format!("{name}.pt")))?;
     let message = std::fs::read(dir.join(format!("{name}.python.ct")))?;
-    let client =
-        client_for(keyring, suite).commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt);
+    let client = client_for(keyring, suite).commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt);
     let decrypted = client.decrypt(&message, &DecryptOptions::new()).await?;
     if decrypted.plaintext != expected {
         return Err("plaintext differs".into());
@@ -141,26 +133,19 @@ async fn decrypt_case(
 }
 
 fn text<'a>(spec: &'a Value, field: &str) -> Result<&'a str, BoxError> {
-    spec[field]
-        .as_str()
-        .ok_or_else(|| format!("keyring {spec}: no {field:?}").into())
+    spec[field].as_str().ok_or_else(|| format!("keyring {spec}: no {field:?}").into())
 }
 
 fn bytes(spec: &Value, field: &str) -> Result<Option<Vec<u8>>, BoxError> {
     match spec[field].as_str() {
         None => Ok(None),
-        Some(encoded) => Ok(Some(
-            base64::engine::general_purpose::STANDARD.decode(encoded)?,
-        )),
+        Some(encoded) => Ok(Some(base64::engine::general_purpose::STANDARD.decode(encoded)?)),
     }
 }
 
 fn curve(spec: &Value) -> Result<EcdhCurve, BoxError> {
     let name = text(spec, "curve")?;
-    EcdhCurve::ALL
-        .into_iter()
-        .find(|c| c.kms_key_spec() == name)
-        .ok_or_else(|| format!("unknown curve {name}").into())
+    EcdhCurve::ALL.into_iter().find(|c| c.kms_key_spec() == name).ok_or_else(|| format!("unknown curve {name}").into())
 }
 
 fn filter(spec: &Value) -> Option<DiscoveryFilter> {
@@ -181,40 +166,25 @@ fn region_of(key: &str) -> Result<String, BoxError> {
 }
 
 /// Builds the keyring a spec describes.
-async fn build(
-    spec: &Value,
-    supplier: &Arc<dyn KmsClientSupplier>,
-) -> Result<Arc<dyn Keyring>, BoxError> {
+async fn build(spec: &Value, supplier: &Arc<dyn KmsClientSupplier>) -> Result<Arc<dyn Keyring>, BoxError> {
     let kind = text(spec, "type")?;
     let keyring: Arc<dyn Keyring> = match kind {
         "kms" => {
             let key = text(spec, "key")?;
-            Arc::new(AwsKmsKeyring::new(
-                key,
-                supplier.client_for_region(&region_of(key)?)?,
-            )?)
+            Arc::new(AwsKmsKeyring::new(key, supplier.client_for_region(&region_of(key)?)?)?)
         }
         "kms-mrk" => {
             let key = text(spec, "key")?;
-            Arc::new(AwsKmsMrkKeyring::new(
-                key,
-                supplier.client_for_region(&region_of(key)?)?,
-            )?)
+            Arc::new(AwsKmsMrkKeyring::new(key, supplier.client_for_region(&region_of(key)?)?)?)
         }
         "kms-discovery" => Arc::new(AwsKmsDiscoveryKeyring::new(supplier.clone(), filter(spec))?),
-        "kms-mrk-discovery" => Arc::new(AwsKmsMrkDiscoveryKeyring::new(
-            supplier.clone(),
-            text(spec, "region")?.to_owned(),
-            filter(spec),
-        )?),
+        "kms-mrk-discovery" => {
+            Arc::new(AwsKmsMrkDiscoveryKeyring::new(supplier.clone(), text(spec, "region")?.to_owned(), filter(spec))?)
+        }
         "kms-multi" | "kms-mrk-multi" => {
             let generator = spec["generator"].as_str();
-            let keys: Vec<String> = spec["keys"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|k| k.as_str().map(str::to_owned))
-                .collect();
+            let keys: Vec<String> =
+                spec["keys"].as_array().into_iter().flatten().filter_map(|k| k.as_str().map(str::to_owned)).collect();
             if kind == "kms-multi" {
                 Arc::new(kms_multi_keyring(generator, &keys, supplier.clone())?)
             } else {
@@ -247,28 +217,20 @@ async fn build(
             let client = supplier.client_for_region(&region_of(key)?)?;
             let public = match bytes(spec, "public_key")? {
                 Some(der) => Some(der),
-                None if spec["fetch_public_key"].as_bool() == Some(true) => {
-                    Some(get_public_key(&client, key).await?)
-                }
+                None if spec["fetch_public_key"].as_bool() == Some(true) => Some(get_public_key(&client, key).await?),
                 None => None,
             };
             Arc::new(AwsKmsRsaKeyring::new(key, public, padding, Some(client))?)
         }
         "raw-ecdh" => {
             let curve = curve(spec)?;
-            let private = || -> Result<EcPrivateKey, BoxError> {
-                Ok(EcPrivateKey::from_pem(curve, text(spec, "private_pem")?)?)
-            };
+            let private =
+                || -> Result<EcPrivateKey, BoxError> { Ok(EcPrivateKey::from_pem(curve, text(spec, "private_pem")?)?) };
             let recipient = || {
-                bytes(spec, "recipient_public_key")?
-                    .ok_or_else(|| BoxError::from("raw-ecdh: no recipient_public_key"))
+                bytes(spec, "recipient_public_key")?.ok_or_else(|| BoxError::from("raw-ecdh: no recipient_public_key"))
             };
             match text(spec, "scheme")? {
-                "static" => Arc::new(RawEcdhKeyring::static_keys(
-                    curve,
-                    private()?,
-                    &recipient()?,
-                )?),
+                "static" => Arc::new(RawEcdhKeyring::static_keys(curve, private()?, &recipient()?)?),
                 "ephemeral" => Arc::new(RawEcdhKeyring::ephemeral(curve, &recipient()?)?),
                 "discovery" => Arc::new(RawEcdhKeyring::public_key_discovery(curve, private()?)?),
                 other => return Err(format!("unknown raw-ecdh scheme {other}").into()),
@@ -280,16 +242,10 @@ async fn build(
             let client = supplier.client_for_region(&region_of(key)?)?;
             match text(spec, "scheme")? {
                 "static" => {
-                    let recipient = bytes(spec, "recipient_public_key")?
-                        .ok_or("kms-ecdh: no recipient_public_key")?;
-                    Arc::new(
-                        AwsKmsEcdhKeyring::static_keys(curve, key, &recipient, None, client)
-                            .await?,
-                    )
+                    let recipient = bytes(spec, "recipient_public_key")?.ok_or("kms-ecdh: no recipient_public_key")?;
+                    Arc::new(AwsKmsEcdhKeyring::static_keys(curve, key, &recipient, None, client).await?)
                 }
-                "discovery" => Arc::new(
-                    AwsKmsEcdhKeyring::public_key_discovery(curve, key, None, client).await?,
-                ),
+                "discovery" => Arc::new(AwsKmsEcdhKeyring::public_key_discovery(curve, key, None, client).await?),
                 other => return Err(format!("unknown kms-ecdh scheme {other}").into()),
             }
         }

@@ -47,18 +47,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod kms;
 mod pem;
 pub mod raw_aes;
 pub mod raw_rsa;
-pub mod kms;
 
 pub use raw_aes::RawAesKeyring;
 pub use raw_rsa::{RawRsaKeyring, RsaPadding, RsaPrivateKey, RsaPublicKey};
 
 pub use kms::ecdh::RawEcdhKeyring;
 pub use kms::{
-    AwsKmsDiscoveryKeyring, AwsKmsEcdhKeyring, AwsKmsKeyring, AwsKmsMrkDiscoveryKeyring, AwsKmsMrkKeyring, AwsKmsRsaKeyring,
-    DefaultClientSupplier, DiscoveryFilter, KmsClientSupplier,
+    AwsKmsDiscoveryKeyring, AwsKmsEcdhKeyring, AwsKmsKeyring, AwsKmsMrkDiscoveryKeyring, AwsKmsMrkKeyring,
+    AwsKmsRsaKeyring, DefaultClientSupplier, DiscoveryFilter, KmsClientSupplier,
 };
 
 use envelope::error::KeyringError;

@@ -31,7 +31,9 @@ pub(crate) fn parse(text: &str) -> Result<Vec<PemBlock>, String> {
             }
             // RFC 1421 headers (Proc-Type, DEK-Info) mean a legacy encrypted key.
             if line.contains(':') {
-                return Err(format!("PEM block {label:?} has headers (an encrypted key?); only unencrypted keys are supported"));
+                return Err(format!(
+                    "PEM block {label:?} has headers (an encrypted key?); only unencrypted keys are supported"
+                ));
             }
             body.extend(line.chars().filter(|c| !c.is_ascii_whitespace()));
         }
@@ -50,9 +52,8 @@ pub(crate) fn parse(text: &str) -> Result<Vec<PemBlock>, String> {
 }
 
 /// DER `AlgorithmIdentifier { rsaEncryption (1.2.840.113549.1.1.1), NULL }`.
-const RSA_ALGORITHM_ID: [u8; 15] = [
-    0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
-];
+const RSA_ALGORITHM_ID: [u8; 15] =
+    [0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00];
 
 /// Wraps a PKCS #1 `RSAPrivateKey` as a PKCS #8 v1 `PrivateKeyInfo`.
 pub(crate) fn pkcs1_private_to_pkcs8(rsa_private_key: &[u8]) -> Zeroizing<Vec<u8>> {
@@ -112,7 +113,8 @@ mod tests {
         assert!(parse("no pem here").is_err());
         assert!(parse("-----BEGIN X-----\nAAAA\n").is_err());
         assert!(parse("-----BEGIN X-----\n!!!!\n-----END X-----").is_err());
-        assert!(parse("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nAAAA\n-----END RSA PRIVATE KEY-----").is_err());
+        assert!(parse("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nAAAA\n-----END RSA PRIVATE KEY-----")
+            .is_err());
     }
 
     #[test]

@@ -178,7 +178,11 @@ impl Keyring for RawAesKeyring {
         Ok(materials)
     }
 
-    async fn on_decrypt(&self, mut materials: DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<DecryptionMaterials> {
+    async fn on_decrypt(
+        &self,
+        mut materials: DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<DecryptionMaterials> {
         // spec: raw-aes-keyring.md#ondecrypt — MUST fail if the materials already hold a data key.
         ensure_no_data_key(&materials)?;
         // spec: raw-aes-keyring.md#ondecrypt — if the context cannot be serialized, OnDecrypt MUST fail.
@@ -249,7 +253,11 @@ mod tests {
         RawAesKeyring::new("ns", "key", vec![7u8; bits / 8]).unwrap()
     }
 
-    async fn encrypt(keyring: &RawAesKeyring, suite: AlgorithmSuite, context: EncryptionContext) -> EncryptionMaterials {
+    async fn encrypt(
+        keyring: &RawAesKeyring,
+        suite: AlgorithmSuite,
+        context: EncryptionContext,
+    ) -> EncryptionMaterials {
         let materials = EncryptionMaterials::new(suite, context, vec![], None).unwrap();
         keyring.on_encrypt(materials).await.unwrap()
     }
@@ -309,7 +317,8 @@ mod tests {
     #[tokio::test]
     async fn official_vector_key_writes_the_official_layout() {
         // The AES-256 key of the cross-language test vectors (keys.json, "aes-256").
-        let key = base64::engine::general_purpose::STANDARD.decode("AAECAwQFBgcICRAREhMUFRYXGBkgISIjJCUmJygpMDE=").unwrap();
+        let key =
+            base64::engine::general_purpose::STANDARD.decode("AAECAwQFBgcICRAREhMUFRYXGBkgISIjJCUmJygpMDE=").unwrap();
         let keyring = RawAesKeyring::new("aws-raw-vectors-persistant", "aes-256", key).unwrap();
         let encrypted = encrypt(&keyring, SUITE, context()).await;
         let edk = &encrypted.encrypted_data_keys()[0];
@@ -326,7 +335,8 @@ mod tests {
         // the field order of provider info and ciphertext against a second implementation
         // (aws-lc-rs used directly, not through the keyring).
         use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
-        let key = base64::engine::general_purpose::STANDARD.decode("AAECAwQFBgcICRAREhMUFRYXGBkgISIjJCUmJygpMDE=").unwrap();
+        let key =
+            base64::engine::general_purpose::STANDARD.decode("AAECAwQFBgcICRAREhMUFRYXGBkgISIjJCUmJygpMDE=").unwrap();
         let iv: [u8; 12] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
         let data_key: Vec<u8> = (0u8..32).collect();
         // count 1, key "a" (len 1), value "b" (len 1)
@@ -370,7 +380,10 @@ mod tests {
         let encrypted = encrypt(&keyring(256), SUITE, context()).await;
         let short = RawAesKeyring::new("ns", "ke", vec![7u8; 32]).unwrap();
         let failure = &failures(
-            short.on_decrypt(decryption_materials(SUITE, context()), encrypted.encrypted_data_keys()).await.unwrap_err(),
+            short
+                .on_decrypt(decryption_materials(SUITE, context()), encrypted.encrypted_data_keys())
+                .await
+                .unwrap_err(),
         )[0];
         assert_eq!(failure.reason, EdkFailureReason::NotMine("key name is not \"ke\"".into()));
     }
@@ -411,7 +424,8 @@ mod tests {
         let mut other = context();
         other.insert("tenant".into(), "b".into());
         for ctx in [other, EncryptionContext::new()] {
-            let error = keyring(256).on_decrypt(decryption_materials(SUITE, ctx), encrypted.encrypted_data_keys()).await;
+            let error =
+                keyring(256).on_decrypt(decryption_materials(SUITE, ctx), encrypted.encrypted_data_keys()).await;
             assert!(matches!(failures(error.unwrap_err())[0].reason, EdkFailureReason::Failed(_)));
         }
     }

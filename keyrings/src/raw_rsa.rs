@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{
     KeySize, OaepAlgorithm, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, Pkcs1PrivateDecryptingKey,
-    Pkcs1PublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
-    OAEP_SHA256_MGF1SHA256, OAEP_SHA384_MGF1SHA384, OAEP_SHA512_MGF1SHA512,
+    Pkcs1PublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
+    OAEP_SHA384_MGF1SHA384, OAEP_SHA512_MGF1SHA512,
 };
 use envelope::error::{EdkFailure, KeyringError};
 use envelope::keyring::ensure_no_data_key;
@@ -38,8 +38,13 @@ pub enum RsaPadding {
 
 impl RsaPadding {
     /// Every supported padding.
-    pub const ALL: [RsaPadding; 5] =
-        [RsaPadding::Pkcs1, RsaPadding::OaepSha1, RsaPadding::OaepSha256, RsaPadding::OaepSha384, RsaPadding::OaepSha512];
+    pub const ALL: [RsaPadding; 5] = [
+        RsaPadding::Pkcs1,
+        RsaPadding::OaepSha1,
+        RsaPadding::OaepSha256,
+        RsaPadding::OaepSha384,
+        RsaPadding::OaepSha512,
+    ];
 
     /// The OAEP parameters, or `None` for PKCS #1 v1.5.
     fn oaep(self) -> Option<&'static OaepAlgorithm> {
@@ -64,7 +69,9 @@ impl RsaPublicKey {
         let spki = PublicEncryptingKey::from_der(der);
         let key = spki
             .or_else(|first| PublicEncryptingKey::from_der(&pem::pkcs1_public_to_spki(der)).map_err(|_| first))
-            .map_err(|error| config(format!("not an RSA public key (SPKI or PKCS #1 DER), or one this SDK refuses: {error}")))?;
+            .map_err(|error| {
+                config(format!("not an RSA public key (SPKI or PKCS #1 DER), or one this SDK refuses: {error}"))
+            })?;
         Ok(RsaPublicKey(key))
     }
 
@@ -107,7 +114,9 @@ impl RsaPrivateKey {
         let pkcs8 = PrivateDecryptingKey::from_pkcs8(der);
         let key = pkcs8
             .or_else(|first| PrivateDecryptingKey::from_pkcs8(&pem::pkcs1_private_to_pkcs8(der)).map_err(|_| first))
-            .map_err(|error| config(format!("not an RSA private key (PKCS #8 or PKCS #1 DER), or one this SDK refuses: {error}")))?;
+            .map_err(|error| {
+                config(format!("not an RSA private key (PKCS #8 or PKCS #1 DER), or one this SDK refuses: {error}"))
+            })?;
         Ok(RsaPrivateKey(key))
     }
 
@@ -129,7 +138,9 @@ impl RsaPrivateKey {
             3072 => KeySize::Rsa3072,
             4096 => KeySize::Rsa4096,
             8192 => KeySize::Rsa8192,
-            other => return Err(config(format!("RSA keys are generated with 2048, 3072, 4096 or 8192 bits, not {other}"))),
+            other => {
+                return Err(config(format!("RSA keys are generated with 2048, 3072, 4096 or 8192 bits, not {other}")))
+            }
         };
         let key = PrivateDecryptingKey::generate(size).map_err(|_| config("RSA key generation failed".to_owned()))?;
         Ok(RsaPrivateKey(key))
@@ -206,7 +217,9 @@ impl RawRsaKeyring {
         let encryptor = match (public_key, padding.oaep()) {
             (None, _) => None,
             (Some(key), None) => Some(Encryptor::Pkcs1(Pkcs1PublicEncryptingKey::new(key.0).map_err(unusable)?)),
-            (Some(key), Some(oaep)) => Some(Encryptor::Oaep(OaepPublicEncryptingKey::new(key.0).map_err(unusable)?, oaep)),
+            (Some(key), Some(oaep)) => {
+                Some(Encryptor::Oaep(OaepPublicEncryptingKey::new(key.0).map_err(unusable)?, oaep))
+            }
         };
         let decryptor = match (private_key, padding.oaep()) {
             (None, _) => None,
@@ -345,7 +358,11 @@ impl Keyring for RawRsaKeyring {
         Ok(materials)
     }
 
-    async fn on_decrypt(&self, mut materials: DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<DecryptionMaterials> {
+    async fn on_decrypt(
+        &self,
+        mut materials: DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<DecryptionMaterials> {
         // spec: raw-rsa-keyring.md#ondecrypt — MUST fail without a private key.
         let Some(decryptor) = &self.decryptor else {
             return Err(KeyringError::Configuration(format!(
@@ -379,7 +396,11 @@ impl Keyring for RawRsaKeyring {
                 failures.push(EdkFailure::failed(
                     edk,
                     self.label.as_str(),
-                    format!("decrypted {} bytes; suite {} needs a {data_key_len}-byte data key", plaintext.len(), materials.suite()),
+                    format!(
+                        "decrypted {} bytes; suite {} needs a {data_key_len}-byte data key",
+                        plaintext.len(),
+                        materials.suite()
+                    ),
                 ));
                 continue;
             }
@@ -543,8 +564,7 @@ mod tests {
         let encrypted = encrypt(&keyring(RsaPadding::OaepSha256)).await;
         let key = test_key();
         for (namespace, name) in [("rsa-ns", "other"), ("rsa-ns", "rsa-ke"), ("other", "rsa-key")] {
-            let other =
-                RawRsaKeyring::new(namespace, name, RsaPadding::OaepSha256, None, Some(key.clone())).unwrap();
+            let other = RawRsaKeyring::new(namespace, name, RsaPadding::OaepSha256, None, Some(key.clone())).unwrap();
             let error = other.on_decrypt(decryption_materials(), encrypted.encrypted_data_keys()).await.unwrap_err();
             let failures = failures(error);
             assert_eq!(failures.len(), 1);
@@ -578,7 +598,10 @@ mod tests {
             "{error}"
         );
         // The full keyring reads what the public-only one wrote.
-        assert!(keyring(RsaPadding::OaepSha1).on_decrypt(decryption_materials(), encrypted.encrypted_data_keys()).await.is_ok());
+        assert!(keyring(RsaPadding::OaepSha1)
+            .on_decrypt(decryption_materials(), encrypted.encrypted_data_keys())
+            .await
+            .is_ok());
     }
 
     #[tokio::test]

@@ -7,13 +7,11 @@ use std::sync::Arc;
 
 use envelope::error::{EdkFailureReason, KeyringError};
 use envelope::{
-    AlgorithmSuite, Client, DecryptOptions, EncryptOptions, EncryptionContext, Error, Keyring,
-    MultiKeyring,
+    AlgorithmSuite, Client, DecryptOptions, EncryptOptions, EncryptionContext, Error, Keyring, MultiKeyring,
 };
 use envelope_keyrings::kms::{
-    kms_mrk_discovery_multi_keyring, kms_mrk_multi_keyring, kms_multi_keyring,
-    AwsKmsDiscoveryKeyring, AwsKmsKeyring, AwsKmsMrkDiscoveryKeyring, AwsKmsMrkKeyring,
-    DiscoveryFilter, KmsClientSupplier,
+    kms_mrk_discovery_multi_keyring, kms_mrk_multi_keyring, kms_multi_keyring, AwsKmsDiscoveryKeyring, AwsKmsKeyring,
+    AwsKmsMrkDiscoveryKeyring, AwsKmsMrkKeyring, DiscoveryFilter, KmsClientSupplier,
 };
 use envelope_keyrings::RawAesKeyring;
 use kms_common::Emulator;
@@ -21,27 +19,16 @@ use kms_common::Emulator;
 const ACCOUNT: &str = "111122223333";
 
 fn context() -> EncryptionContext {
-    EncryptionContext::from([
-        ("tenant".to_owned(), "acme".to_owned()),
-        ("purpose".to_owned(), "kms test".to_owned()),
-    ])
+    EncryptionContext::from([("tenant".to_owned(), "acme".to_owned()), ("purpose".to_owned(), "kms test".to_owned())])
 }
 
 async fn encrypt(keyring: impl Keyring + 'static, suite: AlgorithmSuite) -> Vec<u8> {
-    let options = EncryptOptions::new()
-        .encryption_context(context())
-        .algorithm_suite(suite);
-    Client::with_keyring(keyring)
-        .encrypt(b"secret payload", &options)
-        .await
-        .unwrap()
+    let options = EncryptOptions::new().encryption_context(context()).algorithm_suite(suite);
+    Client::with_keyring(keyring).encrypt(b"secret payload", &options).await.unwrap()
 }
 
 async fn decrypt(keyring: impl Keyring + 'static, message: &[u8]) -> envelope::Result<Vec<u8>> {
-    Ok(Client::with_keyring(keyring)
-        .decrypt(message, &DecryptOptions::new())
-        .await?
-        .plaintext)
+    Ok(Client::with_keyring(keyring).decrypt(message, &DecryptOptions::new()).await?.plaintext)
 }
 
 fn edk_failures(error: Error) -> Vec<envelope::error::EdkFailure> {
@@ -55,21 +42,9 @@ fn edk_failures(error: Error) -> Vec<envelope::error::EdkFailure> {
 async fn strict_keyring_round_trips_signed_and_unsigned_suites() {
     let emu = Emulator::start().await;
     let key = emu.symmetric_key("us-east-1").await;
-    for suite in [
-        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
-        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
-    ] {
-        let message = encrypt(
-            AwsKmsKeyring::new(&key, emu.client("us-east-1")).unwrap(),
-            suite,
-        )
-        .await;
-        let plaintext = decrypt(
-            AwsKmsKeyring::new(&key, emu.client("us-east-1")).unwrap(),
-            &message,
-        )
-        .await
-        .unwrap();
+    for suite in [AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384, AlgorithmSuite::Aes256GcmHkdfSha512CommitKey] {
+        let message = encrypt(AwsKmsKeyring::new(&key, emu.client("us-east-1")).unwrap(), suite).await;
+        let plaintext = decrypt(AwsKmsKeyring::new(&key, emu.client("us-east-1")).unwrap(), &message).await.unwrap();
         assert_eq!(plaintext, b"secret payload", "suite {suite}");
     }
 }
@@ -79,18 +54,12 @@ async fn kms_child_uses_encrypt_under_a_raw_aes_generator() {
     let emu = Emulator::start().await;
     let key = emu.symmetric_key("us-east-1").await;
     let aes = || RawAesKeyring::new("ns", "aes", vec![7; 32]).unwrap();
-    let kms: Arc<dyn Keyring> =
-        Arc::new(AwsKmsKeyring::new(&key, emu.client("us-east-1")).unwrap());
+    let kms: Arc<dyn Keyring> = Arc::new(AwsKmsKeyring::new(&key, emu.client("us-east-1")).unwrap());
     let multi = MultiKeyring::new(Some(Arc::new(aes())), vec![kms]).unwrap();
     let message = encrypt(multi, AlgorithmSuite::Aes256GcmHkdfSha512CommitKey).await;
     // Each recipient alone decrypts: the KMS EDK wraps the data key the AES keyring generated.
     assert_eq!(
-        decrypt(
-            AwsKmsKeyring::new(&key, emu.client("us-east-1")).unwrap(),
-            &message
-        )
-        .await
-        .unwrap(),
+        decrypt(AwsKmsKeyring::new(&key, emu.client("us-east-1")).unwrap(), &message).await.unwrap(),
         b"secret payload"
     );
     assert_eq!(decrypt(aes(), &message).await.unwrap(), b"secret payload");
@@ -111,32 +80,17 @@ async fn grant_tokens_pass_through() {
         .await
         .unwrap();
     let token = grant.grant_token().unwrap().to_owned();
-    let keyring = || {
-        AwsKmsKeyring::new(&key, emu.client("us-east-1"))
-            .unwrap()
-            .with_grant_tokens(vec![token.clone()])
-    };
+    let keyring = || AwsKmsKeyring::new(&key, emu.client("us-east-1")).unwrap().with_grant_tokens(vec![token.clone()]);
     let message = encrypt(keyring(), AlgorithmSuite::Aes256GcmHkdfSha512CommitKey).await;
-    assert_eq!(
-        decrypt(keyring(), &message).await.unwrap(),
-        b"secret payload"
-    );
+    assert_eq!(decrypt(keyring(), &message).await.unwrap(), b"secret payload");
 
     // KMS takes at most 10 grant tokens: 11 are refused by the service, which proves they are sent.
-    let too_many = AwsKmsKeyring::new(&key, emu.client("us-east-1"))
-        .unwrap()
-        .with_grant_tokens(vec![token.clone(); 11]);
-    let options =
-        EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
-    let error = Client::with_keyring(too_many)
-        .encrypt(b"x", &options)
-        .await
-        .unwrap_err()
-        .to_string();
+    let too_many =
+        AwsKmsKeyring::new(&key, emu.client("us-east-1")).unwrap().with_grant_tokens(vec![token.clone(); 11]);
+    let options = EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
+    let error = Client::with_keyring(too_many).encrypt(b"x", &options).await.unwrap_err().to_string();
     assert!(
-        error.contains("GenerateDataKey")
-            && error.contains("ValidationException")
-            && error.contains("grantTokens"),
+        error.contains("GenerateDataKey") && error.contains("ValidationException") && error.contains("grantTokens"),
         "{error}"
     );
 }
@@ -150,46 +104,25 @@ async fn disabled_key_errors_name_the_code_the_key_and_the_operation() {
         AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
     )
     .await;
-    emu.client("us-east-1")
-        .disable_key()
-        .key_id(&key)
-        .send()
-        .await
-        .unwrap();
+    emu.client("us-east-1").disable_key().key_id(&key).send().await.unwrap();
 
-    let options =
-        EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
+    let options = EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
     let error = Client::with_keyring(AwsKmsKeyring::new(&key, emu.client("us-east-1")).unwrap())
         .encrypt(b"x", &options)
         .await
         .unwrap_err();
-    assert!(
-        matches!(error, Error::Keyring(KeyringError::Service(_))),
-        "{error:?}"
-    );
+    assert!(matches!(error, Error::Keyring(KeyringError::Service(_))), "{error:?}");
     let shown = error.to_string();
     assert!(
-        shown.contains("DisabledException")
-            && shown.contains(&key)
-            && shown.contains("GenerateDataKey"),
+        shown.contains("DisabledException") && shown.contains(&key) && shown.contains("GenerateDataKey"),
         "{shown}"
     );
 
-    let error = decrypt(
-        AwsKmsKeyring::new(&key, emu.client("us-east-1")).unwrap(),
-        &message,
-    )
-    .await
-    .unwrap_err();
+    let error = decrypt(AwsKmsKeyring::new(&key, emu.client("us-east-1")).unwrap(), &message).await.unwrap_err();
     let failures = edk_failures(error);
     assert_eq!(failures.len(), 1);
-    let EdkFailureReason::Failed(why) = &failures[0].reason else {
-        panic!("{failures:?}")
-    };
-    assert!(
-        why.contains("DisabledException") && why.contains(&key) && why.contains("Decrypt"),
-        "{why}"
-    );
+    let EdkFailureReason::Failed(why) = &failures[0].reason else { panic!("{failures:?}") };
+    assert!(why.contains("DisabledException") && why.contains(&key) && why.contains("Decrypt"), "{why}");
     assert_eq!(failures[0].provider_info, key);
 }
 
@@ -203,21 +136,13 @@ async fn strict_keyring_refuses_an_edk_for_another_key_and_lists_it() {
         AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
     )
     .await;
-    let error = decrypt(
-        AwsKmsKeyring::new(&reader_key, emu.client("us-east-1")).unwrap(),
-        &message,
-    )
-    .await
-    .unwrap_err();
+    let error = decrypt(AwsKmsKeyring::new(&reader_key, emu.client("us-east-1")).unwrap(), &message).await.unwrap_err();
     let shown = error.to_string();
     let failures = edk_failures(error);
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert_eq!(failures[0].provider_id, "aws-kms");
     assert_eq!(failures[0].provider_info, writer_key);
-    assert!(
-        matches!(&failures[0].reason, EdkFailureReason::NotMine(why) if why.contains(&reader_key)),
-        "{failures:?}"
-    );
+    assert!(matches!(&failures[0].reason, EdkFailureReason::NotMine(why) if why.contains(&reader_key)), "{failures:?}");
     assert!(shown.contains(&writer_key), "{shown}");
 }
 
@@ -235,54 +160,31 @@ async fn discovery_keyring_with_and_without_a_filter() {
     let open = AwsKmsDiscoveryKeyring::new(supplier.clone(), None).unwrap();
     assert_eq!(decrypt(open, &message).await.unwrap(), b"secret payload");
 
-    let mine = DiscoveryFilter {
-        partition: "aws".into(),
-        account_ids: vec!["444455556666".into(), ACCOUNT.into()],
-    };
+    let mine = DiscoveryFilter { partition: "aws".into(), account_ids: vec!["444455556666".into(), ACCOUNT.into()] };
     let filtered = AwsKmsDiscoveryKeyring::new(supplier.clone(), Some(mine)).unwrap();
-    assert_eq!(
-        decrypt(filtered, &message).await.unwrap(),
-        b"secret payload"
-    );
+    assert_eq!(decrypt(filtered, &message).await.unwrap(), b"secret payload");
 
-    let others = DiscoveryFilter {
-        partition: "aws".into(),
-        account_ids: vec!["444455556666".into()],
-    };
+    let others = DiscoveryFilter { partition: "aws".into(), account_ids: vec!["444455556666".into()] };
     let excluded = AwsKmsDiscoveryKeyring::new(supplier.clone(), Some(others)).unwrap();
     let failures = edk_failures(decrypt(excluded, &message).await.unwrap_err());
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].provider_info, key);
-    assert!(
-        matches!(&failures[0].reason, EdkFailureReason::NotMine(why) if why.contains(ACCOUNT)),
-        "{failures:?}"
-    );
+    assert!(matches!(&failures[0].reason, EdkFailureReason::NotMine(why) if why.contains(ACCOUNT)), "{failures:?}");
 
-    let other_partition = DiscoveryFilter {
-        partition: "aws-cn".into(),
-        account_ids: vec![ACCOUNT.into()],
-    };
+    let other_partition = DiscoveryFilter { partition: "aws-cn".into(), account_ids: vec![ACCOUNT.into()] };
     let excluded = AwsKmsDiscoveryKeyring::new(supplier.clone(), Some(other_partition)).unwrap();
     let failures = edk_failures(decrypt(excluded, &message).await.unwrap_err());
-    assert!(
-        matches!(&failures[0].reason, EdkFailureReason::NotMine(why) if why.contains("partition")),
-        "{failures:?}"
-    );
+    assert!(matches!(&failures[0].reason, EdkFailureReason::NotMine(why) if why.contains("partition")), "{failures:?}");
 
     // A discovery keyring never encrypts, and a filter needs accounts.
     let options = EncryptOptions::new();
-    assert!(
-        Client::with_keyring(AwsKmsDiscoveryKeyring::new(supplier.clone(), None).unwrap())
-            .encrypt(b"x", &options)
-            .await
-            .is_err()
-    );
+    assert!(Client::with_keyring(AwsKmsDiscoveryKeyring::new(supplier.clone(), None).unwrap())
+        .encrypt(b"x", &options)
+        .await
+        .is_err());
     assert!(AwsKmsDiscoveryKeyring::new(
         supplier,
-        Some(DiscoveryFilter {
-            partition: "aws".into(),
-            account_ids: vec![]
-        })
+        Some(DiscoveryFilter { partition: "aws".into(), account_ids: vec![] })
     )
     .is_err());
 }
@@ -301,31 +203,18 @@ async fn a_multi_region_replica_decrypts_what_the_primary_wrapped() {
     // The us-west-2 replica, through the MRK keyring and the MRK discovery keyring.
     let replica = AwsKmsMrkKeyring::new(&west, emu.client("us-west-2")).unwrap();
     assert_eq!(decrypt(replica, &message).await.unwrap(), b"secret payload");
-    let discovery =
-        AwsKmsMrkDiscoveryKeyring::new(emu.supplier.clone(), "us-west-2".into(), None).unwrap();
-    assert_eq!(
-        decrypt(discovery, &message).await.unwrap(),
-        b"secret payload"
-    );
-    let filter = DiscoveryFilter {
-        partition: "aws".into(),
-        account_ids: vec![ACCOUNT.into()],
-    };
-    let multi = kms_mrk_discovery_multi_keyring(
-        &["eu-west-1".into(), "us-west-2".into()],
-        Some(filter),
-        emu.supplier.clone(),
-    )
-    .unwrap();
+    let discovery = AwsKmsMrkDiscoveryKeyring::new(emu.supplier.clone(), "us-west-2".into(), None).unwrap();
+    assert_eq!(decrypt(discovery, &message).await.unwrap(), b"secret payload");
+    let filter = DiscoveryFilter { partition: "aws".into(), account_ids: vec![ACCOUNT.into()] };
+    let multi =
+        kms_mrk_discovery_multi_keyring(&["eu-west-1".into(), "us-west-2".into()], Some(filter), emu.supplier.clone())
+            .unwrap();
     assert_eq!(decrypt(multi, &message).await.unwrap(), b"secret payload");
 
     // The strict keyring does not treat the replica as the same key.
     let strict = AwsKmsKeyring::new(&west, emu.client("us-west-2")).unwrap();
     let failures = edk_failures(decrypt(strict, &message).await.unwrap_err());
-    assert!(
-        matches!(&failures[0].reason, EdkFailureReason::NotMine(_)),
-        "{failures:?}"
-    );
+    assert!(matches!(&failures[0].reason, EdkFailureReason::NotMine(_)), "{failures:?}");
 
     // The MRK discovery keyring skips single-Region keys of other Regions.
     let single = emu.symmetric_key("us-east-1").await;
@@ -334,13 +223,9 @@ async fn a_multi_region_replica_decrypts_what_the_primary_wrapped() {
         AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
     )
     .await;
-    let discovery =
-        AwsKmsMrkDiscoveryKeyring::new(emu.supplier.clone(), "us-west-2".into(), None).unwrap();
+    let discovery = AwsKmsMrkDiscoveryKeyring::new(emu.supplier.clone(), "us-west-2".into(), None).unwrap();
     let failures = edk_failures(decrypt(discovery, &message).await.unwrap_err());
-    assert!(
-        matches!(&failures[0].reason, EdkFailureReason::NotMine(why) if why.contains("us-east-1")),
-        "{failures:?}"
-    );
+    assert!(matches!(&failures[0].reason, EdkFailureReason::NotMine(why) if why.contains("us-east-1")), "{failures:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -354,18 +239,9 @@ async fn multi_keyring_helpers_build_a_generator_and_children_per_region() {
     let multi = kms_multi_keyring(Some(&east), std::slice::from_ref(&west), supplier.clone()).unwrap();
     let message = encrypt(multi, AlgorithmSuite::Aes256GcmHkdfSha512CommitKey).await;
     for key in [&east, &west] {
-        let region = if key == &east {
-            "us-east-1"
-        } else {
-            "us-west-2"
-        };
+        let region = if key == &east { "us-east-1" } else { "us-west-2" };
         assert_eq!(
-            decrypt(
-                AwsKmsKeyring::new(key, emu.client(region)).unwrap(),
-                &message
-            )
-            .await
-            .unwrap(),
+            decrypt(AwsKmsKeyring::new(key, emu.client(region)).unwrap(), &message).await.unwrap(),
             b"secret payload"
         );
     }
@@ -377,11 +253,7 @@ async fn multi_keyring_helpers_build_a_generator_and_children_per_region() {
 
     // Identifiers must be ARNs; the same MRK twice is ambiguous.
     assert!(kms_multi_keyring(Some("alias/x"), &[], supplier.clone()).is_err());
-    let error = kms_mrk_multi_keyring(Some(&mrk_east), std::slice::from_ref(&mrk_west), supplier)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        error.contains(&mrk_east) && error.contains(&mrk_west),
-        "{error}"
-    );
+    let error =
+        kms_mrk_multi_keyring(Some(&mrk_east), std::slice::from_ref(&mrk_west), supplier).unwrap_err().to_string();
+    assert!(error.contains(&mrk_east) && error.contains(&mrk_west), "{error}");
 }

@@ -37,19 +37,25 @@ async fn raw_aes_messages_round_trip_for_every_suite() {
 #[tokio::test]
 async fn message_for_aes_and_rsa_recipients_opens_with_either() {
     let private = RsaPrivateKey::generate(2048).unwrap();
-    let rsa_writer =
-        Arc::new(RawRsaKeyring::new("app", "rsa-key", RsaPadding::OaepSha256, Some(private.public_key()), None).unwrap());
+    let rsa_writer = Arc::new(
+        RawRsaKeyring::new("app", "rsa-key", RsaPadding::OaepSha256, Some(private.public_key()), None).unwrap(),
+    );
     let writer = MultiKeyring::new(Some(aes()), vec![rsa_writer]).unwrap();
     let message = Client::with_keyring(writer).encrypt(b"hello", &EncryptOptions::new()).await.unwrap();
 
     let rsa_reader = RawRsaKeyring::new("app", "rsa-key", RsaPadding::OaepSha256, None, Some(private)).unwrap();
-    for reader in [Client::with_keyring(rsa_reader), Client::from_arc(Arc::new(envelope::DefaultMaterialsManager::from_arc(aes())))] {
+    for reader in [
+        Client::with_keyring(rsa_reader),
+        Client::from_arc(Arc::new(envelope::DefaultMaterialsManager::from_arc(aes()))),
+    ] {
         assert_eq!(reader.decrypt(&message, &DecryptOptions::new()).await.unwrap().plaintext, b"hello");
     }
 
     let stranger = RawAesKeyring::new("app", "aes-key", vec![0x11; 32]).unwrap();
     match Client::with_keyring(stranger).decrypt(&message, &DecryptOptions::new()).await {
-        Err(Error::Keyring(KeyringError::NoDataKeyUnwrapped(failures))) => assert_eq!(failures.len(), 2, "{failures:?}"),
+        Err(Error::Keyring(KeyringError::NoDataKeyUnwrapped(failures))) => {
+            assert_eq!(failures.len(), 2, "{failures:?}")
+        }
         other => panic!("expected NoDataKeyUnwrapped, got {other:?}"),
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{DecryptionMaterialsRequest, EncryptionMaterialsRequest, MaterialsManager};
 use super::signing_keys::SigningKeyPool;
+use super::{DecryptionMaterialsRequest, EncryptionMaterialsRequest, MaterialsManager};
 use crate::crypto::signature::VerificationKey;
 use crate::error::{Error, KeyringError, PolicyViolation, Result};
 use crate::keyring::Keyring;

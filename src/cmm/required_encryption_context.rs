@@ -36,7 +36,10 @@ impl RequiredEncryptionContextMaterialsManager {
     /// Wraps a [`DefaultMaterialsManager`] over `keyring`.
     pub fn from_keyring(keyring: Arc<dyn Keyring>, required_keys: Vec<String>) -> Result<Self> {
         // spec: #initialization — given a keyring, the underlying CMM MUST be a default CMM over it.
-        RequiredEncryptionContextMaterialsManager::new(Arc::new(DefaultMaterialsManager::from_arc(keyring)), required_keys)
+        RequiredEncryptionContextMaterialsManager::new(
+            Arc::new(DefaultMaterialsManager::from_arc(keyring)),
+            required_keys,
+        )
     }
 
     /// The required keys, sorted.
@@ -114,7 +117,11 @@ mod tests {
             Ok(materials)
         }
 
-        async fn on_decrypt(&self, mut materials: DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<DecryptionMaterials> {
+        async fn on_decrypt(
+            &self,
+            mut materials: DecryptionMaterials,
+            edks: &[EncryptedDataKey],
+        ) -> Result<DecryptionMaterials> {
             crate::keyring::ensure_no_data_key(&materials)?;
             match edks.iter().find(|edk| edk.provider_id == "fixed") {
                 Some(_) => {
@@ -197,7 +204,8 @@ mod tests {
 
     #[tokio::test]
     async fn encrypt_refuses_a_context_without_a_required_key() {
-        let error = cmm(&["tenant"]).encryption_materials(encrypt_request(context(&[("other", "o")]))).await.unwrap_err();
+        let error =
+            cmm(&["tenant"]).encryption_materials(encrypt_request(context(&[("other", "o")]))).await.unwrap_err();
         assert!(is_missing(&error, "tenant"), "{error}");
     }
 
@@ -209,10 +217,8 @@ mod tests {
             let error = cmm.decryption_materials(decrypt_request(stored.clone(), reproduced)).await.unwrap_err();
             assert!(is_missing(&error, "tenant"), "{error}");
         }
-        let materials = cmm
-            .decryption_materials(decrypt_request(stored, Some(context(&[("tenant", "a")]))))
-            .await
-            .unwrap();
+        let materials =
+            cmm.decryption_materials(decrypt_request(stored, Some(context(&[("tenant", "a")])))).await.unwrap();
         assert_eq!(materials.required_encryption_context_keys(), ["tenant"]);
         assert_eq!(materials.encryption_context().get("tenant").map(String::as_str), Some("a"));
         assert!(materials.data_key().is_some());

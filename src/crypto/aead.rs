@@ -49,15 +49,17 @@ impl AesGcmKey {
 
     /// Decrypts `ciphertext` into `out` (same length) after checking `tag`. On failure `out` is
     /// zeroed so no unauthenticated plaintext survives.
-    pub fn open_into(&self, iv: &[u8; IV_LEN], aad: &[u8], ciphertext: &[u8], tag: &[u8], out: &mut [u8]) -> Result<()> {
+    pub fn open_into(
+        &self,
+        iv: &[u8; IV_LEN],
+        aad: &[u8],
+        ciphertext: &[u8],
+        tag: &[u8],
+        out: &mut [u8],
+    ) -> Result<()> {
         debug_assert_eq!(ciphertext.len(), out.len());
-        let result = self.0.open_separate_gather(
-            Nonce::assume_unique_for_key(*iv),
-            Aad::from(aad),
-            ciphertext,
-            tag,
-            out,
-        );
+        let result =
+            self.0.open_separate_gather(Nonce::assume_unique_for_key(*iv), Aad::from(aad), ciphertext, tag, out);
         if result.is_err() {
             out.fill(0);
             return Err(AuthenticationFailure::BodyTag.into());

@@ -37,9 +37,7 @@ impl hkdf::KeyType for Len {
 }
 
 fn expand(prk: &hkdf::Prk, info: &[&[u8]], out: &mut [u8]) -> Result<()> {
-    prk.expand(info, Len(out.len()))
-        .and_then(|okm| okm.fill(out))
-        .map_err(|_| Error::usage("HKDF expansion failed"))
+    prk.expand(info, Len(out.len())).and_then(|okm| okm.fill(out)).map_err(|_| Error::usage("HKDF expansion failed"))
 }
 
 /// Derives the content key (and commitment) for `suite` from the data key and message id.

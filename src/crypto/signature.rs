@@ -132,10 +132,7 @@ impl SigningKey {
 
     /// Signs the hashed message; returns a DER signature.
     pub fn sign(&self, hasher: SignatureHasher) -> Result<Vec<u8>> {
-        let signature = self
-            .pair
-            .sign_digest(&hasher.finish()?)
-            .map_err(|_| Error::usage("ECDSA signing failed"))?;
+        let signature = self.pair.sign_digest(&hasher.finish()?).map_err(|_| Error::usage("ECDSA signing failed"))?;
         Ok(signature.as_ref().to_vec())
     }
 }
@@ -180,9 +177,7 @@ impl VerificationKey {
 
     /// Checks a DER signature over the hashed message.
     pub fn verify(&self, hasher: SignatureHasher, signature: &[u8]) -> Result<()> {
-        self.key
-            .verify_digest_sig(&hasher.finish()?, signature)
-            .map_err(|_| AuthenticationFailure::Signature.into())
+        self.key.verify_digest_sig(&hasher.finish()?, signature).map_err(|_| AuthenticationFailure::Signature.into())
     }
 }
 

@@ -134,7 +134,10 @@ pub fn locate_frame(bytes: &[u8], frame_length: u32, expected_sequence: u32) -> 
         let Ok(len) = reader.u32("final frame content length") else { return Ok(None) };
         // spec: the final frame holds at most one frame length (a full final frame is allowed).
         if len > frame_length {
-            return Err(Error::invalid("final frame content length", format!("{len} exceeds the frame length {frame_length}")));
+            return Err(Error::invalid(
+                "final frame content length",
+                format!("{len} exceeds the frame length {frame_length}"),
+            ));
         }
         len
     } else {

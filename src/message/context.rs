@@ -15,11 +15,15 @@ pub fn serialize(context: &EncryptionContext) -> Result<Vec<u8>> {
 }
 
 /// Serializes the given pairs (which must be sorted and unique) onto `out`.
-pub fn serialize_into<'a>(pairs: impl ExactSizeIterator<Item = (&'a String, &'a String)>, out: &mut Vec<u8>) -> Result<()> {
+pub fn serialize_into<'a>(
+    pairs: impl ExactSizeIterator<Item = (&'a String, &'a String)>,
+    out: &mut Vec<u8>,
+) -> Result<()> {
     if pairs.len() == 0 {
         return Ok(());
     }
-    let count = u16::try_from(pairs.len()).map_err(|_| Error::usage("an encryption context holds at most 65535 pairs"))?;
+    let count =
+        u16::try_from(pairs.len()).map_err(|_| Error::usage("an encryption context holds at most 65535 pairs"))?;
     let start = out.len();
     out.extend_from_slice(&count.to_be_bytes());
     for (key, value) in pairs {

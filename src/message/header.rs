@@ -70,7 +70,8 @@ impl Header {
     /// Serializes the header body (without the authentication part).
     pub fn serialize_body(&self) -> Result<Vec<u8>> {
         let format = self.suite.message_format();
-        let mut out = Vec::with_capacity(128 + self.encrypted_data_keys.iter().map(|e| e.ciphertext.len() + 64).sum::<usize>());
+        let mut out =
+            Vec::with_capacity(128 + self.encrypted_data_keys.iter().map(|e| e.ciphertext.len() + 64).sum::<usize>());
         out.push(format.version_byte());
         if format == MessageFormat::V1 {
             out.push(V1_MESSAGE_TYPE);
@@ -141,7 +142,10 @@ pub fn parse(bytes: &[u8], limits: ParseLimits) -> Result<ParsedHeader> {
     let suite = AlgorithmSuite::from_id(suite_id)
         .ok_or_else(|| Error::invalid("algorithm suite id", format!("0x{suite_id:04X} is not a message suite")))?;
     if suite.message_format() != format {
-        return Err(Error::invalid("algorithm suite id", format!("suite {suite} cannot appear in a v{version} header")));
+        return Err(Error::invalid(
+            "algorithm suite id",
+            format!("suite {suite} cannot appear in a v{version} header"),
+        ));
     }
     let message_id = reader.take(format.message_id_len(), "message id")?.to_vec();
     let encryption_context = context::parse(reader.u16_prefixed("encryption context")?)?;
@@ -195,7 +199,15 @@ pub fn parse(bytes: &[u8], limits: ParseLimits) -> Result<ParsedHeader> {
     };
     let auth_tag = reader.array::<TAG_LEN>("header authentication tag")?;
     Ok(ParsedHeader {
-        header: Header { suite, message_id, encryption_context, encrypted_data_keys, content_type, frame_length, commitment },
+        header: Header {
+            suite,
+            message_id,
+            encryption_context,
+            encrypted_data_keys,
+            content_type,
+            frame_length,
+            commitment,
+        },
         body_bytes: bytes[..body_len].to_vec(),
         auth_iv,
         auth_tag,

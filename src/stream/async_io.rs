@@ -7,8 +7,8 @@ use std::task::{ready, Context, Poll};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use super::decryptor::BodyDecryptor;
-use super::reader_core::{Next, ReaderCore};
 use super::encryptor::Encryptor;
+use super::reader_core::{Next, ReaderCore};
 use crate::client::MessageInfo;
 use crate::error::{Error, Result};
 use crate::message::header::{self, ParseLimits, ParsedHeader};
@@ -116,7 +116,10 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for AsyncEncryptingWriter<W> {
 }
 
 /// Reads a header from an async reader: the parsed header and every byte read so far.
-pub(crate) async fn read_header<R: AsyncRead + Unpin>(inner: &mut R, limits: ParseLimits) -> Result<(ParsedHeader, Vec<u8>)> {
+pub(crate) async fn read_header<R: AsyncRead + Unpin>(
+    inner: &mut R,
+    limits: ParseLimits,
+) -> Result<(ParsedHeader, Vec<u8>)> {
     let mut buffer = Vec::with_capacity(4096);
     loop {
         match header::parse(&buffer, limits) {

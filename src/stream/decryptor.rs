@@ -31,7 +31,8 @@ pub fn authenticate_header(
     let header = &parsed.header;
     let suite = header.suite;
     let data_key = materials.data_key().ok_or_else(|| Error::usage("decryption materials hold no data key"))?;
-    let required = context::serialize_subset(materials.encryption_context(), materials.required_encryption_context_keys())?;
+    let required =
+        context::serialize_subset(materials.encryption_context(), materials.required_encryption_context_keys())?;
     let attempt = |info: V1Info, extra_aad: &[u8]| -> Result<Option<AesGcmKey>> {
         let derived = kdf::derive(suite, data_key.expose_secret(), &header.message_id, info)?;
         if let (Some(expected), Some(found)) = (derived.commitment, header.commitment) {

@@ -5,13 +5,13 @@
 //! front-ends ([`sync`] for `std::io`, [`tokio`](self::async_io) for tokio) only move bytes.
 //! Memory stays O(frame length) whatever the message size.
 
+#[cfg(feature = "tokio")]
+pub mod async_io;
 pub mod decryptor;
 pub mod encryptor;
 mod reader_core;
 pub mod sync;
-#[cfg(feature = "tokio")]
-pub mod async_io;
 
-pub use sync::{DecryptingReader, EncryptingWriter};
 #[cfg(feature = "tokio")]
 pub use async_io::{AsyncDecryptingReader, AsyncEncryptingWriter};
+pub use sync::{DecryptingReader, EncryptingWriter};

@@ -3,8 +3,8 @@
 use std::io::{self, Read, Write};
 
 use super::decryptor::BodyDecryptor;
-use super::reader_core::{Next, ReaderCore, READ_CHUNK};
 use super::encryptor::Encryptor;
+use super::reader_core::{Next, ReaderCore, READ_CHUNK};
 use crate::client::MessageInfo;
 use crate::error::{Error, Result};
 use crate::message::header::{self, ParseLimits, ParsedHeader};

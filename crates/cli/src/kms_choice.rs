@@ -59,11 +59,13 @@ impl KmsArgs {
 
 /// Why we believe AWS is configured, if we do.
 pub fn aws_configuration() -> Option<String> {
-    if let Some(name) = AWS_CONFIGURATION_ENV.iter().find(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty())) {
+    if let Some(name) = AWS_CONFIGURATION_ENV.iter().find(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
+    {
         return Some(format!("${name} is set"));
     }
     let home = std::env::var_os("HOME").filter(|home| !home.is_empty()).map(PathBuf::from)?;
-    let config_file = std::env::var_os("AWS_CONFIG_FILE").map(PathBuf::from).unwrap_or_else(|| home.join(".aws").join("config"));
+    let config_file =
+        std::env::var_os("AWS_CONFIG_FILE").map(PathBuf::from).unwrap_or_else(|| home.join(".aws").join("config"));
     for file in [home.join(".aws").join("credentials"), config_file] {
         if file.is_file() {
             return Some(format!("{} exists", file.display()));
@@ -123,7 +125,8 @@ impl KmsSession {
     /// The Region to call for `key_id`: the ARN's own, else `explicit`, else the default.
     pub fn region_for(&self, key_id: &str, explicit: Option<&str>) -> anyhow::Result<String> {
         if key_id.starts_with("arn:") {
-            let arn = KmsArn::parse(key_id).map_err(|error| anyhow::anyhow!("{key_id:?} is not a valid KMS ARN: {error}"))?;
+            let arn =
+                KmsArn::parse(key_id).map_err(|error| anyhow::anyhow!("{key_id:?} is not a valid KMS ARN: {error}"))?;
             return Ok(arn.region().to_owned());
         }
         self.region(explicit).with_context(|| {

@@ -15,7 +15,8 @@ fn an_interrupted_decrypt_leaves_no_file() {
     std::fs::write(&key, [7u8; 32]).unwrap();
     std::fs::write(dir.join("plain"), vec![b'p'; 4 << 20]).unwrap();
     let bin = env!("CARGO_BIN_EXE_envelope");
-    let keys = ["--wrapping-keys".to_owned(), "provider=t".into(), "key=k".into(), format!("key-file={}", key.display())];
+    let keys =
+        ["--wrapping-keys".to_owned(), "provider=t".into(), "key=k".into(), format!("key-file={}", key.display())];
     let status = Command::new(bin)
         .args(["encrypt", "-q", "--input"])
         .arg(dir.join("plain"))
@@ -41,7 +42,8 @@ fn an_interrupted_decrypt_leaves_no_file() {
     // Wait until the temporary output exists and has plaintext in it.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let written: u64 = std::fs::read_dir(dir.join("out")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+        let written: u64 =
+            std::fs::read_dir(dir.join("out")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
         if written > 0 {
             break;
         }

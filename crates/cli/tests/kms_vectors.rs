@@ -106,7 +106,11 @@ fn summary(output: &Output) -> (usize, usize, usize) {
 }
 
 fn describe(output: &Output) -> String {
-    format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 /// How many tests the committed decrypt manifest holds.
@@ -128,7 +132,12 @@ fn committed_kms_vectors_decrypt_from_the_seed_alone() {
     let decrypt = kms_vectors().join("decrypt");
     let output = vectors(&["decrypt", "--manifest", path(&decrypt)], Some(&emulator.endpoint));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(stdout.lines().last(), Some(format!("{n} passed, 0 failed, 0 skipped").as_str()), "{}", describe(&output));
+    assert_eq!(
+        stdout.lines().last(),
+        Some(format!("{n} passed, 0 failed, 0 skipped").as_str()),
+        "{}",
+        describe(&output)
+    );
     assert!(output.status.success());
 }
 

@@ -17,7 +17,10 @@ fn pattern(offset: u64, buf: &mut [u8]) {
 }
 
 fn peak_kib(stderr: &str) -> u64 {
-    let line = stderr.lines().find(|line| line.contains("peak RSS")).unwrap_or_else(|| panic!("no peak RSS line in {stderr:?}"));
+    let line = stderr
+        .lines()
+        .find(|line| line.contains("peak RSS"))
+        .unwrap_or_else(|| panic!("no peak RSS line in {stderr:?}"));
     line.split_whitespace().rev().nth(1).and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("unreadable {line:?}"))
 }
 
@@ -78,8 +81,10 @@ fn one_gibibyte_through_encrypt_and_decrypt_in_constant_memory() {
     feeder.join().unwrap();
     let encrypted = encrypt.wait_with_output().unwrap();
     let decrypted = decrypt.wait_with_output().unwrap();
-    let (encrypt_err, decrypt_err) =
-        (String::from_utf8_lossy(&encrypted.stderr).into_owned(), String::from_utf8_lossy(&decrypted.stderr).into_owned());
+    let (encrypt_err, decrypt_err) = (
+        String::from_utf8_lossy(&encrypted.stderr).into_owned(),
+        String::from_utf8_lossy(&decrypted.stderr).into_owned(),
+    );
     assert!(encrypted.status.success(), "{encrypt_err}");
     assert!(decrypted.status.success(), "{decrypt_err}");
     assert_eq!(offset, total, "all the plaintext came back");

@@ -74,7 +74,10 @@ fn parse_args() -> Args {
             "--endpoint" => a.endpoint = value,
             "--label" => a.label = value,
             "--seconds" => a.seconds = value.parse().expect("--seconds is a number"),
-            "--concurrency" => a.concurrency = value.split(',').map(|c| c.parse().expect("--concurrency is a list of numbers")).collect(),
+            "--concurrency" => {
+                a.concurrency =
+                    value.split(',').map(|c| c.parse().expect("--concurrency is a list of numbers")).collect()
+            }
             "--access-key" => a.access_key = value,
             "--secret-key" => a.secret_key = value,
             "--ops" => a.ops = value.split(',').map(str::to_owned).collect(),
@@ -82,7 +85,10 @@ fn parse_args() -> Args {
             other => panic!("unknown flag {other}"),
         }
     }
-    assert!(a.endpoint.starts_with("http://127.") || a.endpoint.starts_with("http://localhost"), "loopback endpoints only");
+    assert!(
+        a.endpoint.starts_with("http://127.") || a.endpoint.starts_with("http://localhost"),
+        "loopback endpoints only"
+    );
     a
 }
 
@@ -138,7 +144,9 @@ async fn main() {
                 tasks.push(tokio::spawn(async move {
                     while Instant::now() < deadline {
                         let ok = match op.as_str() {
-                            "Encrypt" => kms.encrypt().key_id(&key).plaintext(Blob::new(vec![1u8; 32])).send().await.is_ok(),
+                            "Encrypt" => {
+                                kms.encrypt().key_id(&key).plaintext(Blob::new(vec![1u8; 32])).send().await.is_ok()
+                            }
                             "Decrypt" => kms.decrypt().ciphertext_blob(blob.clone()).send().await.is_ok(),
                             _ => kms.generate_data_key().key_id(&key).number_of_bytes(32).send().await.is_ok(),
                         };
@@ -157,7 +165,11 @@ async fn main() {
             let served = done.load(Ordering::Relaxed) + errors.load(Ordering::Relaxed);
             let (client_us, server_us) = per_request(cpu_start, cpu(), served);
             let rps = done.load(Ordering::Relaxed) as f64 / secs;
-            println!("| {} | {op} | {c} | {rps:.0} | {} | {client_us} | {server_us} |", args.label, errors.load(Ordering::Relaxed));
+            println!(
+                "| {} | {op} | {c} | {rps:.0} | {} | {client_us} | {server_us} |",
+                args.label,
+                errors.load(Ordering::Relaxed)
+            );
         }
     }
 }

@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::auth::{
-    account_of_arn, civil_from_unix, random_bytes, system_time_from_unix, unix_from_civil,
-    unix_seconds,
+    account_of_arn, civil_from_unix, random_bytes, system_time_from_unix, unix_from_civil, unix_seconds,
 };
 
 /// Who made the call, CloudTrail `userIdentity` style.
@@ -134,9 +133,7 @@ impl AuditEvent {
         error_code: Option<String>,
     ) -> AuditEvent {
         let read_only = READ_ONLY_OPERATIONS.contains(&event_name)
-            || ["Describe", "Get", "List"]
-                .iter()
-                .any(|p| event_name.starts_with(p));
+            || ["Describe", "Get", "List"].iter().any(|p| event_name.starts_with(p));
         let (request_id, event_id) = random_uuid_pair();
         AuditEvent {
             event_version: "1.08".to_string(),
@@ -224,18 +221,13 @@ impl Filter {
             }
         }
         if let Some(key) = &self.key {
-            let in_resources = event.resources.iter().any(|r| {
-                r.arn == *key || r.arn.rsplit_once("key/").is_some_and(|(_, id)| id == key)
-            });
-            let in_params = [
-                "keyId",
-                "sourceKeyId",
-                "destinationKeyId",
-                "targetKeyId",
-                "aliasName",
-            ]
-            .iter()
-            .any(|f| event.request_parameters.get(*f).and_then(Value::as_str) == Some(key));
+            let in_resources = event
+                .resources
+                .iter()
+                .any(|r| r.arn == *key || r.arn.rsplit_once("key/").is_some_and(|(_, id)| id == key));
+            let in_params = ["keyId", "sourceKeyId", "destinationKeyId", "targetKeyId", "aliasName"]
+                .iter()
+                .any(|f| event.request_parameters.get(*f).and_then(Value::as_str) == Some(key));
             if !in_resources && !in_params {
                 return false;
             }
@@ -274,11 +266,7 @@ pub fn redact_request(operation: &str, request: &Value) -> Value {
             Kind::Count => value.as_array().map(|a| Value::from(a.len())),
         };
         if let Some(v) = kept {
-            let key = if kind == Kind::Count {
-                format!("{}Count", camel(name))
-            } else {
-                camel(name)
-            };
+            let key = if kind == Kind::Count { format!("{}Count", camel(name)) } else { camel(name) };
             out.insert(key, v);
         }
     }
@@ -334,30 +322,16 @@ fn field_kind(operation: &str, name: &str) -> Option<Kind> {
         | "CustomKeyStoreId"
         | "Marker"
         | "KeyEncryptionMechanism" => Kind::Str,
-        "NumberOfBytes" | "PendingWindowInDays" | "RotationPeriodInDays" | "Limit" | "ValidTo" => {
-            Kind::Num
-        }
-        "DryRun"
-        | "MultiRegion"
-        | "BypassPolicyLockoutSafetyCheck"
-        | "IncludeKeyMaterial"
-        | "OnDemand" => Kind::Bool,
+        "NumberOfBytes" | "PendingWindowInDays" | "RotationPeriodInDays" | "Limit" | "ValidTo" => Kind::Num,
+        "DryRun" | "MultiRegion" | "BypassPolicyLockoutSafetyCheck" | "IncludeKeyMaterial" | "OnDemand" => Kind::Bool,
         "Operations" | "TagKeys" | "DryRunModifiers" => Kind::StrList,
-        "EncryptionContext" | "SourceEncryptionContext" | "DestinationEncryptionContext" => {
-            Kind::StrMap
-        }
+        "EncryptionContext" | "SourceEncryptionContext" | "DestinationEncryptionContext" => Kind::StrMap,
         "Tags" => Kind::Tags,
         "Constraints" => Kind::Constraints,
         "GrantTokens" => Kind::Count,
         // Policies are long but not secret; CloudTrail records them for
         // policy changes only.
-        "Policy"
-            if operation == "PutKeyPolicy"
-                || operation == "CreateKey"
-                || operation == "ReplicateKey" =>
-        {
-            Kind::Str
-        }
+        "Policy" if operation == "PutKeyPolicy" || operation == "CreateKey" || operation == "ReplicateKey" => Kind::Str,
         _ => return None,
     })
 }
@@ -367,17 +341,13 @@ fn is_string_list(v: &Value) -> bool {
 }
 
 fn is_string_map(v: &Value) -> bool {
-    v.as_object()
-        .is_some_and(|m| m.values().all(Value::is_string))
+    v.as_object().is_some_and(|m| m.values().all(Value::is_string))
 }
 
 fn is_tag_list(v: &Value) -> bool {
     v.as_array().is_some_and(|a| {
         a.iter().all(|t| {
-            t.as_object().is_some_and(|m| {
-                m.iter()
-                    .all(|(k, v)| (k == "TagKey" || k == "TagValue") && v.is_string())
-            })
+            t.as_object().is_some_and(|m| m.iter().all(|(k, v)| (k == "TagKey" || k == "TagValue") && v.is_string()))
         })
     })
 }
@@ -386,11 +356,7 @@ fn is_tag_list(v: &Value) -> bool {
 fn constraints_only(v: &Value) -> Option<Value> {
     let m = v.as_object()?;
     let mut out = Map::new();
-    for f in [
-        "EncryptionContextSubset",
-        "EncryptionContextEquals",
-        "SourceArn",
-    ] {
+    for f in ["EncryptionContextSubset", "EncryptionContextEquals", "SourceArn"] {
         if let Some(x) = m.get(f) {
             if is_string_map(x) || (f == "SourceArn" && x.is_string()) {
                 out.insert(camel(f), x.clone());
@@ -412,8 +378,7 @@ fn camel(name: &str) -> String {
 /// Account id in `arn:aws:kms:REGION:ACCOUNT:key/ID`.
 fn kms_arn_account(arn: &str) -> Option<&str> {
     let mut it = arn.split(':');
-    let (scheme, _p, service, _r, account) =
-        (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
+    let (scheme, _p, service, _r, account) = (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
     (scheme == "arn" && service == "kms" && crate::auth::is_account_id(account)).then_some(account)
 }
 
@@ -428,10 +393,7 @@ fn user_identity(principal: &str, account: &str, access_key_id: &str) -> UserIde
         // CloudTrail shows "ROLEID:session-name" for role sessions.
         let (role, session) = rest.split_once('/').unwrap_or((rest, ""));
         let role_arn = format!("arn:aws:iam::{account}:role/{role}");
-        (
-            "AssumedRole",
-            format!("{}:{session}", pseudo_unique_id("AROA", &role_arn)),
-        )
+        ("AssumedRole", format!("{}:{session}", pseudo_unique_id("AROA", &role_arn)))
     } else {
         ("Unknown", principal.to_string())
     };
@@ -450,12 +412,7 @@ fn pseudo_unique_id(prefix: &str, arn: &str) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, arn.as_bytes());
     let mut s = String::from(prefix);
-    s.extend(
-        d.as_ref()
-            .iter()
-            .take(17)
-            .map(|b| ALPHABET[(b % 32) as usize] as char),
-    );
+    s.extend(d.as_ref().iter().take(17).map(|b| ALPHABET[(b % 32) as usize] as char));
     s
 }
 
@@ -465,10 +422,7 @@ fn pseudo_unique_id(prefix: &str, arn: &str) -> String {
 /// labels, not secrets.
 fn random_uuid_pair() -> (String, String) {
     let b = random_bytes::<32>().unwrap_or_else(|_| {
-        let nanos = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let mut b = [0u8; 32];
         b[..16].copy_from_slice(&nanos.to_le_bytes());
         b[16..].copy_from_slice(&(!nanos).to_le_bytes());
@@ -578,7 +532,10 @@ mod tests {
         for f in BLOB_FIELDS {
             req.insert((*f).to_string(), json!("c2VjcmV0LWRhdGEtc2VjcmV0"));
         }
-        req.insert("Recipient".into(), json!({"AttestationDocument": "c2VjcmV0LWRhdGEtc2VjcmV0", "KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256"}));
+        req.insert(
+            "Recipient".into(),
+            json!({"AttestationDocument": "c2VjcmV0LWRhdGEtc2VjcmV0", "KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256"}),
+        );
         req.insert("KeyId".into(), json!("alias/app"));
         req.insert("EncryptionContext".into(), json!({"Department": "IT"}));
         req.insert("GrantTokens".into(), json!(["t1", "t2"]));
@@ -601,10 +558,7 @@ mod tests {
             assert_eq!(out["grantTokensCount"], 2);
             assert!(!text.contains("t1"));
             for f in BLOB_FIELDS {
-                assert!(
-                    out.get(camel(f)).is_none() && out.get(*f).is_none(),
-                    "{op} kept {f}"
-                );
+                assert!(out.get(camel(f)).is_none() && out.get(*f).is_none(), "{op} kept {f}");
             }
         }
     }
@@ -636,26 +590,14 @@ mod tests {
         assert_eq!(out["macAlgorithm"], "HMAC_SHA_256");
         assert_eq!(out["dryRun"], true);
         assert_eq!(out["operations"], json!(["Encrypt"]));
-        assert_eq!(
-            out["constraints"],
-            json!({"encryptionContextSubset": {"a": "b"}})
-        );
+        assert_eq!(out["constraints"], json!({"encryptionContextSubset": {"a": "b"}}));
         assert_eq!(out["tags"], json!([{"TagKey": "k", "TagValue": "v"}]));
-        assert!(
-            out.get("policy").is_none(),
-            "policy text only for policy operations"
-        );
+        assert!(out.get("policy").is_none(), "policy text only for policy operations");
         assert!(out.get("description").is_none());
         assert!(out.get("encryptionContext").is_none());
         assert!(!out.to_string().contains("c2VjcmV0"));
-        assert_eq!(
-            redact_request("PutKeyPolicy", &json!({"Policy": "{}"}))["policy"],
-            "{}"
-        );
-        assert_eq!(
-            redact_request("Encrypt", &json!("not an object")),
-            json!({})
-        );
+        assert_eq!(redact_request("PutKeyPolicy", &json!({"Policy": "{}"}))["policy"], "{}");
+        assert_eq!(redact_request("Encrypt", &json!("not an object")), json!({}));
     }
 
     #[test]
@@ -681,10 +623,7 @@ mod tests {
         assert_eq!(v["sourceIPAddress"], "127.0.0.1");
         assert_eq!(v["userAgent"], "aws-sdk-rust/1.0");
         assert_eq!(v["userIdentity"]["type"], "IAMUser");
-        assert_eq!(
-            v["userIdentity"]["arn"],
-            "arn:aws:iam::111122223333:user/alice"
-        );
+        assert_eq!(v["userIdentity"]["arn"], "arn:aws:iam::111122223333:user/alice");
         assert_eq!(v["userIdentity"]["accountId"], "111122223333");
         assert_eq!(v["userIdentity"]["accessKeyId"], "AKIDALICE");
         let pid = v["userIdentity"]["principalId"].as_str().unwrap();
@@ -692,10 +631,7 @@ mod tests {
         assert_eq!(v["requestParameters"], json!({"keyId": KEY}));
         assert_eq!(v["responseElements"], Value::Null);
         assert_eq!(v["readOnly"], true);
-        assert_eq!(
-            v["resources"],
-            json!([{"accountId": "111122223333", "type": "AWS::KMS::Key", "ARN": KEY}])
-        );
+        assert_eq!(v["resources"], json!([{"accountId": "111122223333", "type": "AWS::KMS::Key", "ARN": KEY}]));
         assert_eq!(v["eventType"], "AwsApiCall");
         assert_eq!(v["managementEvent"], true);
         assert_eq!(v["recipientAccountId"], "111122223333");
@@ -705,10 +641,7 @@ mod tests {
         assert_eq!(id.as_bytes()[14], b'4');
         assert_ne!(v["eventID"], v["requestID"]);
         let t = v["eventTime"].as_str().unwrap();
-        assert!(
-            t.len() == 20 && t.ends_with('Z') && t.as_bytes()[10] == b'T',
-            "{t}"
-        );
+        assert!(t.len() == 20 && t.ends_with('Z') && t.as_bytes()[10] == b'T', "{t}");
 
         let back: AuditEvent = serde_json::from_str(&ev.to_json_line()).unwrap();
         assert_eq!(back, ev);
@@ -748,22 +681,12 @@ mod tests {
         );
         assert_eq!(role.user_identity.identity_type, "AssumedRole");
         assert!(
-            role.user_identity.principal_id.starts_with("AROA")
-                && role.user_identity.principal_id.ends_with(":sess")
+            role.user_identity.principal_id.starts_with("AROA") && role.user_identity.principal_id.ends_with(":sess")
         );
         assert!(role.read_only);
 
-        let odd = AuditEvent::new(
-            "Encrypt",
-            "anonymous",
-            "111122223333",
-            "AK",
-            "::1",
-            "eu-west-1",
-            json!({}),
-            vec![],
-            None,
-        );
+        let odd =
+            AuditEvent::new("Encrypt", "anonymous", "111122223333", "AK", "::1", "eu-west-1", json!({}), vec![], None);
         assert_eq!(odd.user_identity.identity_type, "Unknown");
     }
 
@@ -783,41 +706,13 @@ mod tests {
         )
         .with_event_time(t0);
         assert!(Filter::default().matches(&ev));
-        assert!(Filter {
-            key: Some(KEY.into()),
-            since: None
-        }
-        .matches(&ev));
-        assert!(Filter {
-            key: Some("1234abcd-12ab-34cd-56ef-1234567890ab".into()),
-            since: None
-        }
-        .matches(&ev));
-        assert!(Filter {
-            key: Some("alias/app".into()),
-            since: None
-        }
-        .matches(&ev));
-        assert!(!Filter {
-            key: Some("other".into()),
-            since: None
-        }
-        .matches(&ev));
-        assert!(Filter {
-            key: None,
-            since: Some(t0)
-        }
-        .matches(&ev));
-        assert!(!Filter {
-            key: None,
-            since: Some(t0 + Duration::from_secs(1))
-        }
-        .matches(&ev));
-        assert!(Filter {
-            key: Some(KEY.into()),
-            since: Some(t0 - Duration::from_secs(60))
-        }
-        .matches(&ev));
+        assert!(Filter { key: Some(KEY.into()), since: None }.matches(&ev));
+        assert!(Filter { key: Some("1234abcd-12ab-34cd-56ef-1234567890ab".into()), since: None }.matches(&ev));
+        assert!(Filter { key: Some("alias/app".into()), since: None }.matches(&ev));
+        assert!(!Filter { key: Some("other".into()), since: None }.matches(&ev));
+        assert!(Filter { key: None, since: Some(t0) }.matches(&ev));
+        assert!(!Filter { key: None, since: Some(t0 + Duration::from_secs(1)) }.matches(&ev));
+        assert!(Filter { key: Some(KEY.into()), since: Some(t0 - Duration::from_secs(60)) }.matches(&ev));
     }
 
     #[test]

@@ -74,7 +74,10 @@ impl<'a> Blob<'a> {
 /// The header bytes for a new blob, which are also its AAD prefix.
 pub fn header(account: &str, key_id: &str, version: u32) -> KmsResult<Vec<u8>> {
     let key_ref = format!("{account}:{key_id}");
-    let len = u8::try_from(key_ref.len()).ok().filter(|l| *l <= 64).ok_or_else(|| KmsError::internal("key id too long for blob"))?;
+    let len = u8::try_from(key_ref.len())
+        .ok()
+        .filter(|l| *l <= 64)
+        .ok_or_else(|| KmsError::internal("key id too long for blob"))?;
     let mut out = Vec::with_capacity(2 + key_ref.len() + 4);
     out.push(FORMAT_V1);
     out.push(len);

@@ -92,10 +92,7 @@ impl KmsError {
     }
     /// `DryRunOperationException`, the answer to a DryRun that would have succeeded.
     pub fn dry_run() -> Self {
-        Self::new(
-            "DryRunOperationException",
-            "The request would have succeeded, but the DryRun option is set.",
-        )
+        Self::new("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
     }
 }
 

@@ -49,7 +49,11 @@ pub async fn serve(emu: Arc<Emulator>, listener: TcpListener, shutdown: impl Fut
     }
 }
 
-async fn handle(emu: Arc<Emulator>, source_ip: Arc<str>, req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+async fn handle(
+    emu: Arc<Emulator>,
+    source_ip: Arc<str>,
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),

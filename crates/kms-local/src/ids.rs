@@ -126,13 +126,22 @@ pub fn check_alias_name(name: &str) -> KmsResult<()> {
         return Err(KmsError::constraint("aliasName", "Member must have length between 1 and 256"));
     }
     if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b)) {
-        return Err(KmsError::constraint("aliasName", "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$"));
+        return Err(KmsError::constraint(
+            "aliasName",
+            "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
+        ));
     }
     if !name.starts_with("alias/") || name.len() == "alias/".len() {
-        return Err(KmsError::new("InvalidAliasNameException", format!("Alias must start with the prefix \"alias/\": {name}")));
+        return Err(KmsError::new(
+            "InvalidAliasNameException",
+            format!("Alias must start with the prefix \"alias/\": {name}"),
+        ));
     }
     if name.starts_with("alias/aws/") {
-        return Err(KmsError::new("NotAuthorizedException", "Cannot create or modify an alias with the reserved prefix alias/aws/"));
+        return Err(KmsError::new(
+            "NotAuthorizedException",
+            "Cannot create or modify an alias with the reserved prefix alias/aws/",
+        ));
     }
     Ok(())
 }

@@ -111,7 +111,15 @@ impl Emulator {
                 .map(|(arn, op, t, json)| {
                     let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
                     let field = |n: &str| v.get(n).and_then(|x| x.as_str()).unwrap_or_default().to_owned();
-                    (arn, state::LastUsage { operation: op, timestamp: t, event_id: field("eventID"), request_id: field("requestID") })
+                    (
+                        arn,
+                        state::LastUsage {
+                            operation: op,
+                            timestamp: t,
+                            event_id: field("eventID"),
+                            request_id: field("requestID"),
+                        },
+                    )
                 })
                 .collect(),
         );

@@ -85,7 +85,11 @@ impl RootKey {
         fill_random(&mut nonce);
         let mut buf = secret.to_vec();
         // Sealing with a fresh random nonce and a valid key cannot fail for inputs under 64 GiB.
-        if self.0.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(label.as_bytes()), &mut buf).is_err() {
+        if self
+            .0
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(label.as_bytes()), &mut buf)
+            .is_err()
+        {
             panic!("AES-GCM seal failed");
         }
         let mut out = nonce.to_vec();
@@ -102,7 +106,11 @@ impl RootKey {
         let mut nonce = [0u8; 12];
         nonce.copy_from_slice(&sealed[..12]);
         let mut buf = Zeroizing::new(sealed[12..].to_vec());
-        let len = self.0.open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(label.as_bytes()), &mut buf).ok()?.len();
+        let len = self
+            .0
+            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(label.as_bytes()), &mut buf)
+            .ok()?
+            .len();
         buf.truncate(len);
         Some(Secret::new(std::mem::take(&mut *buf)))
     }

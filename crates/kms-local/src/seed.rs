@@ -118,7 +118,12 @@ pub fn apply(reg: &Registry, path: &Path, default_account: &str, default_region:
         let acct = k.account.clone().unwrap_or_else(|| account.clone());
         let reg_name = k.region.clone().unwrap_or_else(|| region.clone());
         for a in &k.aliases {
-            aliases.push(SeedAlias { name: a.clone(), target: k.id.clone(), account: Some(acct.clone()), region: Some(reg_name.clone()) });
+            aliases.push(SeedAlias {
+                name: a.clone(),
+                target: k.id.clone(),
+                account: Some(acct.clone()),
+                region: Some(reg_name.clone()),
+            });
         }
         let arn = ids::key_arn(&reg_name, &acct, &k.id);
         if reg.key(&arn).is_some() {
@@ -184,7 +189,15 @@ pub fn apply(reg: &Registry, path: &Path, default_account: &str, default_region:
         let mut store = reg.store();
         reg.put_alias(
             &mut store,
-            Alias { arn: alias_arn, account: acct, region: r, name: a.name, target_key_id: a.target, creation_date: t, last_updated_date: t },
+            Alias {
+                arn: alias_arn,
+                account: acct,
+                region: r,
+                name: a.name,
+                target_key_id: a.target,
+                creation_date: t,
+                last_updated_date: t,
+            },
         )
         .map_err(|e| invalid(e.message().to_owned()))?;
     }

@@ -73,10 +73,8 @@ impl Emulator {
 
     /// Handles one request end to end.
     pub fn handle(&self, req: &Request<'_>) -> Response {
-        let operation = header(&req.headers, "x-amz-target")
-            .and_then(|t| t.strip_prefix("TrentService."))
-            .unwrap_or("")
-            .to_owned();
+        let operation =
+            header(&req.headers, "x-amz-target").and_then(|t| t.strip_prefix("TrentService.")).unwrap_or("").to_owned();
         let caller = self.authenticate(req);
         let (result, caller) = match caller {
             Err(e) => (Err(e), None),
@@ -115,17 +113,32 @@ impl Emulator {
     fn authenticate(&self, req: &Request<'_>) -> Result<Caller, KmsError> {
         match &self.credentials {
             Some(creds) => {
-                let signed = sigv4::SignedRequest { method: req.method, path: req.path, query: req.query, headers: &req.headers, body: req.body };
+                let signed = sigv4::SignedRequest {
+                    method: req.method,
+                    path: req.path,
+                    query: req.query,
+                    headers: &req.headers,
+                    body: req.body,
+                };
                 let v = sigv4::verify_cached(&signed, &|ak| creds.secret(ak), SystemTime::now(), &self.signing_keys)
                     .map_err(|e| KmsError::new(e.kms_error_type(), e.message()))?;
-                Ok(Caller { account: v.account, region: v.region, principal: v.principal, access_key_id: v.access_key_id })
+                Ok(Caller {
+                    account: v.account,
+                    region: v.region,
+                    principal: v.principal,
+                    access_key_id: v.access_key_id,
+                })
             }
             None => {
                 // Permissive mode: any signature; Region from the credential scope. A 12-digit
                 // access key id selects that account, so multi-account tests need no config.
                 let (access_key_id, region) = sigv4::credential_scope(&req.headers)
                     .unwrap_or_else(|| (String::new(), self.default_region.clone()));
-                let account = if crate::ids::is_account(&access_key_id) { access_key_id.clone() } else { self.default_account.clone() };
+                let account = if crate::ids::is_account(&access_key_id) {
+                    access_key_id.clone()
+                } else {
+                    self.default_account.clone()
+                };
                 let principal = format!("arn:aws:iam::{account}:root");
                 Ok(Caller { account, region, principal, access_key_id })
             }
@@ -133,11 +146,20 @@ impl Emulator {
     }
 
     /// Records the audit event and returns its request id.
-    fn audit_event(&self, req: &Request<'_>, operation: &str, caller: Option<&Caller>, resources: &[String], result: &Result<Vec<u8>, KmsError>) -> String {
+    fn audit_event(
+        &self,
+        req: &Request<'_>,
+        operation: &str,
+        caller: Option<&Caller>,
+        resources: &[String],
+        result: &Result<Vec<u8>, KmsError>,
+    ) -> String {
         let params = if req.body.is_empty() {
             serde_json::Value::Object(Default::default())
         } else {
-            serde_json::from_slice::<serde_json::Value>(req.body).map(|v| redact_request(operation, &v)).unwrap_or(serde_json::Value::Null)
+            serde_json::from_slice::<serde_json::Value>(req.body)
+                .map(|v| redact_request(operation, &v))
+                .unwrap_or(serde_json::Value::Null)
         };
         let name = if operation.is_empty() { "Unknown" } else { operation };
         let (principal, account, akid, region) = match caller {
@@ -167,7 +189,12 @@ impl Emulator {
             for arn in resources {
                 self.reg.note_usage(
                     arn,
-                    LastUsage { operation: operation.to_owned(), timestamp: t, event_id: event.event_id.clone(), request_id: event.request_id.clone() },
+                    LastUsage {
+                        operation: operation.to_owned(),
+                        timestamp: t,
+                        event_id: event.event_id.clone(),
+                        request_id: event.request_id.clone(),
+                    },
                 );
             }
         }
@@ -186,7 +213,12 @@ impl Emulator {
 
     /// Runs one operation in-process as the default account's root (administration tools such
     /// as `envelope kms create-key`); no signature, no policy checks, no audit event.
-    pub fn call(&self, region: &str, operation: &str, request: &serde_json::Value) -> Result<serde_json::Value, KmsError> {
+    pub fn call(
+        &self,
+        region: &str,
+        operation: &str,
+        request: &serde_json::Value,
+    ) -> Result<serde_json::Value, KmsError> {
         if !ops::is_known(operation) {
             return Err(KmsError::new("UnknownOperationException", format!("Unknown operation {operation:?}.")));
         }

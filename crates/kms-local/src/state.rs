@@ -174,7 +174,9 @@ impl Registry {
             KeyRef::Id(id) => ids::key_arn(region, account, &id),
             KeyRef::KeyArn { region: r, account: a, key_id } => ids::key_arn(&r, &a, &key_id),
             KeyRef::AliasName(name) => self.alias_target(&ids::alias_arn(region, account, &name), raw)?,
-            KeyRef::AliasArn { region: r, account: a, name } => self.alias_target(&ids::alias_arn(&r, &a, &name), raw)?,
+            KeyRef::AliasArn { region: r, account: a, name } => {
+                self.alias_target(&ids::alias_arn(&r, &a, &name), raw)?
+            }
         };
         self.key(&arn).ok_or_else(|| KmsError::not_found(format!("Key '{arn}' does not exist")))
     }
@@ -271,14 +273,8 @@ impl Registry {
 
     /// Grants on a key.
     pub fn grants_for(&self, key_arn: &str) -> Vec<Arc<GrantRecord>> {
-        let mut v: Vec<Arc<GrantRecord>> = self
-            .grants
-            .read()
-            .unwrap_or_else(poisoned)
-            .values()
-            .filter(|g| g.key_arn == key_arn)
-            .cloned()
-            .collect();
+        let mut v: Vec<Arc<GrantRecord>> =
+            self.grants.read().unwrap_or_else(poisoned).values().filter(|g| g.key_arn == key_arn).cloned().collect();
         v.sort_by(|a, b| (a.creation_date, &a.grant_id).cmp(&(b.creation_date, &b.grant_id)));
         v
     }
@@ -323,7 +319,10 @@ impl Registry {
             }
         }
         let parsed = Arc::new(Policy::parse(&key.meta.policy).ok()?);
-        self.policies.write().unwrap_or_else(poisoned).insert(key.arn.clone(), (key.meta.policy.clone(), parsed.clone()));
+        self.policies
+            .write()
+            .unwrap_or_else(poisoned)
+            .insert(key.arn.clone(), (key.meta.policy.clone(), parsed.clone()));
         Some(parsed)
     }
 

@@ -75,7 +75,10 @@ pub fn check_tags(tags: &[Tag]) -> KmsResult<()> {
     }
     for t in tags {
         if t.tag_key.is_empty() || t.tag_key.chars().count() > 128 || t.tag_value.chars().count() > 256 {
-            return Err(KmsError::new("TagException", "Tag keys must be 1-128 characters and tag values 0-256 characters."));
+            return Err(KmsError::new(
+                "TagException",
+                "Tag keys must be 1-128 characters and tag values 0-256 characters.",
+            ));
         }
         if t.tag_key.starts_with("aws:") {
             return Err(KmsError::new("TagException", "Tag keys beginning with aws: are reserved."));
@@ -169,8 +172,12 @@ impl KeyMetadata {
         let spec = m.key_spec;
         let strs = |v: Vec<&'static str>| if v.is_empty() { None } else { Some(v) };
         let (enc, sig, agr, enc_alg, mac) = match m.key_usage {
-            KeyUsage::EncryptDecrypt => (strs(spec.encryption_algorithms().iter().map(|a| a.as_str()).collect()), None, None, None, None),
-            KeyUsage::SignVerify => (None, strs(spec.signing_algorithms().iter().map(|a| a.as_str()).collect()), None, None, None),
+            KeyUsage::EncryptDecrypt => {
+                (strs(spec.encryption_algorithms().iter().map(|a| a.as_str()).collect()), None, None, None, None)
+            }
+            KeyUsage::SignVerify => {
+                (None, strs(spec.signing_algorithms().iter().map(|a| a.as_str()).collect()), None, None, None)
+            }
             KeyUsage::KeyAgreement => (None, None, Some(vec!["ECDH"]), None, None),
             KeyUsage::EncapsulateDecapsulate => (None, None, None, Some(vec!["ML_KEM"]), None),
             KeyUsage::GenerateVerifyMac => (None, None, None, None, spec.mac_algorithm().map(|a| vec![a.as_str()])),
@@ -180,7 +187,11 @@ impl KeyMetadata {
             MultiRegionConfiguration {
                 multi_region_key_type: if role == MrRole::Primary { "PRIMARY" } else { "REPLICA" },
                 primary_key: family.iter().find(|k| k.meta.multi_region == Some(MrRole::Primary)).map(|k| entry(k)),
-                replica_keys: family.iter().filter(|k| k.meta.multi_region == Some(MrRole::Replica)).map(|k| entry(k)).collect(),
+                replica_keys: family
+                    .iter()
+                    .filter(|k| k.meta.multi_region == Some(MrRole::Replica))
+                    .map(|k| entry(k))
+                    .collect(),
             }
         });
         Self {
@@ -217,7 +228,11 @@ impl KeyMetadata {
 }
 
 /// Pages through `items` with KMS's Limit/Marker convention (marker = opaque offset).
-pub fn paginate<T>(items: Vec<T>, limit: Option<i64>, marker: Option<&str>) -> KmsResult<(Vec<T>, Option<String>, bool)> {
+pub fn paginate<T>(
+    items: Vec<T>,
+    limit: Option<i64>,
+    marker: Option<&str>,
+) -> KmsResult<(Vec<T>, Option<String>, bool)> {
     let limit = match limit {
         None => 100,
         Some(l) if (1..=1000).contains(&l) => l as usize,
@@ -252,6 +267,9 @@ mod tests {
         let (p, _, t) = paginate((0..5).collect(), Some(2), next2.as_deref()).unwrap();
         assert_eq!(p, vec![4]);
         assert!(!t);
-        assert_eq!(paginate((0..5).collect::<Vec<_>>(), None, Some("zz")).unwrap_err().kind(), "InvalidMarkerException");
+        assert_eq!(
+            paginate((0..5).collect::<Vec<_>>(), None, Some("zz")).unwrap_err().kind(),
+            "InvalidMarkerException"
+        );
     }
 }

@@ -14,10 +14,7 @@ const ACCT: &str = "111122223333";
 const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 fn ec(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn ctx<'a>(
@@ -50,8 +47,7 @@ fn policy_then_grants_then_audit() {
     let eve = creds.get("AKIAEVE").unwrap();
 
     // A key with the default policy plus a deny for eve's account.
-    let mut doc: serde_json::Value =
-        serde_json::from_str(&policy::default_key_policy(ACCT)).unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(&policy::default_key_policy(ACCT)).unwrap();
     doc["Statement"].as_array_mut().unwrap().push(json!({
         "Sid": "NoEve", "Effect": "Deny", "Principal": {"AWS": "999988887777"},
         "Action": "kms:*", "Resource": "*"
@@ -66,78 +62,35 @@ fn policy_then_grants_then_audit() {
         encryption_context_subset: Some(ec(&[("tenant", "blue")])),
         encryption_context_equals: None,
     };
-    grants::validate_for_key(
-        &ops,
-        Some(&constraints),
-        "SYMMETRIC_DEFAULT",
-        "ENCRYPT_DECRYPT",
-    )
-    .unwrap();
+    grants::validate_for_key(&ops, Some(&constraints), "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT").unwrap();
     assert_eq!(
-        authorize(
-            &key_policy,
-            [],
-            &ctx(&admin.principal, admin.account(), "kms:CreateGrant", None)
-        )
-        .0,
+        authorize(&key_policy, [], &ctx(&admin.principal, admin.account(), "kms:CreateGrant", None)).0,
         Decision::Allow
     );
-    let grant = Grant::new(
-        KEY,
-        &app.principal,
-        None,
-        ACCT,
-        ops,
-        Some(constraints),
-        None,
-        1_700_000_000,
-    )
-    .unwrap();
+    let grant = Grant::new(KEY, &app.principal, None, ACCT, ops, Some(constraints), None, 1_700_000_000).unwrap();
     let token = grant.token().unwrap();
-    assert_eq!(
-        grants::grant_id_from_token(&token).as_deref(),
-        Some(grant.grant_id.as_str())
-    );
+    assert_eq!(grants::grant_id_from_token(&token).as_deref(), Some(grant.grant_id.as_str()));
     let all = vec![grant.clone()];
 
     // The app may decrypt only through the grant and only with its context.
     let blue = ec(&[("tenant", "blue"), ("doc", "1")]);
     let red = ec(&[("tenant", "red")]);
-    let (d, via) = authorize(
-        &key_policy,
-        &all,
-        &ctx(&app.principal, app.account(), "kms:Decrypt", Some(&blue)),
-    );
+    let (d, via) = authorize(&key_policy, &all, &ctx(&app.principal, app.account(), "kms:Decrypt", Some(&blue)));
     assert_eq!(d, Decision::Allow);
     assert_eq!(via, Some(grant.grant_id.as_str()));
     assert_eq!(
-        authorize(
-            &key_policy,
-            &all,
-            &ctx(&app.principal, app.account(), "kms:Decrypt", Some(&red))
-        )
-        .0,
+        authorize(&key_policy, &all, &ctx(&app.principal, app.account(), "kms:Decrypt", Some(&red))).0,
         Decision::ImplicitDeny
     );
     assert_eq!(
-        authorize(
-            &key_policy,
-            &all,
-            &ctx(&app.principal, app.account(), "kms:Encrypt", Some(&blue))
-        )
-        .0,
+        authorize(&key_policy, &all, &ctx(&app.principal, app.account(), "kms:Encrypt", Some(&blue))).0,
         Decision::ImplicitDeny
     );
     // An explicit deny beats even a grant.
     let mut eve_grant = grant.clone();
     eve_grant.grantee_principal = eve.principal.clone();
     assert_eq!(
-        authorize(
-            &key_policy,
-            [&eve_grant],
-            &ctx(&eve.principal, eve.account(), "kms:Decrypt", Some(&blue))
-        )
-        .0,
+        authorize(&key_policy, [&eve_grant], &ctx(&eve.principal, eve.account(), "kms:Decrypt", Some(&blue))).0,
         Decision::ExplicitDeny
     );
     // The grantee may retire it (RetireGrant is in its operations).
@@ -166,11 +119,7 @@ fn policy_then_grants_then_audit() {
     assert!(!line.contains("SECRETSECRET"));
     assert!(!line.contains(&token));
     assert!(line.contains("\"grantTokensCount\":1"));
-    assert!(Filter {
-        key: Some(KEY.to_string()),
-        since: None
-    }
-    .matches(&event));
+    assert!(Filter { key: Some(KEY.to_string()), since: None }.matches(&event));
     assert_eq!(event.resources[0].account_id, ACCT);
     assert_eq!(event.user_identity.account_id, "444455556666");
 }

@@ -20,12 +20,7 @@ fn decide(p: &Policy, who: &str, action: &str) -> Decision {
     decide_ec(p, who, action, None)
 }
 
-fn decide_ec(
-    p: &Policy,
-    who: &str,
-    action: &str,
-    ec: Option<&BTreeMap<String, String>>,
-) -> Decision {
+fn decide_ec(p: &Policy, who: &str, action: &str, ec: Option<&BTreeMap<String, String>>) -> Decision {
     p.evaluate(&RequestContext {
         principal_arn: who,
         caller_account: account(who),
@@ -105,33 +100,13 @@ fn console_default_policy() {
         "kms:TagResource",
         "kms:CreateGrant",
     ] {
-        assert_eq!(
-            decide(&p, ADMIN_SESSION, action),
-            Decision::Allow,
-            "{action}"
-        );
+        assert_eq!(decide(&p, ADMIN_SESSION, action), Decision::Allow, "{action}");
     }
-    for action in [
-        "kms:Decrypt",
-        "kms:Encrypt",
-        "kms:GenerateDataKey",
-        "kms:Sign",
-    ] {
-        assert_eq!(
-            decide(&p, ADMIN_SESSION, action),
-            Decision::ImplicitDeny,
-            "{action}"
-        );
+    for action in ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:Sign"] {
+        assert_eq!(decide(&p, ADMIN_SESSION, action), Decision::ImplicitDeny, "{action}");
     }
     // A session of a different role in that account gets nothing.
-    assert_eq!(
-        decide(
-            &p,
-            "arn:aws:sts::222233334444:assumed-role/Other/x",
-            "kms:DescribeKey"
-        ),
-        Decision::ImplicitDeny
-    );
+    assert_eq!(decide(&p, "arn:aws:sts::222233334444:assumed-role/Other/x", "kms:DescribeKey"), Decision::ImplicitDeny);
 
     // The key user can use but not manage it, and cannot create grants for
     // itself because kms:GrantIsForAWSResource is false for our callers.
@@ -146,27 +121,13 @@ fn console_default_policy() {
     ] {
         assert_eq!(decide(&p, APP_USER, action), Decision::Allow, "{action}");
     }
-    for action in [
-        "kms:CreateGrant",
-        "kms:ListGrants",
-        "kms:PutKeyPolicy",
-        "kms:DisableKey",
-    ] {
-        assert_eq!(
-            decide(&p, APP_USER, action),
-            Decision::ImplicitDeny,
-            "{action}"
-        );
+    for action in ["kms:CreateGrant", "kms:ListGrants", "kms:PutKeyPolicy", "kms:DisableKey"] {
+        assert_eq!(decide(&p, APP_USER, action), Decision::ImplicitDeny, "{action}");
     }
 
     // Lockout check: the owner account keeps control, the app would not.
     assert!(policy::allows_policy_update(&p, OWNER_USER, OWNER, KEY));
-    assert!(!policy::allows_policy_update(
-        &p,
-        APP_USER,
-        account(APP_USER),
-        KEY
-    ));
+    assert!(!policy::allows_policy_update(&p, APP_USER, account(APP_USER), KEY));
 }
 
 #[test]
@@ -196,16 +157,10 @@ fn aws_managed_key_style_policy() {
     );
     let p = Policy::parse(&text).unwrap();
     // Direct (not via EBS) use is refused; metadata access is allowed.
-    assert_eq!(
-        decide(&p, OWNER_USER, "kms:Decrypt"),
-        Decision::ImplicitDeny
-    );
+    assert_eq!(decide(&p, OWNER_USER, "kms:Decrypt"), Decision::ImplicitDeny);
     assert_eq!(decide(&p, OWNER_USER, "kms:DescribeKey"), Decision::Allow);
     assert_eq!(decide(&p, OWNER_USER, "kms:GetKeyPolicy"), Decision::Allow);
-    assert_eq!(
-        decide(&p, APP_USER, "kms:DescribeKey"),
-        Decision::ImplicitDeny
-    );
+    assert_eq!(decide(&p, APP_USER, "kms:DescribeKey"), Decision::ImplicitDeny);
 }
 
 #[test]
@@ -235,39 +190,16 @@ fn encryption_context_guard_rails() {
     );
     let p = Policy::parse(&text).unwrap();
     let ec = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     };
     let ok = ec(&[("tenant", "t-42"), ("purpose", "backup")]);
     let wrong_tenant = ec(&[("tenant", "x-42")]);
     let extra_key = ec(&[("tenant", "t-42"), ("debug", "1")]);
-    assert_eq!(
-        decide_ec(&p, APP_USER, "kms:Decrypt", Some(&ok)),
-        Decision::Allow
-    );
-    assert_eq!(
-        decide_ec(
-            &p,
-            APP_USER,
-            "kms:GenerateDataKeyWithoutPlaintext",
-            Some(&ok)
-        ),
-        Decision::Allow
-    );
-    assert_eq!(
-        decide_ec(&p, APP_USER, "kms:Decrypt", Some(&wrong_tenant)),
-        Decision::ImplicitDeny
-    );
-    assert_eq!(
-        decide_ec(&p, APP_USER, "kms:Decrypt", Some(&extra_key)),
-        Decision::ExplicitDeny
-    );
-    assert_eq!(
-        decide_ec(&p, APP_USER, "kms:Decrypt", None),
-        Decision::ImplicitDeny
-    );
+    assert_eq!(decide_ec(&p, APP_USER, "kms:Decrypt", Some(&ok)), Decision::Allow);
+    assert_eq!(decide_ec(&p, APP_USER, "kms:GenerateDataKeyWithoutPlaintext", Some(&ok)), Decision::Allow);
+    assert_eq!(decide_ec(&p, APP_USER, "kms:Decrypt", Some(&wrong_tenant)), Decision::ImplicitDeny);
+    assert_eq!(decide_ec(&p, APP_USER, "kms:Decrypt", Some(&extra_key)), Decision::ExplicitDeny);
+    assert_eq!(decide_ec(&p, APP_USER, "kms:Decrypt", None), Decision::ImplicitDeny);
     // Convenience one-shot form agrees with the parsed form.
     assert_eq!(
         policy::evaluate(

@@ -16,8 +16,7 @@ use envelope_kms_local::auth::Credentials;
 const AKID: &str = "AKIAEMULATORALICE";
 const SECRET: &str = "alice/secret+key=with/odd+chars";
 const PRINCIPAL: &str = "arn:aws:iam::111122223333:user/alice";
-const BODY: &[u8] =
-    br#"{"KeyId":"alias/app","Plaintext":"aGVsbG8=","EncryptionContext":{"purpose":"test"}}"#;
+const BODY: &[u8] = br#"{"KeyId":"alias/app","Plaintext":"aGVsbG8=","EncryptionContext":{"purpose":"test"}}"#;
 
 /// A request as the server sees it after signing.
 struct Wire {
@@ -40,12 +39,7 @@ impl Wire {
     }
 
     fn header_mut(&mut self, name: &str) -> &mut String {
-        &mut self
-            .headers
-            .iter_mut()
-            .find(|(k, _)| k == name)
-            .unwrap_or_else(|| panic!("no header {name}"))
-            .1
+        &mut self.headers.iter_mut().find(|(k, _)| k == name).unwrap_or_else(|| panic!("no header {name}")).1
     }
 }
 
@@ -82,14 +76,8 @@ fn kms_spec(time: SystemTime) -> SignSpec<'static> {
 
 /// Signs with aws-sigv4 and returns the request in wire form.
 fn sign_with_oracle(spec: SignSpec<'_>) -> Wire {
-    let identity: Identity = AwsCredentials::new(
-        AKID,
-        spec.secret,
-        spec.token.map(str::to_string),
-        None,
-        "test",
-    )
-    .into();
+    let identity: Identity =
+        AwsCredentials::new(AKID, spec.secret, spec.token.map(str::to_string), None, "test").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(spec.region)
@@ -113,16 +101,8 @@ fn sign_with_oracle(spec: SignSpec<'_>) -> Wire {
     }
     let mut req = builder.body(()).unwrap();
     instructions.apply_to_request_http1x(&mut req);
-    let headers = req
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_ascii_lowercase(),
-                v.to_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let headers =
+        req.headers().iter().map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.to_str().unwrap().to_string())).collect();
     Wire {
         method: spec.method.to_string(),
         path: req.uri().path().to_string(),
@@ -152,9 +132,7 @@ fn t0() -> SystemTime {
 }
 
 fn err_type(wire: &Wire, now: SystemTime) -> &'static str {
-    verify(&wire.as_signed(), &lookup, now)
-        .expect_err("verification should fail")
-        .kms_error_type()
+    verify(&wire.as_signed(), &lookup, now).expect_err("verification should fail").kms_error_type()
 }
 
 #[test]
@@ -172,18 +150,8 @@ fn valid_request_verifies() {
         }
     );
     // Clock skew inside the window is fine either way.
-    verify(
-        &wire.as_signed(),
-        &lookup,
-        t0() + Duration::from_secs(14 * 60),
-    )
-    .unwrap();
-    verify(
-        &wire.as_signed(),
-        &lookup,
-        t0() - Duration::from_secs(14 * 60),
-    )
-    .unwrap();
+    verify(&wire.as_signed(), &lookup, t0() + Duration::from_secs(14 * 60)).unwrap();
+    verify(&wire.as_signed(), &lookup, t0() - Duration::from_secs(14 * 60)).unwrap();
 }
 
 #[test]
@@ -261,16 +229,14 @@ fn header_changes() {
     *wire.header_mut("user-agent") = "something-else/2".to_string();
     verify(&wire.as_signed(), &lookup, t0()).unwrap();
     // Extra unsigned headers are ignored too.
-    wire.headers
-        .push(("x-forwarded-for".to_string(), "10.0.0.1".to_string()));
+    wire.headers.push(("x-forwarded-for".to_string(), "10.0.0.1".to_string()));
     verify(&wire.as_signed(), &lookup, t0()).unwrap();
 }
 
 #[test]
 fn header_values_are_canonicalized() {
     let mut spec = kms_spec(t0());
-    spec.headers
-        .push(("x-amz-meta-note", "  several   spaces here  ".to_string()));
+    spec.headers.push(("x-amz-meta-note", "  several   spaces here  ".to_string()));
     let mut wire = sign_with_oracle(spec);
     verify(&wire.as_signed(), &lookup, t0()).unwrap();
     // A proxy re-spacing the value does not change its canonical form.
@@ -287,11 +253,7 @@ fn expired_and_future_dates() {
     let e = verify(&wire.as_signed(), &lookup, later).unwrap_err();
     assert!(matches!(e, AuthError::SignatureExpired(_)));
     assert_eq!(e.kms_error_type(), "InvalidSignatureException");
-    assert!(
-        e.to_string()
-            .starts_with("Signature expired: 20240506T070809Z is now earlier than"),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("Signature expired: 20240506T070809Z is now earlier than"), "{e}");
 
     let earlier = t0() - Duration::from_secs(16 * 60);
     let e = verify(&wire.as_signed(), &lookup, earlier).unwrap_err();
@@ -320,24 +282,11 @@ fn session_tokens() {
     let mut spec = kms_spec(t0());
     spec.token = Some("session-token-1");
     let wire = sign_with_oracle(spec);
-    assert!(wire
-        .headers
-        .iter()
-        .any(|(k, _)| k == "x-amz-security-token"));
-    verify(
-        &wire.as_signed(),
-        &lookup_with_token(Some("session-token-1")),
-        t0(),
-    )
-    .unwrap();
+    assert!(wire.headers.iter().any(|(k, _)| k == "x-amz-security-token"));
+    verify(&wire.as_signed(), &lookup_with_token(Some("session-token-1")), t0()).unwrap();
 
     // Wrong token (validly signed by someone holding the secret).
-    let e = verify(
-        &wire.as_signed(),
-        &lookup_with_token(Some("session-token-2")),
-        t0(),
-    )
-    .unwrap_err();
+    let e = verify(&wire.as_signed(), &lookup_with_token(Some("session-token-2")), t0()).unwrap_err();
     assert_eq!(e, AuthError::InvalidSecurityToken);
     assert_eq!(e.kms_error_type(), "UnrecognizedClientException");
 
@@ -347,12 +296,7 @@ fn session_tokens() {
 
     // Token required but not presented.
     let wire = sign_with_oracle(kms_spec(t0()));
-    let e = verify(
-        &wire.as_signed(),
-        &lookup_with_token(Some("session-token-1")),
-        t0(),
-    )
-    .unwrap_err();
+    let e = verify(&wire.as_signed(), &lookup_with_token(Some("session-token-1")), t0()).unwrap_err();
     assert_eq!(e.kms_error_type(), "UnrecognizedClientException");
 
     // Swapping the token header after signing breaks the signature first.
@@ -360,12 +304,7 @@ fn session_tokens() {
     spec.token = Some("session-token-1");
     let mut wire = sign_with_oracle(spec);
     *wire.header_mut("x-amz-security-token") = "session-token-2".to_string();
-    let e = verify(
-        &wire.as_signed(),
-        &lookup_with_token(Some("session-token-2")),
-        t0(),
-    )
-    .unwrap_err();
+    let e = verify(&wire.as_signed(), &lookup_with_token(Some("session-token-2")), t0()).unwrap_err();
     assert_eq!(e.kms_error_type(), "InvalidSignatureException");
 }
 
@@ -374,10 +313,7 @@ fn content_sha256_header() {
     let mut spec = kms_spec(t0());
     spec.settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
     let wire = sign_with_oracle(spec);
-    assert!(wire
-        .headers
-        .iter()
-        .any(|(k, _)| k == "x-amz-content-sha256"));
+    assert!(wire.headers.iter().any(|(k, _)| k == "x-amz-content-sha256"));
     verify(&wire.as_signed(), &lookup, t0()).unwrap();
 
     let mut spec = kms_spec(t0());
@@ -434,12 +370,7 @@ fn presigned_with_session_token() {
     spec.token = Some("tok/with+chars=");
     let wire = sign_with_oracle(spec);
     assert!(wire.query.contains("X-Amz-Security-Token="));
-    verify(
-        &wire.as_signed(),
-        &lookup_with_token(Some("tok/with+chars=")),
-        t0(),
-    )
-    .unwrap();
+    verify(&wire.as_signed(), &lookup_with_token(Some("tok/with+chars=")), t0()).unwrap();
     let e = verify(&wire.as_signed(), &lookup_with_token(Some("other")), t0()).unwrap_err();
     assert_eq!(e.kms_error_type(), "UnrecognizedClientException");
 }
@@ -447,26 +378,11 @@ fn presigned_with_session_token() {
 #[test]
 fn paths_and_query_strings() {
     for (uri, host) in [
-        (
-            "https://kms.us-east-1.amazonaws.com/",
-            "kms.us-east-1.amazonaws.com",
-        ),
-        (
-            "http://localhost:8080/some/path?b=2&a=1&a=0",
-            "localhost:8080",
-        ),
-        (
-            "http://localhost/a%20b/c~d?x=hello%20world&y=%2F%2B&z=",
-            "localhost",
-        ),
-        (
-            "http://localhost/./a/../b//c/?Action=List&Version=2014-11-01",
-            "localhost",
-        ),
-        (
-            "http://localhost/%E2%9C%93?unicode=%E2%9C%93&empty",
-            "localhost",
-        ),
+        ("https://kms.us-east-1.amazonaws.com/", "kms.us-east-1.amazonaws.com"),
+        ("http://localhost:8080/some/path?b=2&a=1&a=0", "localhost:8080"),
+        ("http://localhost/a%20b/c~d?x=hello%20world&y=%2F%2B&z=", "localhost"),
+        ("http://localhost/./a/../b//c/?Action=List&Version=2014-11-01", "localhost"),
+        ("http://localhost/%E2%9C%93?unicode=%E2%9C%93&empty", "localhost"),
     ] {
         let mut spec = kms_spec(t0());
         spec.method = "GET";
@@ -511,11 +427,7 @@ fn many_random_requests_round_trip() {
         let body: Vec<u8> = (0..len).map(|_| next() as u8).collect();
         let region = ["us-east-1", "eu-central-1", "ap-southeast-2", "local"][i % 4];
         let when = t0() + Duration::from_secs(next() % 100_000_000);
-        let note = format!(
-            " v{}  {} ",
-            next() % 1000,
-            "x".repeat((next() % 5) as usize)
-        );
+        let note = format!(" v{}  {} ", next() % 1000, "x".repeat((next() % 5) as usize));
         let spec = SignSpec {
             method: "POST",
             uri: "http://127.0.0.1:4566/",
@@ -534,18 +446,13 @@ fn many_random_requests_round_trip() {
             settings: SigningSettings::default(),
         };
         let wire = sign_with_oracle(spec);
-        let v =
-            verify(&wire.as_signed(), &lookup, when).unwrap_or_else(|e| panic!("case {i}: {e}"));
+        let v = verify(&wire.as_signed(), &lookup, when).unwrap_or_else(|e| panic!("case {i}: {e}"));
         assert_eq!(v.region, region);
         if !wire.body.is_empty() {
             let mut bad = wire;
             let idx = (next() as usize) % bad.body.len();
             bad.body[idx] = bad.body[idx].wrapping_add(1);
-            assert_eq!(
-                err_type(&bad, when),
-                "InvalidSignatureException",
-                "case {i}"
-            );
+            assert_eq!(err_type(&bad, when), "InvalidSignatureException", "case {i}");
         }
     }
 }

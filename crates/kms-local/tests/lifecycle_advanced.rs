@@ -11,14 +11,16 @@ async fn rotation_keeps_old_ciphertexts() {
     let srv = common::start(common::settings("rot")).await;
     let kms = common::client(&srv.endpoint).await;
     let id = kms.create_key().send().await.unwrap().key_metadata.unwrap().key_id;
-    let old = kms.encrypt().key_id(&id).plaintext(Blob::new(b"v0".to_vec())).send().await.unwrap().ciphertext_blob.unwrap();
+    let old =
+        kms.encrypt().key_id(&id).plaintext(Blob::new(b"v0".to_vec())).send().await.unwrap().ciphertext_blob.unwrap();
     kms.enable_key_rotation().key_id(&id).rotation_period_in_days(90).send().await.unwrap();
     let st = kms.get_key_rotation_status().key_id(&id).send().await.unwrap();
     assert!(st.key_rotation_enabled);
     let err = kms.enable_key_rotation().key_id(&id).rotation_period_in_days(89).send().await.unwrap_err();
     assert_eq!(common::code(&err), "ValidationException");
     kms.rotate_key_on_demand().key_id(&id).send().await.unwrap();
-    let new = kms.encrypt().key_id(&id).plaintext(Blob::new(b"v1".to_vec())).send().await.unwrap().ciphertext_blob.unwrap();
+    let new =
+        kms.encrypt().key_id(&id).plaintext(Blob::new(b"v1".to_vec())).send().await.unwrap().ciphertext_blob.unwrap();
     assert_ne!(old.as_ref()[..60], new.as_ref()[..60]);
     let a = kms.decrypt().ciphertext_blob(old).send().await.unwrap();
     let b = kms.decrypt().ciphertext_blob(new).send().await.unwrap();
@@ -51,7 +53,15 @@ async fn multi_region_ciphertext_decrypts_in_replica() {
     let west = common::client_with(&srv.endpoint, "us-west-2", "AKID", "s").await;
     let meta = east.create_key().multi_region(true).send().await.unwrap().key_metadata.unwrap();
     assert!(meta.key_id.starts_with("mrk-") && meta.key_id.len() == 36);
-    let ct = east.encrypt().key_id(&meta.key_id).plaintext(Blob::new(b"mr".to_vec())).send().await.unwrap().ciphertext_blob.unwrap();
+    let ct = east
+        .encrypt()
+        .key_id(&meta.key_id)
+        .plaintext(Blob::new(b"mr".to_vec()))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
     let rep = east.replicate_key().key_id(&meta.key_id).replica_region("us-west-2").send().await.unwrap();
     assert!(rep.replica_key_metadata.unwrap().arn().unwrap().contains(":us-west-2:"));
     let pt = west.decrypt().ciphertext_blob(ct).send().await.unwrap();
@@ -74,7 +84,8 @@ async fn import_key_material_with_oaep_and_key_wrap() {
     let srv = common::start(common::settings("import")).await;
     let kms = common::client(&srv.endpoint).await;
     for (alg, tag) in [(AlgorithmSpec::RsaesOaepSha256, "oaep"), (AlgorithmSpec::RsaAesKeyWrapSha256, "wrap")] {
-        let meta = kms.create_key().origin(OriginType::External).description(tag).send().await.unwrap().key_metadata.unwrap();
+        let meta =
+            kms.create_key().origin(OriginType::External).description(tag).send().await.unwrap().key_metadata.unwrap();
         assert_eq!(meta.key_state, Some(KeyState::PendingImport));
         let err = kms.encrypt().key_id(&meta.key_id).plaintext(Blob::new(b"x".to_vec())).send().await.unwrap_err();
         assert_eq!(common::code(&err), "KMSInvalidStateException");
@@ -86,7 +97,9 @@ async fn import_key_material_with_oaep_and_key_wrap() {
             .send()
             .await
             .unwrap();
-        let public = OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(params.public_key.unwrap().as_ref()).unwrap()).unwrap();
+        let public =
+            OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(params.public_key.unwrap().as_ref()).unwrap())
+                .unwrap();
         let material = [7u8; 32];
         let wrapped = if tag == "oaep" {
             let mut out = vec![0u8; public.ciphertext_size()];
@@ -109,7 +122,15 @@ async fn import_key_material_with_oaep_and_key_wrap() {
             .send()
             .await
             .unwrap();
-        let ct = kms.encrypt().key_id(&meta.key_id).plaintext(Blob::new(b"x".to_vec())).send().await.unwrap().ciphertext_blob.unwrap();
+        let ct = kms
+            .encrypt()
+            .key_id(&meta.key_id)
+            .plaintext(Blob::new(b"x".to_vec()))
+            .send()
+            .await
+            .unwrap()
+            .ciphertext_blob
+            .unwrap();
         kms.delete_imported_key_material().key_id(&meta.key_id).send().await.unwrap();
         let err = kms.decrypt().ciphertext_blob(ct).send().await.unwrap_err();
         assert_eq!(common::code(&err), "KMSInvalidStateException");

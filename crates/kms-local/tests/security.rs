@@ -106,7 +106,14 @@ async fn policies_grants_and_audit() {
         {"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:user/alice"},"Action":"kms:Encrypt","Resource":"*",
          "Condition":{"StringEquals":{"kms:EncryptionContext:tier":"secret"}}}]}"#;
     alice.put_key_policy().key_id(&key.key_id).policy(deny).send().await.unwrap();
-    alice.encrypt().key_id(&arn).plaintext(Blob::new(b"x".to_vec())).encryption_context("tier", "public").send().await.unwrap();
+    alice
+        .encrypt()
+        .key_id(&arn)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .encryption_context("tier", "public")
+        .send()
+        .await
+        .unwrap();
     let err = alice
         .encrypt()
         .key_id(&arn)
@@ -130,7 +137,9 @@ async fn policies_grants_and_audit() {
     assert!(!text.contains("\"Plaintext\"") && !text.contains("eA=="));
     assert!(text.contains("AccessDeniedException"));
     assert!(text.contains("arn:aws:iam::444455556666:user/bob"));
-    assert!(events.iter().any(|e| e["eventName"] == "Encrypt" && e["requestParameters"]["encryptionContext"]["tier"] == "public"));
+    assert!(events
+        .iter()
+        .any(|e| e["eventName"] == "Encrypt" && e["requestParameters"]["encryptionContext"]["tier"] == "public"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,7 +37,8 @@ async fn encrypt_decrypt_round_trip_with_context() {
     let mut bytes = blob.into_inner();
     let n = bytes.len();
     bytes[n - 1] ^= 1;
-    let err = kms.decrypt().ciphertext_blob(Blob::new(bytes.clone())).encryption_context("a", "bc").send().await.unwrap_err();
+    let err =
+        kms.decrypt().ciphertext_blob(Blob::new(bytes.clone())).encryption_context("a", "bc").send().await.unwrap_err();
     assert_eq!(common::code(&err), "InvalidCiphertextException");
     bytes[n - 1] ^= 1;
     bytes[0] = 9;
@@ -65,7 +66,8 @@ async fn data_keys_reencrypt_and_incorrect_key() {
     let err = kms.decrypt().ciphertext_blob(dk2.ciphertext_blob.clone().unwrap()).key_id(&b).send().await.unwrap_err();
     assert_eq!(common::code(&err), "IncorrectKeyException");
 
-    let re = kms.re_encrypt().ciphertext_blob(dk2.ciphertext_blob.unwrap()).destination_key_id(&b).send().await.unwrap();
+    let re =
+        kms.re_encrypt().ciphertext_blob(dk2.ciphertext_blob.unwrap()).destination_key_id(&b).send().await.unwrap();
     let back = kms.decrypt().ciphertext_blob(re.ciphertext_blob.unwrap()).key_id(&b).send().await.unwrap();
     assert_eq!(back.plaintext.unwrap().as_ref().len(), 7);
 

@@ -50,15 +50,18 @@ fn parse_args() -> Result<Args, String> {
             Some((flag, value)) if flag.starts_with("--") => (flag.to_string(), Some(value.to_string())),
             _ => (word.clone(), None),
         };
-        let mut value = |name: &str| inline.clone().or_else(|| words.next()).ok_or(format!("{name} needs a value\n{USAGE}"));
+        let mut value =
+            |name: &str| inline.clone().or_else(|| words.next()).ok_or(format!("{name} needs a value\n{USAGE}"));
         match flag.as_str() {
             "--suite" => args.suite = value("--suite")?,
             "--size" => args.size = value("--size")?,
             "--frame-length" => {
-                args.frame_length = value("--frame-length")?.parse().map_err(|_| "--frame-length takes a number".to_string())?
+                args.frame_length =
+                    value("--frame-length")?.parse().map_err(|_| "--frame-length takes a number".to_string())?
             }
             "--iterations" => {
-                args.iterations = Some(value("--iterations")?.parse().map_err(|_| "--iterations takes a number".to_string())?)
+                args.iterations =
+                    Some(value("--iterations")?.parse().map_err(|_| "--iterations takes a number".to_string())?)
             }
             "--json" => args.json = true,
             "-h" | "--help" => return Err(USAGE.to_string()),
@@ -211,7 +214,10 @@ fn run() -> Result<ExitCode, Error> {
         }
         Outcome::Measured { encrypt, decrypt } => {
             let rate = |m: &Measured| {
-                (m.count as f64 / m.elapsed.as_secs_f64(), (m.count as f64 * size as f64) / m.elapsed.as_secs_f64() / 1e6)
+                (
+                    m.count as f64 / m.elapsed.as_secs_f64(),
+                    (m.count as f64 * size as f64) / m.elapsed.as_secs_f64() / 1e6,
+                )
             };
             let (encrypt_ops, encrypt_mb) = rate(&encrypt);
             let (decrypt_ops, decrypt_mb) = rate(&decrypt);

@@ -140,11 +140,13 @@ impl DecryptRunner {
         let outcome = check_decrypt(client, &ciphertext, &options, &expectation);
         match outcome {
             // Keys we could not build may be the ones this message needs: inconclusive.
-            Outcome::Failed { reason } if !unreachable.is_empty() => Outcome::Skipped {
-                reason: format!("{} (without them: {reason})", unreachable.join("; ")),
-            },
+            Outcome::Failed { reason } if !unreachable.is_empty() => {
+                Outcome::Skipped { reason: format!("{} (without them: {reason})", unreachable.join("; ")) }
+            }
             Outcome::Passed if !unreachable.is_empty() && matches!(expectation, Expectation::Failure { .. }) => {
-                Outcome::Skipped { reason: format!("{} (a negative test cannot conclude without them)", unreachable.join("; ")) }
+                Outcome::Skipped {
+                    reason: format!("{} (a negative test cannot conclude without them)", unreachable.join("; ")),
+                }
             }
             other => other,
         }
@@ -152,7 +154,12 @@ impl DecryptRunner {
 }
 
 /// Decrypts `ciphertext` one-shot and streaming and compares both with `expectation`.
-pub fn check_decrypt(client: Client, ciphertext: &[u8], options: &DecryptOptions, expectation: &Expectation) -> Outcome {
+pub fn check_decrypt(
+    client: Client,
+    ciphertext: &[u8],
+    options: &DecryptOptions,
+    expectation: &Expectation,
+) -> Outcome {
     let client = match BlockingClient::new(client) {
         Ok(client) => client,
         Err(error) => return Outcome::Failed { reason: format!("could not start a client: {error}") },
@@ -188,7 +195,9 @@ fn judge(expectation: &Expectation, results: [(&str, std::result::Result<Vec<u8>
                 "{how}: wrong plaintext ({} bytes, expected {}{})",
                 got.len(),
                 plaintext.len(),
-                first_difference(&got, plaintext).map(|i| format!(", first difference at byte {i}")).unwrap_or_default()
+                first_difference(&got, plaintext)
+                    .map(|i| format!(", first difference at byte {i}"))
+                    .unwrap_or_default()
             )),
             (Expectation::Success { .. }, Err(error)) => problems.push(format!("{how}: {error}")),
             (Expectation::Failure { .. }, Err(_)) => {}
@@ -221,7 +230,10 @@ mod tests {
     #[test]
     fn judge_needs_both_halves() {
         let ok = Expectation::Success { plaintext: b"abc".to_vec() };
-        assert_eq!(judge(&ok, [("one-shot", Ok(b"abc".to_vec())), ("streaming", Ok(b"abc".to_vec()))]), Outcome::Passed);
+        assert_eq!(
+            judge(&ok, [("one-shot", Ok(b"abc".to_vec())), ("streaming", Ok(b"abc".to_vec()))]),
+            Outcome::Passed
+        );
         assert!(matches!(
             judge(&ok, [("one-shot", Ok(b"abc".to_vec())), ("streaming", Ok(b"abd".to_vec()))]),
             Outcome::Failed { reason } if reason.contains("streaming: wrong plaintext") && reason.contains("byte 2")

@@ -58,7 +58,8 @@ pub fn run_encrypt_manifest(manifest: &Path, out: &Path, options: &GenerateOptio
     for (name, size) in &manifest.plaintexts {
         let size = usize::try_from(*size).map_err(|_| Error::manifest(&name[..], "plaintext too large"))?;
         let mut bytes = vec![0u8; size];
-        aws_lc_rs::rand::fill(&mut bytes).map_err(|_| Error::Output { path: out.into(), message: "no randomness".into() })?;
+        aws_lc_rs::rand::fill(&mut bytes)
+            .map_err(|_| Error::Output { path: out.into(), message: "no randomness".into() })?;
         staging.write(&format!("plaintexts/{}", file_name(name)), &bytes)?;
         plaintexts.insert(name.clone(), bytes);
     }
@@ -125,15 +126,21 @@ fn encrypt_test(
         .ok_or_else(|| failed(format!("unknown algorithm suite 0x{:04X}", test.algorithm)))?;
     if test.frame_size == 0 {
         // spec: client-apis/encrypt.md — envelope never writes non-framed messages.
-        return Err(Outcome::Skipped { reason: "frame-size 0 asks for a non-framed message, which envelope never writes".into() });
+        return Err(Outcome::Skipped {
+            reason: "frame-size 0 asks for a non-framed message, which envelope never writes".into(),
+        });
     }
-    let frame_length = u32::try_from(test.frame_size).map_err(|_| failed(format!("frame-size {} is too large", test.frame_size)))?;
+    let frame_length =
+        u32::try_from(test.frame_size).map_err(|_| failed(format!("frame-size {} is too large", test.frame_size)))?;
     let policy = match test.commitment_policy.as_deref().or(manifest.commitment_policy.as_deref()) {
-        Some(name) => CommitmentPolicy::from_name(name).ok_or_else(|| failed(format!("unknown commitment policy {name:?}")))?,
+        Some(name) => {
+            CommitmentPolicy::from_name(name).ok_or_else(|| failed(format!("unknown commitment policy {name:?}")))?
+        }
         None if suite.is_committing() => CommitmentPolicy::RequireEncryptRequireDecrypt,
         None => CommitmentPolicy::ForbidEncryptAllowDecrypt,
     };
-    let description = test.keys.as_ref().map_err(|reason| Outcome::Skipped { reason: format!("cannot read its keys: {reason}") })?;
+    let description =
+        test.keys.as_ref().map_err(|reason| Outcome::Skipped { reason: format!("cannot read its keys: {reason}") })?;
     if let Some(Err(reason)) = &test.decrypt_keys {
         return Err(failed(format!("cannot read its decrypt-master-keys: {reason}")));
     }
@@ -144,12 +151,10 @@ fn encrypt_test(
     };
     let cmm: Arc<dyn MaterialsManager> = match &test.cmm {
         CmmChoice::Default => cmm,
-        CmmChoice::RequiredEncryptionContext { keys } => {
-            Arc::new(
-                RequiredEncryptionContextMaterialsManager::new(cmm, keys.clone())
-                    .map_err(|e| failed(format!("required-encryption-context CMM: {e}")))?,
-            )
-        }
+        CmmChoice::RequiredEncryptionContext { keys } => Arc::new(
+            RequiredEncryptionContextMaterialsManager::new(cmm, keys.clone())
+                .map_err(|e| failed(format!("required-encryption-context CMM: {e}")))?,
+        ),
     };
     let client = BlockingClient::new(Client::from_arc(cmm).commitment_policy(policy))
         .map_err(|e| failed(format!("could not start a client: {e}")))?;
@@ -176,7 +181,11 @@ fn decrypt_entry(test: &EncryptTest, file: &str) -> Value {
         CmmChoice::Default => ("Default", test.encryption_context.clone()),
         CmmChoice::RequiredEncryptionContext { keys } => (
             "RequiredEncryptionContext",
-            test.encryption_context.iter().filter(|(k, _)| keys.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            test.encryption_context
+                .iter()
+                .filter(|(k, _)| keys.contains(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         ),
     };
     let keys = match &test.decrypt_keys {

@@ -37,7 +37,9 @@ pub enum Error {
         location: String,
     },
     /// No `manifest.json` where one was expected.
-    #[error("{0}: no manifest.json there; pass a manifest file, a directory holding manifest.json, or a .zip holding one")]
+    #[error(
+        "{0}: no manifest.json there; pass a manifest file, a directory holding manifest.json, or a .zip holding one"
+    )]
     NoManifest(PathBuf),
     /// A manifest is not valid JSON or lacks a required member.
     #[error("{file}: {message}")]

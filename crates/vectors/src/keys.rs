@@ -98,7 +98,11 @@ impl KeySet {
 
     /// A materials manager for `description`: the default CMM over its keyring, or the
     /// required-encryption-context CMM when the description asks for it.
-    pub fn materials_manager(&self, description: &KeyDescription, operation: Operation) -> Resolved<Arc<dyn MaterialsManager>> {
+    pub fn materials_manager(
+        &self,
+        description: &KeyDescription,
+        operation: Operation,
+    ) -> Resolved<Arc<dyn MaterialsManager>> {
         match description {
             KeyDescription::RequiredEncryptionContext { underlying, keys } => {
                 match self.materials_manager(underlying, operation) {
@@ -133,7 +137,10 @@ impl KeySet {
             KeyDescription::AwsKms { kind, key, .. } => {
                 let entry = key.as_deref().and_then(|k| self.keys.entry(k).map(|e| (k, e)));
                 if key.is_some() && entry.is_none() {
-                    return Resolved::Invalid(format!("key {:?} is not in the keys manifest", key.as_deref().unwrap_or("")));
+                    return Resolved::Invalid(format!(
+                        "key {:?} is not in the keys manifest",
+                        key.as_deref().unwrap_or("")
+                    ));
                 }
                 let what = match entry {
                     Some((name, e)) => format!("{kind} key {}", e.key_id(name)),
@@ -142,17 +149,23 @@ impl KeySet {
                 match &self.kms {
                     None => Resolved::Unreachable(format!("needs AWS KMS ({what})")),
                     Some(kms) => match kms.keyring(description, entry, &self.keys, operation) {
-                        Resolved::Unreachable(reason) => Resolved::Unreachable(format!("needs AWS KMS ({what}): {reason}")),
+                        Resolved::Unreachable(reason) => {
+                            Resolved::Unreachable(format!("needs AWS KMS ({what}): {reason}"))
+                        }
                         Resolved::Invalid(reason) => Resolved::Invalid(format!("{what}: {reason}")),
                         ready => ready,
                     },
                 }
             }
-            KeyDescription::Multi { generator, children } => self.multi_keyring(generator.as_deref(), children, operation),
+            KeyDescription::Multi { generator, children } => {
+                self.multi_keyring(generator.as_deref(), children, operation)
+            }
             KeyDescription::RequiredEncryptionContext { .. } => {
                 Resolved::Invalid("a required-encryption-context CMM cannot sit inside a keyring".into())
             }
-            KeyDescription::Unsupported { kind, .. } => Resolved::Unreachable(format!("unsupported key description type {kind:?}")),
+            KeyDescription::Unsupported { kind, .. } => {
+                Resolved::Unreachable(format!("unsupported key description type {kind:?}"))
+            }
         }
     }
 
@@ -172,7 +185,9 @@ impl KeySet {
                 }
                 Resolved::Invalid(reason) => return Resolved::Invalid(reason),
                 // Encrypt needs every key: a missing one would leave its EDK out of the message.
-                Resolved::Unreachable(reason) if operation == Operation::Encrypt => return Resolved::Unreachable(reason),
+                Resolved::Unreachable(reason) if operation == Operation::Encrypt => {
+                    return Resolved::Unreachable(reason)
+                }
                 Resolved::Unreachable(reason) => {
                     unreachable.push(reason);
                     built.push(None);
@@ -235,11 +250,21 @@ impl KeySet {
     }
 
     /// The private key paired with public entry `name`, if the keys manifest has it.
-    fn private_half(&self, name: &str, entry: &KeyEntry, public: &RsaPublicKey) -> Result<Option<RsaPrivateKey>, String> {
+    fn private_half(
+        &self,
+        name: &str,
+        entry: &KeyEntry,
+        public: &RsaPublicKey,
+    ) -> Result<Option<RsaPrivateKey>, String> {
         let key_id = entry.key_id(name);
         let public_der = public.to_der().map_err(|e| format!("RSA key {name:?}: {e}"))?;
         let same_id = self.keys.keys.iter().find(|(n, e)| e.kind == "private" && e.key_id(n) == key_id);
-        let same_key = || self.private_publics.iter().find(|(_, der)| **der == public_der).and_then(|(n, _)| self.keys.keys.get_key_value(n));
+        let same_key = || {
+            self.private_publics
+                .iter()
+                .find(|(_, der)| **der == public_der)
+                .and_then(|(n, _)| self.keys.keys.get_key_value(n))
+        };
         let Some((private_name, private_entry)) = same_id.or_else(same_key) else {
             return Ok(None);
         };

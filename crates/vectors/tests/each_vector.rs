@@ -11,8 +11,8 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use envelope_vectors::{DecryptRunner, Expectation, Outcome, RunOptions};
 use common::{only_kms, shared_vectors};
+use envelope_vectors::{DecryptRunner, Expectation, Outcome, RunOptions};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// The official zips and what `envelope vectors decrypt` must say about each.
@@ -59,7 +59,9 @@ fn run_one(runner: &DecryptRunner, index: usize) -> Result<(), Failed> {
     match runner.run_test(test) {
         Outcome::Passed => Ok(()),
         Outcome::Failed { reason } => Err(Failed::from(reason)),
-        Outcome::Skipped { reason } => Err(Failed::from(format!("skipped, which an offline vector must not be: {reason}"))),
+        Outcome::Skipped { reason } => {
+            Err(Failed::from(format!("skipped, which an offline vector must not be: {reason}")))
+        }
         other => Err(Failed::from(format!("unexpected outcome {other:?}"))),
     }
 }

@@ -35,7 +35,8 @@ impl InProcessKms {
         let mut settings = envelope_kms_local::Settings::new(dir.join("kms"));
         settings.seed = Some(kms_vectors().join("seed.json"));
         let emulator = envelope_kms_local::Emulator::open(&settings).expect("emulator opens with the seed");
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
         let endpoint = format!("http://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel::<()>();
@@ -72,7 +73,8 @@ fn one_keyring_outlives_the_runtimes_that_await_it() {
     let keyrings = AwsKmsKeyrings::with_endpoint(&kms.endpoint).expect("keyrings");
     let keys_bytes = std::fs::read(kms_vectors().join("keys.json")).expect("keys.json");
     let keys = KeysManifest::parse("keys.json", &keys_bytes).expect("keys manifest");
-    let description = KeyDescription::parse(&serde_json::json!({"type": "aws-kms", "key": "us-west-2-symmetric"})).expect("description");
+    let description = KeyDescription::parse(&serde_json::json!({"type": "aws-kms", "key": "us-west-2-symmetric"}))
+        .expect("description");
     let entry = keys.entry("us-west-2-symmetric").expect("entry");
     let keyring: Arc<dyn Keyring> =
         match keyrings.keyring(&description, Some(("us-west-2-symmetric", entry)), &keys, Operation::Encrypt) {
@@ -83,7 +85,8 @@ fn one_keyring_outlives_the_runtimes_that_await_it() {
     // the KMS clients behind the keyring must not depend on any of them (the contract of
     // kms/runtime.rs; the race it prevents does not reproduce on demand).
     let client = || {
-        BlockingClient::new(Client::from_arc(Arc::new(DefaultMaterialsManager::from_arc(keyring.clone())))).expect("client")
+        BlockingClient::new(Client::from_arc(Arc::new(DefaultMaterialsManager::from_arc(keyring.clone()))))
+            .expect("client")
     };
     let message = client().encrypt(b"three runtimes", &EncryptOptions::new()).expect("encrypt");
     for _ in 0..2 {
@@ -102,7 +105,8 @@ fn keys_the_emulator_lacks_are_unreachable_not_invalid() {
             "alias":{"type":"aws-kms","encrypt":true,"decrypt":true,"key-id":"alias/no-region"}}}"#,
     )
     .expect("keys manifest");
-    let description = |key: &str| KeyDescription::parse(&serde_json::json!({"type": "aws-kms", "key": key})).expect("description");
+    let description =
+        |key: &str| KeyDescription::parse(&serde_json::json!({"type": "aws-kms", "key": key})).expect("description");
     let entry = |key: &'static str| Some((key, keys.entry(key).expect("entry")));
     match keyrings.keyring(&description("elsewhere"), entry("elsewhere"), &keys, Operation::Decrypt) {
         Resolved::Unreachable(reason) => assert!(reason.contains("NotFoundException"), "{reason}"),

@@ -54,7 +54,11 @@ fn check_official(zip: &str, summary: &str) {
         let got = report.outcome(&test.name).expect("every test reported");
         let ok = if needs_kms { matches!(got, Outcome::Skipped { .. }) } else { *got == Outcome::Passed };
         if !ok {
-            wrong.push(format!("{}: expected {}, got {got:?}", test.name, if needs_kms { "skipped" } else { "passed" }));
+            wrong.push(format!(
+                "{}: expected {}, got {got:?}",
+                test.name,
+                if needs_kms { "skipped" } else { "passed" }
+            ));
         }
     }
     assert!(wrong.is_empty(), "{}\n{}", wrong.join("\n"), describe(&report));
@@ -135,11 +139,13 @@ fn wrong_expectations_are_failures() {
     truncated["result"] = serde_json::json!({"error": {"error-description": "truncated"}});
     tests.insert("truncated".into(), truncated);
     // 4. A wrong reproduced context on a required-context test: fails.
-    tests["0578-aes-256-small-f512-ec_ascii3-required_key1"]["encryption-context"] = serde_json::json!({"key1": "other"});
+    tests["0578-aes-256-small-f512-ec_ascii3-required_key1"]["encryption-context"] =
+        serde_json::json!({"key1": "other"});
     // 5. A key the keys manifest lacks: a broken manifest fails, it is not skipped.
     tests["0578-aes-256-small-f4096-ec_none"]["master-keys"][0]["key"] = "no-such-key".into();
     // 6. A KMS key: skipped.
-    tests["0578-aes-256-small-f4096-ec_unicode"]["master-keys"] = serde_json::json!([{"type": "aws-kms", "key": "kms"}]);
+    tests["0578-aes-256-small-f4096-ec_unicode"]["master-keys"] =
+        serde_json::json!([{"type": "aws-kms", "key": "kms"}]);
     std::fs::write(&manifest_path, serde_json::to_vec(&manifest).expect("json")).expect("write");
     let keys_path = out.0.join("keys.json");
     let mut keys: serde_json::Value = serde_json::from_slice(&std::fs::read(&keys_path).expect("read")).expect("json");

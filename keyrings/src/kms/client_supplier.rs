@@ -36,10 +36,7 @@ impl DefaultClientSupplier {
     /// Loads the default AWS configuration chain (environment, profiles, …).
     pub async fn from_env() -> DefaultClientSupplier {
         let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        DefaultClientSupplier::with_template(
-            aws_sdk_kms::config::Builder::from(&config),
-            "environment",
-        )
+        DefaultClientSupplier::with_template(aws_sdk_kms::config::Builder::from(&config), "environment")
     }
 
     /// Clients that send every request to `endpoint_url` (e.g. `http://127.0.0.1:4000`) with the
@@ -49,54 +46,29 @@ impl DefaultClientSupplier {
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(endpoint_url)
             .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new(
-                "test",
-                "test",
-                None,
-                None,
-                "envelope-static",
-            ));
+            .credentials_provider(Credentials::new("test", "test", None, None, "envelope-static"));
         DefaultClientSupplier::with_template(template, "fixed endpoint")
     }
 
     /// Clients built from an already loaded configuration.
     pub fn from_sdk_config(config: aws_types::SdkConfig) -> DefaultClientSupplier {
-        DefaultClientSupplier::with_template(
-            aws_sdk_kms::config::Builder::from(&config),
-            "SDK config",
-        )
+        DefaultClientSupplier::with_template(aws_sdk_kms::config::Builder::from(&config), "SDK config")
     }
 
-    fn with_template(
-        template: aws_sdk_kms::config::Builder,
-        origin: &'static str,
-    ) -> DefaultClientSupplier {
-        DefaultClientSupplier {
-            template,
-            clients: Mutex::new(HashMap::new()),
-            origin,
-        }
+    fn with_template(template: aws_sdk_kms::config::Builder, origin: &'static str) -> DefaultClientSupplier {
+        DefaultClientSupplier { template, clients: Mutex::new(HashMap::new()), origin }
     }
 }
 
 impl KmsClientSupplier for DefaultClientSupplier {
     fn client_for_region(&self, region: &str) -> Result<aws_sdk_kms::Client, envelope::Error> {
         if region.is_empty() {
-            return Err(
-                KeyringError::Configuration("an AWS KMS client needs a Region".into()).into(),
-            );
+            return Err(KeyringError::Configuration("an AWS KMS client needs a Region".into()).into());
         }
         // A poisoned lock only means another thread panicked while inserting; the map is intact.
-        let mut clients = self
-            .clients
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let client = clients.entry(region.to_owned()).or_insert_with(|| {
-            let config = self
-                .template
-                .clone()
-                .region(Region::new(region.to_owned()))
-                .build();
+            let config = self.template.clone().region(Region::new(region.to_owned())).build();
             aws_sdk_kms::Client::from_conf(config)
         });
         Ok(client.clone())
@@ -109,9 +81,6 @@ impl fmt::Debug for DefaultClientSupplier {
             Ok(clients) => clients.keys().cloned().collect(),
             Err(_) => Vec::new(),
         };
-        f.debug_struct("DefaultClientSupplier")
-            .field("origin", &self.origin)
-            .field("regions", &regions)
-            .finish()
+        f.debug_struct("DefaultClientSupplier").field("origin", &self.origin).field("regions", &regions).finish()
     }
 }

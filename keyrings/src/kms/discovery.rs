@@ -28,15 +28,10 @@ pub struct DiscoveryFilter {
 impl DiscoveryFilter {
     fn validate(&self) -> Result<()> {
         if self.partition.is_empty() {
-            return Err(
-                KeyringError::Configuration("a discovery filter needs a partition".into()).into(),
-            );
+            return Err(KeyringError::Configuration("a discovery filter needs a partition".into()).into());
         }
         if self.account_ids.is_empty() || self.account_ids.iter().any(String::is_empty) {
-            return Err(KeyringError::Configuration(
-                "a discovery filter needs non-empty account ids".into(),
-            )
-            .into());
+            return Err(KeyringError::Configuration("a discovery filter needs non-empty account ids".into()).into());
         }
         Ok(())
     }
@@ -46,17 +41,9 @@ impl DiscoveryFilter {
         // spec: aws-kms-discovery-keyring.md#ondecrypt — the partitions MUST match and the filter's
         // accounts MUST contain the provider info account.
         if arn.partition() != self.partition {
-            return Some(format!(
-                "partition {} is not the discovery filter's {}",
-                arn.partition(),
-                self.partition
-            ));
+            return Some(format!("partition {} is not the discovery filter's {}", arn.partition(), self.partition));
         }
-        if !self
-            .account_ids
-            .iter()
-            .any(|account| account == arn.account())
-        {
+        if !self.account_ids.iter().any(|account| account == arn.account()) {
             return Some(format!(
                 "account {} is not in the discovery filter ({})",
                 arn.account(),
@@ -87,11 +74,7 @@ impl AwsKmsDiscoveryKeyring {
         if let Some(filter) = &filter {
             filter.validate()?;
         }
-        Ok(AwsKmsDiscoveryKeyring {
-            supplier,
-            filter,
-            grant_tokens: Vec::new(),
-        })
+        Ok(AwsKmsDiscoveryKeyring { supplier, filter, grant_tokens: Vec::new() })
     }
 
     /// Grant tokens sent with every KMS request.
@@ -121,10 +104,7 @@ impl Keyring for AwsKmsDiscoveryKeyring {
             match self.supplier.client_for_region(arn.region()) {
                 // spec: aws-kms-discovery-keyring.md#ondecrypt — KeyId is the ARN from the provider info.
                 Ok(client) => Target::Call(client, arn.to_string()),
-                Err(error) => Target::Failed(format!(
-                    "no KMS client for Region {}: {error}",
-                    arn.region()
-                )),
+                Err(error) => Target::Failed(format!("no KMS client for Region {}: {error}", arn.region())),
             }
         })
         .await
@@ -133,9 +113,7 @@ impl Keyring for AwsKmsDiscoveryKeyring {
 
 impl fmt::Debug for AwsKmsDiscoveryKeyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AwsKmsDiscoveryKeyring")
-            .field("filter", &self.filter)
-            .finish_non_exhaustive()
+        f.debug_struct("AwsKmsDiscoveryKeyring").field("filter", &self.filter).finish_non_exhaustive()
     }
 }
 
@@ -159,18 +137,13 @@ impl AwsKmsMrkDiscoveryKeyring {
     ) -> Result<AwsKmsMrkDiscoveryKeyring> {
         // spec: aws-kms-mrk-discovery-keyring.md#initialization — required parameters MUST be present.
         if region.is_empty() {
-            return Err(KeyringError::Configuration(
-                "an MRK discovery keyring needs a Region".into(),
-            )
-            .into());
+            return Err(KeyringError::Configuration("an MRK discovery keyring needs a Region".into()).into());
         }
         if let Some(filter) = &filter {
             filter.validate()?;
         }
         let client = supplier.client_for_region(&region)?;
-        Ok(AwsKmsMrkDiscoveryKeyring::with_client(
-            client, region, filter,
-        ))
+        Ok(AwsKmsMrkDiscoveryKeyring::with_client(client, region, filter))
     }
 
     /// A keyring over a client the caller built for `region`.
@@ -180,13 +153,7 @@ impl AwsKmsMrkDiscoveryKeyring {
         filter: Option<DiscoveryFilter>,
     ) -> AwsKmsMrkDiscoveryKeyring {
         let label = format!("AWS KMS MRK discovery keyring ({region})");
-        AwsKmsMrkDiscoveryKeyring {
-            client,
-            region,
-            filter,
-            grant_tokens: Vec::new(),
-            label,
-        }
+        AwsKmsMrkDiscoveryKeyring { client, region, filter, grant_tokens: Vec::new(), label }
     }
 
     /// Grant tokens sent with every KMS request.
@@ -200,10 +167,7 @@ impl AwsKmsMrkDiscoveryKeyring {
 impl Keyring for AwsKmsMrkDiscoveryKeyring {
     async fn on_encrypt(&self, _materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
         // spec: aws-kms-mrk-discovery-keyring.md#onencrypt — this function MUST fail.
-        Err(
-            KeyringError::Configuration("an AWS KMS MRK discovery keyring only decrypts".into())
-                .into(),
-        )
+        Err(KeyringError::Configuration("an AWS KMS MRK discovery keyring only decrypts".into()).into())
     }
 
     async fn on_decrypt(
@@ -218,18 +182,11 @@ impl Keyring for AwsKmsMrkDiscoveryKeyring {
             if arn.is_multi_region_key() {
                 // spec: aws-kms-mrk-discovery-keyring.md#ondecrypt — for a multi-Region key, KeyId is the
                 // provider info with the Region replaced by the client's Region.
-                Target::Call(
-                    self.client.clone(),
-                    arn.with_region(&self.region).to_string(),
-                )
+                Target::Call(self.client.clone(), arn.with_region(&self.region).to_string())
             } else if arn.region() != self.region {
                 // spec: aws-kms-mrk-discovery-keyring.md#ondecrypt — a single-Region key's Region MUST
                 // match the client's Region.
-                Target::NotMine(format!(
-                    "single-Region key in {}, this keyring calls {}",
-                    arn.region(),
-                    self.region
-                ))
+                Target::NotMine(format!("single-Region key in {}, this keyring calls {}", arn.region(), self.region))
             } else {
                 Target::Call(self.client.clone(), arn.to_string())
             }

@@ -22,11 +22,7 @@ pub(crate) fn arn_of<'e>(
     failures: &mut Vec<EdkFailure>,
 ) -> Result<Option<&'e str>> {
     if edk.provider_id != provider_id {
-        failures.push(EdkFailure::not_mine(
-            edk,
-            label,
-            format!("provider id is not {provider_id:?}"),
-        ));
+        failures.push(EdkFailure::not_mine(edk, label, format!("provider id is not {provider_id:?}")));
         return Ok(None);
     }
     match edk_key_arn(edk) {
@@ -45,9 +41,7 @@ fn edk_key_arn(edk: &EncryptedDataKey) -> std::result::Result<&str, String> {
     };
     match KmsArn::parse(info) {
         Ok(arn) if arn.resource_type() == ResourceType::Key => Ok(info),
-        Ok(_) => Err(format!(
-            "provider info {info} is an alias ARN, not a key ARN"
-        )),
+        Ok(_) => Err(format!("provider info {info} is an alias ARN, not a key ARN")),
         Err(error) => Err(error.to_string()),
     }
 }
@@ -77,25 +71,16 @@ pub(crate) async fn decrypt_data_key(
     answered_for(response.key_id.as_deref(), key_id)?;
     let plaintext = DataKey::new(response.plaintext.map(Blob::into_inner).unwrap_or_default());
     if plaintext.len() != length {
-        return Err(format!(
-            "KMS Decrypt returned a {}-byte data key; the suite needs {length}",
-            plaintext.len()
-        ));
+        return Err(format!("KMS Decrypt returned a {}-byte data key; the suite needs {length}", plaintext.len()));
     }
     Ok(plaintext)
 }
 
 /// spec: aws-kms-keyring.md#ondecrypt — the response KeyId MUST equal the requested key.
-pub(crate) fn answered_for(
-    answered: Option<&str>,
-    key_id: &str,
-) -> std::result::Result<(), String> {
+pub(crate) fn answered_for(answered: Option<&str>, key_id: &str) -> std::result::Result<(), String> {
     if answered == Some(key_id) {
         Ok(())
     } else {
-        Err(format!(
-            "KMS Decrypt answered for key {}, not {key_id}",
-            answered.unwrap_or("(none)")
-        ))
+        Err(format!("KMS Decrypt answered for key {}, not {key_id}", answered.unwrap_or("(none)")))
     }
 }

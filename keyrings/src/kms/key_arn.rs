@@ -50,27 +50,11 @@ impl KmsArn {
     ///
     /// spec: aws-kms-key-arn.md#a-valid-aws-kms-arn
     pub fn parse(input: &str) -> Result<KmsArn, ArnError> {
-        let fail = |reason| ArnError {
-            input: input.to_owned(),
-            reason,
-        };
+        let fail = |reason| ArnError { input: input.to_owned(), reason };
         // spec: aws-kms-key-arn.md — 5 ':' delimit 6 parts; any further ':' belong to the resource.
         let mut parts = input.splitn(6, ':');
-        let (
-            Some(arn),
-            Some(partition),
-            Some(service),
-            Some(region),
-            Some(account),
-            Some(resource),
-        ) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        )
+        let (Some(arn), Some(partition), Some(service), Some(region), Some(account), Some(resource)) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(fail("it does not have six ':'-separated parts"));
         };
@@ -146,10 +130,7 @@ impl KmsArn {
 
     /// The same ARN in another Region (for a multi-Region key's replica).
     pub fn with_region(&self, region: &str) -> KmsArn {
-        KmsArn {
-            region: region.to_owned(),
-            ..self.clone()
-        }
+        KmsArn { region: region.to_owned(), ..self.clone() }
     }
 }
 
@@ -189,9 +170,7 @@ pub fn validate_identifier(identifier: &str) -> Result<(), String> {
 /// spec: aws-kms-key-arn.md#identifying-an-an-aws-kms-multi-region-identifier
 pub fn is_multi_region_identifier(identifier: &str) -> bool {
     if identifier.starts_with("arn:") {
-        KmsArn::parse(identifier)
-            .map(|arn| arn.is_multi_region_key())
-            .unwrap_or(false)
+        KmsArn::parse(identifier).map(|arn| arn.is_multi_region_key()).unwrap_or(false)
     } else if identifier.starts_with("alias/") {
         false
     } else {
@@ -229,9 +208,7 @@ pub fn mrk_match(a: &str, b: &str) -> bool {
 /// every such identifier.
 ///
 /// spec: aws-kms-mrk-are-unique.md#implementation
-pub fn ensure_mrks_unique<'a>(
-    identifiers: impl IntoIterator<Item = &'a str>,
-) -> Result<(), String> {
+pub fn ensure_mrks_unique<'a>(identifiers: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
     let mut by_resource: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for identifier in identifiers {
         if !is_multi_region_identifier(identifier) {
@@ -243,11 +220,8 @@ pub fn ensure_mrks_unique<'a>(
         };
         by_resource.entry(resource).or_default().push(identifier);
     }
-    let duplicates: Vec<&str> = by_resource
-        .values()
-        .filter(|ids| ids.len() > 1)
-        .flat_map(|ids| ids.iter().copied())
-        .collect();
+    let duplicates: Vec<&str> =
+        by_resource.values().filter(|ids| ids.len() > 1).flat_map(|ids| ids.iter().copied()).collect();
     if duplicates.is_empty() {
         Ok(())
     } else {
@@ -263,44 +237,24 @@ mod tests {
     use super::*;
 
     const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-    const MRK_EAST: &str =
-        "arn:aws:kms:us-east-1:111122223333:key/mrk-4321abcd12ab34cd56ef1234567890ab";
-    const MRK_WEST: &str =
-        "arn:aws:kms:us-west-2:111122223333:key/mrk-4321abcd12ab34cd56ef1234567890ab";
+    const MRK_EAST: &str = "arn:aws:kms:us-east-1:111122223333:key/mrk-4321abcd12ab34cd56ef1234567890ab";
+    const MRK_WEST: &str = "arn:aws:kms:us-west-2:111122223333:key/mrk-4321abcd12ab34cd56ef1234567890ab";
 
     #[test]
     fn parses_the_parts() {
         let arn = KmsArn::parse(KEY).unwrap();
         assert_eq!(
-            (
-                arn.partition(),
-                arn.region(),
-                arn.account(),
-                arn.resource_type(),
-                arn.resource_id()
-            ),
-            (
-                "aws",
-                "us-east-1",
-                "111122223333",
-                ResourceType::Key,
-                "1234abcd-12ab-34cd-56ef-1234567890ab"
-            )
+            (arn.partition(), arn.region(), arn.account(), arn.resource_type(), arn.resource_id()),
+            ("aws", "us-east-1", "111122223333", ResourceType::Key, "1234abcd-12ab-34cd-56ef-1234567890ab")
         );
         assert_eq!(arn.to_string(), KEY);
         assert!(!arn.is_multi_region_key());
         assert!(KmsArn::parse(MRK_EAST).unwrap().is_multi_region_key());
-        let alias =
-            KmsArn::parse("arn:aws:kms:us-west-2:111122223333:alias/mrk-looks-like-one").unwrap();
+        let alias = KmsArn::parse("arn:aws:kms:us-west-2:111122223333:alias/mrk-looks-like-one").unwrap();
         assert_eq!(alias.resource_type(), ResourceType::Alias);
         assert!(!alias.is_multi_region_key());
         // Extra '/' stay in the resource id; extra ':' stay in the resource.
-        assert_eq!(
-            KmsArn::parse("arn:aws:kms:r:a:alias/x/y")
-                .unwrap()
-                .resource_id(),
-            "x/y"
-        );
+        assert_eq!(KmsArn::parse("arn:aws:kms:r:a:alias/x/y").unwrap().resource_id(), "x/y");
     }
 
     #[test]
@@ -338,10 +292,7 @@ mod tests {
         assert!(mrk_match(KEY, KEY));
         assert!(mrk_match(MRK_EAST, MRK_WEST));
         assert!(!mrk_match(KEY, &KEY.replace("us-east-1", "us-west-2")));
-        assert!(!mrk_match(
-            MRK_EAST,
-            &MRK_WEST.replace("111122223333", "444455556666")
-        ));
+        assert!(!mrk_match(MRK_EAST, &MRK_WEST.replace("111122223333", "444455556666")));
         assert!(!mrk_match(MRK_EAST, &MRK_WEST.replace("aws:", "aws-cn:")));
         assert!(!mrk_match("mrk-1", "mrk-2"));
     }
@@ -350,9 +301,6 @@ mod tests {
     fn duplicate_mrks_are_all_named() {
         assert!(ensure_mrks_unique([KEY, MRK_EAST]).is_ok());
         let error = ensure_mrks_unique([MRK_EAST, KEY, MRK_WEST]).unwrap_err();
-        assert!(
-            error.contains(MRK_EAST) && error.contains(MRK_WEST) && !error.contains(KEY),
-            "{error}"
-        );
+        assert!(error.contains(MRK_EAST) && error.contains(MRK_WEST) && !error.contains(KEY), "{error}");
     }
 }

@@ -70,25 +70,16 @@ pub const RSA_PROVIDER_ID: &str = "aws-kms-rsa";
 
 /// Fetches a KMS key's public key (DER SubjectPublicKeyInfo) with GetPublicKey: what
 /// [`AwsKmsRsaKeyring`] encrypts with.
-pub async fn get_public_key(
-    client: &aws_sdk_kms::Client,
-    key_id: &str,
-) -> envelope::Result<Vec<u8>> {
+pub async fn get_public_key(client: &aws_sdk_kms::Client, key_id: &str) -> envelope::Result<Vec<u8>> {
     let response = client
         .get_public_key()
         .key_id(key_id)
         .send()
         .await
         .map_err(|error| KeyringError::Service(describe_error("GetPublicKey", key_id, &error)))?;
-    response
-        .public_key()
-        .map(|blob| blob.as_ref().to_vec())
-        .ok_or_else(|| {
-            KeyringError::Service(format!(
-                "KMS GetPublicKey with key {key_id} returned no public key"
-            ))
-            .into()
-        })
+    response.public_key().map(|blob| blob.as_ref().to_vec()).ok_or_else(|| {
+        KeyringError::Service(format!("KMS GetPublicKey with key {key_id} returned no public key")).into()
+    })
 }
 
 /// The encryption context as KMS takes it (`None` when empty, which KMS treats the same).
@@ -96,12 +87,7 @@ pub(crate) fn kms_context(context: &EncryptionContext) -> Option<HashMap<String,
     if context.is_empty() {
         None
     } else {
-        Some(
-            context
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        )
+        Some(context.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
     }
 }
 
@@ -121,19 +107,13 @@ where
     R: std::fmt::Debug,
     SdkError<E, R>: RequestId,
 {
-    let request = error
-        .request_id()
-        .map(|id| format!(" (request id {id})"))
-        .unwrap_or_default();
+    let request = error.request_id().map(|id| format!(" (request id {id})")).unwrap_or_default();
     match error.as_service_error() {
         Some(service) => format!(
             "KMS {operation} with key {key_id} failed: {}: {}{request}",
             service.code().unwrap_or("UnknownError"),
             service.message().unwrap_or("no message"),
         ),
-        None => format!(
-            "KMS {operation} with key {key_id} failed: {}{request}",
-            DisplayErrorContext(error)
-        ),
+        None => format!("KMS {operation} with key {key_id} failed: {}{request}", DisplayErrorContext(error)),
     }
 }

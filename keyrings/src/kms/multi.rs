@@ -21,9 +21,7 @@ pub fn kms_multi_keyring(
     key_ids: &[String],
     supplier: Arc<dyn KmsClientSupplier>,
 ) -> Result<MultiKeyring> {
-    build(generator, key_ids, &*supplier, |key_id, client| {
-        Ok(Arc::new(AwsKmsKeyring::new(key_id, client)?))
-    })
+    build(generator, key_ids, &*supplier, |key_id, client| Ok(Arc::new(AwsKmsKeyring::new(key_id, client)?)))
 }
 
 /// A multi-keyring of [`AwsKmsMrkKeyring`]s. Fails when two identifiers name the same
@@ -34,15 +32,9 @@ pub fn kms_mrk_multi_keyring(
     supplier: Arc<dyn KmsClientSupplier>,
 ) -> Result<MultiKeyring> {
     // spec: aws-kms-mrk-multi-keyrings.md — all identifiers MUST pass "AWS KMS MRK are unique".
-    ensure_mrks_unique(
-        generator
-            .into_iter()
-            .chain(key_ids.iter().map(String::as_str)),
-    )
-    .map_err(KeyringError::Configuration)?;
-    build(generator, key_ids, &*supplier, |key_id, client| {
-        Ok(Arc::new(AwsKmsMrkKeyring::new(key_id, client)?))
-    })
+    ensure_mrks_unique(generator.into_iter().chain(key_ids.iter().map(String::as_str)))
+        .map_err(KeyringError::Configuration)?;
+    build(generator, key_ids, &*supplier, |key_id, client| Ok(Arc::new(AwsKmsMrkKeyring::new(key_id, client)?)))
 }
 
 /// A multi-keyring of [`AwsKmsMrkDiscoveryKeyring`]s, one per Region.
@@ -55,16 +47,14 @@ pub fn kms_mrk_discovery_multi_keyring(
 ) -> Result<MultiKeyring> {
     // spec: aws-kms-mrk-multi-keyrings.md — an empty set of Regions, or an empty Region, MUST fail.
     if regions.is_empty() {
-        return Err(KeyringError::Configuration(
-            "an MRK discovery multi-keyring needs at least one Region".into(),
-        )
-        .into());
+        return Err(
+            KeyringError::Configuration("an MRK discovery multi-keyring needs at least one Region".into()).into()
+        );
     }
     let children = regions
         .iter()
         .map(|region| {
-            let keyring =
-                AwsKmsMrkDiscoveryKeyring::new(supplier.clone(), region.clone(), filter.clone())?;
+            let keyring = AwsKmsMrkDiscoveryKeyring::new(supplier.clone(), region.clone(), filter.clone())?;
             Ok(Arc::new(keyring) as Arc<dyn Keyring>)
         })
         .collect::<Result<Vec<_>>>()?;
@@ -79,15 +69,11 @@ fn build(
 ) -> Result<MultiKeyring> {
     let keyring = |key_id: &str| -> Result<Arc<dyn Keyring>> {
         // spec: aws-kms-multi-keyrings.md — an identifier that is not a valid AWS KMS ARN MUST fail.
-        let arn = KmsArn::parse(key_id)
-            .map_err(|error| KeyringError::Configuration(error.to_string()))?;
+        let arn = KmsArn::parse(key_id).map_err(|error| KeyringError::Configuration(error.to_string()))?;
         // spec: aws-kms-multi-keyrings.md — the client comes from the supplier for the ARN's Region.
         make(key_id, supplier.client_for_region(arn.region())?)
     };
     let generator = generator.map(keyring).transpose()?;
-    let children = key_ids
-        .iter()
-        .map(|key_id| keyring(key_id))
-        .collect::<Result<Vec<_>>>()?;
+    let children = key_ids.iter().map(|key_id| keyring(key_id)).collect::<Result<Vec<_>>>()?;
     MultiKeyring::new(generator, children)
 }

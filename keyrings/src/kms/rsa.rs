@@ -8,8 +8,7 @@ use std::fmt;
 use async_trait::async_trait;
 use aws_lc_rs::digest::{digest, SHA384, SHA384_OUTPUT_LEN};
 use aws_lc_rs::rsa::{
-    OaepAlgorithm, OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
-    OAEP_SHA256_MGF1SHA256,
+    OaepAlgorithm, OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
 };
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::EncryptionAlgorithmSpec;
@@ -17,9 +16,7 @@ use envelope::crypto::kdf::constant_time_eq;
 use envelope::error::{EdkFailure, KeyringError};
 use envelope::keyring::ensure_no_data_key;
 use envelope::message::context::serialize as serialize_encryption_context;
-use envelope::{
-    DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result,
-};
+use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 use zeroize::Zeroizing;
 
 use super::edk::{answered_for, arn_of};
@@ -83,46 +80,35 @@ impl AwsKmsRsaKeyring {
         // spec: aws-kms-rsa-keyring.md#initialization — a valid identifier, not an alias.
         validate_identifier(&key_id).map_err(KeyringError::Configuration)?;
         let is_alias = key_id.starts_with("alias/")
-            || KmsArn::parse(&key_id)
-                .map(|arn| arn.resource_type() == ResourceType::Alias)
-                .unwrap_or(false);
+            || KmsArn::parse(&key_id).map(|arn| arn.resource_type() == ResourceType::Alias).unwrap_or(false);
         if is_alias {
             return Err(KeyringError::Configuration(format!(
                 "the AWS KMS RSA keyring needs a key, not the alias {key_id}"
             ))
             .into());
         }
-        let encryptor =
-            match public_key_der {
-                None => None,
-                Some(der) => {
-                    let key = PublicEncryptingKey::from_der(&der).map_err(|_| {
-                        KeyringError::Configuration(
-                            "the RSA public key is not a DER SubjectPublicKeyInfo".into(),
-                        )
-                    })?;
-                    // spec: aws-kms-rsa-keyring.md#initialization — the modulus MUST be at least 2048 bits.
-                    let bits = key.key_size_bits();
-                    if bits < 2048 {
-                        return Err(KeyringError::Configuration(format!(
-                            "the RSA public key has {bits} bits; at least 2048 are required"
-                        ))
-                        .into());
-                    }
-                    Some(OaepPublicEncryptingKey::new(key).map_err(|_| {
-                        KeyringError::Configuration("unusable RSA public key".into())
-                    })?)
+        let encryptor = match public_key_der {
+            None => None,
+            Some(der) => {
+                let key = PublicEncryptingKey::from_der(&der).map_err(|_| {
+                    KeyringError::Configuration("the RSA public key is not a DER SubjectPublicKeyInfo".into())
+                })?;
+                // spec: aws-kms-rsa-keyring.md#initialization — the modulus MUST be at least 2048 bits.
+                let bits = key.key_size_bits();
+                if bits < 2048 {
+                    return Err(KeyringError::Configuration(format!(
+                        "the RSA public key has {bits} bits; at least 2048 are required"
+                    ))
+                    .into());
                 }
-            };
+                Some(
+                    OaepPublicEncryptingKey::new(key)
+                        .map_err(|_| KeyringError::Configuration("unusable RSA public key".into()))?,
+                )
+            }
+        };
         let label = format!("AWS KMS RSA keyring {key_id}");
-        Ok(AwsKmsRsaKeyring {
-            key_id,
-            padding,
-            encryptor,
-            client,
-            grant_tokens: Vec::new(),
-            label,
-        })
+        Ok(AwsKmsRsaKeyring { key_id, padding, encryptor, client, grant_tokens: Vec::new(), label })
     }
 
     /// Grant tokens sent with KMS Decrypt.
@@ -158,11 +144,9 @@ impl Keyring for AwsKmsRsaKeyring {
     async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
         // spec: aws-kms-rsa-keyring.md#onencrypt — MUST fail without a public key.
         let Some(encryptor) = &self.encryptor else {
-            return Err(KeyringError::Configuration(format!(
-                "{} has no public key, so it cannot encrypt",
-                self.label
-            ))
-            .into());
+            return Err(
+                KeyringError::Configuration(format!("{} has no public key, so it cannot encrypt", self.label)).into()
+            );
         };
         // spec: aws-kms-rsa-keyring.md#onencrypt — MUST fail for suites with an asymmetric signature.
         self.refuse_signed_suite(materials.suite())?;
@@ -171,9 +155,7 @@ impl Keyring for AwsKmsRsaKeyring {
             materials.set_data_key(DataKey::generate(materials.suite().data_key_len())?)?;
         }
         let Some(data_key) = materials.data_key() else {
-            return Err(
-                KeyringError::Wrap("encryption materials lost their data key".into()).into(),
-            );
+            return Err(KeyringError::Wrap("encryption materials lost their data key".into()).into());
         };
         let digest = context_digest(materials.encryption_context())?;
         // spec: aws-kms-rsa-keyring.md#onencrypt — the plaintext is the context digest ‖ the data key.
@@ -204,11 +186,9 @@ impl Keyring for AwsKmsRsaKeyring {
         // spec: aws-kms-rsa-keyring.md#ondecrypt — MUST fail without a client, for signed suites, and
         // when the materials already hold a data key.
         let Some(client) = &self.client else {
-            return Err(KeyringError::Configuration(format!(
-                "{} has no KMS client, so it cannot decrypt",
-                self.label
-            ))
-            .into());
+            return Err(
+                KeyringError::Configuration(format!("{} has no KMS client, so it cannot decrypt", self.label)).into()
+            );
         };
         self.refuse_signed_suite(materials.suite())?;
         ensure_no_data_key(&materials)?;
@@ -256,15 +236,17 @@ impl Keyring for AwsKmsRsaKeyring {
                 failures.push(EdkFailure::failed(edk, self.label.as_str(), why));
                 continue;
             }
-            let plaintext =
-                Zeroizing::new(response.plaintext.map(Blob::into_inner).unwrap_or_default());
+            let plaintext = Zeroizing::new(response.plaintext.map(Blob::into_inner).unwrap_or_default());
             // spec: aws-kms-rsa-keyring.md#ondecrypt — the first 48 bytes are the context digest, the rest
             // the data key; the digests MUST be equal.
             if plaintext.len() != SHA384_OUTPUT_LEN + length {
                 failures.push(EdkFailure::failed(
                     edk,
                     self.label.as_str(),
-                    format!("KMS Decrypt returned {} bytes; expected a 48-byte digest and a {length}-byte data key", plaintext.len()),
+                    format!(
+                        "KMS Decrypt returned {} bytes; expected a 48-byte digest and a {length}-byte data key",
+                        plaintext.len()
+                    ),
                 ));
                 continue;
             }

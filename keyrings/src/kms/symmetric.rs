@@ -8,9 +8,7 @@ use async_trait::async_trait;
 use aws_sdk_kms::primitives::Blob;
 use envelope::error::{EdkFailure, KeyringError};
 use envelope::keyring::ensure_no_data_key;
-use envelope::{
-    DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result,
-};
+use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 
 use super::edk::{arn_of, decrypt_data_key};
 use super::key_arn::{mrk_match, validate_identifier, KmsArn, ResourceType};
@@ -38,9 +36,7 @@ impl AwsKmsKeyring {
     /// A keyring over `key_id` (a key ARN, key id, alias name or alias ARN) reached through
     /// `client`, which must be a client for the key's Region.
     pub fn new(key_id: impl Into<String>, client: aws_sdk_kms::Client) -> Result<AwsKmsKeyring> {
-        Ok(AwsKmsKeyring {
-            inner: SymmetricKeyring::new(key_id.into(), client, false)?,
-        })
+        Ok(AwsKmsKeyring { inner: SymmetricKeyring::new(key_id.into(), client, false)? })
     }
 
     /// Grant tokens sent with every KMS request.
@@ -58,9 +54,7 @@ impl AwsKmsKeyring {
 impl AwsKmsMrkKeyring {
     /// A keyring over `key_id` reached through `client` (a client for the key's Region).
     pub fn new(key_id: impl Into<String>, client: aws_sdk_kms::Client) -> Result<AwsKmsMrkKeyring> {
-        Ok(AwsKmsMrkKeyring {
-            inner: SymmetricKeyring::new(key_id.into(), client, true)?,
-        })
+        Ok(AwsKmsMrkKeyring { inner: SymmetricKeyring::new(key_id.into(), client, true)? })
     }
 
     /// Grant tokens sent with every KMS request.
@@ -127,28 +121,11 @@ struct SymmetricKeyring {
 }
 
 impl SymmetricKeyring {
-    fn new(
-        key_id: String,
-        client: aws_sdk_kms::Client,
-        mrk_aware: bool,
-    ) -> Result<SymmetricKeyring> {
+    fn new(key_id: String, client: aws_sdk_kms::Client, mrk_aware: bool) -> Result<SymmetricKeyring> {
         // spec: aws-kms-keyring.md#initialization — the identifier MUST NOT be empty and MUST be valid.
         validate_identifier(&key_id).map_err(KeyringError::Configuration)?;
-        let label = format!(
-            "{} {key_id}",
-            if mrk_aware {
-                "AWS KMS MRK keyring"
-            } else {
-                "AWS KMS keyring"
-            }
-        );
-        Ok(SymmetricKeyring {
-            key_id,
-            client,
-            grant_tokens: Vec::new(),
-            mrk_aware,
-            label,
-        })
+        let label = format!("{} {key_id}", if mrk_aware { "AWS KMS MRK keyring" } else { "AWS KMS keyring" });
+        Ok(SymmetricKeyring { key_id, client, grant_tokens: Vec::new(), mrk_aware, label })
     }
 
     async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
@@ -169,13 +146,7 @@ impl SymmetricKeyring {
                     .send()
                     .await
                     // spec: aws-kms-keyring.md#onencrypt — on failure, MUST NOT modify the materials and MUST fail.
-                    .map_err(|error| {
-                        KeyringError::Service(describe_error(
-                            "GenerateDataKey",
-                            &self.key_id,
-                            &error,
-                        ))
-                    })?;
+                    .map_err(|error| KeyringError::Service(describe_error("GenerateDataKey", &self.key_id, &error)))?;
                 let plaintext = response.plaintext.map(Blob::into_inner).unwrap_or_default();
                 let plaintext = DataKey::new(plaintext);
                 // spec: aws-kms-keyring.md#onencrypt — the plaintext length MUST match the suite.
@@ -185,12 +156,8 @@ impl SymmetricKeyring {
                         format!("a {}-byte data key, not {length}", plaintext.len()),
                     ));
                 }
-                let key_arn =
-                    self.response_key_arn("GenerateDataKey", response.key_id.as_deref())?;
-                let ciphertext = response
-                    .ciphertext_blob
-                    .map(Blob::into_inner)
-                    .unwrap_or_default();
+                let key_arn = self.response_key_arn("GenerateDataKey", response.key_id.as_deref())?;
+                let ciphertext = response.ciphertext_blob.map(Blob::into_inner).unwrap_or_default();
                 if ciphertext.is_empty() {
                     return Err(self.bad_response("GenerateDataKey", "no ciphertext".into()));
                 }
@@ -210,14 +177,9 @@ impl SymmetricKeyring {
                     .send()
                     .await
                     // spec: aws-kms-keyring.md#onencrypt — if Encrypt does not succeed, OnEncrypt MUST fail.
-                    .map_err(|error| {
-                        KeyringError::Service(describe_error("Encrypt", &self.key_id, &error))
-                    })?;
+                    .map_err(|error| KeyringError::Service(describe_error("Encrypt", &self.key_id, &error)))?;
                 let key_arn = self.response_key_arn("Encrypt", response.key_id.as_deref())?;
-                let ciphertext = response
-                    .ciphertext_blob
-                    .map(Blob::into_inner)
-                    .unwrap_or_default();
+                let ciphertext = response.ciphertext_blob.map(Blob::into_inner).unwrap_or_default();
                 if ciphertext.is_empty() {
                     return Err(self.bad_response("Encrypt", "no ciphertext".into()));
                 }
@@ -226,11 +188,7 @@ impl SymmetricKeyring {
         };
         // spec: aws-kms-keyring.md#onencrypt — EDK: ciphertext = CiphertextBlob, provider id "aws-kms",
         // provider info = the response KeyId.
-        materials.push_encrypted_data_key(EncryptedDataKey::new(
-            PROVIDER_ID,
-            key_arn.into_bytes(),
-            ciphertext,
-        ));
+        materials.push_encrypted_data_key(EncryptedDataKey::new(PROVIDER_ID, key_arn.into_bytes(), ciphertext));
         Ok(materials)
     }
 
@@ -249,35 +207,19 @@ impl SymmetricKeyring {
             let Some(info) = arn_of(edk, PROVIDER_ID, &self.label, &mut failures)? else {
                 continue;
             };
-            let matches = if self.mrk_aware {
-                mrk_match(&self.key_id, info)
-            } else {
-                info == self.key_id
-            };
+            let matches = if self.mrk_aware { mrk_match(&self.key_id, info) } else { info == self.key_id };
             if !matches {
                 failures.push(EdkFailure::not_mine(
                     edk,
                     self.label.as_str(),
-                    format!(
-                        "wrapped under {info}, not this keyring's key {}",
-                        self.key_id
-                    ),
+                    format!("wrapped under {info}, not this keyring's key {}", self.key_id),
                 ));
                 continue;
             }
             // spec: aws-kms-keyring.md#ondecrypt — Decrypt with KeyId = the configured identifier;
             // errors MUST be collected, then the next EDK tried.
             let context = materials.encryption_context();
-            match decrypt_data_key(
-                &self.client,
-                &self.key_id,
-                edk,
-                context,
-                &self.grant_tokens,
-                length,
-            )
-            .await
-            {
+            match decrypt_data_key(&self.client, &self.key_id, edk, context, &self.grant_tokens, length).await {
                 Ok(plaintext) => {
                     // spec: aws-kms-keyring.md#ondecrypt — set the data key and return immediately.
                     materials.set_data_key(plaintext)?;
@@ -297,18 +239,11 @@ impl SymmetricKeyring {
         };
         match KmsArn::parse(key_id) {
             Ok(arn) if arn.resource_type() == ResourceType::Key => Ok(key_id.to_owned()),
-            _ => Err(self.bad_response(
-                operation,
-                format!("KeyId {key_id:?}, which is not a key ARN"),
-            )),
+            _ => Err(self.bad_response(operation, format!("KeyId {key_id:?}, which is not a key ARN"))),
         }
     }
 
     fn bad_response(&self, operation: &str, what: String) -> envelope::Error {
-        KeyringError::Service(format!(
-            "KMS {operation} with key {} answered with {what}",
-            self.key_id
-        ))
-        .into()
+        KeyringError::Service(format!("KMS {operation} with key {} answered with {what}", self.key_id)).into()
     }
 }

@@ -20,11 +20,7 @@ impl Emulator {
     /// Starts an emulator with a fresh data directory. Requests never leave 127.0.0.1: clients get
     /// the explicit endpoint and static credentials, and read no AWS_* variable.
     pub async fn start() -> Emulator {
-        let data_dir = std::env::temp_dir().join(format!(
-            "envelope-kms-keyrings-{}-{}",
-            std::process::id(),
-            unique()
-        ));
+        let data_dir = std::env::temp_dir().join(format!("envelope-kms-keyrings-{}-{}", std::process::id(), unique()));
         let mut settings = envelope_kms_local::Settings::new(&data_dir);
         settings.root_key = None;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -38,12 +34,7 @@ impl Emulator {
             .unwrap();
         });
         let supplier = Arc::new(DefaultClientSupplier::with_endpoint(&endpoint).await);
-        Emulator {
-            endpoint,
-            data_dir,
-            supplier,
-            _stop: stop,
-        }
+        Emulator { endpoint, data_dir, supplier, _stop: stop }
     }
 
     pub fn client(&self, region: &str) -> aws_sdk_kms::Client {
@@ -58,43 +49,16 @@ impl Emulator {
 
     /// A multi-Region key in us-east-1 and its replica in us-west-2; returns both ARNs.
     pub async fn multi_region_key(&self) -> (String, String) {
-        let out = self
-            .client("us-east-1")
-            .create_key()
-            .multi_region(true)
-            .send()
-            .await
-            .unwrap();
+        let out = self.client("us-east-1").create_key().multi_region(true).send().await.unwrap();
         let primary = out.key_metadata().unwrap().arn().unwrap().to_owned();
-        let replica = self
-            .client("us-east-1")
-            .replicate_key()
-            .key_id(&primary)
-            .replica_region("us-west-2")
-            .send()
-            .await
-            .unwrap();
-        (
-            primary,
-            replica
-                .replica_key_metadata()
-                .unwrap()
-                .arn()
-                .unwrap()
-                .to_owned(),
-        )
+        let replica =
+            self.client("us-east-1").replicate_key().key_id(&primary).replica_region("us-west-2").send().await.unwrap();
+        (primary, replica.replica_key_metadata().unwrap().arn().unwrap().to_owned())
     }
 
     /// An asymmetric key; returns its ARN.
     pub async fn asymmetric_key(&self, region: &str, spec: KeySpec, usage: KeyUsageType) -> String {
-        let out = self
-            .client(region)
-            .create_key()
-            .key_spec(spec)
-            .key_usage(usage)
-            .send()
-            .await
-            .unwrap();
+        let out = self.client(region).create_key().key_spec(spec).key_usage(usage).send().await.unwrap();
         out.key_metadata().unwrap().arn().unwrap().to_owned()
     }
 }
@@ -108,9 +72,6 @@ impl Drop for Emulator {
 fn unique() -> u128 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     nanos ^ u128::from(NEXT.fetch_add(1, Ordering::Relaxed))
 }

@@ -121,7 +121,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut settings = Settings::new(&args.data_dir);
     settings.seed = args.seed;
     settings.credentials = args.credentials;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     runtime.block_on(async move {
         let emu = Emulator::open(&settings)
             .with_context(|| format!("opening the KMS data directory {}", settings.data_dir.display()))?;
@@ -129,7 +130,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {} (is the port in use? try --listen 127.0.0.1:0)", args.listen))?;
         let addr = listener.local_addr()?;
-        let mode = if emu.strict() { "strict: SigV4, key policies and grants enforced" } else { "permissive: any signature accepted" };
+        let mode = if emu.strict() {
+            "strict: SigV4, key policies and grants enforced"
+        } else {
+            "permissive: any signature accepted"
+        };
         tracing::info!("kms emulator mode: {mode}");
         println!("listening on http://{addr}");
         std::io::stdout().flush()?;
@@ -162,12 +167,20 @@ pub(crate) async fn shutdown_signal() {
 }
 
 fn open_offline(data_dir: &PathBuf) -> anyhow::Result<std::sync::Arc<Emulator>> {
-    Emulator::open(&Settings::new(data_dir)).with_context(|| format!("opening the KMS data directory {}", data_dir.display()))
+    Emulator::open(&Settings::new(data_dir))
+        .with_context(|| format!("opening the KMS data directory {}", data_dir.display()))
 }
 
 fn create_key(args: CreateKeyArgs) -> anyhow::Result<ExitCode> {
     let Some(data_dir) = args.data.offline_dir()? else {
-        return kms_api::create_key(&args.data.kms, args.data.region.as_deref(), &args.key_spec, args.key_usage.as_deref(), args.description.as_deref(), args.alias.as_deref());
+        return kms_api::create_key(
+            &args.data.kms,
+            args.data.region.as_deref(),
+            &args.key_spec,
+            args.key_usage.as_deref(),
+            args.description.as_deref(),
+            args.alias.as_deref(),
+        );
     };
     let emu = open_offline(&data_dir)?;
     let region = args.data.region.clone().unwrap_or_else(|| emu.default_region().to_owned());
@@ -188,7 +201,9 @@ fn create_key(args: CreateKeyArgs) -> anyhow::Result<ExitCode> {
     };
     let key_id = out["KeyMetadata"]["KeyId"].as_str().unwrap_or_default().to_owned();
     if let Some(alias) = &args.alias {
-        if let Err(e) = emu.call(&region, "CreateAlias", &serde_json::json!({ "AliasName": alias, "TargetKeyId": key_id })) {
+        if let Err(e) =
+            emu.call(&region, "CreateAlias", &serde_json::json!({ "AliasName": alias, "TargetKeyId": key_id }))
+        {
             emu.close();
             anyhow::bail!("the key {key_id} was created, but the alias {alias} was not: {e}");
         }
@@ -284,7 +299,10 @@ fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let since = args.since.as_deref().map(parse_since).transpose()?;
     let data_dir = embedded_kms::data_dir(args.data_dir)?;
     if !envelope_kms_local::store::db_path(&data_dir).exists() {
-        anyhow::bail!("{} holds no KMS database; pass the --data-dir that `envelope kms serve` used", data_dir.display());
+        anyhow::bail!(
+            "{} holds no KMS database; pass the --data-dir that `envelope kms serve` used",
+            data_dir.display()
+        );
     }
     let events = envelope_kms_local::read_audit(&data_dir, args.key.as_deref(), since, args.limit)
         .with_context(|| format!("reading the audit log in {}", data_dir.display()))?;

@@ -52,7 +52,11 @@ pub async fn create_key_with_alias(
     let metadata = created.key_metadata().context("CreateKey returned no key metadata")?.clone();
     if let Some(alias) = alias {
         client.create_alias().alias_name(alias).target_key_id(metadata.key_id()).send().await.map_err(|error| {
-            anyhow::anyhow!("the key {} was created, but the alias {alias} was not: {}", metadata.key_id(), service_message(&error))
+            anyhow::anyhow!(
+                "the key {} was created, but the alias {alias} was not: {}",
+                metadata.key_id(),
+                service_message(&error)
+            )
         })?;
     }
     Ok(metadata)
@@ -79,11 +83,18 @@ pub fn list_keys(kms: &KmsArgs, region: Option<&str>) -> anyhow::Result<ExitCode
             .map_err(|error| anyhow::anyhow!("KMS ListKeys: {}", service_message(&error)))?;
         for key in keys {
             let Some(id) = key.key_id() else { continue };
-            let described =
-                client.describe_key().key_id(id).send().await.map_err(|error| anyhow::anyhow!("KMS DescribeKey {id}: {}", service_message(&error)))?;
+            let described = client
+                .describe_key()
+                .key_id(id)
+                .send()
+                .await
+                .map_err(|error| anyhow::anyhow!("KMS DescribeKey {id}: {}", service_message(&error)))?;
             let Some(metadata) = described.key_metadata() else { continue };
-            let names: Vec<&str> =
-                aliases.iter().filter(|alias| alias.target_key_id() == Some(id)).filter_map(|alias| alias.alias_name()).collect();
+            let names: Vec<&str> = aliases
+                .iter()
+                .filter(|alias| alias.target_key_id() == Some(id))
+                .filter_map(|alias| alias.alias_name())
+                .collect();
             println!(
                 "{}\t{}\t{}\t{}\t{}",
                 id,

@@ -77,15 +77,17 @@ async fn run_with(kms: &EmbeddedKms, work_dir: Option<PathBuf>) -> anyhow::Resul
     println!("   algorithm suite   {}", info.algorithm_suite);
     println!("   frame length      {}", info.frame_length);
     for (key, value) in &info.encryption_context {
-        let shown: String = if value.chars().count() > 40 {
-            value.chars().take(40).chain(['…']).collect()
-        } else {
-            value.clone()
-        };
+        let shown: String =
+            if value.chars().count() > 40 { value.chars().take(40).chain(['…']).collect() } else { value.clone() };
         println!("   context           {key} = {shown}");
     }
     for edk in &info.encrypted_data_keys {
-        println!("   encrypted key     {} {} ({} bytes)", edk.provider_id, edk.provider_info_display(), edk.ciphertext.len());
+        println!(
+            "   encrypted key     {} {} ({} bytes)",
+            edk.provider_id,
+            edk.provider_info_display(),
+            edk.ciphertext.len()
+        );
     }
     let mut plaintext = Vec::new();
     reader.read_to_end(&mut plaintext)?;

@@ -49,7 +49,9 @@ pub fn run(args: SpeedArgs) -> anyhow::Result<ExitCode> {
 
     let encrypt = measure(args.iterations, || client.encrypt(&plaintext, &options).map(drop))?;
     let decrypt = measure(args.iterations, || client.decrypt(&message, &decrypt_options).map(drop))?;
-    let rate = |m: &Measured| (m.count as f64 / m.elapsed.as_secs_f64(), (m.count as f64 * size as f64) / m.elapsed.as_secs_f64() / 1e6);
+    let rate = |m: &Measured| {
+        (m.count as f64 / m.elapsed.as_secs_f64(), (m.count as f64 * size as f64) / m.elapsed.as_secs_f64() / 1e6)
+    };
     let (encrypt_ops, encrypt_mb) = rate(&encrypt);
     let (decrypt_ops, decrypt_mb) = rate(&decrypt);
     if args.json {

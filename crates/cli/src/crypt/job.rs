@@ -57,7 +57,12 @@ pub enum Decrypted {
 }
 
 /// Encrypts one source into one target.
-pub fn encrypt(runtime: &tokio::runtime::Runtime, client: &Client, settings: &EncryptSettings<'_>, job: &Job) -> Result<MessageInfo, Failure> {
+pub fn encrypt(
+    runtime: &tokio::runtime::Runtime,
+    client: &Client,
+    settings: &EncryptSettings<'_>,
+    job: &Job,
+) -> Result<MessageInfo, Failure> {
     let (source, size) = open_source(&job.source)?;
     let progress = Progress::for_input(size, settings.quiet, "encrypting");
     let mut reader = progress.wrap(source);
@@ -73,7 +78,8 @@ pub fn encrypt(runtime: &tokio::runtime::Runtime, client: &Client, settings: &En
             encrypt_into(runtime, client, settings, &mut reader, sink).and_then(flush)
         }
         Target::File(path) => {
-            let mut pending = PendingFile::create(path, false, settings.pending).map_err(|error| cannot_write(path, error))?;
+            let mut pending =
+                PendingFile::create(path, false, settings.pending).map_err(|error| cannot_write(path, error))?;
             let sink = BufWriter::with_capacity(CHUNK, pending.file());
             let info = encrypt_into(runtime, client, settings, &mut reader, sink).and_then(flush)?;
             pending.commit(settings.overwrite).map_err(|error| cannot_write(path, error))?;
@@ -120,7 +126,12 @@ fn flush<W: Write>((info, mut sink): (MessageInfo, W)) -> Result<MessageInfo, Fa
 }
 
 /// Decrypts one source into one target.
-pub fn decrypt(runtime: &tokio::runtime::Runtime, client: &Client, settings: &DecryptSettings<'_>, job: &Job) -> Result<Decrypted, Failure> {
+pub fn decrypt(
+    runtime: &tokio::runtime::Runtime,
+    client: &Client,
+    settings: &DecryptSettings<'_>,
+    job: &Job,
+) -> Result<Decrypted, Failure> {
     let (source, size) = open_source(&job.source)?;
     let progress = Progress::for_input(size, settings.quiet, "decrypting");
     let mut reader = progress.wrap(source);
@@ -140,7 +151,8 @@ pub fn decrypt(runtime: &tokio::runtime::Runtime, client: &Client, settings: &De
     let result = match &job.target {
         Target::Stdout => write_plaintext_to_stdout(&mut plaintext, settings.buffer),
         Target::File(path) => {
-            let mut pending = PendingFile::create(path, true, settings.pending).map_err(|error| cannot_write(path, error))?;
+            let mut pending =
+                PendingFile::create(path, true, settings.pending).map_err(|error| cannot_write(path, error))?;
             let mut sink = BufWriter::with_capacity(CHUNK, pending.file());
             copy(&mut plaintext, &mut sink)?;
             sink.flush()?;
@@ -217,14 +229,16 @@ fn binary_to_terminal() -> Failure {
 
 /// Text a terminal can show: UTF-8 without NUL or other control bytes but tab, newline, CR.
 fn looks_like_text(bytes: &[u8]) -> bool {
-    std::str::from_utf8(bytes).is_ok_and(|text| text.chars().all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')))
+    std::str::from_utf8(bytes)
+        .is_ok_and(|text| text.chars().all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')))
 }
 
 fn open_source(source: &Source) -> Result<(Box<dyn Read>, Option<u64>), Failure> {
     match source {
         Source::Stdin => Ok((Box::new(io::stdin().lock()), None)),
         Source::File(path) => {
-            let file = File::open(path).map_err(|error| Failure::files(format!("cannot read {}: {error}", path.display())))?;
+            let file =
+                File::open(path).map_err(|error| Failure::files(format!("cannot read {}: {error}", path.display())))?;
             let size = file.metadata().ok().filter(|metadata| metadata.is_file()).map(|metadata| metadata.len());
             Ok((Box::new(file), size))
         }

@@ -22,7 +22,8 @@ pub enum KeyMaterial {
 /// Reads and recognizes a key file.
 pub fn load(path: &Path) -> Result<KeyMaterial, Failure> {
     let bytes = Zeroizing::new(
-        std::fs::read(path).map_err(|error| Failure::files(format!("cannot read the key file {}: {error}", path.display())))?,
+        std::fs::read(path)
+            .map_err(|error| Failure::files(format!("cannot read the key file {}: {error}", path.display())))?,
     );
     recognize(&bytes).ok_or_else(|| {
         Failure::usage(format!(

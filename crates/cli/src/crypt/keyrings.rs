@@ -30,7 +30,11 @@ pub fn needs_kms(groups: &[WrappingKeys]) -> bool {
 }
 
 /// Builds the keyring. `kms` must be present when [`needs_kms`] says so.
-pub async fn build(groups: &[WrappingKeys], direction: Direction, kms: Option<&KmsSession>) -> Result<Arc<dyn Keyring>, Failure> {
+pub async fn build(
+    groups: &[WrappingKeys],
+    direction: Direction,
+    kms: Option<&KmsSession>,
+) -> Result<Arc<dyn Keyring>, Failure> {
     let mut keyrings: Vec<Arc<dyn Keyring>> = Vec::new();
     for group in groups {
         match group {
@@ -52,9 +56,11 @@ pub async fn build(groups: &[WrappingKeys], direction: Direction, kms: Option<&K
             }
             WrappingKeys::Raw { namespace, name, key_file, padding } => {
                 let material = key_file::load(key_file)?;
-                keyrings.push(raw_keyring(namespace, name, material, *padding, direction).map_err(|failure| {
-                    failure.context(format!("--wrapping-keys provider={namespace} key={name}"))
-                })?);
+                keyrings.push(
+                    raw_keyring(namespace, name, material, *padding, direction).map_err(|failure| {
+                        failure.context(format!("--wrapping-keys provider={namespace} key={name}"))
+                    })?,
+                );
             }
         }
     }
@@ -85,7 +91,12 @@ fn no_session() -> Failure {
     Failure::new(Kind::Kms, anyhow::anyhow!("KMS keys were named but no KMS connection was made"))
 }
 
-async fn kms_keyring(kms: &KmsSession, key_id: &str, region: Option<&str>, direction: Direction) -> Result<Arc<dyn Keyring>, Failure> {
+async fn kms_keyring(
+    kms: &KmsSession,
+    key_id: &str,
+    region: Option<&str>,
+    direction: Direction,
+) -> Result<Arc<dyn Keyring>, Failure> {
     let region = kms.region_for(key_id, region).map_err(|error| Failure::new(Kind::Usage, error))?;
     let client = kms.client(&region).map_err(|error| Failure::new(Kind::Kms, error))?;
     // A strict keyring decrypts only EDKs whose provider info is its key ARN, so on decrypt an
@@ -126,11 +137,15 @@ fn raw_keyring(
         }
         KeyMaterial::RsaPrivate(private) => {
             let public = private.public_key();
-            Arc::new(RawRsaKeyring::new(namespace, name, rsa_padding, Some(public), Some(private)).map_err(Failure::from)?)
+            Arc::new(
+                RawRsaKeyring::new(namespace, name, rsa_padding, Some(public), Some(private)).map_err(Failure::from)?,
+            )
         }
         KeyMaterial::RsaPublic(public) => {
             if direction == Direction::Decrypt {
-                return Err(Failure::usage("this key file holds an RSA public key, which cannot decrypt; give the private key"));
+                return Err(Failure::usage(
+                    "this key file holds an RSA public key, which cannot decrypt; give the private key",
+                ));
             }
             Arc::new(RawRsaKeyring::new(namespace, name, rsa_padding, Some(public), None).map_err(Failure::from)?)
         }

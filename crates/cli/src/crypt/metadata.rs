@@ -49,7 +49,13 @@ pub struct ContextMismatch {
 }
 
 /// The metadata line for one message.
-pub fn record(mode: Mode, source: &Source, target: &Target, info: &MessageInfo, mismatch: Option<&ContextMismatch>) -> Value {
+pub fn record(
+    mode: Mode,
+    source: &Source,
+    target: &Target,
+    info: &MessageInfo,
+    mismatch: Option<&ContextMismatch>,
+) -> Value {
     let mut object = Map::new();
     object.insert("mode".into(), mode.name().into());
     object.insert("input".into(), source_name(source).into());
@@ -76,7 +82,9 @@ fn header(info: &MessageInfo) -> Value {
     let v1 = suite.message_format() == MessageFormat::V1;
     let mut edks: Vec<_> = info.encrypted_data_keys.iter().collect();
     // aws-encryption-cli lists data keys ordered by provider id then provider info.
-    edks.sort_by(|a, b| (a.provider_id.as_bytes(), &a.provider_info).cmp(&(b.provider_id.as_bytes(), &b.provider_info)));
+    edks.sort_by(|a, b| {
+        (a.provider_id.as_bytes(), &a.provider_info).cmp(&(b.provider_id.as_bytes(), &b.provider_info))
+    });
     let edks: Vec<Value> = edks
         .into_iter()
         .map(|edk| {

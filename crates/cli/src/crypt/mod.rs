@@ -33,7 +33,11 @@ use crate::kms_choice::KmsSession;
 /// Runs `envelope encrypt`.
 pub fn run_encrypt(args: EncryptArgs) -> ExitCode {
     let prepared = (|| {
-        let suite = args.algorithm.as_deref().map(|text| settings::parse_suite(text).map_err(|failure| failure.context("--algorithm"))).transpose()?;
+        let suite = args
+            .algorithm
+            .as_deref()
+            .map(|text| settings::parse_suite(text).map_err(|failure| failure.context("--algorithm")))
+            .transpose()?;
         let context = settings::parse_context_pairs(&args.common.encryption_context)?;
         if args.frame_length == 0 {
             return Err(Failure::usage("--frame-length must be at least 1"));
@@ -88,7 +92,9 @@ pub fn run_decrypt(args: DecryptArgs) -> ExitCode {
             pending: session.pending,
         };
         match job::decrypt(session.runtime, session.client, &settings, session.job)? {
-            Decrypted::Written(info) => Ok(Outcome::Done(metadata::record(mode, &session.job.source, &session.job.target, &info, None))),
+            Decrypted::Written(info) => {
+                Ok(Outcome::Done(metadata::record(mode, &session.job.source, &session.job.target, &info, None)))
+            }
             Decrypted::MissingKeys(info, missing_keys) => {
                 let mismatch = ContextMismatch { missing_keys: missing_keys.clone(), missing_pairs: Vec::new() };
                 let record = metadata::record(mode, &session.job.source, &session.job.target, &info, Some(&mismatch));
@@ -133,7 +139,8 @@ fn run<O>(
         Direction::Encrypt => "encrypted",
         Direction::Decrypt => "decrypted",
     };
-    let prepared = options.and_then(|options| prepare(common, direction, default_suffix).map(|prepared| (options, prepared)));
+    let prepared =
+        options.and_then(|options| prepare(common, direction, default_suffix).map(|prepared| (options, prepared)));
     let (options, prepared) = match prepared {
         Ok(prepared) => prepared,
         Err(failure) => return report(&failure),
@@ -143,7 +150,8 @@ fn run<O>(
     runtime.spawn(remove_pending_on_interrupt(pending.clone()));
     let mut worst: Option<Kind> = None;
     for job in &jobs {
-        let outcome = each(JobSession { runtime: &runtime, client: &client, options: &options, job, pending: &pending });
+        let outcome =
+            each(JobSession { runtime: &runtime, client: &client, options: &options, job, pending: &pending });
         let (record, failure) = match outcome {
             Ok(Outcome::Done(record)) => (Some(record), None),
             Ok(Outcome::Refused(record, failure)) => (Some(record), Some(failure)),
@@ -199,8 +207,12 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
             "name the wrapping keys: --wrapping-keys key=KMS_KEY (or discovery=true to decrypt), or provider=NAMESPACE key=NAME key-file=PATH",
         ));
     }
-    if direction == Direction::Encrypt && groups.iter().any(|group| matches!(group, wrapping_keys::WrappingKeys::KmsDiscovery { .. })) {
-        return Err(Failure::usage("--wrapping-keys discovery=true only decrypts; name the keys to encrypt under with key="));
+    if direction == Direction::Encrypt
+        && groups.iter().any(|group| matches!(group, wrapping_keys::WrappingKeys::KmsDiscovery { .. }))
+    {
+        return Err(Failure::usage(
+            "--wrapping-keys discovery=true only decrypts; name the keys to encrypt under with key=",
+        ));
     }
     if common.max_encrypted_data_keys == Some(0) {
         return Err(Failure::usage("--max-encrypted-data-keys must be at least 1"));
@@ -216,7 +228,9 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
     let metadata = match &common.metadata_output {
         Some(path) => {
             if path.as_os_str() == "-" && jobs.iter().any(|job| job.target == Target::Stdout) {
-                return Err(Failure::usage("--metadata-output - and --output - would both write to stdout; send one to a file"));
+                return Err(Failure::usage(
+                    "--metadata-output - and --output - would both write to stdout; send one to a file",
+                ));
             }
             let clashes = jobs.iter().any(|job| match (&job.source, &job.target) {
                 (Source::File(input), _) if plan::same_path(input, path) => true,
@@ -238,7 +252,8 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
         .build()
         .map_err(|error| Failure::new(Kind::Files, anyhow::anyhow!("cannot start the async runtime: {error}")))?;
     let kms = if keyrings::needs_kms(&groups) {
-        let session = runtime.block_on(KmsSession::open(&common.kms)).map_err(|error| Failure::new(Kind::Kms, error))?;
+        let session =
+            runtime.block_on(KmsSession::open(&common.kms)).map_err(|error| Failure::new(Kind::Kms, error))?;
         if !common.quiet {
             eprintln!("envelope: using {}", session.description());
         }
@@ -246,7 +261,8 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
     } else {
         None
     };
-    let keyring: Result<Arc<dyn Keyring>, Failure> = runtime.block_on(keyrings::build(&groups, direction, kms.as_ref()));
+    let keyring: Result<Arc<dyn Keyring>, Failure> =
+        runtime.block_on(keyrings::build(&groups, direction, kms.as_ref()));
     let keyring = match keyring {
         Ok(keyring) => keyring,
         Err(failure) => {
@@ -256,7 +272,8 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
             return Err(failure);
         }
     };
-    let client = Client::with_keyring(keyring).commitment_policy(policy).max_encrypted_data_keys(common.max_encrypted_data_keys);
+    let client =
+        Client::with_keyring(keyring).commitment_policy(policy).max_encrypted_data_keys(common.max_encrypted_data_keys);
     Ok(Prepared { runtime, client, jobs, metadata, kms })
 }
 

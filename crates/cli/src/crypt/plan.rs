@@ -66,28 +66,40 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<Vec<Job>, Failure> {
         return Err(Failure::usage("--input -: stdin cannot be combined with other inputs"));
     }
     for input in request.inputs.iter().filter(|input| !is_dash(input)) {
-        let metadata = std::fs::metadata(input).map_err(|error| Failure::files(format!("cannot read {}: {error}", input.display())))?;
+        let metadata = std::fs::metadata(input)
+            .map_err(|error| Failure::files(format!("cannot read {}: {error}", input.display())))?;
         if metadata.is_dir() && !request.recursive {
             return Err(Failure::usage(format!("{} is a directory; add --recursive to process it", input.display())));
         }
     }
     let any_directory_input = request.inputs.iter().any(|input| !is_dash(input) && input.is_dir());
     let output_is_directory = !is_dash(output)
-        && (output.is_dir() || any_directory_input || request.inputs.len() > 1 || output.as_os_str().to_string_lossy().ends_with('/'));
+        && (output.is_dir()
+            || any_directory_input
+            || request.inputs.len() > 1
+            || output.as_os_str().to_string_lossy().ends_with('/'));
     if is_dash(output) && (any_directory_input || request.inputs.len() > 1) {
         return Err(Failure::usage("--output -: several inputs (or a directory) need a directory as --output"));
     }
     if output_is_directory && output.exists() && !output.is_dir() {
-        return Err(Failure::files(format!("{} is not a directory, but several inputs need one as --output", output.display())));
+        return Err(Failure::files(format!(
+            "{} is not a directory, but several inputs need one as --output",
+            output.display()
+        )));
     }
     if stdin_inputs > 0 && output_is_directory {
-        return Err(Failure::usage("--input -: stdin has no name to give a file in the output directory; name the output file"));
+        return Err(Failure::usage(
+            "--input -: stdin has no name to give a file in the output directory; name the output file",
+        ));
     }
 
     let mut jobs = Vec::new();
     for input in request.inputs {
         if is_dash(input) {
-            jobs.push(Job { source: Source::Stdin, target: if is_dash(output) { Target::Stdout } else { Target::File(output.to_owned()) } });
+            jobs.push(Job {
+                source: Source::Stdin,
+                target: if is_dash(output) { Target::Stdout } else { Target::File(output.to_owned()) },
+            });
         } else if input.is_dir() {
             let mut files = Vec::new();
             walk(input, Path::new(""), output, &mut files)?;
@@ -98,8 +110,12 @@ pub fn plan(request: &PlanRequest<'_>) -> Result<Vec<Job>, Failure> {
         } else if is_dash(output) {
             jobs.push(Job { source: Source::File(input.clone()), target: Target::Stdout });
         } else if output_is_directory {
-            let name = input.file_name().ok_or_else(|| Failure::usage(format!("{} has no file name", input.display())))?;
-            jobs.push(Job { source: Source::File(input.clone()), target: Target::File(output.join(with_suffix(Path::new(name), request.suffix))) });
+            let name =
+                input.file_name().ok_or_else(|| Failure::usage(format!("{} has no file name", input.display())))?;
+            jobs.push(Job {
+                source: Source::File(input.clone()),
+                target: Target::File(output.join(with_suffix(Path::new(name), request.suffix))),
+            });
         } else {
             jobs.push(Job { source: Source::File(input.clone()), target: Target::File(output.to_owned()) });
         }
@@ -150,8 +166,10 @@ pub(super) fn same_path(a: &Path, b: &Path) -> bool {
 /// Refuses a target that is a source, two jobs writing one target, and existing targets without
 /// `--overwrite`.
 fn check_targets(jobs: &[Job], overwrite: bool) -> Result<(), Failure> {
-    let sources: HashSet<FileId> =
-        jobs.iter().filter_map(|job| if let Source::File(path) = &job.source { FileId::of(path) } else { None }).collect();
+    let sources: HashSet<FileId> = jobs
+        .iter()
+        .filter_map(|job| if let Source::File(path) = &job.source { FileId::of(path) } else { None })
+        .collect();
     let mut seen = HashSet::new();
     for job in jobs {
         let Target::File(target) = &job.target else { continue };
@@ -161,13 +179,19 @@ fn check_targets(jobs: &[Job], overwrite: bool) -> Result<(), Failure> {
         }
         if let Some(id) = FileId::of(target) {
             if sources.contains(&id) {
-                return Err(Failure::files(format!("{} is both an input and an output; choose another --output", target.display())));
+                return Err(Failure::files(format!(
+                    "{} is both an input and an output; choose another --output",
+                    target.display()
+                )));
             }
             if target.is_dir() {
                 return Err(Failure::files(format!("{} is a directory, not a file to write", target.display())));
             }
             if !overwrite {
-                return Err(Failure::files(format!("{} already exists; pass --overwrite to replace it", target.display())));
+                return Err(Failure::files(format!(
+                    "{} already exists; pass --overwrite to replace it",
+                    target.display()
+                )));
             }
         }
     }
@@ -257,9 +281,10 @@ mod tests {
         let pairs: Vec<_> = jobs
             .iter()
             .map(|job| match (&job.source, &job.target) {
-                (Source::File(s), Target::File(t)) => {
-                    (s.strip_prefix(dir.join("in")).unwrap().to_owned(), t.strip_prefix(dir.join("in/out")).unwrap().to_owned())
-                }
+                (Source::File(s), Target::File(t)) => (
+                    s.strip_prefix(dir.join("in")).unwrap().to_owned(),
+                    t.strip_prefix(dir.join("in/out")).unwrap().to_owned(),
+                ),
                 other => panic!("{other:?}"),
             })
             .collect();
@@ -283,8 +308,10 @@ mod tests {
         let same = plan(&request(&inputs, &dir.join("./a"), false)).unwrap_err();
         assert_eq!(same.kind, Kind::Files);
         assert!(same.to_string().contains("both an input and an output"), "{same}");
-        let same_even_with_overwrite =
-            plan(&PlanRequest { overwrite: true, ..request(&inputs, &dir.join("../").join(dir.file_name().unwrap()).join("a"), false) });
+        let same_even_with_overwrite = plan(&PlanRequest {
+            overwrite: true,
+            ..request(&inputs, &dir.join("../").join(dir.file_name().unwrap()).join("a"), false)
+        });
         assert!(same_even_with_overwrite.is_err());
         std::fs::write(dir.join("b"), b"old").unwrap();
         let exists = plan(&request(&inputs, &dir.join("b"), false)).unwrap_err();
@@ -303,7 +330,10 @@ mod tests {
     #[test]
     fn stdin_rules() {
         let dash = [PathBuf::from("-")];
-        assert_eq!(plan(&request(&dash, Path::new("-"), false)).unwrap(), vec![Job { source: Source::Stdin, target: Target::Stdout }]);
+        assert_eq!(
+            plan(&request(&dash, Path::new("-"), false)).unwrap(),
+            vec![Job { source: Source::Stdin, target: Target::Stdout }]
+        );
         let dir = scratch();
         assert!(plan(&request(&dash, &dir, false)).is_err());
         let missing = [dir.join("missing")];

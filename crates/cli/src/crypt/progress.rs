@@ -18,11 +18,10 @@ impl Progress {
         match size {
             Some(size) if show && size >= THRESHOLD => {
                 let bar = ProgressBar::new(size);
-                let style = ProgressStyle::with_template(
-                    "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
-                )
-                .map(|style| style.progress_chars("=> "))
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
+                let style =
+                    ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}")
+                        .map(|style| style.progress_chars("=> "))
+                        .unwrap_or_else(|_| ProgressStyle::default_bar());
                 bar.set_style(style);
                 bar.set_message(label.to_owned());
                 Progress(Some(bar))

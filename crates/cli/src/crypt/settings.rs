@@ -22,8 +22,10 @@ pub fn parse_suite(text: &str) -> Result<AlgorithmSuite, Failure> {
         u16::from_str_radix(hex, 16).ok().filter(|_| (1..=4).contains(&hex.len())).and_then(AlgorithmSuite::from_id)
     };
     by_name.or_else(by_id).ok_or_else(|| {
-        let names: Vec<String> =
-            AlgorithmSuite::ALL.iter().map(|suite| format!("{} ({:04X})", cli_suite_name(*suite), suite.id())).collect();
+        let names: Vec<String> = AlgorithmSuite::ALL
+            .iter()
+            .map(|suite| format!("{} ({:04X})", cli_suite_name(*suite), suite.id()))
+            .collect();
         Failure::usage(format!("unknown algorithm suite {text:?}; use one of {}", names.join(", ")))
     })
 }
@@ -68,7 +70,9 @@ fn insert_pair(context: &mut EncryptionContext, name: &str, value: &str, item: &
         return Err(Failure::usage(format!("--encryption-context {item:?}: names and values must not be empty")));
     }
     if name.starts_with("aws-crypto-") {
-        return Err(Failure::usage(format!("--encryption-context {item:?}: names starting with aws-crypto- are reserved")));
+        return Err(Failure::usage(format!(
+            "--encryption-context {item:?}: names starting with aws-crypto- are reserved"
+        )));
     }
     if context.insert(name.to_owned(), value.to_owned()).is_some() {
         return Err(Failure::usage(format!("--encryption-context: {name} given twice")));
@@ -86,7 +90,10 @@ mod tests {
         assert_eq!(parse_suite("aes_128_gcm_iv12_tag16").unwrap().id(), 0x0014);
         assert_eq!(parse_suite("ALG_AES_128_GCM_IV12_TAG16_NO_KDF").unwrap().id(), 0x0014);
         assert_eq!(cli_suite_name(AlgorithmSuite::from_id(0x0046).unwrap()), "AES_192_GCM_IV12_TAG16");
-        assert_eq!(cli_suite_name(AlgorithmSuite::from_id(0x0214).unwrap()), "AES_128_GCM_IV12_TAG16_HKDF_SHA256_ECDSA_P256");
+        assert_eq!(
+            cli_suite_name(AlgorithmSuite::from_id(0x0214).unwrap()),
+            "AES_128_GCM_IV12_TAG16_HKDF_SHA256_ECDSA_P256"
+        );
         assert_eq!(parse_suite("0578").unwrap().id(), 0x0578);
         assert_eq!(parse_suite("0x0214").unwrap().id(), 0x0214);
         assert_eq!(parse_suite("578").unwrap().id(), 0x0578);
@@ -98,7 +105,10 @@ mod tests {
     #[test]
     fn policies() {
         assert_eq!(parse_policy("forbid-encrypt-allow-decrypt").unwrap(), CommitmentPolicy::ForbidEncryptAllowDecrypt);
-        assert_eq!(parse_policy("REQUIRE_ENCRYPT_ALLOW_DECRYPT").unwrap(), CommitmentPolicy::RequireEncryptAllowDecrypt);
+        assert_eq!(
+            parse_policy("REQUIRE_ENCRYPT_ALLOW_DECRYPT").unwrap(),
+            CommitmentPolicy::RequireEncryptAllowDecrypt
+        );
         assert!(parse_policy("allow-everything").is_err());
     }
 

@@ -55,9 +55,9 @@ pub fn parse_group(words: &[String]) -> Result<WrappingKeys, Failure> {
     let mut accounts = Vec::new();
     let mut partition = None;
     for word in words {
-        let (name, value) = word
-            .split_once('=')
-            .ok_or_else(|| Failure::usage(format!("--wrapping-keys {word:?}: expected ATTRIBUTE=VALUE ({ATTRIBUTES})")))?;
+        let (name, value) = word.split_once('=').ok_or_else(|| {
+            Failure::usage(format!("--wrapping-keys {word:?}: expected ATTRIBUTE=VALUE ({ATTRIBUTES})"))
+        })?;
         if value.is_empty() {
             return Err(Failure::usage(format!("--wrapping-keys {word:?}: {name} has no value")));
         }
@@ -93,7 +93,13 @@ pub fn parse_group(words: &[String]) -> Result<WrappingKeys, Failure> {
     };
     let provider = provider.unwrap_or_else(|| KMS_PROVIDER.to_owned());
     if provider != KMS_PROVIDER {
-        return raw_group(provider, keys, key_file, padding, region.is_some() || discovery || !accounts.is_empty() || partition.is_some());
+        return raw_group(
+            provider,
+            keys,
+            key_file,
+            padding,
+            region.is_some() || discovery || !accounts.is_empty() || partition.is_some(),
+        );
     }
     if key_file.is_some() || padding.is_some() {
         return Err(Failure::usage(
@@ -102,13 +108,17 @@ pub fn parse_group(words: &[String]) -> Result<WrappingKeys, Failure> {
     }
     if discovery {
         if !keys.is_empty() {
-            return Err(Failure::usage("--wrapping-keys: discovery=true takes no key=; give the keys in another --wrapping-keys"));
+            return Err(Failure::usage(
+                "--wrapping-keys: discovery=true takes no key=; give the keys in another --wrapping-keys",
+            ));
         }
         let filter = match (partition, accounts.is_empty()) {
             (None, true) => None,
             (partition, false) => Some((partition.unwrap_or_else(|| "aws".to_owned()), accounts)),
             (Some(_), true) => {
-                return Err(Failure::usage("--wrapping-keys: discovery-partition= needs at least one discovery-account="))
+                return Err(Failure::usage(
+                    "--wrapping-keys: discovery-partition= needs at least one discovery-account=",
+                ))
             }
         };
         return Ok(WrappingKeys::KmsDiscovery { filter });
@@ -173,7 +183,8 @@ mod tests {
 
     #[test]
     fn kms_keys_collect_in_order() {
-        let parsed = parse(&["key=alias/a", "key=arn:aws:kms:us-west-2:111122223333:key/k", "region=eu-west-1"]).unwrap();
+        let parsed =
+            parse(&["key=alias/a", "key=arn:aws:kms:us-west-2:111122223333:key/k", "region=eu-west-1"]).unwrap();
         assert_eq!(
             parsed,
             WrappingKeys::Kms {
@@ -181,7 +192,10 @@ mod tests {
                 region: Some("eu-west-1".into())
             }
         );
-        assert_eq!(parse(&["provider=aws-kms", "key=k"]).unwrap(), WrappingKeys::Kms { key_ids: vec!["k".into()], region: None });
+        assert_eq!(
+            parse(&["provider=aws-kms", "key=k"]).unwrap(),
+            WrappingKeys::Kms { key_ids: vec!["k".into()], region: None }
+        );
     }
 
     #[test]
@@ -189,7 +203,9 @@ mod tests {
         assert_eq!(parse(&["discovery=true"]).unwrap(), WrappingKeys::KmsDiscovery { filter: None });
         assert_eq!(
             parse(&["discovery=TRUE", "discovery-account=111122223333", "discovery-account=444455556666"]).unwrap(),
-            WrappingKeys::KmsDiscovery { filter: Some(("aws".into(), vec!["111122223333".into(), "444455556666".into()])) }
+            WrappingKeys::KmsDiscovery {
+                filter: Some(("aws".into(), vec!["111122223333".into(), "444455556666".into()]))
+            }
         );
         assert!(parse(&["discovery=true", "key=k"]).is_err());
         assert!(parse(&["discovery-account=1"]).is_err());
@@ -220,7 +236,14 @@ mod tests {
 
     #[test]
     fn bad_words_are_usage_errors() {
-        for words in [&["key"][..], &["key="], &["colour=blue"], &["profile=dev", "key=k"], &["region=a", "region=b", "key=k"], &[]] {
+        for words in [
+            &["key"][..],
+            &["key="],
+            &["colour=blue"],
+            &["profile=dev", "key=k"],
+            &["region=a", "region=b", "key=k"],
+            &[],
+        ] {
             let failure = parse(words).unwrap_err();
             assert_eq!(failure.kind, crate::exit_code::Kind::Usage, "{words:?}");
         }

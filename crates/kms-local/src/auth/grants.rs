@@ -69,19 +69,11 @@ pub const MAX_CONSTRAINT_VALUE_CHARS: usize = 384;
 pub struct GrantConstraints {
     /// Every pair here must be in the request's encryption context (keys
     /// compared case-insensitively, values exactly); extra pairs are fine.
-    #[serde(
-        rename = "EncryptionContextSubset",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EncryptionContextSubset", default, skip_serializing_if = "Option::is_none")]
     pub encryption_context_subset: Option<BTreeMap<String, String>>,
     /// The request's encryption context must be exactly these pairs (keys
     /// compared case-insensitively, values exactly).
-    #[serde(
-        rename = "EncryptionContextEquals",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "EncryptionContextEquals", default, skip_serializing_if = "Option::is_none")]
     pub encryption_context_equals: Option<BTreeMap<String, String>>,
 }
 
@@ -203,18 +195,12 @@ impl Grant {
             m.insert("Name".into(), n.clone().into());
         }
         m.insert("CreationDate".into(), self.creation_date.into());
-        m.insert(
-            "GranteePrincipal".into(),
-            self.grantee_principal.clone().into(),
-        );
+        m.insert("GranteePrincipal".into(), self.grantee_principal.clone().into());
         if let Some(r) = &self.retiring_principal {
             m.insert("RetiringPrincipal".into(), r.clone().into());
         }
         m.insert("IssuingAccount".into(), self.issuing_account.clone().into());
-        m.insert(
-            "Operations".into(),
-            serde_json::Value::from(self.operations.clone()),
-        );
+        m.insert("Operations".into(), serde_json::Value::from(self.operations.clone()));
         if let Some(c) = &self.constraints {
             if let Ok(v) = serde_json::to_value(c) {
                 m.insert("Constraints".into(), v);
@@ -229,19 +215,12 @@ impl Grant {
 /// needs both halves; callers that check source and destination keys
 /// separately should pass `kms:ReEncryptFrom` / `kms:ReEncryptTo`.
 pub fn grant_operations_for_action(action: &str) -> Vec<&'static str> {
-    let op = action
-        .split_once(':')
-        .filter(|(svc, _)| svc.eq_ignore_ascii_case("kms"))
-        .map(|(_, op)| op)
-        .unwrap_or(action);
+    let op =
+        action.split_once(':').filter(|(svc, _)| svc.eq_ignore_ascii_case("kms")).map(|(_, op)| op).unwrap_or(action);
     if op.eq_ignore_ascii_case("ReEncrypt") {
         return vec!["ReEncryptFrom", "ReEncryptTo"];
     }
-    GRANT_OPERATIONS
-        .iter()
-        .find(|g| g.eq_ignore_ascii_case(op))
-        .map(|g| vec![*g])
-        .unwrap_or_default()
+    GRANT_OPERATIONS.iter().find(|g| g.eq_ignore_ascii_case(op)).map(|g| vec![*g]).unwrap_or_default()
 }
 
 /// Whether `grant` allows the request in `ctx`: same key, grantee matches the
@@ -251,11 +230,7 @@ pub fn permits(grant: &Grant, ctx: &RequestContext<'_>) -> bool {
     if grant.key_arn != ctx.resource_arn {
         return false;
     }
-    if !principal_matches(
-        &grant.grantee_principal,
-        ctx.principal_arn,
-        ctx.caller_account,
-    ) {
+    if !principal_matches(&grant.grantee_principal, ctx.principal_arn, ctx.caller_account) {
         return false;
     }
     let needed = grant_operations_for_action(ctx.action);
@@ -271,10 +246,7 @@ pub fn permits(grant: &Grant, ctx: &RequestContext<'_>) -> bool {
 
 /// Checks encryption-context constraints against a request's context
 /// (`None` = no context, same as empty).
-pub fn constraints_satisfied(
-    c: &GrantConstraints,
-    request_ec: Option<&BTreeMap<String, String>>,
-) -> bool {
+pub fn constraints_satisfied(c: &GrantConstraints, request_ec: Option<&BTreeMap<String, String>>) -> bool {
     let empty = BTreeMap::new();
     let req = request_ec.unwrap_or(&empty);
     if let Some(subset) = &c.encryption_context_subset {
@@ -305,24 +277,19 @@ fn ec_has_pair(ec: &BTreeMap<String, String>, key: &str, value: &str) -> bool {
 /// Whether constraints `child` are at least as strict as `parent`: a grantee
 /// holding `CreateGrant` through a constrained grant may only create grants
 /// that are equally or more constrained.
-pub fn constraints_at_least_as_strict(
-    parent: Option<&GrantConstraints>,
-    child: Option<&GrantConstraints>,
-) -> bool {
+pub fn constraints_at_least_as_strict(parent: Option<&GrantConstraints>, child: Option<&GrantConstraints>) -> bool {
     let Some(parent) = parent else {
         return true;
     };
     let Some(child) = child else {
-        return parent.encryption_context_subset.is_none()
-            && parent.encryption_context_equals.is_none();
+        return parent.encryption_context_subset.is_none() && parent.encryption_context_equals.is_none();
     };
     // Every request context the child admits must be admitted by the parent.
     if let Some(p_eq) = &parent.encryption_context_equals {
         // Only an identical Equals admits exactly the same single context.
         match &child.encryption_context_equals {
             Some(c_eq) => {
-                if !(c_eq.len() == p_eq.len() && c_eq.iter().all(|(k, v)| ec_has_pair(p_eq, k, v)))
-                {
+                if !(c_eq.len() == p_eq.len() && c_eq.iter().all(|(k, v)| ec_has_pair(p_eq, k, v))) {
                     return false;
                 }
             }
@@ -330,10 +297,7 @@ pub fn constraints_at_least_as_strict(
         }
     }
     if let Some(p_sub) = &parent.encryption_context_subset {
-        let ok = match (
-            &child.encryption_context_equals,
-            &child.encryption_context_subset,
-        ) {
+        let ok = match (&child.encryption_context_equals, &child.encryption_context_subset) {
             (Some(c_eq), _) if p_sub.iter().all(|(k, v)| ec_has_pair(c_eq, k, v)) => true,
             (_, Some(c_sub)) => p_sub.iter().all(|(k, v)| ec_has_pair(c_sub, k, v)),
             _ => false,
@@ -355,9 +319,7 @@ pub fn can_retire(grant: &Grant, principal: &str, account: &str) -> bool {
             return true;
         }
     }
-    if grant.has_operation("RetireGrant")
-        && principal_matches(&grant.grantee_principal, principal, account)
-    {
+    if grant.has_operation("RetireGrant") && principal_matches(&grant.grantee_principal, principal, account) {
         return true;
     }
     let key_account = key_account(&grant.key_arn);
@@ -367,8 +329,7 @@ pub fn can_retire(grant: &Grant, principal: &str, account: &str) -> bool {
 /// Account id inside a key ARN `arn:aws:kms:REGION:ACCOUNT:key/ID`.
 fn key_account(key_arn: &str) -> Option<&str> {
     let mut it = key_arn.split(':');
-    let (arn, _partition, service, _region, account) =
-        (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
+    let (arn, _partition, service, _region, account) = (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
     (arn == "arn" && service == "kms" && super::is_account_id(account)).then_some(account)
 }
 
@@ -398,10 +359,7 @@ pub fn validate_operations(operations: &[String]) -> Result<(), String> {
 /// encryption-context constraint alongside an operation that never takes an
 /// encryption context (Sign, Verify, GetPublicKey, GenerateMac, VerifyMac,
 /// DeriveSharedSecret, Encapsulate, Decapsulate).
-pub fn validate_constraints(
-    operations: &[String],
-    constraints: Option<&GrantConstraints>,
-) -> Result<(), String> {
+pub fn validate_constraints(operations: &[String], constraints: Option<&GrantConstraints>) -> Result<(), String> {
     let Some(c) = constraints else {
         return Ok(());
     };
@@ -411,26 +369,19 @@ pub fn validate_constraints(
     ] {
         if let Some(m) = map {
             if m.len() > MAX_CONSTRAINT_PAIRS {
-                return Err(format!(
-                    "{name} can contain at most {MAX_CONSTRAINT_PAIRS} encryption context pairs."
-                ));
+                return Err(format!("{name} can contain at most {MAX_CONSTRAINT_PAIRS} encryption context pairs."));
             }
-            if m.values()
-                .any(|v| v.chars().count() > MAX_CONSTRAINT_VALUE_CHARS)
-            {
-                return Err(format!(
-                    "Values in {name} cannot exceed {MAX_CONSTRAINT_VALUE_CHARS} characters."
-                ));
+            if m.values().any(|v| v.chars().count() > MAX_CONSTRAINT_VALUE_CHARS) {
+                return Err(format!("Values in {name} cannot exceed {MAX_CONSTRAINT_VALUE_CHARS} characters."));
             }
         }
     }
-    let has_ec_constraint =
-        c.encryption_context_subset.is_some() || c.encryption_context_equals.is_some();
+    let has_ec_constraint = c.encryption_context_subset.is_some() || c.encryption_context_equals.is_some();
     if has_ec_constraint {
-        if let Some(op) = operations.iter().find(|op| {
-            !EC_OPERATIONS.contains(&op.as_str())
-                && !CONSTRAINT_NEUTRAL_OPERATIONS.contains(&op.as_str())
-        }) {
+        if let Some(op) = operations
+            .iter()
+            .find(|op| !EC_OPERATIONS.contains(&op.as_str()) && !CONSTRAINT_NEUTRAL_OPERATIONS.contains(&op.as_str()))
+        {
             return Err(format!(
                 "Encryption context grant constraints are not supported for the {op} operation; they apply only to operations that take an encryption context."
             ));
@@ -463,19 +414,11 @@ pub fn validate_for_key(
             "GenerateDataKeyPair",
             "GenerateDataKeyPairWithoutPlaintext",
         ],
-        "ENCRYPT_DECRYPT" => &[
-            "Decrypt",
-            "Encrypt",
-            "ReEncryptFrom",
-            "ReEncryptTo",
-            "GetPublicKey",
-        ],
+        "ENCRYPT_DECRYPT" => &["Decrypt", "Encrypt", "ReEncryptFrom", "ReEncryptTo", "GetPublicKey"],
         "SIGN_VERIFY" => &["Sign", "Verify", "GetPublicKey"],
         "GENERATE_VERIFY_MAC" => &["GenerateMac", "VerifyMac"],
         "KEY_AGREEMENT" => &["DeriveSharedSecret", "GetPublicKey"],
-        "KEM_ENCAPSULATION" | "ENCAPSULATE_DECAPSULATE" => {
-            &["Encapsulate", "Decapsulate", "GetPublicKey"]
-        }
+        "KEM_ENCAPSULATION" | "ENCAPSULATE_DECAPSULATE" => &["Encapsulate", "Decapsulate", "GetPublicKey"],
         _ => &[],
     };
     for op in operations {
@@ -488,9 +431,8 @@ pub fn validate_for_key(
             ));
         }
     }
-    let has_ec_constraint = constraints.is_some_and(|c| {
-        c.encryption_context_subset.is_some() || c.encryption_context_equals.is_some()
-    });
+    let has_ec_constraint =
+        constraints.is_some_and(|c| c.encryption_context_subset.is_some() || c.encryption_context_equals.is_some());
     if has_ec_constraint && !symmetric_encrypt {
         return Err(format!(
             "Encryption context grant constraints are not supported for {key_spec} keys; only symmetric encryption keys take an encryption context."
@@ -543,9 +485,7 @@ pub fn parse_grant_token(token: &str) -> Option<GrantTokenInfo> {
     if token.is_empty() || token.len() > 8192 {
         return None;
     }
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(token.trim())
-        .ok()?;
+    let raw = base64::engine::general_purpose::STANDARD.decode(token.trim()).ok()?;
     let rest = raw.strip_prefix(TOKEN_MAGIC.as_slice())?;
     let (&version, rest) = rest.split_first()?;
     if version != TOKEN_VERSION {
@@ -596,31 +536,14 @@ mod tests {
     }
 
     fn ec(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn grant(grantee: &str, operations: &[&str], c: Option<GrantConstraints>) -> Grant {
-        Grant::new(
-            KEY,
-            grantee,
-            None,
-            ACCT,
-            ops(operations),
-            c,
-            None,
-            1_700_000_000,
-        )
-        .unwrap()
+        Grant::new(KEY, grantee, None, ACCT, ops(operations), c, None, 1_700_000_000).unwrap()
     }
 
-    fn ctx<'a>(
-        p: &'a str,
-        action: &'a str,
-        e: Option<&'a BTreeMap<String, String>>,
-    ) -> RequestContext<'a> {
+    fn ctx<'a>(p: &'a str, action: &'a str, e: Option<&'a BTreeMap<String, String>>) -> RequestContext<'a> {
         RequestContext {
             principal_arn: p,
             caller_account: super::super::account_of_arn(p).unwrap(),
@@ -635,18 +558,9 @@ mod tests {
         let g = grant(BOB, &["Encrypt", "Decrypt"], None);
         assert!(permits(&g, &ctx(BOB, "kms:Encrypt", None)));
         assert!(permits(&g, &ctx(BOB, "kms:decrypt", None)));
-        assert!(
-            !permits(&g, &ctx(BOB, "kms:GenerateDataKey", None)),
-            "operation mismatch"
-        );
-        assert!(
-            !permits(&g, &ctx(BOB, "kms:PutKeyPolicy", None)),
-            "not a grant operation"
-        );
-        assert!(
-            !permits(&g, &ctx(ALICE, "kms:Encrypt", None)),
-            "grantee mismatch"
-        );
+        assert!(!permits(&g, &ctx(BOB, "kms:GenerateDataKey", None)), "operation mismatch");
+        assert!(!permits(&g, &ctx(BOB, "kms:PutKeyPolicy", None)), "not a grant operation");
+        assert!(!permits(&g, &ctx(ALICE, "kms:Encrypt", None)), "grantee mismatch");
         let mut other_key = ctx(BOB, "kms:Encrypt", None);
         other_key.resource_arn = "arn:aws:kms:us-east-1:111122223333:key/other";
         assert!(!permits(&g, &other_key), "key mismatch");
@@ -667,14 +581,8 @@ mod tests {
         assert!(!permits(&from, &ctx(BOB, "kms:ReEncryptTo", None)));
         assert!(!permits(&from, &ctx(BOB, "kms:ReEncrypt", None)));
         assert!(permits(&both, &ctx(BOB, "kms:ReEncrypt", None)));
-        assert_eq!(
-            grant_operations_for_action("kms:ReEncrypt"),
-            vec!["ReEncryptFrom", "ReEncryptTo"]
-        );
-        assert_eq!(
-            grant_operations_for_action("kms:GenerateDataKeyPair"),
-            vec!["GenerateDataKeyPair"]
-        );
+        assert_eq!(grant_operations_for_action("kms:ReEncrypt"), vec!["ReEncryptFrom", "ReEncryptTo"]);
+        assert_eq!(grant_operations_for_action("kms:GenerateDataKeyPair"), vec!["GenerateDataKeyPair"]);
         assert!(grant_operations_for_action("kms:ListKeys").is_empty());
     }
 
@@ -685,31 +593,12 @@ mod tests {
             encryption_context_equals: None,
         };
         let g = grant(BOB, &["Encrypt", "Decrypt", "DescribeKey"], Some(c));
-        assert!(permits(
-            &g,
-            &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "IT")])))
-        ));
-        assert!(permits(
-            &g,
-            &ctx(
-                BOB,
-                "kms:Decrypt",
-                Some(&ec(&[("Department", "IT"), ("x", "y")]))
-            )
-        ));
+        assert!(permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "IT")])))));
+        assert!(permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "IT"), ("x", "y")])))));
         // Keys are case-insensitive in grant constraints, values are not.
-        assert!(permits(
-            &g,
-            &ctx(BOB, "kms:Decrypt", Some(&ec(&[("department", "IT")])))
-        ));
-        assert!(!permits(
-            &g,
-            &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "it")])))
-        ));
-        assert!(!permits(
-            &g,
-            &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Project", "IT")])))
-        ));
+        assert!(permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("department", "IT")])))));
+        assert!(!permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "it")])))));
+        assert!(!permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Project", "IT")])))));
         assert!(!permits(&g, &ctx(BOB, "kms:Decrypt", None)));
         // The constraint does not apply to DescribeKey.
         assert!(permits(&g, &ctx(BOB, "kms:DescribeKey", None)));
@@ -722,38 +611,11 @@ mod tests {
             encryption_context_equals: Some(ec(&[("Department", "IT"), ("Stage", "prod")])),
         };
         let g = grant(BOB, &["GenerateDataKey", "Decrypt"], Some(c));
-        assert!(permits(
-            &g,
-            &ctx(
-                BOB,
-                "kms:GenerateDataKey",
-                Some(&ec(&[("Stage", "prod"), ("Department", "IT")]))
-            )
-        ));
-        assert!(permits(
-            &g,
-            &ctx(
-                BOB,
-                "kms:Decrypt",
-                Some(&ec(&[("stage", "prod"), ("DEPARTMENT", "IT")]))
-            )
-        ));
+        assert!(permits(&g, &ctx(BOB, "kms:GenerateDataKey", Some(&ec(&[("Stage", "prod"), ("Department", "IT")])))));
+        assert!(permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("stage", "prod"), ("DEPARTMENT", "IT")])))));
+        assert!(!permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "IT")])))), "missing pair");
         assert!(
-            !permits(
-                &g,
-                &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "IT")])))
-            ),
-            "missing pair"
-        );
-        assert!(
-            !permits(
-                &g,
-                &ctx(
-                    BOB,
-                    "kms:Decrypt",
-                    Some(&ec(&[("Department", "IT"), ("Stage", "prod"), ("x", "y")]))
-                )
-            ),
+            !permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("Department", "IT"), ("Stage", "prod"), ("x", "y")])))),
             "extra pair is fine for subset, not for equals"
         );
         assert!(!permits(&g, &ctx(BOB, "kms:Decrypt", None)));
@@ -762,16 +624,10 @@ mod tests {
         let g = grant(
             BOB,
             &["Decrypt"],
-            Some(GrantConstraints {
-                encryption_context_subset: None,
-                encryption_context_equals: Some(ec(&[])),
-            }),
+            Some(GrantConstraints { encryption_context_subset: None, encryption_context_equals: Some(ec(&[])) }),
         );
         assert!(permits(&g, &ctx(BOB, "kms:Decrypt", None)));
-        assert!(!permits(
-            &g,
-            &ctx(BOB, "kms:Decrypt", Some(&ec(&[("a", "b")])))
-        ));
+        assert!(!permits(&g, &ctx(BOB, "kms:Decrypt", Some(&ec(&[("a", "b")])))));
     }
 
     #[test]
@@ -785,38 +641,14 @@ mod tests {
             encryption_context_equals: Some(ec(p)),
         };
         assert!(constraints_at_least_as_strict(None, None));
-        assert!(constraints_at_least_as_strict(
-            None,
-            Some(&sub(&[("a", "1")]))
-        ));
-        assert!(!constraints_at_least_as_strict(
-            Some(&sub(&[("a", "1")])),
-            None
-        ));
-        assert!(constraints_at_least_as_strict(
-            Some(&sub(&[("a", "1")])),
-            Some(&sub(&[("a", "1"), ("b", "2")]))
-        ));
-        assert!(!constraints_at_least_as_strict(
-            Some(&sub(&[("a", "1"), ("b", "2")])),
-            Some(&sub(&[("a", "1")]))
-        ));
-        assert!(constraints_at_least_as_strict(
-            Some(&sub(&[("a", "1")])),
-            Some(&eq(&[("a", "1"), ("b", "2")]))
-        ));
-        assert!(!constraints_at_least_as_strict(
-            Some(&eq(&[("a", "1")])),
-            Some(&sub(&[("a", "1")]))
-        ));
-        assert!(constraints_at_least_as_strict(
-            Some(&eq(&[("a", "1")])),
-            Some(&eq(&[("a", "1")]))
-        ));
-        assert!(!constraints_at_least_as_strict(
-            Some(&eq(&[("a", "1")])),
-            Some(&eq(&[("a", "2")]))
-        ));
+        assert!(constraints_at_least_as_strict(None, Some(&sub(&[("a", "1")]))));
+        assert!(!constraints_at_least_as_strict(Some(&sub(&[("a", "1")])), None));
+        assert!(constraints_at_least_as_strict(Some(&sub(&[("a", "1")])), Some(&sub(&[("a", "1"), ("b", "2")]))));
+        assert!(!constraints_at_least_as_strict(Some(&sub(&[("a", "1"), ("b", "2")])), Some(&sub(&[("a", "1")]))));
+        assert!(constraints_at_least_as_strict(Some(&sub(&[("a", "1")])), Some(&eq(&[("a", "1"), ("b", "2")]))));
+        assert!(!constraints_at_least_as_strict(Some(&eq(&[("a", "1")])), Some(&sub(&[("a", "1")]))));
+        assert!(constraints_at_least_as_strict(Some(&eq(&[("a", "1")])), Some(&eq(&[("a", "1")]))));
+        assert!(!constraints_at_least_as_strict(Some(&eq(&[("a", "1")])), Some(&eq(&[("a", "2")]))));
     }
 
     #[test]
@@ -825,19 +657,9 @@ mod tests {
         g.retiring_principal = Some(CAROL.to_string());
         assert!(can_retire(&g, CAROL, "444455556666"), "retiring principal");
         assert!(!can_retire(&g, BOB, ACCT), "grantee without RetireGrant");
-        assert!(
-            can_retire(&g, "arn:aws:iam::111122223333:root", ACCT),
-            "key account root"
-        );
-        assert!(
-            !can_retire(&g, ALICE, ACCT),
-            "other user of the key account"
-        );
-        assert!(!can_retire(
-            &g,
-            "arn:aws:iam::444455556666:root",
-            "444455556666"
-        ));
+        assert!(can_retire(&g, "arn:aws:iam::111122223333:root", ACCT), "key account root");
+        assert!(!can_retire(&g, ALICE, ACCT), "other user of the key account");
+        assert!(!can_retire(&g, "arn:aws:iam::444455556666:root", "444455556666"));
         let g = grant(BOB, &["Decrypt", "RetireGrant"], None);
         assert!(can_retire(&g, BOB, ACCT), "grantee with RetireGrant");
     }
@@ -846,29 +668,19 @@ mod tests {
     fn operation_validation() {
         assert!(validate_operations(&ops(&["Encrypt", "Decrypt"])).is_ok());
         assert!(validate_operations(&ops(&[])).is_err());
-        assert!(
-            validate_operations(&ops(&["encrypt"])).is_err(),
-            "enum values are case-sensitive"
-        );
+        assert!(validate_operations(&ops(&["encrypt"])).is_err(), "enum values are case-sensitive");
         assert!(validate_operations(&ops(&["PutKeyPolicy"])).is_err());
         for op in GRANT_OPERATIONS {
             assert!(validate_operations(&ops(&[op])).is_ok());
         }
 
-        let c = GrantConstraints {
-            encryption_context_subset: Some(ec(&[("a", "b")])),
-            encryption_context_equals: None,
-        };
-        assert!(validate_constraints(
-            &ops(&["Decrypt", "DescribeKey", "RetireGrant", "CreateGrant"]),
-            Some(&c)
-        )
-        .is_ok());
+        let c =
+            GrantConstraints { encryption_context_subset: Some(ec(&[("a", "b")])), encryption_context_equals: None };
+        assert!(validate_constraints(&ops(&["Decrypt", "DescribeKey", "RetireGrant", "CreateGrant"]), Some(&c)).is_ok());
         assert!(validate_constraints(&ops(&["Decrypt", "Sign"]), Some(&c)).is_err());
         assert!(validate_constraints(&ops(&["GenerateMac"]), Some(&c)).is_err());
         assert!(validate_constraints(&ops(&["Sign"]), None).is_ok());
-        let many: Vec<(String, String)> =
-            (0..9).map(|i| (format!("k{i}"), "v".to_string())).collect();
+        let many: Vec<(String, String)> = (0..9).map(|i| (format!("k{i}"), "v".to_string())).collect();
         let big = GrantConstraints {
             encryption_context_subset: Some(many.into_iter().collect()),
             encryption_context_equals: None,
@@ -887,57 +699,22 @@ mod tests {
             "ENCRYPT_DECRYPT"
         )
         .is_ok());
-        assert!(validate_for_key(
-            &ops(&["Sign"]),
-            None,
-            "SYMMETRIC_DEFAULT",
-            "ENCRYPT_DECRYPT"
-        )
-        .is_err());
-        assert!(validate_for_key(
-            &ops(&["GenerateDataKey"]),
-            None,
-            "RSA_2048",
-            "ENCRYPT_DECRYPT"
-        )
-        .is_err());
-        assert!(validate_for_key(
-            &ops(&["Decrypt", "GetPublicKey"]),
-            None,
-            "RSA_2048",
-            "ENCRYPT_DECRYPT"
-        )
-        .is_ok());
+        assert!(validate_for_key(&ops(&["Sign"]), None, "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT").is_err());
+        assert!(validate_for_key(&ops(&["GenerateDataKey"]), None, "RSA_2048", "ENCRYPT_DECRYPT").is_err());
+        assert!(validate_for_key(&ops(&["Decrypt", "GetPublicKey"]), None, "RSA_2048", "ENCRYPT_DECRYPT").is_ok());
+        assert!(validate_for_key(&ops(&["Decrypt"]), Some(&c), "RSA_2048", "ENCRYPT_DECRYPT").is_err());
         assert!(
-            validate_for_key(&ops(&["Decrypt"]), Some(&c), "RSA_2048", "ENCRYPT_DECRYPT").is_err()
+            validate_for_key(&ops(&["Sign", "Verify", "DescribeKey"]), None, "ECC_NIST_P256", "SIGN_VERIFY").is_ok()
         );
-        assert!(validate_for_key(
-            &ops(&["Sign", "Verify", "DescribeKey"]),
-            None,
-            "ECC_NIST_P256",
-            "SIGN_VERIFY"
-        )
-        .is_ok());
-        assert!(validate_for_key(
-            &ops(&["GenerateMac", "VerifyMac"]),
-            None,
-            "HMAC_256",
-            "GENERATE_VERIFY_MAC"
-        )
-        .is_ok());
-        assert!(
-            validate_for_key(&ops(&["Encrypt"]), None, "HMAC_256", "GENERATE_VERIFY_MAC").is_err()
-        );
+        assert!(validate_for_key(&ops(&["GenerateMac", "VerifyMac"]), None, "HMAC_256", "GENERATE_VERIFY_MAC").is_ok());
+        assert!(validate_for_key(&ops(&["Encrypt"]), None, "HMAC_256", "GENERATE_VERIFY_MAC").is_err());
     }
 
     #[test]
     fn ids_and_tokens() {
         let g = grant(BOB, &["Decrypt"], None);
         assert_eq!(g.grant_id.len(), 64);
-        assert!(g
-            .grant_id
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(g.grant_id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert_eq!(g.issuing_account, "arn:aws:iam::111122223333:root");
         assert_eq!(issuing_account_id(&g), Some(ACCT));
         let other = grant(BOB, &["Decrypt"], None);
@@ -946,43 +723,26 @@ mod tests {
         let t1 = g.token().unwrap();
         let t2 = g.token().unwrap();
         assert_ne!(t1, t2, "tokens are distinct");
-        assert_eq!(
-            grant_id_from_token(&t1).as_deref(),
-            Some(g.grant_id.as_str())
-        );
+        assert_eq!(grant_id_from_token(&t1).as_deref(), Some(g.grant_id.as_str()));
         assert!(g.token_matches(&t1) && g.token_matches(&t2));
         assert!(!other.token_matches(&t1));
         // A token forged from the public grant id with a guessed seed fails.
         let forged = grant_token(&g.grant_id, "00000000000000000000000000000000").unwrap();
-        assert_eq!(
-            grant_id_from_token(&forged).as_deref(),
-            Some(g.grant_id.as_str())
-        );
+        assert_eq!(grant_id_from_token(&forged).as_deref(), Some(g.grant_id.as_str()));
         assert!(!g.token_matches(&forged));
-        for bad in [
-            "",
-            "!!!",
-            "AAAA",
-            &base64::engine::general_purpose::STANDARD.encode(b"KLGT\x02\x00\x00"),
-        ] {
+        for bad in ["", "!!!", "AAAA", &base64::engine::general_purpose::STANDARD.encode(b"KLGT\x02\x00\x00")] {
             assert!(parse_grant_token(bad).is_none(), "{bad}");
         }
     }
 
     #[test]
     fn serde_shapes() {
-        let c = GrantConstraints {
-            encryption_context_subset: Some(ec(&[("a", "b")])),
-            encryption_context_equals: None,
-        };
+        let c =
+            GrantConstraints { encryption_context_subset: Some(ec(&[("a", "b")])), encryption_context_equals: None };
         let v = serde_json::to_value(&c).unwrap();
-        assert_eq!(
-            v,
-            serde_json::json!({"EncryptionContextSubset": {"a": "b"}})
-        );
+        assert_eq!(v, serde_json::json!({"EncryptionContextSubset": {"a": "b"}}));
         let back: GrantConstraints =
-            serde_json::from_value(serde_json::json!({"EncryptionContextEquals": {"x": "y"}}))
-                .unwrap();
+            serde_json::from_value(serde_json::json!({"EncryptionContextEquals": {"x": "y"}})).unwrap();
         assert_eq!(back.encryption_context_equals, Some(ec(&[("x", "y")])));
 
         let mut g = grant(BOB, &["Decrypt"], Some(c));
@@ -995,14 +755,8 @@ mod tests {
         assert_eq!(entry["Name"], "n");
         assert_eq!(entry["IssuingAccount"], "arn:aws:iam::111122223333:root");
         assert_eq!(entry["Operations"], serde_json::json!(["Decrypt"]));
-        assert_eq!(
-            entry["Constraints"],
-            serde_json::json!({"EncryptionContextSubset": {"a": "b"}})
-        );
+        assert_eq!(entry["Constraints"], serde_json::json!({"EncryptionContextSubset": {"a": "b"}}));
         assert!(entry.get("RetiringPrincipal").is_none());
-        assert!(
-            !entry.to_string().contains(&g.grant_token_seed),
-            "seed must not leak"
-        );
+        assert!(!entry.to_string().contains(&g.grant_token_seed), "seed must not leak");
     }
 }

@@ -53,10 +53,7 @@ impl fmt::Debug for Credential {
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"<redacted>")
             .field("principal", &self.principal)
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }
@@ -129,14 +126,11 @@ impl Credentials {
     /// 12-digit account, and duplicate access key ids (a duplicate would make
     /// which secret applies depend on file order).
     pub fn from_json(text: &str) -> Result<Credentials, CredentialsError> {
-        let file: CredentialsFile =
-            serde_json::from_str(text).map_err(|e| CredentialsError::Parse(e.to_string()))?;
+        let file: CredentialsFile = serde_json::from_str(text).map_err(|e| CredentialsError::Parse(e.to_string()))?;
         let mut by_access_key = BTreeMap::new();
         for (i, c) in file.credentials.into_iter().enumerate() {
             if c.access_key_id.is_empty() {
-                return Err(CredentialsError::Invalid(format!(
-                    "entry {i}: access_key_id is empty"
-                )));
+                return Err(CredentialsError::Invalid(format!("entry {i}: access_key_id is empty")));
             }
             if c.secret_access_key.is_empty() {
                 return Err(CredentialsError::Invalid(format!(
@@ -157,10 +151,7 @@ impl Credentials {
                 )));
             }
             if by_access_key.contains_key(&c.access_key_id) {
-                return Err(CredentialsError::Invalid(format!(
-                    "duplicate access_key_id {}",
-                    c.access_key_id
-                )));
+                return Err(CredentialsError::Invalid(format!("duplicate access_key_id {}", c.access_key_id)));
             }
             by_access_key.insert(c.access_key_id.clone(), c);
         }
@@ -213,12 +204,10 @@ pub fn authorize<'g>(
     match key_policy.evaluate(ctx) {
         policy::Decision::Allow => (policy::Decision::Allow, None),
         policy::Decision::ExplicitDeny => (policy::Decision::ExplicitDeny, None),
-        policy::Decision::ImplicitDeny => {
-            match grants.into_iter().find(|g| grants::permits(g, ctx)) {
-                Some(g) => (policy::Decision::Allow, Some(g.grant_id.as_str())),
-                None => (policy::Decision::ImplicitDeny, None),
-            }
-        }
+        policy::Decision::ImplicitDeny => match grants.into_iter().find(|g| grants::permits(g, ctx)) {
+            Some(g) => (policy::Decision::Allow, Some(g.grant_id.as_str())),
+            None => (policy::Decision::ImplicitDeny, None),
+        },
     }
 }
 
@@ -228,14 +217,8 @@ pub fn authorize<'g>(
 /// `aws-us-gov`) are accepted.
 pub fn account_of_arn(arn: &str) -> Option<&str> {
     let mut parts = arn.splitn(6, ':');
-    let (scheme, _partition, service, region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
+    let (scheme, _partition, service, region, account, resource) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     if scheme != "arn" || !(service == "iam" || service == "sts") || !region.is_empty() {
         return None;
     }
@@ -293,9 +276,7 @@ fn root_account(arn: &str) -> Option<&str> {
 
 /// Role ARN `arn:P:iam::A:role/path/R` vs session `arn:P:sts::A:assumed-role/R/S`.
 fn role_covers_session(role_arn: &str, caller_arn: &str) -> bool {
-    let (Some(role_acct), Some(caller_acct)) =
-        (account_of_arn(role_arn), account_of_arn(caller_arn))
-    else {
+    let (Some(role_acct), Some(caller_acct)) = (account_of_arn(role_arn), account_of_arn(caller_arn)) else {
         return false;
     };
     if role_acct != caller_acct {
@@ -312,10 +293,8 @@ fn role_covers_session(role_arn: &str, caller_arn: &str) -> bool {
     let Some(caller_res) = caller_arn.splitn(6, ':').nth(5) else {
         return false;
     };
-    let (Some(role_path), Some(session)) = (
-        role_res.strip_prefix("role/"),
-        caller_res.strip_prefix("assumed-role/"),
-    ) else {
+    let (Some(role_path), Some(session)) = (role_res.strip_prefix("role/"), caller_res.strip_prefix("assumed-role/"))
+    else {
         return false;
     };
     if role_arn.split(':').nth(2) != Some("iam") || caller_arn.split(':').nth(2) != Some("sts") {
@@ -420,43 +399,16 @@ pub(crate) fn civil_from_unix(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = if m <= 2 { y + 1 } else { y };
-    (
-        y,
-        m,
-        d,
-        (rem / 3600) as u32,
-        ((rem % 3600) / 60) as u32,
-        (rem % 60) as u32,
-    )
+    (y, m, d, (rem / 3600) as u32, ((rem % 3600) / 60) as u32, (rem % 60) as u32)
 }
 
 /// Inverse of [`civil_from_unix`]; `None` for out-of-range fields.
-pub(crate) fn unix_from_civil(
-    year: i64,
-    month: u32,
-    day: u32,
-    hour: u32,
-    minute: u32,
-    second: u32,
-) -> Option<i64> {
+pub(crate) fn unix_from_civil(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> Option<i64> {
     if !(1..=12).contains(&month) || day == 0 || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_len = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
+    let month_len = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     if day > month_len[(month - 1) as usize] {
         return None;
     }
@@ -491,8 +443,7 @@ pub(crate) fn system_time_from_unix(secs: i64) -> std::time::SystemTime {
 /// broken, in which case minting predictable ids would be worse than failing.
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
     let mut buf = [0u8; N];
-    aws_lc_rs::rand::fill(&mut buf)
-        .map_err(|_| "system random number generator failed".to_string())?;
+    aws_lc_rs::rand::fill(&mut buf).map_err(|_| "system random number generator failed".to_string())?;
     Ok(buf)
 }
 
@@ -514,10 +465,7 @@ mod tests {
         assert_eq!(creds.len(), 2);
         let a = creds.get("AKIDALICE").unwrap();
         assert_eq!(a.account(), "111122223333");
-        assert_eq!(
-            creds.secret("ASIABOB").unwrap().session_token.as_deref(),
-            Some("tok")
-        );
+        assert_eq!(creds.secret("ASIABOB").unwrap().session_token.as_deref(), Some("tok"));
         assert_eq!(creds.get("ASIABOB").unwrap().account(), "444455556666");
         assert!(creds.get("nope").is_none());
     }
@@ -563,24 +511,15 @@ mod tests {
         .unwrap();
         let creds = Credentials::from_file(&path).unwrap();
         assert_eq!(creds.get("AKID").unwrap().account(), "111122223333");
-        assert!(matches!(
-            Credentials::from_file(dir.join("missing.json")),
-            Err(CredentialsError::Io(_))
-        ));
+        assert!(matches!(Credentials::from_file(dir.join("missing.json")), Err(CredentialsError::Io(_))));
         let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn arn_account_parsing() {
         assert_eq!(account_of_arn(ALICE), Some("111122223333"));
-        assert_eq!(
-            account_of_arn("arn:aws-cn:iam::111122223333:root"),
-            Some("111122223333")
-        );
-        assert_eq!(
-            account_of_arn("arn:aws:kms:us-east-1:111122223333:key/x"),
-            None
-        );
+        assert_eq!(account_of_arn("arn:aws-cn:iam::111122223333:root"), Some("111122223333"));
+        assert_eq!(account_of_arn("arn:aws:kms:us-east-1:111122223333:key/x"), None);
         assert_eq!(account_of_arn("arn:aws:iam::11112222333:user/a"), None);
         assert_eq!(account_of_arn("arn:aws:iam::111122223333:"), None);
     }
@@ -589,51 +528,19 @@ mod tests {
     fn principal_matching() {
         assert!(principal_matches("*", ALICE, "111122223333"));
         assert!(principal_matches("111122223333", ALICE, "111122223333"));
-        assert!(principal_matches(
-            "arn:aws:iam::111122223333:root",
-            ALICE,
-            "111122223333"
-        ));
-        assert!(!principal_matches(
-            "arn:aws:iam::444455556666:root",
-            ALICE,
-            "111122223333"
-        ));
+        assert!(principal_matches("arn:aws:iam::111122223333:root", ALICE, "111122223333"));
+        assert!(!principal_matches("arn:aws:iam::444455556666:root", ALICE, "111122223333"));
         assert!(!principal_matches("444455556666", ALICE, "111122223333"));
         assert!(principal_matches(ALICE, ALICE, "111122223333"));
-        assert!(!principal_matches(
-            "arn:aws:iam::111122223333:user/bob",
-            ALICE,
-            "111122223333"
-        ));
+        assert!(!principal_matches("arn:aws:iam::111122223333:user/bob", ALICE, "111122223333"));
         // Role covers its sessions, including when the role has a path.
         let sess = "arn:aws:sts::111122223333:assumed-role/Admin/s1";
-        assert!(principal_matches(
-            "arn:aws:iam::111122223333:role/Admin",
-            sess,
-            "111122223333"
-        ));
-        assert!(principal_matches(
-            "arn:aws:iam::111122223333:role/ops/Admin",
-            sess,
-            "111122223333"
-        ));
-        assert!(!principal_matches(
-            "arn:aws:iam::111122223333:role/Other",
-            sess,
-            "111122223333"
-        ));
-        assert!(!principal_matches(
-            "arn:aws:iam::444455556666:role/Admin",
-            sess,
-            "111122223333"
-        ));
+        assert!(principal_matches("arn:aws:iam::111122223333:role/Admin", sess, "111122223333"));
+        assert!(principal_matches("arn:aws:iam::111122223333:role/ops/Admin", sess, "111122223333"));
+        assert!(!principal_matches("arn:aws:iam::111122223333:role/Other", sess, "111122223333"));
+        assert!(!principal_matches("arn:aws:iam::444455556666:role/Admin", sess, "111122223333"));
         // The user named "root" is not special.
-        assert!(!principal_matches(
-            "arn:aws:iam::111122223333:user/root",
-            ALICE,
-            "111122223333"
-        ));
+        assert!(!principal_matches("arn:aws:iam::111122223333:user/root", ALICE, "111122223333"));
     }
 
     #[test]
@@ -645,10 +552,7 @@ mod tests {
         assert!(glob_match_ignore_case("*", ""));
         assert!(glob_match_ignore_case("a*b*c", "aXXbYYc"));
         assert!(!glob_match_ignore_case("a*b*c", "aXXbYY"));
-        assert!(glob_match(
-            "arn:aws:kms:*:111122223333:key/*",
-            "arn:aws:kms:us-east-1:111122223333:key/abc"
-        ));
+        assert!(glob_match("arn:aws:kms:*:111122223333:key/*", "arn:aws:kms:us-east-1:111122223333:key/abc"));
         assert!(!glob_match("Arn:*", "arn:x"));
         assert!(glob_match_ignore_case("kms:*", "KMS:Encrypt"));
         assert!(!glob_match_ignore_case("kms:Gen*", "kms"));
@@ -664,13 +568,7 @@ mod tests {
 
     #[test]
     fn civil_round_trip() {
-        for secs in [
-            0i64,
-            951_782_400, /* 2000-02-29 */
-            1_700_000_000,
-            4_102_444_800,
-            -86_400,
-        ] {
+        for secs in [0i64, 951_782_400 /* 2000-02-29 */, 1_700_000_000, 4_102_444_800, -86_400] {
             let (y, mo, d, h, mi, s) = civil_from_unix(secs);
             assert_eq!(unix_from_civil(y, mo, d, h, mi, s), Some(secs));
         }

@@ -96,11 +96,7 @@ fn parse_cache() -> &'static RwLock<ParseCache> {
 pub fn parse_cached(policy_json: &str) -> Result<Arc<Policy>, String> {
     // A poisoned lock only means another thread panicked mid-insert; the map
     // itself is still a valid cache, so keep using it.
-    if let Some(hit) = parse_cache()
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(policy_json)
-    {
+    if let Some(hit) = parse_cache().read().unwrap_or_else(|e| e.into_inner()).get(policy_json) {
         return hit.clone();
     }
     let parsed = Policy::parse(policy_json).map(Arc::new);
@@ -143,12 +139,7 @@ pub fn default_key_policy(account: &str) -> String {
 /// on `key_arn`; KMS refuses policies that fail this unless
 /// `BypassPolicyLockoutSafetyCheck` is set ("The new key policy will not
 /// allow you to update the key policy in the future.").
-pub fn allows_policy_update(
-    policy: &Policy,
-    principal_arn: &str,
-    caller_account: &str,
-    key_arn: &str,
-) -> bool {
+pub fn allows_policy_update(policy: &Policy, principal_arn: &str, caller_account: &str, key_arn: &str) -> bool {
     policy
         .evaluate(&RequestContext {
             principal_arn,
@@ -194,9 +185,7 @@ impl Principals {
     fn contains(&self, ctx: &RequestContext<'_>) -> bool {
         // Service, Federated and CanonicalUser principals never match: our
         // callers are always IAM principals.
-        self.aws
-            .iter()
-            .any(|p| principal_matches(p, ctx.principal_arn, ctx.caller_account))
+        self.aws.iter().any(|p| principal_matches(p, ctx.principal_arn, ctx.caller_account))
     }
 }
 
@@ -256,11 +245,8 @@ impl Policy {
     /// `MalformedPolicyDocumentException` message. (Size is checked by
     /// [`validate`], not here.)
     pub fn parse(policy_json: &str) -> Result<Policy, String> {
-        let doc: Value = serde_json::from_str(policy_json)
-            .map_err(|e| format!("Policy is not valid JSON: {e}"))?;
-        let obj = doc
-            .as_object()
-            .ok_or_else(|| malformed("Policy must be a JSON object."))?;
+        let doc: Value = serde_json::from_str(policy_json).map_err(|e| format!("Policy is not valid JSON: {e}"))?;
+        let obj = doc.as_object().ok_or_else(|| malformed("Policy must be a JSON object."))?;
         for k in obj.keys() {
             if !matches!(k.as_str(), "Version" | "Id" | "Statement") {
                 return Err(format!("Policy contains an unsupported element: {k}"));
@@ -269,11 +255,7 @@ impl Policy {
         let version = match obj.get("Version") {
             None => None,
             Some(Value::String(v)) if v == "2012-10-17" || v == "2008-10-17" => Some(v.clone()),
-            Some(_) => {
-                return Err(malformed(
-                    "Policy Version must be \"2012-10-17\" or \"2008-10-17\".",
-                ))
-            }
+            Some(_) => return Err(malformed("Policy Version must be \"2012-10-17\" or \"2008-10-17\".")),
         };
         let id = match obj.get("Id") {
             None => None,
@@ -281,31 +263,16 @@ impl Policy {
             Some(_) => return Err(malformed("Policy Id must be a string.")),
         };
         let raw_statements: Vec<&Value> = match obj.get("Statement") {
-            None => {
-                return Err(malformed(
-                    "Policy is missing the required Statement element.",
-                ))
-            }
+            None => return Err(malformed("Policy is missing the required Statement element.")),
             Some(Value::Array(a)) => a.iter().collect(),
             Some(v @ Value::Object(_)) => vec![v],
-            Some(_) => {
-                return Err(malformed(
-                    "Statement must be an object or a list of objects.",
-                ))
-            }
+            Some(_) => return Err(malformed("Statement must be an object or a list of objects.")),
         };
         if raw_statements.is_empty() {
             return Err(malformed("Policy must contain at least one statement."));
         }
-        let statements = raw_statements
-            .into_iter()
-            .map(parse_statement)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Policy {
-            version,
-            id,
-            statements,
-        })
+        let statements = raw_statements.into_iter().map(parse_statement).collect::<Result<Vec<_>, _>>()?;
+        Ok(Policy { version, id, statements })
     }
 
     /// Evaluates the policy for one request (see the module docs for the
@@ -339,9 +306,7 @@ impl Policy {
 }
 
 fn parse_statement(v: &Value) -> Result<Statement, String> {
-    let obj = v
-        .as_object()
-        .ok_or_else(|| malformed("Each policy statement must be a JSON object."))?;
+    let obj = v.as_object().ok_or_else(|| malformed("Each policy statement must be a JSON object."))?;
     for k in obj.keys() {
         if !matches!(
             k.as_str(),
@@ -355,9 +320,7 @@ fn parse_statement(v: &Value) -> Result<Statement, String> {
                 | "NotResource"
                 | "Condition"
         ) {
-            return Err(format!(
-                "Policy statement contains an unsupported element: {k}"
-            ));
+            return Err(format!("Policy statement contains an unsupported element: {k}"));
         }
     }
     let sid = match obj.get("Sid") {
@@ -368,43 +331,31 @@ fn parse_statement(v: &Value) -> Result<Statement, String> {
     let effect = match obj.get("Effect") {
         Some(Value::String(s)) if s == "Allow" => Effect::Allow,
         Some(Value::String(s)) if s == "Deny" => Effect::Deny,
-        Some(_) => return Err(malformed(
-            "Policy contains a statement with an invalid Effect; it must be \"Allow\" or \"Deny\".",
-        )),
+        Some(_) => {
+            return Err(malformed(
+                "Policy contains a statement with an invalid Effect; it must be \"Allow\" or \"Deny\".",
+            ))
+        }
         None => return Err(malformed("Policy contains a statement with no Effect.")),
     };
     let who = match (obj.get("Principal"), obj.get("NotPrincipal")) {
         (Some(p), None) => Who::Principal(parse_principals(p)?),
         (None, Some(p)) => Who::NotPrincipal(parse_principals(p)?),
-        (Some(_), Some(_)) => {
-            return Err(malformed(
-                "A policy statement cannot have both Principal and NotPrincipal.",
-            ))
-        }
+        (Some(_), Some(_)) => return Err(malformed("A policy statement cannot have both Principal and NotPrincipal.")),
         (None, None) => {
-            return Err(malformed(
-                "Policy contains a statement with no Principal; key policies must name one.",
-            ))
+            return Err(malformed("Policy contains a statement with no Principal; key policies must name one."))
         }
     };
     let action = match (obj.get("Action"), obj.get("NotAction")) {
         (Some(a), None) => Matcher::Is(string_list(a, "Action")?),
         (None, Some(a)) => Matcher::Not(string_list(a, "NotAction")?),
-        (Some(_), Some(_)) => {
-            return Err(malformed(
-                "A policy statement cannot have both Action and NotAction.",
-            ))
-        }
+        (Some(_), Some(_)) => return Err(malformed("A policy statement cannot have both Action and NotAction.")),
         (None, None) => return Err(malformed("Policy contains a statement with no Action.")),
     };
     let resource = match (obj.get("Resource"), obj.get("NotResource")) {
         (Some(r), None) => Matcher::Is(string_list(r, "Resource")?),
         (None, Some(r)) => Matcher::Not(string_list(r, "NotResource")?),
-        (Some(_), Some(_)) => {
-            return Err(malformed(
-                "A policy statement cannot have both Resource and NotResource.",
-            ))
-        }
+        (Some(_), Some(_)) => return Err(malformed("A policy statement cannot have both Resource and NotResource.")),
         // In a key policy the only resource is the key itself, so a missing
         // Resource can only mean "this key".
         (None, None) => Matcher::Is(vec!["*".to_string()]),
@@ -413,22 +364,13 @@ fn parse_statement(v: &Value) -> Result<Statement, String> {
         None => Vec::new(),
         Some(c) => parse_conditions(c)?,
     };
-    Ok(Statement {
-        sid,
-        effect,
-        who,
-        action,
-        resource,
-        conditions,
-    })
+    Ok(Statement { sid, effect, who, action, resource, conditions })
 }
 
 fn parse_principals(v: &Value) -> Result<Principals, String> {
     let invalid = || malformed("Policy contains a statement with one or more invalid principals.");
     match v {
-        Value::String(s) if s == "*" => Ok(Principals {
-            aws: vec!["*".to_string()],
-        }),
+        Value::String(s) if s == "*" => Ok(Principals { aws: vec!["*".to_string()] }),
         Value::Object(map) if !map.is_empty() => {
             let mut out = Principals::default();
             for (kind, val) in map {
@@ -460,15 +402,12 @@ fn plausible_aws_principal(p: &str) -> bool {
     p == "*"
         || is_account_id(p)
         || (p.starts_with("arn:") && p.split(':').count() >= 6)
-        || (p.len() >= 16
-            && p.bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+        || (p.len() >= 16 && p.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
 }
 
 /// A string or a non-empty list of strings.
 fn string_list(v: &Value, element: &str) -> Result<Vec<String>, String> {
-    let err =
-        || format!("Policy statement element {element} must be a string or a list of strings.");
+    let err = || format!("Policy statement element {element} must be a string or a list of strings.");
     match v {
         Value::String(s) if !s.is_empty() => Ok(vec![s.clone()]),
         Value::Array(a) if !a.is_empty() => a
@@ -519,13 +458,7 @@ fn parse_conditions(v: &Value) -> Result<Vec<Condition>, String> {
             if values.is_empty() {
                 return Err(bad());
             }
-            out.push(Condition {
-                op: op.clone(),
-                qualifier,
-                if_exists,
-                key: key.to_ascii_lowercase(),
-                values,
-            });
+            out.push(Condition { op: op.clone(), qualifier, if_exists, key: key.to_ascii_lowercase(), values });
         }
     }
     Ok(out)
@@ -533,8 +466,7 @@ fn parse_conditions(v: &Value) -> Result<Vec<Condition>, String> {
 
 fn strip_prefix_ignore_case<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
 /// IAM accepts `true`, `"true"` and `5` alike as condition values.
@@ -604,11 +536,8 @@ fn context_values(key: &str, ctx: &RequestContext<'_>) -> Option<Vec<String>> {
             // case-insensitively (condition keys are); its value is not.
             let wanted = &k[EC_PREFIX.len()..];
             let ec = ctx.encryption_context?;
-            let vals: Vec<String> = ec
-                .iter()
-                .filter(|(ek, _)| ek.to_lowercase() == wanted)
-                .map(|(_, v)| v.clone())
-                .collect();
+            let vals: Vec<String> =
+                ec.iter().filter(|(ek, _)| ek.to_lowercase() == wanted).map(|(_, v)| v.clone()).collect();
             (!vals.is_empty()).then_some(vals)
         }
         _ => None,
@@ -623,10 +552,7 @@ impl Condition {
             let want_absent = self.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
             return want_absent == found.is_none();
         }
-        let negated = matches!(
-            self.op,
-            Op::StringNotEquals | Op::StringNotEqualsIgnoreCase | Op::StringNotLike
-        );
+        let negated = matches!(self.op, Op::StringNotEquals | Op::StringNotEqualsIgnoreCase | Op::StringNotLike);
         let Some(found) = found else {
             return match self.qualifier {
                 // Vacuously true: every one of zero values matches.
@@ -695,17 +621,11 @@ mod tests {
     }
 
     fn ec(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     fn policy(statements: &str) -> Policy {
-        Policy::parse(&format!(
-            r#"{{"Version":"2012-10-17","Statement":{statements}}}"#
-        ))
-        .unwrap()
+        Policy::parse(&format!(r#"{{"Version":"2012-10-17","Statement":{statements}}}"#)).unwrap()
     }
 
     #[test]
@@ -723,33 +643,13 @@ mod tests {
         validate(&text).unwrap();
 
         let p = Policy::parse(&text).unwrap();
-        for who in [
-            ALICE,
-            BOB,
-            "arn:aws:iam::111122223333:root",
-            "arn:aws:sts::111122223333:assumed-role/R/s",
-        ] {
-            for action in [
-                "kms:Encrypt",
-                "kms:Decrypt",
-                "kms:PutKeyPolicy",
-                "kms:ScheduleKeyDeletion",
-            ] {
-                assert_eq!(
-                    p.evaluate(&ctx(who, ACCT, action, None)),
-                    Decision::Allow,
-                    "{who} {action}"
-                );
+        for who in [ALICE, BOB, "arn:aws:iam::111122223333:root", "arn:aws:sts::111122223333:assumed-role/R/s"] {
+            for action in ["kms:Encrypt", "kms:Decrypt", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"] {
+                assert_eq!(p.evaluate(&ctx(who, ACCT, action, None)), Decision::Allow, "{who} {action}");
             }
         }
-        assert_eq!(
-            p.evaluate(&ctx(MALLORY, OTHER, "kms:Decrypt", None)),
-            Decision::ImplicitDeny
-        );
-        assert_eq!(
-            evaluate(&text, &ctx(ALICE, ACCT, "kms:Encrypt", None)),
-            Decision::Allow
-        );
+        assert_eq!(p.evaluate(&ctx(MALLORY, OTHER, "kms:Decrypt", None)), Decision::ImplicitDeny);
+        assert_eq!(evaluate(&text, &ctx(ALICE, ACCT, "kms:Encrypt", None)), Decision::Allow);
         assert!(allows_policy_update(&p, ALICE, ACCT, KEY));
         assert!(!allows_policy_update(&p, MALLORY, OTHER, KEY));
     }
@@ -760,18 +660,9 @@ mod tests {
             r#"[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:root"}},"Action":"kms:*","Resource":"*"}},
                {{"Sid":"NoBobDecrypt","Effect":"Deny","Principal":{{"AWS":"{BOB}"}},"Action":"kms:Decrypt","Resource":"*"}}]"#
         ));
-        assert_eq!(
-            p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)),
-            Decision::Allow
-        );
-        assert_eq!(
-            p.evaluate(&ctx(BOB, ACCT, "kms:Decrypt", None)),
-            Decision::ExplicitDeny
-        );
-        assert_eq!(
-            p.evaluate(&ctx(BOB, ACCT, "kms:Encrypt", None)),
-            Decision::Allow
-        );
+        assert_eq!(p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)), Decision::Allow);
+        assert_eq!(p.evaluate(&ctx(BOB, ACCT, "kms:Decrypt", None)), Decision::ExplicitDeny);
+        assert_eq!(p.evaluate(&ctx(BOB, ACCT, "kms:Encrypt", None)), Decision::Allow);
         assert_eq!(p.statement_ids(), vec![None, Some("NoBobDecrypt")]);
     }
 
@@ -781,36 +672,20 @@ mod tests {
         let p = policy(&format!(
             r#"{{"Effect":"Allow","Principal":{{"AWS":["{OTHER}","{ALICE}"]}},"Action":"kms:Encrypt","Resource":"*"}}"#
         ));
-        assert!(p
-            .evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None))
-            .is_allowed());
-        assert!(!p
-            .evaluate(&ctx(BOB, ACCT, "kms:Encrypt", None))
-            .is_allowed());
-        assert!(p
-            .evaluate(&ctx(MALLORY, OTHER, "kms:Encrypt", None))
-            .is_allowed());
+        assert!(p.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)).is_allowed());
+        assert!(!p.evaluate(&ctx(BOB, ACCT, "kms:Encrypt", None)).is_allowed());
+        assert!(p.evaluate(&ctx(MALLORY, OTHER, "kms:Encrypt", None)).is_allowed());
 
-        let p =
-            policy(r#"{"Effect":"Allow","Principal":"*","Action":"kms:Encrypt","Resource":"*"}"#);
-        assert!(p
-            .evaluate(&ctx(MALLORY, OTHER, "kms:Encrypt", None))
-            .is_allowed());
-        let p = policy(
-            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Encrypt","Resource":"*"}"#,
-        );
-        assert!(p
-            .evaluate(&ctx(MALLORY, OTHER, "kms:Encrypt", None))
-            .is_allowed());
+        let p = policy(r#"{"Effect":"Allow","Principal":"*","Action":"kms:Encrypt","Resource":"*"}"#);
+        assert!(p.evaluate(&ctx(MALLORY, OTHER, "kms:Encrypt", None)).is_allowed());
+        let p = policy(r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Encrypt","Resource":"*"}"#);
+        assert!(p.evaluate(&ctx(MALLORY, OTHER, "kms:Encrypt", None)).is_allowed());
 
         // Service principals are accepted but never match an IAM caller.
         let p = policy(
             r#"{"Effect":"Allow","Principal":{"Service":"logs.amazonaws.com"},"Action":"kms:*","Resource":"*"}"#,
         );
-        assert_eq!(
-            p.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)),
-            Decision::ImplicitDeny
-        );
+        assert_eq!(p.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)), Decision::ImplicitDeny);
     }
 
     #[test]
@@ -819,14 +694,8 @@ mod tests {
             r#"[{{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}},
                {{"Effect":"Deny","NotPrincipal":{{"AWS":"{ALICE}"}},"Action":"kms:Decrypt","Resource":"*"}}]"#
         ));
-        assert_eq!(
-            p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)),
-            Decision::Allow
-        );
-        assert_eq!(
-            p.evaluate(&ctx(BOB, ACCT, "kms:Decrypt", None)),
-            Decision::ExplicitDeny
-        );
+        assert_eq!(p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)), Decision::Allow);
+        assert_eq!(p.evaluate(&ctx(BOB, ACCT, "kms:Decrypt", None)), Decision::ExplicitDeny);
     }
 
     #[test]
@@ -843,12 +712,8 @@ mod tests {
         assert!(ok("kms:DescribeKey"), "action names are case-insensitive");
         assert!(!ok("kms:Decrypt"));
 
-        let p = policy(&format!(
-            r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"*","Resource":"*"}}"#
-        ));
-        assert!(p
-            .evaluate(&ctx(ALICE, ACCT, "kms:Anything", None))
-            .is_allowed());
+        let p = policy(&format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"*","Resource":"*"}}"#));
+        assert!(p.evaluate(&ctx(ALICE, ACCT, "kms:Anything", None)).is_allowed());
     }
 
     #[test]
@@ -856,23 +721,15 @@ mod tests {
         let p = policy(&format!(
             r#"{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCT}:root"}},"NotAction":["kms:ScheduleKeyDeletion","kms:Put*"],"Resource":"*"}}"#
         ));
-        assert!(p
-            .evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None))
-            .is_allowed());
-        assert!(!p
-            .evaluate(&ctx(ALICE, ACCT, "kms:ScheduleKeyDeletion", None))
-            .is_allowed());
-        assert!(!p
-            .evaluate(&ctx(ALICE, ACCT, "kms:PutKeyPolicy", None))
-            .is_allowed());
+        assert!(p.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)).is_allowed());
+        assert!(!p.evaluate(&ctx(ALICE, ACCT, "kms:ScheduleKeyDeletion", None)).is_allowed());
+        assert!(!p.evaluate(&ctx(ALICE, ACCT, "kms:PutKeyPolicy", None)).is_allowed());
 
         let p = policy(&format!(
             r#"[{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:*","Resource":"arn:aws:kms:*:{ACCT}:key/*"}},
                {{"Effect":"Deny","Principal":"*","Action":"kms:*","NotResource":"arn:aws:kms:us-east-1:*"}}]"#
         ));
-        assert!(p
-            .evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None))
-            .is_allowed());
+        assert!(p.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)).is_allowed());
         let mut c = ctx(ALICE, ACCT, "kms:Encrypt", None);
         c.resource_arn = "arn:aws:kms:eu-west-1:111122223333:key/x";
         assert_eq!(p.evaluate(&c), Decision::ExplicitDeny);
@@ -886,9 +743,7 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Decrypt","Resource":"*",
                 "Condition":{{"StringEquals":{{"kms:EncryptionContext:Department":["IT","Sales"]}}}}}}"#
         ));
-        let ok = |e: Option<&BTreeMap<String, String>>| {
-            p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", e)).is_allowed()
-        };
+        let ok = |e: Option<&BTreeMap<String, String>>| p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", e)).is_allowed();
         assert!(ok(Some(&ec(&[("Department", "IT")]))));
         assert!(ok(Some(&ec(&[("Department", "Sales"), ("Project", "x")]))));
         // Condition key name is case-insensitive, value is not.
@@ -903,14 +758,7 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Decrypt","Resource":"*",
                 "Condition":{{"StringEquals":{{"KMS:ENCRYPTIONCONTEXT:Department":"IT"}}}}}}"#
         ));
-        assert!(p
-            .evaluate(&ctx(
-                ALICE,
-                ACCT,
-                "kms:Decrypt",
-                Some(&ec(&[("Department", "IT")]))
-            ))
-            .is_allowed());
+        assert!(p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", Some(&ec(&[("Department", "IT")])))).is_allowed());
     }
 
     #[test]
@@ -919,9 +767,7 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Decrypt","Resource":"*",
                 "Condition":{{"StringNotEquals":{{"kms:EncryptionContext:Stage":"prod"}}}}}}"#
         ));
-        let ok = |e: Option<&BTreeMap<String, String>>| {
-            p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", e)).is_allowed()
-        };
+        let ok = |e: Option<&BTreeMap<String, String>>| p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", e)).is_allowed();
         assert!(ok(Some(&ec(&[("Stage", "dev")]))));
         assert!(!ok(Some(&ec(&[("Stage", "prod")]))));
         assert!(ok(None), "negated operator on an absent key holds");
@@ -930,9 +776,7 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Decrypt","Resource":"*",
                 "Condition":{{"StringEqualsIfExists":{{"kms:EncryptionContext:Stage":"dev"}}}}}}"#
         ));
-        let ok = |e: Option<&BTreeMap<String, String>>| {
-            p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", e)).is_allowed()
-        };
+        let ok = |e: Option<&BTreeMap<String, String>>| p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", e)).is_allowed();
         assert!(ok(None));
         assert!(ok(Some(&ec(&[("Stage", "dev")]))));
         assert!(!ok(Some(&ec(&[("Stage", "prod")]))));
@@ -943,22 +787,8 @@ mod tests {
                               "StringLike":{{"aws:PrincipalArn":"arn:aws:iam::*:user/al*"}},
                               "StringNotLike":{{"kms:EncryptionContext:Stage":"*x*"}}}}}}"#
         ));
-        assert!(p
-            .evaluate(&ctx(
-                ALICE,
-                ACCT,
-                "kms:Decrypt",
-                Some(&ec(&[("Stage", "dev")]))
-            ))
-            .is_allowed());
-        assert!(!p
-            .evaluate(&ctx(
-                ALICE,
-                ACCT,
-                "kms:Decrypt",
-                Some(&ec(&[("Stage", "devx")]))
-            ))
-            .is_allowed());
+        assert!(p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", Some(&ec(&[("Stage", "dev")])))).is_allowed());
+        assert!(!p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", Some(&ec(&[("Stage", "devx")])))).is_allowed());
     }
 
     #[test]
@@ -967,10 +797,7 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Encrypt","Resource":"*",
                 "Condition":{{"ForAllValues:StringEquals":{{"kms:EncryptionContextKeys":["Department","Project"]}}}}}}"#
         ));
-        let ok = |e: Option<&BTreeMap<String, String>>| {
-            all.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", e))
-                .is_allowed()
-        };
+        let ok = |e: Option<&BTreeMap<String, String>>| all.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", e)).is_allowed();
         assert!(ok(Some(&ec(&[("Department", "a")]))));
         assert!(ok(Some(&ec(&[("Department", "a"), ("Project", "b")]))));
         assert!(!ok(Some(&ec(&[("Department", "a"), ("Other", "b")]))));
@@ -983,10 +810,7 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Encrypt","Resource":"*",
                 "Condition":{{"ForAnyValue:StringLike":{{"kms:EncryptionContextKeys":"Proj*"}}}}}}"#
         ));
-        let ok = |e: Option<&BTreeMap<String, String>>| {
-            any.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", e))
-                .is_allowed()
-        };
+        let ok = |e: Option<&BTreeMap<String, String>>| any.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", e)).is_allowed();
         assert!(ok(Some(&ec(&[("Department", "a"), ("Project", "b")]))));
         assert!(!ok(Some(&ec(&[("Department", "a")]))));
         assert!(!ok(None));
@@ -996,15 +820,9 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:Encrypt","Resource":"*",
                 "Condition":{{"Null":{{"kms:EncryptionContextKeys":"false"}}}}}}"#
         ));
-        assert!(null
-            .evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", Some(&ec(&[("a", "b")]))))
-            .is_allowed());
-        assert!(!null
-            .evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", Some(&ec(&[]))))
-            .is_allowed());
-        assert!(!null
-            .evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None))
-            .is_allowed());
+        assert!(null.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", Some(&ec(&[("a", "b")])))).is_allowed());
+        assert!(!null.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", Some(&ec(&[])))).is_allowed());
+        assert!(!null.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)).is_allowed());
     }
 
     #[test]
@@ -1013,29 +831,21 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*",
                 "Condition":{{"StringEquals":{{"kms:CallerAccount":"{ACCT}"}}, "Bool":{{"kms:GrantIsForAWSResource":false}}}}}}"#
         ));
-        assert!(p
-            .evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None))
-            .is_allowed());
-        assert!(!p
-            .evaluate(&ctx(MALLORY, OTHER, "kms:Decrypt", None))
-            .is_allowed());
+        assert!(p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)).is_allowed());
+        assert!(!p.evaluate(&ctx(MALLORY, OTHER, "kms:Decrypt", None)).is_allowed());
 
         let p = policy(
             r#"{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*",
                 "Condition":{"Bool":{"kms:GrantIsForAWSResource":"true"}}}"#,
         );
-        assert!(!p
-            .evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None))
-            .is_allowed());
+        assert!(!p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)).is_allowed());
 
         // kms:ViaService is never present.
         let p = policy(
             r#"{"Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*",
                 "Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com"}}}"#,
         );
-        assert!(!p
-            .evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None))
-            .is_allowed());
+        assert!(!p.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)).is_allowed());
     }
 
     #[test]
@@ -1044,24 +854,15 @@ mod tests {
             r#"{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:*","Resource":"*",
                 "Condition":{{"DateGreaterThan":{{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}}}}}"#
         ));
-        assert_eq!(
-            allow.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)),
-            Decision::ImplicitDeny
-        );
+        assert_eq!(allow.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)), Decision::ImplicitDeny);
 
         let deny = policy(&format!(
             r#"[{{"Effect":"Allow","Principal":{{"AWS":"{ALICE}"}},"Action":"kms:*","Resource":"*"}},
                {{"Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*",
                  "Condition":{{"IpAddress":{{"aws:SourceIp":"10.0.0.0/8"}}}}}}]"#
         ));
-        assert_eq!(
-            deny.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)),
-            Decision::ExplicitDeny
-        );
-        assert_eq!(
-            deny.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)),
-            Decision::Allow
-        );
+        assert_eq!(deny.evaluate(&ctx(ALICE, ACCT, "kms:Decrypt", None)), Decision::ExplicitDeny);
+        assert_eq!(deny.evaluate(&ctx(ALICE, ACCT, "kms:Encrypt", None)), Decision::Allow);
     }
 
     #[test]
@@ -1071,45 +872,26 @@ mod tests {
         assert!(validate(r#"{"Version":"2012-10-17"}"#).is_err());
         assert!(validate(r#"{"Statement":[]}"#).is_err());
         let st = |s: &str| validate(&format!(r#"{{"Version":"2012-10-17","Statement":[{s}]}}"#));
-        assert!(
-            st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}"#).is_ok()
-        );
-        assert!(
-            st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*"}"#).is_ok(),
-            "Resource is optional"
-        );
-        assert!(
-            st(r#"{"Effect":"Permit","Principal":"*","Action":"kms:*","Resource":"*"}"#).is_err()
-        );
-        assert!(
-            st(r#"{"Effect":"allow","Principal":"*","Action":"kms:*","Resource":"*"}"#).is_err()
-        );
+        assert!(st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}"#).is_ok());
+        assert!(st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*"}"#).is_ok(), "Resource is optional");
+        assert!(st(r#"{"Effect":"Permit","Principal":"*","Action":"kms:*","Resource":"*"}"#).is_err());
+        assert!(st(r#"{"Effect":"allow","Principal":"*","Action":"kms:*","Resource":"*"}"#).is_err());
         assert!(st(r#"{"Principal":"*","Action":"kms:*","Resource":"*"}"#).is_err());
         assert!(st(r#"{"Effect":"Allow","Action":"kms:*","Resource":"*"}"#).is_err());
         assert!(st(r#"{"Effect":"Allow","Principal":"*","Resource":"*"}"#).is_err());
-        assert!(st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","NotAction":"kms:X","Resource":"*"}"#).is_err());
-        assert!(st(
-            r#"{"Effect":"Allow","Principal":{"AWS":"alice"},"Action":"kms:*","Resource":"*"}"#
-        )
-        .is_err());
-        assert!(st(
-            r#"{"Effect":"Allow","Principal":{"Bogus":"x"},"Action":"kms:*","Resource":"*"}"#
-        )
-        .is_err());
-        assert!(st(
-            r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":"x"}"#
-        )
-        .is_err());
-        assert!(st(
-            r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Extra":1}"#
-        )
-        .is_err());
-        assert!(validate(r#"{"Version":"2099-01-01","Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*"}}"#).is_err());
-        // A single statement object (not a list) is fine.
         assert!(
-            validate(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*"}}"#)
-                .is_ok()
+            st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","NotAction":"kms:X","Resource":"*"}"#).is_err()
         );
+        assert!(st(r#"{"Effect":"Allow","Principal":{"AWS":"alice"},"Action":"kms:*","Resource":"*"}"#).is_err());
+        assert!(st(r#"{"Effect":"Allow","Principal":{"Bogus":"x"},"Action":"kms:*","Resource":"*"}"#).is_err());
+        assert!(st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":"x"}"#).is_err());
+        assert!(st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Extra":1}"#).is_err());
+        assert!(validate(
+            r#"{"Version":"2099-01-01","Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*"}}"#
+        )
+        .is_err());
+        // A single statement object (not a list) is fine.
+        assert!(validate(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*"}}"#).is_ok());
 
         let big = format!(
             r#"{{"Statement":[{{"Sid":"{}","Effect":"Allow","Principal":"*","Action":"kms:*"}}]}}"#,
@@ -1118,10 +900,7 @@ mod tests {
         assert!(validate(&big).unwrap_err().contains("maximum size"));
         // Unparseable stored policy denies, and keeps denying once cached.
         for _ in 0..2 {
-            assert_eq!(
-                evaluate("{", &ctx(ALICE, ACCT, "kms:Encrypt", None)),
-                Decision::ImplicitDeny
-            );
+            assert_eq!(evaluate("{", &ctx(ALICE, ACCT, "kms:Encrypt", None)), Decision::ImplicitDeny);
         }
     }
 

@@ -40,12 +40,8 @@ impl std::fmt::Debug for SigningKeys {
 
 /// The lookup key: the credential scope with the access key id in front.
 pub(crate) fn scope_key(access_key_id: &str, date: &str, region: &str, service: &str) -> String {
-    let mut s =
-        String::with_capacity(access_key_id.len() + date.len() + region.len() + service.len() + 3);
-    for (i, part) in [access_key_id, date, region, service]
-        .into_iter()
-        .enumerate()
-    {
+    let mut s = String::with_capacity(access_key_id.len() + date.len() + region.len() + service.len() + 3);
+    for (i, part) in [access_key_id, date, region, service].into_iter().enumerate() {
         if i > 0 {
             s.push('/');
         }
@@ -72,13 +68,7 @@ impl SigningKeys {
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }
-        map.insert(
-            scope,
-            Entry {
-                secret: secret.to_owned(),
-                key,
-            },
-        );
+        map.insert(scope, Entry { secret: secret.to_owned(), key });
     }
 
     /// Number of cached keys.

@@ -67,10 +67,7 @@ impl fmt::Debug for Secret {
         // Never let the secret or the token reach a log line.
         f.debug_struct("Secret")
             .field("secret_access_key", &"<redacted>")
-            .field(
-                "session_token",
-                &self.session_token.as_ref().map(|_| "<redacted>"),
-            )
+            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
             .field("principal", &self.principal)
             .finish()
     }
@@ -115,14 +112,10 @@ impl AuthError {
         match self {
             AuthError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             AuthError::IncompleteSignature(_) => "IncompleteSignatureException",
-            AuthError::UnrecognizedClient | AuthError::InvalidSecurityToken => {
-                "UnrecognizedClientException"
-            }
+            AuthError::UnrecognizedClient | AuthError::InvalidSecurityToken => "UnrecognizedClientException",
             // Real KMS (AWS JSON protocol) reports clock skew as an invalid
             // signature with a "Signature expired" message.
-            AuthError::SignatureMismatch(_) | AuthError::SignatureExpired(_) => {
-                "InvalidSignatureException"
-            }
+            AuthError::SignatureMismatch(_) | AuthError::SignatureExpired(_) => "InvalidSignatureException",
         }
     }
 
@@ -136,9 +129,9 @@ impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AuthError::MissingAuthenticationToken => f.write_str("Missing Authentication Token"),
-            AuthError::IncompleteSignature(m)
-            | AuthError::SignatureMismatch(m)
-            | AuthError::SignatureExpired(m) => f.write_str(m),
+            AuthError::IncompleteSignature(m) | AuthError::SignatureMismatch(m) | AuthError::SignatureExpired(m) => {
+                f.write_str(m)
+            }
             AuthError::UnrecognizedClient | AuthError::InvalidSecurityToken => {
                 f.write_str("The security token included in the request is invalid.")
             }
@@ -183,10 +176,7 @@ pub fn credential_scope(headers: &[(String, String)]) -> Option<(String, String)
 /// (`X-Amz-Credential=...`).
 pub fn credential_scope_from_query(query: &str) -> Option<(String, String)> {
     let params = parse_query(query);
-    let cred = params
-        .iter()
-        .find(|(k, _)| k == "X-Amz-Credential")
-        .map(|(_, v)| v.as_str())?;
+    let cred = params.iter().find(|(k, _)| k == "X-Amz-Credential").map(|(_, v)| v.as_str())?;
     let (akid, _date, region, _service) = parse_credential(cred).ok()?;
     Some((akid, region))
 }
@@ -246,31 +236,16 @@ fn verify_inner(
 
     let payload_hash = payload_hash(req, &parts)?;
     let canonical = canonical_request(req, &parts, &payload_hash)?;
-    let scope = format!(
-        "{}/{}/{}/aws4_request",
-        parts.scope_date, parts.region, parts.service
-    );
+    let scope = format!("{}/{}/{}/aws4_request", parts.scope_date, parts.region, parts.service);
     let string_to_sign = string_to_sign(&parts.amz_date, &scope, &canonical);
-    let cache_key = keys.map(|_| {
-        scope_key(
-            &parts.access_key_id,
-            &parts.scope_date,
-            &parts.region,
-            &parts.service,
-        )
-    });
+    let cache_key = keys.map(|_| scope_key(&parts.access_key_id, &parts.scope_date, &parts.region, &parts.service));
     let cached = keys
         .zip(cache_key.as_deref())
         .and_then(|(k, scope)| k.sign(scope, &secret.secret_access_key, string_to_sign.as_bytes()));
     let (tag, derived) = match cached {
         Some(tag) => (tag, None),
         None => {
-            let key = signing_key(
-                &secret.secret_access_key,
-                &parts.scope_date,
-                &parts.region,
-                &parts.service,
-            );
+            let key = signing_key(&secret.secret_access_key, &parts.scope_date, &parts.region, &parts.service);
             (hmac::sign(&key, string_to_sign.as_bytes()), Some(key))
         }
     };
@@ -278,9 +253,7 @@ fn verify_inner(
     // Compare the hex text, not decoded bytes: a client's uppercase or
     // malformed hex is simply a mismatch, and the comparison stays
     // constant-time over the full length.
-    if constant_time::verify_slices_are_equal(expected.as_bytes(), parts.signature.as_bytes())
-        .is_err()
-    {
+    if constant_time::verify_slices_are_equal(expected.as_bytes(), parts.signature.as_bytes()).is_err() {
         return Err(mismatch());
     }
     // Only a key that just verified a signature is kept: see `SigningKeys`.
@@ -292,18 +265,14 @@ fn verify_inner(
     // secret learns whether a token was right.
     let token_ok = match (&secret.session_token, &parts.security_token) {
         (None, None) => true,
-        (Some(want), Some(got)) => {
-            constant_time::verify_slices_are_equal(want.as_bytes(), got.as_bytes()).is_ok()
-        }
+        (Some(want), Some(got)) => constant_time::verify_slices_are_equal(want.as_bytes(), got.as_bytes()).is_ok(),
         _ => false,
     };
     if !token_ok {
         return Err(AuthError::InvalidSecurityToken);
     }
 
-    let account = account_of_arn(&secret.principal)
-        .unwrap_or_default()
-        .to_string();
+    let account = account_of_arn(&secret.principal).unwrap_or_default().to_string();
     Ok(Verified {
         access_key_id: parts.access_key_id,
         region: parts.region,
@@ -320,27 +289,15 @@ pub fn signing_key(secret_access_key: &str, date: &str, region: &str, service: &
     k.extend_from_slice(b"AWS4");
     k.extend_from_slice(secret_access_key.as_bytes());
     let k_date = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &k), date.as_bytes());
-    let k_region = hmac::sign(
-        &hmac::Key::new(hmac::HMAC_SHA256, k_date.as_ref()),
-        region.as_bytes(),
-    );
-    let k_service = hmac::sign(
-        &hmac::Key::new(hmac::HMAC_SHA256, k_region.as_ref()),
-        service.as_bytes(),
-    );
-    let k_signing = hmac::sign(
-        &hmac::Key::new(hmac::HMAC_SHA256, k_service.as_ref()),
-        b"aws4_request",
-    );
+    let k_region = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, k_date.as_ref()), region.as_bytes());
+    let k_service = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, k_region.as_ref()), service.as_bytes());
+    let k_signing = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, k_service.as_ref()), b"aws4_request");
     hmac::Key::new(hmac::HMAC_SHA256, k_signing.as_ref())
 }
 
 /// `"AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + hex(sha256(canonical))`.
 pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        hex_sha256(canonical_request.as_bytes())
-    )
+    format!("{ALGORITHM}\n{amz_date}\n{scope}\n{}", hex_sha256(canonical_request.as_bytes()))
 }
 
 /// Lowercase hex SHA-256.
@@ -352,16 +309,12 @@ fn extract_auth(req: &SignedRequest<'_>) -> Result<AuthParts, AuthError> {
     if let Some(value) = single_header(req.headers, "authorization")? {
         let fields = parse_authorization(value)?;
         let (access_key_id, scope_date, region, service) = parse_credential(&fields.credential)?;
-        let amz_date = single_header(req.headers, "x-amz-date")?
-            .map(|s| s.trim().to_string())
-            .ok_or_else(|| {
-                AuthError::IncompleteSignature(
-                    "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
-                        .to_string(),
-                )
-            })?;
-        let security_token =
-            single_header(req.headers, "x-amz-security-token")?.map(|s| s.trim().to_string());
+        let amz_date = single_header(req.headers, "x-amz-date")?.map(|s| s.trim().to_string()).ok_or_else(|| {
+            AuthError::IncompleteSignature(
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.".to_string(),
+            )
+        })?;
+        let security_token = single_header(req.headers, "x-amz-security-token")?.map(|s| s.trim().to_string());
         let signed_headers = parse_signed_headers(&fields.signed_headers)?;
         return Ok(AuthParts {
             access_key_id,
@@ -381,9 +334,7 @@ fn extract_auth(req: &SignedRequest<'_>) -> Result<AuthParts, AuthError> {
         let mut it = params.iter().filter(|(k, _)| k == name);
         let first = it.next().map(|(_, v)| v.as_str());
         if it.next().is_some() {
-            return Err(AuthError::IncompleteSignature(format!(
-                "Query parameter '{name}' appears more than once."
-            )));
+            return Err(AuthError::IncompleteSignature(format!("Query parameter '{name}' appears more than once.")));
         }
         Ok(first)
     };
@@ -391,9 +342,7 @@ fn extract_auth(req: &SignedRequest<'_>) -> Result<AuthParts, AuthError> {
         return Err(AuthError::MissingAuthenticationToken);
     };
     if algorithm != ALGORITHM {
-        return Err(AuthError::IncompleteSignature(format!(
-            "Unsupported AWS 'algorithm': '{algorithm}'"
-        )));
+        return Err(AuthError::IncompleteSignature(format!("Unsupported AWS 'algorithm': '{algorithm}'")));
     }
     let require = |name: &str| -> Result<String, AuthError> {
         get(name)?.map(str::to_string).ok_or_else(|| {
@@ -407,11 +356,8 @@ fn extract_auth(req: &SignedRequest<'_>) -> Result<AuthParts, AuthError> {
     let signature = require("X-Amz-Signature")?;
     let amz_date = require("X-Amz-Date")?;
     let expires_text = require("X-Amz-Expires")?;
-    let expires = expires_text
-        .parse::<i64>()
-        .ok()
-        .filter(|e| (1..=MAX_PRESIGN_EXPIRES_SECS).contains(e))
-        .ok_or_else(|| {
+    let expires =
+        expires_text.parse::<i64>().ok().filter(|e| (1..=MAX_PRESIGN_EXPIRES_SECS).contains(e)).ok_or_else(|| {
             AuthError::IncompleteSignature(format!(
                 "X-Amz-Expires must be an integer between 1 and {MAX_PRESIGN_EXPIRES_SECS}; got '{expires_text}'."
             ))
@@ -433,19 +379,11 @@ fn extract_auth(req: &SignedRequest<'_>) -> Result<AuthParts, AuthError> {
 
 /// The one value of header `name`; more than one is ambiguous and rejected
 /// rather than guessing which one the signer meant.
-fn single_header<'h>(
-    headers: &'h [(String, String)],
-    name: &str,
-) -> Result<Option<&'h str>, AuthError> {
-    let mut it = headers
-        .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str());
+fn single_header<'h>(headers: &'h [(String, String)], name: &str) -> Result<Option<&'h str>, AuthError> {
+    let mut it = headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
     let first = it.next();
     if first.is_some() && it.next().is_some() {
-        return Err(AuthError::IncompleteSignature(format!(
-            "Header '{name}' appears more than once."
-        )));
+        return Err(AuthError::IncompleteSignature(format!("Header '{name}' appears more than once.")));
     }
     Ok(first)
 }
@@ -521,23 +459,13 @@ fn parse_credential(credential: &str) -> Result<(String, String, String, String)
     {
         return Err(bad());
     }
-    Ok((
-        parts[0].to_string(),
-        parts[1].to_string(),
-        parts[2].to_string(),
-        parts[3].to_string(),
-    ))
+    Ok((parts[0].to_string(), parts[1].to_string(), parts[2].to_string(), parts[3].to_string()))
 }
 
 fn parse_signed_headers(list: &str) -> Result<Vec<String>, AuthError> {
-    let names: Vec<String> = list
-        .split(';')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
+    let names: Vec<String> = list.split(';').map(|h| h.trim().to_ascii_lowercase()).collect();
     if names.iter().any(|n| n.is_empty()) {
-        return Err(AuthError::IncompleteSignature(format!(
-            "SignedHeaders contains an empty header name: '{list}'."
-        )));
+        return Err(AuthError::IncompleteSignature(format!("SignedHeaders contains an empty header name: '{list}'.")));
     }
     // Signing the Host header is what binds a signature to this endpoint.
     if !names.iter().any(|n| n == "host") {
@@ -619,28 +547,16 @@ fn check_time(parts: &AuthParts, request_time: i64, now: i64) -> Result<(), Auth
 /// key material that must be covered by the signature.
 fn payload_hash(req: &SignedRequest<'_>, parts: &AuthParts) -> Result<String, AuthError> {
     let computed = hex_sha256(req.body);
-    let declared = if parts.expires.is_some() {
-        None
-    } else {
-        single_header(req.headers, "x-amz-content-sha256")?
-    };
+    let declared = if parts.expires.is_some() { None } else { single_header(req.headers, "x-amz-content-sha256")? };
     match declared.map(str::trim) {
         None => Ok(computed),
-        Some(v) if v == "UNSIGNED-PAYLOAD" || v.starts_with("STREAMING-") => {
-            Err(AuthError::SignatureMismatch(format!(
-                "x-amz-content-sha256 '{v}' is not supported; the request body must be signed."
-            )))
-        }
+        Some(v) if v == "UNSIGNED-PAYLOAD" || v.starts_with("STREAMING-") => Err(AuthError::SignatureMismatch(
+            format!("x-amz-content-sha256 '{v}' is not supported; the request body must be signed."),
+        )),
         Some(v) => {
-            if constant_time::verify_slices_are_equal(
-                v.to_ascii_lowercase().as_bytes(),
-                computed.as_bytes(),
-            )
-            .is_err()
-            {
+            if constant_time::verify_slices_are_equal(v.to_ascii_lowercase().as_bytes(), computed.as_bytes()).is_err() {
                 return Err(AuthError::SignatureMismatch(
-                    "The provided 'x-amz-content-sha256' header does not match what was computed."
-                        .to_string(),
+                    "The provided 'x-amz-content-sha256' header does not match what was computed.".to_string(),
                 ));
             }
             // Sign with the header's own spelling, as the client did.
@@ -650,11 +566,7 @@ fn payload_hash(req: &SignedRequest<'_>, parts: &AuthParts) -> Result<String, Au
 }
 
 /// Builds the canonical request text.
-fn canonical_request(
-    req: &SignedRequest<'_>,
-    parts: &AuthParts,
-    payload_hash: &str,
-) -> Result<String, AuthError> {
+fn canonical_request(req: &SignedRequest<'_>, parts: &AuthParts, payload_hash: &str) -> Result<String, AuthError> {
     let mut out = String::with_capacity(256 + req.query.len());
     out.push_str(req.method);
     out.push('\n');
@@ -666,10 +578,7 @@ fn canonical_request(
     for name in &parts.signed_headers {
         out.push_str(name);
         out.push(':');
-        let mut values = req
-            .headers
-            .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(name));
+        let mut values = req.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name));
         let Some((_, first)) = values.next() else {
             return Err(AuthError::SignatureMismatch(format!(
                 "Header '{name}' is listed in SignedHeaders but is not present in the request."
@@ -730,9 +639,7 @@ fn canonical_uri(path: &str) -> String {
     }
     let mut normalized = String::from("/");
     normalized.push_str(&segments.join("/"));
-    let ends_with_slash = ["/", "/.", "/..", "/./", "/../"]
-        .iter()
-        .any(|s| path.ends_with(s));
+    let ends_with_slash = ["/", "/.", "/..", "/./", "/../"].iter().any(|s| path.ends_with(s));
     if ends_with_slash && !normalized.ends_with('/') {
         normalized.push('/');
     }
@@ -784,10 +691,7 @@ fn form_decode(s: &str) -> String {
                 out.push(b' ');
                 i += 1;
             }
-            b'%' if i + 2 < b.len()
-                && hex_val(b[i + 1]).is_some()
-                && hex_val(b[i + 2]).is_some() =>
-            {
+            b'%' if i + 2 < b.len() && hex_val(b[i + 1]).is_some() && hex_val(b[i + 2]).is_some() => {
                 let hi = hex_val(b[i + 1]).unwrap_or(0);
                 let lo = hex_val(b[i + 2]).unwrap_or(0);
                 out.push(hi << 4 | lo);
@@ -817,9 +721,7 @@ fn uri_encode(s: &str, encode_slash: bool) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len());
     for &b in s.as_bytes() {
-        let keep = b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'_' | b'.' | b'~')
-            || (b == b'/' && !encode_slash);
+        let keep = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (b == b'/' && !encode_slash);
         if keep {
             out.push(b as char);
         } else {
@@ -856,10 +758,7 @@ mod tests {
     }
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     /// Headers of the worked example in AWS's "Create a signed request" docs
@@ -878,13 +777,7 @@ mod tests {
 
     /// The request those headers sign.
     fn iam_list_users(headers: &[(String, String)]) -> SignedRequest<'_> {
-        SignedRequest {
-            method: "GET",
-            path: "/",
-            query: "Action=ListUsers&Version=2010-05-08",
-            headers,
-            body: b"",
-        }
+        SignedRequest { method: "GET", path: "/", query: "Action=ListUsers&Version=2010-05-08", headers, body: b"" }
     }
 
     #[test]
@@ -894,9 +787,7 @@ mod tests {
         let probe = hmac::sign(&key, b"");
         // Recompute the same chain the long way and compare outputs, then
         // pin the documented key bytes via its HMAC over a fixed input.
-        let documented =
-            hex::decode("c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9")
-                .unwrap();
+        let documented = hex::decode("c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9").unwrap();
         let expected = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &documented), b"");
         assert_eq!(probe.as_ref(), expected.as_ref());
     }
@@ -912,13 +803,7 @@ mod tests {
                 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
             ),
         ]);
-        let req = SignedRequest {
-            method: "GET",
-            path: "/",
-            query: "",
-            headers: &headers,
-            body: b"",
-        };
+        let req = SignedRequest { method: "GET", path: "/", query: "", headers: &headers, body: b"" };
         let v = verify(&req, &lookup, at(T0 + 60)).unwrap();
         assert_eq!(v.region, "us-east-1");
         assert_eq!(v.service, "service");
@@ -932,19 +817,10 @@ mod tests {
         let req = iam_list_users(&headers);
         verify(&req, &lookup, at(T0)).unwrap();
         // Reordering the query does not matter (it is sorted), changing it does.
-        let req2 = SignedRequest {
-            query: "Version=2010-05-08&Action=ListUsers",
-            ..req
-        };
+        let req2 = SignedRequest { query: "Version=2010-05-08&Action=ListUsers", ..req };
         verify(&req2, &lookup, at(T0)).unwrap();
-        let req3 = SignedRequest {
-            query: "Action=ListRoles&Version=2010-05-08",
-            ..req
-        };
-        assert_eq!(
-            verify(&req3, &lookup, at(T0)).unwrap_err().kms_error_type(),
-            "InvalidSignatureException"
-        );
+        let req3 = SignedRequest { query: "Action=ListRoles&Version=2010-05-08", ..req };
+        assert_eq!(verify(&req3, &lookup, at(T0)).unwrap_err().kms_error_type(), "InvalidSignatureException");
     }
 
     #[test]
@@ -952,10 +828,7 @@ mod tests {
         let headers = iam_list_users_headers();
         let req = iam_list_users(&headers);
         let keys = SigningKeys::default();
-        let tampered = SignedRequest {
-            query: "Action=ListRoles&Version=2010-05-08",
-            ..req
-        };
+        let tampered = SignedRequest { query: "Action=ListRoles&Version=2010-05-08", ..req };
         // A failed signature stores nothing.
         assert!(verify_cached(&tampered, &lookup, at(T0), &keys).is_err());
         assert!(keys.is_empty());
@@ -964,30 +837,17 @@ mod tests {
         // Served from the cache, and the cache changes no verdict.
         verify_cached(&req, &lookup, at(T0), &keys).unwrap();
         assert_eq!(
-            verify_cached(&tampered, &lookup, at(T0), &keys)
-                .unwrap_err()
-                .kms_error_type(),
+            verify_cached(&tampered, &lookup, at(T0), &keys).unwrap_err().kms_error_type(),
             "InvalidSignatureException"
         );
         // A different secret under the same access key id does not reuse the old key.
-        let rotated = |akid: &str| {
-            lookup(akid).map(|s| Secret {
-                secret_access_key: "another-secret".into(),
-                ..s
-            })
-        };
+        let rotated = |akid: &str| lookup(akid).map(|s| Secret { secret_access_key: "another-secret".into(), ..s });
         assert!(verify_cached(&req, &rotated, at(T0), &keys).is_err());
     }
 
     #[test]
     fn missing_and_malformed() {
-        let req = SignedRequest {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: &[],
-            body: b"{}",
-        };
+        let req = SignedRequest { method: "POST", path: "/", query: "", headers: &[], body: b"{}" };
         let e = verify(&req, &lookup, at(T0)).unwrap_err();
         assert_eq!(e, AuthError::MissingAuthenticationToken);
         assert_eq!(e.kms_error_type(), "MissingAuthenticationTokenException");
@@ -1011,17 +871,8 @@ mod tests {
             ("host", "h"),
             ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00"),
         ]);
-        let req = SignedRequest {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: &headers,
-            body: b"",
-        };
-        assert_eq!(
-            verify(&req, &lookup, at(T0)).unwrap_err().kms_error_type(),
-            "IncompleteSignatureException"
-        );
+        let req = SignedRequest { method: "POST", path: "/", query: "", headers: &headers, body: b"" };
+        assert_eq!(verify(&req, &lookup, at(T0)).unwrap_err().kms_error_type(), "IncompleteSignatureException");
     }
 
     #[test]
@@ -1031,13 +882,7 @@ mod tests {
             ("x-amz-date", "20150830T123600Z"),
             ("authorization", "AWS4-HMAC-SHA256 Credential=NOPE/20150830/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"),
         ]);
-        let req = SignedRequest {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: &headers,
-            body: b"",
-        };
+        let req = SignedRequest { method: "POST", path: "/", query: "", headers: &headers, body: b"" };
         let e = verify(&req, &lookup, at(T0)).unwrap_err();
         assert_eq!(e, AuthError::UnrecognizedClient);
         assert_eq!(e.kms_error_type(), "UnrecognizedClientException");
@@ -1047,17 +892,8 @@ mod tests {
             ("x-amz-date", "20150830T123600Z"),
             ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150831/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"),
         ]);
-        let req = SignedRequest {
-            method: "POST",
-            path: "/",
-            query: "",
-            headers: &headers,
-            body: b"",
-        };
-        assert_eq!(
-            verify(&req, &lookup, at(T0)).unwrap_err().kms_error_type(),
-            "InvalidSignatureException"
-        );
+        let req = SignedRequest { method: "POST", path: "/", query: "", headers: &headers, body: b"" };
+        assert_eq!(verify(&req, &lookup, at(T0)).unwrap_err().kms_error_type(), "InvalidSignatureException");
     }
 
     #[test]
@@ -1066,10 +902,7 @@ mod tests {
             "authorization",
             "AWS4-HMAC-SHA256 Credential=AKID1/20240101/eu-west-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=ab",
         )]);
-        assert_eq!(
-            credential_scope(&headers),
-            Some(("AKID1".to_string(), "eu-west-1".to_string()))
-        );
+        assert_eq!(credential_scope(&headers), Some(("AKID1".to_string(), "eu-west-1".to_string())));
         assert_eq!(credential_scope(&[]), None);
         assert_eq!(credential_scope(&h(&[("authorization", "garbage")])), None);
         assert_eq!(
@@ -1113,13 +946,7 @@ mod tests {
             ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
             ("authorization", auth),
         ]);
-        let req = SignedRequest {
-            method: "GET",
-            path: "/",
-            query: "",
-            headers: &headers,
-            body: b"",
-        };
+        let req = SignedRequest { method: "GET", path: "/", query: "", headers: &headers, body: b"" };
         let e = verify(&req, &lookup, at(T0)).unwrap_err();
         assert_eq!(e.kms_error_type(), "InvalidSignatureException");
         assert!(e.to_string().contains("UNSIGNED-PAYLOAD"), "{e}");
@@ -1131,13 +958,7 @@ mod tests {
             ("x-amz-content-sha256", EMPTY_SHA256),
             ("authorization", auth),
         ]);
-        let req = SignedRequest {
-            method: "GET",
-            path: "/",
-            query: "",
-            headers: &headers,
-            body: b"",
-        };
+        let req = SignedRequest { method: "GET", path: "/", query: "", headers: &headers, body: b"" };
         verify(&req, &lookup, at(T0)).unwrap();
 
         // Two Authorization headers are ambiguous.
@@ -1147,31 +968,13 @@ mod tests {
             ("authorization", auth),
             ("Authorization", auth),
         ]);
-        let req = SignedRequest {
-            method: "GET",
-            path: "/",
-            query: "",
-            headers: &headers,
-            body: b"",
-        };
-        assert_eq!(
-            verify(&req, &lookup, at(T0)).unwrap_err().kms_error_type(),
-            "IncompleteSignatureException"
-        );
+        let req = SignedRequest { method: "GET", path: "/", query: "", headers: &headers, body: b"" };
+        assert_eq!(verify(&req, &lookup, at(T0)).unwrap_err().kms_error_type(), "IncompleteSignatureException");
 
         // Uppercase header names from the HTTP layer are fine.
-        let headers = h(&[
-            ("Host", "example.amazonaws.com"),
-            ("X-Amz-Date", "20150830T123600Z"),
-            ("Authorization", auth),
-        ]);
-        let req = SignedRequest {
-            method: "GET",
-            path: "/",
-            query: "",
-            headers: &headers,
-            body: b"",
-        };
+        let headers =
+            h(&[("Host", "example.amazonaws.com"), ("X-Amz-Date", "20150830T123600Z"), ("Authorization", auth)]);
+        let req = SignedRequest { method: "GET", path: "/", query: "", headers: &headers, body: b"" };
         verify(&req, &lookup, at(T0)).unwrap();
     }
 
@@ -1183,9 +986,6 @@ mod tests {
             principal: PRINCIPAL.into(),
         };
         let d = format!("{s:?}");
-        assert!(
-            !d.contains("VERYSECRET") && !d.contains("TOKENVALUE"),
-            "{d}"
-        );
+        assert!(!d.contains("VERYSECRET") && !d.contains("TOKENVALUE"), "{d}");
     }
 }

@@ -6,7 +6,9 @@
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
-use aws_lc_rs::kem::{Ciphertext as KemCiphertext, DecapsulationKey, EncapsulationKey, ML_KEM_1024, ML_KEM_512, ML_KEM_768};
+use aws_lc_rs::kem::{
+    Ciphertext as KemCiphertext, DecapsulationKey, EncapsulationKey, ML_KEM_1024, ML_KEM_512, ML_KEM_768,
+};
 use aws_lc_rs::rsa::{
     KeySize, OaepAlgorithm, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey,
     OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
@@ -163,10 +165,7 @@ impl Material {
         let key = PrivateDecryptingKey::from_pkcs8(self.secret.expose()).map_err(|_| internal("rsa key"))?;
         let private = OaepPrivateDecryptingKey::new(key).map_err(|_| internal("rsa key"))?;
         let mut out = Zeroizing::new(vec![0u8; private.min_output_size()]);
-        let n = private
-            .decrypt(oaep, ciphertext, &mut out, None)
-            .map_err(|_| KmsError::invalid_ciphertext())?
-            .len();
+        let n = private.decrypt(oaep, ciphertext, &mut out, None).map_err(|_| KmsError::invalid_ciphertext())?.len();
         out.truncate(n);
         Ok(Secret::new(std::mem::take(&mut *out)))
     }
@@ -191,12 +190,9 @@ impl Material {
             s if s.is_ecc() => {
                 let kp = EcdsaKeyPair::from_pkcs8(ecdsa_signing(s).ok_or_else(|| internal("curve"))?, bytes)
                     .map_err(|_| internal("ec key"))?;
-                let sig = if is_digest {
-                    kp.sign_digest(&import_digest(alg, message)?)
-                } else {
-                    kp.sign(&rng, message)
-                }
-                .map_err(|_| internal("ecdsa sign"))?;
+                let sig =
+                    if is_digest { kp.sign_digest(&import_digest(alg, message)?) } else { kp.sign(&rng, message) }
+                        .map_err(|_| internal("ecdsa sign"))?;
                 Ok(sig.as_ref().to_vec())
             }
             KeySpec::EccNistEdwards25519 => {
@@ -274,12 +270,15 @@ impl Material {
     /// ECDH with a peer public key (DER SubjectPublicKeyInfo); returns the raw shared secret.
     pub fn derive_shared_secret(&self, peer: &[u8]) -> KmsResult<Secret> {
         let alg = ecdh(self.spec).ok_or_else(|| KmsError::key_usage("This key cannot derive a shared secret."))?;
-        let private = agreement::PrivateKey::from_private_key_der(alg, self.secret.expose())
-            .map_err(|_| internal("ecdh key"))?;
+        let private =
+            agreement::PrivateKey::from_private_key_der(alg, self.secret.expose()).map_err(|_| internal("ecdh key"))?;
         let peer = agreement::UnparsedPublicKey::new(alg, peer);
-        agreement::agree(&private, peer, KmsError::validation("The PublicKey is not a valid public key for this key's curve."), |s| {
-            Ok(Secret::new(s.to_vec()))
-        })
+        agreement::agree(
+            &private,
+            peer,
+            KmsError::validation("The PublicKey is not a valid public key for this key's curve."),
+            |s| Ok(Secret::new(s.to_vec())),
+        )
     }
 
     /// ML-KEM encapsulation against this key's public half.
@@ -319,7 +318,9 @@ pub fn generate_secret(spec: KeySpec) -> KmsResult<Secret> {
             let kp = EcdsaKeyPair::generate(ecdsa_signing(s).ok_or_else(|| internal("curve"))?).map_err(fail)?;
             kp.to_pkcs8v1().map_err(fail)?.as_ref().to_vec()
         }
-        KeySpec::EccNistEdwards25519 => Ed25519KeyPair::generate().map_err(fail)?.to_pkcs8v1().map_err(fail)?.as_ref().to_vec(),
+        KeySpec::EccNistEdwards25519 => {
+            Ed25519KeyPair::generate().map_err(fail)?.to_pkcs8v1().map_err(fail)?.as_ref().to_vec()
+        }
         KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => {
             let alg = ml_dsa_signing(spec).ok_or_else(|| internal("ml-dsa"))?;
             PqdsaKeyPair::generate(alg).map_err(fail)?.to_pkcs8v1().map_err(fail)?.as_ref().to_vec()
@@ -331,7 +332,9 @@ pub fn generate_secret(spec: KeySpec) -> KmsResult<Secret> {
             v.extend_from_slice(dk.encapsulation_key().map_err(fail)?.key_bytes().map_err(fail)?.as_ref());
             v
         }
-        _ => return Err(KmsError::unsupported(format!("KeySpec {} is not supported by this emulator.", spec.as_str()))),
+        _ => {
+            return Err(KmsError::unsupported(format!("KeySpec {} is not supported by this emulator.", spec.as_str())))
+        }
     };
     Ok(Secret::new(bytes))
 }
@@ -500,7 +503,9 @@ fn ml_kem(spec: KeySpec) -> Option<&'static aws_lc_rs::kem::Algorithm> {
 
 /// Wraps a caller-supplied digest; its length must match the algorithm's hash.
 fn import_digest(alg: SigningAlgorithm, message: &[u8]) -> KmsResult<digest::Digest> {
-    let d = alg.digest().ok_or_else(|| KmsError::validation("This signing algorithm does not accept MessageType DIGEST."))?;
+    let d = alg
+        .digest()
+        .ok_or_else(|| KmsError::validation("This signing algorithm does not accept MessageType DIGEST."))?;
     digest::Digest::import_less_safe(message, d).map_err(|_| {
         KmsError::validation(format!(
             "Digest is invalid length for algorithm {}: expected {} bytes.",

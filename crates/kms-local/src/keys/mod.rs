@@ -7,8 +7,7 @@ mod spec;
 
 pub use material::{Material, Secret};
 pub use spec::{
-    DataKeyPairSpec, EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, Origin,
-    SigningAlgorithm,
+    DataKeyPairSpec, EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, Origin, SigningAlgorithm,
 };
 
 /// Fills `buf` from the system CSPRNG (aws-lc-rs).

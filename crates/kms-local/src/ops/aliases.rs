@@ -28,7 +28,8 @@ pub fn create_alias(ctx: &Ctx<'_>, r: AliasRequest) -> KmsResult<Empty> {
     if ctx.reg.alias(&arn).is_some() {
         return Err(KmsError::new("AlreadyExistsException", format!("An alias with the name {arn} already exists")));
     }
-    let count = ctx.reg.aliases_in(&ctx.account, &ctx.region).iter().filter(|a| a.target_key_id == key.meta.key_id).count();
+    let count =
+        ctx.reg.aliases_in(&ctx.account, &ctx.region).iter().filter(|a| a.target_key_id == key.meta.key_id).count();
     if count >= MAX_ALIASES_PER_KEY {
         return Err(KmsError::new("LimitExceededException", "A key can have at most 50 aliases."));
     }

@@ -45,7 +45,12 @@ pub struct SignResponse {
     signing_algorithm: &'static str,
 }
 
-fn signing_key(ctx: &Ctx<'_>, key_id: &str, alg: SigningAlgorithm, op: &str) -> KmsResult<std::sync::Arc<crate::model::Key>> {
+fn signing_key(
+    ctx: &Ctx<'_>,
+    key_id: &str,
+    alg: SigningAlgorithm,
+    op: &str,
+) -> KmsResult<std::sync::Arc<crate::model::Key>> {
     let key = ctx.resolve(key_id, KeyIdForms::AnyForm)?;
     key.check_usable()?;
     key.check_usage(KeyUsage::SignVerify, op)?;
@@ -99,7 +104,11 @@ pub fn verify(ctx: &Ctx<'_>, r: VerifyRequest) -> KmsResult<VerifyResponse> {
         // KMS answers a bad signature with an exception, not SignatureValid=false.
         return Err(KmsError::new("KMSInvalidSignatureException", ""));
     }
-    Ok(VerifyResponse { key_id: key.arn.clone(), signature_valid: true, signing_algorithm: r.signing_algorithm.as_str() })
+    Ok(VerifyResponse {
+        key_id: key.arn.clone(),
+        signature_valid: true,
+        signing_algorithm: r.signing_algorithm.as_str(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -212,8 +221,10 @@ pub fn get_public_key(ctx: &Ctx<'_>, r: GetPublicKeyRequest) -> KmsResult<GetPub
         customer_master_key_spec: spec.as_str(),
         key_spec: spec.as_str(),
         key_usage: usage.as_str(),
-        encryption_algorithms: (usage == KeyUsage::EncryptDecrypt).then(|| spec.encryption_algorithms().iter().map(|a| a.as_str()).collect()),
-        signing_algorithms: (usage == KeyUsage::SignVerify).then(|| spec.signing_algorithms().iter().map(|a| a.as_str()).collect()),
+        encryption_algorithms: (usage == KeyUsage::EncryptDecrypt)
+            .then(|| spec.encryption_algorithms().iter().map(|a| a.as_str()).collect()),
+        signing_algorithms: (usage == KeyUsage::SignVerify)
+            .then(|| spec.signing_algorithms().iter().map(|a| a.as_str()).collect()),
         key_agreement_algorithms: if usage == KeyUsage::KeyAgreement { list(vec!["ECDH"]) } else { None },
         encapsulation_algorithms: if usage == KeyUsage::EncapsulateDecapsulate { list(vec!["ML_KEM"]) } else { None },
     })
@@ -353,7 +364,12 @@ pub struct GenerateDataKeyPairResponse {
     key_material_id: Option<String>,
 }
 
-fn data_key_pair(ctx: &Ctx<'_>, r: GenerateDataKeyPairRequest, op: &str, with_plaintext: bool) -> KmsResult<GenerateDataKeyPairResponse> {
+fn data_key_pair(
+    ctx: &Ctx<'_>,
+    r: GenerateDataKeyPairRequest,
+    op: &str,
+    with_plaintext: bool,
+) -> KmsResult<GenerateDataKeyPairResponse> {
     check_grant_tokens(&r.grant_tokens)?;
     if r.recipient.is_some() {
         return Err(KmsError::validation("Recipient (Nitro Enclaves attestation) is not supported by this emulator."));
@@ -366,14 +382,18 @@ fn data_key_pair(ctx: &Ctx<'_>, r: GenerateDataKeyPairRequest, op: &str, with_pl
     }
     let pair_spec = r.key_pair_spec.key_spec();
     if matches!(pair_spec, KeySpec::Sm2 | KeySpec::MlKem512 | KeySpec::MlKem768 | KeySpec::MlKem1024) {
-        return Err(KmsError::unsupported(format!("KeyPairSpec {} is not supported by this emulator.", r.key_pair_spec.as_str())));
+        return Err(KmsError::unsupported(format!(
+            "KeyPairSpec {} is not supported by this emulator.",
+            r.key_pair_spec.as_str()
+        )));
     }
     let context = r.encryption_context.unwrap_or_default();
     ctx.authorize(&key, op, Some(&context))?;
     dry_run_check(r.dry_run)?;
     let private = Material::generate(pair_spec)?;
     let public_key = private.public_key_der()?;
-    let (blob, key_material_id) = encrypt_with(&key, EncryptionAlgorithm::SymmetricDefault, private.secret().expose(), &context)?;
+    let (blob, key_material_id) =
+        encrypt_with(&key, EncryptionAlgorithm::SymmetricDefault, private.secret().expose(), &context)?;
     Ok(GenerateDataKeyPairResponse {
         private_key_ciphertext_blob: B64(blob),
         private_key_plaintext: with_plaintext.then(|| SecretOut(private.secret().clone())),
@@ -388,6 +408,9 @@ pub fn generate_data_key_pair(ctx: &Ctx<'_>, r: GenerateDataKeyPairRequest) -> K
     data_key_pair(ctx, r, "GenerateDataKeyPair", true)
 }
 
-pub fn generate_data_key_pair_without_plaintext(ctx: &Ctx<'_>, r: GenerateDataKeyPairRequest) -> KmsResult<GenerateDataKeyPairResponse> {
+pub fn generate_data_key_pair_without_plaintext(
+    ctx: &Ctx<'_>,
+    r: GenerateDataKeyPairRequest,
+) -> KmsResult<GenerateDataKeyPairResponse> {
     data_key_pair(ctx, r, "GenerateDataKeyPairWithoutPlaintext", false)
 }

@@ -47,12 +47,18 @@ pub struct CreateCustomKeyStoreRequest {
 #[derive(Serialize)]
 pub struct CreateCustomKeyStoreResponse {}
 
-pub fn create_custom_key_store(_ctx: &Ctx<'_>, r: CreateCustomKeyStoreRequest) -> KmsResult<CreateCustomKeyStoreResponse> {
+pub fn create_custom_key_store(
+    _ctx: &Ctx<'_>,
+    r: CreateCustomKeyStoreRequest,
+) -> KmsResult<CreateCustomKeyStoreResponse> {
     let _ = r.custom_key_store_name;
     match r.custom_key_store_type.as_deref().unwrap_or("AWS_CLOUDHSM") {
         "EXTERNAL_KEY_STORE" => Err(KmsError::new(
             "XksProxyUriUnreachableException",
-            format!("The external key store proxy {} is not reachable from this emulator.", r.xks_proxy_uri_endpoint.unwrap_or_default()),
+            format!(
+                "The external key store proxy {} is not reachable from this emulator.",
+                r.xks_proxy_uri_endpoint.unwrap_or_default()
+            ),
         )),
         _ => Err(KmsError::new(
             "CloudHsmClusterNotFoundException",
@@ -77,7 +83,10 @@ pub struct DescribeCustomKeyStoresResponse {
     truncated: bool,
 }
 
-pub fn describe_custom_key_stores(_ctx: &Ctx<'_>, r: DescribeCustomKeyStoresRequest) -> KmsResult<DescribeCustomKeyStoresResponse> {
+pub fn describe_custom_key_stores(
+    _ctx: &Ctx<'_>,
+    r: DescribeCustomKeyStoresRequest,
+) -> KmsResult<DescribeCustomKeyStoresResponse> {
     if let Some(id) = r.custom_key_store_id.or(r.custom_key_store_name) {
         return Err(not_found(&id));
     }

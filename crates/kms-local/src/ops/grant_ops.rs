@@ -59,14 +59,25 @@ pub fn create_grant(ctx: &Ctx<'_>, r: CreateGrantRequest) -> KmsResult<CreateGra
         check_principal(p)?;
     }
     if let Some(name) = &r.name {
-        if name.is_empty() || name.len() > 256 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b)) {
-            return Err(KmsError::constraint("name", "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$"));
+        if name.is_empty()
+            || name.len() > 256
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b))
+        {
+            return Err(KmsError::constraint(
+                "name",
+                "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
+            ));
         }
     }
     let constraints = r.constraints.clone();
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
-    grants::validate_for_key(&r.operations, constraints.as_ref(), key.meta.key_spec.as_str(), key.meta.key_usage.as_str())
-        .map_err(KmsError::validation)?;
+    grants::validate_for_key(
+        &r.operations,
+        constraints.as_ref(),
+        key.meta.key_spec.as_str(),
+        key.meta.key_usage.as_str(),
+    )
+    .map_err(KmsError::validation)?;
     ctx.authorize(&key, "CreateGrant", None)?;
     match key.meta.state {
         KeyState::Disabled => return Err(KmsError::disabled(format!("{} is disabled.", key.arn))),
@@ -78,14 +89,33 @@ pub fn create_grant(ctx: &Ctx<'_>, r: CreateGrantRequest) -> KmsResult<CreateGra
     if let Some(name) = &r.name {
         // KMS treats a repeated CreateGrant with the same name and parameters on the same key as a retry.
         if let Some(g) = ctx.reg.grants_for(&key.arn).into_iter().find(|g| g.name.as_deref() == Some(name)) {
-            if g.grantee_principal == grantee && g.operations == r.operations && g.constraints == constraints && g.retiring_principal == retiring {
-                return Ok(CreateGrantResponse { grant_token: g.token().map_err(KmsError::internal)?, grant_id: g.grant_id.clone() });
+            if g.grantee_principal == grantee
+                && g.operations == r.operations
+                && g.constraints == constraints
+                && g.retiring_principal == retiring
+            {
+                return Ok(CreateGrantResponse {
+                    grant_token: g.token().map_err(KmsError::internal)?,
+                    grant_id: g.grant_id.clone(),
+                });
             }
         }
     }
-    let grant = GrantRecord::new(&key.arn, &grantee, retiring.as_deref(), &ctx.account, r.operations, constraints, r.name, now())
-        .map_err(KmsError::internal)?;
-    let resp = CreateGrantResponse { grant_token: grant.token().map_err(KmsError::internal)?, grant_id: grant.grant_id.clone() };
+    let grant = GrantRecord::new(
+        &key.arn,
+        &grantee,
+        retiring.as_deref(),
+        &ctx.account,
+        r.operations,
+        constraints,
+        r.name,
+        now(),
+    )
+    .map_err(KmsError::internal)?;
+    let resp = CreateGrantResponse {
+        grant_token: grant.token().map_err(KmsError::internal)?,
+        grant_id: grant.grant_id.clone(),
+    };
     ctx.reg.put_grant(&mut store, grant)?;
     Ok(resp)
 }
@@ -172,7 +202,9 @@ pub fn retire_grant(ctx: &Ctx<'_>, r: RetireGrantRequest) -> KmsResult<Empty> {
     let grant = match (&r.grant_token, &r.key_id, &r.grant_id) {
         (Some(token), _, _) => {
             check_grant_tokens(&Some(vec![token.clone()]))?;
-            ctx.reg.grant_by_token(token).ok_or_else(|| KmsError::new("InvalidGrantTokenException", "The grant token is not valid."))?
+            ctx.reg
+                .grant_by_token(token)
+                .ok_or_else(|| KmsError::new("InvalidGrantTokenException", "The grant token is not valid."))?
         }
         (None, Some(key_id), Some(grant_id)) => {
             if !key_id.starts_with("arn:") {

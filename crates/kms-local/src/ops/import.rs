@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::key_wrap::{AesKek, KeyWrapPadded, AES_256};
-use aws_lc_rs::rsa::{KeySize, OaepPrivateDecryptingKey, PrivateDecryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256};
+use aws_lc_rs::rsa::{
+    KeySize, OaepPrivateDecryptingKey, PrivateDecryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
+};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -53,13 +55,18 @@ impl Wrapping {
         self as u8
     }
     fn from_code(c: u8) -> Option<Self> {
-        [Wrapping::OaepSha1, Wrapping::OaepSha256, Wrapping::KeyWrapSha1, Wrapping::KeyWrapSha256].get(usize::from(c)).copied()
+        [Wrapping::OaepSha1, Wrapping::OaepSha256, Wrapping::KeyWrapSha1, Wrapping::KeyWrapSha256]
+            .get(usize::from(c))
+            .copied()
     }
 }
 
 fn check_external(key: &Key) -> KmsResult<()> {
     if key.meta.origin != Origin::External {
-        return Err(KmsError::unsupported(format!("{} does not have imported key material (Origin is not EXTERNAL).", key.arn)));
+        return Err(KmsError::unsupported(format!(
+            "{} does not have imported key material (Origin is not EXTERNAL).",
+            key.arn
+        )));
     }
     key.check_not_pending_deletion()
 }
@@ -81,14 +88,22 @@ pub struct GetParametersForImportResponse {
     parameters_valid_to: i64,
 }
 
-pub fn get_parameters_for_import(ctx: &Ctx<'_>, r: GetParametersForImportRequest) -> KmsResult<GetParametersForImportResponse> {
+pub fn get_parameters_for_import(
+    ctx: &Ctx<'_>,
+    r: GetParametersForImportRequest,
+) -> KmsResult<GetParametersForImportResponse> {
     let wrapping = Wrapping::parse(&r.wrapping_algorithm)?;
     let size = match r.wrapping_key_spec.as_str() {
         "RSA_2048" => KeySize::Rsa2048,
         "RSA_3072" => KeySize::Rsa3072,
         "RSA_4096" => KeySize::Rsa4096,
         "SM2" => return Err(KmsError::validation("WrappingKeySpec SM2 is available only in China Regions.")),
-        _ => return Err(KmsError::constraint("wrappingKeySpec", "Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096, SM2]")),
+        _ => {
+            return Err(KmsError::constraint(
+                "wrappingKeySpec",
+                "Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096, SM2]",
+            ))
+        }
     };
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "GetParametersForImport", None)?;
@@ -137,14 +152,19 @@ fn open_token(ctx: &Ctx<'_>, token: &[u8]) -> KmsResult<Token> {
 
 fn unwrap_material(token: &Token, encrypted: &[u8]) -> KmsResult<Secret> {
     let bad = KmsError::invalid_ciphertext;
-    let key = PrivateDecryptingKey::from_pkcs8(token.private.expose()).map_err(|_| KmsError::internal("import token key"))?;
+    let key =
+        PrivateDecryptingKey::from_pkcs8(token.private.expose()).map_err(|_| KmsError::internal("import token key"))?;
     let rsa_len = key.key_size_bytes();
     let oaep_alg = match token.wrapping {
         Wrapping::OaepSha1 | Wrapping::KeyWrapSha1 => &OAEP_SHA1_MGF1SHA1,
         Wrapping::OaepSha256 | Wrapping::KeyWrapSha256 => &OAEP_SHA256_MGF1SHA256,
     };
     let oaep = OaepPrivateDecryptingKey::new(key).map_err(|_| KmsError::internal("import token key"))?;
-    let rsa_part = if matches!(token.wrapping, Wrapping::OaepSha1 | Wrapping::OaepSha256) { encrypted } else { encrypted.get(..rsa_len).ok_or_else(bad)? };
+    let rsa_part = if matches!(token.wrapping, Wrapping::OaepSha1 | Wrapping::OaepSha256) {
+        encrypted
+    } else {
+        encrypted.get(..rsa_len).ok_or_else(bad)?
+    };
     let mut buf = Zeroizing::new(vec![0u8; oaep.min_output_size()]);
     let n = oaep.decrypt(oaep_alg, rsa_part, &mut buf, None).map_err(|_| bad())?.len();
     buf.truncate(n);
@@ -197,17 +217,29 @@ pub fn import_key_material(ctx: &Ctx<'_>, r: ImportKeyMaterialRequest) -> KmsRes
     ctx.authorize(&key, "ImportKeyMaterial", None)?;
     check_external(&key)?;
     if matches!(r.import_type.as_deref(), Some(t) if t != "NEW_KEY_MATERIAL" && t != "EXISTING_KEY_MATERIAL") {
-        return Err(KmsError::constraint("importType", "Member must satisfy enum value set: [NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL]"));
+        return Err(KmsError::constraint(
+            "importType",
+            "Member must satisfy enum value set: [NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL]",
+        ));
     }
     let _ = (&r.key_material_description, &r.key_material_id);
     let expiration = match (r.expiration_model.as_deref(), r.valid_to) {
         (None, None) | (Some("KEY_MATERIAL_DOES_NOT_EXPIRE"), None) => "KEY_MATERIAL_DOES_NOT_EXPIRE",
         (None, Some(_)) | (Some("KEY_MATERIAL_EXPIRES"), Some(_)) => "KEY_MATERIAL_EXPIRES",
-        (Some("KEY_MATERIAL_EXPIRES"), None) => return Err(KmsError::validation("ValidTo is required when ExpirationModel is KEY_MATERIAL_EXPIRES.")),
-        (Some("KEY_MATERIAL_DOES_NOT_EXPIRE"), Some(_)) => {
-            return Err(KmsError::validation("ValidTo must not be set when ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE."))
+        (Some("KEY_MATERIAL_EXPIRES"), None) => {
+            return Err(KmsError::validation("ValidTo is required when ExpirationModel is KEY_MATERIAL_EXPIRES."))
         }
-        _ => return Err(KmsError::constraint("expirationModel", "Member must satisfy enum value set: [KEY_MATERIAL_EXPIRES, KEY_MATERIAL_DOES_NOT_EXPIRE]")),
+        (Some("KEY_MATERIAL_DOES_NOT_EXPIRE"), Some(_)) => {
+            return Err(KmsError::validation(
+                "ValidTo must not be set when ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE.",
+            ))
+        }
+        _ => {
+            return Err(KmsError::constraint(
+                "expirationModel",
+                "Member must satisfy enum value set: [KEY_MATERIAL_EXPIRES, KEY_MATERIAL_DOES_NOT_EXPIRE]",
+            ))
+        }
     };
     let valid_to = r.valid_to.map(|v| v as i64);
     if valid_to.is_some_and(|v| v <= now()) {
@@ -238,7 +270,10 @@ pub fn import_key_material(ctx: &Ctx<'_>, r: ImportKeyMaterialRequest) -> KmsRes
         let version = k.meta.current_version;
         k.materials.insert(
             version,
-            Arc::new(MaterialVersion { info: MaterialInfo { version, material_id: material_id.clone(), created: t, imported: true }, material }),
+            Arc::new(MaterialVersion {
+                info: MaterialInfo { version, material_id: material_id.clone(), created: t, imported: true },
+                material,
+            }),
         );
         if k.meta.state == KeyState::PendingImport {
             k.meta.state = KeyState::Enabled;

@@ -59,7 +59,12 @@ pub fn create_key_record(reg: &Registry, new: NewKey) -> KmsResult<Arc<Key>> {
     };
     let state = if material.is_some() { KeyState::Enabled } else { KeyState::PendingImport };
     if let Some(material) = material {
-        let info = MaterialInfo { version: 0, material_id: ids::new_hex_id(), created, imported: new.origin == Origin::External };
+        let info = MaterialInfo {
+            version: 0,
+            material_id: ids::new_hex_id(),
+            created,
+            imported: new.origin == Origin::External,
+        };
         materials.insert(0, Arc::new(MaterialVersion { info, material }));
     }
     let meta = KeyMeta {
@@ -82,7 +87,8 @@ pub fn create_key_record(reg: &Registry, new: NewKey) -> KmsResult<Arc<Key>> {
         on_demand_rotation_start: None,
         multi_region: new.multi_region.then_some(MrRole::Primary),
         valid_to: None,
-        expiration_model: (new.origin == Origin::External && state == KeyState::Enabled).then(|| "KEY_MATERIAL_DOES_NOT_EXPIRE".into()),
+        expiration_model: (new.origin == Origin::External && state == KeyState::Enabled)
+            .then(|| "KEY_MATERIAL_DOES_NOT_EXPIRE".into()),
         current_version: 0,
         rotations: Vec::new(),
         imported_fingerprint: None,
@@ -139,8 +145,14 @@ pub fn create_key(ctx: &Ctx<'_>, r: CreateKeyRequest) -> KmsResult<KeyMetadataRe
     let usage = r.key_usage.unwrap_or(KeyUsage::EncryptDecrypt);
     spec.check_usage(usage)?;
     let origin = r.origin.unwrap_or(Origin::AwsKms);
-    if r.custom_key_store_id.is_some() || r.xks_key_id.is_some() || matches!(origin, Origin::AwsCloudHsm | Origin::ExternalKeyStore) {
-        return Err(KmsError::new("CustomKeyStoreNotFoundException", "Custom key stores are not available in this emulator."));
+    if r.custom_key_store_id.is_some()
+        || r.xks_key_id.is_some()
+        || matches!(origin, Origin::AwsCloudHsm | Origin::ExternalKeyStore)
+    {
+        return Err(KmsError::new(
+            "CustomKeyStoreNotFoundException",
+            "Custom key stores are not available in this emulator.",
+        ));
     }
     if spec == KeySpec::Sm2 {
         return Err(KmsError::unsupported("SM2 keys are available only in China Regions."));
@@ -178,7 +190,8 @@ pub fn create_key(ctx: &Ctx<'_>, r: CreateKeyRequest) -> KmsResult<KeyMetadataRe
 
 /// Key metadata, with the multi-Region family when relevant.
 pub fn metadata(reg: &Registry, key: &Key) -> KeyMetadata {
-    let family = if key.meta.multi_region.is_some() { reg.mr_family(&key.meta.account, &key.meta.key_id) } else { Vec::new() };
+    let family =
+        if key.meta.multi_region.is_some() { reg.mr_family(&key.meta.account, &key.meta.key_id) } else { Vec::new() };
     KeyMetadata::of(key, &family)
 }
 
@@ -286,7 +299,9 @@ pub fn schedule_key_deletion(ctx: &Ctx<'_>, r: ScheduleKeyDeletionRequest) -> Km
     }
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "ScheduleKeyDeletion", None)?;
-    if key.meta.multi_region == Some(MrRole::Primary) && ctx.reg.mr_family(&key.meta.account, &key.meta.key_id).len() > 1 {
+    if key.meta.multi_region == Some(MrRole::Primary)
+        && ctx.reg.mr_family(&key.meta.account, &key.meta.key_id).len() > 1
+    {
         return Err(KmsError::invalid_state(format!(
             "{} is a multi-Region primary key with replicas; delete the replicas first.",
             key.arn

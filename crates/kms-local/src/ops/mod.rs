@@ -78,7 +78,9 @@ impl<'a> Ctx<'a> {
         let decision = self.reg.policy(key).map_or(Decision::ImplicitDeny, |p| p.evaluate(&rc));
         match decision {
             Decision::Allow => return Ok(()),
-            Decision::ExplicitDeny => return Err(self.denied(&action, &key.arn, "with an explicit deny in a resource-based policy")),
+            Decision::ExplicitDeny => {
+                return Err(self.denied(&action, &key.arn, "with an explicit deny in a resource-based policy"))
+            }
             Decision::ImplicitDeny => {}
         }
         if self.reg.grants_for(&key.arn).iter().any(|g| grants::permits(g, &rc)) {
@@ -88,7 +90,10 @@ impl<'a> Ctx<'a> {
     }
 
     fn denied(&self, action: &str, arn: &str, why: &str) -> KmsError {
-        KmsError::access_denied(format!("User: {} is not authorized to perform: {action} on resource: {arn} {why}", self.principal))
+        KmsError::access_denied(format!(
+            "User: {} is not authorized to perform: {action} on resource: {arn} {why}",
+            self.principal
+        ))
     }
 }
 
@@ -168,16 +173,62 @@ pub fn is_known(operation: &str) -> bool {
 }
 
 const KNOWN: &[&str] = &[
-    "CreateKey", "DescribeKey", "ListKeys", "EnableKey", "DisableKey", "ScheduleKeyDeletion", "CancelKeyDeletion",
-    "UpdateKeyDescription", "TagResource", "UntagResource", "ListResourceTags", "CreateAlias", "UpdateAlias",
-    "DeleteAlias", "ListAliases", "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext", "GenerateRandom", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
-    "Sign", "Verify", "GenerateMac", "VerifyMac", "GetPublicKey", "DeriveSharedSecret", "Encapsulate", "Decapsulate",
-    "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus", "RotateKeyOnDemand", "ListKeyRotations",
-    "ReplicateKey", "UpdatePrimaryRegion", "GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
-    "GetKeyPolicy", "PutKeyPolicy", "ListKeyPolicies", "CreateGrant", "ListGrants", "ListRetirableGrants",
-    "RetireGrant", "RevokeGrant", "GetKeyLastUsage", "CreateCustomKeyStore", "ConnectCustomKeyStore",
-    "DisconnectCustomKeyStore", "DeleteCustomKeyStore", "DescribeCustomKeyStores", "UpdateCustomKeyStore",
+    "CreateKey",
+    "DescribeKey",
+    "ListKeys",
+    "EnableKey",
+    "DisableKey",
+    "ScheduleKeyDeletion",
+    "CancelKeyDeletion",
+    "UpdateKeyDescription",
+    "TagResource",
+    "UntagResource",
+    "ListResourceTags",
+    "CreateAlias",
+    "UpdateAlias",
+    "DeleteAlias",
+    "ListAliases",
+    "Encrypt",
+    "Decrypt",
+    "ReEncrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateRandom",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "Sign",
+    "Verify",
+    "GenerateMac",
+    "VerifyMac",
+    "GetPublicKey",
+    "DeriveSharedSecret",
+    "Encapsulate",
+    "Decapsulate",
+    "EnableKeyRotation",
+    "DisableKeyRotation",
+    "GetKeyRotationStatus",
+    "RotateKeyOnDemand",
+    "ListKeyRotations",
+    "ReplicateKey",
+    "UpdatePrimaryRegion",
+    "GetParametersForImport",
+    "ImportKeyMaterial",
+    "DeleteImportedKeyMaterial",
+    "GetKeyPolicy",
+    "PutKeyPolicy",
+    "ListKeyPolicies",
+    "CreateGrant",
+    "ListGrants",
+    "ListRetirableGrants",
+    "RetireGrant",
+    "RevokeGrant",
+    "GetKeyLastUsage",
+    "CreateCustomKeyStore",
+    "ConnectCustomKeyStore",
+    "DisconnectCustomKeyStore",
+    "DeleteCustomKeyStore",
+    "DescribeCustomKeyStores",
+    "UpdateCustomKeyStore",
 ];
 
 fn run<Req: DeserializeOwned, Resp: Serialize>(

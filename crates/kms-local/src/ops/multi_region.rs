@@ -52,7 +52,9 @@ pub fn replicate_key(ctx: &Ctx<'_>, r: ReplicateKeyRequest) -> KmsResult<Replica
     ctx.authorize(&key, "ReplicateKey", None)?;
     match key.meta.multi_region {
         None => return Err(KmsError::unsupported(format!("{} is not a multi-Region key.", key.arn))),
-        Some(MrRole::Replica) => return Err(KmsError::unsupported(format!("{} is a replica key; replicate its primary key.", key.arn))),
+        Some(MrRole::Replica) => {
+            return Err(KmsError::unsupported(format!("{} is a replica key; replicate its primary key.", key.arn)))
+        }
         Some(MrRole::Primary) => {}
     }
     key.check_not_pending_deletion()?;
@@ -106,10 +108,9 @@ pub fn update_primary_region(ctx: &Ctx<'_>, r: UpdatePrimaryRegionRequest) -> Km
         return Err(KmsError::disabled(format!("{} is disabled.", key.arn)));
     }
     let family = ctx.reg.mr_family(&key.meta.account, &key.meta.key_id);
-    let target = family
-        .iter()
-        .find(|k| k.meta.region == r.primary_region)
-        .ok_or_else(|| KmsError::not_found(format!("There is no replica of {} in {}.", key.meta.key_id, r.primary_region)))?;
+    let target = family.iter().find(|k| k.meta.region == r.primary_region).ok_or_else(|| {
+        KmsError::not_found(format!("There is no replica of {} in {}.", key.meta.key_id, r.primary_region))
+    })?;
     if target.meta.multi_region == Some(MrRole::Primary) {
         return Ok(Empty {});
     }

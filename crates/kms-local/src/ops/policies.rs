@@ -11,7 +11,9 @@ use crate::wire::paginate;
 fn check_name(name: &Option<String>) -> KmsResult<()> {
     match name.as_deref() {
         None | Some("default") => Ok(()),
-        Some(other) => Err(KmsError::not_found(format!("No such policy: {other}. The only policy name is \"default\"."))),
+        Some(other) => {
+            Err(KmsError::not_found(format!("No such policy: {other}. The only policy name is \"default\".")))
+        }
     }
 }
 

@@ -16,13 +16,22 @@ const MAX_ON_DEMAND: usize = 25;
 
 fn check_rotatable(key: &Key) -> KmsResult<()> {
     if key.meta.key_spec != KeySpec::SymmetricDefault {
-        return Err(KmsError::unsupported(format!("{} is not a symmetric encryption key; it cannot be rotated.", key.arn)));
+        return Err(KmsError::unsupported(format!(
+            "{} is not a symmetric encryption key; it cannot be rotated.",
+            key.arn
+        )));
     }
     if key.meta.origin != Origin::AwsKms {
-        return Err(KmsError::unsupported(format!("{} has imported key material; automatic rotation is not supported.", key.arn)));
+        return Err(KmsError::unsupported(format!(
+            "{} has imported key material; automatic rotation is not supported.",
+            key.arn
+        )));
     }
     if key.meta.multi_region == Some(MrRole::Replica) {
-        return Err(KmsError::unsupported(format!("{} is a multi-Region replica; manage rotation on its primary key.", key.arn)));
+        return Err(KmsError::unsupported(format!(
+            "{} is a multi-Region replica; manage rotation on its primary key.",
+            key.arn
+        )));
     }
     Ok(())
 }
@@ -105,7 +114,10 @@ pub fn rotate_key_on_demand(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<KeyIdRe
     check_enabled(&key)?;
     check_rotatable(&key)?;
     if key.meta.rotations.iter().filter(|r| r.rotation_type == "ON_DEMAND").count() >= MAX_ON_DEMAND {
-        return Err(KmsError::new("LimitExceededException", "This key has reached the limit of 25 on-demand rotations."));
+        return Err(KmsError::new(
+            "LimitExceededException",
+            "This key has reached the limit of 25 on-demand rotations.",
+        ));
     }
     ctx.reg.rotate(&key, "ON_DEMAND")?;
     Ok(KeyIdResponse::new(key.arn.clone()))
@@ -145,7 +157,12 @@ pub fn list_key_rotations(ctx: &Ctx<'_>, r: ListKeyRotationsRequest) -> KmsResul
     let all_material = match r.include_key_material.as_deref() {
         None | Some("ROTATIONS_ONLY") => false,
         Some("ALL_KEY_MATERIAL") => true,
-        Some(_) => return Err(KmsError::constraint("includeKeyMaterial", "Member must satisfy enum value set: [ALL_KEY_MATERIAL, ROTATIONS_ONLY]")),
+        Some(_) => {
+            return Err(KmsError::constraint(
+                "includeKeyMaterial",
+                "Member must satisfy enum value set: [ALL_KEY_MATERIAL, ROTATIONS_ONLY]",
+            ))
+        }
     };
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "ListKeyRotations", None)?;

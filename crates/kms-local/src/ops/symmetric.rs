@@ -17,10 +17,19 @@ pub const MAX_PLAINTEXT: usize = 4096;
 
 /// Encrypts under the key's current material: a self-describing blob for symmetric keys, raw
 /// RSA-OAEP output for RSA keys.
-pub fn encrypt_with(key: &Key, alg: EncryptionAlgorithm, plaintext: &[u8], context: &Context) -> KmsResult<(Vec<u8>, Option<String>)> {
+pub fn encrypt_with(
+    key: &Key,
+    alg: EncryptionAlgorithm,
+    plaintext: &[u8],
+    context: &Context,
+) -> KmsResult<(Vec<u8>, Option<String>)> {
     key.check_usage(KeyUsage::EncryptDecrypt, "Encrypt")?;
     if !key.meta.key_spec.encryption_algorithms().contains(&alg) {
-        return Err(KmsError::key_usage(format!("{} is not a valid encryption algorithm for {}.", alg.as_str(), key.arn)));
+        return Err(KmsError::key_usage(format!(
+            "{} is not a valid encryption algorithm for {}.",
+            alg.as_str(),
+            key.arn
+        )));
     }
     let current = key.current()?;
     if key.meta.key_spec == KeySpec::SymmetricDefault {
@@ -81,7 +90,11 @@ pub fn open(
         k.check_usable()?;
         k.check_usage(KeyUsage::EncryptDecrypt, "Decrypt")?;
         if !k.meta.key_spec.encryption_algorithms().contains(&alg) {
-            return Err(KmsError::key_usage(format!("{} is not a valid encryption algorithm for {}.", alg.as_str(), k.arn)));
+            return Err(KmsError::key_usage(format!(
+                "{} is not a valid encryption algorithm for {}.",
+                alg.as_str(),
+                k.arn
+            )));
         }
         if !context.is_empty() {
             return Err(KmsError::validation("EncryptionContext is not supported with asymmetric keys."));
@@ -93,7 +106,11 @@ pub fn open(
     }
     if alg != EncryptionAlgorithm::SymmetricDefault {
         if let Some(k) = &expected {
-            return Err(KmsError::key_usage(format!("{} is not a valid encryption algorithm for {}.", alg.as_str(), k.arn)));
+            return Err(KmsError::key_usage(format!(
+                "{} is not a valid encryption algorithm for {}.",
+                alg.as_str(),
+                k.arn
+            )));
         }
         return Err(KmsError::validation("KeyId is required to decrypt with an asymmetric encryption algorithm."));
     }
@@ -183,7 +200,8 @@ pub struct DecryptResponse {
 
 /// DryRun with IGNORE_CIPHERTEXT: check only the key and the caller's rights.
 fn ignore_ciphertext_dry_run(ctx: &Ctx<'_>, key_id: Option<&str>, op: &str, context: &Context) -> KmsResult<()> {
-    let key_id = key_id.ok_or_else(|| KmsError::validation("KeyId is required with DryRunModifiers IGNORE_CIPHERTEXT."))?;
+    let key_id =
+        key_id.ok_or_else(|| KmsError::validation("KeyId is required with DryRunModifiers IGNORE_CIPHERTEXT."))?;
     let key = ctx.resolve(key_id, KeyIdForms::AnyForm)?;
     key.check_usable()?;
     key.check_usage(KeyUsage::EncryptDecrypt, op)?;
@@ -194,7 +212,10 @@ fn ignore_ciphertext_dry_run(ctx: &Ctx<'_>, key_id: Option<&str>, op: &str, cont
 fn ignores_ciphertext(dry_run: Option<bool>, modifiers: &Option<Vec<String>>) -> KmsResult<bool> {
     if let Some(m) = modifiers {
         if m.iter().any(|x| x != "IGNORE_CIPHERTEXT") {
-            return Err(KmsError::constraint("dryRunModifiers", "Member must satisfy enum value set: [IGNORE_CIPHERTEXT]"));
+            return Err(KmsError::constraint(
+                "dryRunModifiers",
+                "Member must satisfy enum value set: [IGNORE_CIPHERTEXT]",
+            ));
         }
     }
     Ok(dry_run == Some(true) && modifiers.as_ref().is_some_and(|m| !m.is_empty()))
@@ -259,7 +280,8 @@ pub fn re_encrypt(ctx: &Ctx<'_>, r: ReEncryptRequest) -> KmsResult<ReEncryptResp
         ignore_ciphertext_dry_run(ctx, r.source_key_id.as_deref(), "ReEncryptFrom", &src_ctx)?;
     }
     let blob = r.ciphertext_blob.ok_or_else(|| KmsError::validation("1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null"))?;
-    let o = open(ctx, &blob.0, r.source_key_id.as_deref(), r.source_encryption_algorithm, &src_ctx, "ReEncryptFrom", None)?;
+    let o =
+        open(ctx, &blob.0, r.source_key_id.as_deref(), r.source_encryption_algorithm, &src_ctx, "ReEncryptFrom", None)?;
     ctx.authorize(&dest, "ReEncryptTo", Some(&dst_ctx))?;
     dry_run_check(r.dry_run)?;
     let (out, dest_material) = encrypt_with(&dest, dst_alg, o.plaintext.expose(), &dst_ctx)?;
@@ -314,7 +336,9 @@ fn data_key_len(number_of_bytes: Option<i64>, key_spec: Option<&str>) -> KmsResu
         (Some(_), None) => Err(KmsError::constraint("numberOfBytes", "Member must have value between 1 and 1024")),
         (None, Some("AES_256")) => Ok(32),
         (None, Some("AES_128")) => Ok(16),
-        (None, Some(_)) => Err(KmsError::constraint("keySpec", "Member must satisfy enum value set: [AES_256, AES_128]")),
+        (None, Some(_)) => {
+            Err(KmsError::constraint("keySpec", "Member must satisfy enum value set: [AES_256, AES_128]"))
+        }
     }
 }
 
@@ -329,7 +353,11 @@ fn generate_data_key_inner(ctx: &Ctx<'_>, r: GenerateDataKeyRequest, op: &str) -
     key.check_usable()?;
     key.check_usage(KeyUsage::EncryptDecrypt, op)?;
     if key.meta.key_spec != KeySpec::SymmetricDefault {
-        return Err(KmsError::key_usage(format!("{op} requires a symmetric encryption key; {} is {}.", key.arn, key.meta.key_spec.as_str())));
+        return Err(KmsError::key_usage(format!(
+            "{op} requires a symmetric encryption key; {} is {}.",
+            key.arn,
+            key.meta.key_spec.as_str()
+        )));
     }
     let context = r.encryption_context.unwrap_or_default();
     ctx.authorize(&key, op, Some(&context))?;
@@ -341,10 +369,18 @@ fn generate_data_key_inner(ctx: &Ctx<'_>, r: GenerateDataKeyRequest, op: &str) -
 
 pub fn generate_data_key(ctx: &Ctx<'_>, r: GenerateDataKeyRequest) -> KmsResult<GenerateDataKeyResponse> {
     let (data_key, blob, key, key_material_id) = generate_data_key_inner(ctx, r, "GenerateDataKey")?;
-    Ok(GenerateDataKeyResponse { ciphertext_blob: B64(blob), plaintext: SecretOut(data_key), key_id: key.arn.clone(), key_material_id })
+    Ok(GenerateDataKeyResponse {
+        ciphertext_blob: B64(blob),
+        plaintext: SecretOut(data_key),
+        key_id: key.arn.clone(),
+        key_material_id,
+    })
 }
 
-pub fn generate_data_key_without_plaintext(ctx: &Ctx<'_>, r: GenerateDataKeyRequest) -> KmsResult<GenerateDataKeyWithoutPlaintextResponse> {
+pub fn generate_data_key_without_plaintext(
+    ctx: &Ctx<'_>,
+    r: GenerateDataKeyRequest,
+) -> KmsResult<GenerateDataKeyWithoutPlaintextResponse> {
     let (_, blob, key, key_material_id) = generate_data_key_inner(ctx, r, "GenerateDataKeyWithoutPlaintext")?;
     Ok(GenerateDataKeyWithoutPlaintextResponse { ciphertext_blob: B64(blob), key_id: key.arn.clone(), key_material_id })
 }

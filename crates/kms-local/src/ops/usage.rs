@@ -8,9 +8,21 @@ use crate::ids::KeyIdForms;
 
 /// Operations that count as "use" of a key (KMS's KeyLastUsageTrackingOperation set).
 pub const TRACKED: &[&str] = &[
-    "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext", "ReEncrypt", "Sign", "Verify", "GenerateMac", "VerifyMac",
-    "DeriveSharedSecret", "Encapsulate", "Decapsulate", "GetPublicKey",
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "ReEncrypt",
+    "Sign",
+    "Verify",
+    "GenerateMac",
+    "VerifyMac",
+    "DeriveSharedSecret",
+    "Encapsulate",
+    "Decapsulate",
+    "GetPublicKey",
 ];
 
 #[derive(Deserialize)]

@@ -103,7 +103,9 @@ fn writer(mut conn: rusqlite::Connection, rx: mpsc::Receiver<Msg>) {
         let result = (|| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
             {
-                let mut stmt = tx.prepare_cached("INSERT INTO audit_events(event_time, key_arn, event_name, ok, json) VALUES(?1, ?2, ?3, ?4, ?5)")?;
+                let mut stmt = tx.prepare_cached(
+                    "INSERT INTO audit_events(event_time, key_arn, event_name, ok, json) VALUES(?1, ?2, ?3, ?4, ?5)",
+                )?;
                 for r in &batch {
                     stmt.execute(params![r.event_time, r.key_arn, r.event_name, r.ok, r.json])?;
                 }

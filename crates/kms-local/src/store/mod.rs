@@ -120,8 +120,12 @@ impl Store {
             let Some(key) = keys.get_mut(&arn) else { continue };
             let info: MaterialInfo =
                 serde_json::from_str(&info).map_err(|_| StoreError::Corrupt(format!("key_materials/{arn}")))?;
-            let secret = self.root.open(&material_label(&arn, version as u32), &sealed).ok_or_else(|| StoreError::Unseal(arn.clone()))?;
-            let material = Material::from_secret(key.meta.key_spec, secret).map_err(|_| StoreError::Corrupt(format!("key_materials/{arn}")))?;
+            let secret = self
+                .root
+                .open(&material_label(&arn, version as u32), &sealed)
+                .ok_or_else(|| StoreError::Unseal(arn.clone()))?;
+            let material = Material::from_secret(key.meta.key_spec, secret)
+                .map_err(|_| StoreError::Corrupt(format!("key_materials/{arn}")))?;
             key.materials.insert(version as u32, Arc::new(MaterialVersion { info, material }));
         }
         let aliases = self.load_json("SELECT json FROM aliases", "aliases")?;
@@ -216,7 +220,7 @@ impl Store {
     }
 
     /// The latest successful tracked use of each key, from the audit table (startup only).
-pub fn read_last_usage(&self, tracked: &[&str]) -> Result<Vec<(String, String, i64, String)>, StoreError> {
+    pub fn read_last_usage(&self, tracked: &[&str]) -> Result<Vec<(String, String, i64, String)>, StoreError> {
         let list = tracked.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(",");
         let sql = format!(
             "SELECT key_arn, event_name, event_time, json FROM audit_events WHERE id IN \
@@ -233,9 +237,13 @@ fn material_label(arn: &str, version: u32) -> String {
     format!("envelope-kms-local/material/v1\0{arn}\0{version}")
 }
 
-
 /// Reads audit events from a data directory (for `envelope kms audit`), oldest first.
-pub fn read_audit(data_dir: &Path, key: Option<&str>, since: Option<i64>, limit: usize) -> Result<Vec<serde_json::Value>, StoreError> {
+pub fn read_audit(
+    data_dir: &Path,
+    key: Option<&str>,
+    since: Option<i64>,
+    limit: usize,
+) -> Result<Vec<serde_json::Value>, StoreError> {
     let conn = Connection::open_with_flags(db_path(data_dir), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let mut sql = String::from("SELECT json FROM audit_events WHERE event_time >= ?1");
     if key.is_some() {

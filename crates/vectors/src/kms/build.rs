@@ -5,8 +5,8 @@ use std::sync::Arc;
 use base64::Engine as _;
 use envelope::Keyring;
 use envelope_keyrings::kms::{
-    get_public_key, kms_mrk_discovery_multi_keyring, AwsKmsEcdhKeyring, AwsKmsKeyring, AwsKmsMrkKeyring, AwsKmsRsaKeyring,
-    DiscoveryFilter, EcdhCurve, KmsArn, KmsRsaPadding,
+    get_public_key, kms_mrk_discovery_multi_keyring, AwsKmsEcdhKeyring, AwsKmsKeyring, AwsKmsMrkKeyring,
+    AwsKmsRsaKeyring, DiscoveryFilter, EcdhCurve, KmsArn, KmsRsaPadding,
 };
 use envelope_keyrings::RsaPublicKey;
 use serde_json::Value;
@@ -107,12 +107,14 @@ fn rsa(kms: &AwsKmsKeyrings, json: &Value, entry: Option<(&str, &KeyEntry)>, ope
         ),
         (Operation::Encrypt, None) => {
             let (client, key) = (client.clone(), key_id.to_owned());
-            let fetched = kms.runtime.run(async move { get_public_key(&client, &key).await }).map_err(Problem::Unreachable)?;
+            let fetched =
+                kms.runtime.run(async move { get_public_key(&client, &key).await }).map_err(Problem::Unreachable)?;
             Some(fetched.map_err(|e| Problem::Unreachable(e.to_string()))?)
         }
         (Operation::Decrypt, None) => None,
     };
-    let keyring = AwsKmsRsaKeyring::new(key_id, public_key, padding, Some(client)).map_err(|e| invalid(e.to_string()))?;
+    let keyring =
+        AwsKmsRsaKeyring::new(key_id, public_key, padding, Some(client)).map_err(|e| invalid(e.to_string()))?;
     Ok(Arc::new(keyring))
 }
 
@@ -138,7 +140,8 @@ fn ecdh(kms: &AwsKmsKeyrings, json: &Value, keys: &KeysManifest, operation: Oper
     } else {
         (&entry.recipient_material, &entry.recipient_public_key, &None)
     };
-    let kms_key = kms_key.clone().ok_or_else(|| invalid(format!("key {name:?} has no {role}-material (a KMS key ARN)")))?;
+    let kms_key =
+        kms_key.clone().ok_or_else(|| invalid(format!("key {name:?} has no {role}-material (a KMS key ARN)")))?;
     let arn = KmsArn::parse(&kms_key).map_err(|e| invalid(format!("key {name:?}: {e}")))?;
     let own_public = own_public.as_deref().map(der_base64).transpose()?;
     let client = reachable_client(kms, &arn)?;
@@ -181,11 +184,15 @@ fn reachable_client(kms: &AwsKmsKeyrings, arn: &KmsArn) -> Result<aws_sdk_kms::C
 }
 
 fn string<'a>(json: &'a Value, member: &str) -> Result<&'a str, Problem> {
-    json.get(member).and_then(Value::as_str).ok_or_else(|| invalid(format!("the description has no string \"{member}\"")))
+    json.get(member)
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid(format!("the description has no string \"{member}\"")))
 }
 
 fn der_base64(text: &str) -> Result<Vec<u8>, Problem> {
-    base64::engine::general_purpose::STANDARD.decode(text.trim()).map_err(|e| invalid(format!("public key is not base64: {e}")))
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| invalid(format!("public key is not base64: {e}")))
 }
 
 /// The curve of an `ecc-curve` member: the reference runners name it by their KMS key

@@ -145,7 +145,8 @@ impl AwsKmsKeyrings {
 
     /// Wraps a keyring so that its KMS calls run on the KMS runtime.
     fn bind(&self, keyring: Arc<dyn Keyring>) -> build::Built {
-        let handle = self.runtime.handle().ok_or_else(|| build::Problem::Unreachable("the KMS runtime has stopped".into()))?;
+        let handle =
+            self.runtime.handle().ok_or_else(|| build::Problem::Unreachable("the KMS runtime has stopped".into()))?;
         Ok(Arc::new(OnRuntime::new(keyring, handle)))
     }
 }

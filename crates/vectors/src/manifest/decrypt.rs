@@ -119,7 +119,9 @@ fn parse_v1_to_v4(file: &str, name: &str, test: &Value) -> Result<DecryptTest> {
         Some(result) => {
             if let Some(output) = result.get("output") {
                 ExpectedResult::Output {
-                    plaintext: opt_str(output, "plaintext").ok_or_else(|| at("result.output without \"plaintext\""))?.to_string(),
+                    plaintext: opt_str(output, "plaintext")
+                        .ok_or_else(|| at("result.output without \"plaintext\""))?
+                        .to_string(),
                 }
             } else if let Some(error) = result.get("error") {
                 ExpectedResult::Error {
@@ -130,7 +132,9 @@ fn parse_v1_to_v4(file: &str, name: &str, test: &Value) -> Result<DecryptTest> {
             }
         }
         None => ExpectedResult::Output {
-            plaintext: opt_str(test, "plaintext").ok_or_else(|| at("neither \"result\" nor \"plaintext\""))?.to_string(),
+            plaintext: opt_str(test, "plaintext")
+                .ok_or_else(|| at("neither \"result\" nor \"plaintext\""))?
+                .to_string(),
         },
     };
     let method = match opt_str(test, "decryption-method") {
@@ -148,7 +152,10 @@ fn parse_v1_to_v4(file: &str, name: &str, test: &Value) -> Result<DecryptTest> {
         Some("RequiredEncryptionContext") => {
             // v4: the required keys are exactly the reproduced context's keys.
             let required: Vec<String> = reproduced.iter().flat_map(|ec| ec.keys().cloned()).collect();
-            keys = keys.map(|underlying| KeyDescription::RequiredEncryptionContext { underlying: Box::new(underlying), keys: required });
+            keys = keys.map(|underlying| KeyDescription::RequiredEncryptionContext {
+                underlying: Box::new(underlying),
+                keys: required,
+            });
         }
         Some(other) => keys = Err(format!("unsupported cmm {other:?}")),
     }

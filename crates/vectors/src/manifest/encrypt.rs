@@ -91,7 +91,9 @@ impl EncryptManifest {
         let keys = opt_str(&value, "keys").ok_or_else(|| Error::manifest(file, "no \"keys\" URI"))?.to_string();
         let mut plaintexts = BTreeMap::new();
         for (name, size) in value.get("plaintexts").and_then(Value::as_object).into_iter().flatten() {
-            let size = size.as_u64().ok_or_else(|| Error::manifest(file, format!("plaintext {name:?}: size must be a number")))?;
+            let size = size
+                .as_u64()
+                .ok_or_else(|| Error::manifest(file, format!("plaintext {name:?}: size must be a number")))?;
             plaintexts.insert(name.clone(), size);
         }
         let tests_json = value

@@ -114,11 +114,13 @@ impl KeyDescription {
         match kind {
             "raw" => {
                 let key = opt_str(value, "key").ok_or("raw key description without \"key\"")?.to_string();
-                let provider_id = opt_str(value, "provider-id").ok_or("raw key description without \"provider-id\"")?.to_string();
+                let provider_id =
+                    opt_str(value, "provider-id").ok_or("raw key description without \"provider-id\"")?.to_string();
                 let algorithm = match opt_str(value, "encryption-algorithm") {
                     Some("aes") => RawAlgorithm::Aes,
                     Some("rsa") => {
-                        let padding = opt_str(value, "padding-algorithm").ok_or("raw RSA key description without \"padding-algorithm\"")?;
+                        let padding = opt_str(value, "padding-algorithm")
+                            .ok_or("raw RSA key description without \"padding-algorithm\"")?;
                         let hash = opt_str(value, "padding-hash");
                         RawAlgorithm::Rsa(
                             RsaPadding::parse(padding, hash)
@@ -127,9 +129,18 @@ impl KeyDescription {
                     }
                     other => return Err(format!("unsupported raw encryption-algorithm {other:?}")),
                 };
-                Ok(KeyDescription::Raw { key, key_id: opt_str(value, "key-id").map(str::to_string), provider_id, algorithm })
+                Ok(KeyDescription::Raw {
+                    key,
+                    key_id: opt_str(value, "key-id").map(str::to_string),
+                    provider_id,
+                    algorithm,
+                })
             }
-            "aws-kms" | "aws-kms-mrk-aware" | "aws-kms-mrk-aware-discovery" | "aws-kms-rsa" | "aws-kms-hierarchy"
+            "aws-kms"
+            | "aws-kms-mrk-aware"
+            | "aws-kms-mrk-aware-discovery"
+            | "aws-kms-rsa"
+            | "aws-kms-hierarchy"
             | "aws-kms-ecdh" => Ok(KeyDescription::AwsKms {
                 kind: kind.to_string(),
                 key: opt_str(value, "key").map(str::to_string),
@@ -148,9 +159,13 @@ impl KeyDescription {
                 Ok(KeyDescription::Multi { generator, children })
             }
             "required-encryption-context-cmm" => {
-                let underlying = value.get("underlying").ok_or("required-encryption-context-cmm without \"underlying\"")?;
+                let underlying =
+                    value.get("underlying").ok_or("required-encryption-context-cmm without \"underlying\"")?;
                 let keys = string_list(value.get("requiredEncryptionContextKeys"))?;
-                Ok(KeyDescription::RequiredEncryptionContext { underlying: Box::new(KeyDescription::parse(underlying)?), keys })
+                Ok(KeyDescription::RequiredEncryptionContext {
+                    underlying: Box::new(KeyDescription::parse(underlying)?),
+                    keys,
+                })
             }
             other => Ok(KeyDescription::Unsupported { kind: other.to_string(), json: value.clone() }),
         }
@@ -251,7 +266,10 @@ mod tests {
         let parsed = KeyDescription::parse(&list).unwrap();
         match &parsed {
             KeyDescription::Multi { generator: Some(g), children } => {
-                assert!(matches!(**g, KeyDescription::Raw { algorithm: RawAlgorithm::Rsa(RsaPadding::OaepSha512), .. }));
+                assert!(matches!(
+                    **g,
+                    KeyDescription::Raw { algorithm: RawAlgorithm::Rsa(RsaPadding::OaepSha512), .. }
+                ));
                 assert_eq!(children.len(), 2);
             }
             other => panic!("{other:?}"),

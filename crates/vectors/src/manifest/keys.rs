@@ -135,10 +135,8 @@ impl KeysManifest {
                 supported: "keys 1, 2, 3, 4",
             });
         }
-        let entries = value
-            .get("keys")
-            .and_then(Value::as_object)
-            .ok_or_else(|| Error::manifest(file, "no \"keys\" object"))?;
+        let entries =
+            value.get("keys").and_then(Value::as_object).ok_or_else(|| Error::manifest(file, "no \"keys\" object"))?;
         let mut keys = BTreeMap::new();
         for (name, entry) in entries {
             let entry: KeyEntry = serde_json::from_value(entry.clone())
@@ -187,17 +185,26 @@ impl KeyEntry {
                 };
                 if let Some(bits) = self.bits {
                     if bits != (bytes.len() as u64) * 8 {
-                        return Err(format!("key {name:?}: {bits} bits declared but material has {} bytes", bytes.len()));
+                        return Err(format!(
+                            "key {name:?}: {bits} bits declared but material has {} bytes",
+                            bytes.len()
+                        ));
                     }
                 }
                 Ok(KeyMaterial::Symmetric { bytes })
             }
             "private" | "public" => {
                 if self.algorithm.as_deref().is_some_and(|a| a != "rsa") {
-                    return Ok(KeyMaterial::Unsupported { kind: format!("{} {}", self.kind, self.algorithm.as_deref().unwrap_or("")) });
+                    return Ok(KeyMaterial::Unsupported {
+                        kind: format!("{} {}", self.kind, self.algorithm.as_deref().unwrap_or("")),
+                    });
                 }
                 let pem = self.material_text().ok_or_else(|| format!("key {name:?}: no material"))?;
-                Ok(if self.kind == "private" { KeyMaterial::RsaPrivate { pem } } else { KeyMaterial::RsaPublic { pem } })
+                Ok(if self.kind == "private" {
+                    KeyMaterial::RsaPrivate { pem }
+                } else {
+                    KeyMaterial::RsaPublic { pem }
+                })
             }
             other => Ok(KeyMaterial::Unsupported { kind: other.to_string() }),
         }

@@ -14,9 +14,9 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-pub use decrypt::{DecryptManifest, DecryptTest, ExpectedResult, DecryptionMethod};
+pub use decrypt::{DecryptManifest, DecryptTest, DecryptionMethod, ExpectedResult};
 pub use encrypt::{EncryptManifest, EncryptTest};
-pub use key_description::{KeyDescription, RsaPadding, RawAlgorithm};
+pub use key_description::{KeyDescription, RawAlgorithm, RsaPadding};
 pub use keys::{KeyEntry, KeyMaterial, KeysManifest};
 
 /// The `manifest` member every manifest opens with.
@@ -40,15 +40,15 @@ pub struct ClientInfo {
 
 /// Parses JSON and reads its `manifest` header.
 pub fn parse_json(file: &str, bytes: &[u8]) -> Result<(ManifestHeader, Value)> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| Error::manifest(file, format!("not valid JSON: {e}")))?;
-    let header = value
-        .get("manifest")
-        .cloned()
-        .ok_or_else(|| Error::manifest(file, "no \"manifest\" member"))
-        .and_then(|h| {
-            serde_json::from_value::<ManifestHeader>(h)
-                .map_err(|e| Error::manifest(file, format!("bad \"manifest\" member: {e}")))
-        })?;
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|e| Error::manifest(file, format!("not valid JSON: {e}")))?;
+    let header =
+        value.get("manifest").cloned().ok_or_else(|| Error::manifest(file, "no \"manifest\" member")).and_then(
+            |h| {
+                serde_json::from_value::<ManifestHeader>(h)
+                    .map_err(|e| Error::manifest(file, format!("bad \"manifest\" member: {e}")))
+            },
+        )?;
     Ok((header, value))
 }
 

@@ -37,4 +37,3 @@ pub fn only_kms(description: &KeyDescription) -> bool {
         _ => false,
     }
 }
-

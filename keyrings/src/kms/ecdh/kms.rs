@@ -9,14 +9,10 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeyAgreementAlgorithmSpec, KeyUsageType};
 use envelope::error::{EdkFailure, KeyringError};
 use envelope::keyring::ensure_no_data_key;
-use envelope::{
-    DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result,
-};
+use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 use zeroize::Zeroizing;
 
-use super::{
-    fixed_info, wrap, EcPublicKey, EcdhCurve, Matcher, ProviderInfo, KMS_ECDH_PROVIDER_ID,
-};
+use super::{fixed_info, wrap, EcPublicKey, EcdhCurve, Matcher, ProviderInfo, KMS_ECDH_PROVIDER_ID};
 use crate::kms::key_arn::{validate_identifier, KmsArn};
 use crate::kms::{describe_error, kms_grant_tokens};
 
@@ -53,15 +49,8 @@ impl AwsKmsEcdhKeyring {
         client: aws_sdk_kms::Client,
     ) -> Result<AwsKmsEcdhKeyring> {
         let recipient = EcPublicKey::parse(curve, recipient_public_key)?;
-        AwsKmsEcdhKeyring::build(
-            curve,
-            sender_kms_key_id.into(),
-            sender_public_key,
-            Some(recipient),
-            client,
-            "static",
-        )
-        .await
+        AwsKmsEcdhKeyring::build(curve, sender_kms_key_id.into(), sender_public_key, Some(recipient), client, "static")
+            .await
     }
 
     /// `KmsPublicKeyDiscovery`. `recipient_public_key` (DER) saves a GetPublicKey call.
@@ -97,61 +86,41 @@ impl AwsKmsEcdhKeyring {
         scheme: &str,
     ) -> Result<AwsKmsEcdhKeyring> {
         validate_identifier(&kms_key_id).map_err(KeyringError::Configuration)?;
-        let kms_public = match kms_public_key {
-            Some(der) => EcPublicKey::parse(curve, der)?,
-            None => {
-                // spec: key-agreement-schemas.md — without a public key, MUST call GetPublicKey; the
-                // response MUST show KeyUsage KEY_AGREEMENT and the configured curve.
-                let response = client
-                    .get_public_key()
-                    .key_id(&kms_key_id)
-                    .send()
-                    .await
-                    .map_err(|error| {
-                        KeyringError::Service(describe_error("GetPublicKey", &kms_key_id, &error))
-                    })?;
-                if response.key_usage() != Some(&KeyUsageType::KeyAgreement) {
-                    return Err(KeyringError::Configuration(format!(
-                        "KMS key {kms_key_id} has key usage {:?}, not KEY_AGREEMENT",
-                        response.key_usage().map(|u| u.as_str())
-                    ))
-                    .into());
+        let kms_public =
+            match kms_public_key {
+                Some(der) => EcPublicKey::parse(curve, der)?,
+                None => {
+                    // spec: key-agreement-schemas.md — without a public key, MUST call GetPublicKey; the
+                    // response MUST show KeyUsage KEY_AGREEMENT and the configured curve.
+                    let response =
+                        client.get_public_key().key_id(&kms_key_id).send().await.map_err(|error| {
+                            KeyringError::Service(describe_error("GetPublicKey", &kms_key_id, &error))
+                        })?;
+                    if response.key_usage() != Some(&KeyUsageType::KeyAgreement) {
+                        return Err(KeyringError::Configuration(format!(
+                            "KMS key {kms_key_id} has key usage {:?}, not KEY_AGREEMENT",
+                            response.key_usage().map(|u| u.as_str())
+                        ))
+                        .into());
+                    }
+                    let spec = response.key_spec().map(|s| s.as_str()).unwrap_or("(none)");
+                    if spec != curve.kms_key_spec() {
+                        return Err(KeyringError::Configuration(format!(
+                            "KMS key {kms_key_id} is a {spec} key; the keyring is configured for {}",
+                            curve.kms_key_spec()
+                        ))
+                        .into());
+                    }
+                    let der = response.public_key().map(|b| b.as_ref()).unwrap_or_default();
+                    EcPublicKey::parse(curve, der)?
                 }
-                let spec = response.key_spec().map(|s| s.as_str()).unwrap_or("(none)");
-                if spec != curve.kms_key_spec() {
-                    return Err(KeyringError::Configuration(format!(
-                        "KMS key {kms_key_id} is a {spec} key; the keyring is configured for {}",
-                        curve.kms_key_spec()
-                    ))
-                    .into());
-                }
-                let der = response
-                    .public_key()
-                    .map(|b| b.as_ref())
-                    .unwrap_or_default();
-                EcPublicKey::parse(curve, der)?
-            }
-        };
-        let label = format!(
-            "AWS KMS ECDH keyring {kms_key_id} ({}, {scheme})",
-            curve.kms_key_spec()
-        );
-        Ok(AwsKmsEcdhKeyring {
-            curve,
-            client,
-            kms_key_id,
-            kms_public,
-            peer,
-            grant_tokens: Vec::new(),
-            label,
-        })
+            };
+        let label = format!("AWS KMS ECDH keyring {kms_key_id} ({}, {scheme})", curve.kms_key_spec());
+        Ok(AwsKmsEcdhKeyring { curve, client, kms_key_id, kms_public, peer, grant_tokens: Vec::new(), label })
     }
 
     /// DeriveSharedSecret with the KMS key and `peer`.
-    async fn derive_shared_secret(
-        &self,
-        peer: &EcPublicKey,
-    ) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
+    async fn derive_shared_secret(&self, peer: &EcPublicKey) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
         let response = self
             .client
             .derive_shared_secret()
@@ -166,20 +135,12 @@ impl AwsKmsEcdhKeyring {
         let answered = response.key_id().unwrap_or_default();
         let expected_arn = KmsArn::parse(&self.kms_key_id).is_ok();
         if answered.is_empty() || (expected_arn && answered != self.kms_key_id) {
-            return Err(format!(
-                "KMS DeriveSharedSecret answered for key {answered:?}, not {}",
-                self.kms_key_id
-            ));
+            return Err(format!("KMS DeriveSharedSecret answered for key {answered:?}, not {}", self.kms_key_id));
         }
         if response.key_agreement_algorithm() != Some(&KeyAgreementAlgorithmSpec::Ecdh) {
             return Err("KMS DeriveSharedSecret did not answer with ECDH".into());
         }
-        let secret = Zeroizing::new(
-            response
-                .shared_secret
-                .map(Blob::into_inner)
-                .unwrap_or_default(),
-        );
+        let secret = Zeroizing::new(response.shared_secret.map(Blob::into_inner).unwrap_or_default());
         if secret.len() != self.curve.field_len() {
             return Err(format!(
                 "KMS DeriveSharedSecret returned {} bytes; {} secrets are {}",
@@ -197,39 +158,24 @@ impl Keyring for AwsKmsEcdhKeyring {
     async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
         // spec: aws-kms-ecdh-keyring.md#onencrypt — MUST fail with KmsPublicKeyDiscovery.
         let Some(recipient) = &self.peer else {
-            return Err(
-                KeyringError::Configuration(format!("{} only decrypts", self.label)).into(),
-            );
+            return Err(KeyringError::Configuration(format!("{} only decrypts", self.label)).into());
         };
         // spec: key-agreement-schemas.md#kmsprivatekeytostaticpublickey — DeriveSharedSecret with the
         // sender's KMS key and the recipient's public key.
-        let shared_secret = self
-            .derive_shared_secret(recipient)
-            .await
-            .map_err(KeyringError::Service)?;
+        let shared_secret = self.derive_shared_secret(recipient).await.map_err(KeyringError::Service)?;
         let sender = &self.kms_public;
-        let fixed = fixed_info(
-            self.curve,
-            sender.compressed(),
-            recipient.compressed(),
-            materials.encryption_context(),
-        )?;
+        let fixed =
+            fixed_info(self.curve, sender.compressed(), recipient.compressed(), materials.encryption_context())?;
         if materials.data_key().is_none() {
             materials.set_data_key(DataKey::generate(materials.suite().data_key_len())?)?;
         }
         let Some(data_key) = materials.data_key() else {
-            return Err(
-                KeyringError::Wrap("encryption materials lost their data key".into()).into(),
-            );
+            return Err(KeyringError::Wrap("encryption materials lost their data key".into()).into());
         };
         let ciphertext = wrap(&shared_secret, &fixed, data_key)?;
         let info = ProviderInfo::serialize(recipient.compressed(), sender.compressed());
         // spec: aws-kms-ecdh-keyring.md#onencrypt — provider id "aws-kms-ecdh".
-        materials.push_encrypted_data_key(EncryptedDataKey::new(
-            KMS_ECDH_PROVIDER_ID,
-            info,
-            ciphertext,
-        ));
+        materials.push_encrypted_data_key(EncryptedDataKey::new(KMS_ECDH_PROVIDER_ID, info, ciphertext));
         Ok(materials)
     }
 
@@ -240,17 +186,13 @@ impl Keyring for AwsKmsEcdhKeyring {
     ) -> Result<DecryptionMaterials> {
         ensure_no_data_key(&materials)?;
         let matcher = match &self.peer {
-            Some(peer) => Matcher::Pair {
-                mine: &self.kms_public,
-                peer,
-            },
+            Some(peer) => Matcher::Pair { mine: &self.kms_public, peer },
             None => Matcher::Recipient(&self.kms_public),
         };
         let key_len = materials.suite().data_key_len();
         let mut failures = Vec::new();
         for edk in edks {
-            let Some(candidate) = matcher.try_edk(self.curve, edk, &self.label, &mut failures)
-            else {
+            let Some(candidate) = matcher.try_edk(self.curve, edk, &self.label, &mut failures) else {
                 continue;
             };
             let shared_secret = match self.derive_shared_secret(&candidate.peer).await {
@@ -260,13 +202,8 @@ impl Keyring for AwsKmsEcdhKeyring {
                     continue;
                 }
             };
-            let attempt = candidate.unwrap(
-                self.curve,
-                &shared_secret,
-                materials.encryption_context(),
-                &edk.ciphertext,
-                key_len,
-            );
+            let attempt =
+                candidate.unwrap(self.curve, &shared_secret, materials.encryption_context(), &edk.ciphertext, key_len);
             match attempt {
                 Ok(key) => {
                     materials.set_data_key(key)?;

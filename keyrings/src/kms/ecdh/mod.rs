@@ -131,17 +131,13 @@ impl EcPublicKey {
     /// Parses a public key on `curve` from DER SubjectPublicKeyInfo or a SEC 1 point (compressed
     /// or uncompressed). Fails for points not on the curve.
     pub fn parse(curve: EcdhCurve, bytes: &[u8]) -> Result<EcPublicKey> {
-        let invalid = || {
-            KeyringError::Configuration(format!("not a valid {} public key", curve.kms_key_spec()))
-        };
+        let invalid = || KeyringError::Configuration(format!("not a valid {} public key", curve.kms_key_spec()));
         let parsed = ParsedPublicKey::new(curve.parsing(), bytes).map_err(|_| invalid())?;
         let der: PublicKeyX509Der<'static> = parsed.as_der().map_err(|_| invalid())?;
         let der = der.as_ref().to_vec();
         // The DER ends with the BIT STRING holding the uncompressed point 04 ‖ X ‖ Y.
         let point_len = 1 + 2 * curve.field_len();
-        let point = der
-            .get(der.len().saturating_sub(point_len)..)
-            .filter(|p| p.len() == point_len && p[0] == 0x04);
+        let point = der.get(der.len().saturating_sub(point_len)..).filter(|p| p.len() == point_len && p[0] == 0x04);
         let Some(point) = point else {
             return Err(invalid().into());
         };
@@ -149,11 +145,7 @@ impl EcPublicKey {
         let mut compressed = Vec::with_capacity(curve.compressed_len());
         compressed.push(if y[y.len() - 1] & 1 == 1 { 0x03 } else { 0x02 });
         compressed.extend_from_slice(x);
-        Ok(EcPublicKey {
-            curve,
-            der,
-            compressed,
-        })
+        Ok(EcPublicKey { curve, der, compressed })
     }
 
     /// The curve.
@@ -197,18 +189,15 @@ impl EcPrivateKey {
     /// Parses a PKCS #8 (or RFC 5915) DER private key on `curve`.
     pub fn from_der(curve: EcdhCurve, der: &[u8]) -> Result<EcPrivateKey> {
         let key = PrivateKey::from_private_key_der(curve.agreement(), der).map_err(|_| {
-            KeyringError::Configuration(format!(
-                "not a {} private key (PKCS #8 or RFC 5915 DER)",
-                curve.kms_key_spec()
-            ))
+            KeyringError::Configuration(format!("not a {} private key (PKCS #8 or RFC 5915 DER)", curve.kms_key_spec()))
         })?;
         EcPrivateKey::from_key(curve, key)
     }
 
     /// Parses a PEM `PRIVATE KEY` (PKCS #8) or `EC PRIVATE KEY` block on `curve`.
     pub fn from_pem(curve: EcdhCurve, pem: &str) -> Result<EcPrivateKey> {
-        let blocks = crate::pem::parse(pem)
-            .map_err(|why| KeyringError::Configuration(format!("EC private key PEM: {why}")))?;
+        let blocks =
+            crate::pem::parse(pem).map_err(|why| KeyringError::Configuration(format!("EC private key PEM: {why}")))?;
         let block = blocks
             .iter()
             .find(|block| block.label == "PRIVATE KEY" || block.label == "EC PRIVATE KEY")
@@ -220,9 +209,8 @@ impl EcPrivateKey {
         let public = key
             .compute_public_key()
             .map_err(|_| KeyringError::Configuration("cannot compute the EC public key".into()))?;
-        let der: PublicKeyX509Der<'static> = public
-            .as_der()
-            .map_err(|_| KeyringError::Configuration("cannot encode the EC public key".into()))?;
+        let der: PublicKeyX509Der<'static> =
+            public.as_der().map_err(|_| KeyringError::Configuration("cannot encode the EC public key".into()))?;
         let public = EcPublicKey::parse(curve, der.as_ref())?;
         Ok(EcPrivateKey { curve, key, public })
     }
@@ -239,12 +227,9 @@ impl EcPrivateKey {
 
     /// PKCS #8 PEM (`-----BEGIN PRIVATE KEY-----`), e.g. to hand the key to another SDK.
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>> {
-        let der: Pkcs8V1Der<'static> = self
-            .key
-            .as_der()
-            .map_err(|_| KeyringError::Configuration("cannot encode the EC private key".into()))?;
-        let encoded =
-            Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(der.as_ref()));
+        let der: Pkcs8V1Der<'static> =
+            self.key.as_der().map_err(|_| KeyringError::Configuration("cannot encode the EC private key".into()))?;
+        let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(der.as_ref()));
         let mut pem = Zeroizing::new(String::from("-----BEGIN PRIVATE KEY-----\n"));
         for line in encoded.as_bytes().chunks(64) {
             pem.push_str(std::str::from_utf8(line).unwrap_or_default());
@@ -257,28 +242,18 @@ impl EcPrivateKey {
     /// ECDH with `peer`: the x-coordinate of the shared point.
     fn agree(&self, peer: &EcPublicKey) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
         if peer.curve != self.curve {
-            return Err(format!(
-                "the peer key is on {:?}, this key on {:?}",
-                peer.curve, self.curve
-            ));
+            return Err(format!("the peer key is on {:?}, this key on {:?}", peer.curve, self.curve));
         }
-        agreement::agree(
-            &self.key,
-            UnparsedPublicKey::new(self.curve.agreement(), peer.der()),
-            (),
-            |z| Ok(Zeroizing::new(z.to_vec())),
-        )
+        agreement::agree(&self.key, UnparsedPublicKey::new(self.curve.agreement(), peer.der()), (), |z| {
+            Ok(Zeroizing::new(z.to_vec()))
+        })
         .map_err(|()| "ECDH key agreement failed".to_owned())
     }
 }
 
 impl fmt::Debug for EcPrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "EcPrivateKey({:?}, public {:?}, [REDACTED])",
-            self.curve, self.public
-        )
+        write!(f, "EcPrivateKey({:?}, public {:?}, [REDACTED])", self.curve, self.public)
     }
 }
 
@@ -311,33 +286,19 @@ impl<'a> ProviderInfo<'a> {
         }
         // spec: raw-ecdh-keyring.md#ondecrypt — the version MUST be 0x01.
         if info[0] != VERSION {
-            return Err(format!(
-                "provider info version is {}, not {VERSION}",
-                info[0]
-            ));
+            return Err(format!("provider info version is {}, not {VERSION}", info[0]));
         }
         let key_len = curve.compressed_len();
-        let length_at = |at: usize| {
-            info.get(at..at + 4)
-                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
-        };
+        let length_at = |at: usize| info.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
         if length_at(1) != Some(key_len) || length_at(5 + key_len) != Some(key_len) {
             return Err("provider info public key lengths do not fit the curve".into());
         }
-        Ok(ProviderInfo {
-            recipient: &info[5..5 + key_len],
-            sender: &info[9 + key_len..],
-        })
+        Ok(ProviderInfo { recipient: &info[5..5 + key_len], sender: &info[9 + key_len..] })
     }
 }
 
 /// spec: key-agreement-schemas.md#key-derivation — the FixedInfo.
-fn fixed_info(
-    curve: EcdhCurve,
-    sender: &[u8],
-    recipient: &[u8],
-    context: &EncryptionContext,
-) -> Result<Vec<u8>> {
+fn fixed_info(curve: EcdhCurve, sender: &[u8], recipient: &[u8], context: &EncryptionContext) -> Result<Vec<u8>> {
     let context = envelope::message::context::serialize(context)?;
     let mut out = Vec::with_capacity(64 + sender.len() + recipient.len() + context.len());
     out.extend_from_slice(b"ecdh-key-derivation");
@@ -423,16 +384,12 @@ fn unwrap(
     let (commitment, wrapping_key) = okm.split_at(COMMITMENT_LEN);
     // spec: raw-ecdh-keyring.md#ondecrypt — the commitment keys MUST be compared in constant time.
     if !constant_time_eq(commitment, stored_commitment) {
-        return Err(
-            "commitment key does not match (another key pair or another encryption context)".into(),
-        );
+        return Err("commitment key does not match (another key pair or another encryption context)".into());
     }
     let key = AesGcmKey::new(wrapping_key).map_err(|e| e.to_string())?;
     let mut plaintext = Zeroizing::new(wrapped.to_vec());
     key.open_in_place(&[0u8; 12], fixed_info, &mut plaintext, tag)
-        .map_err(|_| {
-            "AES-GCM tag does not verify (modified EDK or another encryption context)".to_owned()
-        })?;
+        .map_err(|_| "AES-GCM tag does not verify (modified EDK or another encryption context)".to_owned())?;
     Ok(DataKey::new(std::mem::take(&mut *plaintext)))
 }
 
@@ -441,10 +398,7 @@ enum Matcher<'a> {
     /// Decrypt-only: any sender, this recipient.
     Recipient(&'a EcPublicKey),
     /// Both static keys, in either role.
-    Pair {
-        mine: &'a EcPublicKey,
-        peer: &'a EcPublicKey,
-    },
+    Pair { mine: &'a EcPublicKey, peer: &'a EcPublicKey },
 }
 
 /// An EDK an ECDH keyring will try: its parsed public keys and which one to agree with.
@@ -465,8 +419,7 @@ impl Candidate {
         ciphertext: &[u8],
         key_len: usize,
     ) -> std::result::Result<DataKey, String> {
-        let fixed =
-            fixed_info(curve, &self.sender, &self.recipient, context).map_err(|e| e.to_string())?;
+        let fixed = fixed_info(curve, &self.sender, &self.recipient, context).map_err(|e| e.to_string())?;
         unwrap(shared_secret, &fixed, ciphertext, key_len)
     }
 }
@@ -495,42 +448,25 @@ impl Matcher<'_> {
     }
 
     /// `Err((false, why))`: not ours; `Err((true, why))`: ours by provider id but unparseable.
-    fn candidate(
-        &self,
-        curve: EcdhCurve,
-        edk: &EncryptedDataKey,
-    ) -> std::result::Result<Candidate, (bool, String)> {
+    fn candidate(&self, curve: EcdhCurve, edk: &EncryptedDataKey) -> std::result::Result<Candidate, (bool, String)> {
         // spec: raw-ecdh-keyring.md#ondecrypt — the provider id MUST be "raw-ecdh" or "aws-kms-ecdh".
         if edk.provider_id != RAW_ECDH_PROVIDER_ID && edk.provider_id != KMS_ECDH_PROVIDER_ID {
-            return Err((
-                false,
-                "provider id is neither \"raw-ecdh\" nor \"aws-kms-ecdh\"".into(),
-            ));
+            return Err((false, "provider id is neither \"raw-ecdh\" nor \"aws-kms-ecdh\"".into()));
         }
         let info = ProviderInfo::parse(curve, &edk.provider_info).map_err(|why| (false, why))?;
         let (matches, peer) = match self {
             Matcher::Recipient(me) => (info.recipient == me.compressed(), info.sender),
             Matcher::Pair { mine, peer } => {
-                let forward =
-                    info.sender == mine.compressed() && info.recipient == peer.compressed();
-                let backward =
-                    info.recipient == mine.compressed() && info.sender == peer.compressed();
-                (
-                    forward || backward,
-                    if forward { info.recipient } else { info.sender },
-                )
+                let forward = info.sender == mine.compressed() && info.recipient == peer.compressed();
+                let backward = info.recipient == mine.compressed() && info.sender == peer.compressed();
+                (forward || backward, if forward { info.recipient } else { info.sender })
             }
         };
         if !matches {
             return Err((false, "its public keys are not this keyring's".into()));
         }
-        let peer =
-            EcPublicKey::parse(curve, peer).map_err(|e| (true, format!("peer public key: {e}")))?;
-        Ok(Candidate {
-            sender: info.sender.to_vec(),
-            recipient: info.recipient.to_vec(),
-            peer,
-        })
+        let peer = EcPublicKey::parse(curve, peer).map_err(|e| (true, format!("peer public key: {e}")))?;
+        Ok(Candidate { sender: info.sender.to_vec(), recipient: info.recipient.to_vec(), peer })
     }
 }
 
@@ -544,16 +480,10 @@ mod tests {
             let private = EcPrivateKey::generate(curve).unwrap();
             let public = private.public_key();
             assert_eq!(public.compressed().len(), curve.compressed_len());
-            assert_eq!(
-                &EcPublicKey::parse(curve, public.compressed()).unwrap(),
-                public
-            );
+            assert_eq!(&EcPublicKey::parse(curve, public.compressed()).unwrap(), public);
             assert_eq!(&EcPublicKey::parse(curve, public.der()).unwrap(), public);
             let pem = private.to_pkcs8_pem().unwrap();
-            assert_eq!(
-                EcPrivateKey::from_pem(curve, &pem).unwrap().public_key(),
-                public
-            );
+            assert_eq!(EcPrivateKey::from_pem(curve, &pem).unwrap().public_key(), public);
             let other = EcdhCurve::ALL.into_iter().find(|c| *c != curve).unwrap();
             assert!(EcPublicKey::parse(other, public.der()).is_err());
         }
@@ -568,29 +498,14 @@ mod tests {
             assert_eq!(z.len(), curve.field_len());
             assert_eq!(*z, *b.agree(a.public_key()).unwrap());
             let context = EncryptionContext::from([("k".to_owned(), "v".to_owned())]);
-            let fixed = fixed_info(
-                curve,
-                a.public_key().compressed(),
-                b.public_key().compressed(),
-                &context,
-            )
-            .unwrap();
+            let fixed = fixed_info(curve, a.public_key().compressed(), b.public_key().compressed(), &context).unwrap();
             let key = DataKey::new(vec![9; 32]);
             let wrapped = wrap(&z, &fixed, &key).unwrap();
-            assert_eq!(
-                unwrap(&z, &fixed, &wrapped, 32).unwrap().expose_secret(),
-                key.expose_secret()
-            );
-            let other = fixed_info(
-                curve,
-                a.public_key().compressed(),
-                b.public_key().compressed(),
-                &EncryptionContext::new(),
-            )
-            .unwrap();
-            assert!(unwrap(&z, &other, &wrapped, 32)
-                .unwrap_err()
-                .contains("commitment"));
+            assert_eq!(unwrap(&z, &fixed, &wrapped, 32).unwrap().expose_secret(), key.expose_secret());
+            let other =
+                fixed_info(curve, a.public_key().compressed(), b.public_key().compressed(), &EncryptionContext::new())
+                    .unwrap();
+            assert!(unwrap(&z, &other, &wrapped, 32).unwrap_err().contains("commitment"));
         }
     }
 

@@ -7,14 +7,9 @@ use std::fmt;
 use async_trait::async_trait;
 use envelope::error::{EdkFailure, KeyringError};
 use envelope::keyring::ensure_no_data_key;
-use envelope::{
-    DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result,
-};
+use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 
-use super::{
-    fixed_info, wrap, EcPrivateKey, EcPublicKey, EcdhCurve, Matcher, ProviderInfo,
-    RAW_ECDH_PROVIDER_ID,
-};
+use super::{fixed_info, wrap, EcPrivateKey, EcPublicKey, EcdhCurve, Matcher, ProviderInfo, RAW_ECDH_PROVIDER_ID};
 
 /// Wraps data keys under an ECDH-derived key, with local EC keys.
 ///
@@ -33,16 +28,9 @@ pub struct RawEcdhKeyring {
 }
 
 enum Scheme {
-    Static {
-        sender: EcPrivateKey,
-        recipient: EcPublicKey,
-    },
-    Ephemeral {
-        recipient: EcPublicKey,
-    },
-    Discovery {
-        recipient: EcPrivateKey,
-    },
+    Static { sender: EcPrivateKey, recipient: EcPublicKey },
+    Ephemeral { recipient: EcPublicKey },
+    Discovery { recipient: EcPrivateKey },
 }
 
 impl RawEcdhKeyring {
@@ -56,47 +44,23 @@ impl RawEcdhKeyring {
         // spec: raw-ecdh-keyring.md#initialization — both keys MUST be on the configured curve.
         check_curve(curve, sender_private_key.curve())?;
         let recipient = EcPublicKey::parse(curve, recipient_public_key)?;
-        Ok(RawEcdhKeyring::build(
-            curve,
-            Scheme::Static {
-                sender: sender_private_key,
-                recipient,
-            },
-            "static",
-        ))
+        Ok(RawEcdhKeyring::build(curve, Scheme::Static { sender: sender_private_key, recipient }, "static"))
     }
 
     /// `EphemeralPrivateKeyToStaticPublicKey`: encrypt-only, for the holder of the recipient key.
     pub fn ephemeral(curve: EcdhCurve, recipient_public_key: &[u8]) -> Result<RawEcdhKeyring> {
         let recipient = EcPublicKey::parse(curve, recipient_public_key)?;
-        Ok(RawEcdhKeyring::build(
-            curve,
-            Scheme::Ephemeral { recipient },
-            "ephemeral",
-        ))
+        Ok(RawEcdhKeyring::build(curve, Scheme::Ephemeral { recipient }, "ephemeral"))
     }
 
     /// `PublicKeyDiscovery`: decrypt-only, with the recipient's private key.
-    pub fn public_key_discovery(
-        curve: EcdhCurve,
-        recipient_private_key: EcPrivateKey,
-    ) -> Result<RawEcdhKeyring> {
+    pub fn public_key_discovery(curve: EcdhCurve, recipient_private_key: EcPrivateKey) -> Result<RawEcdhKeyring> {
         check_curve(curve, recipient_private_key.curve())?;
-        Ok(RawEcdhKeyring::build(
-            curve,
-            Scheme::Discovery {
-                recipient: recipient_private_key,
-            },
-            "public key discovery",
-        ))
+        Ok(RawEcdhKeyring::build(curve, Scheme::Discovery { recipient: recipient_private_key }, "public key discovery"))
     }
 
     fn build(curve: EcdhCurve, scheme: Scheme, name: &str) -> RawEcdhKeyring {
-        RawEcdhKeyring {
-            curve,
-            scheme,
-            label: format!("raw ECDH keyring ({}, {name})", curve.kms_key_spec()),
-        }
+        RawEcdhKeyring { curve, scheme, label: format!("raw ECDH keyring ({}, {name})", curve.kms_key_spec()) }
     }
 }
 
@@ -124,15 +88,12 @@ impl Keyring for RawEcdhKeyring {
             }
             // spec: raw-ecdh-keyring.md#onencrypt — MUST fail with PublicKeyDiscovery.
             Scheme::Discovery { .. } => {
-                return Err(
-                    KeyringError::Configuration(format!("{} only decrypts", self.label)).into(),
-                );
+                return Err(KeyringError::Configuration(format!("{} only decrypts", self.label)).into());
             }
         };
         // spec: raw-ecdh-keyring.md#onencrypt — failing to compute the shared secret MUST fail.
-        let shared_secret = sender
-            .agree(recipient)
-            .map_err(|why| KeyringError::Wrap(format!("{}: {why}", self.label)))?;
+        let shared_secret =
+            sender.agree(recipient).map_err(|why| KeyringError::Wrap(format!("{}: {why}", self.label)))?;
         let fixed = fixed_info(
             self.curve,
             sender.public_key().compressed(),
@@ -144,19 +105,12 @@ impl Keyring for RawEcdhKeyring {
             materials.set_data_key(DataKey::generate(materials.suite().data_key_len())?)?;
         }
         let Some(data_key) = materials.data_key() else {
-            return Err(
-                KeyringError::Wrap("encryption materials lost their data key".into()).into(),
-            );
+            return Err(KeyringError::Wrap("encryption materials lost their data key".into()).into());
         };
         let ciphertext = wrap(&shared_secret, &fixed, data_key)?;
-        let info =
-            ProviderInfo::serialize(recipient.compressed(), sender.public_key().compressed());
+        let info = ProviderInfo::serialize(recipient.compressed(), sender.public_key().compressed());
         // spec: raw-ecdh-keyring.md#onencrypt — provider id "raw-ecdh".
-        materials.push_encrypted_data_key(EncryptedDataKey::new(
-            RAW_ECDH_PROVIDER_ID,
-            info,
-            ciphertext,
-        ));
+        materials.push_encrypted_data_key(EncryptedDataKey::new(RAW_ECDH_PROVIDER_ID, info, ciphertext));
         Ok(materials)
     }
 
@@ -166,29 +120,20 @@ impl Keyring for RawEcdhKeyring {
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
         let (private, matcher) = match &self.scheme {
-            Scheme::Static { sender, recipient } => (
-                sender,
-                Matcher::Pair {
-                    mine: sender.public_key(),
-                    peer: recipient,
-                },
-            ),
-            Scheme::Discovery { recipient } => {
-                (recipient, Matcher::Recipient(recipient.public_key()))
+            Scheme::Static { sender, recipient } => {
+                (sender, Matcher::Pair { mine: sender.public_key(), peer: recipient })
             }
+            Scheme::Discovery { recipient } => (recipient, Matcher::Recipient(recipient.public_key())),
             // spec: raw-ecdh-keyring.md#ondecrypt — MUST fail with EphemeralPrivateKeyToStaticPublicKey.
             Scheme::Ephemeral { .. } => {
-                return Err(
-                    KeyringError::Configuration(format!("{} only encrypts", self.label)).into(),
-                );
+                return Err(KeyringError::Configuration(format!("{} only encrypts", self.label)).into());
             }
         };
         ensure_no_data_key(&materials)?;
         let key_len = materials.suite().data_key_len();
         let mut failures = Vec::new();
         for edk in edks {
-            let Some(candidate) = matcher.try_edk(self.curve, edk, &self.label, &mut failures)
-            else {
+            let Some(candidate) = matcher.try_edk(self.curve, edk, &self.label, &mut failures) else {
                 continue;
             };
             let context = materials.encryption_context();
