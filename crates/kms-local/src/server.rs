@@ -8,7 +8,7 @@ use crate::auth::signing_keys::SigningKeys;
 use crate::auth::{sigv4, Credentials};
 use crate::error::KmsError;
 use crate::model::now;
-use crate::ops::{self, Ctx};
+use crate::ops::{self, Ctx, RequestInfo};
 use crate::state::{LastUsage, Registry};
 use crate::store::{AuditRecord, AuditSink};
 
@@ -94,7 +94,14 @@ impl Emulator {
             account: c.account.clone(),
             region: c.region.clone(),
             principal: c.principal.clone(),
-            strict: self.strict(),
+            policies: true,
+            // The emulator serves plain HTTP only, so aws:SecureTransport is always false.
+            request: RequestInfo {
+                operation: &operation,
+                body: req.body,
+                source_ip: req.source_ip,
+                secure_transport: false,
+            },
             resources: RefCell::new(Vec::new()),
         });
         let result = match (result, &ctx) {
@@ -120,8 +127,9 @@ impl Emulator {
                     headers: &req.headers,
                     body: req.body,
                 };
-                let v = sigv4::verify_cached(&signed, &|ak| creds.secret(ak), SystemTime::now(), &self.signing_keys)
-                    .map_err(|e| KmsError::new(e.kms_error_type(), e.message()))?;
+                let v =
+                    sigv4::verify_kms_cached(&signed, &|ak| creds.secret(ak), SystemTime::now(), &self.signing_keys)
+                        .map_err(|e| KmsError::new(e.kms_error_type(), e.message()))?;
                 Ok(Caller {
                     account: v.account,
                     region: v.region,
@@ -132,7 +140,9 @@ impl Emulator {
             None => {
                 // Permissive mode: any signature; Region from the credential scope. A 12-digit
                 // access key id selects that account, so multi-account tests need no config.
-                let (access_key_id, region) = sigv4::credential_scope(&req.headers)
+                // The Region still must be a valid Region name: it goes into ARNs.
+                let (access_key_id, region) = sigv4::permissive_kms_scope(&req.headers)
+                    .map_err(|e| KmsError::new(e.kms_error_type(), e.message()))?
                     .unwrap_or_else(|| (String::new(), self.default_region.clone()));
                 let account = if crate::ids::is_account(&access_key_id) {
                     access_key_id.clone()
@@ -227,7 +237,8 @@ impl Emulator {
             account: self.default_account.clone(),
             region: region.to_owned(),
             principal: format!("arn:aws:iam::{}:root", self.default_account),
-            strict: false,
+            policies: false,
+            request: RequestInfo::NONE,
             resources: RefCell::new(Vec::new()),
         };
         let body = serde_json::to_vec(request).map_err(|_| KmsError::internal("request serialization"))?;

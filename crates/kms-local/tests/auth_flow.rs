@@ -29,6 +29,7 @@ fn ctx<'a>(
         action,
         resource_arn: KEY,
         encryption_context: e,
+        facts: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn decide_ec(p: &Policy, who: &str, action: &str, ec: Option<&BTreeMap<String, S
         action,
         resource_arn: KEY,
         encryption_context: ec,
+        facts: None,
     })
 }
 
@@ -210,6 +211,7 @@ fn encryption_context_guard_rails() {
                 action: "kms:Decrypt",
                 resource_arn: KEY,
                 encryption_context: Some(&ok),
+                facts: None,
             }
         ),
         Decision::Allow

@@ -309,10 +309,27 @@ pub fn constraints_at_least_as_strict(parent: Option<&GrantConstraints>, child: 
     true
 }
 
-/// Whether `principal` (in `account`) may retire `grant`: its retiring
-/// principal, its grantee when the grant includes `RetireGrant`, or the root
-/// of the account that owns the key. (Other principals of that account need
-/// `kms:RetireGrant` in the key policy, which the caller checks separately.)
+/// Whether a grant that `parent` lets its grantee create is within what the
+/// parent itself allows. KMS's rule for grants created with a grant's
+/// `CreateGrant` permission: the parent must include `CreateGrant`, the new
+/// grant's operations must be a subset of the parent's, and its
+/// encryption-context constraints must be at least as strict. Without this a
+/// constrained grantee could give itself (or anyone) an unconstrained grant.
+pub fn allows_child_grant(
+    parent: &Grant,
+    child_operations: &[String],
+    child_constraints: Option<&GrantConstraints>,
+) -> bool {
+    parent.has_operation("CreateGrant")
+        && child_operations.iter().all(|op| parent.has_operation(op))
+        && constraints_at_least_as_strict(parent.constraints.as_ref(), child_constraints)
+}
+
+/// Whether `principal` (in `account`) may retire `grant` on the strength of
+/// the grant itself: its retiring principal, its grantee when the grant
+/// includes `RetireGrant`, or the account in which the grant was created
+/// (its root; other principals of that account need `kms:RetireGrant` from
+/// the key policy, which the caller checks separately).
 pub fn can_retire(grant: &Grant, principal: &str, account: &str) -> bool {
     if let Some(r) = &grant.retiring_principal {
         if principal_matches(r, principal, account) {
@@ -322,15 +339,7 @@ pub fn can_retire(grant: &Grant, principal: &str, account: &str) -> bool {
     if grant.has_operation("RetireGrant") && principal_matches(&grant.grantee_principal, principal, account) {
         return true;
     }
-    let key_account = key_account(&grant.key_arn);
-    key_account == Some(account) && principal == account_root_arn(account)
-}
-
-/// Account id inside a key ARN `arn:aws:kms:REGION:ACCOUNT:key/ID`.
-fn key_account(key_arn: &str) -> Option<&str> {
-    let mut it = key_arn.split(':');
-    let (arn, _partition, service, _region, account) = (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
-    (arn == "arn" && service == "kms" && super::is_account_id(account)).then_some(account)
+    issuing_account_id(grant) == Some(account) && principal == account_root_arn(account)
 }
 
 /// Checks a `CreateGrant` `Operations` list: non-empty and every entry a
@@ -550,6 +559,7 @@ mod tests {
             action,
             resource_arn: KEY,
             encryption_context: e,
+            facts: None,
         }
     }
 
@@ -649,6 +659,21 @@ mod tests {
         assert!(!constraints_at_least_as_strict(Some(&eq(&[("a", "1")])), Some(&sub(&[("a", "1")]))));
         assert!(constraints_at_least_as_strict(Some(&eq(&[("a", "1")])), Some(&eq(&[("a", "1")]))));
         assert!(!constraints_at_least_as_strict(Some(&eq(&[("a", "1")])), Some(&eq(&[("a", "2")]))));
+    }
+
+    #[test]
+    fn child_grants_stay_within_the_parent() {
+        let sub = GrantConstraints {
+            encryption_context_subset: Some(ec(&[("tenant", "a")])),
+            encryption_context_equals: None,
+        };
+        let parent = grant(BOB, &["Decrypt", "CreateGrant"], Some(sub.clone()));
+        assert!(allows_child_grant(&parent, &ops(&["Decrypt"]), Some(&sub)));
+        assert!(allows_child_grant(&parent, &ops(&["Decrypt", "CreateGrant"]), Some(&sub)));
+        assert!(!allows_child_grant(&parent, &ops(&["Decrypt"]), None));
+        assert!(!allows_child_grant(&parent, &ops(&["Decrypt", "Encrypt"]), Some(&sub)));
+        let without = grant(BOB, &["Decrypt"], None);
+        assert!(!allows_child_grant(&without, &ops(&["Decrypt"]), None));
     }
 
     #[test]

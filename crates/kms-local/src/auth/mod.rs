@@ -6,7 +6,9 @@
 //!
 //! - [`sigv4`] verifies AWS Signature Version 4 on incoming requests, and
 //!   [`signing_keys`] keeps the signing keys it derives;
-//! - [`policy`] evaluates KMS key policies (explicit deny, allow, implicit deny);
+//! - [`policy`] evaluates KMS key policies (explicit deny, allow, implicit deny),
+//!   with [`condition_values`] for typed condition operators and the facts a
+//!   request supplies to conditions;
 //! - [`grants`] decides whether a grant permits a request and mints grant ids
 //!   and tokens;
 //! - [`Credentials`] is the strict-mode credentials file.
@@ -17,6 +19,7 @@
 //! account, which is what the default key policy needs in order to behave like
 //! real KMS with permissive IAM.
 
+pub mod condition_values;
 pub mod grants;
 pub mod policy;
 pub mod signing_keys;

@@ -10,19 +10,25 @@
 //!
 //! Supported statement elements: `Sid`, `Effect`, `Principal`/`NotPrincipal`,
 //! `Action`/`NotAction`, `Resource`/`NotResource` and `Condition` with the
-//! `String*`, `Arn*`, `Bool` and `Null` operators, the `ForAnyValue:` and
-//! `ForAllValues:` set qualifiers and the `IfExists` suffix. Condition keys:
-//! `kms:EncryptionContext:<key>`, `kms:EncryptionContextKeys`,
-//! `kms:CallerAccount`, `aws:PrincipalArn`, `aws:PrincipalAccount`,
-//! `kms:GrantIsForAWSResource` (always `false`) and `kms:ViaService` (never
-//! present). Any other key is treated as absent, as IAM does for keys a
-//! request does not carry.
+//! `String*`, `Arn*`, `Numeric*`, `Date*`, `Bool`, `IpAddress`/`NotIpAddress`
+//! and `Null` operators, the `ForAnyValue:` and `ForAllValues:` set
+//! qualifiers and the `IfExists` suffix.
+//!
+//! Condition keys known here: `kms:EncryptionContext:<key>`,
+//! `kms:EncryptionContextKeys`, `kms:CallerAccount`, `aws:PrincipalArn`,
+//! `aws:PrincipalAccount`, `kms:GrantIsForAWSResource` (always `false`) and
+//! `kms:ViaService` (never present). Every other key is asked of the
+//! request's [`FactSource`]; a key nobody can answer for is *unknown*, and a
+//! condition on it fails closed: a `Deny` statement applies, an `Allow`
+//! statement does not. (Treating it as absent would let `StringEquals` on,
+//! say, `aws:SourceIp` quietly switch a `Deny` off.)
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use serde_json::Value;
 
+use super::condition_values::{date, ip_in_range, number, FactSource, Lookup};
 use super::{glob_match, glob_match_ignore_case, is_account_id, principal_matches};
 
 /// Largest key policy KMS accepts (the 32 KB key-policy quota).
@@ -43,6 +49,10 @@ pub struct RequestContext<'a> {
     pub resource_arn: &'a str,
     /// The request's encryption context, when the operation takes one.
     pub encryption_context: Option<&'a BTreeMap<String, String>>,
+    /// Everything else a condition may test (transport, source address,
+    /// request parameters, key properties). `None`: such keys are unknown,
+    /// so conditions on them fail closed.
+    pub facts: Option<&'a dyn FactSource>,
 }
 
 /// Outcome of evaluating a policy for a request.
@@ -147,6 +157,7 @@ pub fn allows_policy_update(policy: &Policy, principal_arn: &str, caller_account
             action: "kms:PutKeyPolicy",
             resource_arn: key_arn,
             encryption_context: None,
+            facts: None,
         })
         .is_allowed()
 }
@@ -215,8 +226,57 @@ enum Op {
     StringNotLike,
     Bool,
     Null,
+    NumericEquals,
+    NumericNotEquals,
+    NumericLessThan,
+    NumericLessThanEquals,
+    NumericGreaterThan,
+    NumericGreaterThanEquals,
+    DateEquals,
+    DateNotEquals,
+    DateLessThan,
+    DateLessThanEquals,
+    DateGreaterThan,
+    DateGreaterThanEquals,
+    IpAddress,
+    NotIpAddress,
     /// An operator we do not implement; the statement fails closed.
     Unknown(String),
+}
+
+impl Op {
+    /// Negated operators hold when no request value matches a policy value,
+    /// and (as in IAM) when the key is absent.
+    fn negated(&self) -> bool {
+        matches!(
+            self,
+            Op::StringNotEquals
+                | Op::StringNotEqualsIgnoreCase
+                | Op::StringNotLike
+                | Op::NumericNotEquals
+                | Op::DateNotEquals
+                | Op::NotIpAddress
+        )
+    }
+}
+
+/// Three-valued outcome of one condition: a condition on an unknown key is
+/// neither true nor false.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Truth {
+    True,
+    False,
+    Unknown,
+}
+
+impl From<bool> for Truth {
+    fn from(b: bool) -> Truth {
+        if b {
+            Truth::True
+        } else {
+            Truth::False
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -255,7 +315,9 @@ impl Policy {
         let version = match obj.get("Version") {
             None => None,
             Some(Value::String(v)) if v == "2012-10-17" || v == "2008-10-17" => Some(v.clone()),
-            Some(_) => return Err(malformed("Policy Version must be \"2012-10-17\" or \"2008-10-17\".")),
+            Some(_) => {
+                return Err(malformed("Policy Version must be \"2012-10-17\" or \"2008-10-17\"."));
+            }
         };
         let id = match obj.get("Id") {
             None => None,
@@ -263,10 +325,14 @@ impl Policy {
             Some(_) => return Err(malformed("Policy Id must be a string.")),
         };
         let raw_statements: Vec<&Value> = match obj.get("Statement") {
-            None => return Err(malformed("Policy is missing the required Statement element.")),
+            None => {
+                return Err(malformed("Policy is missing the required Statement element."));
+            }
             Some(Value::Array(a)) => a.iter().collect(),
             Some(v @ Value::Object(_)) => vec![v],
-            Some(_) => return Err(malformed("Statement must be an object or a list of objects.")),
+            Some(_) => {
+                return Err(malformed("Statement must be an object or a list of objects."));
+            }
         };
         if raw_statements.is_empty() {
             return Err(malformed("Policy must contain at least one statement."));
@@ -334,28 +400,34 @@ fn parse_statement(v: &Value) -> Result<Statement, String> {
         Some(_) => {
             return Err(malformed(
                 "Policy contains a statement with an invalid Effect; it must be \"Allow\" or \"Deny\".",
-            ))
+            ));
         }
         None => return Err(malformed("Policy contains a statement with no Effect.")),
     };
     let who = match (obj.get("Principal"), obj.get("NotPrincipal")) {
         (Some(p), None) => Who::Principal(parse_principals(p)?),
         (None, Some(p)) => Who::NotPrincipal(parse_principals(p)?),
-        (Some(_), Some(_)) => return Err(malformed("A policy statement cannot have both Principal and NotPrincipal.")),
+        (Some(_), Some(_)) => {
+            return Err(malformed("A policy statement cannot have both Principal and NotPrincipal."));
+        }
         (None, None) => {
-            return Err(malformed("Policy contains a statement with no Principal; key policies must name one."))
+            return Err(malformed("Policy contains a statement with no Principal; key policies must name one."));
         }
     };
     let action = match (obj.get("Action"), obj.get("NotAction")) {
         (Some(a), None) => Matcher::Is(string_list(a, "Action")?),
         (None, Some(a)) => Matcher::Not(string_list(a, "NotAction")?),
-        (Some(_), Some(_)) => return Err(malformed("A policy statement cannot have both Action and NotAction.")),
+        (Some(_), Some(_)) => {
+            return Err(malformed("A policy statement cannot have both Action and NotAction."));
+        }
         (None, None) => return Err(malformed("Policy contains a statement with no Action.")),
     };
     let resource = match (obj.get("Resource"), obj.get("NotResource")) {
         (Some(r), None) => Matcher::Is(string_list(r, "Resource")?),
         (None, Some(r)) => Matcher::Not(string_list(r, "NotResource")?),
-        (Some(_), Some(_)) => return Err(malformed("A policy statement cannot have both Resource and NotResource.")),
+        (Some(_), Some(_)) => {
+            return Err(malformed("A policy statement cannot have both Resource and NotResource."));
+        }
         // In a key policy the only resource is the key itself, so a missing
         // Resource can only mean "this key".
         (None, None) => Matcher::Is(vec!["*".to_string()]),
@@ -439,14 +511,30 @@ fn parse_conditions(v: &Value) -> Result<Vec<Condition>, String> {
             None => (rest, false),
         };
         let op = match base {
-            "StringEquals" | "ArnEquals" => Op::StringEquals,
-            "StringNotEquals" | "ArnNotEquals" => Op::StringNotEquals,
+            "StringEquals" => Op::StringEquals,
+            "StringNotEquals" => Op::StringNotEquals,
             "StringEqualsIgnoreCase" => Op::StringEqualsIgnoreCase,
             "StringNotEqualsIgnoreCase" => Op::StringNotEqualsIgnoreCase,
-            "StringLike" | "ArnLike" => Op::StringLike,
-            "StringNotLike" | "ArnNotLike" => Op::StringNotLike,
+            // IAM's ArnEquals and ArnLike are the same operator: both take
+            // wildcards in every ARN segment.
+            "StringLike" | "ArnLike" | "ArnEquals" => Op::StringLike,
+            "StringNotLike" | "ArnNotLike" | "ArnNotEquals" => Op::StringNotLike,
             "Bool" => Op::Bool,
-            "Null" => Op::Null,
+            "Null" if !if_exists => Op::Null,
+            "NumericEquals" => Op::NumericEquals,
+            "NumericNotEquals" => Op::NumericNotEquals,
+            "NumericLessThan" => Op::NumericLessThan,
+            "NumericLessThanEquals" => Op::NumericLessThanEquals,
+            "NumericGreaterThan" => Op::NumericGreaterThan,
+            "NumericGreaterThanEquals" => Op::NumericGreaterThanEquals,
+            "DateEquals" => Op::DateEquals,
+            "DateNotEquals" => Op::DateNotEquals,
+            "DateLessThan" => Op::DateLessThan,
+            "DateLessThanEquals" => Op::DateLessThanEquals,
+            "DateGreaterThan" => Op::DateGreaterThan,
+            "DateGreaterThanEquals" => Op::DateGreaterThanEquals,
+            "IpAddress" => Op::IpAddress,
+            "NotIpAddress" => Op::NotIpAddress,
             _ => Op::Unknown(op_name.clone()),
         };
         for (key, vals) in keys {
@@ -502,57 +590,86 @@ impl Statement {
         if !resource {
             return false;
         }
+        // Conditions are ANDed: one that is definitely false switches the
+        // statement off whatever the others say. Otherwise anything we cannot
+        // evaluate fails closed: an Allow we cannot evaluate does not allow,
+        // and a Deny we cannot evaluate still denies.
+        let mut unknown = None;
         for c in &self.conditions {
-            if let Op::Unknown(name) = &c.op {
-                // Fail closed either way: an Allow we cannot evaluate does
-                // not allow, and a Deny we cannot evaluate still denies.
-                tracing::warn!(
-                    operator = %name,
-                    sid = self.sid.as_deref().unwrap_or(""),
-                    "unsupported condition operator in key policy; failing closed"
-                );
-                return self.effect == Effect::Deny;
+            match c.eval(ctx) {
+                Truth::False => return false,
+                Truth::True => {}
+                Truth::Unknown => unknown = Some(c),
             }
         }
-        self.conditions.iter().all(|c| c.holds(ctx))
+        if let Some(c) = unknown {
+            tracing::debug!(
+                key = %c.key,
+                operator = ?c.op,
+                sid = self.sid.as_deref().unwrap_or(""),
+                "key policy condition cannot be evaluated here; failing closed"
+            );
+            return self.effect == Effect::Deny;
+        }
+        true
     }
 }
 
-/// Values of a condition key for this request; `None` when the key is absent.
-fn context_values(key: &str, ctx: &RequestContext<'_>) -> Option<Vec<String>> {
+/// Values of a condition key for this request.
+fn context_values(key: &str, ctx: &RequestContext<'_>) -> Lookup {
     const EC_PREFIX: &str = "kms:encryptioncontext:";
-    match key {
-        "kms:calleraccount" | "aws:principalaccount" => Some(vec![ctx.caller_account.to_string()]),
-        "aws:principalarn" => Some(vec![ctx.principal_arn.to_string()]),
-        // Emulated callers are never AWS services.
-        "kms:grantisforawsresource" => Some(vec!["false".to_string()]),
-        "kms:viaservice" => None,
-        "kms:encryptioncontextkeys" => {
-            let ec = ctx.encryption_context?;
-            (!ec.is_empty()).then(|| ec.keys().cloned().collect())
+    let present = |v: Vec<String>| {
+        if v.is_empty() {
+            Lookup::Absent
+        } else {
+            Lookup::Present(v)
         }
+    };
+    match key {
+        "kms:calleraccount" | "aws:principalaccount" => Lookup::Present(vec![ctx.caller_account.to_string()]),
+        "aws:principalarn" => Lookup::Present(vec![ctx.principal_arn.to_string()]),
+        // Emulated callers are never AWS services.
+        "kms:grantisforawsresource" => Lookup::Present(vec!["false".to_string()]),
+        "kms:viaservice" => Lookup::Absent,
+        "kms:encryptioncontextkeys" => match ctx.encryption_context {
+            Some(ec) => present(ec.keys().cloned().collect()),
+            None => Lookup::Absent,
+        },
         k if k.starts_with(EC_PREFIX) => {
             // The context key inside the condition key is matched
             // case-insensitively (condition keys are); its value is not.
             let wanted = &k[EC_PREFIX.len()..];
-            let ec = ctx.encryption_context?;
-            let vals: Vec<String> =
-                ec.iter().filter(|(ek, _)| ek.to_lowercase() == wanted).map(|(_, v)| v.clone()).collect();
-            (!vals.is_empty()).then_some(vals)
+            match ctx.encryption_context {
+                Some(ec) => {
+                    present(ec.iter().filter(|(ek, _)| ek.to_lowercase() == wanted).map(|(_, v)| v.clone()).collect())
+                }
+                None => Lookup::Absent,
+            }
         }
-        _ => None,
+        _ => ctx.facts.map_or(Lookup::Unknown, |f| f.lookup(key)),
     }
 }
 
 impl Condition {
-    fn holds(&self, ctx: &RequestContext<'_>) -> bool {
-        let found = context_values(&self.key, ctx).filter(|v| !v.is_empty());
+    fn eval(&self, ctx: &RequestContext<'_>) -> Truth {
+        if matches!(self.op, Op::Unknown(_)) {
+            return Truth::Unknown;
+        }
+        let found = match context_values(&self.key, ctx) {
+            Lookup::Unknown => return Truth::Unknown,
+            Lookup::Absent => None,
+            Lookup::Present(v) => Some(v).filter(|v| !v.is_empty()),
+        };
+        self.holds(found).into()
+    }
+
+    fn holds(&self, found: Option<Vec<String>>) -> bool {
         if self.op == Op::Null {
             // Null:"true" asks "is the key absent?".
             let want_absent = self.values.iter().any(|v| v.eq_ignore_ascii_case("true"));
             return want_absent == found.is_none();
         }
-        let negated = matches!(self.op, Op::StringNotEquals | Op::StringNotEqualsIgnoreCase | Op::StringNotLike);
+        let negated = self.op.negated();
         let Some(found) = found else {
             return match self.qualifier {
                 // Vacuously true: every one of zero values matches.
@@ -589,8 +706,30 @@ impl Condition {
             }
             Op::StringLike | Op::StringNotLike => glob_match(policy_value, request_value),
             Op::Bool => policy_value.eq_ignore_ascii_case(request_value),
+            Op::NumericEquals | Op::NumericNotEquals => {
+                compare(number(request_value), number(policy_value), |r, p| r == p)
+            }
+            Op::NumericLessThan => compare(number(request_value), number(policy_value), |r, p| r < p),
+            Op::NumericLessThanEquals => compare(number(request_value), number(policy_value), |r, p| r <= p),
+            Op::NumericGreaterThan => compare(number(request_value), number(policy_value), |r, p| r > p),
+            Op::NumericGreaterThanEquals => compare(number(request_value), number(policy_value), |r, p| r >= p),
+            Op::DateEquals | Op::DateNotEquals => compare(date(request_value), date(policy_value), |r, p| r == p),
+            Op::DateLessThan => compare(date(request_value), date(policy_value), |r, p| r < p),
+            Op::DateLessThanEquals => compare(date(request_value), date(policy_value), |r, p| r <= p),
+            Op::DateGreaterThan => compare(date(request_value), date(policy_value), |r, p| r > p),
+            Op::DateGreaterThanEquals => compare(date(request_value), date(policy_value), |r, p| r >= p),
+            Op::IpAddress | Op::NotIpAddress => ip_in_range(policy_value, request_value),
             Op::Null | Op::Unknown(_) => false,
         }
+    }
+}
+
+/// Applies `cmp(request, policy)` when both sides parse; a value that does
+/// not parse matches nothing.
+fn compare<T>(request: Option<T>, policy: Option<T>, cmp: impl Fn(T, T) -> bool) -> bool {
+    match (request, policy) {
+        (Some(r), Some(p)) => cmp(r, p),
+        _ => false,
     }
 }
 
@@ -617,6 +756,7 @@ mod tests {
             action,
             resource_arn: KEY,
             encryption_context: ec,
+            facts: None,
         }
     }
 

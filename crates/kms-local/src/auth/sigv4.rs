@@ -181,6 +181,83 @@ pub fn credential_scope_from_query(query: &str) -> Option<(String, String)> {
     Some((akid, region))
 }
 
+/// The service name KMS clients sign for.
+pub const KMS_SERVICE: &str = "kms";
+
+/// Whether `region` looks like an AWS Region name (`us-west-2`, `us-gov-west-1`,
+/// `cn-north-1`, ...): two letters, one or more lowercase words, a number, joined by
+/// dashes. The Region from a credential scope ends up in key and alias ARNs, so anything
+/// else (`..`, `:`, `/`, uppercase, 200 characters) is refused before it gets there.
+pub fn is_valid_region(region: &str) -> bool {
+    if region.len() > 32 {
+        return false;
+    }
+    let parts: Vec<&str> = region.split('-').collect();
+    let [first, words @ .., last] = parts.as_slice() else {
+        return false;
+    };
+    first.len() == 2
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+        && !words.is_empty()
+        && words.iter().all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && !last.is_empty()
+        && last.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The checks a KMS endpoint adds to a well-formed signature: scoped to the `kms` service
+/// and to a valid Region, with `x-amz-target` (which names the operation) among the signed
+/// headers, so a captured signature cannot be replayed as a different operation.
+fn check_kms_scope(parts: &AuthParts) -> Result<(), AuthError> {
+    check_service_and_region(&parts.service, &parts.region)?;
+    if !parts.signed_headers.iter().any(|h| h == "x-amz-target") {
+        return Err(AuthError::IncompleteSignature(
+            "'x-amz-target' must be a 'SignedHeader' in the AWS Authorization.".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+fn check_service_and_region(service: &str, region: &str) -> Result<(), AuthError> {
+    if service != KMS_SERVICE {
+        return Err(AuthError::SignatureMismatch(format!(
+            "Credential should be scoped to correct service: '{KMS_SERVICE}'."
+        )));
+    }
+    if !is_valid_region(region) {
+        return Err(AuthError::SignatureMismatch(format!(
+            "Credential should be scoped to a valid region, not '{region}'."
+        )));
+    }
+    Ok(())
+}
+
+/// For permissive mode, which trusts any signature: the (access key id, Region) of the
+/// request's credential scope, `Ok(None)` when it carries no usable `Authorization` header,
+/// and an error when the scope names another service or an invalid Region.
+pub fn permissive_kms_scope(headers: &[(String, String)]) -> Result<Option<(String, String)>, AuthError> {
+    let Some(value) = single_header(headers, "authorization").ok().flatten() else {
+        return Ok(None);
+    };
+    let Some((akid, _date, region, service)) =
+        parse_authorization(value).ok().and_then(|f| parse_credential(&f.credential).ok())
+    else {
+        return Ok(None);
+    };
+    check_service_and_region(&service, &region)?;
+    Ok(Some((akid, region)))
+}
+
+/// [`verify_cached`] for a KMS endpoint: additionally requires the `kms` service, a valid
+/// Region and a signed `x-amz-target` (see [`is_valid_region`]).
+pub fn verify_kms_cached(
+    req: &SignedRequest<'_>,
+    lookup: &dyn Fn(&str) -> Option<Secret>,
+    now: SystemTime,
+    keys: &SigningKeys,
+) -> Result<Verified, AuthError> {
+    verify_inner(req, lookup, now, Some(keys), true)
+}
+
 /// Verifies the SigV4 signature of `req`.
 ///
 /// `lookup` maps an access key id to its [`Secret`]; `now` is the server's
@@ -193,7 +270,7 @@ pub fn verify(
     lookup: &dyn Fn(&str) -> Option<Secret>,
     now: SystemTime,
 ) -> Result<Verified, AuthError> {
-    verify_inner(req, lookup, now, None)
+    verify_inner(req, lookup, now, None, false)
 }
 
 /// [`verify`], reusing signing keys derived for earlier requests (see [`SigningKeys`]); the
@@ -204,7 +281,7 @@ pub fn verify_cached(
     now: SystemTime,
     keys: &SigningKeys,
 ) -> Result<Verified, AuthError> {
-    verify_inner(req, lookup, now, Some(keys))
+    verify_inner(req, lookup, now, Some(keys), false)
 }
 
 fn verify_inner(
@@ -212,8 +289,12 @@ fn verify_inner(
     lookup: &dyn Fn(&str) -> Option<Secret>,
     now: SystemTime,
     keys: Option<&SigningKeys>,
+    kms: bool,
 ) -> Result<Verified, AuthError> {
     let parts = extract_auth(req)?;
+    if kms {
+        check_kms_scope(&parts)?;
+    }
 
     let request_time = parse_amz_date(&parts.amz_date).ok_or_else(|| {
         AuthError::IncompleteSignature(format!(

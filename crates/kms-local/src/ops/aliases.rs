@@ -1,12 +1,14 @@
 //! Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::lifecycle::Empty;
 use super::Ctx;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::{self, KeyIdForms};
-use crate::model::{now, Alias};
+use crate::model::{now, Alias, Key};
 use crate::wire::paginate;
 
 const MAX_ALIASES_PER_KEY: usize = 50;
@@ -51,19 +53,34 @@ pub fn update_alias(ctx: &Ctx<'_>, r: AliasRequest) -> KmsResult<Empty> {
     let arn = ids::alias_arn(&ctx.region, &ctx.account, &r.alias_name);
     let current = ctx.reg.alias(&arn).ok_or_else(|| KmsError::not_found(format!("Alias {arn} is not found.")))?;
     let key = ctx.resolve(&r.target_key_id, KeyIdForms::KeyOnly)?;
+    // Re-pointing an alias changes what the users of both keys reach, so KMS requires
+    // kms:UpdateAlias on the current target as well as on the new one.
+    let old = current_target(ctx, &current, "UpdateAlias")?;
+    ctx.authorize(&old, "UpdateAlias", None)?;
     ctx.authorize(&key, "UpdateAlias", None)?;
     key.check_not_pending_deletion()?;
-    if let Ok(old) = ctx.reg.resolve(&ctx.account, &ctx.region, &current.target_key_id, KeyIdForms::KeyOnly) {
-        if old.meta.key_spec != key.meta.key_spec || old.meta.key_usage != key.meta.key_usage {
-            return Err(KmsError::validation(
-                "The new target key must have the same key spec and key usage as the current target key.",
-            ));
-        }
+    if old.meta.key_spec != key.meta.key_spec || old.meta.key_usage != key.meta.key_usage {
+        return Err(KmsError::validation(
+            "The new target key must have the same key spec and key usage as the current target key.",
+        ));
     }
     let mut store = ctx.reg.store();
     let alias = Alias { target_key_id: key.meta.key_id.clone(), last_updated_date: now(), ..current };
     ctx.reg.put_alias(&mut store, alias)?;
     Ok(Empty {})
+}
+
+/// The key an alias points at now. Authorization depends on it, so an alias whose target
+/// cannot be found fails closed rather than skipping the check.
+fn current_target(ctx: &Ctx<'_>, alias: &Alias, operation: &str) -> KmsResult<Arc<Key>> {
+    let key = ctx.reg.resolve(&alias.account, &alias.region, &alias.target_key_id, KeyIdForms::KeyOnly).map_err(|_| {
+        KmsError::access_denied(format!(
+            "User: {} is not authorized to perform: kms:{operation} on resource: {} because its target key {} cannot be found",
+            ctx.principal, alias.arn, alias.target_key_id
+        ))
+    })?;
+    ctx.touch(&key.arn);
+    Ok(key)
 }
 
 #[derive(Deserialize)]
@@ -75,9 +92,9 @@ pub struct DeleteAliasRequest {
 pub fn delete_alias(ctx: &Ctx<'_>, r: DeleteAliasRequest) -> KmsResult<Empty> {
     let arn = ids::alias_arn(&ctx.region, &ctx.account, &r.alias_name);
     let alias = ctx.reg.alias(&arn).ok_or_else(|| KmsError::not_found(format!("Alias {arn} is not found.")))?;
-    if let Ok(key) = ctx.resolve(&alias.target_key_id, KeyIdForms::KeyOnly) {
-        ctx.authorize(&key, "DeleteAlias", None)?;
-    }
+    // KMS requires kms:DeleteAlias on the alias's target key too.
+    let key = current_target(ctx, &alias, "DeleteAlias")?;
+    ctx.authorize(&key, "DeleteAlias", None)?;
     let mut store = ctx.reg.store();
     ctx.reg.delete_alias(&mut store, &arn)?;
     Ok(Empty {})

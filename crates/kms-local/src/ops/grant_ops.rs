@@ -78,7 +78,11 @@ pub fn create_grant(ctx: &Ctx<'_>, r: CreateGrantRequest) -> KmsResult<CreateGra
         key.meta.key_usage.as_str(),
     )
     .map_err(KmsError::validation)?;
-    ctx.authorize(&key, "CreateGrant", None)?;
+    // A grantee using a grant's CreateGrant permission may only hand out a subset of that grant
+    // (operations and constraints); the key policy, when it allows CreateGrant, is not limited.
+    ctx.authorize_with_grants(&key, "CreateGrant", None, &|parent| {
+        grants::allows_child_grant(parent, &r.operations, constraints.as_ref())
+    })?;
     match key.meta.state {
         KeyState::Disabled => return Err(KmsError::disabled(format!("{} is disabled.", key.arn))),
         KeyState::PendingDeletion | KeyState::PendingReplicaDeletion => key.check_not_pending_deletion()?,
@@ -219,10 +223,12 @@ pub fn retire_grant(ctx: &Ctx<'_>, r: RetireGrantRequest) -> KmsResult<Empty> {
         _ => return Err(KmsError::validation("Specify GrantToken, or KeyId and GrantId.")),
     };
     ctx.touch(&grant.key_arn);
-    if ctx.strict && !grants::can_retire(&grant, &ctx.principal, &ctx.account) {
-        // Other principals of the key's account need kms:RetireGrant in the key policy.
+    if ctx.policies && !grants::can_retire(&grant, &ctx.principal, &ctx.account) {
+        // Anyone else needs kms:RetireGrant from the key policy. Grants do not count here: a
+        // grant's RetireGrant operation lets its grantee retire that grant only, never the
+        // other grants on the key.
         match ctx.reg.key(&grant.key_arn) {
-            Some(key) => ctx.authorize(&key, "RetireGrant", None)?,
+            Some(key) => ctx.authorize_by_policy(&key, "RetireGrant")?,
             None => {
                 return Err(KmsError::access_denied(format!(
                     "User: {} is not authorized to perform: kms:RetireGrant on resource: {}",

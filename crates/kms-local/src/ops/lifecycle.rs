@@ -97,13 +97,13 @@ pub fn create_key_record(reg: &Registry, new: NewKey) -> KmsResult<Arc<Key>> {
 }
 
 /// Checks a policy document for CreateKey/PutKeyPolicy/ReplicateKey, including the lockout
-/// safety check in strict mode.
+/// safety check for callers subject to key policies.
 pub fn check_policy(ctx: &Ctx<'_>, text: &str, key_arn: &str, bypass: Option<bool>) -> KmsResult<()> {
     if text.len() > policy::MAX_POLICY_BYTES {
         return Err(KmsError::new("LimitExceededException", "The key policy exceeds the 32 KB quota."));
     }
     policy::validate(text).map_err(|m| KmsError::new("MalformedPolicyDocumentException", m))?;
-    if ctx.strict && bypass != Some(true) {
+    if ctx.policies && bypass != Some(true) {
         let parsed = policy::Policy::parse(text).map_err(|m| KmsError::new("MalformedPolicyDocumentException", m))?;
         if !policy::allows_policy_update(&parsed, &ctx.principal, &ctx.account, key_arn) {
             return Err(KmsError::new(

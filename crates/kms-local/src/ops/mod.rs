@@ -2,6 +2,7 @@
 
 mod aliases;
 mod asymmetric;
+mod authz_facts;
 mod custom_stores;
 mod grant_ops;
 mod import;
@@ -26,6 +27,7 @@ use crate::model::Key;
 use crate::state::Registry;
 use crate::wire::Context;
 
+pub use authz_facts::RequestInfo;
 pub use lifecycle::{create_key_record, NewKey};
 
 /// Who is calling, from where, and what the request touched.
@@ -38,8 +40,12 @@ pub struct Ctx<'a> {
     pub region: String,
     /// Caller's principal ARN.
     pub principal: String,
-    /// Strict mode: enforce key policies and grants.
-    pub strict: bool,
+    /// Evaluate key policies and grants. True for every request that arrives over HTTP, in
+    /// strict and permissive mode alike (a permissive caller is its account's root principal);
+    /// false only for the in-process administration calls of [`crate::Emulator::call`].
+    pub policies: bool,
+    /// The transport's view of the request, for policy conditions.
+    pub request: RequestInfo<'a>,
     /// Key ARNs the request touched (for the audit event).
     pub resources: RefCell<Vec<String>>,
 }
@@ -60,19 +66,40 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Authorizes `operation` (KMS operation name, e.g. `Encrypt`, or `ReEncryptFrom`) on `key`.
-    /// Permissive mode allows everything; strict mode evaluates the key policy, then grants.
+    /// Authorizes `operation` (KMS operation name, e.g. `Encrypt`, or `ReEncryptFrom`) on `key`:
+    /// an explicit deny in the key policy wins, then a policy allow, then any grant that permits
+    /// the request.
     pub fn authorize(&self, key: &Key, operation: &str, context: Option<&Context>) -> KmsResult<()> {
-        if !self.strict {
+        self.authorize_with_grants(key, operation, context, &|_| true)
+    }
+
+    /// Like [`Ctx::authorize`], but only the key policy can allow: for operations whose grant
+    /// rules are not "the grantee may do this on the key" (RetireGrant of someone else's grant).
+    pub fn authorize_by_policy(&self, key: &Key, operation: &str) -> KmsResult<()> {
+        self.authorize_with_grants(key, operation, None, &|_| false)
+    }
+
+    /// Like [`Ctx::authorize`], counting only the grants `grant_ok` accepts (CreateGrant through
+    /// a grant must stay within that grant).
+    pub fn authorize_with_grants(
+        &self,
+        key: &Key,
+        operation: &str,
+        context: Option<&Context>,
+        grant_ok: &dyn Fn(&grants::Grant) -> bool,
+    ) -> KmsResult<()> {
+        if !self.policies {
             return Ok(());
         }
         let action = format!("kms:{operation}");
+        let facts = authz_facts::KeyRequestFacts::new(self, key, operation);
         let rc = RequestContext {
             principal_arn: &self.principal,
             caller_account: &self.account,
             action: &action,
             resource_arn: &key.arn,
             encryption_context: context,
+            facts: Some(&facts),
         };
         // A policy that does not parse allows nothing (grants may still apply).
         let decision = self.reg.policy(key).map_or(Decision::ImplicitDeny, |p| p.evaluate(&rc));
@@ -83,7 +110,7 @@ impl<'a> Ctx<'a> {
             }
             Decision::ImplicitDeny => {}
         }
-        if self.reg.grants_for(&key.arn).iter().any(|g| grants::permits(g, &rc)) {
+        if self.reg.grants_for(&key.arn).iter().any(|g| grants::permits(g, &rc) && grant_ok(g)) {
             return Ok(());
         }
         Err(self.denied(&action, &key.arn, &format!("because no resource-based policy allows the {action} action")))
