@@ -29,7 +29,8 @@ start_emulator() {
   SERVER=$!
   trap 'kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null' EXIT
   ENDPOINT=""
-  for _ in $(seq 1 100); do
+  # Up to 60 s: on a loaded machine (CI on 2 cores) the first start can be slow.
+  for _ in $(seq 1 600); do
     ENDPOINT="$(grep -o 'listening on http://[0-9.:]*' "$server_log" | head -1 | sed 's/^listening on //')"
     [[ -n "$ENDPOINT" ]] && break
     kill -0 "$SERVER" 2>/dev/null || { cat "$server_log" >&2; die "the emulator exited"; }

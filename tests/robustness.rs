@@ -128,9 +128,9 @@ fn unsigned_only_mode_refuses_signed_messages() {
 }
 
 #[test]
-fn oversized_lengths_are_errors_not_allocations() {
+fn oversized_lengths_are_truncation_errors() {
     let (client, message) = small_message(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
-    // Claim a huge EDK ciphertext length inside the header: must fail as truncation, not allocate.
+    // Claim a huge EDK ciphertext length inside the header: must fail as truncation.
     let mut forged = message.clone();
     let edk_len_offset = 1 + 2 + 32 + 2 + forged[35..37].iter().fold(0usize, |a, b| a * 256 + *b as usize) + 2;
     forged[edk_len_offset] = 0xff;

@@ -30,10 +30,10 @@ use envelope::{
 };
 use envelope_keyrings::kms::{
     get_public_key, kms_mrk_multi_keyring, kms_multi_keyring, AwsKmsDiscoveryKeyring, AwsKmsEcdhKeyring, AwsKmsKeyring,
-    AwsKmsMrkDiscoveryKeyring, AwsKmsMrkKeyring, AwsKmsRsaKeyring, DefaultClientSupplier, DiscoveryFilter,
-    EcPrivateKey, EcdhCurve, KmsArn, KmsClientSupplier, KmsRsaPadding, RawEcdhKeyring,
+    AwsKmsMrkDiscoveryKeyring, AwsKmsMrkKeyring, AwsKmsRsaKeyring, DefaultClientSupplier, DiscoveryFilter, KmsArn,
+    KmsClientSupplier, KmsRsaPadding,
 };
-use envelope_keyrings::RawAesKeyring;
+use envelope_keyrings::{EcPrivateKey, EcdhCurve, RawAesKeyring, RawEcdhKeyring};
 use serde_json::Value;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

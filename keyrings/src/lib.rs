@@ -7,8 +7,11 @@
 //!   an encrypt-only keyring needs just the public key. Keys load from PEM or DER (PKCS #8 /
 //!   PKCS #1 private keys, SubjectPublicKeyInfo / PKCS #1 public keys); 2048 to 8192 bits.
 //!
-//! - [`kms`]: AWS KMS keyrings (strict, discovery, multi-Region, RSA, ECDH) over `aws-sdk-kms`, and
-//!   [`RawEcdhKeyring`].
+//! - [`RawEcdhKeyring`]: ECDH key agreement on NIST P-256/384/521 with local EC keys ([`ecdh`]
+//!   holds the curves, keys and key derivation it shares with the KMS ECDH keyring).
+//! - [`kms`] (feature `kms`, on by default): AWS KMS keyrings (strict, discovery, multi-Region,
+//!   RSA, ECDH) over `aws-sdk-kms`. Without it the crate builds with no AWS SDK and no tokio:
+//!   `envelope-keyrings = { version = "0.1", default-features = false }`.
 //!
 //! The raw keyrings write encrypted data keys byte-compatible with the AWS Encryption SDKs' raw keyrings (and
 //! their "raw"/JCE master keys): same namespace, name and key material, same messages.
@@ -47,15 +50,20 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ecdh;
+#[cfg(feature = "kms")]
 pub mod kms;
 mod pem;
 pub mod raw_aes;
+pub mod raw_ecdh;
 pub mod raw_rsa;
 
+pub use ecdh::{EcPrivateKey, EcPublicKey, EcdhCurve};
 pub use raw_aes::RawAesKeyring;
+pub use raw_ecdh::RawEcdhKeyring;
 pub use raw_rsa::{RawRsaKeyring, RsaPadding, RsaPrivateKey, RsaPublicKey};
 
-pub use kms::ecdh::RawEcdhKeyring;
+#[cfg(feature = "kms")]
 pub use kms::{
     AwsKmsDiscoveryKeyring, AwsKmsEcdhKeyring, AwsKmsKeyring, AwsKmsMrkDiscoveryKeyring, AwsKmsMrkKeyring,
     AwsKmsRsaKeyring, DefaultClientSupplier, DiscoveryFilter, KmsClientSupplier,

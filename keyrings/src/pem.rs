@@ -1,7 +1,6 @@
-//! Just enough PEM and DER to load RSA keys: PEM armor (RFC 7468) and the two wrappers that turn
-//! PKCS #1 keys into the PKCS #8 / SubjectPublicKeyInfo documents aws-lc-rs accepts.
+//! PEM armor (RFC 7468) through `pem-rfc7468`, and the two DER wrappers that turn PKCS #1 keys
+//! into the PKCS #8 / SubjectPublicKeyInfo documents aws-lc-rs accepts.
 
-use base64::Engine as _;
 use zeroize::Zeroizing;
 
 /// One PEM block: its label and decoded bytes (zeroized on drop: private keys pass through here).
@@ -12,43 +11,61 @@ pub(crate) struct PemBlock {
 
 /// Every `-----BEGIN X----- … -----END X-----` block in `text`, in order.
 ///
-/// Text outside the blocks (comments, `openssl` explanatory lines) is ignored, as RFC 7468 allows.
+/// Text outside the blocks (comments, `openssl` explanatory lines) is ignored, as RFC 7468 allows;
+/// each block itself is decoded by `pem-rfc7468`, straight into a zeroized buffer (no intermediate
+/// copy of the base64, which is as secret as the key). Encapsulated headers (`Proc-Type`,
+/// `DEK-Info`: a legacy encrypted key) are refused.
 pub(crate) fn parse(text: &str) -> Result<Vec<PemBlock>, String> {
     let mut blocks = Vec::new();
-    let mut lines = text.lines().map(str::trim);
-    while let Some(line) = lines.next() {
-        let Some(label) = line.strip_prefix("-----BEGIN ").and_then(|rest| rest.strip_suffix("-----")) else {
-            continue;
-        };
-        let end = format!("-----END {label}-----");
-        // The base64 of a private key is as secret as the key.
-        let mut body = Zeroizing::new(String::new());
-        let mut closed = false;
-        for line in lines.by_ref() {
-            if line == end {
-                closed = true;
-                break;
-            }
-            // RFC 1421 headers (Proc-Type, DEK-Info) mean a legacy encrypted key.
-            if line.contains(':') {
-                return Err(format!(
-                    "PEM block {label:?} has headers (an encrypted key?); only unencrypted keys are supported"
-                ));
-            }
-            body.extend(line.chars().filter(|c| !c.is_ascii_whitespace()));
-        }
-        if !closed {
-            return Err(format!("PEM block {label:?} has no END line"));
-        }
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(body.as_bytes())
-            .map_err(|error| format!("PEM block {label:?} is not valid base64: {error}"))?;
-        blocks.push(PemBlock { label: label.to_owned(), der: Zeroizing::new(der) });
+    let mut rest = text;
+    while let Some(begin) = rest.find("-----BEGIN ") {
+        let from_begin = &rest[begin..];
+        let label = from_begin["-----BEGIN ".len()..]
+            .split_once("-----")
+            .map(|(label, _)| label)
+            .filter(|label| !label.contains('\n'))
+            .ok_or_else(|| "PEM BEGIN line is not closed by -----".to_owned())?;
+        let end_line = format!("-----END {label}-----");
+        let end =
+            from_begin.find(&end_line).ok_or_else(|| format!("PEM block {label:?} has no END line"))? + end_line.len();
+        blocks.push(decode_block(label, &from_begin[..end])?);
+        rest = &from_begin[end..];
     }
     if blocks.is_empty() {
         return Err("no PEM block found (expected -----BEGIN ...-----)".into());
     }
     Ok(blocks)
+}
+
+fn decode_block(label: &str, armored: &str) -> Result<PemBlock, String> {
+    let invalid = |error: pem_rfc7468::Error| match error {
+        pem_rfc7468::Error::HeaderDisallowed => {
+            format!("PEM block {label:?} has headers (an encrypted key?); only unencrypted keys are supported")
+        }
+        other => format!("PEM block {label:?} is not valid: {other}"),
+    };
+    let armored = armored.as_bytes();
+    // The armored text is longer than what it decodes to: enough room, allocated once.
+    let mut der = Zeroizing::new(vec![0u8; armored.len()]);
+    let (_, decoded) = pem_rfc7468::decode(armored, &mut der).map_err(invalid)?;
+    let len = decoded.len();
+    // Truncating keeps the allocation; Zeroizing clears its whole capacity on drop.
+    der.truncate(len);
+    Ok(PemBlock { label: label.to_owned(), der })
+}
+
+/// `der` as one PEM block with 64-column lines, in a zeroized string (for private keys).
+pub(crate) fn encode(label: &str, der: &[u8]) -> Result<Zeroizing<String>, String> {
+    let line_ending = pem_rfc7468::LineEnding::LF;
+    let len = pem_rfc7468::encoded_len(label, line_ending, der).map_err(|error| error.to_string())?;
+    let mut out = Zeroizing::new(vec![0u8; len]);
+    let written = pem_rfc7468::encode(label, line_ending, der, &mut out).map_err(|error| error.to_string())?.len();
+    out.truncate(written);
+    let text = String::from_utf8(std::mem::take(&mut *out)).map_err(|error| error.to_string())?;
+    // PEM files end with a newline; the encoder stops after the END line.
+    let mut text = Zeroizing::new(text);
+    text.push('\n');
+    Ok(text)
 }
 
 /// DER `AlgorithmIdentifier { rsaEncryption (1.2.840.113549.1.1.1), NULL }`.
@@ -106,6 +123,22 @@ mod tests {
         assert_eq!(blocks.len(), 1);
         assert_eq!(blocks[0].label, "PUBLIC KEY");
         assert_eq!(&blocks[0].der[..], &[0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn encodes_what_it_parses() {
+        let pem = encode("PRIVATE KEY", &[7; 100]).unwrap();
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----\n") && pem.ends_with("-----END PRIVATE KEY-----\n"));
+        assert!(pem.lines().all(|line| line.len() <= 64));
+        assert_eq!(&parse(&pem).unwrap()[0].der[..], &[7; 100]);
+    }
+
+    #[test]
+    fn two_blocks_in_order() {
+        let text = format!("{}{}", &*encode("A", &[1]).unwrap(), &*encode("B", &[2, 3]).unwrap());
+        let blocks = parse(&text).unwrap();
+        assert_eq!(blocks.iter().map(|b| b.label.as_str()).collect::<Vec<_>>(), ["A", "B"]);
+        assert_eq!(&blocks[1].der[..], &[2, 3]);
     }
 
     #[test]

@@ -217,22 +217,11 @@ fn without_kms_configuration_kms_tests_are_skipped() {
     assert_eq!(summary(&output), (passed, 0, skipped), "{}", describe(&output));
 }
 
-/// `shared/vectors` as `crates/vectors/tests` finds it; `None` when absent (that suite reports it).
-fn shared_vectors() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("ENVELOPE_SHARED_VECTORS") {
-        return Some(PathBuf::from(dir));
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().map(|a| a.join("shared").join("vectors")).find(|d| d.is_dir())
-}
-
 #[test]
 fn official_vectors_keep_their_aws_keys_skipped_with_the_emulator_configured() {
-    let Some(dir) = shared_vectors() else {
-        eprintln!("shared/vectors not found; skipped (crates/vectors/tests decides whether that is an error)");
-        return;
-    };
+    let zip = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-vectors/official/v4-Net-4.0.1.zip");
+    assert!(zip.is_file(), "{} is missing: the official vectors are part of the repository", zip.display());
     let emulator = Emulator::start(Some(&kms_vectors().join("seed.json")));
-    let zip = dir.join("v4-Net-4.0.1.zip");
     let output = vectors(&["decrypt", "--manifest", path(&zip), "--verbose"], Some(&emulator.endpoint));
     assert_eq!(summary(&output), (99, 0, 33), "{}", describe(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -3,6 +3,9 @@
 //! under 32 MiB, and the plaintext out equal to the plaintext in.
 //!
 //! ENVELOPE_CLI_STREAM_BYTES overrides the size (e.g. for a quick local run).
+//!
+//! Linux only: the binary reads its peak RSS from /proc/self/status.
+#![cfg(target_os = "linux")]
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};

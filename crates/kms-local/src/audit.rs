@@ -11,9 +11,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::auth::{
-    account_of_arn, civil_from_unix, random_bytes, system_time_from_unix, unix_from_civil, unix_seconds,
-};
+use crate::auth::{account_of_arn, random_bytes};
 
 /// Who made the call, CloudTrail `userIdentity` style.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -433,53 +431,26 @@ fn random_uuid_pair() -> (String, String) {
 
 /// 16 random bytes → `xxxxxxxx-xxxx-4xxx-Nxxx-xxxxxxxxxxxx` (version 4, RFC 4122 variant).
 fn uuid_v4(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(36);
-    for (i, &byte) in bytes.iter().enumerate() {
-        let byte = match i {
-            6 => (byte & 0x0f) | 0x40,
-            8 => (byte & 0x3f) | 0x80,
-            _ => byte,
-        };
-        if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
-        }
-        s.push(HEX[usize::from(byte >> 4)] as char);
-        s.push(HEX[usize::from(byte & 0x0f)] as char);
-    }
-    s
+    let mut random = [0u8; 16];
+    random.copy_from_slice(&bytes[..16]);
+    let uuid = uuid::Builder::from_random_bytes(random).into_uuid();
+    uuid.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()).to_owned()
 }
 
-/// `SystemTime` → `YYYY-MM-DDTHH:MM:SSZ`.
+/// `SystemTime` → `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339, whole seconds, UTC).
 pub fn format_iso8601(t: SystemTime) -> String {
-    let (y, mo, d, h, mi, s) = civil_from_unix(unix_seconds(t));
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    let t = time::OffsetDateTime::from(t);
+    t.replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| t.unix_timestamp().to_string())
 }
 
-/// Parses `YYYY-MM-DDTHH:MM:SSZ` (optionally with fractional seconds).
+/// Parses an RFC 3339 time (`YYYY-MM-DDTHH:MM:SSZ`, optionally with fractional seconds or an
+/// offset), to whole seconds.
 pub fn parse_iso8601(s: &str) -> Option<SystemTime> {
-    let s = s.strip_suffix('Z')?;
-    let (date, time) = s.split_once('T')?;
-    let mut dp = date.split('-');
-    let (y, mo, d) = (dp.next()?, dp.next()?, dp.next()?);
-    if dp.next().is_some() {
-        return None;
-    }
-    let time = time.split_once('.').map_or(time, |(t, _)| t);
-    let mut tp = time.split(':');
-    let (h, mi, sec) = (tp.next()?, tp.next()?, tp.next()?);
-    if tp.next().is_some() {
-        return None;
-    }
-    let secs = unix_from_civil(
-        y.parse().ok()?,
-        mo.parse().ok()?,
-        d.parse().ok()?,
-        h.parse().ok()?,
-        mi.parse().ok()?,
-        sec.parse().ok()?,
-    )?;
-    Some(system_time_from_unix(secs))
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(t.replace_nanosecond(0).ok()?.into())
 }
 
 #[cfg(test)]

@@ -81,25 +81,19 @@ pub fn is_key_id(s: &str) -> bool {
     if let Some(hex) = s.strip_prefix("mrk-") {
         return hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
     }
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
+    // 36 characters: the hyphenated form only (the parser also takes braced, URN and bare hex).
+    s.len() == 36 && uuid::Uuid::try_parse(s).is_ok()
 }
 
 /// A fresh random key id: a v4 UUID, or `mrk-` + 32 hex for multi-Region keys.
 pub fn new_key_id(multi_region: bool) -> String {
     let mut b = [0u8; 16];
     crate::keys::fill_random(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
+    let uuid = uuid::Builder::from_random_bytes(b).into_uuid();
     if multi_region {
-        format!("mrk-{h}")
+        format!("mrk-{}", uuid.simple())
     } else {
-        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+        uuid.hyphenated().to_string()
     }
 }
 

@@ -107,7 +107,7 @@ pub fn apply(reg: &Registry, path: &Path, default_account: &str, default_region:
     let seed: SeedFile = if is_json {
         serde_json::from_str(&text).map_err(|e| SeedError::Parse(name.clone(), e.to_string()))?
     } else {
-        serde_yaml::from_str(&text).map_err(|e| SeedError::Parse(name.clone(), e.to_string()))?
+        serde_norway::from_str(&text).map_err(|e| SeedError::Parse(name.clone(), e.to_string()))?
     };
     let invalid = |m: String| SeedError::Invalid(name.clone(), m);
     let account = seed.account.clone().unwrap_or_else(|| default_account.to_owned());

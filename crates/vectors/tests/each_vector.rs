@@ -1,5 +1,5 @@
 //! One named test per official vector (`cargo test -p envelope-vectors --test each_vector --
-//! v4-Net-4.0.1/<name>` runs one): each decrypt test of `shared/vectors/*.zip` becomes a test of
+//! v4-Net-4.0.1/<name>` runs one): each decrypt test of `test-vectors/official/*.zip` becomes a test of
 //! its own, checked against its expectation — success with exactly the expected plaintext, or
 //! failure — one-shot and streaming. Vectors wrapped only by real AWS KMS keys are listed as
 //! ignored, with the reason.
@@ -11,7 +11,7 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{only_kms, shared_vectors};
+use common::{official_zip, only_kms};
 use envelope_vectors::{DecryptRunner, Expectation, Outcome, RunOptions};
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -21,10 +21,8 @@ const ZIPS: [&str; 2] = ["v4-Net-4.0.1.zip", "invalid-Net-4.0.0.zip"];
 fn main() {
     let arguments = Arguments::from_args();
     let mut trials = Vec::new();
-    if let Some(dir) = shared_vectors() {
-        for zip in ZIPS {
-            trials.extend(trials_for(&dir.join(zip), zip.trim_end_matches(".zip")));
-        }
+    for zip in ZIPS {
+        trials.extend(trials_for(&official_zip(zip), zip.trim_end_matches(".zip")));
     }
     libtest_mimic::run(&arguments, trials).exit();
 }

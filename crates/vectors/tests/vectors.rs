@@ -1,11 +1,11 @@
-//! The runner against the official vectors (`shared/vectors/*.zip`, read in place), our own
+//! The runner against the official vectors (`test-vectors/official/*.zip`), our own
 //! interop manifest (encrypt → decrypt round trip), and manifests that must fail.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{only_kms, shared_vectors};
+use common::{official_zip, only_kms};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use envelope_vectors::{
@@ -43,9 +43,7 @@ fn describe(report: &Report) -> String {
 /// Checks every test of an official manifest by name: tests whose keys are all AWS KMS keys
 /// are skipped, every other test passes (one-shot and streaming).
 fn check_official(zip: &str, summary: &str) {
-    let Some(dir) = shared_vectors() else { return };
-    let path = dir.join(zip);
-    assert!(path.is_file(), "{} is missing", path.display());
+    let path = official_zip(zip);
     let runner = DecryptRunner::open(&path, &RunOptions::default()).expect("manifest opens");
     let report = runner.run();
     let mut wrong = Vec::new();
@@ -78,9 +76,8 @@ fn official_invalid_net_4_0_0() {
 /// The .NET 4.0.0 messages are read only thanks to the retry: switched off, every one fails.
 #[test]
 fn official_invalid_net_4_0_0_fails_without_the_retry() {
-    let Some(dir) = shared_vectors() else { return };
     let options = RunOptions { net_v4_0_0_retry: false, ..RunOptions::default() };
-    let report = run_decrypt_manifest(&dir.join("invalid-Net-4.0.0.zip"), &options).expect("manifest opens");
+    let report = run_decrypt_manifest(&official_zip("invalid-Net-4.0.0.zip"), &options).expect("manifest opens");
     assert_eq!(report.summary(), "0 passed, 28 failed, 0 skipped", "{}", describe(&report));
 }
 

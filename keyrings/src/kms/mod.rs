@@ -1,4 +1,4 @@
-//! AWS KMS keyrings over `aws-sdk-kms`, plus the ECDH keyrings (raw and KMS-backed).
+//! AWS KMS keyrings over `aws-sdk-kms` (the `kms` feature, on by default).
 //!
 //! | keyring | provider id | encrypt | decrypt |
 //! |---|---|---|---|
@@ -7,7 +7,6 @@
 //! | [`AwsKmsDiscoveryKeyring`] | `aws-kms` | — | Decrypt with the ARN in the EDK (optional [`DiscoveryFilter`]) |
 //! | [`AwsKmsMrkDiscoveryKeyring`] | `aws-kms` | — | same, calling one Region (MRK replicas there) |
 //! | [`AwsKmsRsaKeyring`] | `aws-kms-rsa` | local RSA-OAEP with the KMS public key | Decrypt (RSAES_OAEP_*) |
-//! | [`RawEcdhKeyring`] | `raw-ecdh` | local ECDH | local ECDH |
 //! | [`AwsKmsEcdhKeyring`] | `aws-kms-ecdh` | DeriveSharedSecret | DeriveSharedSecret |
 //!
 //! [`kms_multi_keyring`] and [`kms_mrk_multi_keyring`] build a generator and children from key
@@ -41,7 +40,7 @@
 
 mod client_supplier;
 mod discovery;
-pub mod ecdh;
+mod ecdh;
 mod edk;
 pub mod key_arn;
 mod multi;
@@ -57,7 +56,7 @@ use envelope::EncryptionContext;
 
 pub use client_supplier::{DefaultClientSupplier, KmsClientSupplier};
 pub use discovery::{AwsKmsDiscoveryKeyring, AwsKmsMrkDiscoveryKeyring, DiscoveryFilter};
-pub use ecdh::{AwsKmsEcdhKeyring, EcPrivateKey, EcPublicKey, EcdhCurve, RawEcdhKeyring};
+pub use ecdh::AwsKmsEcdhKeyring;
 pub use key_arn::{mrk_match, KmsArn};
 pub use multi::{kms_mrk_discovery_multi_keyring, kms_mrk_multi_keyring, kms_multi_keyring};
 pub use rsa::{AwsKmsRsaKeyring, KmsRsaPadding};

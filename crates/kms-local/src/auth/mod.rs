@@ -385,60 +385,11 @@ fn glob_match_impl(pattern: &str, text: &str, ignore_case: bool) -> bool {
     pi == p.len()
 }
 
-/// Seconds since the Unix epoch → (year, month, day, hour, minute, second),
-/// proleptic Gregorian, UTC. Shared by SigV4 date checks and audit timestamps
-/// so the crate needs no date library.
-pub(crate) fn civil_from_unix(secs: i64) -> (i64, u32, u32, u32, u32, u32) {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's days-from-civil inverse.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = if m <= 2 { y + 1 } else { y };
-    (y, m, d, (rem / 3600) as u32, ((rem % 3600) / 60) as u32, (rem % 60) as u32)
-}
-
-/// Inverse of [`civil_from_unix`]; `None` for out-of-range fields.
-pub(crate) fn unix_from_civil(year: i64, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> Option<i64> {
-    if !(1..=12).contains(&month) || day == 0 || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_len = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if day > month_len[(month - 1) as usize] {
-        return None;
-    }
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = month as i64;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i64 - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hour as i64 * 3600 + minute as i64 * 60 + second.min(59) as i64)
-}
-
 /// `SystemTime` → whole seconds since the epoch (negative before 1970).
 pub(crate) fn unix_seconds(t: std::time::SystemTime) -> i64 {
     match t.duration_since(std::time::UNIX_EPOCH) {
         Ok(d) => d.as_secs() as i64,
         Err(e) => -(e.duration().as_secs() as i64),
-    }
-}
-
-/// Seconds since the epoch → `SystemTime`.
-pub(crate) fn system_time_from_unix(secs: i64) -> std::time::SystemTime {
-    if secs >= 0 {
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64)
-    } else {
-        std::time::UNIX_EPOCH - std::time::Duration::from_secs(secs.unsigned_abs())
     }
 }
 
@@ -567,17 +518,5 @@ mod tests {
         // Pathological pattern stays fast.
         let text = "a".repeat(5000);
         assert!(!glob_match(&format!("{}b", "*a".repeat(50)), &text));
-    }
-
-    #[test]
-    fn civil_round_trip() {
-        for secs in [0i64, 951_782_400 /* 2000-02-29 */, 1_700_000_000, 4_102_444_800, -86_400] {
-            let (y, mo, d, h, mi, s) = civil_from_unix(secs);
-            assert_eq!(unix_from_civil(y, mo, d, h, mi, s), Some(secs));
-        }
-        assert_eq!(civil_from_unix(951_782_400), (2000, 2, 29, 0, 0, 0));
-        assert_eq!(unix_from_civil(2015, 8, 30, 12, 36, 0), Some(1_440_938_160));
-        assert_eq!(unix_from_civil(2023, 2, 29, 0, 0, 0), None);
-        assert_eq!(unix_from_civil(2023, 13, 1, 0, 0, 0), None);
     }
 }

@@ -18,7 +18,7 @@ use std::time::SystemTime;
 use aws_lc_rs::{constant_time, digest, hmac};
 
 use super::signing_keys::{scope_key, SigningKeys};
-use super::{account_of_arn, civil_from_unix, unix_from_civil, unix_seconds};
+use super::{account_of_arn, unix_seconds};
 
 /// The only algorithm we verify; SigV4a (`AWS4-ECDSA-P256-SHA256`) is not
 /// used by KMS clients.
@@ -557,33 +557,26 @@ fn parse_signed_headers(list: &str) -> Result<Vec<String>, AuthError> {
     Ok(names)
 }
 
+/// SigV4's `X-Amz-Date`: ISO 8601 basic format, UTC (`YYYYMMDDTHHMMSSZ`).
+const AMZ_DATE: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+
 /// `YYYYMMDDTHHMMSSZ` → Unix seconds.
 fn parse_amz_date(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
+    // Exactly 16 bytes: `[year]` alone would also take a sign or a fifth digit.
+    if s.len() != 16 {
         return None;
     }
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        let t = s.get(r)?;
-        if !t.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        t.parse().ok()
-    };
-    unix_from_civil(
-        i64::from(digits(0..4)?),
-        digits(4..6)?,
-        digits(6..8)?,
-        digits(9..11)?,
-        digits(11..13)?,
-        digits(13..15)?,
-    )
+    let parsed = time::PrimitiveDateTime::parse(s, AMZ_DATE).ok()?;
+    Some(parsed.assume_utc().unix_timestamp())
 }
 
 /// Unix seconds → `YYYYMMDDTHHMMSSZ`.
 pub(crate) fn format_amz_date(secs: i64) -> String {
-    let (y, mo, d, h, mi, s) = civil_from_unix(secs);
-    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| t.format(AMZ_DATE).ok())
+        .unwrap_or_else(|| format!("@{secs}"))
 }
 
 fn check_time(parts: &AuthParts, request_time: i64, now: i64) -> Result<(), AuthError> {

@@ -6,9 +6,9 @@ use base64::Engine as _;
 use envelope::Keyring;
 use envelope_keyrings::kms::{
     get_public_key, kms_mrk_discovery_multi_keyring, AwsKmsEcdhKeyring, AwsKmsKeyring, AwsKmsMrkKeyring,
-    AwsKmsRsaKeyring, DiscoveryFilter, EcdhCurve, KmsArn, KmsRsaPadding,
+    AwsKmsRsaKeyring, DiscoveryFilter, KmsArn, KmsRsaPadding,
 };
-use envelope_keyrings::RsaPublicKey;
+use envelope_keyrings::{EcdhCurve, RsaPublicKey};
 use serde_json::Value;
 
 use super::AwsKmsKeyrings;

@@ -1,9 +1,10 @@
-//! ECDH keyrings: a data key wrapped under a key both parties derive from an ECDH shared secret.
+//! What the ECDH keyrings share: curves, EC keys, and the wrapping of a data key under a key both
+//! parties derive from an ECDH shared secret.
 //!
-//! [`RawEcdhKeyring`] (`raw-ecdh`) holds its private keys locally; [`AwsKmsEcdhKeyring`]
-//! (`aws-kms-ecdh`) keeps its private key in KMS (`KEY_AGREEMENT` keys) and calls
-//! DeriveSharedSecret. Both write and read the same EDKs, so either can decrypt what the other
-//! wrote for the same key pair.
+//! [`RawEcdhKeyring`](crate::RawEcdhKeyring) (`raw-ecdh`) holds its private keys locally; the AWS
+//! KMS ECDH keyring (`aws-kms-ecdh`, `kms` feature) keeps its private key in KMS (`KEY_AGREEMENT`
+//! keys) and calls DeriveSharedSecret. Both write and read the same EDKs, so either can decrypt what
+//! the other wrote for the same key pair.
 //!
 //! Construction (byte-compatible with the AWS Cryptographic Material Providers Library):
 //! - shared secret Z = ECDH(sender private, recipient public) — the x-coordinate;
@@ -19,24 +20,17 @@
 //! spec: framework/raw-ecdh-keyring.md, framework/aws-kms/aws-kms-ecdh-keyring.md,
 //! framework/key-agreement-schemas.md
 
-mod kms;
-mod raw;
-
 use std::fmt;
 
 use aws_lc_rs::agreement::{self, PrivateKey, UnparsedPublicKey};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self, ParsedPublicKey};
-use base64::Engine as _;
 use envelope::crypto::aead::{AesGcmKey, TAG_LEN};
 use envelope::crypto::kdf::constant_time_eq;
 use envelope::error::{EdkFailure, KeyringError};
 use envelope::{DataKey, EncryptedDataKey, EncryptionContext, Result};
 use zeroize::Zeroizing;
-
-pub use kms::AwsKmsEcdhKeyring;
-pub use raw::RawEcdhKeyring;
 
 /// Provider id of EDKs written by the raw ECDH keyring.
 pub const RAW_ECDH_PROVIDER_ID: &str = "raw-ecdh";
@@ -44,9 +38,9 @@ pub const RAW_ECDH_PROVIDER_ID: &str = "raw-ecdh";
 pub const KMS_ECDH_PROVIDER_ID: &str = "aws-kms-ecdh";
 
 /// The keyring version in the provider info and the FixedInfo.
-const VERSION: u8 = 0x01;
-const SALT_LEN: usize = 32;
-const COMMITMENT_LEN: usize = 32;
+pub(crate) const VERSION: u8 = 0x01;
+pub(crate) const SALT_LEN: usize = 32;
+pub(crate) const COMMITMENT_LEN: usize = 32;
 const KDF_OUTPUT_LEN: usize = 64;
 
 /// The NIST curves the ECDH keyrings support.
@@ -101,7 +95,7 @@ impl EcdhCurve {
     }
 
     /// Bytes of one coordinate (and of the shared secret).
-    fn field_len(self) -> usize {
+    pub(crate) fn field_len(self) -> usize {
         match self {
             EcdhCurve::P256 => 32,
             EcdhCurve::P384 => 48,
@@ -229,18 +223,12 @@ impl EcPrivateKey {
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>> {
         let der: Pkcs8V1Der<'static> =
             self.key.as_der().map_err(|_| KeyringError::Configuration("cannot encode the EC private key".into()))?;
-        let encoded = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(der.as_ref()));
-        let mut pem = Zeroizing::new(String::from("-----BEGIN PRIVATE KEY-----\n"));
-        for line in encoded.as_bytes().chunks(64) {
-            pem.push_str(std::str::from_utf8(line).unwrap_or_default());
-            pem.push('\n');
-        }
-        pem.push_str("-----END PRIVATE KEY-----\n");
-        Ok(pem)
+        crate::pem::encode("PRIVATE KEY", der.as_ref())
+            .map_err(|why| KeyringError::Configuration(format!("cannot encode the EC private key: {why}")).into())
     }
 
     /// ECDH with `peer`: the x-coordinate of the shared point.
-    fn agree(&self, peer: &EcPublicKey) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
+    pub(crate) fn agree(&self, peer: &EcPublicKey) -> std::result::Result<Zeroizing<Vec<u8>>, String> {
         if peer.curve != self.curve {
             return Err(format!("the peer key is on {:?}, this key on {:?}", peer.curve, self.curve));
         }
@@ -257,15 +245,26 @@ impl fmt::Debug for EcPrivateKey {
     }
 }
 
+/// Fails unless a key is on the curve the keyring is configured for.
+pub(crate) fn check_curve(configured: EcdhCurve, actual: EcdhCurve) -> Result<()> {
+    if configured != actual {
+        return Err(KeyringError::Configuration(format!(
+            "the key is on {actual:?}, the keyring is configured for {configured:?}"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// The two public keys an ECDH EDK's provider info names.
-struct ProviderInfo<'a> {
+pub(crate) struct ProviderInfo<'a> {
     recipient: &'a [u8],
     sender: &'a [u8],
 }
 
 impl<'a> ProviderInfo<'a> {
     /// spec: raw-ecdh-keyring.md#key-provider-information — version ‖ len ‖ recipient ‖ len ‖ sender.
-    fn serialize(recipient: &[u8], sender: &[u8]) -> Vec<u8> {
+    pub(crate) fn serialize(recipient: &[u8], sender: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(1 + 8 + recipient.len() + sender.len());
         out.push(VERSION);
         out.extend_from_slice(&(recipient.len() as u32).to_be_bytes());
@@ -298,7 +297,12 @@ impl<'a> ProviderInfo<'a> {
 }
 
 /// spec: key-agreement-schemas.md#key-derivation — the FixedInfo.
-fn fixed_info(curve: EcdhCurve, sender: &[u8], recipient: &[u8], context: &EncryptionContext) -> Result<Vec<u8>> {
+pub(crate) fn fixed_info(
+    curve: EcdhCurve,
+    sender: &[u8],
+    recipient: &[u8],
+    context: &EncryptionContext,
+) -> Result<Vec<u8>> {
     let context = envelope::message::context::serialize(context)?;
     let mut out = Vec::with_capacity(64 + sender.len() + recipient.len() + context.len());
     out.extend_from_slice(b"ecdh-key-derivation");
@@ -343,7 +347,7 @@ fn derive(shared_secret: &[u8], fixed_info: &[u8], salt: &[u8]) -> Zeroizing<[u8
 /// Wraps `data_key`: salt ‖ commitment key ‖ AES-256-GCM ciphertext ‖ tag.
 ///
 /// spec: raw-ecdh-keyring.md#data-key-wrapping
-fn wrap(shared_secret: &[u8], fixed_info: &[u8], data_key: &DataKey) -> Result<Vec<u8>> {
+pub(crate) fn wrap(shared_secret: &[u8], fixed_info: &[u8], data_key: &DataKey) -> Result<Vec<u8>> {
     let mut salt = [0u8; SALT_LEN];
     // spec: key-agreement-schemas.md#key-derivation — a 32-byte random salt; failure MUST fail.
     envelope::crypto::rand::fill(&mut salt)?;
@@ -394,7 +398,7 @@ fn unwrap(
 }
 
 /// How an ECDH keyring decides an EDK is its own: by the public keys in the provider info.
-enum Matcher<'a> {
+pub(crate) enum Matcher<'a> {
     /// Decrypt-only: any sender, this recipient.
     Recipient(&'a EcPublicKey),
     /// Both static keys, in either role.
@@ -402,16 +406,16 @@ enum Matcher<'a> {
 }
 
 /// An EDK an ECDH keyring will try: its parsed public keys and which one to agree with.
-struct Candidate {
+pub(crate) struct Candidate {
     sender: Vec<u8>,
     recipient: Vec<u8>,
     /// The other party's public key.
-    peer: EcPublicKey,
+    pub(crate) peer: EcPublicKey,
 }
 
 impl Candidate {
     /// Unwraps the EDK's `ciphertext` with the shared secret agreed with this candidate's peer.
-    fn unwrap(
+    pub(crate) fn unwrap(
         &self,
         curve: EcdhCurve,
         shared_secret: &[u8],
@@ -427,7 +431,7 @@ impl Candidate {
 impl Matcher<'_> {
     /// The EDK as a candidate to unwrap, or `None` after recording in `failures` why not (not
     /// this keyring's, or its peer public key unparseable).
-    fn try_edk(
+    pub(crate) fn try_edk(
         &self,
         curve: EcdhCurve,
         edk: &EncryptedDataKey,

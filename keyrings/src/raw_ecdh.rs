@@ -1,4 +1,5 @@
-//! The raw ECDH keyring (`raw-ecdh`).
+//! The raw ECDH keyring (`raw-ecdh`): local EC keys, no service. What it shares with the KMS
+//! ECDH keyring (curves, keys, the key derivation and wrapping) is in [`crate::ecdh`].
 //!
 //! spec: framework/raw-ecdh-keyring.md
 
@@ -9,7 +10,9 @@ use envelope::error::{EdkFailure, KeyringError};
 use envelope::keyring::ensure_no_data_key;
 use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 
-use super::{fixed_info, wrap, EcPrivateKey, EcPublicKey, EcdhCurve, Matcher, ProviderInfo, RAW_ECDH_PROVIDER_ID};
+use crate::ecdh::{
+    check_curve, fixed_info, wrap, EcPrivateKey, EcPublicKey, EcdhCurve, Matcher, ProviderInfo, RAW_ECDH_PROVIDER_ID,
+};
 
 /// Wraps data keys under an ECDH-derived key, with local EC keys.
 ///
@@ -62,16 +65,6 @@ impl RawEcdhKeyring {
     fn build(curve: EcdhCurve, scheme: Scheme, name: &str) -> RawEcdhKeyring {
         RawEcdhKeyring { curve, scheme, label: format!("raw ECDH keyring ({}, {name})", curve.kms_key_spec()) }
     }
-}
-
-pub(super) fn check_curve(configured: EcdhCurve, actual: EcdhCurve) -> Result<()> {
-    if configured != actual {
-        return Err(KeyringError::Configuration(format!(
-            "the key is on {actual:?}, the keyring is configured for {configured:?}"
-        ))
-        .into());
-    }
-    Ok(())
 }
 
 #[async_trait]

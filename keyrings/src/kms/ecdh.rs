@@ -12,7 +12,7 @@ use envelope::keyring::ensure_no_data_key;
 use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 use zeroize::Zeroizing;
 
-use super::{fixed_info, wrap, EcPublicKey, EcdhCurve, Matcher, ProviderInfo, KMS_ECDH_PROVIDER_ID};
+use crate::ecdh::{fixed_info, wrap, EcPublicKey, EcdhCurve, Matcher, ProviderInfo, KMS_ECDH_PROVIDER_ID};
 use crate::kms::key_arn::{validate_identifier, KmsArn};
 use crate::kms::{describe_error, kms_grant_tokens};
 
