@@ -38,20 +38,48 @@ pub(crate) fn parse(text: &str) -> Result<Vec<PemBlock>, String> {
 }
 
 fn decode_block(label: &str, armored: &str) -> Result<PemBlock, String> {
-    let invalid = |error: pem_rfc7468::Error| match error {
+    match decode_strict(label, armored) {
+        // RFC 7468 asks for 64-column lines; keys wrapped otherwise (76 columns, one long line)
+        // are still common, so their base64 is re-wrapped once and decoded again.
+        Err(pem_rfc7468::Error::Base64(_)) => decode_strict(label, &rewrap(label, armored)),
+        other => other,
+    }
+    .map_err(|error| match error {
         pem_rfc7468::Error::HeaderDisallowed => {
             format!("PEM block {label:?} has headers (an encrypted key?); only unencrypted keys are supported")
         }
         other => format!("PEM block {label:?} is not valid: {other}"),
-    };
+    })
+}
+
+fn decode_strict(label: &str, armored: &str) -> Result<PemBlock, pem_rfc7468::Error> {
     let armored = armored.as_bytes();
     // The armored text is longer than what it decodes to: enough room, allocated once.
     let mut der = Zeroizing::new(vec![0u8; armored.len()]);
-    let (_, decoded) = pem_rfc7468::decode(armored, &mut der).map_err(invalid)?;
-    let len = decoded.len();
+    let len = pem_rfc7468::decode(armored, &mut der)?.1.len();
     // Truncating keeps the allocation; Zeroizing clears its whole capacity on drop.
     der.truncate(len);
     Ok(PemBlock { label: label.to_owned(), der })
+}
+
+/// The block with its base64 in 64-column lines (zeroized: it is as secret as the key).
+fn rewrap(label: &str, armored: &str) -> Zeroizing<String> {
+    let body_start = armored.find('\n').map_or(armored.len(), |at| at + 1);
+    let body_end = armored.rfind("-----END ").unwrap_or(armored.len()).max(body_start);
+    let mut base64 = Zeroizing::new(String::with_capacity(body_end - body_start));
+    base64.extend(armored[body_start..body_end].chars().filter(|c| !c.is_ascii_whitespace()));
+    let mut out = Zeroizing::new(String::with_capacity(base64.len() + base64.len() / 64 + 2 * label.len() + 40));
+    out.push_str("-----BEGIN ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    for line in base64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END ");
+    out.push_str(label);
+    out.push_str("-----\n");
+    out
 }
 
 /// `der` as one PEM block with 64-column lines, in a zeroized string (for private keys).
@@ -61,10 +89,7 @@ pub(crate) fn encode(label: &str, der: &[u8]) -> Result<Zeroizing<String>, Strin
     let mut out = Zeroizing::new(vec![0u8; len]);
     let written = pem_rfc7468::encode(label, line_ending, der, &mut out).map_err(|error| error.to_string())?.len();
     out.truncate(written);
-    let text = String::from_utf8(std::mem::take(&mut *out)).map_err(|error| error.to_string())?;
-    // PEM files end with a newline; the encoder stops after the END line.
-    let mut text = Zeroizing::new(text);
-    text.push('\n');
+    let text = Zeroizing::new(String::from_utf8(std::mem::take(&mut *out)).map_err(|error| error.to_string())?);
     Ok(text)
 }
 

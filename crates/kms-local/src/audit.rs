@@ -449,6 +449,10 @@ pub fn format_iso8601(t: SystemTime) -> String {
 /// Parses an RFC 3339 time (`YYYY-MM-DDTHH:MM:SSZ`, optionally with fractional seconds or an
 /// offset), to whole seconds.
 pub fn parse_iso8601(s: &str) -> Option<SystemTime> {
+    // ISO 8601's `T` between date and time (the RFC 3339 parser would also take a space).
+    if s.as_bytes().get(10) != Some(&b'T') {
+        return None;
+    }
     let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
     Some(t.replace_nanosecond(0).ok()?.into())
 }

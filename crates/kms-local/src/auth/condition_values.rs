@@ -5,7 +5,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use super::unix_from_civil;
+use super::unix_seconds;
 
 /// What a request says about one condition key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,32 +48,16 @@ pub(crate) fn date(s: &str) -> Option<i64> {
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         return s.parse().ok();
     }
-    let field = |r: std::ops::Range<usize>| -> Option<u32> {
-        let t = s.get(r)?;
-        t.bytes().all(|b| b.is_ascii_digit()).then(|| t.parse().ok())?
-    };
-    let b = s.as_bytes();
-    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
+    if s.len() == 10 {
+        let day = time::Date::parse(s, DAY).ok()?;
+        return Some(day.midnight().assume_utc().unix_timestamp());
     }
-    let (year, month, day) = (i64::from(field(0..4)?), field(5..7)?, field(8..10)?);
-    if b.len() == 10 {
-        return unix_from_civil(year, month, day, 0, 0, 0);
-    }
-    let rest = s.get(10..)?;
-    let time = rest.strip_prefix('T')?.strip_suffix('Z')?;
-    let (hms, frac) = time.split_once('.').unwrap_or((time, "0"));
-    if !frac.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let parts: Vec<&str> = hms.split(':').collect();
-    let [h, m, sec] = parts.as_slice() else {
-        return None;
-    };
-    let num =
-        |t: &str| -> Option<u32> { (t.len() == 2 && t.bytes().all(|c| c.is_ascii_digit())).then(|| t.parse().ok())? };
-    unix_from_civil(year, month, day, num(h)?, num(m)?, num(sec)?)
+    crate::audit::parse_iso8601(s).map(unix_seconds)
 }
+
+/// `YYYY-MM-DD`.
+const DAY: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
 
 /// Whether `ip` lies in `range`, an address or CIDR block (IPv4 or IPv6) as
 /// written for `IpAddress`/`NotIpAddress`.

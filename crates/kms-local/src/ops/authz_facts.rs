@@ -251,8 +251,10 @@ impl<'c, 'a> KeyRequestFacts<'c, 'a> {
 
 /// `YYYY-MM-DDThh:mm:ssZ`, the form `aws:CurrentTime` takes.
 fn iso8601(secs: i64) -> String {
-    let (y, mo, d, h, mi, s) = crate::auth::civil_from_unix(secs);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| secs.to_string())
 }
 
 fn one(v: impl Into<String>) -> Lookup {
