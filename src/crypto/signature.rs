@@ -19,7 +19,7 @@ use crate::suite::SignatureAlgorithm;
 
 /// A running hash over the bytes a signature covers.
 ///
-/// A stream can let the hash move to another core ([`SignatureHasher::hash_in_background`]) once
+/// A stream can let the hash move to another core (`SignatureHasher::hash_in_background`) once
 /// it has absorbed enough bytes to be worth a thread; the one-shot path runs its own threads and
 /// keeps the hash where it is.
 pub struct SignatureHasher {

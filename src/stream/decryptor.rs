@@ -13,7 +13,7 @@ use crate::message::context;
 use crate::message::header::{ContentType, ParsedHeader};
 use crate::suite::{KeyDerivation, MessageFormat};
 
-/// Proof that the header authenticated under the key in hand. Only [`open_message`] makes one,
+/// Proof that the header authenticated under the key in hand. Only [`authenticate_header`] makes one,
 /// and a [`BodyDecryptor`] cannot be built without it.
 #[derive(Debug)]
 pub struct HeaderAuthenticated(());
