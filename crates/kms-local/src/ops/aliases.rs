@@ -148,3 +148,79 @@ pub fn list_aliases(ctx: &Ctx<'_>, r: ListAliasesRequest) -> KmsResult<ListAlias
     let (aliases, next_marker, truncated) = paginate(entries, r.limit, r.marker.as_deref())?;
     Ok(ListAliasesResponse { aliases, next_marker, truncated })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::ops::{create_key_record, NewKey, RequestInfo};
+    use crate::state::Registry;
+    use crate::store::Store;
+
+    const ACCOUNT: &str = "111122223333";
+    const REGION: &str = "us-east-1";
+
+    /// A registry on a fresh data directory, with one key and an alias whose target is gone
+    /// (which the API cannot produce, but a damaged or hand-edited store can).
+    fn registry_with_dangling_alias(dir: &std::path::Path) -> (Registry, String) {
+        let root = crate::seal::RootKey::from_bytes(&[7; 32]).unwrap();
+        let store = Store::open(dir, root).unwrap();
+        let loaded = store.load().unwrap();
+        let reg = Registry::new(store, loaded);
+        let key = create_key_record(
+            &reg,
+            NewKey {
+                account: ACCOUNT.into(),
+                region: REGION.into(),
+                key_id: None,
+                spec: crate::keys::KeySpec::SymmetricDefault,
+                usage: crate::keys::KeyUsage::EncryptDecrypt,
+                origin: crate::keys::Origin::AwsKms,
+                description: String::new(),
+                policy: None,
+                tags: Default::default(),
+                multi_region: false,
+                material: None,
+            },
+        )
+        .unwrap();
+        let t = now();
+        let alias = Alias {
+            arn: ids::alias_arn(REGION, ACCOUNT, "alias/dangling"),
+            account: ACCOUNT.into(),
+            region: REGION.into(),
+            name: "alias/dangling".into(),
+            target_key_id: "00000000-0000-0000-0000-000000000000".into(),
+            creation_date: t,
+            last_updated_date: t,
+        };
+        let mut store = reg.store();
+        reg.put_alias(&mut store, alias).unwrap();
+        drop(store);
+        (reg, key.meta.key_id.clone())
+    }
+
+    #[test]
+    fn alias_with_an_unresolvable_target_fails_closed() {
+        let dir = std::env::temp_dir().join(format!("kms-alias-dangling-{}", ids::new_hex_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (reg, key_id) = registry_with_dangling_alias(&dir);
+        let ctx = Ctx {
+            reg: &reg,
+            account: ACCOUNT.into(),
+            region: REGION.into(),
+            principal: format!("arn:aws:iam::{ACCOUNT}:root"),
+            policies: true,
+            request: RequestInfo::NONE,
+            resources: RefCell::new(Vec::new()),
+        };
+        let update = AliasRequest { alias_name: "alias/dangling".into(), target_key_id: key_id };
+        assert_eq!(update_alias(&ctx, update).map(|_| ()).unwrap_err().kind(), "AccessDeniedException");
+        let delete = DeleteAliasRequest { alias_name: "alias/dangling".into() };
+        assert_eq!(delete_alias(&ctx, delete).map(|_| ()).unwrap_err().kind(), "AccessDeniedException");
+        assert!(reg.alias(&ids::alias_arn(REGION, ACCOUNT, "alias/dangling")).is_some());
+        drop(reg);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
