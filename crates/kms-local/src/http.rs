@@ -1,5 +1,7 @@
-//! A minimal HTTP/1.1 front end on hyper: read the body (bounded), hand it to the pipeline,
-//! write the JSON answer. Connections are kept alive; shutdown drains in-flight requests.
+//! A minimal HTTP/1.1 front end on hyper: read the body (bounded in size and time), run the
+//! pipeline off the async workers, write the JSON answer. Connections are kept alive, capped in
+//! number (see [`crate::connections`]) and closed when a client is too slow to send a request;
+//! shutdown drains in-flight requests.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -11,75 +13,166 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
+use crate::connections::{Conn, Connections};
 use crate::error::KmsError;
 use crate::server::{Emulator, Request};
 
-/// Largest request body accepted (KMS requests are a few KiB; policies up to 32 KiB).
-const MAX_BODY: usize = 1 << 20;
+/// How long shutdown waits for in-flight requests.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Pause after a failed accept (out of file descriptors, say), so the loop does not spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
 
 /// Accepts connections until `shutdown` resolves, then drains open ones (up to 10 s).
 pub async fn serve(emu: Arc<Emulator>, listener: TcpListener, shutdown: impl Future<Output = ()>) {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let limits = emu.limits.clone();
+    let table = Connections::new(limits.max_connections);
+    let mut builder = http1::Builder::new();
+    builder
+        .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
-                let emu = emu.clone();
-                // Formatted once per connection, not per request.
-                let source_ip: Arc<str> = peer.ip().to_string().into();
-                let svc = service_fn(move |req| handle(emu.clone(), source_ip.clone(), req));
-                let conn = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc);
-                let watched = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = watched.await;
-                });
-            }
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            },
             _ = &mut shutdown => break,
-        }
+        };
+        let lease = tokio::select! {
+            lease = table.admit() => lease,
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let emu = emu.clone();
+        // Formatted once per connection, not per request.
+        let source_ip: Arc<str> = peer.ip().to_string().into();
+        let conn = lease.conn.clone();
+        let svc = service_fn(move |req| handle(emu.clone(), conn.clone(), source_ip.clone(), req));
+        let connection = builder.serve_connection(TokioIo::new(stream), svc);
+        // A connection asked to close finishes its request in progress, bounded like a client
+        // that sends its request slowly.
+        let grace = limits.header_read_timeout.max(limits.body_read_timeout);
+        tokio::spawn(async move {
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = lease.conn.close_requested() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(grace, connection).await;
+                }
+            }
+            drop(lease);
+        });
     }
     drop(listener);
-    tokio::select! {
-        _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(Duration::from_secs(10)) => {}
-    }
+    table.close_all();
+    let _ = tokio::time::timeout(DRAIN, table.all_closed()).await;
 }
 
 async fn handle(
     emu: Arc<Emulator>,
+    conn: Arc<Conn>,
     source_ip: Arc<str>,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let _in_request = conn.begin_request();
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
+    let limits = &emu.limits;
+    let body = match tokio::time::timeout(
+        limits.body_read_timeout,
+        Limited::new(body, limits.max_body_bytes).collect(),
+    )
+    .await
+    {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => {
+            return Ok(error_reply(
+                400,
+                "ValidationException",
+                "The request body is too large.",
+            ))
+        }
         Err(_) => {
-            let e = KmsError::validation("The request body is too large.");
-            return Ok(reply(e.status(), Bytes::from(e.to_body()), "", Some(e.kind())));
+            return Ok(error_reply(
+                408,
+                "RequestTimeoutException",
+                "The request body did not arrive in time.",
+            ))
         }
     };
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-        .collect();
-    let request = Request {
-        method: parts.method.as_str(),
-        path: parts.uri.path(),
-        query: parts.uri.query().unwrap_or(""),
-        headers,
-        body: &body,
-        source_ip: &source_ip,
-    };
-    let resp = emu.handle(&request);
-    Ok(reply(resp.status, Bytes::from(resp.body), &resp.request_id, resp.error_type))
+    // Room in the audit queue first: when the audit writer is behind, requests wait here.
+    let audit_slot = emu.audit.reserve().await;
+    // Off the async workers: key writes wait for an fsync, and some operations (RSA, ECDSA key
+    // generation) take milliseconds of CPU.
+    let run = tokio::task::spawn_blocking(move || {
+        let headers: Vec<(String, String)> = parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let request = Request {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query().unwrap_or(""),
+            headers,
+            body: &body,
+            source_ip: &source_ip,
+        };
+        emu.handle(&request, audit_slot)
+    });
+    match run.await {
+        Ok(resp) => Ok(reply(
+            resp.status,
+            Bytes::from(resp.body),
+            &resp.request_id,
+            resp.error_type,
+        )),
+        Err(e) => {
+            tracing::error!("request handler failed: {e}");
+            let e = KmsError::internal("The request could not be handled.");
+            Ok(reply(
+                e.status(),
+                Bytes::from(e.to_body()),
+                "",
+                Some(e.kind()),
+            ))
+        }
+    }
 }
 
-fn reply(status: u16, body: Bytes, request_id: &str, error_type: Option<&str>) -> hyper::Response<Full<Bytes>> {
+/// An error answered before the pipeline runs; the connection closes after it, since the rest of
+/// the request may still be on the wire.
+fn error_reply(status: u16, kind: &'static str, message: &str) -> hyper::Response<Full<Bytes>> {
+    let e = KmsError::new(kind, message);
+    let mut resp = reply(status, Bytes::from(e.to_body()), "", Some(kind));
+    resp.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
+    resp
+}
+
+fn reply(
+    status: u16,
+    body: Bytes,
+    request_id: &str,
+    error_type: Option<&str>,
+) -> hyper::Response<Full<Bytes>> {
     let mut b = hyper::Response::builder()
         .status(status)
         .header("content-type", "application/x-amz-json-1.1")
@@ -87,5 +180,6 @@ fn reply(status: u16, body: Bytes, request_id: &str, error_type: Option<&str>) -
     if let Some(t) = error_type {
         b = b.header("x-amzn-errortype", t);
     }
-    b.body(Full::new(body)).unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
+    b.body(Full::new(body))
+        .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
 }

@@ -19,9 +19,11 @@ pub mod audit;
 pub mod auth;
 pub mod ciphertext;
 pub mod error;
+mod connections;
 mod http;
 pub mod ids;
 pub mod keys;
+mod limits;
 pub mod model;
 pub(crate) mod ops;
 pub mod seal;
@@ -36,6 +38,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use error::{KmsError, KmsResult};
+pub use limits::Limits;
 pub use server::Emulator;
 pub use store::read_audit;
 
@@ -59,6 +62,8 @@ pub struct Settings {
     pub default_account: String,
     /// Region for requests without a credential scope.
     pub default_region: String,
+    /// Connection, timeout, body-size and audit-queue limits.
+    pub limits: Limits,
 }
 
 impl Settings {
@@ -71,6 +76,7 @@ impl Settings {
             root_key: std::env::var(seal::ROOT_KEY_ENV).ok(),
             default_account: DEFAULT_ACCOUNT.into(),
             default_region: DEFAULT_REGION.into(),
+            limits: Limits::default(),
         }
     }
 }
@@ -130,7 +136,7 @@ impl Emulator {
             Some(p) => Some(auth::Credentials::from_file(p).map_err(|e| LaunchError::Credentials(e.to_string()))?),
             None => None,
         };
-        let audit = store::AuditSink::start(&settings.data_dir)?;
+        let audit = store::AuditSink::start(&settings.data_dir, settings.limits.audit_queue)?;
         Ok(Arc::new(Self {
             reg,
             credentials,
@@ -138,6 +144,7 @@ impl Emulator {
             audit,
             default_account: settings.default_account.clone(),
             default_region: settings.default_region.clone(),
+            limits: settings.limits.clone(),
         }))
     }
 

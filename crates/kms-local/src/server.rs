@@ -10,7 +10,8 @@ use crate::error::KmsError;
 use crate::model::now;
 use crate::ops::{self, Ctx, RequestInfo};
 use crate::state::{LastUsage, Registry};
-use crate::store::{AuditRecord, AuditSink};
+use crate::limits::Limits;
+use crate::store::{AuditRecord, AuditSink, AuditSlot};
 
 /// One HTTP request, as the pipeline needs it.
 #[derive(Debug)]
@@ -59,6 +60,7 @@ pub struct Emulator {
     pub(crate) audit: AuditSink,
     pub(crate) default_account: String,
     pub(crate) default_region: String,
+    pub(crate) limits: Limits,
 }
 
 fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
@@ -71,8 +73,9 @@ impl Emulator {
         self.credentials.is_some()
     }
 
-    /// Handles one request end to end.
-    pub fn handle(&self, req: &Request<'_>) -> Response {
+    /// Handles one request end to end; its audit event goes into the queue room `audit_slot`
+    /// holds (see [`AuditSink::reserve`]).
+    pub fn handle(&self, req: &Request<'_>, audit_slot: AuditSlot) -> Response {
         let operation =
             header(&req.headers, "x-amz-target").and_then(|t| t.strip_prefix("TrentService.")).unwrap_or("").to_owned();
         let caller = self.authenticate(req);
@@ -110,7 +113,7 @@ impl Emulator {
             (Ok(()), None) => Err(KmsError::internal("no caller")),
         };
         let resources = ctx.map(|c| c.resources.into_inner()).unwrap_or_default();
-        let request_id = self.audit_event(req, &operation, caller.as_ref(), &resources, &result);
+        let request_id = self.audit_event(req, audit_slot, &operation, caller.as_ref(), &resources, &result);
         match result {
             Ok(body) => Response { status: 200, body, request_id, error_type: None },
             Err(e) => Response { status: e.status(), body: e.to_body(), request_id, error_type: Some(e.kind()) },
@@ -159,6 +162,7 @@ impl Emulator {
     fn audit_event(
         &self,
         req: &Request<'_>,
+        audit_slot: AuditSlot,
         operation: &str,
         caller: Option<&Caller>,
         resources: &[String],
@@ -210,7 +214,7 @@ impl Emulator {
         }
         let request_id = event.request_id.clone();
         if let Ok(json) = serde_json::to_string(&event) {
-            self.audit.record(AuditRecord {
+            self.audit.record(audit_slot, AuditRecord {
                 event_time: t,
                 key_arn: resources.first().cloned(),
                 event_name: name.to_owned(),
@@ -249,6 +253,16 @@ impl Emulator {
     /// The default Region.
     pub fn default_region(&self) -> &str {
         &self.default_region
+    }
+
+    /// Audit events accepted and not yet written to disk (bounded by [`Limits::audit_queue`]).
+    pub fn audit_queue_len(&self) -> usize {
+        self.audit.queued()
+    }
+
+    /// The most audit events that were ever waiting for the disk at once.
+    pub fn audit_queue_peak(&self) -> usize {
+        self.audit.peak()
     }
 
     /// Flushes the audit log (call once, at shutdown).

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-pub use audit_sink::{AuditRecord, AuditSink};
+pub use audit_sink::{AuditRecord, AuditSink, AuditSlot};
 
 use crate::keys::Material;
 use crate::model::{Alias, GrantRecord, Key, KeyMeta, MaterialInfo, MaterialVersion};
