@@ -54,12 +54,33 @@ fn settings(tag: &str, limits: Limits) -> Settings {
     s
 }
 
-/// One complete ListKeys request on a fresh connection, as a minimal client sends it.
-fn list_keys_request(addr: SocketAddr) -> String {
+/// One complete request with an empty JSON body, as a minimal client sends it (permissive mode
+/// needs no signature).
+fn request(addr: SocketAddr, operation: &str) -> String {
     format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: TrentService.ListKeys\r\n\
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: TrentService.{operation}\r\n\
          Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
     )
+}
+
+fn list_keys_request(addr: SocketAddr) -> String {
+    request(addr, "ListKeys")
+}
+
+/// Holds the database's write lock from another connection, as another process (a backup tool,
+/// say) might, for `hold`.
+fn hold_write_lock(data_dir: &std::path::Path, hold: Duration) -> std::thread::JoinHandle<()> {
+    let db = envelope_kms_local::store::db_path(data_dir);
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked_tx.send(()).unwrap();
+        std::thread::sleep(hold);
+        conn.execute_batch("COMMIT").unwrap();
+    });
+    locked_rx.recv().unwrap();
+    holder
 }
 
 /// Sends ListKeys on a new connection and returns how long the answer took.
@@ -230,6 +251,8 @@ async fn a_request_flood_is_held_back_by_the_audit_queue_not_buffered() {
         .key_metadata
         .unwrap()
         .key_id;
+    // The audit writer cannot commit during the first second of the flood.
+    let holder = hold_write_lock(&srv.data_dir, Duration::from_secs(1));
     let deadline = Instant::now() + Duration::from_millis(1500);
     let mut tasks = Vec::new();
     for _ in 0..48 {
@@ -253,6 +276,7 @@ async fn a_request_flood_is_held_back_by_the_audit_queue_not_buffered() {
     for t in tasks {
         served += t.await.unwrap();
     }
+    holder.join().unwrap();
     let peak = srv.emu.audit_queue_peak();
     assert!(
         peak <= 8,
@@ -274,27 +298,26 @@ async fn a_request_flood_is_held_back_by_the_audit_queue_not_buffered() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_key_write_stuck_on_the_disk_does_not_stall_other_requests() {
     let srv = Served::start(settings("disk", Limits::default())).await;
-    // Another process holds the database's write lock for 3 seconds (as a backup tool might).
-    let db = envelope_kms_local::store::db_path(&srv.data_dir);
-    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
-    let holder = std::thread::spawn(move || {
-        let conn = rusqlite::Connection::open(db).unwrap();
-        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-        locked_tx.send(()).unwrap();
-        std::thread::sleep(Duration::from_secs(3));
-        conn.execute_batch("COMMIT").unwrap();
-    });
-    locked_rx.recv().unwrap();
-    let client = common::client(&srv.endpoint).await;
-    let create = tokio::spawn(async move { client.create_key().send().await });
+    // Another process holds the database's write lock for 3 seconds.
+    let holder = hold_write_lock(&srv.data_dir, Duration::from_secs(3));
+    let mut create = TcpStream::connect(srv.addr).await.unwrap();
+    create
+        .write_all(request(srv.addr, "CreateKey").as_bytes())
+        .await
+        .unwrap();
+    let sent = Instant::now();
+    // Let the server take up the CreateKey first.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let took = timed_list_keys(srv.addr).await;
+    timed_list_keys(srv.addr).await;
+    let took = sent.elapsed() - Duration::from_millis(200);
     assert!(
         took < Duration::from_secs(1),
         "ListKeys waited {took:?} behind a CreateKey stuck on the disk"
     );
     // The stuck write completes once the lock is released.
-    create.await.unwrap().unwrap();
+    let mut out = String::new();
+    create.read_to_string(&mut out).await.unwrap();
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     holder.join().unwrap();
     srv.stop().await;
 }
