@@ -42,8 +42,7 @@ pub(crate) struct Conn {
 
 impl Conn {
     fn touch(&self) {
-        self.last_active_ms
-            .store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+        self.last_active_ms.store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
     }
 
     /// Marks a request as started; the returned guard marks it finished.
@@ -87,11 +86,7 @@ pub(crate) struct Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        self.table
-            .open
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.id);
+        self.table.open.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
     }
 }
 
@@ -135,16 +130,8 @@ impl Connections {
         });
         conn.touch();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.open
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, conn.clone());
-        Lease {
-            table: self.clone(),
-            id,
-            conn,
-            _slot: slot,
-        }
+        self.open.lock().unwrap_or_else(|e| e.into_inner()).insert(id, conn.clone());
+        Lease { table: self.clone(), id, conn, _slot: slot }
     }
 
     /// Asks the connection with no request in progress and the oldest activity to close.
@@ -152,15 +139,10 @@ impl Connections {
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let idlest = open
             .values()
-            .filter(|c| {
-                c.in_flight.load(Ordering::Relaxed) == 0 && !c.closing.load(Ordering::Relaxed)
-            })
+            .filter(|c| c.in_flight.load(Ordering::Relaxed) == 0 && !c.closing.load(Ordering::Relaxed))
             .min_by_key(|c| c.last_active_ms.load(Ordering::Relaxed));
         if let Some(c) = idlest {
-            tracing::debug!(
-                "at the connection cap ({}): closing the idlest connection",
-                self.max
-            );
+            tracing::debug!("at the connection cap ({}): closing the idlest connection", self.max);
             c.request_close();
         }
     }

@@ -31,10 +31,7 @@ pub async fn serve(emu: Arc<Emulator>, listener: TcpListener, shutdown: impl Fut
     let limits = emu.limits.clone();
     let table = Connections::new(limits.max_connections);
     let mut builder = http1::Builder::new();
-    builder
-        .keep_alive(true)
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+    builder.keep_alive(true).timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -88,27 +85,12 @@ async fn handle(
     let _in_request = conn.begin_request();
     let (parts, body) = req.into_parts();
     let limits = &emu.limits;
-    let body = match tokio::time::timeout(
-        limits.body_read_timeout,
-        Limited::new(body, limits.max_body_bytes).collect(),
-    )
-    .await
+    let body = match tokio::time::timeout(limits.body_read_timeout, Limited::new(body, limits.max_body_bytes).collect())
+        .await
     {
         Ok(Ok(b)) => b.to_bytes(),
-        Ok(Err(_)) => {
-            return Ok(error_reply(
-                400,
-                "ValidationException",
-                "The request body is too large.",
-            ))
-        }
-        Err(_) => {
-            return Ok(error_reply(
-                408,
-                "RequestTimeoutException",
-                "The request body did not arrive in time.",
-            ))
-        }
+        Ok(Err(_)) => return Ok(error_reply(400, "ValidationException", "The request body is too large.")),
+        Err(_) => return Ok(error_reply(408, "RequestTimeoutException", "The request body did not arrive in time.")),
     };
     // Room in the audit queue first: when the audit writer is behind, requests wait here.
     let audit_slot = emu.audit.reserve().await;
@@ -118,12 +100,7 @@ async fn handle(
         let headers: Vec<(String, String)> = parts
             .headers
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
         let request = Request {
             method: parts.method.as_str(),
@@ -136,21 +113,11 @@ async fn handle(
         emu.handle(&request, audit_slot)
     });
     match run.await {
-        Ok(resp) => Ok(reply(
-            resp.status,
-            Bytes::from(resp.body),
-            &resp.request_id,
-            resp.error_type,
-        )),
+        Ok(resp) => Ok(reply(resp.status, Bytes::from(resp.body), &resp.request_id, resp.error_type)),
         Err(e) => {
             tracing::error!("request handler failed: {e}");
             let e = KmsError::internal("The request could not be handled.");
-            Ok(reply(
-                e.status(),
-                Bytes::from(e.to_body()),
-                "",
-                Some(e.kind()),
-            ))
+            Ok(reply(e.status(), Bytes::from(e.to_body()), "", Some(e.kind())))
         }
     }
 }
@@ -160,19 +127,11 @@ async fn handle(
 fn error_reply(status: u16, kind: &'static str, message: &str) -> hyper::Response<Full<Bytes>> {
     let e = KmsError::new(kind, message);
     let mut resp = reply(status, Bytes::from(e.to_body()), "", Some(kind));
-    resp.headers_mut().insert(
-        hyper::header::CONNECTION,
-        hyper::header::HeaderValue::from_static("close"),
-    );
+    resp.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
     resp
 }
 
-fn reply(
-    status: u16,
-    body: Bytes,
-    request_id: &str,
-    error_type: Option<&str>,
-) -> hyper::Response<Full<Bytes>> {
+fn reply(status: u16, body: Bytes, request_id: &str, error_type: Option<&str>) -> hyper::Response<Full<Bytes>> {
     let mut b = hyper::Response::builder()
         .status(status)
         .header("content-type", "application/x-amz-json-1.1")
@@ -180,6 +139,5 @@ fn reply(
     if let Some(t) = error_type {
         b = b.header("x-amzn-errortype", t);
     }
-    b.body(Full::new(body))
-        .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
+    b.body(Full::new(body)).unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())))
 }

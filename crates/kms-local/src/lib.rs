@@ -18,8 +18,8 @@
 pub mod audit;
 pub mod auth;
 pub mod ciphertext;
-pub mod error;
 mod connections;
+pub mod error;
 mod http;
 pub mod ids;
 pub mod keys;

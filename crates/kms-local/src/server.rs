@@ -7,10 +7,10 @@ use crate::audit::{redact_request, AuditEvent};
 use crate::auth::signing_keys::SigningKeys;
 use crate::auth::{sigv4, Credentials};
 use crate::error::KmsError;
+use crate::limits::Limits;
 use crate::model::now;
 use crate::ops::{self, Ctx, RequestInfo};
 use crate::state::{LastUsage, Registry};
-use crate::limits::Limits;
 use crate::store::{AuditRecord, AuditSink, AuditSlot};
 
 /// One HTTP request, as the pipeline needs it.
@@ -214,13 +214,16 @@ impl Emulator {
         }
         let request_id = event.request_id.clone();
         if let Ok(json) = serde_json::to_string(&event) {
-            self.audit.record(audit_slot, AuditRecord {
-                event_time: t,
-                key_arn: resources.first().cloned(),
-                event_name: name.to_owned(),
-                ok: error.is_none(),
-                json,
-            });
+            self.audit.record(
+                audit_slot,
+                AuditRecord {
+                    event_time: t,
+                    key_arn: resources.first().cloned(),
+                    event_name: name.to_owned(),
+                    ok: error.is_none(),
+                    json,
+                },
+            );
         }
         request_id
     }

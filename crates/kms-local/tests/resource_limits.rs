@@ -32,14 +32,7 @@ impl Served {
         let task = tokio::spawn(emu.clone().serve(listener, async move {
             let _ = stopped.await;
         }));
-        Served {
-            emu,
-            addr,
-            endpoint: format!("http://{addr}"),
-            data_dir: settings.data_dir,
-            stop,
-            task,
-        }
+        Served { emu, addr, endpoint: format!("http://{addr}"), data_dir: settings.data_dir, stop, task }
     }
 
     async fn stop(self) {
@@ -87,9 +80,7 @@ fn hold_write_lock(data_dir: &std::path::Path, hold: Duration) -> std::thread::J
 async fn timed_list_keys(addr: SocketAddr) -> Duration {
     let start = Instant::now();
     let mut s = TcpStream::connect(addr).await.unwrap();
-    s.write_all(list_keys_request(addr).as_bytes())
-        .await
-        .unwrap();
+    s.write_all(list_keys_request(addr).as_bytes()).await.unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
@@ -121,11 +112,7 @@ async fn open_idle(addr: SocketAddr, n: usize) -> Vec<TcpStream> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_loris_and_idle_connections_do_not_block_a_normal_client() {
     let timeout = Duration::from_millis(600);
-    let srv = Served::start(settings(
-        "loris",
-        Limits::default().with_header_read_timeout(timeout),
-    ))
-    .await;
+    let srv = Served::start(settings("loris", Limits::default().with_header_read_timeout(timeout))).await;
     let addr = srv.addr;
     let mut idle = open_idle(addr, 1000).await;
     // Slow-loris clients: a valid request's headers, one byte every 50 ms, never finishing in time.
@@ -145,29 +132,18 @@ async fn slow_loris_and_idle_connections_do_not_block_a_normal_client() {
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     let took = timed_list_keys(addr).await;
-    assert!(
-        took < Duration::from_secs(1),
-        "a normal client waited {took:?}"
-    );
+    assert!(took < Duration::from_secs(1), "a normal client waited {took:?}");
     // The idle connections are closed once the header timeout has passed.
     let started = Instant::now();
     for s in &mut idle {
         let left = (timeout + Duration::from_secs(2)).saturating_sub(started.elapsed());
-        assert!(
-            closed_within(s, left).await,
-            "an idle connection stayed open past the header timeout"
-        );
+        assert!(closed_within(s, left).await, "an idle connection stayed open past the header timeout");
     }
     for l in lorises {
-        let cut = tokio::time::timeout(Duration::from_secs(5), l)
-            .await
-            .expect("slow-loris client still connected")
-            .unwrap();
+        let cut =
+            tokio::time::timeout(Duration::from_secs(5), l).await.expect("slow-loris client still connected").unwrap();
         // Cut off after the timeout (a write fails once the peer has closed and reset).
-        assert!(
-            cut >= timeout && cut < timeout + Duration::from_secs(2),
-            "slow-loris client cut off after {cut:?}"
-        );
+        assert!(cut >= timeout && cut < timeout + Duration::from_secs(2), "slow-loris client cut off after {cut:?}");
     }
     // Still serving.
     assert!(timed_list_keys(addr).await < Duration::from_secs(1));
@@ -177,16 +153,11 @@ async fn slow_loris_and_idle_connections_do_not_block_a_normal_client() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_the_connection_cap_the_idlest_connection_makes_room() {
     // A header timeout far longer than the test: only the cap can close connections here.
-    let limits = Limits::default()
-        .with_max_connections(16)
-        .with_header_read_timeout(Duration::from_secs(60));
+    let limits = Limits::default().with_max_connections(16).with_header_read_timeout(Duration::from_secs(60));
     let srv = Served::start(settings("cap", limits)).await;
     let mut idle = open_idle(srv.addr, 200).await;
     let took = timed_list_keys(srv.addr).await;
-    assert!(
-        took < Duration::from_secs(1),
-        "a normal client waited {took:?} behind idle connections"
-    );
+    assert!(took < Duration::from_secs(1), "a normal client waited {took:?} behind idle connections");
     let mut closed = 0;
     for s in &mut idle {
         if closed_within(s, Duration::from_millis(20)).await {
@@ -194,26 +165,16 @@ async fn at_the_connection_cap_the_idlest_connection_makes_room() {
         }
     }
     // At most 16 were ever open together; the normal client's connection took one place.
-    assert!(
-        closed >= 200 - 16,
-        "only {closed} of 200 idle connections were closed at a cap of 16"
-    );
+    assert!(closed >= 200 - 16, "only {closed} of 200 idle connections were closed at a cap of 16");
     // The oldest went first: the newest idle connections are the ones still open.
-    assert!(
-        !closed_within(&mut idle[199], Duration::from_millis(20)).await,
-        "the newest idle connection was closed"
-    );
+    assert!(!closed_within(&mut idle[199], Duration::from_millis(20)).await, "the newest idle connection was closed");
     srv.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_never_arrives_times_out() {
     let timeout = Duration::from_millis(500);
-    let srv = Served::start(settings(
-        "body",
-        Limits::default().with_body_read_timeout(timeout),
-    ))
-    .await;
+    let srv = Served::start(settings("body", Limits::default().with_body_read_timeout(timeout))).await;
     let mut s = TcpStream::connect(srv.addr).await.unwrap();
     let head = format!(
         "POST / HTTP/1.1\r\nHost: {}\r\nX-Amz-Target: TrentService.ListKeys\r\n\
@@ -224,10 +185,7 @@ async fn a_body_that_never_arrives_times_out() {
     let start = Instant::now();
     let mut out = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
-    assert!(
-        read.is_ok(),
-        "the server still waits for a body that will never come"
-    );
+    assert!(read.is_ok(), "the server still waits for a body that will never come");
     let out = String::from_utf8_lossy(&out);
     assert!(out.starts_with("HTTP/1.1 408"), "{out}");
     assert!(
@@ -243,14 +201,7 @@ async fn a_body_that_never_arrives_times_out() {
 async fn a_request_flood_is_held_back_by_the_audit_queue_not_buffered() {
     let srv = Served::start(settings("flood", Limits::default().with_audit_queue(8))).await;
     let client = common::client(&srv.endpoint).await;
-    let key = client
-        .create_key()
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id;
+    let key = client.create_key().send().await.unwrap().key_metadata.unwrap().key_id;
     // The audit writer cannot commit during the first second of the flood.
     let holder = hold_write_lock(&srv.data_dir, Duration::from_secs(1));
     let deadline = Instant::now() + Duration::from_millis(1500);
@@ -260,13 +211,7 @@ async fn a_request_flood_is_held_back_by_the_audit_queue_not_buffered() {
         tasks.push(tokio::spawn(async move {
             let mut n = 0u64;
             while Instant::now() < deadline {
-                client
-                    .generate_data_key()
-                    .key_id(&key)
-                    .number_of_bytes(32)
-                    .send()
-                    .await
-                    .unwrap();
+                client.generate_data_key().key_id(&key).number_of_bytes(32).send().await.unwrap();
                 n += 1;
             }
             n
@@ -278,18 +223,12 @@ async fn a_request_flood_is_held_back_by_the_audit_queue_not_buffered() {
     }
     holder.join().unwrap();
     let peak = srv.emu.audit_queue_peak();
-    assert!(
-        peak <= 8,
-        "{peak} audit events were queued at once with a queue of 8 ({served} requests)"
-    );
+    assert!(peak <= 8, "{peak} audit events were queued at once with a queue of 8 ({served} requests)");
     // Back-pressure loses nothing: every request's event reaches the log.
     let data_dir = srv.data_dir.clone();
     srv.stop().await;
     let events = envelope_kms_local::read_audit(&data_dir, Some(&key), None, 1_000_000).unwrap();
-    let generated = events
-        .iter()
-        .filter(|e| e["eventName"] == "GenerateDataKey")
-        .count() as u64;
+    let generated = events.iter().filter(|e| e["eventName"] == "GenerateDataKey").count() as u64;
     assert_eq!(generated, served);
 }
 
@@ -301,19 +240,13 @@ async fn a_key_write_stuck_on_the_disk_does_not_stall_other_requests() {
     // Another process holds the database's write lock for 3 seconds.
     let holder = hold_write_lock(&srv.data_dir, Duration::from_secs(3));
     let mut create = TcpStream::connect(srv.addr).await.unwrap();
-    create
-        .write_all(request(srv.addr, "CreateKey").as_bytes())
-        .await
-        .unwrap();
+    create.write_all(request(srv.addr, "CreateKey").as_bytes()).await.unwrap();
     let sent = Instant::now();
     // Let the server take up the CreateKey first.
     tokio::time::sleep(Duration::from_millis(200)).await;
     timed_list_keys(srv.addr).await;
     let took = sent.elapsed() - Duration::from_millis(200);
-    assert!(
-        took < Duration::from_secs(1),
-        "ListKeys waited {took:?} behind a CreateKey stuck on the disk"
-    );
+    assert!(took < Duration::from_secs(1), "ListKeys waited {took:?} behind a CreateKey stuck on the disk");
     // The stuck write completes once the lock is released.
     let mut out = String::new();
     create.read_to_string(&mut out).await.unwrap();

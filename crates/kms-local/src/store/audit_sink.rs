@@ -112,11 +112,7 @@ impl AuditSink {
             .name("kms-audit-writer".into())
             .spawn(move || writer(conn, rx, &writer_queue))
             .map_err(|e| super::StoreError::Corrupt(format!("audit thread: {e}")))?;
-        Ok(Self {
-            tx,
-            queue,
-            worker: std::sync::Mutex::new(Some(worker)),
-        })
+        Ok(Self { tx, queue, worker: std::sync::Mutex::new(Some(worker)) })
     }
 
     /// Waits until the queue has room for one more event and takes it.
@@ -126,10 +122,7 @@ impl AuditSink {
         if let Ok(permit) = self.queue.slots.acquire().await {
             permit.forget();
         }
-        AuditSlot {
-            queue: self.queue.clone(),
-            used: false,
-        }
+        AuditSlot { queue: self.queue.clone(), used: false }
     }
 
     /// Queues an event in the room `slot` holds; never blocks.
