@@ -7,13 +7,11 @@
 
 use std::io::Read;
 
+use envelope::__fuzz::{self as wire, BodyPart, ParseLimits, ParsedHeader, PartLocation, IV_LEN, TAG_LEN};
 use envelope::blocking::BlockingClient;
-use envelope::crypto::aead::{IV_LEN, TAG_LEN};
 use envelope::error::{Error, PolicyViolation};
-use envelope::message::body::{self, BodyPart, PartLocation};
-use envelope::message::context;
-use envelope::message::header::{self, ContentType, ParseLimits, ParsedHeader};
 use envelope::suite::MessageFormat;
+use envelope::ContentType;
 use envelope::{Client, CommitmentPolicy, DecryptOptions};
 
 /// Key namespace (provider id) of the fixed fuzzing keyring.
@@ -43,10 +41,11 @@ pub fn client() -> BlockingClient {
 /// Returns the header when it parses without a limit.
 pub fn check_header(data: &[u8]) -> Option<ParsedHeader> {
     check_context(data);
-    let unlimited = header::parse(data, ParseLimits::default());
+    let unlimited = wire::parse_header(data, ParseLimits::default());
     // The limit comes from the input, so the fuzzer explores both sides of it.
     let limit = data.last().map_or(0, |byte| usize::from(byte % 4));
-    let limited = header::parse(data, ParseLimits { max_encrypted_data_keys: Some(limit) });
+    let limited =
+        wire::parse_header(data, ParseLimits { max_encrypted_data_keys: Some(limit), ..ParseLimits::default() });
     match (&unlimited, &limited) {
         (Ok(full), Ok(bounded)) => {
             assert_eq!(full.len, bounded.len, "an EDK limit changed the header length");
@@ -104,13 +103,14 @@ fn check_parsed_header(data: &[u8], parsed: &ParsedHeader) {
     assert_eq!(again[..context_start + 2], parsed.body_bytes[..context_start + 2], "re-serialized prefix differs");
     assert_eq!(again[context_end..], parsed.body_bytes[context_end..], "re-serialized fields after the context differ");
     let stored_context = &data[context_start + 2..context_end];
-    let canonical = context::serialize(&fields.encryption_context).expect("a parsed context serializes");
+    let canonical =
+        wire::serialize_encryption_context(&fields.encryption_context).expect("a parsed context serializes");
     if canonical == stored_context {
         assert_eq!(again, parsed.body_bytes, "a canonical header did not re-serialize byte for byte");
     }
     let mut whole = again;
     fields.append_auth(&mut whole, &parsed.auth_iv, &parsed.auth_tag);
-    let reparsed = header::parse(&whole, ParseLimits::default()).expect("a re-serialized header parses");
+    let reparsed = wire::parse_header(&whole, ParseLimits::default()).expect("a re-serialized header parses");
     assert_eq!(reparsed.len, whole.len());
     let same = &reparsed.header;
     assert_eq!(same.suite, fields.suite);
@@ -123,10 +123,10 @@ fn check_parsed_header(data: &[u8], parsed: &ParsedHeader) {
 
     // Streaming readers rely on this: a header's own bytes parse to the same header, and every
     // shorter prefix fails as a truncation (never as a malformed field).
-    let exact = header::parse(&data[..parsed.len], ParseLimits::default()).expect("the header's own bytes parse");
+    let exact = wire::parse_header(&data[..parsed.len], ParseLimits::default()).expect("the header's own bytes parse");
     assert_eq!(exact.len, parsed.len);
     for cut in [parsed.len - 1, parsed.len / 2, body_len, usize::from(data[parsed.len - 1]) % parsed.len] {
-        match header::parse(&data[..cut], ParseLimits::default()) {
+        match wire::parse_header(&data[..cut], ParseLimits::default()) {
             Ok(short) => panic!("a {cut}-byte prefix of a {}-byte header parsed ({} bytes)", parsed.len, short.len),
             Err(error) => assert!(error.is_truncation(), "a {cut}-byte prefix failed as not truncated: {error}"),
         }
@@ -136,11 +136,11 @@ fn check_parsed_header(data: &[u8], parsed: &ParsedHeader) {
 /// Parses `data` as a serialized encryption context; what parses serializes back to as many bytes
 /// and parses again to the same pairs.
 pub fn check_context(data: &[u8]) {
-    match context::parse(data) {
-        Ok(pairs) => match context::serialize(&pairs) {
+    match wire::parse_encryption_context(data) {
+        Ok(pairs) => match wire::serialize_encryption_context(&pairs) {
             Ok(bytes) => {
                 assert_eq!(bytes.len(), data.len(), "re-serialized context has another length");
-                assert_eq!(context::parse(&bytes).expect("a re-serialized context parses"), pairs);
+                assert_eq!(wire::parse_encryption_context(&bytes).expect("a re-serialized context parses"), pairs);
             }
             // A context field is u16-length-prefixed in a header; a longer input can hold one that
             // no header could.
@@ -179,22 +179,22 @@ pub fn check_body(data: &[u8]) -> BodyWalk {
     let first_sequence = u32::from_be_bytes([data[4], data[5], data[6], data[7]]);
     let bytes = &data[8..];
 
-    match body::parse_single_block_prefix(bytes) {
+    match wire::parse_single_block_prefix(bytes) {
         Ok(Some((iv, len))) => {
-            assert!(bytes.len() >= body::SINGLE_BLOCK_PREFIX_LEN);
+            assert!(bytes.len() >= wire::SINGLE_BLOCK_PREFIX_LEN);
             assert_eq!(iv[..], bytes[..IV_LEN]);
             assert_eq!(len.to_be_bytes()[..], bytes[IV_LEN..IV_LEN + 8]);
-            assert!(len <= body::MAX_NON_FRAMED_LEN);
+            assert!(len <= wire::MAX_NON_FRAMED_LEN);
         }
         Ok(None) => {
-            assert!(bytes.len() < body::SINGLE_BLOCK_PREFIX_LEN, "a complete non-framed prefix reported as short")
+            assert!(bytes.len() < wire::SINGLE_BLOCK_PREFIX_LEN, "a complete non-framed prefix reported as short")
         }
         Err(error) => {
-            assert!(bytes.len() >= body::SINGLE_BLOCK_PREFIX_LEN, "a short non-framed prefix failed: {error}");
+            assert!(bytes.len() >= wire::SINGLE_BLOCK_PREFIX_LEN, "a short non-framed prefix failed: {error}");
         }
     }
 
-    match body::locate_footer(bytes) {
+    match wire::locate_footer(bytes) {
         Ok(Some((signature, len))) => {
             let stored = usize::from(u16::from_be_bytes([bytes[0], bytes[1]]));
             assert_eq!((signature.start, signature.end, len), (2, 2 + stored, 2 + stored));
@@ -224,7 +224,7 @@ pub fn check_body(data: &[u8]) -> BodyWalk {
 
 /// Locates one frame and checks the location against the bytes.
 fn check_part(bytes: &[u8], frame_length: u32, sequence: u32) -> Option<PartLocation> {
-    let part = match body::locate_frame(bytes, frame_length, sequence) {
+    let part = match wire::locate_frame(bytes, frame_length, sequence) {
         Ok(Some(part)) => part,
         Ok(None) => return None,
         Err(error) => {
@@ -252,11 +252,11 @@ fn check_part(bytes: &[u8], frame_length: u32, sequence: u32) -> Option<PartLoca
     assert_eq!(part.ciphertext(bytes).len(), part.ciphertext_len);
     assert_eq!(part.tag(bytes).len(), TAG_LEN);
     // Exactly the frame's bytes locate the same frame; one byte fewer asks for more.
-    match body::locate_frame(&bytes[..part.len], frame_length, sequence) {
+    match wire::locate_frame(&bytes[..part.len], frame_length, sequence) {
         Ok(Some(same)) => assert_eq!(same, part),
         other => panic!("the frame's own bytes did not locate it: {other:?}"),
     }
-    match body::locate_frame(&bytes[..part.len - 1], frame_length, sequence) {
+    match wire::locate_frame(&bytes[..part.len - 1], frame_length, sequence) {
         Ok(None) => {}
         other => panic!("a frame missing its last byte was not reported as short: {other:?}"),
     }
@@ -288,8 +288,8 @@ pub fn check_decrypt(client: &BlockingClient, data: &[u8]) -> Option<Vec<u8>> {
     match (oneshot, streamed) {
         (Ok(decrypted), Ok(plaintext)) => {
             assert_eq!(decrypted.plaintext, plaintext, "one-shot and streaming decrypt return different plaintext");
-            let parsed =
-                header::parse(data, ParseLimits::default()).expect("a message that decrypts has a header that parses");
+            let parsed = wire::parse_header(data, ParseLimits::default())
+                .expect("a message that decrypts has a header that parses");
             let fields = &parsed.header;
             assert_eq!(decrypted.info.algorithm_suite, fields.suite);
             assert_eq!(decrypted.info.message_id, fields.message_id);

@@ -7,16 +7,24 @@ use crate::cmm::{DecryptionMaterialsRequest, DefaultMaterialsManager, Encryption
 use crate::crypto::aead::{IV_LEN, TAG_LEN};
 use crate::crypto::kdf::COMMITMENT_LEN;
 use crate::error::{Error, PolicyViolation, Result};
+use crate::header_auth::authenticate_header;
 use crate::keyring::Keyring;
 use crate::materials::{EncryptedDataKey, EncryptionContext, EncryptionParts, RESERVED_CONTEXT_PREFIX};
 use crate::message::header::{self, ContentType, ParseLimits, ParsedHeader};
-use crate::stream::decryptor::{authenticate_header, BodyDecryptor};
+use crate::stream::decryptor::BodyDecryptor;
 use crate::stream::encryptor::Encryptor;
 use crate::stream::{DecryptingReader, EncryptingWriter};
 use crate::suite::{AlgorithmSuite, CommitmentPolicy};
 
 /// Default frame length of messages envelope writes.
 pub const DEFAULT_FRAME_LENGTH: u32 = 4096;
+
+/// Default [`DecryptOptions::max_header_length`]: 1 MiB, room for thousands of encrypted data keys
+/// (a KMS one takes about 300 bytes) and the largest encryption context (64 KiB).
+pub const DEFAULT_MAX_HEADER_LENGTH: usize = 1 << 20;
+
+/// Default [`DecryptOptions::max_frame_length`]: 4 MiB, a thousand times the default frame length.
+pub const DEFAULT_MAX_FRAME_LENGTH: usize = 4 << 20;
 
 /// Encrypts and decrypts messages with one materials manager and one set of policies.
 ///
@@ -144,7 +152,7 @@ impl EncryptOptions {
 }
 
 /// Options for reading one message.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct DecryptOptions {
     /// The encryption context the caller expects: stored pairs must match; pairs that the message
@@ -155,6 +163,28 @@ pub struct DecryptOptions {
     /// Whether a stream of a signed message may hash on a worker thread once it passes 1 MiB;
     /// `None`: yes for blocking streams, no for async ones.
     pub hash_on_worker_thread: Option<bool>,
+    /// Longest header accepted, in bytes (default [`DEFAULT_MAX_HEADER_LENGTH`]). A longer one is
+    /// refused with [`PolicyViolation::HeaderTooLong`] as soon as its fields prove it longer,
+    /// before the rest of it is read: a reader never holds more header than this.
+    pub max_header_length: usize,
+    /// Longest frame accepted, in bytes of plaintext (default [`DEFAULT_MAX_FRAME_LENGTH`]); the
+    /// body of a non-framed message counts as one frame. Checked on the header's frame-length
+    /// field (or the non-framed body's length field) before any of the body is read, and refused
+    /// with [`PolicyViolation::FrameTooLong`]: a stream holds about one frame, so this bounds its
+    /// memory. One-shot decryption applies the same limits.
+    pub max_frame_length: usize,
+}
+
+impl Default for DecryptOptions {
+    fn default() -> Self {
+        DecryptOptions {
+            encryption_context: None,
+            unsigned_only: false,
+            hash_on_worker_thread: None,
+            max_header_length: DEFAULT_MAX_HEADER_LENGTH,
+            max_frame_length: DEFAULT_MAX_FRAME_LENGTH,
+        }
+    }
 }
 
 impl DecryptOptions {
@@ -179,6 +209,18 @@ impl DecryptOptions {
     /// [`EncryptOptions::hash_on_worker_thread`]).
     pub fn hash_on_worker_thread(mut self, allowed: bool) -> Self {
         self.hash_on_worker_thread = Some(allowed);
+        self
+    }
+
+    /// Sets the longest header accepted, in bytes (see [`DecryptOptions::max_header_length`]).
+    pub fn max_header_length(mut self, bytes: usize) -> Self {
+        self.max_header_length = bytes;
+        self
+    }
+
+    /// Sets the longest frame accepted, in bytes (see [`DecryptOptions::max_frame_length`]).
+    pub fn max_frame_length(mut self, bytes: usize) -> Self {
+        self.max_frame_length = bytes;
         self
     }
 }
@@ -224,9 +266,9 @@ impl Client {
 
     /// Decrypts one message. Nothing is returned unless the whole message authenticates.
     pub async fn decrypt(&self, message: &[u8], options: &DecryptOptions) -> Result<Decrypted> {
-        let parsed = header::parse(message, self.parse_limits())?;
+        let parsed = header::parse(message, self.parse_limits(options))?;
         let body = self.open(&parsed, &message[..parsed.len], options).await?;
-        let plaintext = crate::oneshot::decrypt_body(&parsed, body, message)?;
+        let plaintext = crate::oneshot::decrypt_body(&parsed, body, message, options.max_frame_length)?;
         Ok(Decrypted { plaintext, info: MessageInfo::from(&parsed) })
     }
 
@@ -254,7 +296,7 @@ impl Client {
         mut inner: R,
         options: &DecryptOptions,
     ) -> Result<DecryptingReader<R>> {
-        let (parsed, mut bytes) = crate::stream::sync::read_header(&mut inner, self.parse_limits())?;
+        let (parsed, mut bytes) = crate::stream::sync::read_header(&mut inner, self.parse_limits(options))?;
         let mut body = self.open(&parsed, &bytes[..parsed.len], options).await?;
         if options.hash_on_worker_thread.unwrap_or(true) {
             body.hash_in_background();
@@ -286,7 +328,7 @@ impl Client {
         mut inner: R,
         options: &DecryptOptions,
     ) -> Result<crate::stream::AsyncDecryptingReader<R>> {
-        let (parsed, mut bytes) = crate::stream::async_io::read_header(&mut inner, self.parse_limits()).await?;
+        let (parsed, mut bytes) = crate::stream::async_io::read_header(&mut inner, self.parse_limits(options)).await?;
         let mut body = self.open(&parsed, &bytes[..parsed.len], options).await?;
         if options.hash_on_worker_thread.unwrap_or(false) {
             body.hash_in_background();
@@ -295,8 +337,12 @@ impl Client {
         Ok(crate::stream::AsyncDecryptingReader::new(inner, body, MessageInfo::from(&parsed), leftover))
     }
 
-    fn parse_limits(&self) -> ParseLimits {
-        ParseLimits { max_encrypted_data_keys: self.config.max_encrypted_data_keys }
+    fn parse_limits(&self, options: &DecryptOptions) -> ParseLimits {
+        ParseLimits {
+            max_encrypted_data_keys: self.config.max_encrypted_data_keys,
+            max_header_length: Some(options.max_header_length),
+            max_frame_length: Some(options.max_frame_length),
+        }
     }
 
     /// Validates the request, asks the materials manager, and checks what comes back.
@@ -373,13 +419,13 @@ impl Client {
         }
         let (key, proof) = authenticate_header(parsed, &materials, self.config.net_v4_0_0_retry)?;
         let (_, verification_key) = materials.into_parts()?;
-        Ok(BodyDecryptor::new(parsed, header_bytes, key, proof, verification_key))
+        Ok(BodyDecryptor::new(parsed, header_bytes, key, proof, verification_key, options.max_frame_length))
     }
 }
 
 /// What a header we just wrote says (streaming writers report it before any body byte).
 fn written_header_info(header: &[u8]) -> Result<MessageInfo> {
-    let parsed = header::parse(header, ParseLimits { max_encrypted_data_keys: None })?;
+    let parsed = header::parse(header, ParseLimits::default())?;
     Ok(MessageInfo::from(&parsed))
 }
 

@@ -31,6 +31,11 @@ pub enum Error {
     /// The API was used in a way it does not allow.
     #[error("invalid use: {0}")]
     Usage(String),
+    /// Something failed that no input or call should be able to cause: a worker thread died, the
+    /// system random number generator failed, or a primitive refused what envelope handed it. A
+    /// bug (or a broken platform), never the caller's mistake; the operation released nothing.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// Reading or writing the underlying stream failed.
     #[error("i/o error: {0}")]
     Io(#[from] io::Error),
@@ -115,6 +120,21 @@ pub enum PolicyViolation {
         /// How many the message or materials hold.
         found: usize,
     },
+    /// The header is longer than the reader allows (`DecryptOptions::max_header_length`).
+    HeaderTooLong {
+        /// The configured maximum, in bytes.
+        limit: usize,
+        /// How long the fields read so far prove the header to be, at least.
+        at_least: usize,
+    },
+    /// A frame (or a non-framed body) is longer than the reader allows
+    /// (`DecryptOptions::max_frame_length`).
+    FrameTooLong {
+        /// The configured maximum, in bytes of plaintext.
+        limit: usize,
+        /// The length the message declares.
+        found: u64,
+    },
     /// An encryption context key uses the reserved `aws-crypto-` prefix.
     ReservedEncryptionContextKey(String),
     /// The encryption context given on decrypt does not match the message.
@@ -144,6 +164,14 @@ impl fmt::Display for PolicyViolation {
             PolicyViolation::TooManyEncryptedDataKeys { limit, found } => {
                 write!(f, "{found} encrypted data keys exceed the configured maximum of {limit}")
             }
+            PolicyViolation::HeaderTooLong { limit, at_least } => write!(
+                f,
+                "the header is at least {at_least} bytes, over the maximum of {limit} (raise DecryptOptions::max_header_length to read it)"
+            ),
+            PolicyViolation::FrameTooLong { limit, found } => write!(
+                f,
+                "the message declares {found}-byte frames, over the maximum of {limit} (raise DecryptOptions::max_frame_length to read it)"
+            ),
             PolicyViolation::ReservedEncryptionContextKey(key) => {
                 write!(f, "encryption context key {key:?} uses the reserved prefix \"aws-crypto-\"")
             }
@@ -263,6 +291,10 @@ impl Error {
 
     pub(crate) fn usage(detail: impl Into<String>) -> Error {
         Error::Usage(detail.into())
+    }
+
+    pub(crate) fn internal(detail: impl Into<String>) -> Error {
+        Error::Internal(detail.into())
     }
 
     /// True when the input ended early: a streaming reader may wait for more bytes.

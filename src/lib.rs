@@ -49,18 +49,55 @@
 pub mod blocking;
 pub mod client;
 pub mod cmm;
-pub mod crypto;
+// The primitives, the byte format and the stream engines stay inside the crate: they take
+// caller-chosen nonces, hand-built headers and proof tokens that only the client may combine
+// safely. Users get the types below; the fuzz targets get `__fuzz`.
+#[doc(hidden)]
+pub mod __fuzz;
+pub(crate) mod crypto;
 pub mod error;
+mod header_auth;
 pub mod keyring;
 pub mod materials;
-pub mod message;
+pub(crate) mod message;
 mod oneshot;
-pub mod stream;
+pub(crate) mod stream;
 pub mod suite;
 
 pub use client::{Client, DecryptOptions, Decrypted, EncryptOptions, MessageInfo};
 pub use cmm::{DecryptionMaterialsRequest, DefaultMaterialsManager, EncryptionMaterialsRequest, MaterialsManager};
+pub use crypto::signature::{SigningKey, VerificationKey};
 pub use error::{Error, Result};
 pub use keyring::{Keyring, MultiKeyring};
 pub use materials::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionContext, EncryptionMaterials};
+pub use message::context::serialize as serialize_encryption_context;
+pub use message::header::ContentType;
+#[cfg(feature = "tokio")]
+pub use stream::{AsyncDecryptingReader, AsyncEncryptingWriter};
+pub use stream::{DecryptingReader, EncryptingWriter};
 pub use suite::{AlgorithmSuite, CommitmentPolicy};
+
+/// The internals are not part of the API:
+///
+/// ```compile_fail
+/// use envelope::crypto::aead::AesGcmKey;
+/// ```
+///
+/// ```compile_fail
+/// use envelope::message::header::ParsedHeader;
+/// ```
+///
+/// ```compile_fail
+/// use envelope::stream::decryptor::BodyDecryptor;
+/// ```
+///
+/// ```compile_fail
+/// use envelope::__fuzz::AesGcmKey;
+/// ```
+///
+/// ```
+/// // The counterpart that must compile, so the checks above fail for the right reason.
+/// use envelope::{DecryptingReader, EncryptingWriter, ContentType, SigningKey, VerificationKey};
+/// ```
+#[cfg(doctest)]
+pub struct InternalsAreNotReachable;

@@ -116,7 +116,7 @@ impl Frames<'_> {
         std::thread::scope(|scope| {
             let helper = scope.spawn(|| self.seal(middle, total, second));
             let mine = self.seal(0, middle, first);
-            let theirs = helper.join().map_err(|_| Error::usage("an encryption thread panicked"))?;
+            let theirs = helper.join().map_err(|_| Error::internal("an encryption thread panicked"))?;
             mine.and(theirs)
         })
     }
@@ -149,20 +149,25 @@ impl Frames<'_> {
                 // The chunk is final: the hashing thread gets a shared view of it.
                 let done: &[u8] = chunk;
                 if sender.send(done).is_err() {
-                    break Err(Error::usage("the hashing thread stopped"));
+                    break Err(Error::internal("the hashing thread stopped"));
                 }
             };
             drop(sender);
-            let hasher = hashing.join().map_err(|_| Error::usage("the hashing thread panicked"))?;
+            let hasher = hashing.join().map_err(|_| Error::internal("the hashing thread panicked"))?;
             sealing.map(|()| hasher)
         })
     }
 }
 
 /// Decrypts the body (and footer) that follows a parsed header in `message`.
-pub(crate) fn decrypt_body(parsed: &ParsedHeader, body: BodyDecryptor, message: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn decrypt_body(
+    parsed: &ParsedHeader,
+    body: BodyDecryptor,
+    message: &[u8],
+    max_frame_length: usize,
+) -> Result<Vec<u8>> {
     let (opener, verification_key, hasher) = body.into_parts();
-    let (parts, body_end) = locate_parts(parsed, message)?;
+    let (parts, body_end) = locate_parts(parsed, message, max_frame_length)?;
     let footer = match &verification_key {
         Some(_) => {
             let (signature, len) =
@@ -188,7 +193,7 @@ pub(crate) fn decrypt_body(parsed: &ParsedHeader, body: BodyDecryptor, message: 
                         hasher
                     });
                     let opened = open_parts(&opener, &parts, message, &mut out);
-                    let hasher = hashing.join().map_err(|_| Error::usage("the hashing thread panicked"))?;
+                    let hasher = hashing.join().map_err(|_| Error::internal("the hashing thread panicked"))?;
                     opened.map(|()| hasher)
                 })
             } else {
@@ -202,7 +207,7 @@ pub(crate) fn decrypt_body(parsed: &ParsedHeader, body: BodyDecryptor, message: 
         }
         (None, None, None) if large => open_on_two_cores(&opener, &parts, message, &mut out),
         (None, None, None) => open_parts(&opener, &parts, message, &mut out),
-        _ => Err(Error::usage("signature state does not match the suite")),
+        _ => Err(Error::internal("signature state does not match the suite")),
     };
     if let Err(error) = opened {
         out.zeroize();
@@ -213,12 +218,13 @@ pub(crate) fn decrypt_body(parsed: &ParsedHeader, body: BodyDecryptor, message: 
 
 /// Walks the body (no cryptography) and returns every part with absolute offsets, and where the
 /// body ends.
-fn locate_parts(parsed: &ParsedHeader, message: &[u8]) -> Result<(Vec<PartLocation>, usize)> {
+fn locate_parts(parsed: &ParsedHeader, message: &[u8], max_frame_length: usize) -> Result<(Vec<PartLocation>, usize)> {
     let mut position = parsed.len;
     let mut parts = Vec::new();
     let header = &parsed.header;
     if header.content_type == ContentType::NonFramed {
-        let part = body::locate_single_block(&message[position..])?.ok_or_else(|| Error::truncated("message body"))?;
+        let part = body::locate_single_block(&message[position..], max_frame_length)?
+            .ok_or_else(|| Error::truncated("message body"))?;
         position += part.len;
         parts.push(absolute(part, parsed.len));
         return Ok((parts, position));
@@ -264,7 +270,7 @@ fn open_on_two_cores(opener: &PartOpener, parts: &[PartLocation], message: &[u8]
     std::thread::scope(|scope| {
         let helper = scope.spawn(|| open_parts(opener, second_parts, message, second));
         let mine = open_parts(opener, first_parts, message, first);
-        let theirs = helper.join().map_err(|_| Error::usage("a decryption thread panicked"))?;
+        let theirs = helper.join().map_err(|_| Error::internal("a decryption thread panicked"))?;
         mine.and(theirs)
     })
 }

@@ -41,9 +41,17 @@ pub fn plaintext(len: usize) -> Vec<u8> {
 
 /// Decrypts `message` through the blocking streaming reader.
 pub fn read_streaming(client: &BlockingClient, message: &[u8]) -> std::io::Result<Vec<u8>> {
+    read_streaming_with(client, message, &envelope::DecryptOptions::new())
+}
+
+/// Decrypts `message` through the blocking streaming reader with `options`.
+pub fn read_streaming_with(
+    client: &BlockingClient,
+    message: &[u8],
+    options: &envelope::DecryptOptions,
+) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut reader =
-        client.decrypting_reader(message, &envelope::DecryptOptions::new()).map_err(std::io::Error::from)?;
+    let mut reader = client.decrypting_reader(message, options).map_err(std::io::Error::from)?;
     let mut out = Vec::new();
     reader.read_to_end(&mut out)?;
     Ok(out)

@@ -141,17 +141,18 @@ mod seeds {
     use std::path::Path;
     use std::sync::Arc;
 
+    use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_192_GCM, AES_256_GCM};
+    use aws_lc_rs::encoding::{AsBigEndian, EcPublicKeyCompressedBin};
+    use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING};
+    use aws_lc_rs::{hkdf, rand};
+    use base64::Engine as _;
+    use envelope::__fuzz::{parse_header, Header, ParseLimits, IV_LEN};
     use envelope::blocking::BlockingClient;
-    use envelope::crypto::aead::{AesGcmKey, IV_LEN};
-    use envelope::crypto::kdf::{self, V1Info};
-    use envelope::crypto::signature::{SignatureHasher, SigningKey};
-    use envelope::message::body::{BodyAad, BodyPart};
-    use envelope::message::context;
-    use envelope::message::header::{self, ContentType, Header, ParseLimits};
-    use envelope::suite::MessageFormat;
+    use envelope::serialize_encryption_context;
+    use envelope::suite::{KeyDerivation, MessageFormat, SignatureAlgorithm};
     use envelope::{
-        AlgorithmSuite, Client, CommitmentPolicy, EncryptOptions, EncryptedDataKey, EncryptionContext, Keyring,
-        MultiKeyring,
+        AlgorithmSuite, Client, CommitmentPolicy, ContentType, EncryptOptions, EncryptedDataKey, EncryptionContext,
+        Keyring, MultiKeyring,
     };
     use envelope_keyrings::RawAesKeyring;
 
@@ -198,6 +199,59 @@ mod seeds {
         Seed { name: format!("{:04x}-p{len}-f{frame}-{}", suite.id(), context.0), message, plaintext: text }
     }
 
+    /// AES-GCM with the message's 12-byte IVs and 16-byte tags, straight from aws-lc-rs: the crate
+    /// keeps its own wrapper private, and a second implementation is a better oracle anyway.
+    fn seal(key: &[u8], iv: &[u8; IV_LEN], aad: &[u8], in_out: &mut Vec<u8>) {
+        let algorithm = match key.len() {
+            16 => &AES_128_GCM,
+            24 => &AES_192_GCM,
+            _ => &AES_256_GCM,
+        };
+        let key = LessSafeKey::new(UnboundKey::new(algorithm, key).unwrap());
+        key.seal_in_place_append_tag(Nonce::assume_unique_for_key(*iv), Aad::from(aad), in_out).unwrap();
+    }
+
+    struct Len(usize);
+
+    impl hkdf::KeyType for Len {
+        fn len(&self) -> usize {
+            self.0
+        }
+    }
+
+    fn expand(prk: &hkdf::Prk, info: &[&[u8]], len: usize) -> Vec<u8> {
+        let mut out = vec![0u8; len];
+        prk.expand(info, Len(len)).unwrap().fill(&mut out).unwrap();
+        out
+    }
+
+    /// The content key and commitment, as spec: framework/algorithm-suites.md derives them.
+    fn derive(suite: AlgorithmSuite, data_key: &[u8], message_id: &[u8]) -> (Vec<u8>, Option<[u8; 32]>) {
+        let id = suite.id().to_be_bytes();
+        let len = suite.encryption_key_len();
+        let v1 = |algorithm| expand(&hkdf::Salt::new(algorithm, &[]).extract(data_key), &[&id, message_id], len);
+        match suite.key_derivation() {
+            KeyDerivation::Identity => (data_key.to_vec(), None),
+            KeyDerivation::HkdfSha256 => (v1(hkdf::HKDF_SHA256), None),
+            KeyDerivation::HkdfSha384 => (v1(hkdf::HKDF_SHA384), None),
+            KeyDerivation::HkdfSha512 => {
+                let prk = hkdf::Salt::new(hkdf::HKDF_SHA512, message_id).extract(data_key);
+                let commitment = expand(&prk, &[b"COMMITKEY"], 32).try_into().unwrap();
+                (expand(&prk, &[&id, b"DERIVEKEY"], len), Some(commitment))
+            }
+            _ => unreachable!("a suite this test does not know"),
+        }
+    }
+
+    /// The body AAD of a single block: message id ‖ content string ‖ seq(4) ‖ length(8).
+    fn single_block_aad(message_id: &[u8], len: u64) -> Vec<u8> {
+        let mut aad = message_id.to_vec();
+        aad.extend_from_slice(b"AWSKMSEncryptionClient Single Block");
+        aad.extend_from_slice(&1u32.to_be_bytes());
+        aad.extend_from_slice(&len.to_be_bytes());
+        aad
+    }
+
     /// A non-framed message (which envelope never writes, but reads), built field by field.
     fn non_framed(suite: AlgorithmSuite, len: usize, context: (&str, EncryptionContext)) -> Seed {
         let text = plaintext(len);
@@ -205,21 +259,24 @@ mod seeds {
         let format = suite.message_format();
         let message_id: Vec<u8> = (0..format.message_id_len()).map(|i| (i as u8) ^ 0xA5).collect();
         let data_key: Vec<u8> = (0..suite.data_key_len()).map(|i| (i as u8).wrapping_mul(13).wrapping_add(1)).collect();
-        let signing = suite.signature().map(|algorithm| SigningKey::generate(algorithm).unwrap());
+        let signing = suite.signature().map(|algorithm| match algorithm {
+            SignatureAlgorithm::EcdsaP256Sha256 => EcdsaKeyPair::generate(&ECDSA_P256_SHA256_ASN1_SIGNING).unwrap(),
+            _ => EcdsaKeyPair::generate(&ECDSA_P384_SHA384_ASN1_SIGNING).unwrap(),
+        });
         if let Some(key) = &signing {
-            pairs.insert("aws-crypto-public-key".into(), key.public_key_context_value());
+            let point: EcPublicKeyCompressedBin<'_> = key.public_key().as_be_bytes().unwrap();
+            let value = base64::engine::general_purpose::STANDARD.encode(point.as_ref());
+            pairs.insert("aws-crypto-public-key".into(), value);
         }
         // The EDK, as the raw AES keyring writes it.
         let wrap_iv = [0x11u8; IV_LEN];
         let mut wrapped = data_key.clone();
-        let aad = context::serialize(&pairs).unwrap();
-        let tag = AesGcmKey::new(&checks::WRAPPING_KEY).unwrap().seal_in_place(&wrap_iv, &aad, &mut wrapped).unwrap();
-        wrapped.extend_from_slice(&tag);
+        seal(&checks::WRAPPING_KEY, &wrap_iv, &serialize_encryption_context(&pairs).unwrap(), &mut wrapped);
         let mut info = checks::KEY_NAME.as_bytes().to_vec();
         info.extend_from_slice(&128u32.to_be_bytes());
         info.extend_from_slice(&(IV_LEN as u32).to_be_bytes());
         info.extend_from_slice(&wrap_iv);
-        let derived = kdf::derive(suite, &data_key, &message_id, V1Info::Standard).unwrap();
+        let (key, commitment) = derive(suite, &data_key, &message_id);
         let header = Header {
             suite,
             message_id: message_id.clone(),
@@ -227,27 +284,24 @@ mod seeds {
             encrypted_data_keys: vec![EncryptedDataKey::new(checks::KEY_NAMESPACE, info, wrapped)],
             content_type: ContentType::NonFramed,
             frame_length: 0,
-            commitment: derived.commitment,
+            commitment,
         };
-        let key = AesGcmKey::new(&derived.encryption_key).unwrap();
         let mut message = header.serialize_body().unwrap();
         let header_iv = if format == MessageFormat::V1 { [0x22; IV_LEN] } else { [0; IV_LEN] };
-        let tag = key.seal_in_place(&header_iv, &message, &mut [0u8; 0]).unwrap();
+        let mut tag = Vec::new();
+        seal(&key, &header_iv, &message, &mut tag);
+        let tag: [u8; 16] = tag.try_into().unwrap();
         header.append_auth(&mut message, &header_iv, &tag);
         let body_iv = [0x33u8; IV_LEN];
         message.extend_from_slice(&body_iv);
         message.extend_from_slice(&(len as u64).to_be_bytes());
-        let mut ciphertext = text.clone();
-        let aad = BodyAad::new(&message_id, BodyPart::SingleBlock, 1, len as u64);
-        let tag = key.seal_in_place(&body_iv, aad.as_bytes(), &mut ciphertext).unwrap();
-        message.extend_from_slice(&ciphertext);
-        message.extend_from_slice(&tag);
+        let mut sealed = text.clone();
+        seal(&key, &body_iv, &single_block_aad(&message_id, len as u64), &mut sealed);
+        message.extend_from_slice(&sealed);
         if let Some(key) = signing {
-            let mut hasher = SignatureHasher::new(key.algorithm());
-            hasher.update(&message);
-            let signature = key.sign(hasher).unwrap();
-            message.extend_from_slice(&(signature.len() as u16).to_be_bytes());
-            message.extend_from_slice(&signature);
+            let signature = key.sign(&rand::SystemRandom::new(), &message).unwrap();
+            message.extend_from_slice(&(signature.as_ref().len() as u16).to_be_bytes());
+            message.extend_from_slice(signature.as_ref());
         }
         Seed { name: format!("{:04x}-p{len}-nonframed-{}", suite.id(), context.0), message, plaintext: text }
     }
@@ -286,7 +340,7 @@ mod seeds {
     }
 
     fn header_len(message: &[u8]) -> usize {
-        header::parse(message, ParseLimits::default()).unwrap().len
+        parse_header(message, ParseLimits::default()).unwrap().len
     }
 
     /// Copies of `message`: cut short, single bits flipped, and one byte too long.
@@ -339,7 +393,7 @@ mod seeds {
             write(&corpus.join("decrypt/valid").join(&seed.name), &seed.message);
             write(&fuzz.join("plaintexts").join(&seed.name), &seed.plaintext);
             write(&corpus.join("header/valid").join(&seed.name), &seed.message[..header]);
-            let parsed = header::parse(&seed.message, ParseLimits::default()).unwrap();
+            let parsed = parse_header(&seed.message, ParseLimits::default()).unwrap();
             let frame_length = parsed.header.frame_length;
             let mut body = frame_length.to_be_bytes().to_vec();
             body.extend_from_slice(&1u32.to_be_bytes());
@@ -368,7 +422,7 @@ mod seeds {
                 write(&corpus.join("header").join(format!("seed-{}-{what}", seed.name)), &bytes);
             }
             let body = &seed.message[header..];
-            let frame_length = header::parse(&seed.message, ParseLimits::default()).unwrap().header.frame_length;
+            let frame_length = parse_header(&seed.message, ParseLimits::default()).unwrap().header.frame_length;
             for (what, frame, sequence) in [
                 ("seq2", frame_length, 2u32),
                 ("frame+1", frame_length + 1, 1),
@@ -387,7 +441,7 @@ mod seeds {
         write(&corpus.join("decrypt/seed-foreign-key"), &foreign);
         // A header whose context pairs are stored out of order (parses; never authenticates).
         let sorted = messages.iter().find(|seed| seed.name == "0478-p16-f8-abctx").unwrap();
-        let canonical = context::serialize(&small_context()).unwrap();
+        let canonical = serialize_encryption_context(&small_context()).unwrap();
         let mut swapped = vec![0, 2];
         swapped.extend_from_slice(&canonical[8..]);
         swapped.extend_from_slice(&canonical[2..8]);
@@ -398,7 +452,10 @@ mod seeds {
         write(&corpus.join("header/seed-unsorted-context"), &unsorted[..header_len(&unsorted)]);
         // Bare encryption contexts for the header target's context check.
         write(&corpus.join("header/seed-context-abctx"), &canonical);
-        write(&corpus.join("header/seed-context-utf8ctx"), &context::serialize(&non_ascii_context()).unwrap());
+        write(
+            &corpus.join("header/seed-context-utf8ctx"),
+            &serialize_encryption_context(&non_ascii_context()).unwrap(),
+        );
         write(&corpus.join("header/seed-context-unsorted"), &swapped);
     }
 }

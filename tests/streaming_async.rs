@@ -131,8 +131,8 @@ async fn a_sink_that_takes_partial_writes_gets_the_whole_message() {
 #[test]
 fn streams_are_send_and_sync() {
     fn send_and_sync<T: Send + Sync>() {}
-    send_and_sync::<envelope::stream::EncryptingWriter<Vec<u8>>>();
-    send_and_sync::<envelope::stream::DecryptingReader<&'static [u8]>>();
-    send_and_sync::<envelope::stream::AsyncEncryptingWriter<Vec<u8>>>();
-    send_and_sync::<envelope::stream::AsyncDecryptingReader<&'static [u8]>>();
+    send_and_sync::<envelope::EncryptingWriter<Vec<u8>>>();
+    send_and_sync::<envelope::DecryptingReader<&'static [u8]>>();
+    send_and_sync::<envelope::AsyncEncryptingWriter<Vec<u8>>>();
+    send_and_sync::<envelope::AsyncDecryptingReader<&'static [u8]>>();
 }

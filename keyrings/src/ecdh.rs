@@ -26,11 +26,11 @@ use aws_lc_rs::agreement::{self, PrivateKey, UnparsedPublicKey};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self, ParsedPublicKey};
-use envelope::crypto::aead::{AesGcmKey, TAG_LEN};
-use envelope::crypto::kdf::constant_time_eq;
 use envelope::error::{EdkFailure, KeyringError};
 use envelope::{DataKey, EncryptedDataKey, EncryptionContext, Result};
 use zeroize::Zeroizing;
+
+use crate::aes_gcm::{constant_time_eq, fill_random, WrappingKey, TAG_LEN};
 
 /// Provider id of EDKs written by the raw ECDH keyring.
 pub const RAW_ECDH_PROVIDER_ID: &str = "raw-ecdh";
@@ -303,7 +303,7 @@ pub(crate) fn fixed_info(
     recipient: &[u8],
     context: &EncryptionContext,
 ) -> Result<Vec<u8>> {
-    let context = envelope::message::context::serialize(context)?;
+    let context = envelope::serialize_encryption_context(context)?;
     let mut out = Vec::with_capacity(64 + sender.len() + recipient.len() + context.len());
     out.extend_from_slice(b"ecdh-key-derivation");
     out.push(0);
@@ -350,10 +350,10 @@ fn derive(shared_secret: &[u8], fixed_info: &[u8], salt: &[u8]) -> Zeroizing<[u8
 pub(crate) fn wrap(shared_secret: &[u8], fixed_info: &[u8], data_key: &DataKey) -> Result<Vec<u8>> {
     let mut salt = [0u8; SALT_LEN];
     // spec: key-agreement-schemas.md#key-derivation — a 32-byte random salt; failure MUST fail.
-    envelope::crypto::rand::fill(&mut salt)?;
+    fill_random(&mut salt)?;
     let okm = derive(shared_secret, fixed_info, &salt);
     let (commitment, wrapping_key) = okm.split_at(COMMITMENT_LEN);
-    let key = AesGcmKey::new(wrapping_key)?;
+    let key = WrappingKey::new(wrapping_key)?;
     let mut out = Vec::with_capacity(SALT_LEN + COMMITMENT_LEN + data_key.len() + TAG_LEN);
     out.extend_from_slice(&salt);
     out.extend_from_slice(commitment);
@@ -390,7 +390,7 @@ fn unwrap(
     if !constant_time_eq(commitment, stored_commitment) {
         return Err("commitment key does not match (another key pair or another encryption context)".into());
     }
-    let key = AesGcmKey::new(wrapping_key).map_err(|e| e.to_string())?;
+    let key = WrappingKey::new(wrapping_key).map_err(|e| e.to_string())?;
     let mut plaintext = Zeroizing::new(wrapped.to_vec());
     key.open_in_place(&[0u8; 12], fixed_info, &mut plaintext, tag)
         .map_err(|_| "AES-GCM tag does not verify (modified EDK or another encryption context)".to_owned())?;

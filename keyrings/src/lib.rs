@@ -50,6 +50,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod aes_gcm;
 pub mod ecdh;
 #[cfg(feature = "kms")]
 pub mod kms;

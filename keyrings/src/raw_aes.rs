@@ -5,13 +5,13 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use envelope::crypto::aead::{AesGcmKey, IV_LEN, TAG_LEN};
 use envelope::error::{EdkFailure, KeyringError};
 use envelope::keyring::ensure_no_data_key;
-use envelope::message::context::serialize as serialize_encryption_context;
+use envelope::serialize_encryption_context;
 use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 use zeroize::Zeroizing;
 
+use crate::aes_gcm::{fill_random, WrappingKey, IV_LEN, TAG_LEN};
 use crate::validate_names;
 
 /// The tag length written into (and required of) the provider info, in bits.
@@ -30,7 +30,7 @@ pub struct RawAesKeyring {
     key_namespace: String,
     key_name: String,
     /// Built once: no key schedule per message.
-    key: AesGcmKey,
+    key: WrappingKey,
     key_bits: usize,
     /// `key name ‖ tag length ‖ IV length`: everything in the provider info but the IV.
     provider_info_prefix: Vec<u8>,
@@ -60,7 +60,7 @@ impl RawAesKeyring {
             ))
             .into());
         }
-        let key = AesGcmKey::new(&wrapping_key)?;
+        let key = WrappingKey::new(&wrapping_key)?;
         let mut provider_info_prefix = Vec::with_capacity(key_name.len() + 8);
         provider_info_prefix.extend_from_slice(key_name.as_bytes());
         provider_info_prefix.extend_from_slice(&TAG_LEN_BITS.to_be_bytes());
@@ -141,12 +141,12 @@ impl Keyring for RawAesKeyring {
             // CSPRNG output are as independent as two outputs.
             let key_len = materials.suite().data_key_len();
             let mut random = Zeroizing::new(vec![0u8; key_len + IV_LEN]);
-            envelope::crypto::rand::fill(&mut random)?;
+            fill_random(&mut random)?;
             iv.copy_from_slice(&random[key_len..]);
             random.truncate(key_len);
             materials.set_data_key(DataKey::new(std::mem::take(&mut *random)))?;
         } else {
-            envelope::crypto::rand::fill(&mut iv)?;
+            fill_random(&mut iv)?;
         }
         let Some(data_key) = materials.data_key() else {
             return Err(KeyringError::Wrap("encryption materials lost their data key".into()).into());

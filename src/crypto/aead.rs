@@ -21,9 +21,9 @@ impl AesGcmKey {
             16 => &AES_128_GCM,
             24 => &AES_192_GCM,
             32 => &AES_256_GCM,
-            other => return Err(Error::usage(format!("AES-GCM keys are 16, 24 or 32 bytes, not {other}"))),
+            other => return Err(Error::internal(format!("AES-GCM keys are 16, 24 or 32 bytes, not {other}"))),
         };
-        let unbound = UnboundKey::new(algorithm, key).map_err(|_| Error::usage("AES-GCM key rejected"))?;
+        let unbound = UnboundKey::new(algorithm, key).map_err(|_| Error::internal("AES-GCM key rejected"))?;
         Ok(AesGcmKey(LessSafeKey::new(unbound)))
     }
 
@@ -32,7 +32,7 @@ impl AesGcmKey {
         let tag = self
             .0
             .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*iv), Aad::from(aad), in_out)
-            .map_err(|_| Error::usage("AES-GCM refused to encrypt (input too long)"))?;
+            .map_err(|_| Error::internal("AES-GCM refused to encrypt (input too long)"))?;
         let mut out = [0u8; TAG_LEN];
         out.copy_from_slice(tag.as_ref());
         Ok(out)
@@ -43,7 +43,7 @@ impl AesGcmKey {
         let mut tag = [0u8; TAG_LEN];
         self.0
             .seal_out_of_place_scatter(Nonce::assume_unique_for_key(*iv), Aad::from(aad), plaintext, out, &[], &mut tag)
-            .map_err(|_| Error::usage("AES-GCM refused to encrypt (input too long or buffers mismatched)"))?;
+            .map_err(|_| Error::internal("AES-GCM refused to encrypt (input too long or buffers mismatched)"))?;
         Ok(tag)
     }
 

@@ -85,7 +85,7 @@ impl BackgroundHasher {
         let joined = self.worker.take().map(JoinHandle::join);
         match joined {
             Some(Ok(context)) if !self.broken => Ok(context),
-            _ => Err(Error::usage("the hashing thread stopped before the message ended")),
+            _ => Err(Error::internal("the hashing thread stopped before the message ended")),
         }
     }
 

@@ -37,7 +37,7 @@ impl hkdf::KeyType for Len {
 }
 
 fn expand(prk: &hkdf::Prk, info: &[&[u8]], out: &mut [u8]) -> Result<()> {
-    prk.expand(info, Len(out.len())).and_then(|okm| okm.fill(out)).map_err(|_| Error::usage("HKDF expansion failed"))
+    prk.expand(info, Len(out.len())).and_then(|okm| okm.fill(out)).map_err(|_| Error::internal("HKDF expansion failed"))
 }
 
 /// Derives the content key (and commitment) for `suite` from the data key and message id.
@@ -79,9 +79,4 @@ pub fn derive(suite: AlgorithmSuite, data_key: &[u8], message_id: &[u8], v1_info
         }
     };
     Ok(DerivedKeys { encryption_key, commitment })
-}
-
-/// Constant-time equality for secrets (commitments, tags).
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
 }

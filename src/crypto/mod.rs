@@ -5,6 +5,7 @@
 
 pub mod aead;
 mod background_hash;
+pub mod constant_time;
 pub mod kdf;
 pub mod rand;
 pub mod signature;

@@ -6,5 +6,5 @@ use crate::error::{Error, Result};
 
 /// Fills `out` with random bytes.
 pub fn fill(out: &mut [u8]) -> Result<()> {
-    SystemRandom::new().fill(out).map_err(|_| Error::usage("the system random number generator failed"))
+    SystemRandom::new().fill(out).map_err(|_| Error::internal("the system random number generator failed"))
 }

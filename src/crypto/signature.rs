@@ -22,7 +22,7 @@ use crate::suite::SignatureAlgorithm;
 /// A stream can let the hash move to another core (`SignatureHasher::hash_in_background`) once
 /// it has absorbed enough bytes to be worth a thread; the one-shot path runs its own threads and
 /// keeps the hash where it is.
-pub struct SignatureHasher {
+pub(crate) struct SignatureHasher {
     state: HashState,
     /// Absorbed bytes after which the hash moves to a worker thread, when the owner allows it.
     background_after: Option<u64>,
@@ -39,7 +39,7 @@ const BACKGROUND_AFTER_BYTES: u64 = 1024 * 1024;
 
 impl SignatureHasher {
     /// A fresh hash for `algorithm`.
-    pub fn new(algorithm: SignatureAlgorithm) -> SignatureHasher {
+    pub(crate) fn new(algorithm: SignatureAlgorithm) -> SignatureHasher {
         SignatureHasher {
             state: HashState::Inline(digest::Context::new(digest_for(algorithm))),
             background_after: None,
@@ -54,7 +54,7 @@ impl SignatureHasher {
     }
 
     /// Adds bytes.
-    pub fn update(&mut self, bytes: &[u8]) {
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
         match &mut self.state {
             HashState::Inline(context) => {
                 context.update(bytes);
@@ -108,9 +108,9 @@ impl SigningKey {
             SignatureAlgorithm::EcdsaP256Sha256 => &ECDSA_P256_SHA256_ASN1_SIGNING,
             SignatureAlgorithm::EcdsaP384Sha384 => &ECDSA_P384_SHA384_ASN1_SIGNING,
         };
-        let pair = EcdsaKeyPair::generate(signing).map_err(|_| Error::usage("ECDSA key generation failed"))?;
+        let pair = EcdsaKeyPair::generate(signing).map_err(|_| Error::internal("ECDSA key generation failed"))?;
         let point: EcPublicKeyCompressedBin<'_> =
-            pair.public_key().as_be_bytes().map_err(|_| Error::usage("could not encode the ECDSA public key"))?;
+            pair.public_key().as_be_bytes().map_err(|_| Error::internal("could not encode the ECDSA public key"))?;
         let public_compressed = point.as_ref().to_vec();
         Ok(SigningKey { algorithm, pair, public_compressed })
     }
@@ -131,8 +131,9 @@ impl SigningKey {
     }
 
     /// Signs the hashed message; returns a DER signature.
-    pub fn sign(&self, hasher: SignatureHasher) -> Result<Vec<u8>> {
-        let signature = self.pair.sign_digest(&hasher.finish()?).map_err(|_| Error::usage("ECDSA signing failed"))?;
+    pub(crate) fn sign(&self, hasher: SignatureHasher) -> Result<Vec<u8>> {
+        let signature =
+            self.pair.sign_digest(&hasher.finish()?).map_err(|_| Error::internal("ECDSA signing failed"))?;
         Ok(signature.as_ref().to_vec())
     }
 }
@@ -176,7 +177,7 @@ impl VerificationKey {
     }
 
     /// Checks a DER signature over the hashed message.
-    pub fn verify(&self, hasher: SignatureHasher, signature: &[u8]) -> Result<()> {
+    pub(crate) fn verify(&self, hasher: SignatureHasher, signature: &[u8]) -> Result<()> {
         self.key.verify_digest_sig(&hasher.finish()?, signature).map_err(|_| AuthenticationFailure::Signature.into())
     }
 }

@@ -4,7 +4,7 @@
 
 use super::codec::Reader;
 use crate::crypto::aead::{IV_LEN, TAG_LEN};
-use crate::error::{Error, Result};
+use crate::error::{Error, PolicyViolation, Result};
 
 /// Sequence-number marker that opens the final frame.
 pub const FINAL_FRAME_MARKER: u32 = 0xFFFF_FFFF;
@@ -162,9 +162,13 @@ pub fn locate_frame(bytes: &[u8], frame_length: u32, expected_sequence: u32) -> 
 pub const SINGLE_BLOCK_PREFIX_LEN: usize = IV_LEN + 8;
 
 /// Locates a non-framed body (IV, content length, ciphertext, tag) at the start of `bytes`.
-/// `Ok(None)` means more bytes are needed.
-pub fn locate_single_block(bytes: &[u8]) -> Result<Option<PartLocation>> {
+/// `Ok(None)` means more bytes are needed. A content length over `max_content_len` is refused as
+/// soon as the length field is in, before a reader buffers the block.
+pub fn locate_single_block(bytes: &[u8], max_content_len: usize) -> Result<Option<PartLocation>> {
     let Some((iv, content_len)) = parse_single_block_prefix(bytes)? else { return Ok(None) };
+    if content_len > max_content_len as u64 {
+        return Err(PolicyViolation::FrameTooLong { limit: max_content_len, found: content_len }.into());
+    }
     let len = SINGLE_BLOCK_PREFIX_LEN as u64 + content_len + TAG_LEN as u64;
     if (bytes.len() as u64) < len {
         return Ok(None);

@@ -8,12 +8,25 @@ use crate::error::{Error, Result};
 pub struct Reader<'a> {
     bytes: &'a [u8],
     position: usize,
+    /// Where the field that did not fit would have ended: how long the input must be at least.
+    wanted: usize,
 }
 
 impl<'a> Reader<'a> {
     /// A reader at the start of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Reader<'a> {
-        Reader { bytes, position: 0 }
+        Reader::resume(bytes, 0)
+    }
+
+    /// A reader at `position` of `bytes`, where an earlier reader left off (clamped to the end).
+    pub fn resume(bytes: &'a [u8], position: usize) -> Reader<'a> {
+        let position = position.min(bytes.len());
+        Reader { bytes, position, wanted: position }
+    }
+
+    /// After a truncation error: the input length the failed read needed.
+    pub fn wanted(&self) -> usize {
+        self.wanted
     }
 
     /// Bytes consumed so far.
@@ -29,6 +42,7 @@ impl<'a> Reader<'a> {
     /// The next `len` bytes.
     pub fn take(&mut self, len: usize, field: &'static str) -> Result<&'a [u8]> {
         if self.remaining() < len {
+            self.wanted = self.position.saturating_add(len);
             return Err(Error::truncated(field));
         }
         let out = &self.bytes[self.position..self.position + len];

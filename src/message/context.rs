@@ -7,7 +7,19 @@ use super::codec::{put_u16_prefixed, Reader};
 use crate::error::{Error, Result};
 use crate::materials::EncryptionContext;
 
-/// Serializes a context (a `BTreeMap` already iterates in UTF-8 byte order).
+/// Serializes an encryption context as messages store it, and as keyrings that bind the context
+/// (raw AES: the AAD of each wrapped data key) must: a pair count, then each key and value with a
+/// two-byte length, sorted by key bytes; an empty context is zero bytes.
+///
+/// Fails when the context cannot fit a message (more than 65535 pairs, a key or value longer
+/// than 65535 bytes, or more than 65535 bytes in all).
+///
+/// ```
+/// let context = envelope::EncryptionContext::from([("purpose".to_string(), "demo".to_string())]);
+/// let bytes = envelope::serialize_encryption_context(&context)?;
+/// assert_eq!(bytes, b"\x00\x01\x00\x07purpose\x00\x04demo");
+/// # Ok::<(), envelope::Error>(())
+/// ```
 pub fn serialize(context: &EncryptionContext) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     serialize_into(context.iter(), &mut out)?;

@@ -6,7 +6,7 @@ use super::codec::{put_u16_prefixed, Reader};
 use super::context;
 use crate::crypto::aead::{IV_LEN, TAG_LEN};
 use crate::crypto::kdf::COMMITMENT_LEN;
-use crate::error::{Error, PolicyViolation, Result};
+use crate::error::{Error, Malformed, PolicyViolation, Result};
 use crate::materials::{EncryptedDataKey, EncryptionContext};
 use crate::suite::{AlgorithmSuite, MessageFormat};
 
@@ -97,7 +97,7 @@ impl Header {
             }
             MessageFormat::V2 => {
                 out.extend_from_slice(&self.frame_length.to_be_bytes());
-                let commitment = self.commitment.ok_or_else(|| Error::usage("a v2 header needs a commitment"))?;
+                let commitment = self.commitment.ok_or_else(|| Error::internal("a v2 header needs a commitment"))?;
                 out.extend_from_slice(&commitment);
             }
         }
@@ -113,19 +113,193 @@ impl Header {
     }
 }
 
-/// Limits applied while parsing untrusted headers.
+/// Limits applied while parsing untrusted headers (`None`: no limit).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ParseLimits {
     /// Maximum number of encrypted data keys (checked before any EDK is read).
     pub max_encrypted_data_keys: Option<usize>,
+    /// Longest header accepted, authentication included: refused as soon as the fields read so
+    /// far prove the header longer, before the rest of it is read.
+    pub max_header_length: Option<usize>,
+    /// Longest frame accepted: checked on the frame-length field, before any body byte.
+    pub max_frame_length: Option<usize>,
 }
 
-/// Parses a header from the start of `bytes`.
+/// The shortest header the format allows (v1, empty context, one EDK of empty fields): a reader
+/// may always ask for this much without reading past a header.
+pub const MIN_HEADER_LEN: usize = 68;
+
+/// Where an incremental parse stands.
+#[derive(Debug)]
+pub enum Progress {
+    /// The header is complete.
+    Done(ParsedHeader),
+    /// The header continues past the bytes given: it is at least `at_least` bytes long, and
+    /// `field` is the first field they cut short.
+    NeedMore {
+        /// A lower bound on the header's length, larger than the bytes given.
+        at_least: usize,
+        /// The field being read when the bytes ran out.
+        field: &'static str,
+    },
+}
+
+/// Parses a header from bytes that arrive in pieces, in time linear in the header's length.
 ///
-/// Returns a truncation error (see [`Error::is_truncation`]) when `bytes` ends before the header
-/// does, so a streaming reader can read more and try again.
-pub fn parse(bytes: &[u8], limits: ParseLimits) -> Result<ParsedHeader> {
-    let mut reader = Reader::new(bytes);
+/// Each call to [`HeaderParser::advance`] gets every byte received so far and resumes at the
+/// last complete group of fields (the prefix up to the EDK count, one EDK, the rest), so a
+/// header of many EDKs is never parsed again from its first byte. When bytes are missing it says
+/// how many the header needs at least, so a reader can read that many (and not more: the bound
+/// never reaches past the header).
+#[derive(Debug)]
+pub struct HeaderParser {
+    limits: ParseLimits,
+    /// End of the last complete group of fields.
+    position: usize,
+    stage: Stage,
+}
+
+#[derive(Debug)]
+enum Stage {
+    Prefix,
+    EncryptedDataKeys { prefix: Prefix, count: usize, keys: Vec<EncryptedDataKey> },
+    Finished,
+}
+
+/// The fields before the EDKs.
+#[derive(Debug)]
+struct Prefix {
+    suite: AlgorithmSuite,
+    message_id: Vec<u8>,
+    encryption_context: EncryptionContext,
+}
+
+/// The fields after the EDKs.
+struct Tail {
+    content_type: ContentType,
+    frame_length: u32,
+    commitment: Option<[u8; COMMITMENT_LEN]>,
+    body_len: usize,
+    auth_iv: [u8; IV_LEN],
+    auth_tag: [u8; TAG_LEN],
+}
+
+/// What one step of the parser completed.
+enum Completed {
+    Prefix(Prefix, usize),
+    EncryptedDataKey(EncryptedDataKey),
+    Tail(Tail),
+}
+
+/// The smallest EDK: three empty length-prefixed fields.
+const MIN_EDK_LEN: usize = 6;
+
+/// Bytes from the content type to the end of the header authentication.
+fn tail_len(format: MessageFormat) -> usize {
+    match format {
+        MessageFormat::V1 => 1 + 4 + 1 + 4 + IV_LEN + TAG_LEN,
+        MessageFormat::V2 => 1 + 4 + COMMITMENT_LEN + TAG_LEN,
+    }
+}
+
+impl HeaderParser {
+    /// A parser at the start of a header.
+    pub fn new(limits: ParseLimits) -> HeaderParser {
+        HeaderParser { limits, position: 0, stage: Stage::Prefix }
+    }
+
+    /// Goes on parsing; `bytes` is every byte of the header received so far (from its first).
+    pub fn advance(&mut self, bytes: &[u8]) -> Result<Progress> {
+        loop {
+            let mut reader = Reader::resume(bytes, self.position);
+            let completed = match &mut self.stage {
+                Stage::Prefix => {
+                    parse_prefix(&mut reader, self.limits).map(|(prefix, count)| Completed::Prefix(prefix, count))
+                }
+                Stage::EncryptedDataKeys { count, keys, .. } if keys.len() < *count => {
+                    parse_edk(&mut reader).map(Completed::EncryptedDataKey)
+                }
+                Stage::EncryptedDataKeys { prefix, .. } => {
+                    parse_tail(&mut reader, prefix.suite.message_format(), self.limits).map(Completed::Tail)
+                }
+                Stage::Finished => return Err(Error::internal("the header parser was resumed after the header ended")),
+            };
+            let completed = match completed {
+                Ok(completed) => completed,
+                // A field cut short inside bytes that are all here (a context whose pairs overrun
+                // its own length) is malformed: more input cannot complete it.
+                Err(Error::Malformed(Malformed::Truncated { field })) if reader.wanted() <= bytes.len() => {
+                    return Err(Error::invalid(field, "ends before its length prefix says"));
+                }
+                Err(Error::Malformed(Malformed::Truncated { field })) => {
+                    let at_least = self.at_least(reader.wanted()).max(MIN_HEADER_LEN);
+                    self.check_length(at_least)?;
+                    return Ok(Progress::NeedMore { at_least, field });
+                }
+                Err(error) => return Err(error),
+            };
+            self.position = reader.position();
+            self.check_length(self.position)?;
+            match completed {
+                Completed::Prefix(prefix, count) => {
+                    let keys = Vec::with_capacity(count.min(64));
+                    self.stage = Stage::EncryptedDataKeys { prefix, count, keys };
+                }
+                Completed::EncryptedDataKey(edk) => {
+                    if let Stage::EncryptedDataKeys { keys, .. } = &mut self.stage {
+                        keys.push(edk);
+                    }
+                }
+                Completed::Tail(tail) => {
+                    let Stage::EncryptedDataKeys { prefix, keys, .. } =
+                        std::mem::replace(&mut self.stage, Stage::Finished)
+                    else {
+                        return Err(Error::internal("the header parser lost its fields"));
+                    };
+                    let header = Header {
+                        suite: prefix.suite,
+                        message_id: prefix.message_id,
+                        encryption_context: prefix.encryption_context,
+                        encrypted_data_keys: keys,
+                        content_type: tail.content_type,
+                        frame_length: tail.frame_length,
+                        commitment: tail.commitment,
+                    };
+                    return Ok(Progress::Done(ParsedHeader {
+                        header,
+                        body_bytes: bytes[..tail.body_len].to_vec(),
+                        auth_iv: tail.auth_iv,
+                        auth_tag: tail.auth_tag,
+                        len: self.position,
+                    }));
+                }
+            }
+        }
+    }
+
+    /// How long the header is at least, when a field that would end at `wanted` did not fit:
+    /// after an EDK field come at least the smallest remaining EDKs and the fixed-size tail; the
+    /// tail itself ends a fixed length after its start.
+    fn at_least(&self, wanted: usize) -> usize {
+        match &self.stage {
+            Stage::EncryptedDataKeys { prefix, count, keys } if keys.len() < *count => {
+                let later_keys = (count - keys.len() - 1) * MIN_EDK_LEN;
+                wanted.saturating_add(later_keys + tail_len(prefix.suite.message_format()))
+            }
+            Stage::EncryptedDataKeys { prefix, .. } => self.position + tail_len(prefix.suite.message_format()),
+            _ => wanted,
+        }
+    }
+
+    fn check_length(&self, at_least: usize) -> Result<()> {
+        match self.limits.max_header_length {
+            Some(limit) if at_least > limit => Err(PolicyViolation::HeaderTooLong { limit, at_least }.into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn parse_prefix(reader: &mut Reader<'_>, limits: ParseLimits) -> Result<(Prefix, usize)> {
     let version = reader.u8("version")?;
     let format = match version {
         1 => MessageFormat::V1,
@@ -159,14 +333,18 @@ pub fn parse(bytes: &[u8], limits: ParseLimits) -> Result<ParsedHeader> {
             return Err(PolicyViolation::TooManyEncryptedDataKeys { limit, found: edk_count }.into());
         }
     }
-    let mut encrypted_data_keys = Vec::with_capacity(edk_count.min(64));
-    for _ in 0..edk_count {
-        let provider_id = String::from_utf8(reader.u16_prefixed("provider id")?.to_vec())
-            .map_err(|_| Error::invalid("provider id", "not valid UTF-8"))?;
-        let provider_info = reader.u16_prefixed("provider info")?.to_vec();
-        let ciphertext = reader.u16_prefixed("encrypted data key")?.to_vec();
-        encrypted_data_keys.push(EncryptedDataKey { provider_id, provider_info, ciphertext });
-    }
+    Ok((Prefix { suite, message_id, encryption_context }, edk_count))
+}
+
+fn parse_edk(reader: &mut Reader<'_>) -> Result<EncryptedDataKey> {
+    let provider_id = String::from_utf8(reader.u16_prefixed("provider id")?.to_vec())
+        .map_err(|_| Error::invalid("provider id", "not valid UTF-8"))?;
+    let provider_info = reader.u16_prefixed("provider info")?.to_vec();
+    let ciphertext = reader.u16_prefixed("encrypted data key")?.to_vec();
+    Ok(EncryptedDataKey { provider_id, provider_info, ciphertext })
+}
+
+fn parse_tail(reader: &mut Reader<'_>, format: MessageFormat, limits: ParseLimits) -> Result<Tail> {
     let content_type = match reader.u8("content type")? {
         1 => ContentType::NonFramed,
         2 => ContentType::Framed,
@@ -188,6 +366,12 @@ pub fn parse(bytes: &[u8], limits: ParseLimits) -> Result<ParsedHeader> {
         (ContentType::Framed, 0) => return Err(Error::invalid("frame length", "must not be 0 for framed content")),
         (ContentType::Framed, _) => {}
     }
+    if let Some(limit) = limits.max_frame_length {
+        // A stream buffers one frame: refuse a longer one before reading any of the body.
+        if frame_length as usize > limit {
+            return Err(PolicyViolation::FrameTooLong { limit, found: frame_length as u64 }.into());
+        }
+    }
     let commitment = match format {
         MessageFormat::V1 => None,
         MessageFormat::V2 => Some(reader.array::<COMMITMENT_LEN>("algorithm suite data")?),
@@ -198,21 +382,18 @@ pub fn parse(bytes: &[u8], limits: ParseLimits) -> Result<ParsedHeader> {
         MessageFormat::V2 => [0u8; IV_LEN],
     };
     let auth_tag = reader.array::<TAG_LEN>("header authentication tag")?;
-    Ok(ParsedHeader {
-        header: Header {
-            suite,
-            message_id,
-            encryption_context,
-            encrypted_data_keys,
-            content_type,
-            frame_length,
-            commitment,
-        },
-        body_bytes: bytes[..body_len].to_vec(),
-        auth_iv,
-        auth_tag,
-        len: reader.position(),
-    })
+    Ok(Tail { content_type, frame_length, commitment, body_len, auth_iv, auth_tag })
+}
+
+/// Parses a header from the start of `bytes`.
+///
+/// Returns a truncation error (see [`Error::is_truncation`]) when `bytes` ends before the header
+/// does.
+pub fn parse(bytes: &[u8], limits: ParseLimits) -> Result<ParsedHeader> {
+    match HeaderParser::new(limits).advance(bytes)? {
+        Progress::Done(parsed) => Ok(parsed),
+        Progress::NeedMore { field, .. } => Err(Error::truncated(field)),
+    }
 }
 
 #[cfg(test)]
@@ -254,7 +435,7 @@ mod tests {
     fn edk_limit_is_checked_before_edks_are_read() {
         let header = sample(AlgorithmSuite::DEFAULT);
         let bytes = header.serialize_body().unwrap();
-        let limits = ParseLimits { max_encrypted_data_keys: Some(0) };
+        let limits = ParseLimits { max_encrypted_data_keys: Some(0), ..ParseLimits::default() };
         assert!(matches!(parse(&bytes, limits), Err(Error::Policy(PolicyViolation::TooManyEncryptedDataKeys { .. }))));
     }
 }

@@ -8,10 +8,11 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use super::decryptor::BodyDecryptor;
 use super::encryptor::Encryptor;
+use super::header_reader::HeaderReader;
 use super::reader_core::{Next, ReaderCore};
 use crate::client::MessageInfo;
 use crate::error::{Error, Result};
-use crate::message::header::{self, ParseLimits, ParsedHeader};
+use crate::message::header::{ParseLimits, ParsedHeader};
 
 const OUTPUT_FLUSH_THRESHOLD: usize = 64 * 1024;
 
@@ -115,25 +116,16 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for AsyncEncryptingWriter<W> {
     }
 }
 
-/// Reads a header from an async reader: the parsed header and every byte read so far.
+/// Reads a header from an async reader (and not a byte past it): the parsed header and its bytes.
 pub(crate) async fn read_header<R: AsyncRead + Unpin>(
     inner: &mut R,
     limits: ParseLimits,
 ) -> Result<(ParsedHeader, Vec<u8>)> {
-    let mut buffer = Vec::with_capacity(4096);
+    let mut header = HeaderReader::new(limits)?;
     loop {
-        match header::parse(&buffer, limits) {
-            Ok(parsed) => return Ok((parsed, buffer)),
-            Err(error) if error.is_truncation() => {
-                let start = buffer.len();
-                buffer.resize(start + 4096, 0);
-                let n = inner.read(&mut buffer[start..]).await?;
-                buffer.truncate(start + n);
-                if n == 0 {
-                    return Err(error);
-                }
-            }
-            Err(error) => return Err(error),
+        let read = inner.read(header.spare()).await?;
+        if let Some(done) = header.filled(read)? {
+            return Ok(done);
         }
     }
 }

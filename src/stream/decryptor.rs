@@ -1,73 +1,15 @@
-//! The sans-I/O message reader: header authentication, then body parts released only once
-//! authenticated; for signed messages the last part is held until the signature verifies.
+//! The sans-I/O body reader: body parts released only once authenticated; for signed messages the
+//! last part is held until the signature verifies. It starts from a header that
+//! [`crate::header_auth`] authenticated.
 //!
 //! spec: client-apis/decrypt.md
 
 use crate::crypto::aead::AesGcmKey;
-use crate::crypto::kdf::{self, V1Info};
 use crate::crypto::signature::{SignatureHasher, VerificationKey};
-use crate::error::{AuthenticationFailure, Error, Result};
-use crate::materials::DecryptionMaterials;
+use crate::error::{Error, Result};
+use crate::header_auth::HeaderAuthenticated;
 use crate::message::body::{self, BodyAad, BodyPart, PartLocation};
-use crate::message::context;
 use crate::message::header::{ContentType, ParsedHeader};
-use crate::suite::{KeyDerivation, MessageFormat};
-
-/// Proof that the header authenticated under the key in hand. Only [`authenticate_header`] makes one,
-/// and a [`BodyDecryptor`] cannot be built without it.
-#[derive(Debug)]
-pub struct HeaderAuthenticated(());
-
-/// Checks key commitment and the header tag, then returns the content key and the proof.
-///
-/// With `net_v4_0_0_retry`, a header that fails standard authentication is tried again with the
-/// derivation .NET ESDK 4.0.0 used (v1 info without the message id; `00 00` appended to the AAD
-/// when no required context exists), as AWS's own readers do.
-pub fn authenticate_header(
-    parsed: &ParsedHeader,
-    materials: &DecryptionMaterials,
-    net_v4_0_0_retry: bool,
-) -> Result<(AesGcmKey, HeaderAuthenticated)> {
-    let header = &parsed.header;
-    let suite = header.suite;
-    let data_key = materials.data_key().ok_or_else(|| Error::usage("decryption materials hold no data key"))?;
-    let required =
-        context::serialize_subset(materials.encryption_context(), materials.required_encryption_context_keys())?;
-    let attempt = |info: V1Info, extra_aad: &[u8]| -> Result<Option<AesGcmKey>> {
-        let derived = kdf::derive(suite, data_key.expose_secret(), &header.message_id, info)?;
-        if let (Some(expected), Some(found)) = (derived.commitment, header.commitment) {
-            // spec: client-apis/decrypt.md — compare the commitment, in constant time, before
-            // the derived key is used for anything.
-            if !kdf::constant_time_eq(&expected, &found) {
-                return Err(AuthenticationFailure::KeyCommitment.into());
-            }
-        }
-        let key = AesGcmKey::new(&derived.encryption_key)?;
-        let mut aad = Vec::with_capacity(parsed.body_bytes.len() + required.len() + extra_aad.len());
-        aad.extend_from_slice(&parsed.body_bytes);
-        aad.extend_from_slice(&required);
-        aad.extend_from_slice(extra_aad);
-        match key.open_in_place(&parsed.auth_iv, &aad, &mut [], &parsed.auth_tag) {
-            Ok(()) => Ok(Some(key)),
-            Err(_) => Ok(None),
-        }
-    };
-    if let Some(key) = attempt(V1Info::Standard, &[])? {
-        return Ok((key, HeaderAuthenticated(())));
-    }
-    if net_v4_0_0_retry {
-        let info = match (suite.message_format(), suite.key_derivation()) {
-            (MessageFormat::V1, KeyDerivation::HkdfSha256 | KeyDerivation::HkdfSha384) => V1Info::NetV400,
-            _ => V1Info::Standard,
-        };
-        let extra: &[u8] = if required.is_empty() { &[0, 0] } else { &[] };
-        if let Some(key) = attempt(info, extra)? {
-            tracing::debug!("header authenticated with the .NET ESDK 4.0.0 derivation");
-            return Ok((key, HeaderAuthenticated(())));
-        }
-    }
-    Err(AuthenticationFailure::HeaderTag.into())
-}
 
 /// Opens body parts with one message's content key. Shared by the streaming reader and the
 /// one-shot path, so both apply exactly the same checks.
@@ -115,6 +57,8 @@ pub struct BodyDecryptor {
     hasher: Option<SignatureHasher>,
     held: Vec<u8>,
     state: State,
+    /// Longest non-framed body accepted (frames were checked against it in the header).
+    max_frame_length: usize,
 }
 
 impl BodyDecryptor {
@@ -125,6 +69,7 @@ impl BodyDecryptor {
         key: AesGcmKey,
         _proof: HeaderAuthenticated,
         verification_key: Option<VerificationKey>,
+        max_frame_length: usize,
     ) -> BodyDecryptor {
         let hasher = verification_key.as_ref().map(|key| {
             let mut hasher = SignatureHasher::new(key.algorithm());
@@ -142,6 +87,7 @@ impl BodyDecryptor {
                 ContentType::Framed => State::Frames,
                 ContentType::NonFramed => State::SingleBlock,
             },
+            max_frame_length,
         }
     }
 
@@ -167,7 +113,7 @@ impl BodyDecryptor {
     pub fn step(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Step> {
         let part = match self.state {
             State::Frames => body::locate_frame(input, self.frame_length, self.next_sequence)?,
-            State::SingleBlock => body::locate_single_block(input)?,
+            State::SingleBlock => body::locate_single_block(input, self.max_frame_length)?,
             State::Footer => return self.footer(input, out),
             State::Done => return Ok(Step::Done),
         };
@@ -199,7 +145,7 @@ impl BodyDecryptor {
     fn footer(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Step> {
         let Some((signature, len)) = body::locate_footer(input)? else { return Ok(Step::NeedMore) };
         let (Some(key), Some(hasher)) = (&self.verification_key, self.hasher.take()) else {
-            return Err(Error::usage("footer reached without a verifier"));
+            return Err(Error::internal("footer reached without a verifier"));
         };
         if let Err(error) = key.verify(hasher, &input[signature]) {
             zeroize::Zeroize::zeroize(&mut self.held);

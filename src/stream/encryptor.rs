@@ -6,6 +6,7 @@ use crate::crypto::aead::{AesGcmKey, IV_LEN, TAG_LEN};
 use crate::crypto::kdf::{self, V1Info};
 use crate::crypto::signature::{SignatureHasher, SigningKey};
 use crate::error::{Error, Result};
+use crate::header_auth;
 use crate::materials::EncryptionParts;
 use crate::message::body::{self, BodyAad, BodyPart};
 use crate::message::context;
@@ -35,7 +36,7 @@ impl FrameSealer {
 
     /// Writes one sealed frame into `out`, which must be exactly the frame's encoded length.
     pub fn seal_into(&self, sequence: u32, is_final: bool, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
-        let content_len = u32::try_from(plaintext.len()).map_err(|_| Error::usage("frame too long"))?;
+        let content_len = u32::try_from(plaintext.len()).map_err(|_| Error::internal("frame too long"))?;
         let mut prefix = [0u8; 24];
         let prefix_len = body::write_frame_prefix(&mut prefix, sequence, is_final, content_len);
         let (head, rest) = out.split_at_mut(prefix_len);
@@ -87,12 +88,8 @@ impl Encryptor {
             commitment: derived.commitment,
         };
         let mut bytes = header.serialize_body()?;
-        let body_len = bytes.len();
-        let mut aad = Vec::with_capacity(body_len + 64);
-        aad.extend_from_slice(&bytes);
-        aad.extend_from_slice(&context::serialize_subset(&parts.encryption_context, required)?);
-        let iv = [0u8; IV_LEN];
-        let tag = key.seal_in_place(&iv, &aad, &mut [])?;
+        let required_context = context::serialize_subset(&parts.encryption_context, required)?;
+        let (iv, tag) = header_auth::seal_header(&key, &bytes, &required_context)?;
         header.append_auth(&mut bytes, &iv, &tag);
         let signer = match parts.signing_key {
             Some(signing_key) => {
@@ -116,11 +113,6 @@ impl Encryptor {
         if let Some((_, hasher)) = &mut self.signer {
             hasher.hash_in_background();
         }
-    }
-
-    /// Whether the message gets a signature footer.
-    pub fn is_signing(&self) -> bool {
-        self.signer.is_some()
     }
 
     /// Appends one regular frame; `plaintext` must be exactly one frame length.

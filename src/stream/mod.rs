@@ -1,7 +1,8 @@
 //! Streaming encryption and decryption.
 //!
 //! The engine is sans-I/O: [`encryptor::Encryptor`] turns plaintext into header, frames and
-//! footer; [`decryptor::BodyDecryptor`] turns body bytes back into authenticated plaintext. The
+//! footer; `header_reader::HeaderReader` takes a header in as it arrives (linear time, not a byte
+//! past it); [`decryptor::BodyDecryptor`] turns body bytes back into authenticated plaintext. The
 //! front-ends ([`sync`] for `std::io`, [`tokio`](self::async_io) for tokio) only move bytes.
 //! Memory stays O(frame length) whatever the message size.
 
@@ -9,6 +10,7 @@
 pub mod async_io;
 pub mod decryptor;
 pub mod encryptor;
+mod header_reader;
 mod reader_core;
 pub mod sync;
 

@@ -4,10 +4,11 @@ use std::io::{self, Read, Write};
 
 use super::decryptor::BodyDecryptor;
 use super::encryptor::Encryptor;
-use super::reader_core::{Next, ReaderCore, READ_CHUNK};
+use super::header_reader::HeaderReader;
+use super::reader_core::{Next, ReaderCore};
 use crate::client::MessageInfo;
 use crate::error::{Error, Result};
-use crate::message::header::{self, ParseLimits, ParsedHeader};
+use crate::message::header::{ParseLimits, ParsedHeader};
 
 /// Ciphertext is handed to the inner writer once this much has accumulated.
 const OUTPUT_FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -90,29 +91,15 @@ impl<W: Write> Write for EncryptingWriter<W> {
     }
 }
 
-/// Reads a header from `inner`: returns the parsed header, its bytes, and any body bytes read
-/// past it.
+/// Reads a header from `inner` (and not a byte past it): returns the parsed header and its bytes.
 pub(crate) fn read_header<R: Read>(inner: &mut R, limits: ParseLimits) -> Result<(ParsedHeader, Vec<u8>)> {
-    let mut buffer = Vec::with_capacity(4096);
+    let mut header = HeaderReader::new(limits)?;
     loop {
-        match header::parse(&buffer, limits) {
-            Ok(parsed) => return Ok((parsed, buffer)),
-            Err(error) if error.is_truncation() => {
-                if read_more(inner, &mut buffer, READ_CHUNK)? == 0 {
-                    return Err(error);
-                }
-            }
-            Err(error) => return Err(error),
+        let read = read_retrying(inner, header.spare())?;
+        if let Some(done) = header.filled(read)? {
+            return Ok(done);
         }
     }
-}
-
-fn read_more<R: Read>(inner: &mut R, buffer: &mut Vec<u8>, at_least: usize) -> io::Result<usize> {
-    let start = buffer.len();
-    buffer.resize(start + at_least, 0);
-    let result = read_retrying(inner, &mut buffer[start..]);
-    buffer.truncate(start + *result.as_ref().unwrap_or(&0));
-    result
 }
 
 fn read_retrying<R: Read>(inner: &mut R, buf: &mut [u8]) -> io::Result<usize> {

@@ -12,16 +12,16 @@ use aws_lc_rs::rsa::{
 };
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::EncryptionAlgorithmSpec;
-use envelope::crypto::kdf::constant_time_eq;
 use envelope::error::{EdkFailure, KeyringError};
 use envelope::keyring::ensure_no_data_key;
-use envelope::message::context::serialize as serialize_encryption_context;
+use envelope::serialize_encryption_context;
 use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 use zeroize::Zeroizing;
 
 use super::edk::{answered_for, arn_of};
 use super::key_arn::{mrk_match, validate_identifier, KmsArn, ResourceType};
 use super::{describe_error, kms_grant_tokens, RSA_PROVIDER_ID};
+use crate::aes_gcm::constant_time_eq;
 
 /// The KMS RSA encryption algorithms (OAEP with MGF1 over the same hash).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

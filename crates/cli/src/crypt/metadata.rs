@@ -11,8 +11,8 @@ use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use envelope::message::header::ContentType;
 use envelope::suite::MessageFormat;
+use envelope::ContentType;
 use envelope::MessageInfo;
 use serde_json::{json, Map, Value};
 
