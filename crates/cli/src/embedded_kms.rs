@@ -1,6 +1,10 @@
 //! The embedded KMS: the bundled emulator started in-process on loopback over a data directory in
 //! the user's data dir, so keys persist between runs. Commands that may use KMS start it when no
 //! KMS endpoint or AWS credentials are configured.
+//!
+//! It is strict: it accepts only requests signed with the data directory's owner credential
+//! (random, in a 0600 file of the 0700 data directory), which only the in-process client holds.
+//! Another local user or process that finds the port cannot use the keys.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,28 +19,39 @@ pub const DATA_DIR_ENV: &str = "ENVELOPE_KMS_DATA_DIR";
 /// A running in-process emulator; stops (and flushes its audit log) when dropped or stopped.
 pub struct EmbeddedKms {
     pub endpoint: String,
+    credential: envelope_kms_local::owner::OwnerCredential,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl EmbeddedKms {
-    /// Starts the emulator on 127.0.0.1 (a free port) over `data_dir`.
+    /// Starts the emulator on 127.0.0.1 (a free port) over `data_dir`, accepting only the data
+    /// directory's owner credential.
     pub async fn start(data_dir: PathBuf) -> anyhow::Result<EmbeddedKms> {
-        let settings = envelope_kms_local::Settings::new(&data_dir);
+        let (settings, credential) = envelope_kms_local::Settings::owner_only(&data_dir)
+            .with_context(|| format!("could not set up the KMS emulator's data directory {}", data_dir.display()))?;
         let emulator = envelope_kms_local::Emulator::open(&settings)
             .with_context(|| format!("could not open the KMS emulator's data in {}", data_dir.display()))?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("could not bind 127.0.0.1")?;
         let endpoint = format!("http://{}", listener.local_addr()?);
+        tracing::info!("embedded KMS emulator listening on {endpoint} (owner credential only)");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(emulator.serve(listener, async move {
             let _ = stopped.await;
         }));
-        Ok(EmbeddedKms { endpoint, stop: Some(stop), task: Some(task) })
+        Ok(EmbeddedKms { endpoint, credential, stop: Some(stop), task: Some(task) })
     }
 
-    /// A client supplier pointed at this emulator.
+    /// A client supplier pointed at this emulator, signing with the owner credential.
     pub async fn supplier(&self) -> Arc<dyn KmsClientSupplier> {
-        Arc::new(DefaultClientSupplier::with_endpoint(&self.endpoint).await)
+        let credentials = aws_sdk_kms::config::Credentials::new(
+            self.credential.access_key_id(),
+            self.credential.secret_access_key(),
+            None,
+            None,
+            "envelope-embedded-kms-owner",
+        );
+        Arc::new(DefaultClientSupplier::with_endpoint_and_credentials(&self.endpoint, credentials).await)
     }
 
     /// Stops serving and waits for the audit log to be flushed.

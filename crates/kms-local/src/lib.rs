@@ -12,6 +12,11 @@
 //!
 //! Point any AWS SDK at `http://<addr>` with any credentials (or, in strict mode, credentials
 //! from the credentials file); the Region comes from the request's SigV4 credential scope.
+//! [`Settings::owner_only`] gives an emulator only the data directory's owner can use.
+//!
+//! Several processes may serve one data directory at once: every change is a SQLite
+//! transaction over the latest committed state, and each request first picks up other
+//! processes' changes (see `state`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -26,6 +31,8 @@ pub mod keys;
 mod limits;
 pub mod model;
 pub(crate) mod ops;
+pub mod owner;
+mod private_fs;
 pub mod seal;
 pub mod seed;
 mod server;
@@ -67,6 +74,16 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Settings for an emulator only the owner of `data_dir` can use: strict mode whose one
+    /// credential is the data directory's owner credential (random, created 0600 on first use,
+    /// see [`owner`]). Returns the credential for the client to sign with.
+    pub fn owner_only(data_dir: impl Into<PathBuf>) -> Result<(Self, owner::OwnerCredential), LaunchError> {
+        let mut settings = Self::new(data_dir);
+        let credential = owner::ensure(&settings.data_dir, &settings.default_account)?;
+        settings.credentials = Some(owner::credentials_path(&settings.data_dir));
+        Ok((settings, credential))
+    }
+
     /// Settings with defaults for everything but the data directory.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
@@ -100,14 +117,20 @@ pub enum LaunchError {
     /// Credentials file problem.
     #[error("credentials file: {0}")]
     Credentials(String),
+    /// Owner credential problem.
+    #[error("owner credential: {0}")]
+    OwnerCredential(#[from] owner::OwnerCredentialError),
 }
 
 impl Emulator {
-    /// Opens the data directory (creating it), loads every record and applies the seed file.
+    /// Opens the data directory (creating it 0700, or narrowing it to 0700), loads every record
+    /// and applies the seed file.
     pub fn open(settings: &Settings) -> Result<Arc<Self>, LaunchError> {
-        std::fs::create_dir_all(&settings.data_dir)?;
+        private_fs::ensure_private_dir(&settings.data_dir).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("data directory {}: {e}", settings.data_dir.display()))
+        })?;
         let root = seal::RootKey::load(&settings.data_dir, settings.root_key.clone())?;
-        let store = store::Store::open(&settings.data_dir, root)?;
+        let mut store = store::Store::open(&settings.data_dir, root)?;
         let loaded = store.load()?;
         let usage = store.read_last_usage(ops::usage::TRACKED)?;
         let reg = state::Registry::new(store, loaded);

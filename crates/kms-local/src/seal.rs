@@ -1,11 +1,11 @@
 //! Sealing key material at rest under a root key, so the database never holds it in plaintext.
 //!
 //! The root key is 32 bytes: from `ENVELOPE_KMS_ROOT_KEY` (base64) if set, else from
-//! `<data-dir>/root.key`, created with mode 0600 on first start. Each sealed value is
+//! `<data-dir>/root.key`, created with mode 0600 on first start (race-free: concurrent first
+//! starts end with one root key, see `private_fs::create_once`). Each sealed value is
 //! `nonce(12) ‖ AES-256-GCM(ciphertext ‖ tag)` with AAD naming what it is (key ARN and version),
 //! so a sealed value moved to another row does not open.
 
-use std::io::Write;
 use std::path::Path;
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
@@ -13,6 +13,9 @@ use base64::Engine;
 use zeroize::Zeroizing;
 
 use crate::keys::{fill_random, Secret};
+
+/// The root key's file name in the data directory.
+pub const ROOT_KEY_FILE: &str = "root.key";
 
 /// The environment variable that supplies the root key (base64 of 32 bytes).
 pub const ROOT_KEY_ENV: &str = "ENVELOPE_KMS_ROOT_KEY";
@@ -54,21 +57,17 @@ impl RootKey {
             );
             return Self::from_bytes(&bytes).ok_or(RootKeyError::BadEnv);
         }
-        let path = data_dir.join("root.key");
+        let path = data_dir.join(ROOT_KEY_FILE);
         let io = |source| RootKeyError::Io { path: path.display().to_string(), source };
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let bytes = Zeroizing::new(bytes);
-                Self::from_bytes(&bytes).ok_or_else(|| RootKeyError::BadFile(path.display().to_string()))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut bytes = Zeroizing::new([0u8; 32]);
-                fill_random(&mut bytes[..]);
-                write_private(&path, &bytes[..]).map_err(io)?;
-                Self::from_bytes(&bytes[..]).ok_or_else(|| RootKeyError::BadFile(path.display().to_string()))
-            }
-            Err(e) => Err(io(e)),
+        if !path.exists() {
+            // Two processes starting on an empty directory both get here; `create_once` lets
+            // exactly one file appear, and both then read it.
+            let mut bytes = Zeroizing::new([0u8; 32]);
+            fill_random(&mut bytes[..]);
+            crate::private_fs::create_once(&path, &bytes[..]).map_err(io)?;
         }
+        let bytes = Zeroizing::new(crate::private_fs::read_private(&path).map_err(io)?);
+        Self::from_bytes(&bytes).ok_or_else(|| RootKeyError::BadFile(path.display().to_string()))
     }
 
     /// A root key from raw bytes (tests).
@@ -116,20 +115,6 @@ impl RootKey {
     }
 }
 
-/// Writes a new file readable only by its owner, durably.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +125,19 @@ mod tests {
         let s = k.seal("a", b"secret");
         assert_eq!(k.open("a", &s).unwrap().expose(), b"secret");
         assert!(k.open("b", &s).is_none());
+    }
+
+    #[test]
+    fn concurrent_first_loads_share_one_root_key() {
+        let dir = std::env::temp_dir().join(format!("kms-root-race-{}", crate::ids::new_hex_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let keys: Vec<RootKey> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8).map(|_| s.spawn(|| RootKey::load(&dir, None).unwrap())).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let sealed = keys[0].seal("x", b"y");
+        assert!(keys.iter().all(|k| k.open("x", &sealed).is_some()));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

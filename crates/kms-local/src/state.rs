@@ -3,8 +3,18 @@
 //! Reads (every cryptographic request) take a shared lock on a hash map and clone an `Arc`;
 //! writes serialize on the store mutex, persist first, then swap the new record in. A write is
 //! visible to other requests only once it is durable.
+//!
+//! Other processes may write the same database. Every write runs in a `BEGIN IMMEDIATE`
+//! transaction ([`StoreGuard`]) that first compares the database's generation counter with the
+//! one this view was loaded at and reloads everything if another process committed since; so a
+//! change is always computed from, and applied to, the latest committed state, and no
+//! interleaving of processes loses an acknowledged change. Each request first calls
+//! [`Registry::refresh`]: one indexed read of the counter on a read-only connection, and a reload
+//! only when another process wrote, so a key created or disabled elsewhere is seen by the next
+//! request here.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::auth::policy::Policy;
@@ -12,7 +22,7 @@ use crate::error::{KmsError, KmsResult};
 use crate::ids::{self, KeyIdForms, KeyRef};
 use crate::keys::{KeySpec, KeyState, Material};
 use crate::model::{now, Alias, GrantRecord, Key, MaterialInfo, MaterialVersion, RotationRecord};
-use crate::store::{Loaded, Store, StoreError};
+use crate::store::{GenerationProbe, Loaded, Store, StoreError};
 
 /// Last use of a key, for GetKeyLastUsage.
 #[derive(Debug, Clone)]
@@ -38,13 +48,53 @@ pub struct Registry {
     /// not re-parse JSON on every request.
     policies: RwLock<HashMap<String, (String, Arc<Policy>)>>,
     store: Mutex<Store>,
+    /// Read-only connection for the per-request "did another process write?" check.
+    probe: Option<GenerationProbe>,
+    /// The database generation the maps above reflect. Changed only under the store mutex.
+    generation: AtomicI64,
     /// When usage tracking began.
     pub tracking_start: i64,
+}
+
+/// The store, locked, inside a write transaction that began after this process's view was
+/// brought up to date with every other process's commits. Checks made while holding it stay
+/// true until its one change commits (SQLite's write lock excludes every other writer). Dropped
+/// without a commit, it rolls back.
+pub struct StoreGuard<'a> {
+    store: MutexGuard<'a, Store>,
+}
+
+impl std::ops::Deref for StoreGuard<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
+impl std::ops::DerefMut for StoreGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+}
+
+impl Drop for StoreGuard<'_> {
+    fn drop(&mut self) {
+        self.store.rollback();
+    }
 }
 
 fn store_err(e: StoreError) -> KmsError {
     tracing::error!("store write failed: {e}");
     KmsError::internal("The emulator could not persist the change.")
+}
+
+/// A guard whose transaction could not begin (or already committed its one change) writes nothing.
+fn writable(store: &Store) -> KmsResult<()> {
+    if store.in_write() {
+        Ok(())
+    } else {
+        Err(KmsError::internal("The emulator could not lock its database; try again."))
+    }
 }
 
 fn poisoned<T>(e: std::sync::PoisonError<T>) -> T {
@@ -65,23 +115,96 @@ fn expired(k: &Key) -> bool {
     k.meta.state == KeyState::PendingDeletion && k.meta.deletion_date.is_some_and(|d| d <= now())
 }
 
+fn key_map(keys: Vec<Key>) -> HashMap<String, Arc<Key>> {
+    keys.into_iter().map(|k| (k.arn.clone(), Arc::new(k))).collect()
+}
+
+fn alias_map(aliases: Vec<Alias>) -> HashMap<String, Alias> {
+    aliases.into_iter().map(|a| (a.arn.clone(), a)).collect()
+}
+
+fn grant_map(grants: Vec<GrantRecord>) -> HashMap<String, Arc<GrantRecord>> {
+    grants.into_iter().map(|g| (g.grant_id.clone(), Arc::new(g))).collect()
+}
+
 impl Registry {
     /// Builds the registry from the store's contents.
-    pub fn new(store: Store, loaded: Loaded) -> Self {
+    pub fn new(mut store: Store, loaded: Loaded) -> Self {
         Self {
-            keys: RwLock::new(loaded.keys.into_iter().map(|k| (k.arn.clone(), Arc::new(k))).collect()),
-            aliases: RwLock::new(loaded.aliases.into_iter().map(|a| (a.arn.clone(), a)).collect()),
-            grants: RwLock::new(loaded.grants.into_iter().map(|g| (g.grant_id.clone(), Arc::new(g))).collect()),
+            keys: RwLock::new(key_map(loaded.keys)),
+            aliases: RwLock::new(alias_map(loaded.aliases)),
+            grants: RwLock::new(grant_map(loaded.grants)),
             last_usage: RwLock::new(HashMap::new()),
             policies: RwLock::new(HashMap::new()),
+            probe: store.take_probe(),
             store: Mutex::new(store),
+            generation: AtomicI64::new(loaded.generation),
             tracking_start: loaded.tracking_start,
         }
     }
 
-    /// The store, locked for a write.
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(poisoned)
+    /// The store, locked for one change, in a write transaction over an up-to-date view. If the
+    /// transaction cannot begin, the guard refuses writes (see `writable`).
+    pub fn store(&self) -> StoreGuard<'_> {
+        let mut store = self.store.lock().unwrap_or_else(poisoned);
+        match store.begin_write() {
+            Ok(generation) => {
+                if let Err(e) = self.catch_up(&mut store, generation) {
+                    tracing::error!("reloading the records another process changed failed: {e}");
+                    store.rollback();
+                }
+            }
+            Err(e) => tracing::error!("could not begin a write transaction: {e}"),
+        }
+        StoreGuard { store }
+    }
+
+    /// Brings the maps up to date when another process committed since they were loaded. Call
+    /// once per request, before reading; costs one indexed read when nothing changed.
+    pub fn refresh(&self) {
+        let Some(probe) = &self.probe else { return };
+        match probe.current() {
+            Ok(g) if g == self.generation.load(Ordering::Acquire) => {}
+            Ok(_) => {
+                let mut store = self.store.lock().unwrap_or_else(poisoned);
+                // Another thread may have caught up (or this process written) meanwhile.
+                let result = store.generation().and_then(|g| self.catch_up(&mut store, g));
+                if let Err(e) = result {
+                    tracing::error!("reloading the records another process changed failed: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("could not check the database for other processes' changes: {e}"),
+        }
+    }
+
+    /// Reloads every record if `generation` (read under the store lock) is not the one the maps
+    /// reflect. Material already unsealed is reused.
+    fn catch_up(&self, store: &mut Store, generation: i64) -> Result<(), StoreError> {
+        if generation == self.generation.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let known = self.keys.read().unwrap_or_else(poisoned).clone();
+        let reuse = |arn: &str, info: &MaterialInfo| {
+            known.get(arn)?.materials.get(&info.version).filter(|m| m.info.material_id == info.material_id).cloned()
+        };
+        let loaded = store.load_with(&reuse)?;
+        tracing::debug!("reloaded records at generation {} (another process wrote)", loaded.generation);
+        *self.keys.write().unwrap_or_else(poisoned) = key_map(loaded.keys);
+        *self.aliases.write().unwrap_or_else(poisoned) = alias_map(loaded.aliases);
+        *self.grants.write().unwrap_or_else(poisoned) = grant_map(loaded.grants);
+        self.generation.store(loaded.generation, Ordering::Release);
+        Ok(())
+    }
+
+    /// Commits the guard's change; the caller publishes it to the maps afterwards (still
+    /// holding the guard, so no reader reloads in between).
+    fn commit(&self, store: &mut Store) -> KmsResult<i64> {
+        store.commit().map_err(store_err)
+    }
+
+    /// Records that the maps now reflect `generation` (after publishing a committed change).
+    fn published(&self, generation: i64) {
+        self.generation.store(generation, Ordering::Release);
     }
 
     /// A key by ARN, if present and not past its deletion date (a key past it is purged).
@@ -103,37 +226,50 @@ impl Registry {
     }
 
     /// Adds fresh material as a new current version of `key` (and of every Region's copy of a
-    /// multi-Region key, which share material). Earlier versions stay for decryption.
+    /// multi-Region key, which share material), in one transaction. Earlier versions stay for
+    /// decryption. The version number is taken from the latest committed state, so concurrent
+    /// rotations (in any process) each add their own version.
     pub fn rotate(&self, key: &Key, rotation_type: &str) -> KmsResult<()> {
+        let mut store = self.store();
+        writable(&store)?;
+        let fresh =
+            self.live_key(&key.arn).ok_or_else(|| KmsError::not_found(format!("Key '{}' does not exist", key.arn)))?;
+        if rotation_type == "AUTOMATIC" && !rotation_due(&fresh) {
+            // Another request (maybe in another process) rotated it first.
+            return Ok(());
+        }
+        let family: Vec<Arc<Key>> = if fresh.meta.multi_region.is_some() {
+            self.mr_family(&fresh.meta.account, &fresh.meta.key_id)
+        } else {
+            vec![fresh]
+        };
         let t = now();
-        let next = key.materials.keys().next_back().map_or(0, |v| v + 1);
+        let next = family.iter().filter_map(|k| k.materials.keys().next_back()).max().map_or(0, |v| v + 1);
         let version = Arc::new(MaterialVersion {
             info: MaterialInfo { version: next, material_id: ids::new_hex_id(), created: t, imported: false },
             material: Material::generate(KeySpec::SymmetricDefault)?,
         });
         let record = RotationRecord { version: next, date: t, rotation_type: rotation_type.to_owned() };
-        let family: Vec<String> = if key.meta.multi_region.is_some() {
-            self.mr_family(&key.meta.account, &key.meta.key_id).iter().map(|k| k.arn.clone()).collect()
-        } else {
-            vec![key.arn.clone()]
-        };
-        for arn in family {
-            self.update_key(&arn, |k| {
-                if k.materials.contains_key(&next) {
-                    // Another request rotated first; keep its material.
-                    return Ok(());
-                }
-                k.meta.current_version = next;
-                k.materials.insert(next, version.clone());
-                k.meta.rotations.push(record.clone());
-                if rotation_type == "ON_DEMAND" {
-                    k.meta.on_demand_rotation_start = Some(t);
-                } else if let Some(days) = k.meta.rotation_period_days {
-                    k.meta.next_rotation_date = Some(t + i64::from(days) * 86_400);
-                }
-                Ok(())
-            })?;
+        let mut updated = Vec::with_capacity(family.len());
+        for before in family {
+            let mut k = (*before).clone();
+            k.meta.current_version = next;
+            k.materials.insert(next, version.clone());
+            k.meta.rotations.push(record.clone());
+            if rotation_type == "ON_DEMAND" {
+                k.meta.on_demand_rotation_start = Some(t);
+            } else if let Some(days) = k.meta.rotation_period_days {
+                k.meta.next_rotation_date = Some(t + i64::from(days) * 86_400);
+            }
+            store.put_key(&k, Some(&before)).map_err(store_err)?;
+            updated.push(k);
         }
+        let generation = self.commit(&mut store)?;
+        let mut keys = self.keys.write().unwrap_or_else(poisoned);
+        for k in updated {
+            keys.insert(k.arn.clone(), Arc::new(k));
+        }
+        self.published(generation);
         Ok(())
     }
 
@@ -145,11 +281,13 @@ impl Registry {
     /// Removes a key whose deletion date has passed, with its aliases and grants.
     fn purge(&self, arn: &str) {
         let mut store = self.store();
-        if store.delete_key(arn).is_err() {
+        if !store.in_write() {
             return;
         }
-        self.keys.write().unwrap_or_else(poisoned).remove(arn);
-        self.grants.write().unwrap_or_else(poisoned).retain(|_, g| g.key_arn != arn);
+        // Another process may have purged it already.
+        if !self.keys.read().unwrap_or_else(poisoned).get(arn).is_some_and(|k| expired(k)) {
+            return;
+        }
         let key_id = arn.rsplit('/').next().unwrap_or_default().to_owned();
         let prefix = arn.split(":key/").next().unwrap_or_default().to_owned();
         let doomed: Vec<String> = self
@@ -160,11 +298,19 @@ impl Registry {
             .filter(|a| a.target_key_id == key_id && a.arn.starts_with(&prefix))
             .map(|a| a.arn.clone())
             .collect();
-        for a in doomed {
-            if store.delete_alias(&a).is_ok() {
-                self.aliases.write().unwrap_or_else(poisoned).remove(&a);
-            }
+        let written = store.delete_key(arn).and_then(|()| doomed.iter().try_for_each(|a| store.delete_alias(a)));
+        if let Err(e) = written {
+            tracing::warn!("purging {arn} failed: {e}");
+            return;
         }
+        let Ok(generation) = self.commit(&mut store) else { return };
+        self.keys.write().unwrap_or_else(poisoned).remove(arn);
+        self.grants.write().unwrap_or_else(poisoned).retain(|_, g| g.key_arn != arn);
+        let mut aliases = self.aliases.write().unwrap_or_else(poisoned);
+        for a in &doomed {
+            aliases.remove(a);
+        }
+        self.published(generation);
     }
 
     /// Resolves a `KeyId` request field in the caller's account and Region.
@@ -187,26 +333,33 @@ impl Registry {
         Ok(ids::key_arn(&a.region, &a.account, &a.target_key_id))
     }
 
-    /// Applies `f` to a copy of the key, persists it, then publishes it.
+    /// Applies `f` to a copy of the latest committed version of the key, persists it, then
+    /// publishes it.
     pub fn update_key<T>(&self, arn: &str, f: impl FnOnce(&mut Key) -> KmsResult<T>) -> KmsResult<T> {
         let mut store = self.store();
+        writable(&store)?;
         let before = self.live_key(arn).ok_or_else(|| KmsError::not_found(format!("Key '{arn}' does not exist")))?;
         let mut key = (*before).clone();
         let out = f(&mut key)?;
         store.put_key(&key, Some(&before)).map_err(store_err)?;
+        let generation = self.commit(&mut store)?;
         self.keys.write().unwrap_or_else(poisoned).insert(arn.to_owned(), Arc::new(key));
+        self.published(generation);
         Ok(out)
     }
 
     /// Inserts a new key (durably).
     pub fn insert_key(&self, key: Key) -> KmsResult<Arc<Key>> {
         let mut store = self.store();
+        writable(&store)?;
         if self.keys.read().unwrap_or_else(poisoned).contains_key(&key.arn) {
             return Err(KmsError::new("AlreadyExistsException", format!("Key '{}' already exists", key.arn)));
         }
         store.put_key(&key, None).map_err(store_err)?;
+        let generation = self.commit(&mut store)?;
         let key = Arc::new(key);
         self.keys.write().unwrap_or_else(poisoned).insert(key.arn.clone(), key.clone());
+        self.published(generation);
         Ok(key)
     }
 
@@ -257,17 +410,23 @@ impl Registry {
         self.aliases.read().unwrap_or_else(poisoned).get(arn).cloned()
     }
 
-    /// Inserts or replaces an alias durably.
+    /// Inserts or replaces an alias durably (the one change of `store`, a [`StoreGuard`]).
     pub fn put_alias(&self, store: &mut Store, alias: Alias) -> KmsResult<()> {
+        writable(store)?;
         store.put_alias(&alias).map_err(store_err)?;
+        let generation = self.commit(store)?;
         self.aliases.write().unwrap_or_else(poisoned).insert(alias.arn.clone(), alias);
+        self.published(generation);
         Ok(())
     }
 
     /// Deletes an alias durably.
     pub fn delete_alias(&self, store: &mut Store, arn: &str) -> KmsResult<()> {
+        writable(store)?;
         store.delete_alias(arn).map_err(store_err)?;
+        let generation = self.commit(store)?;
         self.aliases.write().unwrap_or_else(poisoned).remove(arn);
+        self.published(generation);
         Ok(())
     }
 
@@ -299,15 +458,21 @@ impl Registry {
 
     /// Inserts a grant durably.
     pub fn put_grant(&self, store: &mut Store, grant: GrantRecord) -> KmsResult<()> {
+        writable(store)?;
         store.put_grant(&grant).map_err(store_err)?;
+        let generation = self.commit(store)?;
         self.grants.write().unwrap_or_else(poisoned).insert(grant.grant_id.clone(), Arc::new(grant));
+        self.published(generation);
         Ok(())
     }
 
     /// Deletes a grant durably.
     pub fn delete_grant(&self, store: &mut Store, id: &str) -> KmsResult<()> {
+        writable(store)?;
         store.delete_grant(id).map_err(store_err)?;
+        let generation = self.commit(store)?;
         self.grants.write().unwrap_or_else(poisoned).remove(id);
+        self.published(generation);
         Ok(())
     }
 
@@ -352,7 +517,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("kms-state-{}", ids::new_hex_id()));
         std::fs::create_dir_all(&dir).unwrap();
         let root = crate::seal::RootKey::from_bytes(&[1; 32]).unwrap();
-        let store = Store::open(&dir, root).unwrap();
+        let mut store = Store::open(&dir, root).unwrap();
         let loaded = store.load().unwrap();
         let reg = Registry::new(store, loaded);
         let key = create_key_record(

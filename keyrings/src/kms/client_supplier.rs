@@ -9,6 +9,10 @@ use aws_credential_types::Credentials;
 use aws_sdk_kms::config::Region;
 use envelope::error::KeyringError;
 
+/// The access key id (and secret) [`DefaultClientSupplier::with_endpoint`] signs with: not a
+/// credential, only something for a permissive emulator to ignore.
+pub const PERMISSIVE_ACCESS_KEY_ID: &str = "permissive-placeholder";
+
 /// Hands out an AWS KMS client for a Region (the Region of a key ARN).
 ///
 /// Implement it to share clients with the rest of an application, to add interceptors or to
@@ -23,8 +27,11 @@ pub trait KmsClientSupplier: Send + Sync + fmt::Debug {
 /// - [`from_env`](Self::from_env): the usual AWS configuration — environment variables, shared
 ///   config and credentials files, profiles, SSO, instance roles — including
 ///   `AWS_ENDPOINT_URL_KMS` / `AWS_ENDPOINT_URL`, so the same code talks to AWS or to an emulator.
-/// - [`with_endpoint`](Self::with_endpoint): a fixed endpoint and static dummy credentials
-///   (`test`/`test`), reading nothing from the environment: for `envelope kms serve` and tests.
+/// - [`with_endpoint_and_credentials`](Self::with_endpoint_and_credentials): a fixed endpoint
+///   and the credentials you give, reading nothing from the environment: for an emulator that
+///   checks signatures (`envelope kms serve --credentials`, the CLI's embedded emulator).
+/// - [`with_endpoint`](Self::with_endpoint): a fixed endpoint and a placeholder credential, for
+///   an emulator in permissive mode (`envelope kms serve` without `--credentials`) and tests.
 /// - [`from_sdk_config`](Self::from_sdk_config): a configuration the application already loaded.
 pub struct DefaultClientSupplier {
     template: aws_sdk_kms::config::Builder,
@@ -39,14 +46,33 @@ impl DefaultClientSupplier {
         DefaultClientSupplier::with_template(aws_sdk_kms::config::Builder::from(&config), "environment")
     }
 
-    /// Clients that send every request to `endpoint_url` (e.g. `http://127.0.0.1:4000`) with the
-    /// static credentials `test`/`test`. Reads no environment variable or profile.
+    /// Clients that send every request to `endpoint_url` (e.g. `http://127.0.0.1:4000`), for an
+    /// emulator in permissive mode, which accepts any signature: requests are signed with the
+    /// placeholder access key [`PERMISSIVE_ACCESS_KEY_ID`]. Reads no environment variable or
+    /// profile. An emulator that checks signatures (strict mode, or the CLI's embedded emulator)
+    /// needs [`with_endpoint_and_credentials`](Self::with_endpoint_and_credentials).
     pub async fn with_endpoint(endpoint_url: &str) -> DefaultClientSupplier {
+        let placeholder = Credentials::new(
+            PERMISSIVE_ACCESS_KEY_ID,
+            PERMISSIVE_ACCESS_KEY_ID,
+            None,
+            None,
+            "envelope-permissive-placeholder",
+        );
+        let mut supplier = DefaultClientSupplier::with_endpoint_and_credentials(endpoint_url, placeholder).await;
+        supplier.origin = "fixed endpoint, placeholder credentials";
+        supplier
+    }
+
+    /// Clients that send every request to `endpoint_url`, signed with `credentials` (e.g. the
+    /// owner credential of an emulator's data directory). Reads no environment variable or
+    /// profile.
+    pub async fn with_endpoint_and_credentials(endpoint_url: &str, credentials: Credentials) -> DefaultClientSupplier {
         let template = aws_sdk_kms::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .endpoint_url(endpoint_url)
             .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("test", "test", None, None, "envelope-static"));
+            .credentials_provider(credentials);
         DefaultClientSupplier::with_template(template, "fixed endpoint")
     }
 

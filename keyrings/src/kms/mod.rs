@@ -54,7 +54,7 @@ use aws_sdk_kms::operation::RequestId;
 use envelope::error::KeyringError;
 use envelope::EncryptionContext;
 
-pub use client_supplier::{DefaultClientSupplier, KmsClientSupplier};
+pub use client_supplier::{DefaultClientSupplier, KmsClientSupplier, PERMISSIVE_ACCESS_KEY_ID};
 pub use discovery::{AwsKmsDiscoveryKeyring, AwsKmsMrkDiscoveryKeyring, DiscoveryFilter};
 pub use ecdh::AwsKmsEcdhKeyring;
 pub use key_arn::{mrk_match, KmsArn};

@@ -16,7 +16,7 @@ use crate::kms_choice::KmsArgs;
 pub enum KmsCommand {
     /// Serve the KMS wire protocol (AWS JSON 1.1) until SIGINT or SIGTERM.
     Serve(ServeArgs),
-    /// Create a key: in --data-dir (offline; restart a server that serves it), else in the KMS
+    /// Create a key: in --data-dir (offline; a server running on it sees the key at once), else in the KMS
     /// that `envelope encrypt` would use (AWS when configured, else the embedded emulator).
     CreateKey(CreateKeyArgs),
     /// List keys: of --data-dir, else of the KMS that `envelope encrypt` would use.
@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// Credentials file: turns on strict mode (SigV4 verification, key policies, grants).
     #[arg(long)]
     credentials: Option<PathBuf>,
+    /// Serve in permissive mode (no --credentials: any request is accepted) on an address other
+    /// than loopback, letting anyone who can reach it use the keys.
+    #[arg(long)]
+    allow_anonymous: bool,
 }
 
 /// Arguments naming the KMS to act on.
@@ -121,6 +125,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut settings = Settings::new(&args.data_dir);
     settings.seed = args.seed;
     settings.credentials = args.credentials;
+    if settings.credentials.is_none() {
+        // Checked before binding, so a refused address is never exposed even briefly.
+        check_anonymous_exposure(&args.listen, args.allow_anonymous)?;
+    }
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     runtime.block_on(async move {
@@ -130,6 +138,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("listening on {} (is the port in use? try --listen 127.0.0.1:0)", args.listen))?;
         let addr = listener.local_addr()?;
+        if !emu.strict() {
+            eprintln!(
+                "envelope: warning: permissive mode (no --credentials): requests are not authenticated, so any process \
+                 that can connect to http://{addr} can use, change and delete the keys in {}",
+                settings.data_dir.display()
+            );
+        }
         let mode = if emu.strict() {
             "strict: SigV4, key policies and grants enforced"
         } else {
@@ -141,6 +156,27 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         emu.serve(listener, shutdown_signal()).await;
         anyhow::Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Refuses permissive mode on an address other machines may reach unless `--allow-anonymous`:
+/// `listen` must resolve only to loopback addresses.
+fn check_anonymous_exposure(listen: &str, allow_anonymous: bool) -> anyhow::Result<()> {
+    use std::net::ToSocketAddrs as _;
+    if allow_anonymous {
+        return Ok(());
+    }
+    let addrs: Vec<std::net::SocketAddr> = listen
+        .to_socket_addrs()
+        .with_context(|| format!("--listen {listen} is not an address to listen on"))?
+        .collect();
+    if !addrs.is_empty() && addrs.iter().all(|addr| addr.ip().is_loopback()) {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "refusing to serve in permissive mode on {listen}, which is not a loopback address: anyone who can reach it \
+         could use and delete the keys. Pass --credentials FILE for strict mode, listen on 127.0.0.1, or pass \
+         --allow-anonymous"
+    )
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -126,6 +126,8 @@ impl<'a> Ctx<'a> {
 
 /// Runs one operation: parse the JSON body, execute, serialize the response.
 pub fn dispatch(ctx: &Ctx<'_>, operation: &str, body: &[u8]) -> KmsResult<Vec<u8>> {
+    // Another process on the same data directory may have changed records since the last request.
+    ctx.reg.refresh();
     macro_rules! table {
         ($($name:literal => $f:path),* $(,)?) => {
             match operation {

@@ -1,6 +1,13 @@
 //! SQLite persistence (WAL, `synchronous=FULL`): every key, material version, alias and grant
 //! write commits before the request that caused it is answered, so an acknowledged write
 //! survives `kill -9`. Key material is stored only sealed under the root key.
+//!
+//! Several processes may open one data directory at once (every CLI run embeds an emulator).
+//! Every change runs in a `BEGIN IMMEDIATE` transaction that also increments the single-row
+//! `generation` counter, so a process can tell, with one indexed read, whether anyone else
+//! committed since it last loaded (see `state::Registry` and docs/ARCHITECTURE.md). Material rows
+//! are only ever inserted (a version that exists is never overwritten, except by re-importing the
+//! same external material) so no interleaving can replace one rotation's material with another's.
 
 mod audit_sink;
 
@@ -8,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 pub use audit_sink::{AuditRecord, AuditSink, AuditSlot};
 
@@ -31,12 +38,28 @@ pub enum StoreError {
     /// Sealed material does not open under this root key.
     #[error("key material for {0} does not open under this root key (wrong root key?)")]
     Unseal(String),
+    /// A write was attempted outside a write transaction (a bug, never silently allowed).
+    #[error("write outside a write transaction")]
+    NoTransaction,
+    /// A write would have replaced material another writer stored (a bug; refused).
+    #[error("material version {1} of {0} already exists and is not replaced")]
+    MaterialExists(String, u32),
+    /// Filesystem failure on the database file.
+    #[error("database file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
-/// The open database.
+/// The open database: the connection that writes (and loads), with its transaction state.
 pub struct Store {
     conn: Connection,
     root: RootKey,
+    in_write: bool,
+    probe: Option<GenerationProbe>,
 }
 
 impl std::fmt::Debug for Store {
@@ -45,7 +68,28 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Everything loaded at startup.
+/// A second, read-only connection whose only job is the per-request "did anyone write?" check,
+/// so that check never waits behind this process's own writer (which holds its lock across an
+/// fsync).
+pub struct GenerationProbe {
+    conn: std::sync::Mutex<Connection>,
+}
+
+impl std::fmt::Debug for GenerationProbe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GenerationProbe")
+    }
+}
+
+impl GenerationProbe {
+    /// The generation last committed by any process.
+    pub fn current(&self) -> Result<i64, StoreError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        read_generation(&conn)
+    }
+}
+
+/// Everything loaded from one consistent snapshot.
 pub struct Loaded {
     /// Keys.
     pub keys: Vec<Key>,
@@ -55,6 +99,8 @@ pub struct Loaded {
     pub grants: Vec<GrantRecord>,
     /// When usage tracking began (first start of this data directory).
     pub tracking_start: i64,
+    /// The generation this snapshot reflects.
+    pub generation: i64,
 }
 
 const MIGRATIONS: &[&str] = &[
@@ -68,6 +114,9 @@ const MIGRATIONS: &[&str] = &[
                                event_name TEXT, ok INTEGER);
      CREATE INDEX audit_by_key ON audit_events(key_arn, id);
      CREATE TABLE settings(name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // v2: the change counter every write transaction increments.
+    "CREATE TABLE generation(id INTEGER PRIMARY KEY CHECK (id = 0), value INTEGER NOT NULL);
+     INSERT INTO generation(id, value) VALUES(0, 0);",
 ];
 
 /// Path of the database in a data directory.
@@ -77,56 +126,190 @@ pub fn db_path(data_dir: &Path) -> PathBuf {
 
 fn open_conn(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path)?;
+    // Another process may hold the write lock for a commit (an fsync); wait for it.
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     Ok(conn)
 }
 
+fn read_generation(conn: &Connection) -> Result<i64, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT value FROM generation WHERE id = 0")?;
+    Ok(stmt.query_row([], |r| r.get(0))?)
+}
+
+/// Creates the database file owner-only before SQLite first opens it: SQLite gives its `-wal`
+/// and `-shm` files the database file's permissions, so they are private too. An existing file
+/// is narrowed to 0600.
+fn prepare_private_file(path: &Path) -> Result<(), StoreError> {
+    let io = |source| StoreError::Io { path: path.display().to_string(), source };
+    crate::private_fs::create_or_narrow_file(path).map_err(io)?;
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", path.display()));
+        crate::private_fs::narrow_if_exists(&side).map_err(io)?;
+    }
+    Ok(())
+}
+
 impl Store {
-    /// Opens (creating and migrating) the database in `data_dir`.
+    /// Opens (creating and migrating) the database in `data_dir`. Safe while other processes
+    /// open, migrate or write the same database.
     pub fn open(data_dir: &Path, root: RootKey) -> Result<Self, StoreError> {
-        let mut conn = open_conn(&db_path(data_dir))?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = conn.transaction()?;
-            tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        let path = db_path(data_dir);
+        prepare_private_file(&path)?;
+        let mut conn = open_conn(&path)?;
+        {
+            // The write lock first, then the version: two processes starting on a new directory
+            // at once must not both run a migration.
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            for sql in MIGRATIONS.iter().skip(usize::try_from(version).unwrap_or(usize::MAX)) {
+                tx.execute_batch(sql)?;
+            }
+            tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO settings(name, value) VALUES('tracking_start', ?1)",
+                params![crate::model::now().to_string()],
+            )?;
             tx.commit()?;
         }
-        conn.execute(
-            "INSERT OR IGNORE INTO settings(name, value) VALUES('tracking_start', ?1)",
-            params![crate::model::now().to_string()],
-        )?;
-        Ok(Self { conn, root })
+        prepare_private_file(&path)?;
+        let probe_conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        probe_conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        Ok(Self {
+            conn,
+            root,
+            in_write: false,
+            probe: Some(GenerationProbe { conn: std::sync::Mutex::new(probe_conn) }),
+        })
     }
 
-    /// Reads every record, unsealing material.
-    pub fn load(&self) -> Result<Loaded, StoreError> {
+    /// Hands over the read-only probe connection (once).
+    pub fn take_probe(&mut self) -> Option<GenerationProbe> {
+        self.probe.take()
+    }
+
+    /// Starts a write transaction, taking SQLite's write lock (waiting for another process's
+    /// commit if needed), and returns the generation committed so far.
+    pub fn begin_write(&mut self) -> Result<i64, StoreError> {
+        self.rollback();
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.in_write = true;
+        match read_generation(&self.conn) {
+            Ok(g) => Ok(g),
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// The generation committed so far (outside a transaction: the latest).
+    pub fn generation(&self) -> Result<i64, StoreError> {
+        read_generation(&self.conn)
+    }
+
+    /// True inside a write transaction.
+    pub fn in_write(&self) -> bool {
+        self.in_write
+    }
+
+    /// Increments the generation and commits; returns the new generation.
+    pub fn commit(&mut self) -> Result<i64, StoreError> {
+        if !self.in_write {
+            return Err(StoreError::NoTransaction);
+        }
+        let result = (|| {
+            self.conn.execute("UPDATE generation SET value = value + 1 WHERE id = 0", [])?;
+            let g = read_generation(&self.conn)?;
+            self.conn.execute_batch("COMMIT")?;
+            Ok(g)
+        })();
+        if result.is_err() {
+            self.rollback();
+        }
+        self.in_write = false;
+        result
+    }
+
+    /// Abandons the write transaction, if one is open.
+    pub fn rollback(&mut self) {
+        if self.in_write || !self.conn.is_autocommit() {
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                tracing::warn!("rollback failed: {e}");
+            }
+        }
+        self.in_write = false;
+    }
+
+    fn writing(&self) -> Result<(), StoreError> {
+        if self.in_write {
+            Ok(())
+        } else {
+            Err(StoreError::NoTransaction)
+        }
+    }
+
+    /// Reads every record from one snapshot (the open write transaction's, else a read
+    /// transaction of its own), unsealing material. `reuse` may return an already unsealed
+    /// version with the same material id, which saves the AES-GCM open on reloads.
+    pub fn load_with(
+        &mut self,
+        reuse: &dyn Fn(&str, &MaterialInfo) -> Option<Arc<MaterialVersion>>,
+    ) -> Result<Loaded, StoreError> {
+        let own_txn = self.conn.is_autocommit();
+        if own_txn {
+            self.conn.execute_batch("BEGIN")?;
+        }
+        let result = self.load_in_snapshot(reuse);
+        if own_txn {
+            // A read transaction: ending it cannot lose anything.
+            let _ = self.conn.execute_batch("COMMIT");
+        }
+        result
+    }
+
+    /// Reads every record (startup).
+    pub fn load(&mut self) -> Result<Loaded, StoreError> {
+        self.load_with(&|_, _| None)
+    }
+
+    fn load_in_snapshot(
+        &self,
+        reuse: &dyn Fn(&str, &MaterialInfo) -> Option<Arc<MaterialVersion>>,
+    ) -> Result<Loaded, StoreError> {
+        let generation = read_generation(&self.conn)?;
         let mut keys: BTreeMap<String, Key> = BTreeMap::new();
-        let mut stmt = self.conn.prepare("SELECT arn, meta FROM keys")?;
+        let mut stmt = self.conn.prepare_cached("SELECT arn, meta FROM keys")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         for row in rows {
             let (arn, meta) = row?;
             let meta: KeyMeta = serde_json::from_str(&meta).map_err(|_| StoreError::Corrupt(format!("keys/{arn}")))?;
             keys.insert(arn.clone(), Key { arn, meta, materials: BTreeMap::new() });
         }
-        let mut stmt = self.conn.prepare("SELECT arn, version, info, sealed FROM key_materials")?;
+        let mut stmt = self.conn.prepare_cached("SELECT arn, version, info, sealed FROM key_materials")?;
         let rows = stmt.query_map([], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, Vec<u8>>(3)?))
         })?;
         for row in rows {
             let (arn, version, info, sealed) = row?;
             let Some(key) = keys.get_mut(&arn) else { continue };
+            let version = u32::try_from(version).map_err(|_| StoreError::Corrupt(format!("key_materials/{arn}")))?;
             let info: MaterialInfo =
                 serde_json::from_str(&info).map_err(|_| StoreError::Corrupt(format!("key_materials/{arn}")))?;
-            let secret = self
-                .root
-                .open(&material_label(&arn, version as u32), &sealed)
-                .ok_or_else(|| StoreError::Unseal(arn.clone()))?;
-            let material = Material::from_secret(key.meta.key_spec, secret)
-                .map_err(|_| StoreError::Corrupt(format!("key_materials/{arn}")))?;
-            key.materials.insert(version as u32, Arc::new(MaterialVersion { info, material }));
+            let entry = match reuse(&arn, &info) {
+                Some(known) => known,
+                None => {
+                    let secret = self
+                        .root
+                        .open(&material_label(&arn, version), &sealed)
+                        .ok_or_else(|| StoreError::Unseal(arn.clone()))?;
+                    let material = Material::from_secret(key.meta.key_spec, secret)
+                        .map_err(|_| StoreError::Corrupt(format!("key_materials/{arn}")))?;
+                    Arc::new(MaterialVersion { info, material })
+                }
+            };
+            key.materials.insert(version, entry);
         }
         let aliases = self.load_json("SELECT json FROM aliases", "aliases")?;
         let grants = self.load_json("SELECT json FROM grants", "grants")?;
@@ -136,11 +319,11 @@ impl Store {
             .optional()?
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(crate::model::now);
-        Ok(Loaded { keys: keys.into_values().collect(), aliases, grants, tracking_start })
+        Ok(Loaded { keys: keys.into_values().collect(), aliases, grants, tracking_start, generation })
     }
 
     fn load_json<T: serde::de::DeserializeOwned>(&self, sql: &str, table: &str) -> Result<Vec<T>, StoreError> {
-        let mut stmt = self.conn.prepare(sql)?;
+        let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for row in rows {
@@ -149,57 +332,81 @@ impl Store {
         Ok(out)
     }
 
-    /// Writes a key's metadata and reconciles its material rows with `before` (the previous
-    /// version of the key, if any), in one transaction.
+    /// Writes a key's metadata and its material rows (inside a write transaction). `before` is
+    /// the key as this transaction read it (`None` for a new key): versions it lacks are
+    /// inserted (never replacing a row), versions it had and `key` lacks are deleted, and only
+    /// re-imported external material replaces a version in place.
     pub fn put_key(&mut self, key: &Key, before: Option<&Key>) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        self.writing()?;
         let meta = serde_json::to_string(&key.meta).map_err(|_| StoreError::Corrupt("keys".into()))?;
-        tx.execute("INSERT OR REPLACE INTO keys(arn, meta) VALUES(?1, ?2)", params![key.arn, meta])?;
+        match before {
+            None => self.conn.execute("INSERT INTO keys(arn, meta) VALUES(?1, ?2)", params![key.arn, meta])?,
+            Some(_) => self.conn.execute("UPDATE keys SET meta = ?2 WHERE arn = ?1", params![key.arn, meta])?,
+        };
         for (v, m) in &key.materials {
-            let existed = before.is_some_and(|b| b.materials.get(v).is_some_and(|o| Arc::ptr_eq(o, m)));
-            if !existed {
-                let info = serde_json::to_string(&m.info).map_err(|_| StoreError::Corrupt("key_materials".into()))?;
-                let sealed = self.root.seal(&material_label(&key.arn, *v), m.material.secret().expose());
-                tx.execute(
-                    "INSERT OR REPLACE INTO key_materials(arn, version, info, sealed) VALUES(?1, ?2, ?3, ?4)",
-                    params![key.arn, *v as i64, info, sealed],
-                )?;
+            let old = before.and_then(|b| b.materials.get(v));
+            if old.is_some_and(|o| Arc::ptr_eq(o, m)) {
+                continue;
+            }
+            let info = serde_json::to_string(&m.info).map_err(|_| StoreError::Corrupt("key_materials".into()))?;
+            let sealed = self.root.seal(&material_label(&key.arn, *v), m.material.secret().expose());
+            match old {
+                None => {
+                    let inserted = self.conn.execute(
+                        "INSERT OR IGNORE INTO key_materials(arn, version, info, sealed) VALUES(?1, ?2, ?3, ?4)",
+                        params![key.arn, i64::from(*v), info, sealed],
+                    )?;
+                    if inserted == 0 {
+                        return Err(StoreError::MaterialExists(key.arn.clone(), *v));
+                    }
+                }
+                Some(_) if m.info.imported => {
+                    self.conn.execute(
+                        "UPDATE key_materials SET info = ?3, sealed = ?4 WHERE arn = ?1 AND version = ?2",
+                        params![key.arn, i64::from(*v), info, sealed],
+                    )?;
+                }
+                Some(_) => return Err(StoreError::MaterialExists(key.arn.clone(), *v)),
             }
         }
         if let Some(b) = before {
             for v in b.materials.keys().filter(|v| !key.materials.contains_key(v)) {
-                tx.execute("DELETE FROM key_materials WHERE arn=?1 AND version=?2", params![key.arn, *v as i64])?;
+                self.conn.execute(
+                    "DELETE FROM key_materials WHERE arn=?1 AND version=?2",
+                    params![key.arn, i64::from(*v)],
+                )?;
             }
         }
-        tx.commit()?;
         Ok(())
     }
 
-    /// Deletes a key and everything hanging off it.
+    /// Deletes a key and everything hanging off it (inside a write transaction).
     pub fn delete_key(&mut self, arn: &str) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM keys WHERE arn=?1", params![arn])?;
-        tx.execute("DELETE FROM key_materials WHERE arn=?1", params![arn])?;
-        tx.execute("DELETE FROM grants WHERE key_arn=?1", params![arn])?;
-        tx.commit()?;
+        self.writing()?;
+        self.conn.execute("DELETE FROM keys WHERE arn=?1", params![arn])?;
+        self.conn.execute("DELETE FROM key_materials WHERE arn=?1", params![arn])?;
+        self.conn.execute("DELETE FROM grants WHERE key_arn=?1", params![arn])?;
         Ok(())
     }
 
-    /// Inserts or replaces an alias.
+    /// Inserts or replaces an alias (inside a write transaction).
     pub fn put_alias(&mut self, alias: &Alias) -> Result<(), StoreError> {
+        self.writing()?;
         let json = serde_json::to_string(alias).map_err(|_| StoreError::Corrupt("aliases".into()))?;
         self.conn.execute("INSERT OR REPLACE INTO aliases(arn, json) VALUES(?1, ?2)", params![alias.arn, json])?;
         Ok(())
     }
 
-    /// Deletes an alias.
+    /// Deletes an alias (inside a write transaction).
     pub fn delete_alias(&mut self, arn: &str) -> Result<(), StoreError> {
+        self.writing()?;
         self.conn.execute("DELETE FROM aliases WHERE arn=?1", params![arn])?;
         Ok(())
     }
 
-    /// Inserts or replaces a grant.
+    /// Inserts or replaces a grant (inside a write transaction).
     pub fn put_grant(&mut self, grant: &GrantRecord) -> Result<(), StoreError> {
+        self.writing()?;
         let json = serde_json::to_string(grant).map_err(|_| StoreError::Corrupt("grants".into()))?;
         self.conn.execute(
             "INSERT OR REPLACE INTO grants(grant_id, key_arn, json) VALUES(?1, ?2, ?3)",
@@ -208,8 +415,9 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes a grant.
+    /// Deletes a grant (inside a write transaction).
     pub fn delete_grant(&mut self, grant_id: &str) -> Result<(), StoreError> {
+        self.writing()?;
         self.conn.execute("DELETE FROM grants WHERE grant_id=?1", params![grant_id])?;
         Ok(())
     }
@@ -229,6 +437,12 @@ impl Store {
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.rollback();
     }
 }
 

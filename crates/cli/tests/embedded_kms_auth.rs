@@ -1,0 +1,121 @@
+//! The embedded KMS emulator (every command's fallback KMS) serves only the owner of its data
+//! directory: while `envelope encrypt` runs on it, another process that finds its port — here
+//! this test, from the endpoint the CLI logs — is refused whether it signs with its own
+//! credentials, guesses, or does not sign at all, and the command itself still works.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_kms::error::ProvideErrorMetadata;
+
+const BIN: &str = env!("CARGO_BIN_EXE_envelope");
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `envelope ARGS` with a scrubbed AWS environment and the embedded emulator forced.
+fn envelope(home: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command.args(args);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .env("HOME", home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("ENVELOPE_KMS", "embedded")
+        .env_remove("ENVELOPE_KMS_ROOT_KEY");
+    command
+}
+
+fn client(endpoint: &str, access_key_id: &str, secret: &str) -> aws_sdk_kms::Client {
+    let config = aws_sdk_kms::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(access_key_id, secret, None, None, "static"))
+        .build();
+    aws_sdk_kms::Client::from_conf(config)
+}
+
+fn unsigned_list_keys(addr: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: TrentService.ListKeys\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    )
+    .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_processes_cannot_use_the_embedded_emulator() {
+    let dir = TempDir(std::env::temp_dir().join(format!("envelope-embedded-auth-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&dir.0);
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let data_dir = dir.0.join("kms");
+    let data = data_dir.to_str().unwrap();
+    let created =
+        envelope(&dir.0, &["kms", "create-key", "--alias", "alias/app", "--kms-data-dir", data]).output().unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+
+    let output = dir.0.join("note.encrypted");
+    let mut encrypt = envelope(
+        &dir.0,
+        &["encrypt", "--input", "-", "--wrapping-keys", "key=alias/app", "--kms-data-dir", data, "--output"],
+    )
+    .arg(&output)
+    .env("RUST_LOG", "envelope_cli=info")
+    .stdin(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stderr = BufReader::new(encrypt.stderr.take().unwrap());
+    let mut endpoint = None;
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 {
+        if let Some(at) = line.find("listening on http://") {
+            endpoint = line[at + "listening on ".len()..].split_whitespace().next().map(str::to_owned);
+            break;
+        }
+        line.clear();
+    }
+    let endpoint = endpoint.expect("the CLI logs its embedded emulator's endpoint");
+
+    let stranger = client(&endpoint, "AKIDSTRANGER", "secret");
+    let e = stranger.list_keys().send().await.expect_err("another credential is refused");
+    assert_eq!(e.as_service_error().and_then(|e| e.code()), Some("UnrecognizedClientException"), "{e:?}");
+    let e = stranger.schedule_key_deletion().key_id("alias/app").send().await.expect_err("refused");
+    assert_eq!(e.as_service_error().and_then(|e| e.code()), Some("UnrecognizedClientException"), "{e:?}");
+    let addr = endpoint.trim_start_matches("http://").to_owned();
+    let response = tokio::task::spawn_blocking(move || unsigned_list_keys(&addr)).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 400"), "an unsigned request is refused: {response}");
+    assert!(response.contains("MissingAuthenticationToken"), "{response}");
+
+    // The owner's own command is unaffected.
+    let mut stdin = encrypt.stdin.take().unwrap();
+    stdin.write_all(b"only mine").unwrap();
+    drop(stdin);
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(encrypt.wait().unwrap().success(), "encrypt failed: {rest}");
+    let decrypted = envelope(
+        &dir.0,
+        &["decrypt", "--output", "-", "--wrapping-keys", "key=alias/app", "--kms-data-dir", data, "--input"],
+    )
+    .arg(&output)
+    .output()
+    .unwrap();
+    assert_eq!(decrypted.stdout, b"only mine", "{}", String::from_utf8_lossy(&decrypted.stderr));
+}
