@@ -76,22 +76,30 @@ async fn other_processes_cannot_use_the_embedded_emulator() {
         &["encrypt", "--input", "-", "--wrapping-keys", "key=alias/app", "--kms-data-dir", data, "--output"],
     )
     .arg(&output)
-    .env("RUST_LOG", "envelope_cli=info")
+    .env("RUST_LOG", "envelope=info")
     .stdin(Stdio::piped())
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-    let mut stderr = BufReader::new(encrypt.stderr.take().unwrap());
-    let mut endpoint = None;
-    let mut line = String::new();
-    while stderr.read_line(&mut line).unwrap() > 0 {
-        if let Some(at) = line.find("listening on http://") {
-            endpoint = line[at + "listening on ".len()..].split_whitespace().next().map(str::to_owned);
-            break;
+    // Read stderr on a thread: the endpoint line, then everything else (for the failure message).
+    let stderr = BufReader::new(encrypt.stderr.take().unwrap());
+    let (found, endpoint_rx) = std::sync::mpsc::channel::<String>();
+    let log = std::thread::spawn(move || {
+        let mut rest = String::new();
+        for line in stderr.lines().map_while(Result::ok) {
+            if let Some(at) = line.find("listening on http://") {
+                let _ = found
+                    .send(line[at + "listening on ".len()..].split_whitespace().next().unwrap_or_default().to_owned());
+            }
+            rest.push_str(&line);
+            rest.push('\n');
         }
-        line.clear();
-    }
-    let endpoint = endpoint.expect("the CLI logs its embedded emulator's endpoint");
+        rest
+    });
+    let Ok(endpoint) = endpoint_rx.recv_timeout(std::time::Duration::from_secs(60)) else {
+        let _ = encrypt.kill();
+        panic!("the CLI did not log its embedded emulator's endpoint: {}", log.join().unwrap());
+    };
 
     let stranger = client(&endpoint, "AKIDSTRANGER", "secret");
     let e = stranger.list_keys().send().await.expect_err("another credential is refused");
@@ -107,9 +115,9 @@ async fn other_processes_cannot_use_the_embedded_emulator() {
     let mut stdin = encrypt.stdin.take().unwrap();
     stdin.write_all(b"only mine").unwrap();
     drop(stdin);
-    let mut rest = String::new();
-    stderr.read_to_string(&mut rest).unwrap();
-    assert!(encrypt.wait().unwrap().success(), "encrypt failed: {rest}");
+    let status = encrypt.wait().unwrap();
+    let rest = log.join().unwrap();
+    assert!(status.success(), "encrypt failed: {rest}");
     let decrypted = envelope(
         &dir.0,
         &["decrypt", "--output", "-", "--wrapping-keys", "key=alias/app", "--kms-data-dir", data, "--input"],
