@@ -130,7 +130,7 @@ impl Emulator {
             std::io::Error::new(e.kind(), format!("data directory {}: {e}", settings.data_dir.display()))
         })?;
         let root = seal::RootKey::load(&settings.data_dir, settings.root_key.clone())?;
-        let mut store = store::Store::open(&settings.data_dir, root)?;
+        let store = store::Store::open(&settings.data_dir, root)?;
         let loaded = store.load()?;
         let usage = store.read_last_usage(ops::usage::TRACKED)?;
         let reg = state::Registry::new(store, loaded);

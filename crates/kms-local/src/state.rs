@@ -517,7 +517,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("kms-state-{}", ids::new_hex_id()));
         std::fs::create_dir_all(&dir).unwrap();
         let root = crate::seal::RootKey::from_bytes(&[1; 32]).unwrap();
-        let mut store = Store::open(&dir, root).unwrap();
+        let store = Store::open(&dir, root).unwrap();
         let loaded = store.load().unwrap();
         let reg = Registry::new(store, loaded);
         let key = create_key_record(

@@ -254,7 +254,7 @@ impl Store {
     /// transaction of its own), unsealing material. `reuse` may return an already unsealed
     /// version with the same material id, which saves the AES-GCM open on reloads.
     pub fn load_with(
-        &mut self,
+        &self,
         reuse: &dyn Fn(&str, &MaterialInfo) -> Option<Arc<MaterialVersion>>,
     ) -> Result<Loaded, StoreError> {
         let own_txn = self.conn.is_autocommit();
@@ -270,7 +270,7 @@ impl Store {
     }
 
     /// Reads every record (startup).
-    pub fn load(&mut self) -> Result<Loaded, StoreError> {
+    pub fn load(&self) -> Result<Loaded, StoreError> {
         self.load_with(&|_, _| None)
     }
 
