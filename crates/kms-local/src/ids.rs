@@ -114,27 +114,58 @@ pub fn alias_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:kms:{region}:{account}:{name}")
 }
 
-/// Validates an alias name for CreateAlias/UpdateAlias.
+/// The documented shape of an alias name: model constraints first, as KMS's request validation
+/// reports them (every failing constraint, with the value), then the service's own rules.
+const ALIAS_PATTERN: &str = "^[a-zA-Z0-9:/_-]+$";
+
+/// The prefix KMS reserves for the aliases of AWS managed keys.
+pub const RESERVED_ALIAS_PREFIX: &str = "alias/aws/";
+
+/// Validates the `AliasName` of CreateAlias, UpdateAlias and DeleteAlias in KMS's order, with its
+/// exceptions: the model's length and pattern (ValidationException, all failures in one message),
+/// the `alias/` prefix (ValidationException), the reserved `alias/aws/` prefix
+/// (NotAuthorizedException: AWS managed aliases cannot be created, changed or deleted), a colon,
+/// which the pattern allows but the service refuses (ValidationException), and an empty name
+/// after the prefix (InvalidAliasNameException).
 pub fn check_alias_name(name: &str) -> KmsResult<()> {
-    if name.is_empty() || name.len() > 256 {
-        return Err(KmsError::constraint("aliasName", "Member must have length between 1 and 256"));
+    let mut failures = Vec::new();
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b)) || name.is_empty() {
+        failures.push(format!("Member must satisfy regular expression pattern: {ALIAS_PATTERN}"));
     }
-    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b)) {
-        return Err(KmsError::constraint(
-            "aliasName",
-            "Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
+    if name.is_empty() {
+        failures.push("Member must have length greater than or equal to 1".to_owned());
+    } else if name.len() > 256 {
+        failures.push("Member must have length less than or equal to 256".to_owned());
+    }
+    if !failures.is_empty() {
+        let count = match failures.len() {
+            1 => "1 validation error detected".to_owned(),
+            n => format!("{n} validation errors detected"),
+        };
+        let details: Vec<String> = failures
+            .iter()
+            .map(|f| format!("Value '{name}' at 'aliasName' failed to satisfy constraint: {f}"))
+            .collect();
+        return Err(KmsError::validation(format!("{count}: {}", details.join("; "))));
+    }
+    if !name.starts_with("alias/") {
+        return Err(KmsError::validation(
+            "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
         ));
     }
-    if !name.starts_with("alias/") || name.len() == "alias/".len() {
-        return Err(KmsError::new(
-            "InvalidAliasNameException",
-            format!("Alias must start with the prefix \"alias/\": {name}"),
-        ));
-    }
-    if name.starts_with("alias/aws/") {
+    if name.starts_with(RESERVED_ALIAS_PREFIX) {
         return Err(KmsError::new(
             "NotAuthorizedException",
-            "Cannot create or modify an alias with the reserved prefix alias/aws/",
+            format!("{name} is reserved for an AWS managed key; aliases with the prefix {RESERVED_ALIAS_PREFIX} cannot be created, updated or deleted."),
+        ));
+    }
+    if name.contains(':') {
+        return Err(KmsError::validation(format!("{name} contains invalid characters for an alias")));
+    }
+    if name.len() == "alias/".len() {
+        return Err(KmsError::new(
+            "InvalidAliasNameException",
+            format!("Alias {name} has no name after the prefix \"alias/\"."),
         ));
     }
     Ok(())
@@ -161,9 +192,13 @@ mod tests {
 
     #[test]
     fn alias_names() {
-        assert!(check_alias_name("alias/ok_1-x:y").is_ok());
-        assert!(check_alias_name("nope").is_err());
-        assert!(check_alias_name("alias/aws/s3").is_err());
-        assert!(check_alias_name("alias/bad name").is_err());
+        let kind = |n: &str| check_alias_name(n).err().map(|e| e.kind());
+        assert_eq!(kind("alias/ok_1-x/y"), None);
+        assert_eq!(kind("nope"), Some("ValidationException"));
+        assert_eq!(kind("alias/aws/s3"), Some("NotAuthorizedException"));
+        assert_eq!(kind("alias/my:alias"), Some("ValidationException"));
+        assert_eq!(kind("alias/"), Some("InvalidAliasNameException"));
+        let both = check_alias_name(&format!("alias/{}", " ".repeat(300))).unwrap_err();
+        assert!(both.message().starts_with("2 validation errors detected: "), "{}", both.message());
     }
 }

@@ -64,8 +64,6 @@ pub struct KeyMeta {
     pub rotation_period_days: Option<u32>,
     /// Next automatic rotation.
     pub next_rotation_date: Option<i64>,
-    /// Last on-demand rotation start.
-    pub on_demand_rotation_start: Option<i64>,
     /// Multi-Region role, if a multi-Region key.
     pub multi_region: Option<MrRole>,
     /// Imported material expiry.
@@ -79,6 +77,9 @@ pub struct KeyMeta {
     /// Fingerprint of imported material (EXTERNAL keys), to refuse different re-imports.
     #[serde(default)]
     pub imported_fingerprint: Option<String>,
+    /// An AWS managed key (`KeyManager: AWS`), made on first use of its `alias/aws/...` alias.
+    #[serde(default)]
+    pub aws_managed: bool,
 }
 
 /// Facts about one material version (persisted next to the sealed bytes).

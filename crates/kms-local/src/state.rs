@@ -256,10 +256,11 @@ impl Registry {
             k.meta.current_version = next;
             k.materials.insert(next, version.clone());
             k.meta.rotations.push(record.clone());
-            if rotation_type == "ON_DEMAND" {
-                k.meta.on_demand_rotation_start = Some(t);
-            } else if let Some(days) = k.meta.rotation_period_days {
-                k.meta.next_rotation_date = Some(t + i64::from(days) * 86_400);
+            // On-demand rotations complete at once and leave the automatic schedule alone (as KMS does).
+            if rotation_type != "ON_DEMAND" {
+                if let Some(days) = k.meta.rotation_period_days {
+                    k.meta.next_rotation_date = Some(t + i64::from(days) * 86_400);
+                }
             }
             store.put_key(&k, Some(&before)).map_err(store_err)?;
             updated.push(k);
@@ -313,9 +314,15 @@ impl Registry {
         self.published(generation);
     }
 
-    /// Resolves a `KeyId` request field in the caller's account and Region.
+    /// Resolves a `KeyId` request field in the caller's account and Region. Keys and aliases are
+    /// regional: an ARN naming another Region is not found here, as at that Region's endpoint.
     pub fn resolve(&self, account: &str, region: &str, raw: &str, forms: KeyIdForms) -> KmsResult<Arc<Key>> {
         let parsed = ids::parse_key_ref(raw, forms)?;
+        if let KeyRef::KeyArn { region: r, .. } | KeyRef::AliasArn { region: r, .. } = &parsed {
+            if r != region {
+                return Err(KmsError::not_found(format!("Invalid arn {r}")));
+            }
+        }
         let arn = match parsed {
             KeyRef::Id(id) => ids::key_arn(region, account, &id),
             KeyRef::KeyArn { region: r, account: a, key_id } => ids::key_arn(&r, &a, &key_id),

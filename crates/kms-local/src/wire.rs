@@ -207,7 +207,7 @@ impl KeyMetadata {
             valid_to: m.valid_to,
             origin: m.origin.as_str(),
             expiration_model: m.expiration_model.clone(),
-            key_manager: "CUSTOMER",
+            key_manager: if m.aws_managed { "AWS" } else { "CUSTOMER" },
             customer_master_key_spec: spec.as_str(),
             key_spec: spec.as_str(),
             encryption_algorithms: enc,

@@ -97,7 +97,7 @@ async fn lifecycle_states_and_aliases() {
     let err = kms.create_alias().alias_name("alias/app").target_key_id(&id).send().await.unwrap_err();
     assert_eq!(common::code(&err), "AlreadyExistsException");
     let err = kms.create_alias().alias_name("nope").target_key_id(&id).send().await.unwrap_err();
-    assert_eq!(common::code(&err), "InvalidAliasNameException");
+    assert_eq!(common::code(&err), "ValidationException");
 
     let ct = kms.encrypt().key_id("alias/app").plaintext(Blob::new(b"x".to_vec())).send().await.unwrap();
     let blob = ct.ciphertext_blob.unwrap();

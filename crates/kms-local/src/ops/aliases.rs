@@ -50,6 +50,7 @@ pub fn create_alias(ctx: &Ctx<'_>, r: AliasRequest) -> KmsResult<Empty> {
 }
 
 pub fn update_alias(ctx: &Ctx<'_>, r: AliasRequest) -> KmsResult<Empty> {
+    ids::check_alias_name(&r.alias_name)?;
     let arn = ids::alias_arn(&ctx.region, &ctx.account, &r.alias_name);
     let current = ctx.reg.alias(&arn).ok_or_else(|| KmsError::not_found(format!("Alias {arn} is not found.")))?;
     let key = ctx.resolve(&r.target_key_id, KeyIdForms::KeyOnly)?;
@@ -90,6 +91,7 @@ pub struct DeleteAliasRequest {
 }
 
 pub fn delete_alias(ctx: &Ctx<'_>, r: DeleteAliasRequest) -> KmsResult<Empty> {
+    ids::check_alias_name(&r.alias_name)?;
     let arn = ids::alias_arn(&ctx.region, &ctx.account, &r.alias_name);
     let alias = ctx.reg.alias(&arn).ok_or_else(|| KmsError::not_found(format!("Alias {arn} is not found.")))?;
     // KMS requires kms:DeleteAlias on the alias's target key too.

@@ -212,6 +212,37 @@ pub struct ImportKeyMaterialResponse {
     key_material_id: String,
 }
 
+/// Longest life KMS allows imported material: ValidTo at most 365 days after the request.
+const MAX_VALID_TO_SECONDS: i64 = 365 * 86_400;
+
+/// The expiration model of an import. KMS's default is KEY_MATERIAL_EXPIRES, which needs a
+/// ValidTo in the future and at most 365 days away; KEY_MATERIAL_DOES_NOT_EXPIRE forbids one.
+fn expiration_model(model: Option<&str>, valid_to: Option<f64>) -> KmsResult<&'static str> {
+    let model = match model.unwrap_or("KEY_MATERIAL_EXPIRES") {
+        "KEY_MATERIAL_EXPIRES" => "KEY_MATERIAL_EXPIRES",
+        "KEY_MATERIAL_DOES_NOT_EXPIRE" => "KEY_MATERIAL_DOES_NOT_EXPIRE",
+        _ => {
+            return Err(KmsError::constraint(
+                "expirationModel",
+                "Member must satisfy enum value set: [KEY_MATERIAL_EXPIRES, KEY_MATERIAL_DOES_NOT_EXPIRE]",
+            ))
+        }
+    };
+    match (model, valid_to.map(|v| v as i64)) {
+        ("KEY_MATERIAL_EXPIRES", None) => {
+            Err(KmsError::validation("A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES"))
+        }
+        ("KEY_MATERIAL_DOES_NOT_EXPIRE", Some(_)) => {
+            Err(KmsError::validation("ValidTo must not be set when ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE."))
+        }
+        (_, Some(t)) if t <= now() => Err(KmsError::validation("ValidTo must be in the future.")),
+        (_, Some(t)) if t > now() + MAX_VALID_TO_SECONDS => {
+            Err(KmsError::validation("ValidTo must be at most 365 days after the request."))
+        }
+        (m, _) => Ok(m),
+    }
+}
+
 pub fn import_key_material(ctx: &Ctx<'_>, r: ImportKeyMaterialRequest) -> KmsResult<ImportKeyMaterialResponse> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "ImportKeyMaterial", None)?;
@@ -223,28 +254,8 @@ pub fn import_key_material(ctx: &Ctx<'_>, r: ImportKeyMaterialRequest) -> KmsRes
         ));
     }
     let _ = (&r.key_material_description, &r.key_material_id);
-    let expiration = match (r.expiration_model.as_deref(), r.valid_to) {
-        (None, None) | (Some("KEY_MATERIAL_DOES_NOT_EXPIRE"), None) => "KEY_MATERIAL_DOES_NOT_EXPIRE",
-        (None, Some(_)) | (Some("KEY_MATERIAL_EXPIRES"), Some(_)) => "KEY_MATERIAL_EXPIRES",
-        (Some("KEY_MATERIAL_EXPIRES"), None) => {
-            return Err(KmsError::validation("ValidTo is required when ExpirationModel is KEY_MATERIAL_EXPIRES."))
-        }
-        (Some("KEY_MATERIAL_DOES_NOT_EXPIRE"), Some(_)) => {
-            return Err(KmsError::validation(
-                "ValidTo must not be set when ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE.",
-            ))
-        }
-        _ => {
-            return Err(KmsError::constraint(
-                "expirationModel",
-                "Member must satisfy enum value set: [KEY_MATERIAL_EXPIRES, KEY_MATERIAL_DOES_NOT_EXPIRE]",
-            ))
-        }
-    };
+    let expiration = expiration_model(r.expiration_model.as_deref(), r.valid_to)?;
     let valid_to = r.valid_to.map(|v| v as i64);
-    if valid_to.is_some_and(|v| v <= now()) {
-        return Err(KmsError::validation("ValidTo must be in the future."));
-    }
     let token = open_token(ctx, &r.import_token.0)?;
     if token.arn != key.arn {
         return Err(KmsError::new("InvalidImportTokenException", "The import token is for a different key."));

@@ -84,7 +84,6 @@ pub fn create_key_record(reg: &Registry, new: NewKey) -> KmsResult<Arc<Key>> {
         rotation_enabled: false,
         rotation_period_days: None,
         next_rotation_date: None,
-        on_demand_rotation_start: None,
         multi_region: new.multi_region.then_some(MrRole::Primary),
         valid_to: None,
         expiration_model: (new.origin == Origin::External && state == KeyState::Enabled)
@@ -92,6 +91,7 @@ pub fn create_key_record(reg: &Registry, new: NewKey) -> KmsResult<Arc<Key>> {
         current_version: 0,
         rotations: Vec::new(),
         imported_fingerprint: None,
+        aws_managed: false,
     };
     reg.insert_key(Key { arn, meta, materials })
 }

@@ -3,6 +3,7 @@
 mod aliases;
 mod asymmetric;
 mod authz_facts;
+mod aws_managed;
 mod custom_stores;
 mod grant_ops;
 mod import;
@@ -51,8 +52,12 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    /// Resolves a key id field and records it as a touched resource.
+    /// Resolves a key id field and records it as a touched resource. A predefined
+    /// `alias/aws/...` alias gets its AWS managed key on first use, as in KMS.
     pub fn resolve(&self, raw: &str, forms: KeyIdForms) -> KmsResult<Arc<Key>> {
+        if forms == KeyIdForms::AnyForm {
+            aws_managed::provision(self, raw)?;
+        }
         let key = self.reg.resolve(&self.account, &self.region, raw, forms)?;
         self.touch(&key.arn);
         Ok(key)
@@ -128,137 +133,90 @@ impl<'a> Ctx<'a> {
 pub fn dispatch(ctx: &Ctx<'_>, operation: &str, body: &[u8]) -> KmsResult<Vec<u8>> {
     // Another process on the same data directory may have changed records since the last request.
     ctx.reg.refresh();
-    macro_rules! table {
-        ($($name:literal => $f:path),* $(,)?) => {
-            match operation {
-                $($name => run(ctx, body, $f),)*
-                _ => Err(KmsError::new("UnknownOperationException", format!("Operation {operation} is not supported."))),
-            }
-        };
-    }
-    table! {
-        "CreateKey" => lifecycle::create_key,
-        "DescribeKey" => lifecycle::describe_key,
-        "ListKeys" => lifecycle::list_keys,
-        "EnableKey" => lifecycle::enable_key,
-        "DisableKey" => lifecycle::disable_key,
-        "ScheduleKeyDeletion" => lifecycle::schedule_key_deletion,
-        "CancelKeyDeletion" => lifecycle::cancel_key_deletion,
-        "UpdateKeyDescription" => lifecycle::update_key_description,
-        "TagResource" => lifecycle::tag_resource,
-        "UntagResource" => lifecycle::untag_resource,
-        "ListResourceTags" => lifecycle::list_resource_tags,
-        "CreateAlias" => aliases::create_alias,
-        "UpdateAlias" => aliases::update_alias,
-        "DeleteAlias" => aliases::delete_alias,
-        "ListAliases" => aliases::list_aliases,
-        "Encrypt" => symmetric::encrypt,
-        "Decrypt" => symmetric::decrypt,
-        "ReEncrypt" => symmetric::re_encrypt,
-        "GenerateDataKey" => symmetric::generate_data_key,
-        "GenerateDataKeyWithoutPlaintext" => symmetric::generate_data_key_without_plaintext,
-        "GenerateRandom" => symmetric::generate_random,
-        "GenerateDataKeyPair" => asymmetric::generate_data_key_pair,
-        "GenerateDataKeyPairWithoutPlaintext" => asymmetric::generate_data_key_pair_without_plaintext,
-        "Sign" => asymmetric::sign,
-        "Verify" => asymmetric::verify,
-        "GenerateMac" => asymmetric::generate_mac,
-        "VerifyMac" => asymmetric::verify_mac,
-        "GetPublicKey" => asymmetric::get_public_key,
-        "DeriveSharedSecret" => asymmetric::derive_shared_secret,
-        "Encapsulate" => asymmetric::encapsulate,
-        "Decapsulate" => asymmetric::decapsulate,
-        "EnableKeyRotation" => rotation::enable_key_rotation,
-        "DisableKeyRotation" => rotation::disable_key_rotation,
-        "GetKeyRotationStatus" => rotation::get_key_rotation_status,
-        "RotateKeyOnDemand" => rotation::rotate_key_on_demand,
-        "ListKeyRotations" => rotation::list_key_rotations,
-        "ReplicateKey" => multi_region::replicate_key,
-        "UpdatePrimaryRegion" => multi_region::update_primary_region,
-        "GetParametersForImport" => import::get_parameters_for_import,
-        "ImportKeyMaterial" => import::import_key_material,
-        "DeleteImportedKeyMaterial" => import::delete_imported_key_material,
-        "GetKeyPolicy" => policies::get_key_policy,
-        "PutKeyPolicy" => policies::put_key_policy,
-        "ListKeyPolicies" => policies::list_key_policies,
-        "CreateGrant" => grant_ops::create_grant,
-        "ListGrants" => grant_ops::list_grants,
-        "ListRetirableGrants" => grant_ops::list_retirable_grants,
-        "RetireGrant" => grant_ops::retire_grant,
-        "RevokeGrant" => grant_ops::revoke_grant,
-        "GetKeyLastUsage" => usage::get_key_last_usage,
-        "CreateCustomKeyStore" => custom_stores::create_custom_key_store,
-        "ConnectCustomKeyStore" => custom_stores::connect_custom_key_store,
-        "DisconnectCustomKeyStore" => custom_stores::disconnect_custom_key_store,
-        "DeleteCustomKeyStore" => custom_stores::delete_custom_key_store,
-        "DescribeCustomKeyStores" => custom_stores::describe_custom_key_stores,
-        "UpdateCustomKeyStore" => custom_stores::update_custom_key_store,
+    match OPERATIONS.iter().find(|op| op.name == operation) {
+        Some(op) => (op.run)(ctx, body),
+        None => Err(KmsError::new("UnknownOperationException", format!("Operation {operation} is not supported."))),
     }
 }
 
 /// True for the operations this emulator implements (used to name events and reject early).
 pub fn is_known(operation: &str) -> bool {
-    KNOWN.contains(&operation)
+    OPERATIONS.iter().any(|op| op.name == operation)
 }
 
-const KNOWN: &[&str] = &[
-    "CreateKey",
-    "DescribeKey",
-    "ListKeys",
-    "EnableKey",
-    "DisableKey",
-    "ScheduleKeyDeletion",
-    "CancelKeyDeletion",
-    "UpdateKeyDescription",
-    "TagResource",
-    "UntagResource",
-    "ListResourceTags",
-    "CreateAlias",
-    "UpdateAlias",
-    "DeleteAlias",
-    "ListAliases",
-    "Encrypt",
-    "Decrypt",
-    "ReEncrypt",
-    "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext",
-    "GenerateRandom",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "Sign",
-    "Verify",
-    "GenerateMac",
-    "VerifyMac",
-    "GetPublicKey",
-    "DeriveSharedSecret",
-    "Encapsulate",
-    "Decapsulate",
-    "EnableKeyRotation",
-    "DisableKeyRotation",
-    "GetKeyRotationStatus",
-    "RotateKeyOnDemand",
-    "ListKeyRotations",
-    "ReplicateKey",
-    "UpdatePrimaryRegion",
-    "GetParametersForImport",
-    "ImportKeyMaterial",
-    "DeleteImportedKeyMaterial",
-    "GetKeyPolicy",
-    "PutKeyPolicy",
-    "ListKeyPolicies",
-    "CreateGrant",
-    "ListGrants",
-    "ListRetirableGrants",
-    "RetireGrant",
-    "RevokeGrant",
-    "GetKeyLastUsage",
-    "CreateCustomKeyStore",
-    "ConnectCustomKeyStore",
-    "DisconnectCustomKeyStore",
-    "DeleteCustomKeyStore",
-    "DescribeCustomKeyStores",
-    "UpdateCustomKeyStore",
-];
+/// One operation: its KMS name and its handler, behind the JSON decoding and encoding.
+struct Operation {
+    name: &'static str,
+    run: fn(&Ctx<'_>, &[u8]) -> KmsResult<Vec<u8>>,
+}
+
+/// Builds the operation table from `Name => handler` pairs; each handler takes its own request
+/// type and returns its own response type, so each entry gets a small adapter through `run`.
+macro_rules! operations {
+    ($($name:ident => $handler:path,)*) => {
+        &[$(Operation { name: stringify!($name), run: |ctx, body| run(ctx, body, $handler) },)*]
+    };
+}
+
+/// Every operation the emulator implements: the one list both dispatch and `is_known` read.
+const OPERATIONS: &[Operation] = operations! {
+    CreateKey => lifecycle::create_key,
+    DescribeKey => lifecycle::describe_key,
+    ListKeys => lifecycle::list_keys,
+    EnableKey => lifecycle::enable_key,
+    DisableKey => lifecycle::disable_key,
+    ScheduleKeyDeletion => lifecycle::schedule_key_deletion,
+    CancelKeyDeletion => lifecycle::cancel_key_deletion,
+    UpdateKeyDescription => lifecycle::update_key_description,
+    TagResource => lifecycle::tag_resource,
+    UntagResource => lifecycle::untag_resource,
+    ListResourceTags => lifecycle::list_resource_tags,
+    CreateAlias => aliases::create_alias,
+    UpdateAlias => aliases::update_alias,
+    DeleteAlias => aliases::delete_alias,
+    ListAliases => aliases::list_aliases,
+    Encrypt => symmetric::encrypt,
+    Decrypt => symmetric::decrypt,
+    ReEncrypt => symmetric::re_encrypt,
+    GenerateDataKey => symmetric::generate_data_key,
+    GenerateDataKeyWithoutPlaintext => symmetric::generate_data_key_without_plaintext,
+    GenerateRandom => symmetric::generate_random,
+    GenerateDataKeyPair => asymmetric::generate_data_key_pair,
+    GenerateDataKeyPairWithoutPlaintext => asymmetric::generate_data_key_pair_without_plaintext,
+    Sign => asymmetric::sign,
+    Verify => asymmetric::verify,
+    GenerateMac => asymmetric::generate_mac,
+    VerifyMac => asymmetric::verify_mac,
+    GetPublicKey => asymmetric::get_public_key,
+    DeriveSharedSecret => asymmetric::derive_shared_secret,
+    Encapsulate => asymmetric::encapsulate,
+    Decapsulate => asymmetric::decapsulate,
+    EnableKeyRotation => rotation::enable_key_rotation,
+    DisableKeyRotation => rotation::disable_key_rotation,
+    GetKeyRotationStatus => rotation::get_key_rotation_status,
+    RotateKeyOnDemand => rotation::rotate_key_on_demand,
+    ListKeyRotations => rotation::list_key_rotations,
+    ReplicateKey => multi_region::replicate_key,
+    UpdatePrimaryRegion => multi_region::update_primary_region,
+    GetParametersForImport => import::get_parameters_for_import,
+    ImportKeyMaterial => import::import_key_material,
+    DeleteImportedKeyMaterial => import::delete_imported_key_material,
+    GetKeyPolicy => policies::get_key_policy,
+    PutKeyPolicy => policies::put_key_policy,
+    ListKeyPolicies => policies::list_key_policies,
+    CreateGrant => grant_ops::create_grant,
+    ListGrants => grant_ops::list_grants,
+    ListRetirableGrants => grant_ops::list_retirable_grants,
+    RetireGrant => grant_ops::retire_grant,
+    RevokeGrant => grant_ops::revoke_grant,
+    GetKeyLastUsage => usage::get_key_last_usage,
+    CreateCustomKeyStore => custom_stores::create_custom_key_store,
+    ConnectCustomKeyStore => custom_stores::connect_custom_key_store,
+    DisconnectCustomKeyStore => custom_stores::disconnect_custom_key_store,
+    DeleteCustomKeyStore => custom_stores::delete_custom_key_store,
+    DescribeCustomKeyStores => custom_stores::describe_custom_key_stores,
+    UpdateCustomKeyStore => custom_stores::update_custom_key_store,
+};
 
 fn run<Req: DeserializeOwned, Resp: Serialize>(
     ctx: &Ctx<'_>,

@@ -1,6 +1,10 @@
 //! Rotation: Enable/DisableKeyRotation, GetKeyRotationStatus, RotateKeyOnDemand, ListKeyRotations.
 //! A rotation adds a material version and makes it current; older versions stay, so every
 //! earlier ciphertext (which names its version) still decrypts.
+//!
+//! KMS rotates on demand in the background and reports `OnDemandRotationStartDate` only while a
+//! rotation is in progress; here a rotation is complete (durable) before RotateKeyOnDemand
+//! answers, so that field is never reported and ListKeyRotations lists the rotation at once.
 
 use serde::{Deserialize, Serialize};
 
@@ -88,8 +92,6 @@ pub struct GetKeyRotationStatusResponse {
     rotation_period_in_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_rotation_date: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    on_demand_rotation_start_date: Option<i64>,
 }
 
 pub fn get_key_rotation_status(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<GetKeyRotationStatusResponse> {
@@ -104,7 +106,6 @@ pub fn get_key_rotation_status(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<GetK
         key_id: key.arn.clone(),
         rotation_period_in_days: m.rotation_period_days.filter(|_| m.rotation_enabled),
         next_rotation_date: m.next_rotation_date.filter(|_| m.rotation_enabled),
-        on_demand_rotation_start_date: m.on_demand_rotation_start,
     })
 }
 
@@ -169,7 +170,13 @@ pub fn list_key_rotations(ctx: &Ctx<'_>, r: ListKeyRotationsRequest) -> KmsResul
     if key.meta.key_spec != KeySpec::SymmetricDefault {
         return Err(KmsError::unsupported(format!("{} does not support rotation.", key.arn)));
     }
-    let state = |v: u32| if v == key.meta.current_version { "CURRENT" } else { "NON_CURRENT" };
+    let state = |v: u32| {
+        if v == key.meta.current_version {
+            "CURRENT"
+        } else {
+            "NON_CURRENT"
+        }
+    };
     let entries: Vec<RotationsListEntry> = key
         .materials
         .values()

@@ -66,7 +66,7 @@ def test_aliases(kms):
     b = kms.create_key()["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName="alias/app", TargetKeyId=a)
     raises("AlreadyExistsException", kms.create_alias, AliasName="alias/app", TargetKeyId=a)
-    raises("InvalidAliasNameException", kms.create_alias, AliasName="app", TargetKeyId=a)
+    raises("ValidationException", kms.create_alias, AliasName="app", TargetKeyId=a)
     raises("NotFoundException", kms.create_alias, AliasName="alias/x", TargetKeyId="1234abcd-12ab-34cd-56ef-1234567890ab")
     assert kms.describe_key(KeyId="alias/app")["KeyMetadata"]["KeyId"] == a
     arn = [x for x in kms.list_aliases()["Aliases"] if x["AliasName"] == "alias/app"][0]["AliasArn"]
