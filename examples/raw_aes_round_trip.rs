@@ -9,7 +9,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // In production the wrapping key comes from a secrets store, never from source code.
     let wrapping_key = vec![0x42; 32];
     let keyring = RawAesKeyring::new("my-app", "orders-key-2026", wrapping_key)?;
-    let client = BlockingClient::new(Client::with_keyring(keyring))?;
+    let client = BlockingClient::new(Client::with_keyring(keyring));
 
     let context: EncryptionContext = [("tenant".to_string(), "acme".to_string())].into();
     let message = client.encrypt(b"card ending 4242", &EncryptOptions::new().encryption_context(context.clone()))?;

@@ -56,14 +56,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let writer_client = client.clone();
     let encrypting = std::thread::spawn(move || -> envelope::Result<()> {
-        let blocking = BlockingClient::new(writer_client)?;
+        let blocking = BlockingClient::new(writer_client);
         let options = EncryptOptions::new().algorithm_suite(suite);
         let mut writer = blocking.encrypting_writer(io::BufWriter::with_capacity(64 << 10, pipe_writer), &options)?;
         io::copy(&mut Pattern { remaining: size }, &mut writer)?;
         writer.finish()?;
         Ok(())
     });
-    let blocking = BlockingClient::new(client)?;
+    let blocking = BlockingClient::new(client);
     let mut reader = blocking.decrypting_reader(pipe_reader, &DecryptOptions::new())?;
     let mut buffer = vec![0u8; 64 << 10];
     let mut total = 0u64;

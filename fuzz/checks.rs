@@ -30,7 +30,7 @@ pub fn keyring() -> envelope_keyrings::RawAesKeyring {
 /// The reader the decrypt target exercises: every suite may be read.
 pub fn client() -> BlockingClient {
     let client = Client::with_keyring(keyring()).commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt);
-    BlockingClient::new(client).expect("a current-thread runtime starts")
+    BlockingClient::new(client)
 }
 
 // ---------------------------------------------------------------------------------------------

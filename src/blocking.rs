@@ -1,27 +1,114 @@
-//! Synchronous front-end: drives the (async) materials step on a private current-thread runtime,
-//! so sync callers never need an executor of their own.
+//! Synchronous front-end: one-shot calls and `std::io` streams for code that has no executor.
+//!
+//! The materials step is async only because a keyring *may* call a service. Local keyrings (raw
+//! AES, RSA, ECDH) never wait on I/O, so their futures finish the first time they are polled:
+//! [`BlockingClient::new`] polls them on the calling thread, with no runtime at all (envelope
+//! builds without tokio: `default-features = false`).
+//!
+//! KMS keyrings need a tokio runtime for their connections. Give the client one with
+//! [`BlockingClient::with_runtime`]: every client built over the same handle shares that runtime
+//! and whatever connection pools its keyrings' KMS clients hold. A KMS keyring used through a
+//! client without a runtime fails with a clear error rather than starting a hidden one: a private
+//! runtime per client would own (and, when dropped, break) connections that the KMS clients pool
+//! for the whole program, and the house rule is that runtimes are passed in, never global.
 
+use std::future::Future;
 use std::io::{Read, Write};
 
 use crate::client::{Client, DecryptOptions, Decrypted, EncryptOptions};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::stream::{DecryptingReader, EncryptingWriter};
 
 /// A [`Client`] for synchronous code.
-#[derive(Debug)]
+///
+/// Its methods block the calling thread until the message is written or read; call them from
+/// ordinary threads (or `spawn_blocking`), not from inside async code, which should use
+/// [`Client`] directly.
+///
+/// With local keyrings it needs nothing else:
+///
+/// ```
+/// use std::io::{Read, Write};
+///
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// let keyring = RawAesKeyring::new("my-app", "key-2026", vec![7; 32])?;
+/// let client = BlockingClient::new(Client::with_keyring(keyring));
+/// let options = EncryptOptions::new().encryption_context(EncryptionContext::from([("tenant", "acme")]));
+///
+/// let message = client.encrypt(b"secret", &options)?;
+/// assert_eq!(client.decrypt(&message, &DecryptOptions::new())?.plaintext, b"secret");
+///
+/// // Streams hold one frame of plaintext at a time, whatever the message size.
+/// let mut writer = client.encrypting_writer(Vec::new(), &options)?;
+/// writer.write_all(b"streamed secret")?;
+/// let message = writer.finish()?;
+/// let mut plaintext = Vec::new();
+/// client.decrypting_reader(&message[..], &DecryptOptions::new())?.read_to_end(&mut plaintext)?;
+/// assert_eq!(plaintext, b"streamed secret");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
 pub struct BlockingClient {
     client: Client,
-    runtime: tokio::runtime::Runtime,
+    driver: Driver,
+}
+
+/// What runs the materials step.
+#[derive(Debug, Clone)]
+enum Driver {
+    /// Poll on the calling thread; enough for keyrings that do no I/O.
+    CallingThread,
+    /// `Handle::block_on` on a multi-thread runtime the caller owns.
+    #[cfg(feature = "tokio")]
+    Runtime(tokio::runtime::Handle),
 }
 
 impl BlockingClient {
-    /// Wraps a client. Must not be called from inside an async runtime's worker thread.
-    pub fn new(client: Client) -> Result<BlockingClient> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|error| Error::usage(format!("could not start the materials runtime: {error}")))?;
-        Ok(BlockingClient { client, runtime })
+    /// Wraps a client whose keyrings need no runtime (raw AES, RSA, ECDH, or any keyring that
+    /// does no I/O). The materials step runs on the calling thread.
+    pub fn new(client: Client) -> BlockingClient {
+        BlockingClient { client, driver: Driver::CallingThread }
+    }
+
+    /// Wraps a client whose keyrings call a service (KMS): the materials step runs on `runtime`,
+    /// which must be a multi-thread runtime that outlives the client. Build every client of the
+    /// program over the same handle so that they share one runtime and one connection pool.
+    ///
+    /// Fails on a current-thread runtime's handle: nothing would drive its I/O while this
+    /// client's caller waits.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    ///
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, EncryptOptions};
+    /// use envelope_keyrings::kms::{AwsKmsKeyring, DefaultClientSupplier, KmsClientSupplier};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = tokio::runtime::Runtime::new()?;
+    /// let supplier = runtime.block_on(DefaultClientSupplier::from_env());
+    /// let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// let keyring = AwsKmsKeyring::new(key, supplier.client_for_region("us-east-1")?)?;
+    ///
+    /// let client = BlockingClient::with_runtime(Client::with_keyring(keyring), runtime.handle().clone())?;
+    /// let message = client.encrypt(b"hello", &EncryptOptions::new())?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub fn with_runtime(client: Client, runtime: tokio::runtime::Handle) -> Result<BlockingClient> {
+        if runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread {
+            return Err(crate::Error::usage(
+                "BlockingClient::with_runtime needs a multi-thread runtime's handle \
+                 (a current-thread runtime's I/O runs only inside its own block_on)",
+            ));
+        }
+        Ok(BlockingClient { client, driver: Driver::Runtime(runtime) })
     }
 
     /// The wrapped client.
@@ -31,21 +118,35 @@ impl BlockingClient {
 
     /// Encrypts `plaintext` into one message.
     pub fn encrypt(&self, plaintext: &[u8], options: &EncryptOptions) -> Result<Vec<u8>> {
-        self.runtime.block_on(self.client.encrypt(plaintext, options))
+        self.run(self.client.encrypt(plaintext, options))
     }
 
-    /// Decrypts one message.
+    /// Decrypts one message. Nothing is returned unless the whole message authenticates.
     pub fn decrypt(&self, message: &[u8], options: &DecryptOptions) -> Result<Decrypted> {
-        self.runtime.block_on(self.client.decrypt(message, options))
+        self.run(self.client.decrypt(message, options))
     }
 
-    /// Starts a message on `inner`.
+    /// Starts a message on `inner`. Call [`EncryptingWriter::finish`] when done: a writer dropped
+    /// without it leaves a message that every reader rejects.
     pub fn encrypting_writer<W: Write>(&self, inner: W, options: &EncryptOptions) -> Result<EncryptingWriter<W>> {
-        self.runtime.block_on(self.client.encrypting_writer(inner, options))
+        let started = self.run(self.client.start_message(options, true))?;
+        Ok(EncryptingWriter::new(inner, started.encryptor, started.header, started.info))
     }
 
-    /// Reads a header from `inner` and returns a reader of the plaintext.
-    pub fn decrypting_reader<R: Read>(&self, inner: R, options: &DecryptOptions) -> Result<DecryptingReader<R>> {
-        self.runtime.block_on(self.client.decrypting_reader(inner, options))
+    /// Reads a header from `inner` and returns a reader of the plaintext. Header reading blocks
+    /// on `inner`; only the materials step runs on the driver.
+    pub fn decrypting_reader<R: Read>(&self, mut inner: R, options: &DecryptOptions) -> Result<DecryptingReader<R>> {
+        let (parsed, bytes) = crate::stream::sync::read_header(&mut inner, self.client.parse_limits(options))?;
+        let opened = self.run(self.client.open_stream(parsed, bytes, options, true))?;
+        Ok(DecryptingReader::new(inner, opened.body, opened.info, opened.leftover))
+    }
+
+    /// Drives a materials future to completion on this client's driver.
+    fn run<F: Future>(&self, future: F) -> F::Output {
+        match &self.driver {
+            Driver::CallingThread => pollster::block_on(future),
+            #[cfg(feature = "tokio")]
+            Driver::Runtime(handle) => handle.block_on(future),
+        }
     }
 }

@@ -13,7 +13,7 @@ use crate::materials::{EncryptedDataKey, EncryptionContext, EncryptionParts, RES
 use crate::message::header::{self, ContentType, ParseLimits, ParsedHeader};
 use crate::stream::decryptor::BodyDecryptor;
 use crate::stream::encryptor::Encryptor;
-use crate::stream::{DecryptingReader, EncryptingWriter};
+use crate::redacted::Redacted;
 use crate::suite::{AlgorithmSuite, CommitmentPolicy};
 
 /// Default frame length of messages envelope writes.
@@ -248,8 +248,7 @@ pub struct MessageInfo {
     pub commitment: Option<[u8; COMMITMENT_LEN]>,
 }
 
-/// A decrypted message.
-#[derive(Debug)]
+/// A decrypted message. Its Debug output shows the plaintext's length, never its bytes.
 pub struct Decrypted {
     /// The plaintext.
     pub plaintext: Vec<u8>,
@@ -272,39 +271,6 @@ impl Client {
         Ok(Decrypted { plaintext, info: MessageInfo::from(&parsed) })
     }
 
-    /// Starts a message on a `std::io::Write`. Call `finish` on the writer when done.
-    pub async fn encrypting_writer<W: std::io::Write>(
-        &self,
-        inner: W,
-        options: &EncryptOptions,
-    ) -> Result<EncryptingWriter<W>> {
-        let parts = self.encryption_parts(options, None).await?;
-        let (mut encryptor, header) = Encryptor::start(parts, options.frame_length)?;
-        if options.hash_on_worker_thread.unwrap_or(true) {
-            encryptor.hash_in_background();
-        }
-        let info = written_header_info(&header)?;
-        Ok(EncryptingWriter::new(inner, encryptor, header, info))
-    }
-
-    /// Reads a header from a `std::io::Read` (blocking) and returns a reader of the plaintext.
-    ///
-    /// Meant for [`crate::blocking::BlockingClient`]; async code should use
-    /// [`Client::decrypting_async_reader`].
-    pub async fn decrypting_reader<R: std::io::Read>(
-        &self,
-        mut inner: R,
-        options: &DecryptOptions,
-    ) -> Result<DecryptingReader<R>> {
-        let (parsed, mut bytes) = crate::stream::sync::read_header(&mut inner, self.parse_limits(options))?;
-        let mut body = self.open(&parsed, &bytes[..parsed.len], options).await?;
-        if options.hash_on_worker_thread.unwrap_or(true) {
-            body.hash_in_background();
-        }
-        let leftover = bytes.split_off(parsed.len);
-        Ok(DecryptingReader::new(inner, body, MessageInfo::from(&parsed), leftover))
-    }
-
     /// Starts a message on a tokio `AsyncWrite`. Call `finish` (or `shutdown`) when done.
     #[cfg(feature = "tokio")]
     pub async fn encrypting_async_writer<W: tokio::io::AsyncWrite + Unpin>(
@@ -312,13 +278,8 @@ impl Client {
         inner: W,
         options: &EncryptOptions,
     ) -> Result<crate::stream::AsyncEncryptingWriter<W>> {
-        let parts = self.encryption_parts(options, None).await?;
-        let (mut encryptor, header) = Encryptor::start(parts, options.frame_length)?;
-        if options.hash_on_worker_thread.unwrap_or(false) {
-            encryptor.hash_in_background();
-        }
-        let info = written_header_info(&header)?;
-        Ok(crate::stream::AsyncEncryptingWriter::new(inner, encryptor, header, info))
+        let started = self.start_message(options, false).await?;
+        Ok(crate::stream::AsyncEncryptingWriter::new(inner, started.encryptor, started.header, started.info))
     }
 
     /// Reads a header from a tokio `AsyncRead` and returns a reader of the plaintext.
@@ -328,16 +289,41 @@ impl Client {
         mut inner: R,
         options: &DecryptOptions,
     ) -> Result<crate::stream::AsyncDecryptingReader<R>> {
-        let (parsed, mut bytes) = crate::stream::async_io::read_header(&mut inner, self.parse_limits(options)).await?;
+        let (parsed, bytes) = crate::stream::async_io::read_header(&mut inner, self.parse_limits(options)).await?;
+        let opened = self.open_stream(parsed, bytes, options, false).await?;
+        Ok(crate::stream::AsyncDecryptingReader::new(inner, opened.body, opened.info, opened.leftover))
+    }
+
+    /// The materials step of a streaming writer: materials, header, and a ready encryptor.
+    /// `hash_on_worker_by_default` is the front-end's answer when the options leave it open.
+    pub(crate) async fn start_message(&self, options: &EncryptOptions, hash_on_worker_by_default: bool) -> Result<StartedMessage> {
+        let parts = self.encryption_parts(options, None).await?;
+        let (mut encryptor, header) = Encryptor::start(parts, options.frame_length)?;
+        if options.hash_on_worker_thread.unwrap_or(hash_on_worker_by_default) {
+            encryptor.hash_in_background();
+        }
+        let info = written_header_info(&header)?;
+        Ok(StartedMessage { encryptor, header, info })
+    }
+
+    /// The materials step of a streaming reader whose front-end has read the header (`bytes`
+    /// holds the header and whatever body bytes were read past it).
+    pub(crate) async fn open_stream(
+        &self,
+        parsed: ParsedHeader,
+        mut bytes: Vec<u8>,
+        options: &DecryptOptions,
+        hash_on_worker_by_default: bool,
+    ) -> Result<OpenedStream> {
         let mut body = self.open(&parsed, &bytes[..parsed.len], options).await?;
-        if options.hash_on_worker_thread.unwrap_or(false) {
+        if options.hash_on_worker_thread.unwrap_or(hash_on_worker_by_default) {
             body.hash_in_background();
         }
         let leftover = bytes.split_off(parsed.len);
-        Ok(crate::stream::AsyncDecryptingReader::new(inner, body, MessageInfo::from(&parsed), leftover))
+        Ok(OpenedStream { body, info: MessageInfo::from(&parsed), leftover })
     }
 
-    fn parse_limits(&self, options: &DecryptOptions) -> ParseLimits {
+    pub(crate) fn parse_limits(&self, options: &DecryptOptions) -> ParseLimits {
         ParseLimits {
             max_encrypted_data_keys: self.config.max_encrypted_data_keys,
             max_header_length: Some(options.max_header_length),
@@ -421,6 +407,27 @@ impl Client {
         let (_, verification_key) = materials.into_parts()?;
         Ok(BodyDecryptor::new(parsed, header_bytes, key, proof, verification_key, options.max_frame_length))
     }
+}
+
+impl std::fmt::Debug for Decrypted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decrypted").field("plaintext", &Redacted::of(&self.plaintext)).field("info", &self.info).finish()
+    }
+}
+
+/// A streaming writer's start: the header to write first and the encryptor for the body.
+pub(crate) struct StartedMessage {
+    pub encryptor: Encryptor,
+    pub header: Vec<u8>,
+    pub info: MessageInfo,
+}
+
+/// A streaming reader's start: the authenticated header's body decryptor and the body bytes
+/// already read.
+pub(crate) struct OpenedStream {
+    pub body: BodyDecryptor,
+    pub info: MessageInfo,
+    pub leftover: Vec<u8>,
 }
 
 /// What a header we just wrote says (streaming writers report it before any body byte).

@@ -11,8 +11,8 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let keyring = RawAesKeyring::new("my-app", "key-2026", vec![7; 32])?;
-//! let client = BlockingClient::new(Client::with_keyring(keyring))?;
-//! let context: EncryptionContext = [("tenant".to_string(), "acme".to_string())].into();
+//! let client = BlockingClient::new(Client::with_keyring(keyring));
+//! let context = EncryptionContext::from([("tenant", "acme")]);
 //!
 //! let message = client.encrypt(b"secret", &EncryptOptions::new().encryption_context(context.clone()))?;
 //! let decrypted = client.decrypt(&message, &DecryptOptions::new().encryption_context(context))?;
@@ -29,7 +29,7 @@
 //! # use envelope::{Client, DecryptOptions, EncryptOptions};
 //! # use envelope_keyrings::RawAesKeyring;
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-2026", vec![7; 32])?))?;
+//! # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-2026", vec![7; 32])?));
 //! let mut writer = client.encrypting_writer(Vec::new(), &EncryptOptions::new().frame_length(1024))?;
 //! writer.write_all(&vec![1u8; 10_000])?;
 //! let message = writer.finish()?; // a writer dropped without finish() leaves an undecryptable message
@@ -45,7 +45,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-#[cfg(feature = "tokio")]
 pub mod blocking;
 pub mod client;
 pub mod cmm;
@@ -55,12 +54,14 @@ pub mod cmm;
 #[doc(hidden)]
 pub mod __fuzz;
 pub(crate) mod crypto;
+mod encryption_context;
 pub mod error;
 mod header_auth;
 pub mod keyring;
 pub mod materials;
 pub(crate) mod message;
 mod oneshot;
+mod redacted;
 pub(crate) mod stream;
 pub mod suite;
 

@@ -3,7 +3,6 @@
 //!
 //! spec: framework/structures.md
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use zeroize::Zeroizing;
@@ -12,11 +11,7 @@ use crate::crypto::signature::{SigningKey, VerificationKey};
 use crate::error::{Error, PolicyViolation, Result};
 use crate::suite::AlgorithmSuite;
 
-/// Key-value pairs bound to a message as additional authenticated data.
-///
-/// A `BTreeMap` keeps keys in `str` order, which is UTF-8 byte order: the order the format
-/// serializes them in.
-pub type EncryptionContext = BTreeMap<String, String>;
+pub use crate::encryption_context::EncryptionContext;
 
 /// Prefix of encryption context keys that only the SDK itself may write.
 pub const RESERVED_CONTEXT_PREFIX: &str = "aws-crypto-";

@@ -23,7 +23,7 @@ pub fn legacy_client() -> Client {
 /// The client that may write `suite`.
 pub fn client_for(suite: envelope::AlgorithmSuite) -> BlockingClient {
     let client = if suite.is_committing() { permissive_client() } else { legacy_client() };
-    BlockingClient::new(client).expect("runtime")
+    BlockingClient::new(client)
 }
 
 /// A context with non-ASCII pairs.

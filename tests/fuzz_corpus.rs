@@ -185,7 +185,7 @@ mod seeds {
         } else {
             CommitmentPolicy::ForbidEncryptAllowDecrypt
         };
-        BlockingClient::new(Client::with_keyring(keyring).commitment_policy(policy)).unwrap()
+        BlockingClient::new(Client::with_keyring(keyring).commitment_policy(policy))
     }
 
     fn other_keyring(name: &str, byte: u8) -> RawAesKeyring {

@@ -20,7 +20,7 @@ fn policy_error(result: Result<impl std::fmt::Debug, Error>) -> PolicyViolation 
 
 #[test]
 fn default_policy_writes_0x0578_and_refuses_legacy_suites() {
-    let client = BlockingClient::new(Client::with_keyring(common::aes_keyring())).unwrap();
+    let client = BlockingClient::new(Client::with_keyring(common::aes_keyring()));
     let message = client.encrypt(b"data", &EncryptOptions::new()).unwrap();
     assert_eq!(&message[..3], &[0x02, 0x05, 0x78]);
     let legacy = EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384);
@@ -33,8 +33,7 @@ fn default_policy_writes_0x0578_and_refuses_legacy_suites() {
     ));
     let forbid = BlockingClient::new(
         Client::with_keyring(common::aes_keyring()).commitment_policy(CommitmentPolicy::ForbidEncryptAllowDecrypt),
-    )
-    .unwrap();
+    );
     let message = forbid.encrypt(b"data", &EncryptOptions::new()).unwrap();
     assert_eq!(&message[..4], &[0x01, 0x80, 0x03, 0x78], "the legacy default suite is 0x0378");
 }
@@ -45,9 +44,9 @@ fn max_encrypted_data_keys_is_enforced_both_ways() {
         .map(|i| Arc::new(RawAesKeyring::new("ns", format!("k{i}"), vec![i; 32]).unwrap()) as Arc<dyn Keyring>)
         .collect();
     let multi = MultiKeyring::new(Some(keyrings[0].clone()), keyrings[1..].to_vec()).unwrap();
-    let three = BlockingClient::new(Client::with_keyring(multi.clone())).unwrap();
+    let three = BlockingClient::new(Client::with_keyring(multi.clone()));
     let message = three.encrypt(b"data", &EncryptOptions::new()).unwrap();
-    let two = BlockingClient::new(Client::with_keyring(multi).max_encrypted_data_keys(Some(2))).unwrap();
+    let two = BlockingClient::new(Client::with_keyring(multi).max_encrypted_data_keys(Some(2)));
     assert!(matches!(
         policy_error(two.encrypt(b"data", &EncryptOptions::new())),
         PolicyViolation::TooManyEncryptedDataKeys { limit: 2, found: 3 }
@@ -61,7 +60,7 @@ fn max_encrypted_data_keys_is_enforced_both_ways() {
 
 #[test]
 fn reserved_context_keys_are_refused() {
-    let client = BlockingClient::new(Client::with_keyring(common::aes_keyring())).unwrap();
+    let client = BlockingClient::new(Client::with_keyring(common::aes_keyring()));
     let mut context = common::context();
     context.insert("aws-crypto-anything".into(), "x".into());
     let result = client.encrypt(b"data", &EncryptOptions::new().encryption_context(context));
@@ -70,6 +69,6 @@ fn reserved_context_keys_are_refused() {
 
 #[test]
 fn zero_frame_length_is_refused() {
-    let client = BlockingClient::new(Client::with_keyring(common::aes_keyring())).unwrap();
+    let client = BlockingClient::new(Client::with_keyring(common::aes_keyring()));
     assert!(matches!(client.encrypt(b"data", &EncryptOptions::new().frame_length(0)), Err(Error::Usage(_))));
 }

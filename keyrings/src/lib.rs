@@ -26,7 +26,7 @@
 //! # fn main() -> envelope::Result<()> {
 //! // In practice keys come from a secrets store or PEM files, never from source code.
 //! let aes = RawAesKeyring::new("my-namespace", "my-aes-key", vec![0x42; 32])?;
-//! let client = BlockingClient::new(Client::with_keyring(aes))?;
+//! let client = BlockingClient::new(Client::with_keyring(aes));
 //!
 //! let context = EncryptionContext::from([("purpose".to_owned(), "example".to_owned())]);
 //! let message = client.encrypt(b"hello", &EncryptOptions::new().encryption_context(context))?;
@@ -38,11 +38,11 @@
 //! let rsa_writer =
 //!     RawRsaKeyring::new("my-namespace", "my-rsa-key", RsaPadding::OaepSha256, Some(private.public_key()), None)?;
 //! let aes: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new("my-namespace", "my-aes-key", vec![0x42; 32])?);
-//! let writer = BlockingClient::new(Client::with_keyring(MultiKeyring::new(Some(aes), vec![Arc::new(rsa_writer)])?))?;
+//! let writer = BlockingClient::new(Client::with_keyring(MultiKeyring::new(Some(aes), vec![Arc::new(rsa_writer)])?));
 //! let message = writer.encrypt(b"for two", &EncryptOptions::new())?;
 //!
 //! let rsa_reader = RawRsaKeyring::new("my-namespace", "my-rsa-key", RsaPadding::OaepSha256, None, Some(private))?;
-//! let reader = BlockingClient::new(Client::with_keyring(rsa_reader))?;
+//! let reader = BlockingClient::new(Client::with_keyring(rsa_reader));
 //! assert_eq!(reader.decrypt(&message, &DecryptOptions::new())?.plaintext, b"for two");
 //! # Ok(())
 //! # }

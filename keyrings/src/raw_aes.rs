@@ -237,7 +237,6 @@ fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
 
     use base64::Engine as _;
     use envelope::error::EdkFailureReason;
@@ -246,7 +245,7 @@ mod tests {
     const SUITE: AlgorithmSuite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
 
     fn context() -> EncryptionContext {
-        BTreeMap::from([("purpose".to_owned(), "test".to_owned()), ("tenant".to_owned(), "a".to_owned())])
+        EncryptionContext::from([("purpose".to_owned(), "test".to_owned()), ("tenant".to_owned(), "a".to_owned())])
     }
 
     fn keyring(bits: usize) -> RawAesKeyring {
@@ -352,7 +351,7 @@ mod tests {
         let edk = EncryptedDataKey::new("aws-raw-vectors-persistant", provider_info, ciphertext);
 
         let keyring = RawAesKeyring::new("aws-raw-vectors-persistant", "aes-256", key).unwrap();
-        let ctx = BTreeMap::from([("a".to_owned(), "b".to_owned())]);
+        let ctx = EncryptionContext::from([("a".to_owned(), "b".to_owned())]);
         let decrypted = keyring.on_decrypt(decryption_materials(SUITE, ctx), &[edk]).await.unwrap();
         assert_eq!(decrypted.data_key().unwrap().expose_secret(), &data_key[..]);
     }
@@ -422,7 +421,7 @@ mod tests {
     async fn encryption_context_is_bound() {
         let encrypted = encrypt(&keyring(256), SUITE, context()).await;
         let mut other = context();
-        other.insert("tenant".into(), "b".into());
+        other.insert("tenant", "b");
         for ctx in [other, EncryptionContext::new()] {
             let error =
                 keyring(256).on_decrypt(decryption_materials(SUITE, ctx), encrypted.encrypted_data_keys()).await;
@@ -433,7 +432,7 @@ mod tests {
     #[tokio::test]
     async fn unserializable_context_fails_encrypt() {
         // spec: if the context cannot be serialized, OnEncrypt MUST fail.
-        let ctx = BTreeMap::from([("k".to_owned(), "v".repeat(65536))]);
+        let ctx = EncryptionContext::from([("k".to_owned(), "v".repeat(65536))]);
         let materials = EncryptionMaterials::new(SUITE, ctx, vec![], None).unwrap();
         assert!(keyring(256).on_encrypt(materials).await.is_err());
     }

@@ -436,7 +436,6 @@ fn labels(blocks: &[pem::PemBlock]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
     use std::sync::{Arc, OnceLock};
 
     use envelope::error::EdkFailureReason;
@@ -463,7 +462,7 @@ mod tests {
     }
 
     fn context() -> EncryptionContext {
-        BTreeMap::from([("purpose".to_owned(), "test".to_owned())])
+        EncryptionContext::from([("purpose".to_owned(), "test".to_owned())])
     }
 
     async fn encrypt(keyring: &dyn Keyring) -> EncryptionMaterials {

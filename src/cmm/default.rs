@@ -51,7 +51,7 @@ impl MaterialsManager for DefaultMaterialsManager {
             Some(algorithm) => {
                 let key = self.signing_keys.take(algorithm)?;
                 // spec: the verification key goes into the context under aws-crypto-public-key.
-                context.insert(PUBLIC_KEY_CONTEXT_KEY.into(), key.public_key_context_value());
+                context.insert(PUBLIC_KEY_CONTEXT_KEY, key.public_key_context_value());
                 Some(key)
             }
             None => None,

@@ -1,5 +1,6 @@
 //! tokio front-ends: an encrypting `AsyncWrite` and a decrypting `AsyncRead`.
 
+use std::fmt;
 use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -13,6 +14,7 @@ use super::reader_core::{Next, ReaderCore};
 use crate::client::MessageInfo;
 use crate::error::{Error, Result};
 use crate::message::header::{ParseLimits, ParsedHeader};
+use crate::redacted::Redacted;
 
 const OUTPUT_FLUSH_THRESHOLD: usize = 64 * 1024;
 
@@ -20,7 +22,6 @@ const OUTPUT_FLUSH_THRESHOLD: usize = 64 * 1024;
 ///
 /// Finish with [`AsyncEncryptingWriter::finish`] (or `shutdown`, which finishes and shuts the
 /// inner writer down). Dropped unfinished, it leaves a message every reader rejects.
-#[derive(Debug)]
 pub struct AsyncEncryptingWriter<W> {
     inner: W,
     encryptor: Option<Encryptor>,
@@ -80,6 +81,18 @@ impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
     }
 }
 
+/// Shows buffer lengths only: `pending` is plaintext.
+impl<W> fmt::Debug for AsyncEncryptingWriter<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncEncryptingWriter")
+            .field("encryptor", &self.encryptor)
+            .field("pending", &Redacted::of(&self.pending))
+            .field("output_len", &(self.output.len() - self.output_start))
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<W: AsyncWrite + Unpin> AsyncWrite for AsyncEncryptingWriter<W> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
@@ -132,7 +145,6 @@ pub(crate) async fn read_header<R: AsyncRead + Unpin>(
 
 /// Decrypts one message from an async reader, releasing only authenticated plaintext (the last
 /// frame of a signed message only after the signature verifies). An error is final.
-#[derive(Debug)]
 pub struct AsyncDecryptingReader<R> {
     inner: R,
     core: ReaderCore,
@@ -146,6 +158,13 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
     /// What the header says.
     pub fn info(&self) -> &MessageInfo {
         &self.core.info
+    }
+}
+
+/// Shows the reader's state, not the inner reader nor plaintext.
+impl<R> fmt::Debug for AsyncDecryptingReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncDecryptingReader").field("core", &self.core).finish_non_exhaustive()
     }
 }
 

@@ -4,12 +4,15 @@
 //!
 //! spec: client-apis/decrypt.md
 
+use std::fmt;
+
 use crate::crypto::aead::AesGcmKey;
 use crate::crypto::signature::{SignatureHasher, VerificationKey};
 use crate::error::{Error, Result};
 use crate::header_auth::HeaderAuthenticated;
 use crate::message::body::{self, BodyAad, BodyPart, PartLocation};
 use crate::message::header::{ContentType, ParsedHeader};
+use crate::redacted::Redacted;
 
 /// Opens body parts with one message's content key. Shared by the streaming reader and the
 /// one-shot path, so both apply exactly the same checks.
@@ -48,7 +51,6 @@ enum State {
 }
 
 /// Decrypts a body part by part, for streams.
-#[derive(Debug)]
 pub struct BodyDecryptor {
     opener: PartOpener,
     frame_length: u32,
@@ -59,6 +61,22 @@ pub struct BodyDecryptor {
     state: State,
     /// Longest non-framed body accepted (frames were checked against it in the header).
     max_frame_length: usize,
+}
+
+/// `held` is authenticated plaintext waiting for the signature: shown by length only.
+impl fmt::Debug for BodyDecryptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BodyDecryptor")
+            .field("opener", &self.opener)
+            .field("frame_length", &self.frame_length)
+            .field("next_sequence", &self.next_sequence)
+            .field("verification_key", &self.verification_key)
+            .field("hasher", &self.hasher)
+            .field("held", &Redacted::of(&self.held))
+            .field("state", &self.state)
+            .field("max_frame_length", &self.max_frame_length)
+            .finish()
+    }
 }
 
 impl BodyDecryptor {

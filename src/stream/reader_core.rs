@@ -1,9 +1,12 @@
 //! The state both decrypting readers share: buffered ciphertext, released plaintext, and the
 //! decision of what to do next. The front-ends only differ in how they fetch more bytes.
 
+use std::fmt;
+
 use super::decryptor::{BodyDecryptor, Step};
 use crate::client::MessageInfo;
 use crate::error::{Error, Malformed, Result};
+use crate::redacted::Redacted;
 
 /// Bytes asked of the inner reader per read.
 pub(crate) const READ_CHUNK: usize = 64 * 1024;
@@ -19,7 +22,6 @@ pub(crate) enum Next {
     End,
 }
 
-#[derive(Debug)]
 pub(crate) struct ReaderCore {
     body: BodyDecryptor,
     pub(crate) info: MessageInfo,
@@ -29,6 +31,20 @@ pub(crate) struct ReaderCore {
     plaintext_start: usize,
     eof: bool,
     failed: Option<String>,
+}
+
+/// Lengths only: `plaintext` holds released plaintext not yet copied out.
+impl fmt::Debug for ReaderCore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReaderCore")
+            .field("body", &self.body)
+            .field("info", &self.info)
+            .field("buffered_input", &(self.input.len() - self.input_start))
+            .field("plaintext", &Redacted::of(&self.plaintext[self.plaintext_start..]))
+            .field("eof", &self.eof)
+            .field("failed", &self.failed)
+            .finish()
+    }
 }
 
 impl ReaderCore {

@@ -1,5 +1,6 @@
 //! `std::io` front-ends: an encrypting `Write` and a decrypting `Read`.
 
+use std::fmt;
 use std::io::{self, Read, Write};
 
 use super::decryptor::BodyDecryptor;
@@ -9,6 +10,7 @@ use super::reader_core::{Next, ReaderCore};
 use crate::client::MessageInfo;
 use crate::error::{Error, Result};
 use crate::message::header::{ParseLimits, ParsedHeader};
+use crate::redacted::Redacted;
 
 /// Ciphertext is handed to the inner writer once this much has accumulated.
 const OUTPUT_FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -17,7 +19,6 @@ const OUTPUT_FLUSH_THRESHOLD: usize = 64 * 1024;
 ///
 /// Call [`EncryptingWriter::finish`]: a writer dropped without it leaves a message with no final
 /// frame, which every reader rejects.
-#[derive(Debug)]
 pub struct EncryptingWriter<W: Write> {
     inner: W,
     encryptor: Encryptor,
@@ -91,6 +92,18 @@ impl<W: Write> Write for EncryptingWriter<W> {
     }
 }
 
+/// Shows buffer lengths only: `pending` is plaintext.
+impl<W: Write> fmt::Debug for EncryptingWriter<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncryptingWriter")
+            .field("encryptor", &self.encryptor)
+            .field("pending", &Redacted::of(&self.pending))
+            .field("output_len", &self.output.len())
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Reads a header from `inner` (and not a byte past it): returns the parsed header and its bytes.
 pub(crate) fn read_header<R: Read>(inner: &mut R, limits: ParseLimits) -> Result<(ParsedHeader, Vec<u8>)> {
     let mut header = HeaderReader::new(limits)?;
@@ -114,7 +127,6 @@ fn read_retrying<R: Read>(inner: &mut R, buf: &mut [u8]) -> io::Result<usize> {
 /// Decrypts one message from the inner reader. Every byte it returns has been authenticated; for
 /// signed messages the last frame is returned only after the signature verifies. An error is
 /// final: later reads fail too.
-#[derive(Debug)]
 pub struct DecryptingReader<R: Read> {
     inner: R,
     core: ReaderCore,
@@ -133,6 +145,13 @@ impl<R: Read> DecryptingReader<R> {
     /// The inner reader (call after reading to the end).
     pub fn into_inner(self) -> R {
         self.inner
+    }
+}
+
+/// Shows the reader's state, not the inner reader (which may be anything) nor plaintext.
+impl<R: Read> fmt::Debug for DecryptingReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecryptingReader").field("core", &self.core).finish_non_exhaustive()
     }
 }
 

@@ -7,6 +7,7 @@ mod embedded_kms;
 mod exit_code;
 mod kms_choice;
 mod peak_memory;
+mod runtime;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 

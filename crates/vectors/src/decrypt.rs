@@ -160,10 +160,7 @@ pub fn check_decrypt(
     options: &DecryptOptions,
     expectation: &Expectation,
 ) -> Outcome {
-    let client = match BlockingClient::new(client) {
-        Ok(client) => client,
-        Err(error) => return Outcome::Failed { reason: format!("could not start a client: {error}") },
-    };
+    let client = BlockingClient::new(client);
     let one_shot = guarded(|| client.decrypt(ciphertext, options).map(|d| d.plaintext).map_err(|e| e.to_string()));
     let streaming = guarded(|| {
         let mut reader = client.decrypting_reader(ciphertext, options).map_err(|e| e.to_string())?;

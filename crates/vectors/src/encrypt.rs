@@ -156,8 +156,7 @@ fn encrypt_test(
                 .map_err(|e| failed(format!("required-encryption-context CMM: {e}")))?,
         ),
     };
-    let client = BlockingClient::new(Client::from_arc(cmm).commitment_policy(policy))
-        .map_err(|e| failed(format!("could not start a client: {e}")))?;
+    let client = BlockingClient::new(Client::from_arc(cmm).commitment_policy(policy));
     let options = EncryptOptions::new()
         .encryption_context(test.encryption_context.clone())
         .algorithm_suite(suite)
@@ -197,7 +196,7 @@ fn decrypt_entry(test: &EncryptTest, file: &str) -> Value {
         "ciphertext": format!("file://ciphertexts/{file}"),
         "master-keys": master_keys,
         "cmm": cmm,
-        "encryption-context": reproduced,
+        "encryption-context": reproduced.as_map(),
         "result": {"output": {"plaintext": format!("file://plaintexts/{}", file_name(&test.plaintext))}},
     });
     if let (Some(description), Some(obj)) = (&test.description, entry.as_object_mut()) {

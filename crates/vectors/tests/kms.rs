@@ -81,12 +81,10 @@ fn one_keyring_outlives_the_runtimes_that_await_it() {
             Resolved::Ready { value, .. } => value,
             other => panic!("{other:?}"),
         };
-    // Each BlockingClient owns a current-thread runtime and is dropped before the next one runs:
-    // the KMS clients behind the keyring must not depend on any of them (the contract of
-    // kms/runtime.rs; the race it prevents does not reproduce on demand).
+    // Each BlockingClient polls on this thread, which has no runtime: the keyring's KMS calls must
+    // hop onto the run's own runtime (the contract of kms/runtime.rs), in every client in turn.
     let client = || {
         BlockingClient::new(Client::from_arc(Arc::new(DefaultMaterialsManager::from_arc(keyring.clone()))))
-            .expect("client")
     };
     let message = client().encrypt(b"three runtimes", &EncryptOptions::new()).expect("encrypt");
     for _ in 0..2 {

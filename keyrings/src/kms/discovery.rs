@@ -96,6 +96,7 @@ impl Keyring for AwsKmsDiscoveryKeyring {
         materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
+        super::require_runtime()?;
         let label = "AWS KMS discovery keyring";
         discover(materials, edks, label, &self.grant_tokens, |arn| {
             if let Some(why) = self.filter.as_ref().and_then(|filter| filter.excludes(arn)) {
@@ -175,6 +176,7 @@ impl Keyring for AwsKmsMrkDiscoveryKeyring {
         materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
+        super::require_runtime()?;
         discover(materials, edks, &self.label, &self.grant_tokens, |arn| {
             if let Some(why) = self.filter.as_ref().and_then(|filter| filter.excludes(arn)) {
                 return Target::NotMine(why);

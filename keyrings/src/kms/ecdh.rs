@@ -156,6 +156,7 @@ impl AwsKmsEcdhKeyring {
 #[async_trait]
 impl Keyring for AwsKmsEcdhKeyring {
     async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        crate::kms::require_runtime()?;
         // spec: aws-kms-ecdh-keyring.md#onencrypt — MUST fail with KmsPublicKeyDiscovery.
         let Some(recipient) = &self.peer else {
             return Err(KeyringError::Configuration(format!("{} only decrypts", self.label)).into());
@@ -184,6 +185,7 @@ impl Keyring for AwsKmsEcdhKeyring {
         mut materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
+        crate::kms::require_runtime()?;
         ensure_no_data_key(&materials)?;
         let matcher = match &self.peer {
             Some(peer) => Matcher::Pair { mine: &self.kms_public, peer },

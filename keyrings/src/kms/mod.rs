@@ -67,6 +67,21 @@ pub const PROVIDER_ID: &str = "aws-kms";
 /// Provider id of EDKs wrapped locally with a KMS RSA public key.
 pub const RSA_PROVIDER_ID: &str = "aws-kms-rsa";
 
+/// Fails unless a tokio runtime is current. Every KMS keyring operation calls it first: the
+/// SDK's HTTP client needs a runtime's reactor and panics deep inside without one, while a caller
+/// of `BlockingClient::new` (which polls on its own thread) deserves an error that says what to do.
+pub(crate) fn require_runtime() -> envelope::Result<()> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err(KeyringError::Configuration(
+            "KMS keyrings need a tokio runtime: call them from async code, or build the client with \
+             BlockingClient::with_runtime(client, runtime_handle)"
+                .to_owned(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// Fetches a KMS key's public key (DER SubjectPublicKeyInfo) with GetPublicKey: what
 /// [`AwsKmsRsaKeyring`] encrypts with.
 pub async fn get_public_key(client: &aws_sdk_kms::Client, key_id: &str) -> envelope::Result<Vec<u8>> {

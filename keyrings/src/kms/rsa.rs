@@ -183,6 +183,7 @@ impl Keyring for AwsKmsRsaKeyring {
         mut materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
+        super::require_runtime()?;
         // spec: aws-kms-rsa-keyring.md#ondecrypt — MUST fail without a client, for signed suites, and
         // when the materials already hold a data key.
         let Some(client) = &self.client else {

@@ -129,6 +129,7 @@ impl SymmetricKeyring {
     }
 
     async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        super::require_runtime()?;
         let suite = materials.suite();
         let context = kms_context(materials.encryption_context());
         let (ciphertext, key_arn) = match materials.data_key() {
@@ -197,6 +198,7 @@ impl SymmetricKeyring {
         mut materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
+        super::require_runtime()?;
         // spec: aws-kms-keyring.md#ondecrypt — MUST fail if the materials already hold a data key.
         ensure_no_data_key(&materials)?;
         let length = materials.suite().data_key_len();

@@ -9,7 +9,7 @@ use envelope_kms_local::{Emulator, Settings};
 
 use super::kms_api;
 use crate::embedded_kms;
-use crate::kms_choice::KmsArgs;
+use crate::kms_choice::{KmsArgs, KmsMode};
 
 /// Subcommands of `envelope kms`.
 #[derive(Debug, clap::Subcommand)]
@@ -60,17 +60,13 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    /// The data directory to open offline, or `None` to go through the KMS API.
-    fn offline_dir(&self) -> anyhow::Result<Option<PathBuf>> {
-        if let Some(dir) = &self.data_dir {
-            return Ok(Some(dir.clone()));
+    /// The KMS to act on: the emulator over --data-dir when given (started in-process on
+    /// loopback, like the embedded one), else the one `envelope encrypt` would use.
+    fn kms_args(&self) -> KmsArgs {
+        match &self.data_dir {
+            Some(dir) => KmsArgs { kms_data_dir: Some(dir.clone()), mode: KmsMode::Embedded },
+            None => self.kms.clone(),
         }
-        if self.kms.uses_embedded() {
-            let dir = embedded_kms::data_dir(self.kms.kms_data_dir.clone())?;
-            eprintln!("envelope: using the embedded KMS emulator (keys in {})", dir.display());
-            return Ok(Some(dir));
-        }
-        Ok(None)
     }
 }
 
@@ -129,8 +125,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         // Checked before binding, so a refused address is never exposed even briefly.
         check_anonymous_exposure(&args.listen, args.allow_anonymous)?;
     }
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let runtime = crate::runtime::start().context("starting the async runtime")?;
     runtime.block_on(async move {
         let emu = Emulator::open(&settings)
             .with_context(|| format!("opening the KMS data directory {}", settings.data_dir.display()))?;
@@ -202,51 +197,14 @@ pub(crate) async fn shutdown_signal() {
     }
 }
 
-fn open_offline(data_dir: &PathBuf) -> anyhow::Result<std::sync::Arc<Emulator>> {
-    Emulator::open(&Settings::new(data_dir))
-        .with_context(|| format!("opening the KMS data directory {}", data_dir.display()))
-}
-
 fn create_key(args: CreateKeyArgs) -> anyhow::Result<ExitCode> {
-    let Some(data_dir) = args.data.offline_dir()? else {
-        return kms_api::create_key(
-            &args.data.kms,
-            args.data.region.as_deref(),
-            &args.key_spec,
-            args.key_usage.as_deref(),
-            args.description.as_deref(),
-            args.alias.as_deref(),
-        );
+    let request = kms_api::NewKey {
+        key_spec: &args.key_spec,
+        key_usage: args.key_usage.as_deref(),
+        description: args.description.as_deref(),
+        alias: args.alias.as_deref(),
     };
-    let emu = open_offline(&data_dir)?;
-    let region = args.data.region.clone().unwrap_or_else(|| emu.default_region().to_owned());
-    let mut req = serde_json::json!({ "KeySpec": args.key_spec });
-    if let Some(usage) = args.key_usage.as_deref().or_else(|| default_key_usage(&args.key_spec)) {
-        req["KeyUsage"] = usage.into();
-    }
-    if let Some(d) = &args.description {
-        req["Description"] = d.clone().into();
-    }
-    let result = emu.call(&region, "CreateKey", &req).map_err(|e| anyhow::anyhow!("{e}"));
-    let out = match result {
-        Ok(out) => out,
-        Err(e) => {
-            emu.close();
-            return Err(e.context("creating the key"));
-        }
-    };
-    let key_id = out["KeyMetadata"]["KeyId"].as_str().unwrap_or_default().to_owned();
-    if let Some(alias) = &args.alias {
-        if let Err(e) =
-            emu.call(&region, "CreateAlias", &serde_json::json!({ "AliasName": alias, "TargetKeyId": key_id }))
-        {
-            emu.close();
-            anyhow::bail!("the key {key_id} was created, but the alias {alias} was not: {e}");
-        }
-    }
-    emu.close();
-    println!("{}", serde_json::to_string_pretty(&out["KeyMetadata"])?);
-    Ok(ExitCode::SUCCESS)
+    kms_api::create_key(&args.data.kms_args(), args.data.region.as_deref(), &request)
 }
 
 /// The usage a key spec gets when --key-usage is not given (KMS itself defaults to
@@ -264,50 +222,7 @@ pub(super) fn default_key_usage(key_spec: &str) -> Option<&'static str> {
 }
 
 fn list_keys(args: DataArgs) -> anyhow::Result<ExitCode> {
-    let Some(data_dir) = args.offline_dir()? else {
-        return kms_api::list_keys(&args.kms, args.region.as_deref());
-    };
-    let emu = open_offline(&data_dir)?;
-    let region = args.region.clone().unwrap_or_else(|| emu.default_region().to_owned());
-    let result = (|| -> Result<(), envelope_kms_local::KmsError> {
-        let aliases = emu.call(&region, "ListAliases", &serde_json::json!({ "Limit": 1000 }))?;
-        let mut marker: Option<String> = None;
-        loop {
-            let mut req = serde_json::json!({ "Limit": 1000 });
-            if let Some(m) = &marker {
-                req["Marker"] = m.clone().into();
-            }
-            let page = emu.call(&region, "ListKeys", &req)?;
-            for k in page["Keys"].as_array().into_iter().flatten() {
-                let id = k["KeyId"].as_str().unwrap_or_default();
-                let meta = emu.call(&region, "DescribeKey", &serde_json::json!({ "KeyId": id }))?;
-                let m = &meta["KeyMetadata"];
-                let names: Vec<&str> = aliases["Aliases"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter(|a| a["TargetKeyId"].as_str() == Some(id))
-                    .filter_map(|a| a["AliasName"].as_str())
-                    .collect();
-                println!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    id,
-                    m["KeySpec"].as_str().unwrap_or_default(),
-                    m["KeyUsage"].as_str().unwrap_or_default(),
-                    m["KeyState"].as_str().unwrap_or_default(),
-                    names.join(",")
-                );
-            }
-            marker = page["NextMarker"].as_str().map(str::to_owned);
-            if marker.is_none() {
-                break;
-            }
-        }
-        Ok(())
-    })();
-    emu.close();
-    result.map_err(|e| anyhow::anyhow!("listing keys: {e}"))?;
-    Ok(ExitCode::SUCCESS)
+    kms_api::list_keys(&args.kms_args(), args.region.as_deref())
 }
 
 fn parse_since(s: &str) -> anyhow::Result<i64> {

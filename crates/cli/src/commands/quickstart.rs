@@ -1,13 +1,13 @@
 //! `envelope quickstart`: the main job end to end on the embedded KMS emulator — create (or reuse)
 //! a KMS key, encrypt a sample file under it, show the message header, decrypt, verify.
 
-use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
 use envelope_keyrings::kms::AwsKmsKeyring;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::embedded_kms::{self, EmbeddedKms};
 
@@ -29,7 +29,7 @@ pub struct QuickstartArgs {
 
 /// Runs the quickstart.
 pub fn run(args: QuickstartArgs) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = crate::runtime::start()?;
     runtime.block_on(quickstart(args))
 }
 
@@ -62,16 +62,16 @@ async fn run_with(kms: &EmbeddedKms, work_dir: Option<PathBuf>) -> anyhow::Resul
 
     let keyring = AwsKmsKeyring::new(key_arn.clone(), client.clone())?;
     let envelope_client = Client::with_keyring(keyring);
-    let context: EncryptionContext =
-        [("purpose".to_string(), "quickstart".to_string()), ("file".to_string(), "sample.txt".to_string())].into();
+    let context = EncryptionContext::from([("purpose", "quickstart"), ("file", "sample.txt")]);
     let options = EncryptOptions::new().encryption_context(context.clone());
-    let mut writer = envelope_client.encrypting_writer(std::fs::File::create(&encrypted)?, &options).await?;
-    writer.write_all(text.as_bytes())?;
-    writer.finish()?;
+    // Async files: this runs on the runtime's worker threads, which must not block on I/O.
+    let mut writer = envelope_client.encrypting_async_writer(tokio::fs::File::create(&encrypted).await?, &options).await?;
+    writer.write_all(text.as_bytes()).await?;
+    writer.finish().await?;
     println!("3. encrypted it to {} ({} bytes)", encrypted.display(), std::fs::metadata(&encrypted)?.len());
 
     let decrypt_options = DecryptOptions::new().encryption_context(context);
-    let mut reader = envelope_client.decrypting_reader(std::fs::File::open(&encrypted)?, &decrypt_options).await?;
+    let mut reader = envelope_client.decrypting_async_reader(tokio::fs::File::open(&encrypted).await?, &decrypt_options).await?;
     let info = reader.info().clone();
     println!("4. message header:");
     println!("   algorithm suite   {}", info.algorithm_suite);
@@ -90,8 +90,8 @@ async fn run_with(kms: &EmbeddedKms, work_dir: Option<PathBuf>) -> anyhow::Resul
         );
     }
     let mut plaintext = Vec::new();
-    reader.read_to_end(&mut plaintext)?;
-    std::fs::write(&decrypted, &plaintext)?;
+    reader.read_to_end(&mut plaintext).await?;
+    tokio::fs::write(&decrypted, &plaintext).await?;
     if plaintext != text.as_bytes() {
         bail!("the decrypted file differs from the original");
     }

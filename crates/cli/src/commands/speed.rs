@@ -40,7 +40,7 @@ pub fn run(args: SpeedArgs) -> anyhow::Result<ExitCode> {
     } else {
         CommitmentPolicy::ForbidEncryptAllowDecrypt
     };
-    let client = BlockingClient::new(Client::with_keyring(keyring).commitment_policy(policy))?;
+    let client = BlockingClient::new(Client::with_keyring(keyring).commitment_policy(policy));
     let plaintext = vec![0xA5u8; size];
     let options = EncryptOptions::new().algorithm_suite(suite).frame_length(args.frame_length);
     let decrypt_options = DecryptOptions::new();

@@ -5,7 +5,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
-use envelope::{Client, DecryptOptions, EncryptOptions, MessageInfo};
+use envelope::blocking::BlockingClient;
+use envelope::{DecryptOptions, EncryptOptions, MessageInfo};
 use zeroize::Zeroizing;
 
 use super::atomic_output::{PendingFile, PendingFiles};
@@ -57,12 +58,7 @@ pub enum Decrypted {
 }
 
 /// Encrypts one source into one target.
-pub fn encrypt(
-    runtime: &tokio::runtime::Runtime,
-    client: &Client,
-    settings: &EncryptSettings<'_>,
-    job: &Job,
-) -> Result<MessageInfo, Failure> {
+pub fn encrypt(client: &BlockingClient, settings: &EncryptSettings<'_>, job: &Job) -> Result<MessageInfo, Failure> {
     let (source, size) = open_source(&job.source)?;
     let progress = Progress::for_input(size, settings.quiet, "encrypting");
     let mut reader = progress.wrap(source);
@@ -75,13 +71,13 @@ pub fn encrypt(
                 ));
             }
             let sink = BufWriter::with_capacity(CHUNK, stdout.lock());
-            encrypt_into(runtime, client, settings, &mut reader, sink).and_then(flush)
+            encrypt_into(client, settings, &mut reader, sink).and_then(flush)
         }
         Target::File(path) => {
             let mut pending =
                 PendingFile::create(path, false, settings.pending).map_err(|error| cannot_write(path, error))?;
             let sink = BufWriter::with_capacity(CHUNK, pending.file());
-            let info = encrypt_into(runtime, client, settings, &mut reader, sink).and_then(flush)?;
+            let info = encrypt_into(client, settings, &mut reader, sink).and_then(flush)?;
             pending.commit(settings.overwrite).map_err(|error| cannot_write(path, error))?;
             Ok(info)
         }
@@ -91,29 +87,27 @@ pub fn encrypt(
 }
 
 fn encrypt_into<W: Write>(
-    runtime: &tokio::runtime::Runtime,
-    client: &Client,
+    client: &BlockingClient,
     settings: &EncryptSettings<'_>,
     reader: &mut dyn Read,
     sink: W,
 ) -> Result<(MessageInfo, W), Failure> {
     if settings.encode {
         let encoder = base64::write::EncoderWriter::new(sink, &BASE64);
-        let (info, mut encoder) = encrypt_stream(runtime, client, settings.options, reader, encoder)?;
+        let (info, mut encoder) = encrypt_stream(client, settings.options, reader, encoder)?;
         let sink = encoder.finish()?;
         return Ok((info, sink));
     }
-    encrypt_stream(runtime, client, settings.options, reader, sink)
+    encrypt_stream(client, settings.options, reader, sink)
 }
 
 fn encrypt_stream<W: Write>(
-    runtime: &tokio::runtime::Runtime,
-    client: &Client,
+    client: &BlockingClient,
     options: &EncryptOptions,
     reader: &mut dyn Read,
     sink: W,
 ) -> Result<(MessageInfo, W), Failure> {
-    let mut writer = runtime.block_on(client.encrypting_writer(sink, options))?;
+    let mut writer = client.encrypting_writer(sink, options)?;
     let info = writer.info().clone();
     copy(reader, &mut writer)?;
     let sink = writer.finish()?;
@@ -126,12 +120,7 @@ fn flush<W: Write>((info, mut sink): (MessageInfo, W)) -> Result<MessageInfo, Fa
 }
 
 /// Decrypts one source into one target.
-pub fn decrypt(
-    runtime: &tokio::runtime::Runtime,
-    client: &Client,
-    settings: &DecryptSettings<'_>,
-    job: &Job,
-) -> Result<Decrypted, Failure> {
+pub fn decrypt(client: &BlockingClient, settings: &DecryptSettings<'_>, job: &Job) -> Result<Decrypted, Failure> {
     let (source, size) = open_source(&job.source)?;
     let progress = Progress::for_input(size, settings.quiet, "decrypting");
     let mut reader = progress.wrap(source);
@@ -140,7 +129,7 @@ pub fn decrypt(
     } else {
         Box::new(&mut reader)
     };
-    let mut plaintext = runtime.block_on(client.decrypting_reader(input, settings.options))?;
+    let mut plaintext = client.decrypting_reader(input, settings.options)?;
     let info = plaintext.info().clone();
     let missing: Vec<String> =
         settings.required_keys.iter().filter(|key| !info.encryption_context.contains_key(*key)).cloned().collect();

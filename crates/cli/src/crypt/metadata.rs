@@ -102,7 +102,7 @@ fn header(info: &MessageInfo) -> Value {
         "commitment_key": info.commitment.map(|commitment| BASE64.encode(commitment)),
         "content_type": if info.content_type == ContentType::NonFramed { 1 } else { 2 },
         "encrypted_data_keys": edks,
-        "encryption_context": info.encryption_context,
+        "encryption_context": info.encryption_context.as_map(),
         "frame_length": info.frame_length,
         "header_iv_length": if v1 { Some(12) } else { None },
         "message_id": BASE64.encode(&info.message_id),

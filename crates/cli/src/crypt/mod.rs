@@ -19,6 +19,7 @@ mod wrapping_keys;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use envelope::blocking::BlockingClient;
 use envelope::{Client, DecryptOptions, EncryptOptions, Keyring};
 
 use self::args::{CommonArgs, DecryptArgs, EncryptArgs};
@@ -57,7 +58,7 @@ pub fn run_encrypt(args: EncryptArgs) -> ExitCode {
             quiet: common.quiet,
             pending: session.pending,
         };
-        let info = job::encrypt(session.runtime, session.client, &settings, session.job)?;
+        let info = job::encrypt(session.client, &settings, session.job)?;
         Ok(Outcome::Done(metadata::record(Mode::Encrypt, &session.job.source, &session.job.target, &info, None)))
     })
 }
@@ -91,10 +92,8 @@ pub fn run_decrypt(args: DecryptArgs) -> ExitCode {
             quiet: common.quiet,
             pending: session.pending,
         };
-        match job::decrypt(session.runtime, session.client, &settings, session.job)? {
-            Decrypted::Written(info) => {
-                Ok(Outcome::Done(metadata::record(mode, &session.job.source, &session.job.target, &info, None)))
-            }
+        match job::decrypt(session.client, &settings, session.job)? {
+            Decrypted::Written(info) => Ok(Outcome::Done(metadata::record(mode, &session.job.source, &session.job.target, &info, None))),
             Decrypted::MissingKeys(info, missing_keys) => {
                 let mismatch = ContextMismatch { missing_keys: missing_keys.clone(), missing_pairs: Vec::new() };
                 let record = metadata::record(mode, &session.job.source, &session.job.target, &info, Some(&mismatch));
@@ -121,8 +120,7 @@ enum Outcome {
 
 /// What a job needs from the run.
 struct JobSession<'a, O> {
-    runtime: &'a tokio::runtime::Runtime,
-    client: &'a Client,
+    client: &'a BlockingClient,
     options: &'a O,
     job: &'a Job,
     pending: &'a PendingFiles,
@@ -150,8 +148,7 @@ fn run<O>(
     runtime.spawn(remove_pending_on_interrupt(pending.clone()));
     let mut worst: Option<Kind> = None;
     for job in &jobs {
-        let outcome =
-            each(JobSession { runtime: &runtime, client: &client, options: &options, job, pending: &pending });
+        let outcome = each(JobSession { client: &client, options: &options, job, pending: &pending });
         let (record, failure) = match outcome {
             Ok(Outcome::Done(record)) => (Some(record), None),
             Ok(Outcome::Refused(record, failure)) => (Some(record), Some(failure)),
@@ -188,8 +185,9 @@ fn run<O>(
 
 /// Everything a run needs once the flags are known to be good.
 struct Prepared {
+    /// Runs the interrupt handler and every KMS call; the client's materials step runs on it.
     runtime: tokio::runtime::Runtime,
-    client: Client,
+    client: BlockingClient,
     jobs: Vec<Job>,
     metadata: Option<MetadataSink>,
     kms: Option<KmsSession>,
@@ -246,11 +244,7 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
         }
         None => None,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|error| Failure::new(Kind::Files, anyhow::anyhow!("cannot start the async runtime: {error}")))?;
+    let runtime = crate::runtime::start().map_err(|error| Failure::new(Kind::Files, anyhow::anyhow!("cannot start the async runtime: {error}")))?;
     let kms = if keyrings::needs_kms(&groups) {
         let session =
             runtime.block_on(KmsSession::open(&common.kms)).map_err(|error| Failure::new(Kind::Kms, error))?;
@@ -272,8 +266,9 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
             return Err(failure);
         }
     };
-    let client =
-        Client::with_keyring(keyring).commitment_policy(policy).max_encrypted_data_keys(common.max_encrypted_data_keys);
+    let client = Client::with_keyring(keyring).commitment_policy(policy).max_encrypted_data_keys(common.max_encrypted_data_keys);
+    let client = BlockingClient::with_runtime(client, runtime.handle().clone())
+        .map_err(|error| Failure::new(Kind::Files, anyhow::anyhow!("cannot start the client: {error}")))?;
     Ok(Prepared { runtime, client, jobs, metadata, kms })
 }
 

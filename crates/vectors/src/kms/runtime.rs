@@ -1,12 +1,14 @@
 //! One runtime for every KMS call of a run, and a keyring adapter that keeps the calls on it.
 //!
-//! Why: the runner checks each test through a `BlockingClient`, which owns a current-thread
-//! runtime for that test only, while the KMS clients are cached per Region for the whole run. An
-//! `aws-sdk-kms` client's pooled connections and their tasks belong to the runtime that first used
-//! them; once that runtime is dropped, later requests on the same client can fail with dispatch
-//! errors (a race that retries usually, not always, hide). So every KMS call of a run — probes,
-//! keyring construction, and each keyring's `on_encrypt` / `on_decrypt` through [`OnRuntime`] —
-//! runs on one multi-thread runtime owned by [`KmsRuntime`], whichever runtime awaits the keyring.
+//! Why: the runner checks each test through a `BlockingClient::new`, which polls the materials
+//! step on the calling thread with no runtime (the runner does not know which keyrings a test
+//! uses), while the KMS clients are cached per Region for the whole run. An `aws-sdk-kms`
+//! client's pooled connections and their tasks belong to the runtime that first used them; once
+//! that runtime is dropped, later requests on the same client can fail with dispatch errors. So
+//! every KMS call of a run — probes, keyring construction, and each keyring's `on_encrypt` /
+//! `on_decrypt` through [`OnRuntime`] — runs on one multi-thread runtime owned by [`KmsRuntime`],
+//! whoever polls the keyring. (A library cannot borrow the CLI's runtime here: the runner's
+//! callers include tests that have none.)
 
 use std::fmt;
 use std::future::Future;

@@ -165,7 +165,7 @@ fn parse_v1_to_v4(file: &str, name: &str, test: &Value) -> Result<DecryptTest> {
         ciphertext,
         expected,
         keys,
-        reproduced_encryption_context: reproduced,
+        reproduced_encryption_context: reproduced.map(Into::into),
         method,
     })
 }
@@ -206,7 +206,7 @@ fn parse_v5(file: &str, name: &str, test: &Value) -> Result<DecryptTest> {
         ciphertext,
         expected,
         keys,
-        reproduced_encryption_context: opt_string_map(file, scenario, "reproduced-encryption-context")?,
+        reproduced_encryption_context: opt_string_map(file, scenario, "reproduced-encryption-context")?.map(Into::into),
         method,
     })
 }

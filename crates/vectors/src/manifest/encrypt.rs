@@ -159,7 +159,7 @@ fn parse_test(file: &str, name: &str, test: &Value, plaintexts: &BTreeMap<String
         plaintext,
         algorithm,
         frame_size,
-        encryption_context,
+        encryption_context: encryption_context.into(),
         keys,
         decrypt_keys,
         cmm,
