@@ -11,9 +11,9 @@ use crate::header_auth::authenticate_header;
 use crate::keyring::Keyring;
 use crate::materials::{EncryptedDataKey, EncryptionContext, EncryptionParts, RESERVED_CONTEXT_PREFIX};
 use crate::message::header::{self, ContentType, ParseLimits, ParsedHeader};
+use crate::redacted::Redacted;
 use crate::stream::decryptor::BodyDecryptor;
 use crate::stream::encryptor::Encryptor;
-use crate::redacted::Redacted;
 use crate::suite::{AlgorithmSuite, CommitmentPolicy};
 
 /// Default frame length of messages envelope writes.
@@ -296,7 +296,11 @@ impl Client {
 
     /// The materials step of a streaming writer: materials, header, and a ready encryptor.
     /// `hash_on_worker_by_default` is the front-end's answer when the options leave it open.
-    pub(crate) async fn start_message(&self, options: &EncryptOptions, hash_on_worker_by_default: bool) -> Result<StartedMessage> {
+    pub(crate) async fn start_message(
+        &self,
+        options: &EncryptOptions,
+        hash_on_worker_by_default: bool,
+    ) -> Result<StartedMessage> {
         let parts = self.encryption_parts(options, None).await?;
         let (mut encryptor, header) = Encryptor::start(parts, options.frame_length)?;
         if options.hash_on_worker_thread.unwrap_or(hash_on_worker_by_default) {
@@ -411,7 +415,10 @@ impl Client {
 
 impl std::fmt::Debug for Decrypted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Decrypted").field("plaintext", &Redacted::of(&self.plaintext)).field("info", &self.info).finish()
+        f.debug_struct("Decrypted")
+            .field("plaintext", &Redacted::of(&self.plaintext))
+            .field("info", &self.info)
+            .finish()
     }
 }
 

@@ -15,7 +15,8 @@ fn client() -> BlockingClient {
 }
 
 fn round_trip(client: &BlockingClient) {
-    let options = EncryptOptions::new().frame_length(64).encryption_context(EncryptionContext::from([("tenant", "acme")]));
+    let options =
+        EncryptOptions::new().frame_length(64).encryption_context(EncryptionContext::from([("tenant", "acme")]));
     let message = client.encrypt(b"one-shot", &options).expect("encrypt");
     assert_eq!(client.decrypt(&message, &DecryptOptions::new()).expect("decrypt").plaintext, b"one-shot");
 
@@ -23,7 +24,11 @@ fn round_trip(client: &BlockingClient) {
     writer.write_all(&[9u8; 1000]).expect("write");
     let message = writer.finish().expect("finish");
     let mut plaintext = Vec::new();
-    client.decrypting_reader(&message[..], &DecryptOptions::new()).expect("reader").read_to_end(&mut plaintext).expect("read");
+    client
+        .decrypting_reader(&message[..], &DecryptOptions::new())
+        .expect("reader")
+        .read_to_end(&mut plaintext)
+        .expect("read");
     assert_eq!(plaintext, [9u8; 1000]);
 }
 

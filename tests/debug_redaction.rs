@@ -59,7 +59,11 @@ fn options() -> EncryptOptions {
 fn keyrings_clients_and_managers_hide_the_wrapping_key() {
     assert_redacted("RawAesKeyring", &keyring(), WRAPPING_KEY);
     let shared: Arc<dyn Keyring> = Arc::new(keyring());
-    assert_redacted("MultiKeyring", &MultiKeyring::new(Some(shared.clone()), vec![shared.clone()]).expect("multi"), WRAPPING_KEY);
+    assert_redacted(
+        "MultiKeyring",
+        &MultiKeyring::new(Some(shared.clone()), vec![shared.clone()]).expect("multi"),
+        WRAPPING_KEY,
+    );
     assert_redacted("DefaultMaterialsManager", &DefaultMaterialsManager::from_arc(shared), WRAPPING_KEY);
     assert_redacted("Client", &Client::with_keyring(keyring()), WRAPPING_KEY);
     assert_redacted("BlockingClient", &client(), WRAPPING_KEY);
@@ -70,10 +74,12 @@ fn materials_hide_the_data_key() {
     let data_key = DataKey::new(WRAPPING_KEY.to_vec());
     assert_redacted("DataKey", &data_key, WRAPPING_KEY);
     let suite = AlgorithmSuite::from_id(0x0478).expect("suite");
-    let mut encryption = EncryptionMaterials::new(suite, EncryptionContext::new(), Vec::new(), None).expect("materials");
+    let mut encryption =
+        EncryptionMaterials::new(suite, EncryptionContext::new(), Vec::new(), None).expect("materials");
     encryption.set_data_key(data_key.clone()).expect("set");
     assert_redacted("EncryptionMaterials", &encryption, WRAPPING_KEY);
-    let mut decryption = DecryptionMaterials::new(suite, EncryptionContext::new(), Vec::new(), None).expect("materials");
+    let mut decryption =
+        DecryptionMaterials::new(suite, EncryptionContext::new(), Vec::new(), None).expect("materials");
     decryption.set_data_key(data_key).expect("set");
     assert_redacted("DecryptionMaterials", &decryption, WRAPPING_KEY);
 }

@@ -62,7 +62,7 @@ fn max_encrypted_data_keys_is_enforced_both_ways() {
 fn reserved_context_keys_are_refused() {
     let client = BlockingClient::new(Client::with_keyring(common::aes_keyring()));
     let mut context = common::context();
-    context.insert("aws-crypto-anything".into(), "x".into());
+    context.insert("aws-crypto-anything", "x");
     let result = client.encrypt(b"data", &EncryptOptions::new().encryption_context(context));
     assert!(matches!(policy_error(result), PolicyViolation::ReservedEncryptionContextKey(_)));
 }

@@ -70,12 +70,12 @@ fn a_wrong_key_lists_every_encrypted_data_key() {
 fn a_wrong_expected_context_is_refused() {
     let (client, message) = small_message(AlgorithmSuite::DEFAULT);
     let mut wrong = common::context();
-    wrong.insert("purpose".into(), "other".into());
+    wrong.insert("purpose", "other");
     let error = client.decrypt(&message, &DecryptOptions::new().encryption_context(wrong)).unwrap_err();
     assert!(matches!(error, Error::Policy(PolicyViolation::EncryptionContextMismatch { .. })), "{error}");
     // A pair the message does not hold is treated as required context, which is not authenticated.
     let mut extra = common::context();
-    extra.insert("unstored".into(), "x".into());
+    extra.insert("unstored", "x");
     assert!(client.decrypt(&message, &DecryptOptions::new().encryption_context(extra)).is_err());
 }
 

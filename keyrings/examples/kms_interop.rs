@@ -105,7 +105,8 @@ async fn encrypt_case(
     supplier: &Arc<dyn KmsClientSupplier>,
 ) -> Result<(), BoxError> {
     let suite = suite_of(case)?;
-    let context: EncryptionContext = serde_json::from_value(case["context"].clone())?;
+    let context: EncryptionContext =
+        serde_json::from_value::<std::collections::BTreeMap<String, String>>(case["context"].clone())?.into();
     let keyring = build(&case["encrypt"], supplier).await?;
     let plaintext = std::fs::read(dir.join(format!("{name}.pt")))?;
     let options = EncryptOptions::new().algorithm_suite(suite).encryption_context(context);

@@ -51,7 +51,11 @@ fn one_runtime_handle_serves_two_blocking_clients() {
     stream.write_all(b"streamed").expect("write");
     let message = stream.finish().expect("finish");
     let mut plaintext = Vec::new();
-    reader.decrypting_reader(&message[..], &DecryptOptions::new()).expect("reader").read_to_end(&mut plaintext).expect("read");
+    reader
+        .decrypting_reader(&message[..], &DecryptOptions::new())
+        .expect("reader")
+        .read_to_end(&mut plaintext)
+        .expect("read");
     assert_eq!(plaintext, b"streamed");
 }
 

@@ -89,9 +89,9 @@ mod tests {
     #[test]
     fn serializes_in_utf8_byte_order() {
         let mut context = EncryptionContext::new();
-        context.insert("b".into(), "2".into());
-        context.insert("a".into(), "1".into());
-        context.insert("é".into(), "3".into());
+        context.insert("b", "2");
+        context.insert("a", "1");
+        context.insert("é", "3");
         let bytes = serialize(&context).unwrap();
         assert_eq!(&bytes[..2], &[0, 3]);
         assert_eq!(&bytes[2..7], &[0, 1, b'a', 0, 1]);

@@ -402,7 +402,7 @@ mod tests {
 
     fn sample(suite: AlgorithmSuite) -> Header {
         let mut context = EncryptionContext::new();
-        context.insert("purpose".into(), "test".into());
+        context.insert("purpose", "test");
         Header {
             suite,
             message_id: vec![7; suite.message_format().message_id_len()],

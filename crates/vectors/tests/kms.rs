@@ -83,9 +83,7 @@ fn one_keyring_outlives_the_runtimes_that_await_it() {
         };
     // Each BlockingClient polls on this thread, which has no runtime: the keyring's KMS calls must
     // hop onto the run's own runtime (the contract of kms/runtime.rs), in every client in turn.
-    let client = || {
-        BlockingClient::new(Client::from_arc(Arc::new(DefaultMaterialsManager::from_arc(keyring.clone()))))
-    };
+    let client = || BlockingClient::new(Client::from_arc(Arc::new(DefaultMaterialsManager::from_arc(keyring.clone()))));
     let message = client().encrypt(b"three runtimes", &EncryptOptions::new()).expect("encrypt");
     for _ in 0..2 {
         assert_eq!(client().decrypt(&message, &DecryptOptions::new()).expect("decrypt").plaintext, b"three runtimes");

@@ -65,13 +65,15 @@ async fn run_with(kms: &EmbeddedKms, work_dir: Option<PathBuf>) -> anyhow::Resul
     let context = EncryptionContext::from([("purpose", "quickstart"), ("file", "sample.txt")]);
     let options = EncryptOptions::new().encryption_context(context.clone());
     // Async files: this runs on the runtime's worker threads, which must not block on I/O.
-    let mut writer = envelope_client.encrypting_async_writer(tokio::fs::File::create(&encrypted).await?, &options).await?;
+    let mut writer =
+        envelope_client.encrypting_async_writer(tokio::fs::File::create(&encrypted).await?, &options).await?;
     writer.write_all(text.as_bytes()).await?;
     writer.finish().await?;
     println!("3. encrypted it to {} ({} bytes)", encrypted.display(), std::fs::metadata(&encrypted)?.len());
 
     let decrypt_options = DecryptOptions::new().encryption_context(context);
-    let mut reader = envelope_client.decrypting_async_reader(tokio::fs::File::open(&encrypted).await?, &decrypt_options).await?;
+    let mut reader =
+        envelope_client.decrypting_async_reader(tokio::fs::File::open(&encrypted).await?, &decrypt_options).await?;
     let info = reader.info().clone();
     println!("4. message header:");
     println!("   algorithm suite   {}", info.algorithm_suite);

@@ -93,7 +93,9 @@ pub fn run_decrypt(args: DecryptArgs) -> ExitCode {
             pending: session.pending,
         };
         match job::decrypt(session.client, &settings, session.job)? {
-            Decrypted::Written(info) => Ok(Outcome::Done(metadata::record(mode, &session.job.source, &session.job.target, &info, None))),
+            Decrypted::Written(info) => {
+                Ok(Outcome::Done(metadata::record(mode, &session.job.source, &session.job.target, &info, None)))
+            }
             Decrypted::MissingKeys(info, missing_keys) => {
                 let mismatch = ContextMismatch { missing_keys: missing_keys.clone(), missing_pairs: Vec::new() };
                 let record = metadata::record(mode, &session.job.source, &session.job.target, &info, Some(&mismatch));
@@ -244,7 +246,8 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
         }
         None => None,
     };
-    let runtime = crate::runtime::start().map_err(|error| Failure::new(Kind::Files, anyhow::anyhow!("cannot start the async runtime: {error}")))?;
+    let runtime = crate::runtime::start()
+        .map_err(|error| Failure::new(Kind::Files, anyhow::anyhow!("cannot start the async runtime: {error}")))?;
     let kms = if keyrings::needs_kms(&groups) {
         let session =
             runtime.block_on(KmsSession::open(&common.kms)).map_err(|error| Failure::new(Kind::Kms, error))?;
@@ -266,7 +269,8 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
             return Err(failure);
         }
     };
-    let client = Client::with_keyring(keyring).commitment_policy(policy).max_encrypted_data_keys(common.max_encrypted_data_keys);
+    let client =
+        Client::with_keyring(keyring).commitment_policy(policy).max_encrypted_data_keys(common.max_encrypted_data_keys);
     let client = BlockingClient::with_runtime(client, runtime.handle().clone())
         .map_err(|error| Failure::new(Kind::Files, anyhow::anyhow!("cannot start the client: {error}")))?;
     Ok(Prepared { runtime, client, jobs, metadata, kms })
