@@ -261,13 +261,9 @@ mod seeds {
             _ => EcdsaKeyPair::generate(&ECDSA_P384_SHA384_ASN1_SIGNING).unwrap(),
         });
         if let Some(key) = &signing {
-<<<<<<< HEAD
             let point: EcPublicKeyCompressedBin<'_> = key.public_key().as_be_bytes().unwrap();
             let value = base64::engine::general_purpose::STANDARD.encode(point.as_ref());
-            pairs.insert("aws-crypto-public-key".into(), value);
-=======
-            pairs.insert("aws-crypto-public-key", key.public_key_context_value());
->>>>>>> caced41 (Follow-ups after rebasing on the formatted tree: keyrings kms feature brings tokio (rt) for require_runtime; call sites of EncryptionContext::insert; docs (README, ARCHITECTURE) for the sync API and the CLI's one runtime)
+            pairs.insert("aws-crypto-public-key", value);
         }
         // The EDK, as the raw AES keyring writes it.
         let wrap_iv = [0x11u8; IV_LEN];

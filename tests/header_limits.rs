@@ -38,8 +38,7 @@ fn huge_header_message() -> (Vec<u8>, Client, Vec<u8>) {
     let keyrings: Vec<Arc<dyn Keyring>> = (0..KEYRINGS).map(|i| Arc::new(big_keyring(i)) as Arc<dyn Keyring>).collect();
     let mut keyrings = keyrings.into_iter();
     let generator = keyrings.next();
-    let writer =
-        BlockingClient::new(Client::with_keyring(MultiKeyring::new(generator, keyrings.collect()).unwrap())).unwrap();
+    let writer = BlockingClient::new(Client::with_keyring(MultiKeyring::new(generator, keyrings.collect()).unwrap()));
     let plaintext = common::plaintext(10_000);
     let message = writer.encrypt(&plaintext, &EncryptOptions::new()).unwrap();
     assert!(message.len() >= 64 << 20, "the message is only {} bytes", message.len());
@@ -85,7 +84,7 @@ fn within(what: &str, bound: Duration, work: impl Fn() + Send + Sync + 'static) 
 fn a_64_mib_header_streams_within_twice_the_one_shot_time() {
     let (message, client, plaintext) = huge_header_message();
     let message = Arc::new(message);
-    let blocking = BlockingClient::new(client.clone()).unwrap();
+    let blocking = BlockingClient::new(client.clone());
     let one_shot = (0..3)
         .map(|_| {
             let started = Instant::now();
@@ -101,7 +100,7 @@ fn a_64_mib_header_streams_within_twice_the_one_shot_time() {
 
     let (input, reader_client, expected) = (Arc::clone(&message), client.clone(), plaintext.clone());
     within("blocking reader", bound, move || {
-        let blocking = BlockingClient::new(reader_client.clone()).unwrap();
+        let blocking = BlockingClient::new(reader_client.clone());
         let mut reader = blocking.decrypting_reader(&input[..], &roomy()).unwrap();
         let mut out = Vec::new();
         reader.read_to_end(&mut out).unwrap();
@@ -124,7 +123,7 @@ fn a_64_mib_header_streams_within_twice_the_one_shot_time() {
 fn the_default_header_limit_refuses_a_64_mib_header_before_reading_it() {
     let (message, client, _) = huge_header_message();
     let handed_out = Arc::new(AtomicUsize::new(0));
-    let blocking = BlockingClient::new(client).unwrap();
+    let blocking = BlockingClient::new(client);
     let error = blocking.decrypting_reader(Counting::new(&message, &handed_out), &DecryptOptions::new()).unwrap_err();
     assert!(
         matches!(error, Error::Policy(PolicyViolation::HeaderTooLong { limit, .. }) if limit == 1 << 20),
@@ -245,8 +244,7 @@ fn a_non_framed_body_over_the_frame_limit_is_refused_before_it_is_buffered() {
     let keyring = RawAesKeyring::new("fuzz", "aes-256", b"envelope-fuzz-raw-aes-256-key-01".to_vec()).unwrap();
     let client = BlockingClient::new(
         Client::with_keyring(keyring).commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt),
-    )
-    .unwrap();
+    );
     let expected = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/plaintexts/0214-p33-nonframed-utf8ctx"),
     )

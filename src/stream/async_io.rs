@@ -13,11 +13,7 @@ use super::header_reader::HeaderReader;
 use super::reader_core::{Next, ReaderCore};
 use crate::client::MessageInfo;
 use crate::error::{Error, Result};
-<<<<<<< HEAD
 use crate::message::header::{ParseLimits, ParsedHeader};
-=======
-use crate::message::header::{self, ParseLimits, ParsedHeader};
->>>>>>> caced41 (Follow-ups after rebasing on the formatted tree: keyrings kms feature brings tokio (rt) for require_runtime; call sites of EncryptionContext::insert; docs (README, ARCHITECTURE) for the sync API and the CLI's one runtime)
 use crate::redacted::Redacted;
 
 const OUTPUT_FLUSH_THRESHOLD: usize = 64 * 1024;

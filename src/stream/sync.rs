@@ -9,11 +9,7 @@ use super::header_reader::HeaderReader;
 use super::reader_core::{Next, ReaderCore};
 use crate::client::MessageInfo;
 use crate::error::{Error, Result};
-<<<<<<< HEAD
 use crate::message::header::{ParseLimits, ParsedHeader};
-=======
-use crate::message::header::{self, ParseLimits, ParsedHeader};
->>>>>>> caced41 (Follow-ups after rebasing on the formatted tree: keyrings kms feature brings tokio (rt) for require_runtime; call sites of EncryptionContext::insert; docs (README, ARCHITECTURE) for the sync API and the CLI's one runtime)
 use crate::redacted::Redacted;
 
 /// Ciphertext is handed to the inner writer once this much has accumulated.
