@@ -169,7 +169,7 @@ mod seeds {
     }
 
     fn non_ascii_context() -> EncryptionContext {
-        [("purpose", "fuzz"), ("ключ", "значение"), ("日本", "🔑")].into_iter().map(|(k, v)| (k, v)).collect()
+        [("purpose", "fuzz"), ("ключ", "значение"), ("日本", "🔑")].into_iter().collect()
     }
 
     fn small_context() -> EncryptionContext {
