@@ -1,4 +1,4 @@
-//! Debug output never shows plaintext or key bytes. Every public type of the core that can hold
+//! Debug output never shows plaintext or key bytes. Every public type of the core and of the keyrings that can hold
 //! them is formatted with `{:?}` and `{:#?}` while holding a recognizable secret, and the output
 //! must not contain any 8 consecutive secret bytes as text, hex, or a decimal list.
 
@@ -11,7 +11,9 @@ use envelope::{
     AlgorithmSuite, Client, DataKey, DecryptOptions, DecryptionMaterials, DefaultMaterialsManager, EncryptOptions,
     EncryptionContext, EncryptionMaterials, Keyring, MultiKeyring,
 };
-use envelope_keyrings::RawAesKeyring;
+use envelope_keyrings::{
+    EcPrivateKey, EcdhCurve, RawAesKeyring, RawEcdhKeyring, RawRsaKeyring, RsaPadding, RsaPrivateKey,
+};
 
 /// Plaintext the tests encrypt: long enough to span frames of 16 bytes.
 const PLAINTEXT: &[u8] = b"SECRET-PLAINTEXT: the launch code is 0000, tell no one. SECRET-PLAINTEXT again.";
@@ -67,6 +69,39 @@ fn keyrings_clients_and_managers_hide_the_wrapping_key() {
     assert_redacted("DefaultMaterialsManager", &DefaultMaterialsManager::from_arc(shared), WRAPPING_KEY);
     assert_redacted("Client", &Client::with_keyring(keyring()), WRAPPING_KEY);
     assert_redacted("BlockingClient", &client(), WRAPPING_KEY);
+}
+
+#[test]
+fn asymmetric_keys_and_their_keyrings_hide_the_private_key() {
+    // RSA: the tail of the PKCS #8 DER holds only private values (p, q, the CRT exponents).
+    let rsa = RsaPrivateKey::generate(2048).expect("RSA key");
+    let der = rsa.to_pkcs8_der().expect("DER");
+    let private_tail = der[der.len() - 256..].to_vec();
+    assert_redacted("RsaPrivateKey", &rsa, &private_tail);
+    let keyring = RawRsaKeyring::new("debug-test", "rsa", RsaPadding::OaepSha256, None, Some(rsa)).expect("RSA");
+    assert_redacted("RawRsaKeyring", &keyring, &private_tail);
+
+    // ECDH: the private scalar itself.
+    use aws_lc_rs::agreement::{PrivateKey, ECDH_P256};
+    use aws_lc_rs::encoding::{AsBigEndian, AsDer, EcPrivateKeyBin, EcPrivateKeyRfc5915Der};
+    let raw = PrivateKey::generate(&ECDH_P256).expect("EC key");
+    let scalar: EcPrivateKeyBin<'_> = raw.as_be_bytes().expect("scalar");
+    let der: EcPrivateKeyRfc5915Der<'_> = raw.as_der().expect("DER");
+    let ec = EcPrivateKey::from_der(EcdhCurve::P256, der.as_ref()).expect("EC private key");
+    assert_redacted("EcPrivateKey", &ec, scalar.as_ref());
+    let keyring = RawEcdhKeyring::public_key_discovery(EcdhCurve::P256, ec).expect("ECDH");
+    assert_redacted("RawEcdhKeyring", &keyring, scalar.as_ref());
+}
+
+#[cfg(feature = "tokio")]
+#[tokio::test]
+async fn kms_client_suppliers_hide_the_secret_access_key() {
+    use envelope_keyrings::kms::{Credentials, DefaultClientSupplier, KmsClientSupplier};
+    const SECRET: &[u8] = b"SECRET-ACCESS-KEY-of-the-owner-0123456789";
+    let credentials = Credentials::new("AKIDDEBUG", std::str::from_utf8(SECRET).unwrap(), None, None, "test");
+    let supplier = DefaultClientSupplier::with_endpoint_and_credentials("http://127.0.0.1:9", credentials).await;
+    supplier.client_for_region("us-east-1").expect("client");
+    assert_redacted("DefaultClientSupplier", &supplier, SECRET);
 }
 
 #[test]

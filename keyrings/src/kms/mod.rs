@@ -54,6 +54,9 @@ use aws_sdk_kms::operation::RequestId;
 use envelope::error::KeyringError;
 use envelope::EncryptionContext;
 
+/// The credential type [`DefaultClientSupplier::with_endpoint_and_credentials`] takes, re-exported so
+/// callers need no direct dependency on `aws-credential-types`.
+pub use aws_credential_types::Credentials;
 pub use client_supplier::{DefaultClientSupplier, KmsClientSupplier, PERMISSIVE_ACCESS_KEY_ID};
 pub use discovery::{AwsKmsDiscoveryKeyring, AwsKmsMrkDiscoveryKeyring, DiscoveryFilter};
 pub use ecdh::AwsKmsEcdhKeyring;
