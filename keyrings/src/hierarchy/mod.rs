@@ -1,0 +1,19 @@
+//! The hierarchical keyring (`aws-kms-hierarchy`): data keys wrapped locally under keys derived
+//! from long-lived *branch keys*, which a [`KeyStore`] keeps (protected by KMS in the real stores).
+//!
+//! - [`key_store`]: the [`KeyStore`] trait, branch/beacon key materials and [`KeyStoreError`].
+//!   The SQLite and DynamoDB stores (crate `envelope-keystore`) implement it.
+//! - [`StaticKeyStore`]: branch keys given directly (test vectors, tests).
+//!
+//! Nothing here needs the AWS SDK: KMS enters only through the key stores.
+//!
+//! spec: framework/aws-kms/aws-kms-hierarchical-keyring.md, framework/branch-key-store.md
+
+pub mod key_store;
+mod static_store;
+
+pub use key_store::{
+    BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, InvalidBranchKeyMaterials, KeyStore, KeyStoreError,
+    KeyStoreErrorKind, KeyStoreOperation, BRANCH_KEY_LEN,
+};
+pub use static_store::{StaticKeyStore, StaticKeyStoreConflict};
