@@ -3,48 +3,20 @@
 //! this test, from the endpoint the CLI logs — is refused whether it signs with its own
 //! credentials, guesses, or does not sign at all, and the command itself still works.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::error::ProvideErrorMetadata;
-
-const BIN: &str = env!("CARGO_BIN_EXE_envelope");
-
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{isolated_envelope, kms_client, TempDir};
 
 /// `envelope ARGS` with a scrubbed AWS environment and the embedded emulator forced.
 fn envelope(home: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command.args(args);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
+    let mut command = isolated_envelope(home);
+    command.args(args).env("ENVELOPE_KMS", "embedded");
     command
-        .env("HOME", home)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("ENVELOPE_KMS", "embedded")
-        .env_remove("ENVELOPE_KMS_ROOT_KEY");
-    command
-}
-
-fn client(endpoint: &str, access_key_id: &str, secret: &str) -> aws_sdk_kms::Client {
-    let config = aws_sdk_kms::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(access_key_id, secret, None, None, "static"))
-        .build();
-    aws_sdk_kms::Client::from_conf(config)
 }
 
 fn unsigned_list_keys(addr: &str) -> String {
@@ -61,18 +33,16 @@ fn unsigned_list_keys(addr: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_processes_cannot_use_the_embedded_emulator() {
-    let dir = TempDir(std::env::temp_dir().join(format!("envelope-embedded-auth-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&dir.0);
-    std::fs::create_dir_all(&dir.0).unwrap();
-    let data_dir = dir.0.join("kms");
+    let dir = TempDir::new("embedded-auth");
+    let data_dir = dir.path().join("kms");
     let data = data_dir.to_str().unwrap();
     let created =
-        envelope(&dir.0, &["kms", "create-key", "--alias", "alias/app", "--kms-data-dir", data]).output().unwrap();
+        envelope(dir.path(), &["kms", "create-key", "--alias", "alias/app", "--kms-data-dir", data]).output().unwrap();
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
 
-    let output = dir.0.join("note.encrypted");
+    let output = dir.path().join("note.encrypted");
     let mut encrypt = envelope(
-        &dir.0,
+        dir.path(),
         &["encrypt", "--input", "-", "--wrapping-keys", "key=alias/app", "--kms-data-dir", data, "--output"],
     )
     .arg(&output)
@@ -101,7 +71,7 @@ async fn other_processes_cannot_use_the_embedded_emulator() {
         panic!("the CLI did not log its embedded emulator's endpoint: {}", log.join().unwrap());
     };
 
-    let stranger = client(&endpoint, "AKIDSTRANGER", "secret");
+    let stranger = kms_client(&endpoint, "AKIDSTRANGER", "secret");
     let e = stranger.list_keys().send().await.expect_err("another credential is refused");
     assert_eq!(e.as_service_error().and_then(|e| e.code()), Some("UnrecognizedClientException"), "{e:?}");
     let e = stranger.schedule_key_deletion().key_id("alias/app").send().await.expect_err("refused");
@@ -119,7 +89,7 @@ async fn other_processes_cannot_use_the_embedded_emulator() {
     let rest = log.join().unwrap();
     assert!(status.success(), "encrypt failed: {rest}");
     let decrypted = envelope(
-        &dir.0,
+        dir.path(),
         &["decrypt", "--output", "-", "--wrapping-keys", "key=alias/app", "--kms-data-dir", data, "--input"],
     )
     .arg(&output)

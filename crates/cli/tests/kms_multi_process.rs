@@ -7,85 +7,29 @@
 //! directory must decrypt every ciphertext any of them returned, know every key any of them
 //! created, and list every rotation any of them acknowledged.
 
+mod common;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
 
-const BIN: &str = env!("CARGO_BIN_EXE_envelope");
+use common::{ServeProcess, TempDir, BIN};
 const PROCESSES: usize = 4;
 const SHARED_KEYS: usize = 3;
 const ROUNDS: usize = 4;
 
-/// A fresh private directory under the system temp directory (removed on drop).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("envelope-kms-multi-{label}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
+/// `envelope kms serve` on the shared directory, in permissive mode (any signature).
+fn serve(data_dir: &Path) -> ServeProcess {
+    ServeProcess::start(data_dir, &[], Stdio::piped())
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `envelope kms serve` on 127.0.0.1:0; killed (SIGKILL) on drop.
-struct Server {
-    child: Child,
-    endpoint: String,
-}
-
-impl Server {
-    fn start(data_dir: &Path) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["kms", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .env_remove("ENVELOPE_KMS_ROOT_KEY")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("emulator starts");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("piped stdout");
-        BufReader::new(stdout).read_line(&mut line).expect("emulator stdout");
-        match line.trim().strip_prefix("listening on ") {
-            Some(endpoint) => Server { endpoint: endpoint.to_owned(), child },
-            None => {
-                let _ = child.kill();
-                let output = child.wait_with_output().expect("emulator output");
-                panic!("the emulator did not start: {line:?} {}", String::from_utf8_lossy(&output.stderr));
-            }
-        }
-    }
-
-    fn client(&self) -> aws_sdk_kms::Client {
-        let config = aws_sdk_kms::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .endpoint_url(&self.endpoint)
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("AKIDMULTI", "multi-process", None, None, "static"))
-            .build();
-        aws_sdk_kms::Client::from_conf(config)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn client_of(server: &ServeProcess) -> aws_sdk_kms::Client {
+    server.client("AKIDMULTI", "multi-process")
 }
 
 /// Everything the emulators acknowledged.
@@ -179,28 +123,28 @@ fn create_key_offline(data_dir: &Path) -> Result<String, String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_processes_never_lose_an_acknowledged_change() {
     let dir = TempDir::new("data");
-    let data_dir = dir.0.join("kms");
+    let data_dir = dir.path().join("kms");
     let log: Shared = Arc::default();
 
     // Every process starts on the empty directory at once (root key and schema races), and the
     // first one creates keys the others already hold in memory when the work starts.
-    let servers: Vec<Server> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..PROCESSES).map(|_| s.spawn(|| Server::start(&data_dir))).collect();
+    let servers: Vec<ServeProcess> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..PROCESSES).map(|_| s.spawn(|| serve(&data_dir))).collect();
         handles.into_iter().map(|h| h.join().expect("server thread")).collect()
     });
     for _ in 0..SHARED_KEYS {
-        let out = servers[0].client().create_key().send().await.expect("CreateKey");
+        let out = client_of(&servers[0]).create_key().send().await.expect("CreateKey");
         log.lock().unwrap().keys.push(out.key_metadata().expect("metadata").key_id().to_owned());
     }
     drop(servers);
-    let servers: Vec<Server> = (0..PROCESSES).map(|_| Server::start(&data_dir)).collect();
+    let servers: Vec<ServeProcess> = (0..PROCESSES).map(|_| serve(&data_dir)).collect();
 
     let offline = {
         let data_dir = data_dir.clone();
         tokio::task::spawn_blocking(move || (0..2).map(|_| create_key_offline(&data_dir)).collect::<Vec<_>>())
     };
     let tasks: Vec<_> =
-        servers.iter().enumerate().map(|(p, server)| tokio::spawn(work(p, server.client(), log.clone()))).collect();
+        servers.iter().enumerate().map(|(p, server)| tokio::spawn(work(p, client_of(server), log.clone()))).collect();
     for task in tasks {
         task.await.expect("worker");
     }
@@ -213,8 +157,8 @@ async fn concurrent_processes_never_lose_an_acknowledged_change() {
     // SIGKILL: an acknowledged change must already be durable.
     drop(servers);
 
-    let server = Server::start(&data_dir);
-    let client = server.client();
+    let server = serve(&data_dir);
+    let client = client_of(&server);
     let log = Arc::try_unwrap(log).ok().expect("workers done").into_inner().unwrap();
     let mut lost = Vec::new();
     for key in &log.keys {

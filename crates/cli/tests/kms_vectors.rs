@@ -3,71 +3,33 @@
 //! run offline. Every child process gets a scrubbed AWS environment, so nothing but 127.0.0.1 is
 //! contacted whatever the developer's machine has configured.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_envelope");
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+use common::{isolated_envelope, ServeProcess, TempDir};
 
 fn kms_vectors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-vectors/kms")
 }
 
-/// A fresh directory under the system temp directory (removed on drop).
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("envelope-kms-vectors-{label}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `envelope kms serve` on 127.0.0.1:0 over a fresh data directory; killed on drop.
+/// `envelope kms serve` over a fresh data directory (optionally seeded); killed on drop.
 struct Emulator {
-    child: Child,
-    endpoint: String,
+    server: ServeProcess,
     _dir: TempDir,
 }
 
 impl Emulator {
     fn start(seed: Option<&Path>) -> Emulator {
         let dir = TempDir::new("emulator");
-        let mut command = Command::new(BIN);
-        command.args(["kms", "serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.0.join("kms"));
+        let mut args: Vec<&OsStr> = Vec::new();
         if let Some(seed) = seed {
-            command.arg("--seed").arg(seed);
+            args.extend([OsStr::new("--seed"), seed.as_os_str()]);
         }
-        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("emulator starts");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("piped stdout");
-        BufReader::new(stdout).read_line(&mut line).expect("emulator stdout");
-        let endpoint = match line.trim().strip_prefix("listening on ") {
-            Some(endpoint) => endpoint.to_owned(),
-            None => {
-                let _ = child.kill();
-                panic!("the emulator did not say where it listens: {line:?}");
-            }
-        };
-        Emulator { child, endpoint, _dir: dir }
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let server = ServeProcess::start(&dir.path().join("kms"), &args, Stdio::inherit());
+        Emulator { server, _dir: dir }
     }
 }
 
@@ -75,15 +37,8 @@ impl Drop for Emulator {
 /// with the emulator's endpoint and dummy credentials when `endpoint` is given.
 fn vectors(args: &[&str], endpoint: Option<&str>) -> Output {
     let home = TempDir::new("home");
-    let mut command = Command::new(BIN);
+    let mut command = isolated_envelope(home.path());
     command.arg("vectors").args(args);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("AWS_") {
-            command.env_remove(name);
-        }
-    }
-    command.env_remove("ENVELOPE_KMS");
-    command.env("HOME", &home.0).env("AWS_EC2_METADATA_DISABLED", "true");
     if let Some(endpoint) = endpoint {
         command
             .env("AWS_ENDPOINT_URL_KMS", endpoint)
@@ -130,7 +85,7 @@ fn committed_kms_vectors_decrypt_from_the_seed_alone() {
     assert!(n >= 30, "the committed manifest holds only {n} tests");
     let emulator = Emulator::start(Some(&kms_vectors().join("seed.json")));
     let decrypt = kms_vectors().join("decrypt");
-    let output = vectors(&["decrypt", "--manifest", path(&decrypt)], Some(&emulator.endpoint));
+    let output = vectors(&["decrypt", "--manifest", path(&decrypt)], Some(&emulator.server.endpoint));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(
         stdout.lines().last(),
@@ -145,7 +100,7 @@ fn committed_kms_vectors_decrypt_from_the_seed_alone() {
 fn an_emulator_without_the_seed_cannot_pass_them() {
     let emulator = Emulator::start(None);
     let decrypt = kms_vectors().join("decrypt");
-    let output = vectors(&["decrypt", "--manifest", path(&decrypt), "--verbose"], Some(&emulator.endpoint));
+    let output = vectors(&["decrypt", "--manifest", path(&decrypt), "--verbose"], Some(&emulator.server.endpoint));
     let (passed, failed, skipped) = summary(&output);
     // Keys the emulator does not have are skipped; discovery names no key to look up, so those
     // tests fail; only multi-keyring tests that a raw AES key can read pass.
@@ -161,21 +116,21 @@ fn a_tampered_ciphertext_fails() {
     let copy = TempDir::new("tampered");
     let decrypt = kms_vectors().join("decrypt");
     for sub in ["", "plaintexts", "ciphertexts"] {
-        std::fs::create_dir_all(copy.0.join(sub)).expect("mkdir");
+        std::fs::create_dir_all(copy.path().join(sub)).expect("mkdir");
         for entry in std::fs::read_dir(decrypt.join(sub)).expect("read dir").flatten() {
             if entry.path().is_file() {
-                std::fs::copy(entry.path(), copy.0.join(sub).join(entry.file_name())).expect("copy");
+                std::fs::copy(entry.path(), copy.path().join(sub).join(entry.file_name())).expect("copy");
             }
         }
     }
-    let victim = copy.0.join("ciphertexts/0578-kms-us-west-2");
+    let victim = copy.path().join("ciphertexts/0578-kms-us-west-2");
     let mut bytes = std::fs::read(&victim).expect("ciphertext");
     let last = bytes.len() - 1;
     bytes[last] ^= 0x01;
     std::fs::write(&victim, bytes).expect("write");
 
     let emulator = Emulator::start(Some(&kms_vectors().join("seed.json")));
-    let output = vectors(&["decrypt", "--manifest", path(&copy.0)], Some(&emulator.endpoint));
+    let output = vectors(&["decrypt", "--manifest", path(copy.path())], Some(&emulator.server.endpoint));
     assert_eq!(summary(&output), (n - 1, 1, 0), "{}", describe(&output));
     assert!(String::from_utf8_lossy(&output.stdout).contains("FAILED 0578-kms-us-west-2:"), "{}", describe(&output));
 }
@@ -184,7 +139,7 @@ fn a_tampered_ciphertext_fails() {
 fn encrypt_against_the_emulator_then_decrypt_what_it_wrote() {
     let emulator = Emulator::start(Some(&kms_vectors().join("seed.json")));
     let out = TempDir::new("round-trip");
-    let written = out.0.join("written");
+    let written = out.path().join("written");
     let manifest = kms_vectors().join("encrypt-manifest.json");
     for streaming in [false, true] {
         let _ = std::fs::remove_dir_all(&written);
@@ -192,12 +147,12 @@ fn encrypt_against_the_emulator_then_decrypt_what_it_wrote() {
         if streaming {
             args.push("--streaming");
         }
-        let output = vectors(&args, Some(&emulator.endpoint));
+        let output = vectors(&args, Some(&emulator.server.endpoint));
         let (passed, failed, skipped) = summary(&output);
         assert_eq!((failed, skipped), (0, 0), "{}", describe(&output));
         assert_eq!(passed, committed_tests(), "{}", describe(&output));
 
-        let output = vectors(&["decrypt", "--manifest", path(&written)], Some(&emulator.endpoint));
+        let output = vectors(&["decrypt", "--manifest", path(&written)], Some(&emulator.server.endpoint));
         assert_eq!(summary(&output), (passed, 0, 0), "{}", describe(&output));
     }
 }
@@ -213,7 +168,7 @@ fn without_kms_configuration_kms_tests_are_skipped() {
 
     // --no-kms wins over configuration that is present.
     let emulator = Emulator::start(Some(&kms_vectors().join("seed.json")));
-    let output = vectors(&["decrypt", "--manifest", path(&decrypt), "--no-kms"], Some(&emulator.endpoint));
+    let output = vectors(&["decrypt", "--manifest", path(&decrypt), "--no-kms"], Some(&emulator.server.endpoint));
     assert_eq!(summary(&output), (passed, 0, skipped), "{}", describe(&output));
 }
 
@@ -222,7 +177,7 @@ fn official_vectors_keep_their_aws_keys_skipped_with_the_emulator_configured() {
     let zip = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-vectors/official/v4-Net-4.0.1.zip");
     assert!(zip.is_file(), "{} is missing: the official vectors are part of the repository", zip.display());
     let emulator = Emulator::start(Some(&kms_vectors().join("seed.json")));
-    let output = vectors(&["decrypt", "--manifest", path(&zip), "--verbose"], Some(&emulator.endpoint));
+    let output = vectors(&["decrypt", "--manifest", path(&zip), "--verbose"], Some(&emulator.server.endpoint));
     assert_eq!(summary(&output), (99, 0, 33), "{}", describe(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(stdout.matches("does not exist (NotFoundException)").count(), 33, "{stdout}");
