@@ -21,13 +21,15 @@
 //! framework/key-agreement-schemas.md
 
 use std::fmt;
+use std::future::Future;
 
 use aws_lc_rs::agreement::{self, PrivateKey, UnparsedPublicKey};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self, ParsedPublicKey};
 use envelope::error::{EdkFailure, KeyringError};
-use envelope::{DataKey, EncryptedDataKey, EncryptionContext, Result};
+use envelope::keyring::ensure_no_data_key;
+use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionContext, Result};
 use zeroize::Zeroizing;
 
 use crate::aes_gcm::{constant_time_eq, fill_random, WrappingKey, TAG_LEN};
@@ -429,6 +431,46 @@ impl Candidate {
 }
 
 impl Matcher<'_> {
+    /// The decrypt loop both ECDH keyrings share: the first of `edks` that is this keyring's and
+    /// unwraps under the secret `agree` derives with its peer sets the data key; when none does,
+    /// every EDK's reason is reported. `agree` is local ECDH for the raw keyring and a KMS
+    /// DeriveSharedSecret call for the KMS one.
+    pub(crate) async fn decrypt_first<F, Fut>(
+        &self,
+        curve: EcdhCurve,
+        label: &str,
+        mut materials: DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+        agree: F,
+    ) -> Result<DecryptionMaterials>
+    where
+        F: Fn(EcPublicKey) -> Fut,
+        Fut: Future<Output = std::result::Result<Zeroizing<Vec<u8>>, String>>,
+    {
+        ensure_no_data_key(&materials)?;
+        let key_len = materials.suite().data_key_len();
+        let mut failures = Vec::new();
+        for edk in edks {
+            let Some(candidate) = self.try_edk(curve, edk, label, &mut failures) else {
+                continue;
+            };
+            let attempt = match agree(candidate.peer.clone()).await {
+                Ok(secret) => {
+                    candidate.unwrap(curve, &secret, materials.encryption_context(), &edk.ciphertext, key_len)
+                }
+                Err(why) => Err(why),
+            };
+            match attempt {
+                Ok(key) => {
+                    materials.set_data_key(key)?;
+                    return Ok(materials);
+                }
+                Err(why) => failures.push(EdkFailure::failed(edk, label, why)),
+            }
+        }
+        Err(KeyringError::NoDataKeyUnwrapped(failures).into())
+    }
+
     /// The EDK as a candidate to unwrap, or `None` after recording in `failures` why not (not
     /// this keyring's, or its peer public key unparseable).
     pub(crate) fn try_edk(

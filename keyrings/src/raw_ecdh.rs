@@ -6,8 +6,7 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use envelope::error::{EdkFailure, KeyringError};
-use envelope::keyring::ensure_no_data_key;
+use envelope::error::KeyringError;
 use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 
 use crate::ecdh::{
@@ -109,7 +108,7 @@ impl Keyring for RawEcdhKeyring {
 
     async fn on_decrypt(
         &self,
-        mut materials: DecryptionMaterials,
+        materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
         let (private, matcher) = match &self.scheme {
@@ -122,26 +121,9 @@ impl Keyring for RawEcdhKeyring {
                 return Err(KeyringError::Configuration(format!("{} only encrypts", self.label)).into());
             }
         };
-        ensure_no_data_key(&materials)?;
-        let key_len = materials.suite().data_key_len();
-        let mut failures = Vec::new();
-        for edk in edks {
-            let Some(candidate) = matcher.try_edk(self.curve, edk, &self.label, &mut failures) else {
-                continue;
-            };
-            let context = materials.encryption_context();
-            let attempt = private
-                .agree(&candidate.peer)
-                .and_then(|z| candidate.unwrap(self.curve, &z, context, &edk.ciphertext, key_len));
-            match attempt {
-                Ok(key) => {
-                    materials.set_data_key(key)?;
-                    return Ok(materials);
-                }
-                Err(why) => failures.push(EdkFailure::failed(edk, self.label.as_str(), why)),
-            }
-        }
-        Err(KeyringError::NoDataKeyUnwrapped(failures).into())
+        matcher
+            .decrypt_first(self.curve, &self.label, materials, edks, |peer| std::future::ready(private.agree(&peer)))
+            .await
     }
 }
 

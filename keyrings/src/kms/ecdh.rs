@@ -7,8 +7,7 @@ use std::fmt;
 use async_trait::async_trait;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeyAgreementAlgorithmSpec, KeyUsageType};
-use envelope::error::{EdkFailure, KeyringError};
-use envelope::keyring::ensure_no_data_key;
+use envelope::error::KeyringError;
 use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 use zeroize::Zeroizing;
 
@@ -182,39 +181,16 @@ impl Keyring for AwsKmsEcdhKeyring {
 
     async fn on_decrypt(
         &self,
-        mut materials: DecryptionMaterials,
+        materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
         crate::kms::require_runtime()?;
-        ensure_no_data_key(&materials)?;
         let matcher = match &self.peer {
             Some(peer) => Matcher::Pair { mine: &self.kms_public, peer },
             None => Matcher::Recipient(&self.kms_public),
         };
-        let key_len = materials.suite().data_key_len();
-        let mut failures = Vec::new();
-        for edk in edks {
-            let Some(candidate) = matcher.try_edk(self.curve, edk, &self.label, &mut failures) else {
-                continue;
-            };
-            let shared_secret = match self.derive_shared_secret(&candidate.peer).await {
-                Ok(secret) => secret,
-                Err(why) => {
-                    failures.push(EdkFailure::failed(edk, self.label.as_str(), why));
-                    continue;
-                }
-            };
-            let attempt =
-                candidate.unwrap(self.curve, &shared_secret, materials.encryption_context(), &edk.ciphertext, key_len);
-            match attempt {
-                Ok(key) => {
-                    materials.set_data_key(key)?;
-                    return Ok(materials);
-                }
-                Err(why) => failures.push(EdkFailure::failed(edk, self.label.as_str(), why)),
-            }
-        }
-        Err(KeyringError::NoDataKeyUnwrapped(failures).into())
+        let agree = |peer: EcPublicKey| async move { self.derive_shared_secret(&peer).await };
+        matcher.decrypt_first(self.curve, &self.label, materials, edks, agree).await
     }
 }
 
