@@ -13,30 +13,7 @@ const BOB: &str = "arn:aws:iam::444455556666:user/bob";
 const CAROL: &str = "arn:aws:iam::777788889999:user/carol";
 const MALLORY: &str = "arn:aws:iam::111122223333:user/mallory";
 
-const CREDS: &str = r#"{"credentials": [
-  {"access_key_id": "AKIAALICE", "secret_access_key": "alice-secret", "principal": "arn:aws:iam::111122223333:user/alice"},
-  {"access_key_id": "AKIAMALLORY", "secret_access_key": "mallory-secret", "principal": "arn:aws:iam::111122223333:user/mallory"},
-  {"access_key_id": "AKIABOB", "secret_access_key": "bob-secret", "principal": "arn:aws:iam::444455556666:user/bob"},
-  {"access_key_id": "AKIACAROL", "secret_access_key": "carol-secret", "principal": "arn:aws:iam::777788889999:user/carol"}
-]}"#;
-
-fn strict_settings(tag: &str) -> envelope_kms_local::Settings {
-    let mut s = common::settings(tag);
-    let path = s.data_dir.join("credentials.json");
-    std::fs::write(&path, CREDS).unwrap();
-    s.credentials = Some(path);
-    s
-}
-
-async fn as_user(srv: &common::Running, who: &str) -> aws_sdk_kms::Client {
-    let (akid, secret) = match who {
-        "alice" => ("AKIAALICE", "alice-secret"),
-        "mallory" => ("AKIAMALLORY", "mallory-secret"),
-        "bob" => ("AKIABOB", "bob-secret"),
-        _ => ("AKIACAROL", "carol-secret"),
-    };
-    common::client_with(&srv.endpoint, "us-east-1", akid, secret).await
-}
+use common::{as_user, strict_settings};
 
 fn tenant(value: &str) -> GrantConstraints {
     GrantConstraints::builder().encryption_context_subset("tenant", value).build()

@@ -5,18 +5,7 @@ mod common;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{GrantConstraints, GrantOperation};
 
-const CREDS: &str = r#"{"credentials": [
-  {"access_key_id": "AKIAALICE", "secret_access_key": "alice-secret", "principal": "arn:aws:iam::111122223333:user/alice"},
-  {"access_key_id": "AKIABOB", "secret_access_key": "bob-secret", "principal": "arn:aws:iam::444455556666:user/bob"}
-]}"#;
-
-fn strict_settings(tag: &str) -> envelope_kms_local::Settings {
-    let mut s = common::settings(tag);
-    let path = s.data_dir.join("credentials.json");
-    std::fs::write(&path, CREDS).unwrap();
-    s.credentials = Some(path);
-    s
-}
+use common::{as_user, strict_settings};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn authentication_errors() {
@@ -27,7 +16,7 @@ async fn authentication_errors() {
     let unknown = common::client_with(&srv.endpoint, "us-east-1", "AKIANOBODY", "x").await;
     let err = unknown.list_keys().send().await.unwrap_err();
     assert_eq!(common::code(&err), "UnrecognizedClientException");
-    let alice = common::client_with(&srv.endpoint, "us-east-1", "AKIAALICE", "alice-secret").await;
+    let alice = as_user(&srv, "alice").await;
     alice.list_keys().send().await.unwrap();
     // No signature at all.
     let resp = unsigned_post(&srv.endpoint).await;
@@ -53,8 +42,8 @@ async fn policies_grants_and_audit() {
     let settings = strict_settings("authz");
     let data_dir = settings.data_dir.clone();
     let srv = common::start(settings).await;
-    let alice = common::client_with(&srv.endpoint, "us-east-1", "AKIAALICE", "alice-secret").await;
-    let bob = common::client_with(&srv.endpoint, "us-east-1", "AKIABOB", "bob-secret").await;
+    let alice = as_user(&srv, "alice").await;
+    let bob = as_user(&srv, "bob").await;
     let key = alice.create_key().send().await.unwrap().key_metadata.unwrap();
     let arn = key.arn.clone().unwrap();
 

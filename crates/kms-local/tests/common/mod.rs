@@ -72,6 +72,36 @@ pub fn settings(tag: &str) -> Settings {
     s
 }
 
+/// The strict-mode users the authorization tests act as: alice and mallory in the key owners'
+/// account 111122223333, bob in 444455556666, carol in 777788889999.
+const USERS: &str = r#"{"credentials": [
+  {"access_key_id": "AKIAALICE", "secret_access_key": "alice-secret", "principal": "arn:aws:iam::111122223333:user/alice"},
+  {"access_key_id": "AKIAMALLORY", "secret_access_key": "mallory-secret", "principal": "arn:aws:iam::111122223333:user/mallory"},
+  {"access_key_id": "AKIABOB", "secret_access_key": "bob-secret", "principal": "arn:aws:iam::444455556666:user/bob"},
+  {"access_key_id": "AKIACAROL", "secret_access_key": "carol-secret", "principal": "arn:aws:iam::777788889999:user/carol"}
+]}"#;
+
+/// Settings for a fresh data dir in strict mode, knowing the [`USERS`].
+pub fn strict_settings(tag: &str) -> Settings {
+    let mut s = settings(tag);
+    let path = s.data_dir.join("credentials.json");
+    std::fs::write(&path, USERS).unwrap();
+    s.credentials = Some(path);
+    s
+}
+
+/// A us-east-1 client signing as one of the [`USERS`] ("alice", "mallory", "bob" or "carol").
+pub async fn as_user(srv: &Running, who: &str) -> aws_sdk_kms::Client {
+    let (akid, secret) = match who {
+        "alice" => ("AKIAALICE", "alice-secret"),
+        "mallory" => ("AKIAMALLORY", "mallory-secret"),
+        "bob" => ("AKIABOB", "bob-secret"),
+        "carol" => ("AKIACAROL", "carol-secret"),
+        other => panic!("no test user {other}"),
+    };
+    client_with(&srv.endpoint, "us-east-1", akid, secret).await
+}
+
 /// A client for `region` with static credentials.
 pub async fn client_with(endpoint: &str, region: &str, akid: &str, secret: &str) -> aws_sdk_kms::Client {
     let conf = aws_config::defaults(BehaviorVersion::latest())
