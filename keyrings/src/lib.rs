@@ -61,7 +61,7 @@ pub mod raw_ecdh;
 pub mod raw_rsa;
 
 pub use ecdh::{EcPrivateKey, EcPublicKey, EcdhCurve};
-pub use hierarchy::{KeyStore, StaticKeyStore};
+pub use hierarchy::{HierarchicalKeyring, KeyStore, StaticKeyStore};
 pub use raw_aes::RawAesKeyring;
 pub use raw_ecdh::RawEcdhKeyring;
 pub use raw_rsa::{RawRsaKeyring, RsaPadding, RsaPrivateKey, RsaPublicKey};
