@@ -3,9 +3,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use envelope_kms_local::{Emulator, Settings};
+use envelope_kms_local::{Emulator, Limits, Settings};
 
 use super::kms_api;
 use crate::embedded_kms;
@@ -44,6 +45,45 @@ pub struct ServeArgs {
     /// than loopback, letting anyone who can reach it use the keys.
     #[arg(long)]
     allow_anonymous: bool,
+    /// Connections open at once; at the cap the longest-idle connection is closed for a new one.
+    #[arg(long, default_value_t = Limits::default().max_connections, value_name = "N")]
+    max_connections: usize,
+    /// Seconds a client has to send a request's headers (also the keep-alive idle timeout).
+    #[arg(long, default_value_t = Limits::default().header_read_timeout.as_secs(), value_name = "SECONDS")]
+    header_timeout: u64,
+    /// Seconds a client has to send a request's body once its headers have arrived.
+    #[arg(long, default_value_t = Limits::default().body_read_timeout.as_secs(), value_name = "SECONDS")]
+    body_timeout: u64,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = Limits::default().max_body_bytes, value_name = "BYTES")]
+    max_body_bytes: usize,
+    /// Audit events waiting for the disk before new requests wait for room (back-pressure).
+    #[arg(long, default_value_t = Limits::default().audit_queue, value_name = "EVENTS")]
+    audit_queue: usize,
+}
+
+impl ServeArgs {
+    /// The resource limits the flags ask for (zero timeouts or sizes are refused: they would
+    /// make the server unusable rather than safe).
+    fn limits(&self) -> anyhow::Result<Limits> {
+        for (flag, value) in [
+            ("--max-connections", self.max_connections as u64),
+            ("--header-timeout", self.header_timeout),
+            ("--body-timeout", self.body_timeout),
+            ("--max-body-bytes", self.max_body_bytes as u64),
+            ("--audit-queue", self.audit_queue as u64),
+        ] {
+            if value == 0 {
+                anyhow::bail!("{flag} must be at least 1");
+            }
+        }
+        Ok(Limits::default()
+            .with_max_connections(self.max_connections)
+            .with_header_read_timeout(Duration::from_secs(self.header_timeout))
+            .with_body_read_timeout(Duration::from_secs(self.body_timeout))
+            .with_max_body_bytes(self.max_body_bytes)
+            .with_audit_queue(self.audit_queue))
+    }
 }
 
 /// Arguments naming the KMS to act on.
@@ -119,6 +159,7 @@ pub fn run(command: KmsCommand) -> anyhow::Result<ExitCode> {
 
 fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut settings = Settings::new(&args.data_dir);
+    settings.limits = args.limits()?;
     settings.seed = args.seed;
     settings.credentials = args.credentials;
     if settings.credentials.is_none() {
