@@ -71,6 +71,20 @@ enum Driver {
 impl BlockingClient {
     /// Wraps a client whose keyrings need no runtime (raw AES, RSA, ECDH, or any keyring that
     /// does no I/O). The materials step runs on the calling thread.
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// // No runtime anywhere: a raw keyring's materials step finishes on the calling thread.
+    /// let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let message = client.encrypt(b"secret", &EncryptOptions::new())?;
+    /// assert_eq!(client.decrypt(&message, &DecryptOptions::new())?.plaintext, b"secret");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(client: Client) -> BlockingClient {
         BlockingClient { client, driver: Driver::CallingThread }
     }
@@ -112,22 +126,88 @@ impl BlockingClient {
     }
 
     /// The wrapped client.
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, CommitmentPolicy};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// assert_eq!(client.client().policy(), CommitmentPolicy::RequireEncryptRequireDecrypt);
+    /// // The async client for code that has an executor (it shares the materials manager).
+    /// let async_client: Client = client.client().clone();
+    /// # let _ = async_client;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn client(&self) -> &Client {
         &self.client
     }
 
     /// Encrypts `plaintext` into one message.
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, EncryptOptions, EncryptionContext};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let options = EncryptOptions::new().encryption_context(EncryptionContext::from([("tenant", "acme")]));
+    /// let message = client.encrypt(b"secret", &options)?;
+    /// assert!(!message.windows(6).any(|window| window == b"secret"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn encrypt(&self, plaintext: &[u8], options: &EncryptOptions) -> Result<Vec<u8>> {
         self.run(self.client.encrypt(plaintext, options))
     }
 
     /// Decrypts one message. Nothing is returned unless the whole message authenticates.
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let context = EncryptionContext::from([("tenant", "acme")]);
+    /// let message = client.encrypt(b"secret", &EncryptOptions::new().encryption_context(context.clone()))?;
+    ///
+    /// let decrypted = client.decrypt(&message, &DecryptOptions::new().encryption_context(context))?;
+    /// assert_eq!(decrypted.plaintext, b"secret");
+    /// assert!(client.decrypt(&message[..message.len() - 1], &DecryptOptions::new()).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn decrypt(&self, message: &[u8], options: &DecryptOptions) -> Result<Decrypted> {
         self.run(self.client.decrypt(message, options))
     }
 
     /// Starts a message on `inner`. Call [`EncryptingWriter::finish`] when done: a writer dropped
     /// without it leaves a message that every reader rejects.
+    ///
+    /// ```
+    /// use std::io::{self, Write};
+    ///
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// // Any `Write`: a `File`, a socket, or here a `Vec`.
+    /// let mut writer = client.encrypting_writer(Vec::new(), &EncryptOptions::new())?;
+    /// let copied = io::copy(&mut &[42u8; 100_000][..], &mut writer)?;
+    /// writer.write_all(b"and a trailer")?;
+    /// let message: Vec<u8> = writer.finish()?;
+    /// assert_eq!(copied, 100_000);
+    /// assert!(message.len() > 100_000);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn encrypting_writer<W: Write>(&self, inner: W, options: &EncryptOptions) -> Result<EncryptingWriter<W>> {
         let started = self.run(self.client.start_message(options, true))?;
         Ok(EncryptingWriter::new(inner, started.encryptor, started.header, started.info))
@@ -135,6 +215,26 @@ impl BlockingClient {
 
     /// Reads a header from `inner` and returns a reader of the plaintext. Header reading blocks
     /// on `inner`; only the materials step runs on the driver.
+    ///
+    /// ```
+    /// use std::io::{self, BufRead, BufReader};
+    ///
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let message = client.encrypt(b"line one\nline two\n", &EncryptOptions::new())?;
+    ///
+    /// // Any `Read`: a `File`, a socket, or here a byte slice.
+    /// let reader = client.decrypting_reader(io::Cursor::new(message), &DecryptOptions::new())?;
+    /// assert!(reader.info().algorithm_suite.is_signing());
+    /// let lines: Vec<String> = BufReader::new(reader).lines().collect::<io::Result<_>>()?;
+    /// assert_eq!(lines, ["line one", "line two"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn decrypting_reader<R: Read>(&self, mut inner: R, options: &DecryptOptions) -> Result<DecryptingReader<R>> {
         let (parsed, bytes) = crate::stream::sync::read_header(&mut inner, self.client.parse_limits(options))?;
         let opened = self.run(self.client.open_stream(parsed, bytes, options, true))?;

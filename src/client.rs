@@ -29,6 +29,26 @@ pub const DEFAULT_MAX_FRAME_LENGTH: usize = 4 << 20;
 /// Encrypts and decrypts messages with one materials manager and one set of policies.
 ///
 /// Cheap to clone; share one per application.
+///
+/// ```
+/// use envelope::{Client, CommitmentPolicy, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> envelope::Result<()> {
+/// let client = Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?)
+///     .commitment_policy(CommitmentPolicy::RequireEncryptRequireDecrypt)
+///     .max_encrypted_data_keys(Some(3));
+///
+/// // Clones share the materials manager; hand one to each task.
+/// let worker = client.clone();
+/// let message = tokio::spawn(async move { worker.encrypt(b"from a task", &EncryptOptions::new()).await })
+///     .await
+///     .expect("the task ran")?;
+/// assert_eq!(client.decrypt(&message, &DecryptOptions::new()).await?.plaintext, b"from a task");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Client {
     pub(crate) cmm: Arc<dyn MaterialsManager>,
@@ -45,11 +65,56 @@ pub(crate) struct ClientConfig {
 
 impl Client {
     /// A client over a materials manager.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::cmm::RequiredEncryptionContextMaterialsManager;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// // Every message must carry a "tenant" pair, authenticated but not stored in the message.
+    /// let keyring = Arc::new(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+    /// let cmm = RequiredEncryptionContextMaterialsManager::from_keyring(keyring, vec!["tenant".into()])?;
+    /// let client = BlockingClient::new(Client::new(cmm));
+    ///
+    /// let context = EncryptionContext::from([("tenant", "acme")]);
+    /// let message = client.encrypt(b"secret", &EncryptOptions::new().encryption_context(context.clone()))?;
+    /// assert!(client.decrypt(&message, &DecryptOptions::new()).is_err(), "the reader must supply the tenant");
+    /// let decrypted = client.decrypt(&message, &DecryptOptions::new().encryption_context(context))?;
+    /// assert_eq!(decrypted.plaintext, b"secret");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(cmm: impl MaterialsManager + 'static) -> Client {
         Client::from_arc(Arc::new(cmm))
     }
 
     /// A client over a shared materials manager.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, CommitmentPolicy, DecryptOptions, DefaultMaterialsManager, EncryptOptions, MaterialsManager};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// // One manager (and its keyring) behind two clients with different policies.
+    /// let cmm: Arc<dyn MaterialsManager> =
+    ///     Arc::new(DefaultMaterialsManager::new(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let strict = BlockingClient::new(Client::from_arc(cmm.clone()));
+    /// let migrating = BlockingClient::new(
+    ///     Client::from_arc(cmm).commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt),
+    /// );
+    ///
+    /// let message = migrating.encrypt(b"secret", &EncryptOptions::new())?;
+    /// assert_eq!(strict.decrypt(&message, &DecryptOptions::new())?.plaintext, b"secret");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_arc(cmm: Arc<dyn MaterialsManager>) -> Client {
         Client {
             cmm,
@@ -62,17 +127,76 @@ impl Client {
     }
 
     /// A client over a keyring, through the default materials manager.
+    ///
+    /// ```
+    /// use envelope::{Client, CommitmentPolicy};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let client = Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+    /// assert_eq!(client.policy(), CommitmentPolicy::RequireEncryptRequireDecrypt);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn with_keyring(keyring: impl Keyring + 'static) -> Client {
         Client::new(DefaultMaterialsManager::new(keyring))
     }
 
     /// Sets the commitment policy (default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`).
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{AlgorithmSuite, Client, CommitmentPolicy, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let keyring = || RawAesKeyring::new("my-app", "key-1", vec![7; 32]);
+    /// // A writer that 1.x readers understand, and a reader that accepts its messages during a migration.
+    /// let legacy_writer =
+    ///     BlockingClient::new(Client::with_keyring(keyring()?).commitment_policy(CommitmentPolicy::ForbidEncryptAllowDecrypt));
+    /// let message = legacy_writer.encrypt(b"old format", &EncryptOptions::new())?;
+    ///
+    /// let reader =
+    ///     BlockingClient::new(Client::with_keyring(keyring()?).commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt));
+    /// let decrypted = reader.decrypt(&message, &DecryptOptions::new())?;
+    /// assert_eq!(decrypted.info.algorithm_suite, AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384);
+    ///
+    /// // The default policy refuses the non-committing message.
+    /// let strict = BlockingClient::new(Client::with_keyring(keyring()?));
+    /// assert!(strict.decrypt(&message, &DecryptOptions::new()).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn commitment_policy(mut self, policy: CommitmentPolicy) -> Client {
         self.config.commitment_policy = policy;
         self
     }
 
     /// Limits how many encrypted data keys a message may carry (default: no limit).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::error::{Error, PolicyViolation};
+    /// use envelope::{Client, DecryptOptions, EncryptOptions, Keyring, MultiKeyring};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let first: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new("my-app", "key-1", vec![1; 32])?);
+    /// let second: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new("my-app", "key-2", vec![2; 32])?);
+    /// let writer = BlockingClient::new(Client::with_keyring(MultiKeyring::new(Some(first.clone()), vec![second])?));
+    /// let message = writer.encrypt(b"two copies of the data key", &EncryptOptions::new())?;
+    ///
+    /// // A reader that bounds the work one message can cause refuses it before trying any key.
+    /// let reader = BlockingClient::new(Client::with_keyring(first).max_encrypted_data_keys(Some(1)));
+    /// assert!(matches!(
+    ///     reader.decrypt(&message, &DecryptOptions::new()),
+    ///     Err(Error::Policy(PolicyViolation::TooManyEncryptedDataKeys { limit: 1, found: 2 }))
+    /// ));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn max_encrypted_data_keys(mut self, limit: Option<usize>) -> Client {
         self.config.max_encrypted_data_keys = limit;
         self
@@ -80,18 +204,64 @@ impl Client {
 
     /// Whether to read messages written by .NET ESDK 4.0.0 by retrying header authentication with
     /// its key derivation, as AWS's own readers do (default: on).
+    ///
+    /// ```
+    /// use envelope::Client;
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// // A reader that never sees messages from .NET ESDK 4.0.0 can skip the second attempt.
+    /// let client = Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?).net_v4_0_0_retry(false);
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn net_v4_0_0_retry(mut self, enabled: bool) -> Client {
         self.config.net_v4_0_0_retry = enabled;
         self
     }
 
     /// The configured commitment policy.
+    ///
+    /// ```
+    /// use envelope::{Client, CommitmentPolicy};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let client = Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+    /// let migrating = client.clone().commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt);
+    /// assert_eq!(client.policy(), CommitmentPolicy::RequireEncryptRequireDecrypt);
+    /// assert_eq!(migrating.policy().name(), "REQUIRE_ENCRYPT_ALLOW_DECRYPT");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn policy(&self) -> CommitmentPolicy {
         self.config.commitment_policy
     }
 }
 
 /// Options for writing one message.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{AlgorithmSuite, Client, DecryptOptions, EncryptOptions, EncryptionContext};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// let options = EncryptOptions::new()
+///     .encryption_context(EncryptionContext::from([("purpose", "backup")]))
+///     .algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey)
+///     .frame_length(64 * 1024);
+/// let message = client.encrypt(&vec![0u8; 100_000], &options)?;
+///
+/// let info = client.decrypt(&message, &DecryptOptions::new())?.info;
+/// assert_eq!(info.algorithm_suite, AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
+/// assert_eq!(info.frame_length, 65536);
+/// assert_eq!(info.encryption_context, options.encryption_context);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct EncryptOptions {
@@ -120,23 +290,86 @@ impl Default for EncryptOptions {
 
 impl EncryptOptions {
     /// Default options.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, CommitmentPolicy, EncryptOptions};
+    ///
+    /// let options = EncryptOptions::new();
+    /// assert!(options.encryption_context.is_empty());
+    /// assert_eq!(options.frame_length, envelope::client::DEFAULT_FRAME_LENGTH);
+    /// // No suite named: the client's commitment policy picks it (0x0578 by default).
+    /// assert_eq!(options.algorithm_suite, None);
+    /// assert_eq!(CommitmentPolicy::default().default_suite(), AlgorithmSuite::DEFAULT);
+    /// ```
     pub fn new() -> Self {
         EncryptOptions::default()
     }
 
     /// Sets the encryption context.
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let context = EncryptionContext::new().with("tenant", "acme").with("document", "invoice-2026-001");
+    /// let message = client.encrypt(b"secret", &EncryptOptions::new().encryption_context(context))?;
+    ///
+    /// // The pairs travel in the clear in the header: a reader checks them before trusting the plaintext.
+    /// let decrypted = client.decrypt(&message, &DecryptOptions::new())?;
+    /// assert_eq!(decrypted.info.encryption_context.get("tenant").map(String::as_str), Some("acme"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn encryption_context(mut self, context: EncryptionContext) -> Self {
         self.encryption_context = context;
         self
     }
 
     /// Sets the suite.
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{AlgorithmSuite, Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// // Committing but unsigned: smaller and faster, for when every reader also holds the key.
+    /// let options = EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
+    /// let message = client.encrypt(b"secret", &options)?;
+    /// assert!(!client.decrypt(&message, &DecryptOptions::new())?.info.algorithm_suite.is_signing());
+    ///
+    /// // The default policy refuses a suite without key commitment.
+    /// let legacy = EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha256);
+    /// assert!(client.encrypt(b"secret", &legacy).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn algorithm_suite(mut self, suite: AlgorithmSuite) -> Self {
         self.algorithm_suite = Some(suite);
         self
     }
 
     /// Sets the frame length.
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let writer = client.encrypting_writer(Vec::new(), &EncryptOptions::new().frame_length(1 << 20))?;
+    /// assert_eq!(writer.info().frame_length, 1 << 20);
+    ///
+    /// // Zero would mean a non-framed message, which envelope never writes.
+    /// assert!(client.encrypt(b"secret", &EncryptOptions::new().frame_length(0)).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn frame_length(mut self, frame_length: u32) -> Self {
         self.frame_length = frame_length;
         self
@@ -145,6 +378,25 @@ impl EncryptOptions {
     /// Lets (or forbids) a long signed stream hash on a worker thread. Async streams default to
     /// no: when the worker falls behind, a write waits for it on the executor's thread (for at most
     /// the time it takes to hash 256 KiB).
+    ///
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// // A server that runs one stream per core gains nothing from a second thread per stream.
+    /// let options = EncryptOptions::new().hash_on_worker_thread(false);
+    /// let mut writer = client.encrypting_writer(Vec::new(), &options)?;
+    /// writer.write_all(&vec![0u8; 2 << 20])?;
+    /// let message = writer.finish()?;
+    /// assert!(message.len() > 2 << 20);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn hash_on_worker_thread(mut self, allowed: bool) -> Self {
         self.hash_on_worker_thread = Some(allowed);
         self
@@ -152,6 +404,25 @@ impl EncryptOptions {
 }
 
 /// Options for reading one message.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// # let context = EncryptionContext::from([("tenant", "acme")]);
+/// # let message = client.encrypt(b"secret", &EncryptOptions::new().encryption_context(context))?;
+/// // A reader of untrusted messages: expect the tenant, and bound what one message may cost.
+/// let options = DecryptOptions::new()
+///     .encryption_context(EncryptionContext::from([("tenant", "acme")]))
+///     .max_header_length(64 * 1024)
+///     .max_frame_length(256 * 1024);
+/// assert_eq!(client.decrypt(&message, &options)?.plaintext, b"secret");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct DecryptOptions {
@@ -189,17 +460,65 @@ impl Default for DecryptOptions {
 
 impl DecryptOptions {
     /// Default options.
+    ///
+    /// ```
+    /// use envelope::client::{DEFAULT_MAX_FRAME_LENGTH, DEFAULT_MAX_HEADER_LENGTH};
+    /// use envelope::DecryptOptions;
+    ///
+    /// let options = DecryptOptions::new();
+    /// assert_eq!(options.encryption_context, None);
+    /// assert!(!options.unsigned_only);
+    /// assert_eq!(options.max_header_length, DEFAULT_MAX_HEADER_LENGTH);
+    /// assert_eq!(options.max_frame_length, DEFAULT_MAX_FRAME_LENGTH);
+    /// ```
     pub fn new() -> Self {
         DecryptOptions::default()
     }
 
     /// Sets the expected (reproduced) encryption context.
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let stored = EncryptionContext::from([("tenant", "acme"), ("document", "invoice-7")]);
+    /// let message = client.encrypt(b"secret", &EncryptOptions::new().encryption_context(stored))?;
+    ///
+    /// // Pairs the caller expects must match the message; a subset is enough.
+    /// let expect = |tenant| DecryptOptions::new().encryption_context(EncryptionContext::from([("tenant", tenant)]));
+    /// assert!(client.decrypt(&message, &expect("acme")).is_ok());
+    /// assert!(client.decrypt(&message, &expect("globex")).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn encryption_context(mut self, context: EncryptionContext) -> Self {
         self.encryption_context = Some(context);
         self
     }
 
     /// Refuses signed messages.
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::error::{Error, PolicyViolation};
+    /// use envelope::{AlgorithmSuite, Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let signed = client.encrypt(b"secret", &EncryptOptions::new())?;
+    /// let unsigned =
+    ///     client.encrypt(b"secret", &EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey))?;
+    ///
+    /// let options = DecryptOptions::new().unsigned_only();
+    /// assert!(client.decrypt(&unsigned, &options).is_ok());
+    /// assert!(matches!(client.decrypt(&signed, &options), Err(Error::Policy(PolicyViolation::SignedMessageRefused))));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn unsigned_only(mut self) -> Self {
         self.unsigned_only = true;
         self
@@ -207,18 +526,80 @@ impl DecryptOptions {
 
     /// Lets (or forbids) a long signed stream hash on a worker thread (see
     /// [`EncryptOptions::hash_on_worker_thread`]).
+    ///
+    /// ```
+    /// use std::io::Read;
+    ///
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// # let message = client.encrypt(&vec![1u8; 2 << 20], &EncryptOptions::new())?;
+    /// // Keep the signature hash on the reading thread.
+    /// let options = DecryptOptions::new().hash_on_worker_thread(false);
+    /// let mut plaintext = Vec::new();
+    /// client.decrypting_reader(&message[..], &options)?.read_to_end(&mut plaintext)?;
+    /// assert_eq!(plaintext.len(), 2 << 20);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn hash_on_worker_thread(mut self, allowed: bool) -> Self {
         self.hash_on_worker_thread = Some(allowed);
         self
     }
 
     /// Sets the longest header accepted, in bytes (see [`DecryptOptions::max_header_length`]).
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::error::{Error, PolicyViolation};
+    /// use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let context: EncryptionContext = (0..100).map(|i| (format!("key-{i}"), "value")).collect();
+    /// let message = client.encrypt(b"secret", &EncryptOptions::new().encryption_context(context))?;
+    ///
+    /// let small = DecryptOptions::new().max_header_length(1024);
+    /// assert!(matches!(
+    ///     client.decrypt(&message, &small),
+    ///     Err(Error::Policy(PolicyViolation::HeaderTooLong { limit: 1024, .. }))
+    /// ));
+    /// assert!(client.decrypt(&message, &DecryptOptions::new()).is_ok());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn max_header_length(mut self, bytes: usize) -> Self {
         self.max_header_length = bytes;
         self
     }
 
     /// Sets the longest frame accepted, in bytes (see [`DecryptOptions::max_frame_length`]).
+    ///
+    /// ```
+    /// use std::io::Read;
+    ///
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let message = client.encrypt(b"secret", &EncryptOptions::new().frame_length(1 << 20))?;
+    ///
+    /// // A stream holds about one frame: refusing 1 MiB frames keeps each reader near 64 KiB.
+    /// let options = DecryptOptions::new().max_frame_length(64 * 1024);
+    /// assert!(client.decrypting_reader(&message[..], &options).is_err());
+    ///
+    /// let mut plaintext = Vec::new();
+    /// client.decrypting_reader(&message[..], &DecryptOptions::new())?.read_to_end(&mut plaintext)?;
+    /// assert_eq!(plaintext, b"secret");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn max_frame_length(mut self, bytes: usize) -> Self {
         self.max_frame_length = bytes;
         self
@@ -226,6 +607,29 @@ impl DecryptOptions {
 }
 
 /// What a header says, available before any body byte is read.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::suite::MessageFormat;
+/// use envelope::{AlgorithmSuite, Client, ContentType, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// let message = client.encrypt(b"secret", &EncryptOptions::new())?;
+/// let info = client.decrypt(&message, &DecryptOptions::new())?.info;
+///
+/// assert_eq!(info.algorithm_suite, AlgorithmSuite::DEFAULT);
+/// assert_eq!(info.message_id.len(), MessageFormat::V2.message_id_len());
+/// assert_eq!(info.content_type, ContentType::Framed);
+/// assert!(info.commitment.is_some(), "v2 messages commit to their key");
+/// // A signed suite stores its verification key in the context.
+/// assert!(info.encryption_context.contains_key("aws-crypto-public-key"));
+/// let providers: Vec<&str> = info.encrypted_data_keys.iter().map(|edk| edk.provider_id.as_str()).collect();
+/// assert_eq!(providers, ["my-app"]);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct MessageInfo {
     /// The suite.
@@ -249,6 +653,24 @@ pub struct MessageInfo {
 }
 
 /// A decrypted message. Its Debug output shows the plaintext's length, never its bytes.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, Decrypted, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// let message = client.encrypt(b"card 4111", &EncryptOptions::new())?;
+/// let decrypted: Decrypted = client.decrypt(&message, &DecryptOptions::new())?;
+///
+/// assert_eq!(decrypted.plaintext, b"card 4111");
+/// // Safe to log: the plaintext shows as a length.
+/// let logged = format!("{decrypted:?}");
+/// assert!(!logged.contains("52, 49, 49, 49"), "{logged}");
+/// # Ok(())
+/// # }
+/// ```
 pub struct Decrypted {
     /// The plaintext.
     pub plaintext: Vec<u8>,
@@ -258,12 +680,45 @@ pub struct Decrypted {
 
 impl Client {
     /// Encrypts `plaintext` into one message.
+    ///
+    /// ```
+    /// use envelope::{Client, EncryptOptions, EncryptionContext};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> envelope::Result<()> {
+    /// let client = Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+    /// let options = EncryptOptions::new().encryption_context(EncryptionContext::from([("tenant", "acme")]));
+    /// let message = client.encrypt(b"secret", &options).await?;
+    /// assert_eq!(message[0], 0x02, "the default suite writes format v2");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn encrypt(&self, plaintext: &[u8], options: &EncryptOptions) -> Result<Vec<u8>> {
         let parts = self.encryption_parts(options, Some(plaintext.len() as u64)).await?;
         crate::oneshot::encrypt(parts, options.frame_length, plaintext)
     }
 
     /// Decrypts one message. Nothing is returned unless the whole message authenticates.
+    ///
+    /// ```
+    /// use envelope::{Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> envelope::Result<()> {
+    /// let client = Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+    /// let message = client.encrypt(b"secret", &EncryptOptions::new()).await?;
+    ///
+    /// let decrypted = client.decrypt(&message, &DecryptOptions::new()).await?;
+    /// assert_eq!(decrypted.plaintext, b"secret");
+    ///
+    /// let mut tampered = message;
+    /// tampered[60] ^= 1;
+    /// assert!(client.decrypt(&tampered, &DecryptOptions::new()).await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn decrypt(&self, message: &[u8], options: &DecryptOptions) -> Result<Decrypted> {
         let parsed = header::parse(message, self.parse_limits(options))?;
         let body = self.open(&parsed, &message[..parsed.len], options).await?;
@@ -272,6 +727,25 @@ impl Client {
     }
 
     /// Starts a message on a tokio `AsyncWrite`. Call `finish` (or `shutdown`) when done.
+    ///
+    /// ```
+    /// use tokio::io::AsyncWriteExt;
+    ///
+    /// use envelope::{Client, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> envelope::Result<()> {
+    /// let client = Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+    /// // Any tokio AsyncWrite: a file, a socket, or here a Vec.
+    /// let mut writer = client.encrypting_async_writer(Vec::new(), &EncryptOptions::new()).await?;
+    /// writer.write_all(b"first part, ").await?;
+    /// writer.write_all(b"second part").await?;
+    /// let message: Vec<u8> = writer.finish().await?;
+    /// # assert!(!message.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     #[cfg(feature = "tokio")]
     pub async fn encrypting_async_writer<W: tokio::io::AsyncWrite + Unpin>(
         &self,
@@ -283,6 +757,27 @@ impl Client {
     }
 
     /// Reads a header from a tokio `AsyncRead` and returns a reader of the plaintext.
+    ///
+    /// ```
+    /// use tokio::io::AsyncReadExt;
+    ///
+    /// use envelope::{Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> envelope::Result<()> {
+    /// let client = Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+    /// let message = client.encrypt(b"streamed", &EncryptOptions::new()).await?;
+    ///
+    /// // Any tokio AsyncRead: a file, a socket, or here a byte slice.
+    /// let mut reader = client.decrypting_async_reader(&message[..], &DecryptOptions::new()).await?;
+    /// assert!(reader.info().algorithm_suite.is_signing());
+    /// let mut plaintext = Vec::new();
+    /// reader.read_to_end(&mut plaintext).await?;
+    /// assert_eq!(plaintext, b"streamed");
+    /// # Ok(())
+    /// # }
+    /// ```
     #[cfg(feature = "tokio")]
     pub async fn decrypting_async_reader<R: tokio::io::AsyncRead + Unpin>(
         &self,

@@ -12,6 +12,29 @@ use std::io;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong while encrypting or decrypting.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::error::{Error, PolicyViolation};
+/// use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// let message = client.encrypt(b"secret", &EncryptOptions::new().encryption_context([("tenant", "acme")].into()))?;
+///
+/// let expected = DecryptOptions::new().encryption_context(EncryptionContext::from([("tenant", "globex")]));
+/// match client.decrypt(&message, &expected) {
+///     Err(Error::Policy(PolicyViolation::EncryptionContextMismatch { key })) => assert_eq!(key, "tenant"),
+///     other => panic!("expected a context mismatch, got {other:?}"),
+/// }
+///
+/// let mut tampered = message.clone();
+/// *tampered.last_mut().unwrap() ^= 1; // inside the footer's signature
+/// assert!(matches!(client.decrypt(&tampered, &DecryptOptions::new()), Err(Error::Authentication(_))));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -42,6 +65,26 @@ pub enum Error {
 }
 
 /// Which authentication check failed.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::error::{AuthenticationFailure, Error};
+/// use envelope::{AlgorithmSuite, Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// let options = EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
+/// let mut message = client.encrypt(b"secret", &options)?;
+///
+/// // The last byte of an unsigned message belongs to the final frame's tag.
+/// *message.last_mut().unwrap() ^= 1;
+/// let error = client.decrypt(&message, &DecryptOptions::new()).unwrap_err();
+/// assert!(matches!(error, Error::Authentication(AuthenticationFailure::BodyTag)));
+/// assert_eq!(error.to_string(), "authentication failed: body authentication tag does not verify");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AuthenticationFailure {
@@ -70,6 +113,26 @@ impl fmt::Display for AuthenticationFailure {
 }
 
 /// A structural problem with the message bytes.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::error::{Error, Malformed};
+/// use envelope::{Client, DecryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// match client.decrypt(b"\x07 is not a version byte", &DecryptOptions::new()) {
+///     Err(Error::Malformed(Malformed::InvalidField { field, .. })) => assert_eq!(field, "version"),
+///     other => panic!("expected a malformed header, got {other:?}"),
+/// }
+/// assert!(matches!(
+///     client.decrypt(&[0x02], &DecryptOptions::new()),
+///     Err(Error::Malformed(Malformed::Truncated { .. }))
+/// ));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Malformed {
@@ -103,6 +166,31 @@ impl fmt::Display for Malformed {
 }
 
 /// A configured rule the message or request breaks.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::error::{Error, PolicyViolation};
+/// use envelope::{Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// let message = client.encrypt(b"secret", &EncryptOptions::new().frame_length(64 * 1024))?;
+///
+/// // A reader that holds at most 16 KiB per frame refuses the message before reading its body.
+/// match client.decrypt(&message, &DecryptOptions::new().max_frame_length(16 * 1024)) {
+///     Err(Error::Policy(PolicyViolation::FrameTooLong { limit, found })) => assert_eq!((limit, found), (16384, 65536)),
+///     other => panic!("expected FrameTooLong, got {other:?}"),
+/// }
+///
+/// let reserved = EncryptOptions::new().encryption_context([("aws-crypto-mine", "x")].into());
+/// assert!(matches!(
+///     client.encrypt(b"secret", &reserved),
+///     Err(Error::Policy(PolicyViolation::ReservedEncryptionContextKey(_)))
+/// ));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PolicyViolation {
@@ -192,6 +280,30 @@ impl fmt::Display for PolicyViolation {
 }
 
 /// Why a keyring could not do its job.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::error::{EdkFailureReason, Error, KeyringError};
+/// use envelope::{Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// let writer = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// let message = writer.encrypt(b"secret", &EncryptOptions::new())?;
+///
+/// // Same namespace and name, other key bytes: the EDK is this keyring's, but it does not unwrap.
+/// let reader = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![8; 32])?));
+/// match reader.decrypt(&message, &DecryptOptions::new()) {
+///     Err(Error::Keyring(KeyringError::NoDataKeyUnwrapped(failures))) => {
+///         assert_eq!(failures.len(), 1);
+///         assert_eq!(failures[0].provider_id, "my-app");
+///         assert!(matches!(failures[0].reason, EdkFailureReason::Failed(_)));
+///     }
+///     other => panic!("expected NoDataKeyUnwrapped, got {other:?}"),
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyringError {
@@ -210,6 +322,17 @@ pub enum KeyringError {
 }
 
 /// What happened to one encrypted data key during decryption.
+///
+/// ```
+/// use envelope::error::{EdkFailure, EdkFailureReason};
+/// use envelope::EncryptedDataKey;
+///
+/// let edk = EncryptedDataKey::new("my-app", b"key-2".to_vec(), vec![0; 60]);
+/// let failure = EdkFailure::not_mine(&edk, "raw AES keyring my-app/key-1", "key name differs");
+/// assert_eq!(failure.provider_info, "key-2");
+/// assert_eq!(failure.reason, EdkFailureReason::NotMine("key name differs".into()));
+/// assert_eq!(failure.to_string(), "EDK my-app/key-2 skipped by raw AES keyring my-app/key-1: key name differs");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EdkFailure {
     /// Provider id of the EDK.
@@ -223,6 +346,17 @@ pub struct EdkFailure {
 }
 
 /// Why an EDK was not unwrapped.
+///
+/// ```
+/// use envelope::error::{EdkFailure, EdkFailureReason};
+/// use envelope::EncryptedDataKey;
+///
+/// # let failures = vec![EdkFailure::failed(&EncryptedDataKey::new("my-app", b"key-1".to_vec(), vec![]), "my keyring", "tag mismatch")];
+/// // Tell "no key of mine" apart from "my key, but it did not unwrap" (a wrong key or a damaged EDK).
+/// let damaged: Vec<&EdkFailure> =
+///     failures.iter().filter(|failure| matches!(failure.reason, EdkFailureReason::Failed(_))).collect();
+/// assert_eq!(damaged.len(), 1);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EdkFailureReason {
@@ -234,11 +368,37 @@ pub enum EdkFailureReason {
 
 impl EdkFailure {
     /// An EDK the keyring does not own.
+    ///
+    /// ```
+    /// use envelope::error::{EdkFailure, KeyringError};
+    /// use envelope::EncryptedDataKey;
+    ///
+    /// // In a keyring's `on_decrypt`: EDKs of other providers are skipped, and said so.
+    /// let edks = [EncryptedDataKey::new("aws-kms", b"arn:aws:kms:us-east-1:111122223333:key/k".to_vec(), vec![1; 8])];
+    /// let failures: Vec<EdkFailure> = edks
+    ///     .iter()
+    ///     .filter(|edk| edk.provider_id != "my-app")
+    ///     .map(|edk| EdkFailure::not_mine(edk, "my keyring", format!("provider id {:?} is not \"my-app\"", edk.provider_id)))
+    ///     .collect();
+    /// let error = KeyringError::NoDataKeyUnwrapped(failures);
+    /// assert!(error.to_string().contains("skipped by my keyring"));
+    /// ```
     pub fn not_mine(edk: &crate::EncryptedDataKey, keyring: impl Into<String>, why: impl Into<String>) -> Self {
         EdkFailure::new(edk, keyring, EdkFailureReason::NotMine(why.into()))
     }
 
     /// An EDK the keyring owns but could not unwrap.
+    ///
+    /// ```
+    /// use envelope::error::{EdkFailure, EdkFailureReason};
+    /// use envelope::EncryptedDataKey;
+    ///
+    /// // In a keyring's `on_decrypt`: the EDK is ours, but unwrapping it failed.
+    /// let edk = EncryptedDataKey::new("my-app", b"key-1".to_vec(), vec![0; 48]);
+    /// let failure = EdkFailure::failed(&edk, "my keyring", "unwrapping failed");
+    /// assert!(matches!(failure.reason, EdkFailureReason::Failed(_)));
+    /// assert_eq!(failure.to_string(), "EDK my-app/key-1 failed by my keyring: unwrapping failed");
+    /// ```
     pub fn failed(edk: &crate::EncryptedDataKey, keyring: impl Into<String>, why: impl Into<String>) -> Self {
         EdkFailure::new(edk, keyring, EdkFailureReason::Failed(why.into()))
     }
@@ -298,6 +458,24 @@ impl Error {
     }
 
     /// True when the input ended early: a streaming reader may wait for more bytes.
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let message = client.encrypt(b"secret", &EncryptOptions::new())?;
+    ///
+    /// let cut_short = client.decrypt(&message[..40], &DecryptOptions::new()).unwrap_err();
+    /// assert!(cut_short.is_truncation(), "{cut_short}");
+    /// let mut tampered = message.clone();
+    /// tampered[0] = 9;
+    /// assert!(!client.decrypt(&tampered, &DecryptOptions::new()).unwrap_err().is_truncation());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_truncation(&self) -> bool {
         matches!(self, Error::Malformed(Malformed::Truncated { .. }))
     }

@@ -20,16 +20,47 @@ pub const RESERVED_CONTEXT_PREFIX: &str = "aws-crypto-";
 pub const PUBLIC_KEY_CONTEXT_KEY: &str = "aws-crypto-public-key";
 
 /// A plaintext data key. Zeroized on drop; its Debug output is redacted.
+///
+/// ```
+/// use envelope::DataKey;
+///
+/// # fn main() -> envelope::Result<()> {
+/// let key = DataKey::generate(32)?;
+/// assert_eq!(key.len(), 32);
+/// assert_eq!(format!("{key:?}"), "DataKey([REDACTED; 32 bytes])");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct DataKey(Zeroizing<Vec<u8>>);
 
 impl DataKey {
     /// Wraps key bytes.
+    ///
+    /// ```
+    /// use envelope::DataKey;
+    ///
+    /// // E.g. in a keyring that has just unwrapped an EDK: the bytes are moved in, not copied.
+    /// let unwrapped: Vec<u8> = vec![0x5A; 32];
+    /// let key = DataKey::new(unwrapped);
+    /// assert_eq!(key.len(), 32);
+    /// ```
     pub fn new(bytes: Vec<u8>) -> DataKey {
         DataKey(Zeroizing::new(bytes))
     }
 
     /// A fresh random data key of `len` bytes.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, DataKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let suite = AlgorithmSuite::DEFAULT;
+    /// let key = DataKey::generate(suite.data_key_len())?;
+    /// assert_ne!(key.expose_secret(), DataKey::generate(suite.data_key_len())?.expose_secret());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn generate(len: usize) -> Result<DataKey> {
         let mut bytes = Zeroizing::new(vec![0u8; len]);
         crate::crypto::rand::fill(&mut bytes)?;
@@ -37,16 +68,39 @@ impl DataKey {
     }
 
     /// The key bytes. Named so that every use is easy to find in review.
+    ///
+    /// ```
+    /// use envelope::DataKey;
+    ///
+    /// let key = DataKey::new(vec![1, 2, 3, 4]);
+    /// // Hand the bytes to a wrapping primitive; never log or store them.
+    /// let bytes: &[u8] = key.expose_secret();
+    /// assert_eq!(bytes, [1, 2, 3, 4]);
+    /// ```
     pub fn expose_secret(&self) -> &[u8] {
         &self.0
     }
 
     /// Key length in bytes.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, DataKey};
+    ///
+    /// let key = DataKey::new(vec![0; 24]);
+    /// assert_eq!(key.len(), AlgorithmSuite::Aes192GcmIv12Tag16HkdfSha384EcdsaP384.data_key_len());
+    /// ```
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
     /// Whether the key is empty (never true for a key that passed materials validation).
+    ///
+    /// ```
+    /// use envelope::DataKey;
+    ///
+    /// assert!(DataKey::new(Vec::new()).is_empty());
+    /// assert!(!DataKey::new(vec![0; 16]).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -59,6 +113,24 @@ impl fmt::Debug for DataKey {
 }
 
 /// One encrypted copy of the data key, as stored in the message header.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// let message = client.encrypt(b"secret", &EncryptOptions::new())?;
+/// let info = client.decrypt(&message, &DecryptOptions::new())?.info;
+///
+/// // A raw AES EDK names its key namespace as provider id; its provider info starts with the key name.
+/// let edk = &info.encrypted_data_keys[0];
+/// assert_eq!(edk.provider_id, "my-app");
+/// assert!(edk.provider_info.starts_with(b"key-1"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct EncryptedDataKey {
     /// Who can decrypt it: `aws-kms`, or a raw keyring's key namespace.
@@ -71,11 +143,31 @@ pub struct EncryptedDataKey {
 
 impl EncryptedDataKey {
     /// Builds an EDK.
+    ///
+    /// ```
+    /// use envelope::EncryptedDataKey;
+    ///
+    /// let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// let edk = EncryptedDataKey::new("aws-kms", arn.as_bytes().to_vec(), vec![0x01; 184]);
+    /// assert_eq!(edk.provider_id, "aws-kms");
+    /// // Debug shows who can decrypt it and the ciphertext's length, not the ciphertext.
+    /// assert!(format!("{edk:?}").contains("ciphertext_len: 184"));
+    /// ```
     pub fn new(provider_id: impl Into<String>, provider_info: Vec<u8>, ciphertext: Vec<u8>) -> Self {
         EncryptedDataKey { provider_id: provider_id.into(), provider_info, ciphertext }
     }
 
     /// Provider info as text when it is UTF-8, hex otherwise (for messages and metadata).
+    ///
+    /// ```
+    /// use envelope::EncryptedDataKey;
+    ///
+    /// let kms = EncryptedDataKey::new("aws-kms", b"arn:aws:kms:us-east-1:111122223333:key/k".to_vec(), vec![]);
+    /// assert_eq!(kms.provider_info_display(), "arn:aws:kms:us-east-1:111122223333:key/k");
+    ///
+    /// let binary = EncryptedDataKey::new("my-app", vec![0x00, 0xff], vec![]);
+    /// assert_eq!(binary.provider_info_display(), "00ff");
+    /// ```
     pub fn provider_info_display(&self) -> String {
         match std::str::from_utf8(&self.provider_info) {
             Ok(text) if text.chars().all(|c| !c.is_control()) => text.to_owned(),
@@ -95,6 +187,20 @@ impl fmt::Debug for EncryptedDataKey {
 }
 
 /// Everything needed to write one message.
+///
+/// ```
+/// use envelope::{AlgorithmSuite, DataKey, EncryptedDataKey, EncryptionContext, EncryptionMaterials};
+///
+/// # fn main() -> envelope::Result<()> {
+/// // What a keyring does with the materials on encrypt: set the data key, add its wrapped copy.
+/// let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+/// let mut materials = EncryptionMaterials::new(suite, EncryptionContext::from([("tenant", "acme")]), vec![], None)?;
+/// materials.set_data_key(DataKey::generate(suite.data_key_len())?)?;
+/// materials.push_encrypted_data_key(EncryptedDataKey::new("my-app", b"key-1".to_vec(), vec![0; 60]));
+/// assert_eq!(materials.encrypted_data_keys().len(), 1);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct EncryptionMaterials {
     suite: AlgorithmSuite,
@@ -108,6 +214,26 @@ pub struct EncryptionMaterials {
 impl EncryptionMaterials {
     /// Materials for `suite` with no data key yet. A signing key is required exactly when the
     /// suite signs.
+    ///
+    /// ```
+    /// use envelope::suite::SignatureAlgorithm;
+    /// use envelope::{AlgorithmSuite, EncryptionContext, EncryptionMaterials, SigningKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let context = EncryptionContext::from([("tenant", "acme")]);
+    /// let unsigned = EncryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, context.clone(), vec![], None)?;
+    /// assert!(unsigned.data_key().is_none());
+    ///
+    /// // A signed suite needs a signing key of its algorithm.
+    /// let signing_key = SigningKey::generate(SignatureAlgorithm::EcdsaP384Sha384)?;
+    /// assert!(EncryptionMaterials::new(AlgorithmSuite::DEFAULT, context.clone(), vec![], Some(signing_key)).is_ok());
+    /// assert!(EncryptionMaterials::new(AlgorithmSuite::DEFAULT, context.clone(), vec![], None).is_err());
+    ///
+    /// // Required keys must be in the context.
+    /// assert!(EncryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, context, vec!["region".into()], None).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(
         suite: AlgorithmSuite,
         encryption_context: EncryptionContext,
@@ -135,41 +261,146 @@ impl EncryptionMaterials {
     }
 
     /// The suite the message will use.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, DataKey, EncryptionContext, EncryptionMaterials};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let materials = EncryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, EncryptionContext::new(), vec![], None)?;
+    /// // A keyring sizes the data key it generates by the suite.
+    /// let key = DataKey::generate(materials.suite().data_key_len())?;
+    /// assert_eq!(key.len(), 32);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn suite(&self) -> AlgorithmSuite {
         self.suite
     }
 
     /// The full encryption context, including `aws-crypto-public-key` for signed suites.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, EncryptionContext, EncryptionMaterials};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let context = EncryptionContext::from([("tenant", "acme")]);
+    /// let materials = EncryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, context.clone(), vec![], None)?;
+    /// // A keyring that binds the context (raw AES does) authenticates exactly these pairs.
+    /// assert_eq!(materials.encryption_context(), &context);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn encryption_context(&self) -> &EncryptionContext {
         &self.encryption_context
     }
 
     /// Context keys that are authenticated but not stored in the message.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, EncryptionContext, EncryptionMaterials};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let context = EncryptionContext::from([("tenant", "acme"), ("purpose", "billing")]);
+    /// let materials =
+    ///     EncryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, context, vec!["tenant".into()], None)?;
+    /// // "tenant" is authenticated but left out of the message: readers must supply it.
+    /// assert_eq!(materials.required_encryption_context_keys(), ["tenant"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn required_encryption_context_keys(&self) -> &[String] {
         &self.required_encryption_context_keys
     }
 
     /// The plaintext data key, once a keyring has generated it.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, DataKey, EncryptionContext, EncryptionMaterials};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+    /// let mut materials = EncryptionMaterials::new(suite, EncryptionContext::new(), vec![], None)?;
+    /// // A keyring generates the data key only when no keyring before it did.
+    /// if materials.data_key().is_none() {
+    ///     materials.set_data_key(DataKey::generate(suite.data_key_len())?)?;
+    /// }
+    /// assert_eq!(materials.data_key().map(DataKey::len), Some(32));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn data_key(&self) -> Option<&DataKey> {
         self.data_key.as_ref()
     }
 
     /// Sets the data key. Fails if one is already set or the length does not fit the suite.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, DataKey, EncryptionContext, EncryptionMaterials};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+    /// let mut materials = EncryptionMaterials::new(suite, EncryptionContext::new(), vec![], None)?;
+    /// assert!(materials.set_data_key(DataKey::new(vec![0; 16])).is_err(), "this suite needs 32 bytes");
+    /// materials.set_data_key(DataKey::generate(32)?)?;
+    /// assert!(materials.set_data_key(DataKey::generate(32)?).is_err(), "set only once");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_data_key(&mut self, key: DataKey) -> Result<()> {
         fill_data_key(&mut self.data_key, self.suite, key, "encryption")
     }
 
     /// The encrypted copies of the data key collected so far.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, EncryptedDataKey, EncryptionContext, EncryptionMaterials};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let mut materials =
+    ///     EncryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, EncryptionContext::new(), vec![], None)?;
+    /// assert!(materials.encrypted_data_keys().is_empty());
+    /// materials.push_encrypted_data_key(EncryptedDataKey::new("my-app", b"key-1".to_vec(), vec![0; 60]));
+    /// assert_eq!(materials.encrypted_data_keys()[0].provider_id, "my-app");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn encrypted_data_keys(&self) -> &[EncryptedDataKey] {
         &self.encrypted_data_keys
     }
 
     /// Adds an encrypted copy of the data key.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, DataKey, EncryptedDataKey, EncryptionContext, EncryptionMaterials};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+    /// # let mut materials = EncryptionMaterials::new(suite, EncryptionContext::new(), vec![], None)?;
+    /// # materials.set_data_key(DataKey::generate(32)?)?;
+    /// // In a keyring's `on_encrypt`, after wrapping the data key under its own key:
+    /// let wrapped: Vec<u8> = vec![0; 60]; // the wrapped key, from the keyring's cipher
+    /// materials.push_encrypted_data_key(EncryptedDataKey::new("my-app", b"key-1".to_vec(), wrapped));
+    /// assert_eq!(materials.encrypted_data_keys().len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn push_encrypted_data_key(&mut self, edk: EncryptedDataKey) {
         self.encrypted_data_keys.push(edk);
     }
 
     /// The key that signs the message, for signed suites.
+    ///
+    /// ```
+    /// use envelope::suite::SignatureAlgorithm;
+    /// use envelope::{AlgorithmSuite, EncryptionContext, EncryptionMaterials, SigningKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let key = SigningKey::generate(SignatureAlgorithm::EcdsaP384Sha384)?;
+    /// let materials = EncryptionMaterials::new(AlgorithmSuite::DEFAULT, EncryptionContext::new(), vec![], Some(key))?;
+    /// assert_eq!(materials.signing_key().map(|key| key.algorithm()), Some(SignatureAlgorithm::EcdsaP384Sha384));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn signing_key(&self) -> Option<&SigningKey> {
         self.signing_key.as_ref()
     }
@@ -202,6 +433,20 @@ pub(crate) struct EncryptionParts {
 }
 
 /// Everything needed to read one message.
+///
+/// ```
+/// use envelope::{AlgorithmSuite, DataKey, DecryptionMaterials, EncryptionContext};
+///
+/// # fn main() -> envelope::Result<()> {
+/// // What a keyring does with the materials on decrypt: set the key it unwrapped.
+/// let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+/// let mut materials = DecryptionMaterials::new(suite, EncryptionContext::new(), vec![], None)?;
+/// let unwrapped = DataKey::new(vec![0x11; 32]); // from the keyring's cipher
+/// materials.set_data_key(unwrapped)?;
+/// assert!(materials.data_key().is_some());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct DecryptionMaterials {
     suite: AlgorithmSuite,
@@ -214,6 +459,25 @@ pub struct DecryptionMaterials {
 impl DecryptionMaterials {
     /// Materials for `suite` with no data key yet. A verification key is required exactly when
     /// the suite signs.
+    ///
+    /// ```
+    /// use envelope::suite::SignatureAlgorithm;
+    /// use envelope::{AlgorithmSuite, DecryptionMaterials, EncryptionContext, SigningKey, VerificationKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let context = EncryptionContext::new();
+    /// let unsigned = DecryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, context.clone(), vec![], None)?;
+    /// assert!(unsigned.verification_key().is_none());
+    ///
+    /// // A signed suite needs the verification key from the message's `aws-crypto-public-key` pair.
+    /// # let signer = SigningKey::generate(SignatureAlgorithm::EcdsaP384Sha384)?;
+    /// # let stored = signer.public_key_context_value();
+    /// let key = VerificationKey::from_context_value(SignatureAlgorithm::EcdsaP384Sha384, &stored)?;
+    /// assert!(DecryptionMaterials::new(AlgorithmSuite::DEFAULT, context.clone(), vec![], Some(key)).is_ok());
+    /// assert!(DecryptionMaterials::new(AlgorithmSuite::DEFAULT, context, vec![], None).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(
         suite: AlgorithmSuite,
         encryption_context: EncryptionContext,
@@ -235,31 +499,106 @@ impl DecryptionMaterials {
     }
 
     /// The message's suite.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, DecryptionMaterials, EncryptionContext};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let suite = AlgorithmSuite::Aes128GcmIv12Tag16HkdfSha256;
+    /// let materials = DecryptionMaterials::new(suite, EncryptionContext::new(), vec![], None)?;
+    /// // A keyring checks that the key it unwrapped has the suite's length.
+    /// assert_eq!(materials.suite().data_key_len(), 16);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn suite(&self) -> AlgorithmSuite {
         self.suite
     }
 
     /// The full encryption context: stored pairs plus the reproduced required pairs.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, DecryptionMaterials, EncryptionContext};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let context = EncryptionContext::from([("tenant", "acme")]);
+    /// let materials = DecryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, context, vec![], None)?;
+    /// assert_eq!(materials.encryption_context().get("tenant").map(String::as_str), Some("acme"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn encryption_context(&self) -> &EncryptionContext {
         &self.encryption_context
     }
 
     /// Context keys that were authenticated but not stored in the message.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, DecryptionMaterials, EncryptionContext};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// // The context holds the stored pairs and the required pairs the reader supplied.
+    /// let context = EncryptionContext::from([("tenant", "acme"), ("purpose", "billing")]);
+    /// let materials =
+    ///     DecryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, context, vec!["tenant".into()], None)?;
+    /// assert_eq!(materials.required_encryption_context_keys(), ["tenant"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn required_encryption_context_keys(&self) -> &[String] {
         &self.required_encryption_context_keys
     }
 
     /// The plaintext data key, once a keyring has recovered it.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, DataKey, DecryptionMaterials, EncryptionContext};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+    /// let mut materials = DecryptionMaterials::new(suite, EncryptionContext::new(), vec![], None)?;
+    /// assert!(materials.data_key().is_none());
+    /// materials.set_data_key(DataKey::new(vec![0x11; 32]))?;
+    /// assert_eq!(materials.data_key().map(DataKey::len), Some(32));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn data_key(&self) -> Option<&DataKey> {
         self.data_key.as_ref()
     }
 
     /// Sets the data key. Fails if one is already set or the length does not fit the suite.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, DataKey, DecryptionMaterials, EncryptionContext};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let suite = AlgorithmSuite::Aes128GcmIv12Tag16HkdfSha256;
+    /// let mut materials = DecryptionMaterials::new(suite, EncryptionContext::new(), vec![], None)?;
+    /// assert!(materials.set_data_key(DataKey::new(vec![0; 32])).is_err(), "this suite needs 16 bytes");
+    /// materials.set_data_key(DataKey::new(vec![0; 16]))?;
+    /// assert!(materials.set_data_key(DataKey::new(vec![0; 16])).is_err(), "set only once");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_data_key(&mut self, key: DataKey) -> Result<()> {
         fill_data_key(&mut self.data_key, self.suite, key, "decryption")
     }
 
     /// The key that verifies the footer signature, for signed suites.
+    ///
+    /// ```
+    /// use envelope::suite::SignatureAlgorithm;
+    /// use envelope::{AlgorithmSuite, DecryptionMaterials, EncryptionContext, SigningKey, VerificationKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let stored = SigningKey::generate(SignatureAlgorithm::EcdsaP384Sha384)?.public_key_context_value();
+    /// let key = VerificationKey::from_context_value(SignatureAlgorithm::EcdsaP384Sha384, &stored)?;
+    /// let materials = DecryptionMaterials::new(AlgorithmSuite::DEFAULT, EncryptionContext::new(), vec![], Some(key))?;
+    /// assert_eq!(materials.verification_key().map(|key| key.algorithm()), Some(SignatureAlgorithm::EcdsaP384Sha384));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn verification_key(&self) -> Option<&VerificationKey> {
         self.verification_key.as_ref()
     }

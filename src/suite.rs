@@ -6,6 +6,14 @@
 use std::fmt;
 
 /// How a suite turns the data key into the content encryption key.
+///
+/// ```
+/// use envelope::suite::KeyDerivation;
+/// use envelope::AlgorithmSuite;
+///
+/// assert_eq!(AlgorithmSuite::DEFAULT.key_derivation(), KeyDerivation::HkdfSha512);
+/// assert_eq!(AlgorithmSuite::Aes256GcmIv12Tag16NoKdf.key_derivation(), KeyDerivation::Identity);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyDerivation {
@@ -20,6 +28,14 @@ pub enum KeyDerivation {
 }
 
 /// The footer signature a suite requires, if any.
+///
+/// ```
+/// use envelope::suite::SignatureAlgorithm;
+/// use envelope::AlgorithmSuite;
+///
+/// assert_eq!(AlgorithmSuite::DEFAULT.signature(), Some(SignatureAlgorithm::EcdsaP384Sha384));
+/// assert_eq!(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey.signature(), None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SignatureAlgorithm {
@@ -30,6 +46,16 @@ pub enum SignatureAlgorithm {
 }
 
 /// The message format version a suite writes.
+///
+/// ```
+/// use envelope::suite::MessageFormat;
+/// use envelope::AlgorithmSuite;
+///
+/// // Committing suites write v2 messages; all others v1.
+/// assert_eq!(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey.message_format(), MessageFormat::V2);
+/// assert_eq!(AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384.message_format(), MessageFormat::V1);
+/// assert!(MessageFormat::V1 < MessageFormat::V2);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum MessageFormat {
@@ -41,6 +67,13 @@ pub enum MessageFormat {
 
 impl MessageFormat {
     /// The byte that opens a header of this version.
+    ///
+    /// ```
+    /// use envelope::suite::MessageFormat;
+    ///
+    /// assert_eq!(MessageFormat::V1.version_byte(), 0x01);
+    /// assert_eq!(MessageFormat::V2.version_byte(), 0x02);
+    /// ```
     pub fn version_byte(self) -> u8 {
         match self {
             MessageFormat::V1 => 1,
@@ -49,6 +82,13 @@ impl MessageFormat {
     }
 
     /// Length of the message id in bytes.
+    ///
+    /// ```
+    /// use envelope::suite::MessageFormat;
+    ///
+    /// assert_eq!(MessageFormat::V1.message_id_len(), 16);
+    /// assert_eq!(MessageFormat::V2.message_id_len(), 32);
+    /// ```
     pub fn message_id_len(self) -> usize {
         match self {
             MessageFormat::V1 => 16,
@@ -60,6 +100,15 @@ impl MessageFormat {
 /// One of the eleven AWS Encryption SDK algorithm suites.
 ///
 /// Every variant can be written and read; the commitment policy decides which ones a client accepts.
+///
+/// ```
+/// use envelope::AlgorithmSuite;
+///
+/// let suite = AlgorithmSuite::from_id(0x0478).expect("an ESDK suite id");
+/// assert_eq!(suite, AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
+/// assert!(suite.is_committing() && !suite.is_signing());
+/// assert_eq!(suite.to_string(), "0x0478 (ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY)");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum AlgorithmSuite {
@@ -107,6 +156,13 @@ impl AlgorithmSuite {
     pub const DEFAULT: AlgorithmSuite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384;
 
     /// The two-byte id written in the header.
+    ///
+    /// ```
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// assert_eq!(AlgorithmSuite::DEFAULT.id(), 0x0578);
+    /// assert_eq!(AlgorithmSuite::Aes128GcmIv12Tag16NoKdf.id(), 0x0014);
+    /// ```
     pub fn id(self) -> u16 {
         use AlgorithmSuite::*;
         match self {
@@ -125,11 +181,27 @@ impl AlgorithmSuite {
     }
 
     /// The suite with this id, if it is an ESDK message suite.
+    ///
+    /// ```
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// assert_eq!(AlgorithmSuite::from_id(0x0378), Some(AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384));
+    /// assert_eq!(AlgorithmSuite::from_id(0x0001), None);
+    /// for suite in AlgorithmSuite::ALL {
+    ///     assert_eq!(AlgorithmSuite::from_id(suite.id()), Some(suite));
+    /// }
+    /// ```
     pub fn from_id(id: u16) -> Option<AlgorithmSuite> {
         AlgorithmSuite::ALL.into_iter().find(|suite| suite.id() == id)
     }
 
     /// The official name, e.g. `ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384`.
+    ///
+    /// ```
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// assert_eq!(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey.name(), "ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY");
+    /// ```
     pub fn name(self) -> &'static str {
         use AlgorithmSuite::*;
         match self {
@@ -148,6 +220,14 @@ impl AlgorithmSuite {
     }
 
     /// The message format version this suite writes.
+    ///
+    /// ```
+    /// use envelope::suite::MessageFormat;
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// assert_eq!(AlgorithmSuite::DEFAULT.message_format(), MessageFormat::V2);
+    /// assert_eq!(AlgorithmSuite::Aes128GcmIv12Tag16HkdfSha256.message_format(), MessageFormat::V1);
+    /// ```
     pub fn message_format(self) -> MessageFormat {
         if self.is_committing() {
             MessageFormat::V2
@@ -157,6 +237,14 @@ impl AlgorithmSuite {
     }
 
     /// Length of the data key (the KDF input), which is also the AES key length, in bytes.
+    ///
+    /// ```
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// assert_eq!(AlgorithmSuite::Aes128GcmIv12Tag16HkdfSha256.data_key_len(), 16);
+    /// assert_eq!(AlgorithmSuite::Aes192GcmIv12Tag16HkdfSha384EcdsaP384.data_key_len(), 24);
+    /// assert_eq!(AlgorithmSuite::DEFAULT.data_key_len(), 32);
+    /// ```
     pub fn data_key_len(self) -> usize {
         use AlgorithmSuite::*;
         match self {
@@ -167,11 +255,27 @@ impl AlgorithmSuite {
     }
 
     /// Length of the AES-GCM content key in bytes (equal to the data key length for every suite).
+    ///
+    /// ```
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// for suite in AlgorithmSuite::ALL {
+    ///     assert_eq!(suite.encryption_key_len(), suite.data_key_len());
+    /// }
+    /// ```
     pub fn encryption_key_len(self) -> usize {
         self.data_key_len()
     }
 
     /// How the content key is derived from the data key.
+    ///
+    /// ```
+    /// use envelope::suite::KeyDerivation;
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// assert_eq!(AlgorithmSuite::Aes128GcmIv12Tag16HkdfSha256EcdsaP256.key_derivation(), KeyDerivation::HkdfSha256);
+    /// assert_eq!(AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384.key_derivation(), KeyDerivation::HkdfSha384);
+    /// ```
     pub fn key_derivation(self) -> KeyDerivation {
         use AlgorithmSuite::*;
         match self {
@@ -186,6 +290,13 @@ impl AlgorithmSuite {
     }
 
     /// Whether the suite commits to its key (v2 messages carry a 32-byte commitment).
+    ///
+    /// ```
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// let committing: Vec<u16> = AlgorithmSuite::ALL.into_iter().filter(|s| s.is_committing()).map(|s| s.id()).collect();
+    /// assert_eq!(committing, [0x0478, 0x0578]);
+    /// ```
     pub fn is_committing(self) -> bool {
         matches!(
             self,
@@ -194,6 +305,17 @@ impl AlgorithmSuite {
     }
 
     /// The footer signature algorithm, if the suite signs.
+    ///
+    /// ```
+    /// use envelope::suite::SignatureAlgorithm;
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// assert_eq!(
+    ///     AlgorithmSuite::Aes128GcmIv12Tag16HkdfSha256EcdsaP256.signature(),
+    ///     Some(SignatureAlgorithm::EcdsaP256Sha256)
+    /// );
+    /// assert_eq!(AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha256.signature(), None);
+    /// ```
     pub fn signature(self) -> Option<SignatureAlgorithm> {
         use AlgorithmSuite::*;
         match self {
@@ -206,6 +328,14 @@ impl AlgorithmSuite {
     }
 
     /// Whether messages of this suite end with a signature footer.
+    ///
+    /// ```
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// // A reader that must release plaintext before the footer is checked wants an unsigned suite.
+    /// assert!(AlgorithmSuite::DEFAULT.is_signing());
+    /// assert!(!AlgorithmSuite::Aes256GcmHkdfSha512CommitKey.is_signing());
+    /// ```
     pub fn is_signing(self) -> bool {
         self.signature().is_some()
     }
@@ -220,6 +350,27 @@ impl fmt::Display for AlgorithmSuite {
 /// Which suites a client may write and read.
 ///
 /// spec: framework/commitment-policy.md
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{AlgorithmSuite, Client, CommitmentPolicy, EncryptOptions, Error};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// // A client that must still write messages that 1.x SDKs can read.
+/// let keyring = RawAesKeyring::new("my-app", "key-1", vec![7; 32])?;
+/// let client = Client::with_keyring(keyring).commitment_policy(CommitmentPolicy::ForbidEncryptAllowDecrypt);
+/// let client = BlockingClient::new(client);
+///
+/// let legacy = EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha256);
+/// assert!(client.encrypt(b"for an old reader", &legacy).is_ok());
+///
+/// // Under this policy the committing suites are refused on encrypt.
+/// let committing = EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
+/// assert!(matches!(client.encrypt(b"x", &committing), Err(Error::Policy(_))));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum CommitmentPolicy {
@@ -234,6 +385,13 @@ pub enum CommitmentPolicy {
 
 impl CommitmentPolicy {
     /// The official name, e.g. `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`.
+    ///
+    /// ```
+    /// use envelope::CommitmentPolicy;
+    ///
+    /// assert_eq!(CommitmentPolicy::default().name(), "REQUIRE_ENCRYPT_REQUIRE_DECRYPT");
+    /// assert_eq!(CommitmentPolicy::ForbidEncryptAllowDecrypt.to_string(), "FORBID_ENCRYPT_ALLOW_DECRYPT");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             CommitmentPolicy::ForbidEncryptAllowDecrypt => "FORBID_ENCRYPT_ALLOW_DECRYPT",
@@ -243,6 +401,17 @@ impl CommitmentPolicy {
     }
 
     /// Parses an official name (as written by the other SDKs and CLIs).
+    ///
+    /// ```
+    /// use envelope::CommitmentPolicy;
+    ///
+    /// assert_eq!(
+    ///     CommitmentPolicy::from_name("require_encrypt_allow_decrypt"),
+    ///     Some(CommitmentPolicy::RequireEncryptAllowDecrypt),
+    ///     "names match without regard to ASCII case"
+    /// );
+    /// assert_eq!(CommitmentPolicy::from_name("ALLOW_EVERYTHING"), None);
+    /// ```
     pub fn from_name(name: &str) -> Option<CommitmentPolicy> {
         [
             CommitmentPolicy::ForbidEncryptAllowDecrypt,
@@ -254,6 +423,13 @@ impl CommitmentPolicy {
     }
 
     /// The suite used when the caller names none.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, CommitmentPolicy};
+    ///
+    /// assert_eq!(CommitmentPolicy::RequireEncryptRequireDecrypt.default_suite(), AlgorithmSuite::DEFAULT);
+    /// assert_eq!(CommitmentPolicy::ForbidEncryptAllowDecrypt.default_suite().id(), 0x0378);
+    /// ```
     pub fn default_suite(self) -> AlgorithmSuite {
         match self {
             // spec: framework/commitment-policy.md — the legacy default is the signed 0x0378.
@@ -263,6 +439,15 @@ impl CommitmentPolicy {
     }
 
     /// Whether this policy lets a client write messages with `suite`.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, CommitmentPolicy};
+    ///
+    /// let legacy = AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384;
+    /// assert!(CommitmentPolicy::ForbidEncryptAllowDecrypt.allows_encrypt(legacy));
+    /// assert!(!CommitmentPolicy::RequireEncryptAllowDecrypt.allows_encrypt(legacy));
+    /// assert!(CommitmentPolicy::RequireEncryptAllowDecrypt.allows_encrypt(AlgorithmSuite::DEFAULT));
+    /// ```
     pub fn allows_encrypt(self, suite: AlgorithmSuite) -> bool {
         match self {
             CommitmentPolicy::ForbidEncryptAllowDecrypt => !suite.is_committing(),
@@ -271,6 +456,14 @@ impl CommitmentPolicy {
     }
 
     /// Whether this policy lets a client read messages with `suite`.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, CommitmentPolicy};
+    ///
+    /// let legacy = AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384;
+    /// assert!(CommitmentPolicy::RequireEncryptAllowDecrypt.allows_decrypt(legacy));
+    /// assert!(!CommitmentPolicy::RequireEncryptRequireDecrypt.allows_decrypt(legacy));
+    /// ```
     pub fn allows_decrypt(self, suite: AlgorithmSuite) -> bool {
         match self {
             CommitmentPolicy::RequireEncryptRequireDecrypt => suite.is_committing(),
