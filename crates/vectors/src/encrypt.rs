@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value};
 use crate::error::{Error, Result};
 use crate::keys::{KeySet, KmsKeyrings, Operation, Resolved};
 use crate::manifest::encrypt::{CmmChoice, EncryptManifest, EncryptTest};
+use crate::manifest::key_description::KeyDescription;
 use crate::manifest::keys::KeysManifest;
 use crate::report::{Outcome, Report};
 use crate::source::Source;
@@ -65,7 +66,7 @@ pub fn run_encrypt_manifest(manifest: &Path, out: &Path, options: &GenerateOptio
     }
 
     let mut report = Report::new();
-    let mut written: Vec<(String, Value, bool)> = Vec::new();
+    let mut written: Vec<(String, Value, bool, bool)> = Vec::new();
     let mut used_names = BTreeSet::new();
     for test in &manifest.tests {
         if options.filter.as_deref().is_some_and(|f| !test.name.contains(f)) {
@@ -80,17 +81,27 @@ pub fn run_encrypt_manifest(manifest: &Path, out: &Path, options: &GenerateOptio
                 }
                 staging.write(&format!("ciphertexts/{file}"), &ciphertext)?;
                 let required = matches!(test.cmm, CmmChoice::RequiredEncryptionContext { .. });
-                written.push((test.name.clone(), decrypt_entry(test, &file), required));
+                written.push((test.name.clone(), decrypt_entry(test, &file), required, needs_v5(test)));
                 report.push(test.name.clone(), Outcome::Passed);
             }
             Err(outcome) => report.push(test.name.clone(), outcome),
         }
     }
 
-    let version = if written.iter().any(|(_, _, required)| *required) { 4 } else { 2 };
+    // The oldest version that can say what was written: v5 for keyrings only its key
+    // descriptions name (hierarchy, raw ECDH), v4 for the required-context CMM, else v2.
+    let version = if written.iter().any(|(_, _, _, v5)| *v5) {
+        5
+    } else if written.iter().any(|(_, _, required, _)| *required) {
+        4
+    } else {
+        2
+    };
     let mut tests = Map::new();
-    for (name, mut entry, _) in written {
-        if version == 2 {
+    for (name, mut entry, _, _) in written {
+        if version == 5 {
+            entry = v5_entry(&entry);
+        } else if version == 2 {
             if let Some(obj) = entry.as_object_mut() {
                 obj.remove("cmm");
                 obj.remove("encryption-context");
@@ -203,6 +214,49 @@ fn decrypt_entry(test: &EncryptTest, file: &str) -> Value {
         obj.insert("description".into(), json!(description));
     }
     entry
+}
+
+/// Whether a test's keys can only be written as a v5 key description.
+fn needs_v5(test: &EncryptTest) -> bool {
+    fn v5_only(description: &KeyDescription) -> bool {
+        match description {
+            KeyDescription::Hierarchy { .. } | KeyDescription::RawEcdh { .. } => true,
+            KeyDescription::Multi { generator, children } => {
+                generator.iter().map(|g| g.as_ref()).chain(children).any(v5_only)
+            }
+            KeyDescription::RequiredEncryptionContext { underlying, .. } => v5_only(underlying),
+            _ => false,
+        }
+    }
+    let decrypt = test.decrypt_keys.as_ref().and_then(|d| d.as_ref().ok());
+    test.keys.as_ref().ok().into_iter().chain(decrypt).any(v5_only)
+}
+
+/// A v2–v4 entry rewritten as a v5 `decryption-scenario` (a `decryptKeyDescription` instead of
+/// `master-keys`, the required-context CMM as a description around it).
+fn v5_entry(entry: &Value) -> Value {
+    let master_keys = entry.get("master-keys").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut description = KeyDescription::from_master_keys(&master_keys).map(|d| d.to_json()).unwrap_or(Value::Null);
+    let reproduced = entry.get("encryption-context").cloned().unwrap_or_else(|| json!({}));
+    if entry.get("cmm").and_then(Value::as_str) == Some("RequiredEncryptionContext") {
+        let keys: Vec<String> = reproduced.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+        description = json!({
+            "type": "required-encryption-context-cmm",
+            "underlying": description,
+            "requiredEncryptionContextKeys": keys,
+        });
+    }
+    let mut scenario = json!({
+        "type": "positive-esdk",
+        "ciphertext": entry.get("ciphertext").cloned().unwrap_or(Value::Null),
+        "result": entry.pointer("/result/output/plaintext").cloned().unwrap_or(Value::Null),
+        "decryptKeyDescription": description,
+        "reproduced-encryption-context": reproduced,
+    });
+    if let (Some(text), Some(obj)) = (entry.get("description"), scenario.as_object_mut()) {
+        obj.insert("description".into(), text.clone());
+    }
+    json!({ "decryption-scenario": scenario })
 }
 
 /// A test or plaintext name as a portable file name.

@@ -17,7 +17,15 @@ use std::sync::Arc;
 
 use envelope::cmm::{DefaultMaterialsManager, RequiredEncryptionContextMaterialsManager};
 use envelope::{Keyring, MaterialsManager, MultiKeyring};
-use envelope_keyrings::{RawAesKeyring, RawRsaKeyring, RsaPrivateKey, RsaPublicKey};
+use std::time::Duration;
+
+use base64::Engine as _;
+use envelope_keyrings::hierarchy::{
+    BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore,
+};
+use envelope_keyrings::{
+    EcPrivateKey, EcdhCurve, RawAesKeyring, RawEcdhKeyring, RawRsaKeyring, RsaPrivateKey, RsaPublicKey,
+};
 
 use crate::manifest::key_description::{KeyDescription, RawAlgorithm, RsaPadding};
 use crate::manifest::keys::{KeyEntry, KeyMaterial, KeysManifest};
@@ -157,6 +165,14 @@ impl KeySet {
                     },
                 }
             }
+            KeyDescription::Hierarchy { key } => match self.hierarchy_keyring(key) {
+                Ok(keyring) => Resolved::Ready { value: keyring, unreachable: Vec::new() },
+                Err(reason) => Resolved::Invalid(reason),
+            },
+            KeyDescription::RawEcdh { json } => match self.raw_ecdh_keyring(json, operation) {
+                Ok(keyring) => Resolved::Ready { value: keyring, unreachable: Vec::new() },
+                Err(reason) => Resolved::Invalid(reason),
+            },
             KeyDescription::Multi { generator, children } => {
                 self.multi_keyring(generator.as_deref(), children, operation)
             }
@@ -249,6 +265,109 @@ impl KeySet {
         }
     }
 
+    /// `aws-kms-hierarchy` over `static-branch-key` entries: a static store holding every entry
+    /// with the named entry's branch key id (so messages written under earlier or later versions
+    /// decrypt too), the named entry being the ACTIVE version encrypt uses.
+    fn hierarchy_keyring(&self, key: &str) -> Result<Arc<dyn Keyring>, String> {
+        let entry = self.keys.entry(key).ok_or_else(|| format!("key {key:?} is not in the keys manifest"))?;
+        let KeyMaterial::StaticBranchKey { branch_key_id, version: active_version, .. } = entry.material(key)? else {
+            return Err(format!("key {key:?} is a {:?} entry, not static-branch-key", entry.kind));
+        };
+        let mut store = StaticKeyStore::new("static-branch-keys");
+        for (name, other) in &self.keys.keys {
+            if other.kind != "static-branch-key" {
+                continue;
+            }
+            let KeyMaterial::StaticBranchKey { branch_key_id: id, version, branch_key, beacon_key } =
+                other.material(name)?
+            else {
+                continue;
+            };
+            if id != branch_key_id {
+                continue;
+            }
+            let secret = BranchKeySecret::from_slice(&branch_key).map_err(|e| format!("key {name:?}: {e}"))?;
+            let materials = BranchKeyMaterials::new(&id, &version, BTreeMap::new(), secret)
+                .map_err(|e| format!("key {name:?}: {e}"))?;
+            store.add_branch_key(materials, false).map_err(|e| format!("key {name:?}: {e}"))?;
+            if let Some(beacon) = beacon_key {
+                let secret = BranchKeySecret::from_slice(&beacon).map_err(|e| format!("key {name:?}: {e}"))?;
+                store.add_beacon_key(BeaconKeyMaterials::new(&id, BTreeMap::new(), secret));
+            }
+        }
+        // The named entry is the active one, whatever order the manifest lists versions in.
+        let entry_key = match entry.material(key)? {
+            KeyMaterial::StaticBranchKey { branch_key, .. } => branch_key,
+            _ => return Err(format!("key {key:?} is not a static-branch-key entry")),
+        };
+        let secret = BranchKeySecret::from_slice(&entry_key).map_err(|e| format!("key {key:?}: {e}"))?;
+        let active = BranchKeyMaterials::new(&branch_key_id, &active_version, BTreeMap::new(), secret)
+            .map_err(|e| format!("key {key:?}: {e}"))?;
+        store.add_branch_key(active, true).map_err(|e| format!("key {key:?}: {e}"))?;
+        // The reference harness's TTL; every test builds its own keyring, so it only bounds reuse.
+        HierarchicalKeyring::builder(store)
+            .branch_key_id(branch_key_id)
+            .ttl(Duration::from_secs(11))
+            .build()
+            .map(|k| Arc::new(k) as Arc<dyn Keyring>)
+            .map_err(|e| format!("hierarchical keyring {key:?}: {e}"))
+    }
+
+    /// `raw-ecdh`: `static` (the sender entry's private key, the recipient entry's public key),
+    /// `ephemeral` (encrypt: the recipient's public key) or `discovery` (decrypt: the recipient's
+    /// private key).
+    fn raw_ecdh_keyring(&self, json: &serde_json::Value, operation: Operation) -> Result<Arc<dyn Keyring>, String> {
+        let field = |name: &str| json.get(name).and_then(serde_json::Value::as_str);
+        let curve_name = field("ecc-curve").ok_or("raw-ecdh description without \"ecc-curve\"")?;
+        let curve = ecdh_curve(curve_name).ok_or_else(|| format!("raw-ecdh: unknown ecc-curve {curve_name:?}"))?;
+        let schema = field("schema").unwrap_or("static");
+        let recipient_name = field("recipient").ok_or("raw-ecdh description without \"recipient\"")?;
+        let recipient = self.ecc_entry(recipient_name)?;
+        let recipient_public = || -> Result<Vec<u8>, String> {
+            let text = recipient
+                .recipient_public_key
+                .as_deref()
+                .ok_or_else(|| format!("key {recipient_name:?}: no recipient public key"))?;
+            base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|e| format!("key {recipient_name:?}: recipient public key is not base64: {e}"))
+        };
+        let recipient_private = || -> Result<EcPrivateKey, String> {
+            let pem = recipient
+                .recipient_material
+                .as_deref()
+                .ok_or_else(|| format!("key {recipient_name:?}: no recipient private key"))?;
+            EcPrivateKey::from_pem(curve, pem).map_err(|e| format!("key {recipient_name:?}: {e}"))
+        };
+        let keyring = match (schema, operation) {
+            ("static", _) => {
+                let sender_name = field("sender").ok_or("raw-ecdh static description without \"sender\"")?;
+                let sender = self.ecc_entry(sender_name)?;
+                let pem = sender
+                    .sender_material
+                    .as_deref()
+                    .ok_or_else(|| format!("key {sender_name:?}: no sender private key"))?;
+                let private = EcPrivateKey::from_pem(curve, pem).map_err(|e| format!("key {sender_name:?}: {e}"))?;
+                RawEcdhKeyring::static_keys(curve, private, &recipient_public()?)
+            }
+            ("ephemeral", Operation::Encrypt) => RawEcdhKeyring::ephemeral(curve, &recipient_public()?),
+            ("discovery" | "ephemeral", Operation::Decrypt) => {
+                RawEcdhKeyring::public_key_discovery(curve, recipient_private()?)
+            }
+            ("discovery", Operation::Encrypt) => return Err("raw-ecdh discovery cannot encrypt".into()),
+            (other, _) => return Err(format!("unknown raw-ecdh schema {other:?}")),
+        };
+        keyring.map(|k| Arc::new(k) as Arc<dyn Keyring>).map_err(|e| format!("raw ECDH keyring: {e}"))
+    }
+
+    fn ecc_entry(&self, name: &str) -> Result<&KeyEntry, String> {
+        let entry = self.keys.entry(name).ok_or_else(|| format!("key {name:?} is not in the keys manifest"))?;
+        if entry.kind != "ecc-private" {
+            return Err(format!("key {name:?} is a {:?} entry, not ecc-private", entry.kind));
+        }
+        Ok(entry)
+    }
+
     /// The private key paired with public entry `name`, if the keys manifest has it.
     fn private_half(
         &self,
@@ -274,6 +393,16 @@ impl KeySet {
             }
             _ => Ok(None),
         }
+    }
+}
+
+/// The curve an `ecc-curve` member names (`ecc-256`, or the KMS and SEC names).
+fn ecdh_curve(name: &str) -> Option<EcdhCurve> {
+    match name {
+        "ecc-256" | "ECC_NIST_P256" | "secp256r1" => Some(EcdhCurve::P256),
+        "ecc-384" | "ECC_NIST_P384" | "secp384r1" => Some(EcdhCurve::P384),
+        "ecc-521" | "ECC_NIST_P521" | "secp521r1" => Some(EcdhCurve::P521),
+        _ => None,
     }
 }
 

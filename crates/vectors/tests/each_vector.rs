@@ -16,7 +16,7 @@ use envelope_vectors::{DecryptRunner, Expectation, Outcome, RunOptions};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 /// The official zips and what `envelope vectors decrypt` must say about each.
-const ZIPS: [&str; 2] = ["v4-Net-4.0.1.zip", "invalid-Net-4.0.0.zip"];
+const ZIPS: [&str; 3] = ["v4-Net-4.0.1.zip", "invalid-Net-4.0.0.zip", "v5-Java-4.1.0.zip"];
 
 fn main() {
     let arguments = Arguments::from_args();

@@ -176,3 +176,66 @@ fn wrong_expectations_are_failures() {
     assert!(!report.is_success());
     assert!(report.to_string().ends_with(&report.summary()));
 }
+
+#[test]
+fn official_v5_java_4_1_0() {
+    // 11 hierarchy (static branch key), 99 raw ECDH, and the raw AES/RSA tests run offline; the
+    // 190 AWS KMS (and KMS ECDH) tests are skipped.
+    check_official("v5-Java-4.1.0.zip", "297 passed, 0 failed, 190 skipped");
+}
+
+fn rotation_vectors() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-vectors/hierarchy/rotation")
+}
+
+/// Our hierarchy vectors (two versions of one branch key): the committed messages decrypt, and
+/// the generator writes them again as a v5 manifest that reads back.
+#[test]
+fn hierarchy_rotation_vectors_decrypt_and_regenerate() {
+    let read = run_decrypt_manifest(&rotation_vectors().join("decrypt"), &RunOptions::default()).expect("opens");
+    assert_eq!(read.summary(), "17 passed, 0 failed, 0 skipped", "{}", describe(&read));
+
+    let out = TempDir::new("hierarchy");
+    let written =
+        run_encrypt_manifest(&rotation_vectors().join("encrypt-manifest.json"), &out.0, &GenerateOptions::default())
+            .expect("encrypt manifest runs");
+    assert_eq!(written.summary(), "17 passed, 0 failed, 0 skipped", "{}", describe(&written));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.0.join("manifest.json")).expect("manifest written")).expect("json");
+    assert_eq!(manifest["manifest"]["version"], 5, "hierarchy descriptions make it a v5 manifest");
+    let read = run_decrypt_manifest(&out.0, &RunOptions::default()).expect("decrypt manifest runs");
+    assert_eq!(read.summary(), "17 passed, 0 failed, 0 skipped", "{}", describe(&read));
+}
+
+/// A v4 `master-keys` list whose first key cannot decrypt (another raw AES key name) and whose
+/// second, a hierarchy key, can: the test passes, as a multi-keyring tries each in turn.
+#[test]
+fn v4_master_keys_fall_through_to_a_hierarchy_key() {
+    let source = rotation_vectors().join("decrypt");
+    let out = TempDir::new("hierarchy-v4");
+    for dir in ["ciphertexts", "plaintexts"] {
+        std::fs::create_dir_all(out.0.join(dir)).expect("mkdir");
+        for entry in std::fs::read_dir(source.join(dir)).expect("read dir") {
+            let entry = entry.expect("entry");
+            std::fs::copy(entry.path(), out.0.join(dir).join(entry.file_name())).expect("copy");
+        }
+    }
+    std::fs::copy(source.join("keys.json"), out.0.join("keys.json")).expect("copy keys");
+    let name = "0578-rotation-written-v1-read-after-rotation";
+    let manifest = serde_json::json!({
+        "manifest": {"type": "awses-decrypt", "version": 4},
+        "keys": "file://keys.json",
+        "tests": {name: {
+            "ciphertext": format!("file://ciphertexts/{name}"),
+            "result": {"output": {"plaintext": "file://plaintexts/small"}},
+            "master-keys": [
+                {"type": "raw", "key": "aes-256", "provider-id": "not-the-writer", "encryption-algorithm": "aes"},
+                {"type": "aws-kms-hierarchy", "key": "static-branch-key-1"},
+                {"type": "aws-kms-hierarchy", "key": "rotating-branch-key-v2"}
+            ]
+        }}
+    });
+    std::fs::write(out.0.join("manifest.json"), serde_json::to_vec(&manifest).expect("json")).expect("write");
+    let read = run_decrypt_manifest(&out.0, &RunOptions::default()).expect("opens");
+    assert_eq!(read.summary(), "1 passed, 0 failed, 0 skipped", "{}", describe(&read));
+}

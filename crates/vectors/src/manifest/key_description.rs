@@ -81,6 +81,18 @@ pub enum KeyDescription {
         /// The description as written.
         json: Value,
     },
+    /// The hierarchical keyring over `static-branch-key` entries (`aws-kms-hierarchy`; offline:
+    /// the keys manifest holds the branch keys themselves).
+    Hierarchy {
+        /// The keys-manifest entry name (a `static-branch-key`; it is the active version).
+        key: String,
+    },
+    /// The raw ECDH keyring (`raw-ecdh`): `static` (sender private key, recipient public key) or
+    /// `discovery` (recipient private key) schema, keys from `ecc-private` entries.
+    RawEcdh {
+        /// The description as written (`sender`, `recipient`, `ecc-curve`, `schema`, ...).
+        json: Value,
+    },
     /// A multi-keyring: every key wraps on encrypt, the first that can unwraps on decrypt.
     Multi {
         /// The generator.
@@ -136,16 +148,17 @@ impl KeyDescription {
                     algorithm,
                 })
             }
-            "aws-kms"
-            | "aws-kms-mrk-aware"
-            | "aws-kms-mrk-aware-discovery"
-            | "aws-kms-rsa"
-            | "aws-kms-hierarchy"
-            | "aws-kms-ecdh" => Ok(KeyDescription::AwsKms {
-                kind: kind.to_string(),
-                key: opt_str(value, "key").map(str::to_string),
-                json: value.clone(),
+            "aws-kms-hierarchy" => Ok(KeyDescription::Hierarchy {
+                key: opt_str(value, "key").ok_or("aws-kms-hierarchy description without \"key\"")?.to_string(),
             }),
+            "raw-ecdh" => Ok(KeyDescription::RawEcdh { json: value.clone() }),
+            "aws-kms" | "aws-kms-mrk-aware" | "aws-kms-mrk-aware-discovery" | "aws-kms-rsa" | "aws-kms-ecdh" => {
+                Ok(KeyDescription::AwsKms {
+                    kind: kind.to_string(),
+                    key: opt_str(value, "key").map(str::to_string),
+                    json: value.clone(),
+                })
+            }
             "multi-keyring" => {
                 let generator = match value.get("generator") {
                     None | Some(Value::Null) => None,
@@ -224,7 +237,10 @@ impl KeyDescription {
                 }
                 Value::Object(obj)
             }
-            KeyDescription::AwsKms { json, .. } | KeyDescription::Unsupported { json, .. } => json.clone(),
+            KeyDescription::Hierarchy { key } => json!({"type": "aws-kms-hierarchy", "key": key}),
+            KeyDescription::AwsKms { json, .. }
+            | KeyDescription::RawEcdh { json }
+            | KeyDescription::Unsupported { json, .. } => json.clone(),
             KeyDescription::Multi { generator, children } => json!({
                 "type": "multi-keyring",
                 "generator": generator.as_ref().map(|g| g.to_json()),

@@ -68,6 +68,15 @@ pub struct KeyEntry {
     /// `aws-kms-ecdh`: the recipient's public key, base64 of DER SubjectPublicKeyInfo.
     #[serde(rename = "recipient-material-public-key", alias = "recipient-public-key", default)]
     pub recipient_public_key: Option<String>,
+    /// `static-branch-key`: the branch key version, a UUID in text form.
+    #[serde(rename = "branchKeyVersion", default)]
+    pub branch_key_version: Option<String>,
+    /// `static-branch-key`: the 32-byte branch key, base64.
+    #[serde(rename = "branchKey", default)]
+    pub branch_key: Option<String>,
+    /// `static-branch-key`: the 32-byte beacon key, base64.
+    #[serde(rename = "beaconKey", default)]
+    pub beacon_key: Option<String>,
 }
 
 /// What a key entry is, once its material is decoded. (`Debug` leaves the material out.)
@@ -94,6 +103,17 @@ pub enum KeyMaterial {
         /// Key id or ARN.
         key_id: String,
     },
+    /// One version of a branch key for the hierarchical keyring (`static-branch-key`).
+    StaticBranchKey {
+        /// The branch key id (`key-id`).
+        branch_key_id: String,
+        /// The version, a UUID in text form.
+        version: String,
+        /// The 32-byte branch key.
+        branch_key: Vec<u8>,
+        /// The 32-byte beacon key, if given.
+        beacon_key: Option<Vec<u8>>,
+    },
     /// A type this runner does not use.
     Unsupported {
         /// The entry's `type`.
@@ -109,6 +129,7 @@ impl KeyMaterial {
             KeyMaterial::RsaPrivate { .. } => "RSA private".into(),
             KeyMaterial::RsaPublic { .. } => "RSA public".into(),
             KeyMaterial::AwsKms { .. } => "AWS KMS".into(),
+            KeyMaterial::StaticBranchKey { .. } => "static branch key".into(),
             KeyMaterial::Unsupported { kind } => format!("{kind:?}"),
         }
     }
@@ -206,6 +227,24 @@ impl KeyEntry {
                     KeyMaterial::RsaPublic { pem }
                 })
             }
+            "static-branch-key" => {
+                let decode = |field: &str, value: Option<&String>| -> std::result::Result<Vec<u8>, String> {
+                    let text = value.ok_or_else(|| format!("key {name:?}: no {field:?}"))?;
+                    base64::engine::general_purpose::STANDARD
+                        .decode(text.trim())
+                        .map_err(|e| format!("key {name:?}: {field:?} is not base64: {e}"))
+                };
+                let branch_key_id =
+                    self.key_id.clone().ok_or_else(|| format!("key {name:?}: a static branch key needs \"key-id\""))?;
+                let version =
+                    self.branch_key_version.clone().ok_or_else(|| format!("key {name:?}: no \"branchKeyVersion\""))?;
+                let branch_key = decode("branchKey", self.branch_key.as_ref())?;
+                let beacon_key = match &self.beacon_key {
+                    Some(_) => Some(decode("beaconKey", self.beacon_key.as_ref())?),
+                    None => None,
+                };
+                Ok(KeyMaterial::StaticBranchKey { branch_key_id, version, branch_key, beacon_key })
+            }
             other => Ok(KeyMaterial::Unsupported { kind: other.to_string() }),
         }
     }
@@ -234,6 +273,28 @@ mod tests {
         }
         assert_eq!(keys.entry("aes-128").unwrap().key_id("aes-128"), "aes-128");
         assert!(matches!(keys.entry("kms").unwrap().material("kms"), Ok(KeyMaterial::AwsKms { .. })));
+    }
+
+    #[test]
+    fn static_branch_keys_decode_and_need_their_fields() {
+        let json = br#"{"manifest":{"type":"keys","version":2},"keys":{
+            "bk":{"type":"static-branch-key","encrypt":true,"decrypt":true,"key-id":"id-1",
+                  "branchKeyVersion":"e9ce18a3-edb5-4272-9f86-1cacb7997ff6",
+                  "branchKey":"tJwf65epYvUt5HMiQsl/6jlvLxS0tgdjIuvFy2BLIwg="},
+            "no-version":{"type":"static-branch-key","key-id":"id-2","branchKey":"AAAA"}}}"#;
+        let keys = KeysManifest::parse("k", json).unwrap();
+        match keys.entry("bk").unwrap().material("bk").unwrap() {
+            KeyMaterial::StaticBranchKey { branch_key_id, version, branch_key, beacon_key } => {
+                assert_eq!(
+                    (branch_key_id.as_str(), version.as_str()),
+                    ("id-1", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6")
+                );
+                assert_eq!((branch_key.len(), beacon_key), (32, None));
+            }
+            other => panic!("{other:?}"),
+        }
+        let error = keys.entry("no-version").unwrap().material("no-version").unwrap_err();
+        assert!(error.contains("branchKeyVersion"), "{error}");
     }
 
     #[test]
