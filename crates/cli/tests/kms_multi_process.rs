@@ -194,3 +194,34 @@ async fn concurrent_processes_never_lose_an_acknowledged_change() {
         &log.unexpected[..log.unexpected.len().min(10)]
     );
 }
+
+/// Several servers started at once with one seed file on one empty directory (a CI job starting
+/// its emulators in parallel): every one starts, and each knows every seeded key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_seeding_one_directory_at_once_all_start() {
+    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-vectors/kms/seed.json");
+    for round in 0..3 {
+        let dir = TempDir::new(&format!("seed-{round}"));
+        let data_dir = dir.path().join("kms");
+        let args = [std::ffi::OsStr::new("--seed"), seed.as_os_str()];
+        let servers: Vec<ServeProcess> = std::thread::scope(|s| {
+            let handles: Vec<_> =
+                (0..PROCESSES).map(|_| s.spawn(|| ServeProcess::start(&data_dir, &args, Stdio::piped()))).collect();
+            handles.into_iter().map(|h| h.join().expect("every server starts")).collect()
+        });
+        let counts: Vec<usize> = seeded_key_counts(&servers).await;
+        assert!(counts.iter().all(|&n| n == counts[0] && n > 0), "every server sees every seeded key: {counts:?}");
+    }
+}
+
+/// How many keys each server lists in us-west-2, the seed file's Region.
+async fn seeded_key_counts(servers: &[ServeProcess]) -> Vec<usize> {
+    let mut counts = Vec::new();
+    for server in servers {
+        let config =
+            client_of(server).config().to_builder().region(aws_sdk_kms::config::Region::new("us-west-2")).build();
+        let client = aws_sdk_kms::Client::from_conf(config);
+        counts.push(client.list_keys().limit(1000).send().await.expect("ListKeys").keys().len());
+    }
+    counts
+}

@@ -141,7 +141,7 @@ pub fn apply(reg: &Registry, path: &Path, default_account: &str, default_region:
             None => None,
         };
         let multi_region = k.id.starts_with("mrk-");
-        let key = create_key_record(
+        let created_key = create_key_record(
             reg,
             NewKey {
                 account: acct.clone(),
@@ -156,8 +156,14 @@ pub fn apply(reg: &Registry, path: &Path, default_account: &str, default_region:
                 multi_region,
                 material,
             },
-        )
-        .map_err(|e| invalid(format!("key {}: {}", k.id, e.message())))?;
+        );
+        let key = match created_key {
+            Ok(key) => key,
+            // Another process on this data directory seeded it between our check and our write
+            // (two servers started with one seed file): the key is there, which is all we want.
+            Err(e) if e.kind() == "AlreadyExistsException" => continue,
+            Err(e) => return Err(invalid(format!("key {}: {}", k.id, e.message()))),
+        };
         created += 1;
         if k.enabled == Some(false) {
             reg.update_key(&key.arn, |x| {
@@ -212,6 +218,9 @@ fn replicate(reg: &Registry, primary: &Arc<Key>, region: &str) -> crate::error::
     let mut meta = primary.meta.clone();
     meta.region = region.to_owned();
     meta.multi_region = Some(MrRole::Replica);
-    reg.insert_key(Key { arn, meta, materials: primary.materials.clone() })?;
-    Ok(())
+    match reg.insert_key(Key { arn, meta, materials: primary.materials.clone() }) {
+        // As for keys: a concurrent seeder made the same replica.
+        Err(e) if e.kind() != "AlreadyExistsException" => Err(e),
+        _ => Ok(()),
+    }
 }
