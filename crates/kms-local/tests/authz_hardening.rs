@@ -325,6 +325,32 @@ async fn policy_conditions_on_request_facts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reencrypt_on_same_key_is_known() {
+    let srv = common::start(strict_settings("reencrypt-same")).await;
+    let alice = as_user(&srv, "alice").await;
+    // The documented use: forbid ReEncrypt onto the same key, allow moving to another key.
+    let arn = key_denying(&alice, &deny("kms:ReEncrypt*", r#"{"Bool":{"kms:ReEncryptOnSameKey":"true"}}"#)).await;
+    let other = alice.create_key().send().await.unwrap().key_metadata.unwrap().arn.unwrap();
+    let blob = alice.encrypt().key_id(&arn).plaintext(pt()).send().await.unwrap().ciphertext_blob.unwrap();
+
+    let err = alice.re_encrypt().ciphertext_blob(blob.clone()).destination_key_id(&arn).send().await.unwrap_err();
+    assert_eq!(common::code(&err), "AccessDeniedException");
+    // Named explicitly as the source too.
+    let err = alice
+        .re_encrypt()
+        .ciphertext_blob(blob.clone())
+        .source_key_id(&arn)
+        .destination_key_id(&arn)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(common::code(&err), "AccessDeniedException");
+    let moved = alice.re_encrypt().ciphertext_blob(blob).destination_key_id(&other).send().await.unwrap();
+    assert_eq!(moved.key_id(), Some(other.as_str()));
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permissive_mode_applies_key_policies_as_the_account_root() {
     let srv = common::start(common::settings("permissive-policy")).await;
     let kms = common::client(&srv.endpoint).await;

@@ -10,10 +10,12 @@
 
 use std::cell::OnceCell;
 
+use base64::Engine as _;
 use serde_json::Value;
 
 use super::Ctx;
 use crate::auth::condition_values::{FactSource, Lookup};
+use crate::ciphertext::Blob;
 use crate::ids::{self, KeyIdForms, KeyRef};
 use crate::model::{now, Key, MrRole};
 
@@ -117,6 +119,35 @@ impl<'c, 'a> KeyRequestFacts<'c, 'a> {
         };
         match ids::parse_key_ref(&raw, KeyIdForms::AnyForm) {
             Ok(KeyRef::AliasName(name)) | Ok(KeyRef::AliasArn { name, .. }) => Lookup::Present(vec![name]),
+            _ => Lookup::Absent,
+        }
+    }
+
+    /// `kms:ReEncryptOnSameKey`: whether a ReEncrypt's source key (named in the request or in the
+    /// ciphertext) and destination key are one key. Absent for other operations, and when either
+    /// key cannot be resolved (the request then fails on that key anyway).
+    fn reencrypt_on_same_key(&self) -> Lookup {
+        if self.op() != "ReEncrypt" {
+            return Lookup::Absent;
+        }
+        let resolve = |raw: &str, forms: KeyIdForms| {
+            self.ctx.reg.resolve(&self.ctx.account, &self.ctx.region, raw, forms).ok().map(|k| k.arn.clone())
+        };
+        let destination = self.field("DestinationKeyId").and_then(|raw| resolve(&raw, KeyIdForms::AnyForm));
+        let source = match self.field("SourceKeyId") {
+            Some(raw) => resolve(&raw, KeyIdForms::AnyForm),
+            None => self.field("CiphertextBlob").and_then(|b64| {
+                let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+                let blob = Blob::parse(&bytes).ok()?;
+                self.ctx
+                    .reg
+                    .resolve(blob.account, &self.ctx.region, blob.key_id, KeyIdForms::KeyOnly)
+                    .ok()
+                    .map(|k| k.arn.clone())
+            }),
+        };
+        match (source, destination) {
+            (Some(source), Some(destination)) => Lookup::Present(vec![(source == destination).to_string()]),
             _ => Lookup::Absent,
         }
     }
@@ -311,6 +342,7 @@ impl FactSource for KeyRequestFacts<'_, '_> {
             "kms:resourcealiases" => self.resource_aliases(),
             // Request parameters.
             "kms:requestalias" => self.request_alias(),
+            "kms:reencryptonsamekey" => self.reencrypt_on_same_key(),
             "kms:encryptionalgorithm" => self.encryption_algorithm(),
             "kms:signingalgorithm" => self.param(&["Sign", "Verify"], "SigningAlgorithm", None),
             "kms:macalgorithm" => self.param(&["GenerateMac", "VerifyMac"], "MacAlgorithm", None),
