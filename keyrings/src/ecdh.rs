@@ -35,8 +35,37 @@ use zeroize::Zeroizing;
 use crate::aes_gcm::{constant_time_eq, fill_random, WrappingKey, TAG_LEN};
 
 /// Provider id of EDKs written by the raw ECDH keyring.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::ecdh::RAW_ECDH_PROVIDER_ID;
+/// use envelope_keyrings::{EcPrivateKey, EcdhCurve, RawEcdhKeyring};
+///
+/// # fn main() -> envelope::Result<()> {
+/// let recipient = EcPrivateKey::generate(EcdhCurve::P256)?;
+/// let writer = RawEcdhKeyring::ephemeral(EcdhCurve::P256, recipient.public_key().der())?;
+/// let writer = BlockingClient::new(Client::with_keyring(writer));
+/// let message = writer.encrypt(b"secret", &EncryptOptions::new())?;
+///
+/// let reader = RawEcdhKeyring::public_key_discovery(EcdhCurve::P256, recipient)?;
+/// let info = BlockingClient::new(Client::with_keyring(reader)).decrypt(&message, &DecryptOptions::new())?.info;
+/// assert_eq!(info.encrypted_data_keys[0].provider_id, RAW_ECDH_PROVIDER_ID);
+/// # Ok(())
+/// # }
+/// ```
 pub const RAW_ECDH_PROVIDER_ID: &str = "raw-ecdh";
 /// Provider id of EDKs written by the AWS KMS ECDH keyring.
+///
+/// ```
+/// use envelope::EncryptedDataKey;
+/// use envelope_keyrings::ecdh::{KMS_ECDH_PROVIDER_ID, RAW_ECDH_PROVIDER_ID};
+///
+/// // The raw and KMS ECDH keyrings write the same EDK format under two provider ids.
+/// # let edks = vec![EncryptedDataKey::new("aws-kms-ecdh", vec![1], vec![])];
+/// let is_ecdh = |id: &str| id == RAW_ECDH_PROVIDER_ID || id == KMS_ECDH_PROVIDER_ID;
+/// assert_eq!(edks.iter().filter(|edk| is_ecdh(&edk.provider_id)).count(), 1);
+/// ```
 pub const KMS_ECDH_PROVIDER_ID: &str = "aws-kms-ecdh";
 
 /// The keyring version in the provider info and the FixedInfo.
@@ -46,6 +75,18 @@ pub(crate) const COMMITMENT_LEN: usize = 32;
 const KDF_OUTPUT_LEN: usize = 64;
 
 /// The NIST curves the ECDH keyrings support.
+///
+/// ```
+/// use envelope_keyrings::{EcPrivateKey, EcdhCurve};
+///
+/// # fn main() -> envelope::Result<()> {
+/// for curve in EcdhCurve::ALL {
+///     let key = EcPrivateKey::generate(curve)?;
+///     assert_eq!(key.curve(), curve);
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EcdhCurve {
@@ -59,6 +100,13 @@ pub enum EcdhCurve {
 
 impl EcdhCurve {
     /// Every supported curve.
+    ///
+    /// ```
+    /// use envelope_keyrings::EcdhCurve;
+    ///
+    /// let specs: Vec<&str> = EcdhCurve::ALL.into_iter().map(EcdhCurve::kms_key_spec).collect();
+    /// assert_eq!(specs, ["ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521"]);
+    /// ```
     pub const ALL: [EcdhCurve; 3] = [EcdhCurve::P256, EcdhCurve::P384, EcdhCurve::P521];
 
     fn agreement(self) -> &'static agreement::Algorithm {
@@ -88,6 +136,13 @@ impl EcdhCurve {
     }
 
     /// The KMS key spec of keys on this curve.
+    ///
+    /// ```
+    /// use envelope_keyrings::EcdhCurve;
+    ///
+    /// // The KeySpec of a KMS KEY_AGREEMENT key to use with this curve.
+    /// assert_eq!(EcdhCurve::P384.kms_key_spec(), "ECC_NIST_P384");
+    /// ```
     pub fn kms_key_spec(self) -> &'static str {
         match self {
             EcdhCurve::P256 => "ECC_NIST_P256",
@@ -116,6 +171,21 @@ impl EcdhCurve {
 
 /// An EC public key, kept both as DER SubjectPublicKeyInfo (what KMS takes) and compressed (what
 /// the EDKs carry).
+///
+/// ```
+/// use envelope_keyrings::{EcPrivateKey, EcPublicKey, EcdhCurve};
+///
+/// # fn main() -> envelope::Result<()> {
+/// let private = EcPrivateKey::generate(EcdhCurve::P256)?;
+/// let public: &EcPublicKey = private.public_key();
+/// // The same key from either encoding.
+/// let from_der = EcPublicKey::parse(EcdhCurve::P256, public.der())?;
+/// let from_point = EcPublicKey::parse(EcdhCurve::P256, public.compressed())?;
+/// assert_eq!(&from_der, public);
+/// assert_eq!(from_der, from_point);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct EcPublicKey {
     curve: EcdhCurve,
@@ -126,6 +196,23 @@ pub struct EcPublicKey {
 impl EcPublicKey {
     /// Parses a public key on `curve` from DER SubjectPublicKeyInfo or a SEC 1 point (compressed
     /// or uncompressed). Fails for points not on the curve.
+    ///
+    /// ```
+    /// use envelope_keyrings::{EcPrivateKey, EcPublicKey, EcdhCurve};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let der = EcPrivateKey::generate(EcdhCurve::P384)?.public_key().der().to_vec();
+    /// // e.g. the recipient's published SubjectPublicKeyInfo, or KMS GetPublicKey's answer.
+    /// let key = EcPublicKey::parse(EcdhCurve::P384, &der)?;
+    /// assert_eq!(key.curve(), EcdhCurve::P384);
+    ///
+    /// assert!(EcPublicKey::parse(EcdhCurve::P256, &der).is_err(), "a P-384 key is not on P-256");
+    /// let mut off_curve = key.compressed().to_vec();
+    /// off_curve[0] = 0x05;
+    /// assert!(EcPublicKey::parse(EcdhCurve::P384, &off_curve).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn parse(curve: EcdhCurve, bytes: &[u8]) -> Result<EcPublicKey> {
         let invalid = || KeyringError::Configuration(format!("not a valid {} public key", curve.kms_key_spec()));
         let parsed = ParsedPublicKey::new(curve.parsing(), bytes).map_err(|_| invalid())?;
@@ -145,16 +232,51 @@ impl EcPublicKey {
     }
 
     /// The curve.
+    ///
+    /// ```
+    /// use envelope_keyrings::{EcPrivateKey, EcdhCurve};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let key = EcPrivateKey::generate(EcdhCurve::P521)?;
+    /// assert_eq!(key.public_key().curve(), EcdhCurve::P521);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn curve(&self) -> EcdhCurve {
         self.curve
     }
 
     /// DER SubjectPublicKeyInfo.
+    ///
+    /// ```
+    /// use envelope_keyrings::{EcPrivateKey, EcdhCurve, RawEcdhKeyring};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let recipient = EcPrivateKey::generate(EcdhCurve::P256)?;
+    /// // The DER SubjectPublicKeyInfo is what to publish, and what the ECDH keyrings take.
+    /// let published: Vec<u8> = recipient.public_key().der().to_vec();
+    /// let writer = RawEcdhKeyring::ephemeral(EcdhCurve::P256, &published)?;
+    /// # let _ = writer;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn der(&self) -> &[u8] {
         &self.der
     }
 
     /// The compressed SEC 1 point.
+    ///
+    /// ```
+    /// use envelope_keyrings::{EcPrivateKey, EcdhCurve};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let key = EcPrivateKey::generate(EcdhCurve::P256)?;
+    /// let point = key.public_key().compressed();
+    /// assert_eq!(point.len(), 33, "one prefix byte and the 32-byte x-coordinate");
+    /// assert!(point[0] == 0x02 || point[0] == 0x03);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn compressed(&self) -> &[u8] {
         &self.compressed
     }
@@ -168,6 +290,20 @@ impl fmt::Debug for EcPublicKey {
 }
 
 /// An EC private key for ECDH. Its Debug output is redacted.
+///
+/// ```
+/// use envelope_keyrings::{EcPrivateKey, EcdhCurve};
+///
+/// # fn main() -> envelope::Result<()> {
+/// let key = EcPrivateKey::generate(EcdhCurve::P384)?;
+/// let shown = format!("{key:?}");
+/// assert!(shown.contains("P384"));
+/// let pem = key.to_pkcs8_pem()?;
+/// let body = pem.lines().nth(1).unwrap();
+/// assert!(!shown.contains(body), "Debug never shows the private key");
+/// # Ok(())
+/// # }
+/// ```
 pub struct EcPrivateKey {
     curve: EcdhCurve,
     key: PrivateKey,
@@ -176,6 +312,17 @@ pub struct EcPrivateKey {
 
 impl EcPrivateKey {
     /// A fresh random key.
+    ///
+    /// ```
+    /// use envelope_keyrings::{EcPrivateKey, EcdhCurve};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let first = EcPrivateKey::generate(EcdhCurve::P256)?;
+    /// let second = EcPrivateKey::generate(EcdhCurve::P256)?;
+    /// assert_ne!(first.public_key(), second.public_key());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn generate(curve: EcdhCurve) -> Result<EcPrivateKey> {
         let key = PrivateKey::generate(curve.agreement())
             .map_err(|_| KeyringError::Configuration("EC key generation failed".into()))?;
@@ -183,6 +330,25 @@ impl EcPrivateKey {
     }
 
     /// Parses a PKCS #8 (or RFC 5915) DER private key on `curve`.
+    ///
+    /// ```
+    /// use envelope_keyrings::{EcPrivateKey, EcdhCurve};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let original = EcPrivateKey::generate(EcdhCurve::P256)?;
+    /// # let pkcs8_der = pem_der(&original.to_pkcs8_pem()?)?;
+    /// # fn pem_der(pem: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    /// #     use base64::Engine;
+    /// #     let body: String = pem.lines().filter(|line| !line.starts_with("-----")).collect();
+    /// #     base64::engine::general_purpose::STANDARD.decode(body)
+    /// # }
+    /// // e.g. from a secrets store, as PKCS #8 or RFC 5915 DER.
+    /// let key = EcPrivateKey::from_der(EcdhCurve::P256, &pkcs8_der)?;
+    /// assert_eq!(key.public_key(), original.public_key());
+    /// assert!(EcPrivateKey::from_der(EcdhCurve::P384, &pkcs8_der).is_err(), "the curve must match");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_der(curve: EcdhCurve, der: &[u8]) -> Result<EcPrivateKey> {
         let key = PrivateKey::from_private_key_der(curve.agreement(), der).map_err(|_| {
             KeyringError::Configuration(format!("not a {} private key (PKCS #8 or RFC 5915 DER)", curve.kms_key_spec()))
@@ -191,6 +357,19 @@ impl EcPrivateKey {
     }
 
     /// Parses a PEM `PRIVATE KEY` (PKCS #8) or `EC PRIVATE KEY` block on `curve`.
+    ///
+    /// ```
+    /// use envelope_keyrings::{EcPrivateKey, EcdhCurve};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let pem = EcPrivateKey::generate(EcdhCurve::P384)?.to_pkcs8_pem()?;
+    /// // e.g. `let pem = std::fs::read_to_string("recipient-key.pem")?;`
+    /// let key = EcPrivateKey::from_pem(EcdhCurve::P384, &pem)?;
+    /// assert_eq!(key.curve(), EcdhCurve::P384);
+    /// assert!(EcPrivateKey::from_pem(EcdhCurve::P384, "no PEM here").is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_pem(curve: EcdhCurve, pem: &str) -> Result<EcPrivateKey> {
         let blocks =
             crate::pem::parse(pem).map_err(|why| KeyringError::Configuration(format!("EC private key PEM: {why}")))?;
@@ -212,16 +391,50 @@ impl EcPrivateKey {
     }
 
     /// The curve.
+    ///
+    /// ```
+    /// use envelope_keyrings::{EcPrivateKey, EcdhCurve};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let key = EcPrivateKey::generate(EcdhCurve::P256)?;
+    /// assert_eq!(key.curve().kms_key_spec(), "ECC_NIST_P256");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn curve(&self) -> EcdhCurve {
         self.curve
     }
 
     /// The matching public key.
+    ///
+    /// ```
+    /// use envelope_keyrings::{EcPrivateKey, EcdhCurve};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let key = EcPrivateKey::generate(EcdhCurve::P256)?;
+    /// let public = key.public_key().clone();
+    /// assert_eq!(public.curve(), key.curve());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn public_key(&self) -> &EcPublicKey {
         &self.public
     }
 
     /// PKCS #8 PEM (`-----BEGIN PRIVATE KEY-----`), e.g. to hand the key to another SDK.
+    ///
+    /// ```
+    /// use envelope_keyrings::{EcPrivateKey, EcdhCurve};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let key = EcPrivateKey::generate(EcdhCurve::P256)?;
+    /// // Zeroized on drop; keep it in a secrets store, not in plaintext on disk.
+    /// let pem = key.to_pkcs8_pem()?;
+    /// assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    /// assert_eq!(EcPrivateKey::from_pem(EcdhCurve::P256, &pem)?.public_key(), key.public_key());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn to_pkcs8_pem(&self) -> Result<Zeroizing<String>> {
         let der: Pkcs8V1Der<'static> =
             self.key.as_der().map_err(|_| KeyringError::Configuration("cannot encode the EC private key".into()))?;

@@ -26,6 +26,24 @@ const PROVIDER_INFO_SUFFIX_LEN: usize = 4 + 4 + IV_LEN;
 /// the key namespace as provider id and `key name ‖ tag bits ‖ IV length ‖ IV` as provider info:
 /// messages interoperate with every AWS Encryption SDK's raw AES keyring (or JCE / raw master key)
 /// configured with the same namespace, name and key.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// // In practice the 32 bytes come from a secrets store, never from source code.
+/// # let key_from_secrets_store = || vec![0x42; 32];
+/// let keyring = RawAesKeyring::new("billing", "2026-01", key_from_secrets_store())?;
+/// let client = BlockingClient::new(Client::with_keyring(keyring));
+///
+/// let context = EncryptionContext::from([("invoice", "2026-0042")]);
+/// let message = client.encrypt(b"amount due: 120 EUR", &EncryptOptions::new().encryption_context(context))?;
+/// assert_eq!(client.decrypt(&message, &DecryptOptions::new())?.plaintext, b"amount due: 120 EUR");
+/// # Ok(())
+/// # }
+/// ```
 pub struct RawAesKeyring {
     key_namespace: String,
     key_name: String,
@@ -43,6 +61,19 @@ impl RawAesKeyring {
     ///
     /// Fails when the key has another length, or when the namespace is reserved for the AWS KMS
     /// keyrings (`aws-kms…`). The key bytes are zeroized once the AES key schedule is built.
+    ///
+    /// ```
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let keyring = RawAesKeyring::new("billing", "2026-01", vec![0x42; 32])?;
+    /// assert_eq!(keyring.key_bits(), 256);
+    ///
+    /// assert!(RawAesKeyring::new("billing", "short", vec![0x42; 20]).is_err(), "16, 24 or 32 bytes only");
+    /// assert!(RawAesKeyring::new("aws-kms", "2026-01", vec![0x42; 32]).is_err(), "namespace reserved for KMS");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(
         key_namespace: impl Into<String>,
         key_name: impl Into<String>,
@@ -77,16 +108,47 @@ impl RawAesKeyring {
     }
 
     /// The key namespace: the provider id of the EDKs this keyring writes.
+    ///
+    /// ```
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let keyring = RawAesKeyring::new("billing", "2026-01", vec![0x42; 32])?;
+    /// assert_eq!(keyring.key_namespace(), "billing");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn key_namespace(&self) -> &str {
         &self.key_namespace
     }
 
     /// The key name: the start of the provider info of the EDKs this keyring writes.
+    ///
+    /// ```
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let keyring = RawAesKeyring::new("billing", "2026-01", vec![0x42; 32])?;
+    /// // Readers in other SDKs must configure the same namespace and name to find their EDK.
+    /// assert_eq!((keyring.key_namespace(), keyring.key_name()), ("billing", "2026-01"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn key_name(&self) -> &str {
         &self.key_name
     }
 
     /// Wrapping key length in bits (128, 192 or 256).
+    ///
+    /// ```
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// assert_eq!(RawAesKeyring::new("billing", "k128", vec![1; 16])?.key_bits(), 128);
+    /// assert_eq!(RawAesKeyring::new("billing", "k192", vec![1; 24])?.key_bits(), 192);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn key_bits(&self) -> usize {
         self.key_bits
     }

@@ -23,6 +23,29 @@ use crate::ecdh::{
 ///   public key; a fresh key pair per message. Encrypt only.
 /// - [`public_key_discovery`](Self::public_key_discovery) (`PublicKeyDiscovery`): the recipient's
 ///   private key. Decrypts anything wrapped for it, from any sender. Decrypt only.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::{EcPrivateKey, EcdhCurve, RawEcdhKeyring};
+///
+/// # fn main() -> envelope::Result<()> {
+/// // The recipient publishes its public key and keeps the private key.
+/// let recipient = EcPrivateKey::generate(EcdhCurve::P256)?;
+/// let recipient_public = recipient.public_key().der().to_vec();
+///
+/// // Anyone can encrypt for it with a fresh key pair per message...
+/// let sender_keyring = RawEcdhKeyring::ephemeral(EcdhCurve::P256, &recipient_public)?;
+/// let sender = BlockingClient::new(Client::with_keyring(sender_keyring));
+/// let message = sender.encrypt(b"for the recipient only", &EncryptOptions::new())?;
+///
+/// // ...and only the recipient decrypts.
+/// let reader_keyring = RawEcdhKeyring::public_key_discovery(EcdhCurve::P256, recipient)?;
+/// let reader = BlockingClient::new(Client::with_keyring(reader_keyring));
+/// assert_eq!(reader.decrypt(&message, &DecryptOptions::new())?.plaintext, b"for the recipient only");
+/// # Ok(())
+/// # }
+/// ```
 pub struct RawEcdhKeyring {
     curve: EcdhCurve,
     scheme: Scheme,
@@ -38,6 +61,30 @@ enum Scheme {
 impl RawEcdhKeyring {
     /// `RawPrivateKeyToStaticPublicKey`: `recipient_public_key` is DER SubjectPublicKeyInfo (or a
     /// SEC 1 point); both keys must be on `curve`.
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::{EcPrivateKey, EcdhCurve, RawEcdhKeyring};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let alice = EcPrivateKey::generate(EcdhCurve::P384)?;
+    /// let bob = EcPrivateKey::generate(EcdhCurve::P384)?;
+    /// let bob_public = bob.public_key().der().to_vec();
+    /// let alice_public = alice.public_key().der().to_vec();
+    ///
+    /// // Alice writes for Bob with her own key: only Alice or Bob can have wrapped this data key.
+    /// let alice_keyring = RawEcdhKeyring::static_keys(EcdhCurve::P384, alice, &bob_public)?;
+    /// let alice_to_bob = BlockingClient::new(Client::with_keyring(alice_keyring));
+    /// let message = alice_to_bob.encrypt(b"hello Bob", &EncryptOptions::new())?;
+    ///
+    /// // Bob reads it with the mirror configuration.
+    /// let bob_keyring = RawEcdhKeyring::static_keys(EcdhCurve::P384, bob, &alice_public)?;
+    /// let bob_from_alice = BlockingClient::new(Client::with_keyring(bob_keyring));
+    /// assert_eq!(bob_from_alice.decrypt(&message, &DecryptOptions::new())?.plaintext, b"hello Bob");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn static_keys(
         curve: EcdhCurve,
         sender_private_key: EcPrivateKey,
@@ -50,12 +97,48 @@ impl RawEcdhKeyring {
     }
 
     /// `EphemeralPrivateKeyToStaticPublicKey`: encrypt-only, for the holder of the recipient key.
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::{EcPrivateKey, EcdhCurve, RawEcdhKeyring};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let recipient = EcPrivateKey::generate(EcdhCurve::P256)?;
+    /// // The recipient's public key, as DER SubjectPublicKeyInfo (a SEC 1 point works too).
+    /// let recipient_public: &[u8] = recipient.public_key().der();
+    /// let keyring = RawEcdhKeyring::ephemeral(EcdhCurve::P256, recipient_public)?;
+    /// let client = BlockingClient::new(Client::with_keyring(keyring));
+    ///
+    /// let message = client.encrypt(b"drop box", &EncryptOptions::new())?;
+    /// // Encrypt-only: the writer cannot read back what it wrote.
+    /// assert!(client.decrypt(&message, &DecryptOptions::new()).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn ephemeral(curve: EcdhCurve, recipient_public_key: &[u8]) -> Result<RawEcdhKeyring> {
         let recipient = EcPublicKey::parse(curve, recipient_public_key)?;
         Ok(RawEcdhKeyring::build(curve, Scheme::Ephemeral { recipient }, "ephemeral"))
     }
 
     /// `PublicKeyDiscovery`: decrypt-only, with the recipient's private key.
+    ///
+    /// ```
+    /// use envelope_keyrings::{EcPrivateKey, EcdhCurve, RawEcdhKeyring};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let pem = EcPrivateKey::generate(EcdhCurve::P521)?.to_pkcs8_pem()?;
+    /// // e.g. `let pem = std::fs::read_to_string("recipient-key.pem")?;`
+    /// let recipient = EcPrivateKey::from_pem(EcdhCurve::P521, &pem)?;
+    /// let keyring = RawEcdhKeyring::public_key_discovery(EcdhCurve::P521, recipient)?;
+    /// # let _ = keyring;
+    ///
+    /// // The key must be on the keyring's curve.
+    /// let other_curve = EcPrivateKey::generate(EcdhCurve::P256)?;
+    /// assert!(RawEcdhKeyring::public_key_discovery(EcdhCurve::P521, other_curve).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn public_key_discovery(curve: EcdhCurve, recipient_private_key: EcPrivateKey) -> Result<RawEcdhKeyring> {
         check_curve(curve, recipient_private_key.curve())?;
         Ok(RawEcdhKeyring::build(curve, Scheme::Discovery { recipient: recipient_private_key }, "public key discovery"))

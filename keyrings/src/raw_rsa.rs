@@ -21,6 +21,15 @@ use crate::{pem, validate_names};
 /// The RSA padding a raw RSA keyring uses. OAEP variants use MGF1 with the same hash as OAEP.
 ///
 /// spec: raw-rsa-keyring.md#supported-padding-schemes — these five and no others.
+///
+/// ```
+/// use envelope_keyrings::RsaPadding;
+///
+/// // Every SDK reading the message must be configured with the same padding.
+/// let padding = RsaPadding::OaepSha256;
+/// assert!(RsaPadding::ALL.contains(&padding));
+/// assert_eq!(RsaPadding::ALL.len(), 5);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RsaPadding {
@@ -38,6 +47,15 @@ pub enum RsaPadding {
 
 impl RsaPadding {
     /// Every supported padding.
+    ///
+    /// ```
+    /// use envelope_keyrings::RsaPadding;
+    ///
+    /// // E.g. to parse a padding name from configuration.
+    /// let configured = "OaepSha256";
+    /// let padding = RsaPadding::ALL.into_iter().find(|padding| format!("{padding:?}") == configured);
+    /// assert_eq!(padding, Some(RsaPadding::OaepSha256));
+    /// ```
     pub const ALL: [RsaPadding; 5] = [
         RsaPadding::Pkcs1,
         RsaPadding::OaepSha1,
@@ -60,11 +78,38 @@ impl RsaPadding {
 }
 
 /// An RSA public key (2048 to 8192 bits).
+///
+/// ```
+/// use envelope_keyrings::{RawRsaKeyring, RsaPadding, RsaPrivateKey, RsaPublicKey};
+///
+/// # fn main() -> envelope::Result<()> {
+/// # let der = RsaPrivateKey::generate(2048)?.public_key().to_der()?;
+/// // e.g. `let der = std::fs::read("recipient.der")?;`
+/// let public_key = RsaPublicKey::from_der(&der)?;
+/// assert_eq!(public_key.bits(), 2048);
+/// let writer = RawRsaKeyring::new("my-app", "recipient-1", RsaPadding::OaepSha256, Some(public_key), None)?;
+/// assert!(writer.can_encrypt() && !writer.can_decrypt());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct RsaPublicKey(PublicEncryptingKey);
 
 impl RsaPublicKey {
     /// Loads a DER `SubjectPublicKeyInfo` or PKCS #1 `RSAPublicKey`.
+    ///
+    /// ```
+    /// use envelope_keyrings::{RsaPrivateKey, RsaPublicKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let spki_der = RsaPrivateKey::generate(2048)?.public_key().to_der()?;
+    /// let key = RsaPublicKey::from_der(&spki_der)?;
+    /// assert_eq!(key.to_der()?, spki_der);
+    ///
+    /// assert!(RsaPublicKey::from_der(b"not DER").is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_der(der: &[u8]) -> Result<RsaPublicKey> {
         let spki = PublicEncryptingKey::from_der(der);
         let key = spki
@@ -76,6 +121,29 @@ impl RsaPublicKey {
     }
 
     /// Loads a PEM `PUBLIC KEY` (SubjectPublicKeyInfo) or `RSA PUBLIC KEY` (PKCS #1) block.
+    ///
+    /// ```
+    /// use envelope_keyrings::{RsaPrivateKey, RsaPublicKey};
+    ///
+    /// # fn pem(label: &str, der: &[u8]) -> String {
+    /// #     use base64::Engine;
+    /// #     let body = base64::engine::general_purpose::STANDARD.encode(der);
+    /// #     let lines: Vec<String> =
+    /// #         body.as_bytes().chunks(64).map(|line| String::from_utf8_lossy(line).into()).collect();
+    /// #     format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    /// # }
+    /// # fn main() -> envelope::Result<()> {
+    /// # let pem_text = pem("PUBLIC KEY", &RsaPrivateKey::generate(2048)?.public_key().to_der()?);
+    /// // e.g. `let pem_text = std::fs::read_to_string("recipient.pem")?;`
+    /// assert!(pem_text.starts_with("-----BEGIN PUBLIC KEY-----"));
+    /// let key = RsaPublicKey::from_pem(&pem_text)?;
+    /// assert_eq!(key.bits(), 2048);
+    ///
+    /// // A private key's PEM is not taken for a public key.
+    /// assert!(RsaPublicKey::from_pem(&pem_text.replace("PUBLIC KEY", "PRIVATE KEY")).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_pem(pem_text: &str) -> Result<RsaPublicKey> {
         let blocks = pem::parse(pem_text).map_err(config)?;
         let block = blocks
@@ -86,12 +154,34 @@ impl RsaPublicKey {
     }
 
     /// The DER `SubjectPublicKeyInfo`.
+    ///
+    /// ```
+    /// use envelope_keyrings::RsaPrivateKey;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let private = RsaPrivateKey::generate(2048)?;
+    /// // Publish the SubjectPublicKeyInfo; the private key stays with the reader.
+    /// let spki_der: Vec<u8> = private.public_key().to_der()?;
+    /// assert_eq!(spki_der[0], 0x30, "a DER SEQUENCE");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn to_der(&self) -> Result<Vec<u8>> {
         let der = self.0.as_der().map_err(|_| config("could not encode the RSA public key".to_owned()))?;
         Ok(der.as_ref().to_vec())
     }
 
     /// Modulus length in bits.
+    ///
+    /// ```
+    /// use envelope_keyrings::RsaPrivateKey;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let public = RsaPrivateKey::generate(2048)?.public_key();
+    /// assert_eq!(public.bits(), 2048);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn bits(&self) -> usize {
         self.0.key_size_bits()
     }
@@ -105,11 +195,38 @@ impl fmt::Debug for RsaPublicKey {
 
 /// An RSA private key (2048 to 8192 bits). Debug output is redacted; aws-lc frees (and clears)
 /// the key on drop.
+///
+/// ```
+/// use envelope_keyrings::{RawRsaKeyring, RsaPadding, RsaPrivateKey};
+///
+/// # fn main() -> envelope::Result<()> {
+/// let private = RsaPrivateKey::generate(2048)?;
+/// // Debug never shows key material.
+/// assert_eq!(format!("{private:?}"), "RsaPrivateKey { bits: 2048, .. }");
+///
+/// let reader = RawRsaKeyring::new("my-app", "recipient-1", RsaPadding::OaepSha256, None, Some(private))?;
+/// assert!(reader.can_decrypt());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct RsaPrivateKey(PrivateDecryptingKey);
 
 impl RsaPrivateKey {
     /// Loads a DER PKCS #8 `PrivateKeyInfo` or PKCS #1 `RSAPrivateKey`.
+    ///
+    /// ```
+    /// use envelope_keyrings::RsaPrivateKey;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let pkcs8_der = RsaPrivateKey::generate(2048)?.to_pkcs8_der()?;
+    /// // e.g. from a secrets store, as PKCS #8 or PKCS #1 DER.
+    /// let key = RsaPrivateKey::from_der(&pkcs8_der)?;
+    /// assert_eq!(key.bits(), 2048);
+    /// assert!(RsaPrivateKey::from_der(&[0x30, 0x00]).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_der(der: &[u8]) -> Result<RsaPrivateKey> {
         let pkcs8 = PrivateDecryptingKey::from_pkcs8(der);
         let key = pkcs8
@@ -122,6 +239,28 @@ impl RsaPrivateKey {
 
     /// Loads a PEM `PRIVATE KEY` (PKCS #8) or `RSA PRIVATE KEY` (PKCS #1) block. Encrypted keys are
     /// not supported.
+    ///
+    /// ```
+    /// use envelope_keyrings::RsaPrivateKey;
+    ///
+    /// # fn pem(label: &str, der: &[u8]) -> String {
+    /// #     use base64::Engine;
+    /// #     let body = base64::engine::general_purpose::STANDARD.encode(der);
+    /// #     let lines: Vec<String> =
+    /// #         body.as_bytes().chunks(64).map(|line| String::from_utf8_lossy(line).into()).collect();
+    /// #     format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    /// # }
+    /// # fn main() -> envelope::Result<()> {
+    /// # let pem_text = pem("PRIVATE KEY", &RsaPrivateKey::generate(2048)?.to_pkcs8_der()?);
+    /// // e.g. `let pem_text = std::fs::read_to_string("recipient-key.pem")?;`
+    /// let key = RsaPrivateKey::from_pem(&pem_text)?;
+    /// assert_eq!(key.bits(), 2048);
+    ///
+    /// let encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMA==\n-----END ENCRYPTED PRIVATE KEY-----\n";
+    /// assert!(RsaPrivateKey::from_pem(encrypted).is_err(), "encrypted keys are not supported");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_pem(pem_text: &str) -> Result<RsaPrivateKey> {
         let blocks = pem::parse(pem_text).map_err(config)?;
         let block = blocks
@@ -132,6 +271,17 @@ impl RsaPrivateKey {
     }
 
     /// A fresh key of 2048, 3072, 4096 or 8192 bits.
+    ///
+    /// ```
+    /// use envelope_keyrings::RsaPrivateKey;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let key = RsaPrivateKey::generate(2048)?;
+    /// assert_eq!(key.bits(), 2048);
+    /// assert!(RsaPrivateKey::generate(1024).is_err(), "2048, 3072, 4096 or 8192 bits only");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn generate(bits: usize) -> Result<RsaPrivateKey> {
         let size = match bits {
             2048 => KeySize::Rsa2048,
@@ -148,17 +298,59 @@ impl RsaPrivateKey {
 
     /// The matching public key. (The keyring itself never derives it: an encrypting keyring is
     /// given its public key explicitly.)
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::{RawRsaKeyring, RsaPadding, RsaPrivateKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let private = RsaPrivateKey::generate(2048)?;
+    /// let public = private.public_key();
+    ///
+    /// let writer = RawRsaKeyring::new("my-app", "recipient-1", RsaPadding::OaepSha256, Some(public), None)?;
+    /// let message = BlockingClient::new(Client::with_keyring(writer)).encrypt(b"secret", &EncryptOptions::new())?;
+    ///
+    /// let reader = RawRsaKeyring::new("my-app", "recipient-1", RsaPadding::OaepSha256, None, Some(private))?;
+    /// let decrypted = BlockingClient::new(Client::with_keyring(reader)).decrypt(&message, &DecryptOptions::new())?;
+    /// assert_eq!(decrypted.plaintext, b"secret");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn public_key(&self) -> RsaPublicKey {
         RsaPublicKey(self.0.public_key())
     }
 
     /// The DER PKCS #8 `PrivateKeyInfo`, zeroized on drop.
+    ///
+    /// ```
+    /// use envelope_keyrings::RsaPrivateKey;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let key = RsaPrivateKey::generate(2048)?;
+    /// // Zeroized when dropped: store it (e.g. in a secrets manager), never in plaintext on disk.
+    /// let pkcs8 = key.to_pkcs8_der()?;
+    /// assert_eq!(RsaPrivateKey::from_der(&pkcs8)?.bits(), 2048);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>> {
         let der = self.0.as_der().map_err(|_| config("could not encode the RSA private key".to_owned()))?;
         Ok(Zeroizing::new(der.as_ref().to_vec()))
     }
 
     /// Modulus length in bits.
+    ///
+    /// ```
+    /// use envelope_keyrings::RsaPrivateKey;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let key = RsaPrivateKey::generate(2048)?;
+    /// assert_eq!(key.bits(), 2048);
+    /// assert_eq!(key.public_key().bits(), key.bits());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn bits(&self) -> usize {
         self.0.key_size_bits()
     }
@@ -176,6 +368,30 @@ impl fmt::Debug for RsaPrivateKey {
 /// not bound to the EDK (RSA encrypts the bare data key); the message header still authenticates
 /// it. EDKs carry the key namespace as provider id and the key name as provider info, so messages
 /// interoperate with the other AWS Encryption SDKs' raw RSA keyrings and JCE/raw master keys.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, EncryptOptions, Keyring, MultiKeyring};
+/// use envelope_keyrings::{RawAesKeyring, RawRsaKeyring, RsaPadding, RsaPrivateKey};
+///
+/// # fn main() -> envelope::Result<()> {
+/// // The service encrypts under its AES key and, for escrow, under an RSA public key whose private
+/// // key is kept offline.
+/// let escrow_private = RsaPrivateKey::generate(2048)?;
+/// let escrow_public = Some(escrow_private.public_key());
+/// let escrow = RawRsaKeyring::new("my-app", "escrow-2026", RsaPadding::OaepSha256, escrow_public, None)?;
+/// let service: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new("my-app", "service", vec![0x42; 32])?);
+/// let writer = BlockingClient::new(Client::with_keyring(MultiKeyring::new(Some(service), vec![Arc::new(escrow)])?));
+/// let message = writer.encrypt(b"recoverable", &EncryptOptions::new())?;
+///
+/// let recovery = RawRsaKeyring::new("my-app", "escrow-2026", RsaPadding::OaepSha256, None, Some(escrow_private))?;
+/// let reader = BlockingClient::new(Client::with_keyring(recovery));
+/// assert_eq!(reader.decrypt(&message, &DecryptOptions::new())?.plaintext, b"recoverable");
+/// # Ok(())
+/// # }
+/// ```
 pub struct RawRsaKeyring {
     key_namespace: String,
     key_name: String,
@@ -199,6 +415,20 @@ enum Decryptor {
 impl RawRsaKeyring {
     /// A keyring with either key or both. Fails when both are missing, or when the namespace is
     /// reserved for the AWS KMS keyrings (`aws-kms…`).
+    ///
+    /// ```
+    /// use envelope_keyrings::{RawRsaKeyring, RsaPadding, RsaPrivateKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let private = RsaPrivateKey::generate(2048)?;
+    /// let public = Some(private.public_key());
+    /// let both = RawRsaKeyring::new("my-app", "key-1", RsaPadding::OaepSha512, public, Some(private))?;
+    /// assert!(both.can_encrypt() && both.can_decrypt());
+    ///
+    /// assert!(RawRsaKeyring::new("my-app", "key-1", RsaPadding::OaepSha512, None, None).is_err(), "no key at all");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(
         key_namespace: impl Into<String>,
         key_name: impl Into<String>,
@@ -233,6 +463,25 @@ impl RawRsaKeyring {
     }
 
     /// A keyring from PEM text: `PUBLIC KEY`/`RSA PUBLIC KEY` and `PRIVATE KEY`/`RSA PRIVATE KEY`.
+    ///
+    /// ```
+    /// use envelope_keyrings::{RawRsaKeyring, RsaPadding, RsaPrivateKey};
+    ///
+    /// # fn pem(label: &str, der: &[u8]) -> String {
+    /// #     use base64::Engine;
+    /// #     let body = base64::engine::general_purpose::STANDARD.encode(der);
+    /// #     let lines: Vec<String> =
+    /// #         body.as_bytes().chunks(64).map(|line| String::from_utf8_lossy(line).into()).collect();
+    /// #     format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    /// # }
+    /// # fn main() -> envelope::Result<()> {
+    /// # let public_pem = pem("PUBLIC KEY", &RsaPrivateKey::generate(2048)?.public_key().to_der()?);
+    /// // e.g. `let public_pem = std::fs::read_to_string("recipient.pem")?;`
+    /// let writer = RawRsaKeyring::from_pem("my-app", "recipient-1", RsaPadding::OaepSha256, Some(&public_pem), None)?;
+    /// assert!(writer.can_encrypt() && !writer.can_decrypt());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_pem(
         key_namespace: impl Into<String>,
         key_name: impl Into<String>,
@@ -246,26 +495,83 @@ impl RawRsaKeyring {
     }
 
     /// The key namespace: the provider id of the EDKs this keyring writes.
+    ///
+    /// ```
+    /// use envelope_keyrings::{RawRsaKeyring, RsaPadding, RsaPrivateKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let public = RsaPrivateKey::generate(2048)?.public_key();
+    /// let keyring = RawRsaKeyring::new("my-app", "recipient-1", RsaPadding::OaepSha256, Some(public), None)?;
+    /// assert_eq!(keyring.key_namespace(), "my-app");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn key_namespace(&self) -> &str {
         &self.key_namespace
     }
 
     /// The key name: the provider info of the EDKs this keyring writes.
+    ///
+    /// ```
+    /// use envelope_keyrings::{RawRsaKeyring, RsaPadding, RsaPrivateKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let public = RsaPrivateKey::generate(2048)?.public_key();
+    /// let keyring = RawRsaKeyring::new("my-app", "recipient-1", RsaPadding::OaepSha256, Some(public), None)?;
+    /// // A reader's keyring must use the same namespace and name to recognise the EDK.
+    /// assert_eq!(keyring.key_name(), "recipient-1");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn key_name(&self) -> &str {
         &self.key_name
     }
 
     /// The padding scheme.
+    ///
+    /// ```
+    /// use envelope_keyrings::{RawRsaKeyring, RsaPadding, RsaPrivateKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let public = RsaPrivateKey::generate(2048)?.public_key();
+    /// let keyring = RawRsaKeyring::new("my-app", "recipient-1", RsaPadding::Pkcs1, Some(public), None)?;
+    /// assert_eq!(keyring.padding(), RsaPadding::Pkcs1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn padding(&self) -> RsaPadding {
         self.padding
     }
 
     /// Whether this keyring can encrypt (it holds a public key).
+    ///
+    /// ```
+    /// use envelope_keyrings::{RawRsaKeyring, RsaPadding, RsaPrivateKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let private = RsaPrivateKey::generate(2048)?;
+    /// let reader = RawRsaKeyring::new("my-app", "recipient-1", RsaPadding::OaepSha256, None, Some(private))?;
+    /// // A reader given only the private key does not derive the public key: it cannot encrypt.
+    /// assert!(!reader.can_encrypt());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn can_encrypt(&self) -> bool {
         self.encryptor.is_some()
     }
 
     /// Whether this keyring can decrypt (it holds a private key).
+    ///
+    /// ```
+    /// use envelope_keyrings::{RawRsaKeyring, RsaPadding, RsaPrivateKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let public = RsaPrivateKey::generate(2048)?.public_key();
+    /// let writer = RawRsaKeyring::new("my-app", "recipient-1", RsaPadding::OaepSha256, Some(public), None)?;
+    /// assert!(!writer.can_decrypt());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn can_decrypt(&self) -> bool {
         self.decryptor.is_some()
     }

@@ -17,6 +17,24 @@ use super::key_arn::KmsArn;
 use super::PROVIDER_ID;
 
 /// Limits discovery to keys of one partition and a set of accounts.
+///
+/// ```no_run
+/// use std::sync::Arc;
+///
+/// use envelope_keyrings::kms::{AwsKmsDiscoveryKeyring, DefaultClientSupplier, DiscoveryFilter};
+///
+/// # async fn demo() -> envelope::Result<()> {
+/// // Only keys of these two accounts in the commercial partition.
+/// let filter = DiscoveryFilter {
+///     partition: "aws".to_owned(),
+///     account_ids: vec!["111122223333".to_owned(), "444455556666".to_owned()],
+/// };
+/// let supplier = Arc::new(DefaultClientSupplier::from_env().await);
+/// let keyring = AwsKmsDiscoveryKeyring::new(supplier, Some(filter))?;
+/// # let _ = keyring;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscoveryFilter {
     /// The partition, e.g. `aws`.
@@ -59,6 +77,27 @@ impl DiscoveryFilter {
 ///
 /// Without a filter it uses any key the caller's credentials may use; a [`DiscoveryFilter`]
 /// restricts it to a partition and a set of accounts.
+///
+/// ```no_run
+/// use std::sync::Arc;
+///
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions};
+/// use envelope_keyrings::kms::{AwsKmsDiscoveryKeyring, DefaultClientSupplier, DiscoveryFilter};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let message: Vec<u8> = Vec::new();
+/// let runtime = tokio::runtime::Runtime::new()?;
+/// let supplier = Arc::new(runtime.block_on(DefaultClientSupplier::from_env()));
+/// let filter = DiscoveryFilter { partition: "aws".to_owned(), account_ids: vec!["111122223333".to_owned()] };
+/// let keyring = AwsKmsDiscoveryKeyring::new(supplier, Some(filter))?;
+///
+/// let reader = BlockingClient::with_runtime(Client::with_keyring(keyring), runtime.handle().clone())?;
+/// let plaintext = reader.decrypt(&message, &DecryptOptions::new())?.plaintext;
+/// # let _ = plaintext;
+/// # Ok(())
+/// # }
+/// ```
 pub struct AwsKmsDiscoveryKeyring {
     supplier: Arc<dyn KmsClientSupplier>,
     filter: Option<DiscoveryFilter>,
@@ -67,6 +106,22 @@ pub struct AwsKmsDiscoveryKeyring {
 
 impl AwsKmsDiscoveryKeyring {
     /// A discovery keyring. Fails if the filter has an empty partition or no accounts.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    ///
+    /// use envelope_keyrings::kms::{AwsKmsDiscoveryKeyring, DefaultClientSupplier, DiscoveryFilter};
+    ///
+    /// # async fn demo() -> envelope::Result<()> {
+    /// let supplier = Arc::new(DefaultClientSupplier::from_env().await);
+    /// let any_key = AwsKmsDiscoveryKeyring::new(supplier.clone(), None)?;
+    /// # let _ = any_key;
+    ///
+    /// let empty = DiscoveryFilter { partition: "aws".to_owned(), account_ids: vec![] };
+    /// assert!(AwsKmsDiscoveryKeyring::new(supplier, Some(empty)).is_err(), "a filter names at least one account");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(
         supplier: Arc<dyn KmsClientSupplier>,
         filter: Option<DiscoveryFilter>,
@@ -78,6 +133,19 @@ impl AwsKmsDiscoveryKeyring {
     }
 
     /// Grant tokens sent with every KMS request.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    ///
+    /// use envelope_keyrings::kms::{AwsKmsDiscoveryKeyring, DefaultClientSupplier};
+    ///
+    /// # async fn demo(grant_token: String) -> envelope::Result<()> {
+    /// let supplier = Arc::new(DefaultClientSupplier::from_env().await);
+    /// let keyring = AwsKmsDiscoveryKeyring::new(supplier, None)?.with_grant_tokens(vec![grant_token]);
+    /// # let _ = keyring;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn with_grant_tokens(mut self, grant_tokens: Vec<String>) -> AwsKmsDiscoveryKeyring {
         self.grant_tokens = grant_tokens;
         self
@@ -121,6 +189,24 @@ impl fmt::Debug for AwsKmsDiscoveryKeyring {
 /// Decrypts `aws-kms` EDKs by calling KMS in one Region: single-Region keys of that Region, and
 /// multi-Region keys through their replica in that Region (whatever Region wrote them). Never
 /// encrypts.
+///
+/// ```no_run
+/// use std::sync::Arc;
+///
+/// use envelope::{Client, DecryptOptions};
+/// use envelope_keyrings::kms::{AwsKmsMrkDiscoveryKeyring, DefaultClientSupplier, DiscoveryFilter};
+///
+/// # async fn demo(message: Vec<u8>) -> envelope::Result<()> {
+/// // A service in eu-west-1 reads messages written in any Region under multi-Region keys, calling
+/// // only its local replicas.
+/// let supplier = Arc::new(DefaultClientSupplier::from_env().await);
+/// let filter = DiscoveryFilter { partition: "aws".to_owned(), account_ids: vec!["111122223333".to_owned()] };
+/// let keyring = AwsKmsMrkDiscoveryKeyring::new(supplier, "eu-west-1".to_owned(), Some(filter))?;
+/// let plaintext = Client::with_keyring(keyring).decrypt(&message, &DecryptOptions::new()).await?.plaintext;
+/// # let _ = plaintext;
+/// # Ok(())
+/// # }
+/// ```
 pub struct AwsKmsMrkDiscoveryKeyring {
     client: aws_sdk_kms::Client,
     region: String,
@@ -131,6 +217,20 @@ pub struct AwsKmsMrkDiscoveryKeyring {
 
 impl AwsKmsMrkDiscoveryKeyring {
     /// A keyring calling KMS in `region` (with the supplier's client for that Region).
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    ///
+    /// use envelope_keyrings::kms::{AwsKmsMrkDiscoveryKeyring, DefaultClientSupplier};
+    ///
+    /// # async fn demo() -> envelope::Result<()> {
+    /// let supplier = Arc::new(DefaultClientSupplier::from_env().await);
+    /// let keyring = AwsKmsMrkDiscoveryKeyring::new(supplier.clone(), "us-west-2".to_owned(), None)?;
+    /// # let _ = keyring;
+    /// assert!(AwsKmsMrkDiscoveryKeyring::new(supplier, String::new(), None).is_err(), "a Region is required");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(
         supplier: Arc<dyn KmsClientSupplier>,
         region: String,
@@ -148,6 +248,21 @@ impl AwsKmsMrkDiscoveryKeyring {
     }
 
     /// A keyring over a client the caller built for `region`.
+    ///
+    /// ```no_run
+    /// use envelope_keyrings::kms::AwsKmsMrkDiscoveryKeyring;
+    ///
+    /// # async fn demo() {
+    /// // A client the application configured itself (interceptors, retries, …) for us-west-2.
+    /// let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    ///     .region(aws_sdk_kms::config::Region::new("us-west-2"))
+    ///     .load()
+    ///     .await;
+    /// let client = aws_sdk_kms::Client::new(&config);
+    /// let keyring = AwsKmsMrkDiscoveryKeyring::with_client(client, "us-west-2".to_owned(), None);
+    /// # let _ = keyring;
+    /// # }
+    /// ```
     pub fn with_client(
         client: aws_sdk_kms::Client,
         region: String,
@@ -158,6 +273,20 @@ impl AwsKmsMrkDiscoveryKeyring {
     }
 
     /// Grant tokens sent with every KMS request.
+    ///
+    /// ```no_run
+    /// use std::sync::Arc;
+    ///
+    /// use envelope_keyrings::kms::{AwsKmsMrkDiscoveryKeyring, DefaultClientSupplier};
+    ///
+    /// # async fn demo(grant_token: String) -> envelope::Result<()> {
+    /// let supplier = Arc::new(DefaultClientSupplier::from_env().await);
+    /// let keyring = AwsKmsMrkDiscoveryKeyring::new(supplier, "us-west-2".to_owned(), None)?
+    ///     .with_grant_tokens(vec![grant_token]);
+    /// # let _ = keyring;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn with_grant_tokens(mut self, grant_tokens: Vec<String>) -> AwsKmsMrkDiscoveryKeyring {
         self.grant_tokens = grant_tokens;
         self

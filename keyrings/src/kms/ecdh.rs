@@ -25,6 +25,30 @@ use crate::kms::{describe_error, kms_grant_tokens};
 ///
 /// Both fetch the KMS key's public key with GetPublicKey when it is not given, and check that the
 /// key is a `KEY_AGREEMENT` key on the configured curve.
+///
+/// ```no_run
+/// use envelope::{Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::kms::{get_public_key, AwsKmsEcdhKeyring, DefaultClientSupplier, KmsClientSupplier};
+/// use envelope_keyrings::{EcdhCurve, RawEcdhKeyring};
+///
+/// # async fn demo() -> envelope::Result<()> {
+/// // The recipient's private key lives in KMS (a KEY_AGREEMENT key on P-256).
+/// let supplier = DefaultClientSupplier::from_env().await;
+/// let client = supplier.client_for_region("us-east-1")?;
+/// let recipient_key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+/// let recipient_public_der = get_public_key(&client, recipient_key).await?;
+/// let recipient =
+///     AwsKmsEcdhKeyring::public_key_discovery(EcdhCurve::P256, recipient_key, Some(&recipient_public_der), client)
+///         .await?;
+///
+/// // A sender without KMS access encrypts for it with the recipient's public key alone.
+/// let sender = RawEcdhKeyring::ephemeral(EcdhCurve::P256, &recipient_public_der)?;
+/// let message = Client::with_keyring(sender).encrypt(b"for KMS", &EncryptOptions::new()).await?;
+/// let decrypted = Client::with_keyring(recipient).decrypt(&message, &DecryptOptions::new()).await?;
+/// assert_eq!(decrypted.plaintext, b"for KMS");
+/// # Ok(())
+/// # }
+/// ```
 pub struct AwsKmsEcdhKeyring {
     curve: EcdhCurve,
     client: aws_sdk_kms::Client,
@@ -40,6 +64,26 @@ pub struct AwsKmsEcdhKeyring {
 
 impl AwsKmsEcdhKeyring {
     /// `KmsPrivateKeyToStaticPublicKey`. `sender_public_key` (DER) saves a GetPublicKey call.
+    ///
+    /// ```no_run
+    /// use envelope_keyrings::kms::{AwsKmsEcdhKeyring, DefaultClientSupplier, KmsClientSupplier};
+    /// use envelope_keyrings::EcdhCurve;
+    ///
+    /// # async fn demo(recipient_public_der: Vec<u8>) -> envelope::Result<()> {
+    /// let supplier = DefaultClientSupplier::from_env().await;
+    /// let sender_key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// let keyring = AwsKmsEcdhKeyring::static_keys(
+    ///     EcdhCurve::P384,
+    ///     sender_key,
+    ///     &recipient_public_der,
+    ///     None, // the sender's public key: fetched with GetPublicKey when not given
+    ///     supplier.client_for_region("us-east-1")?,
+    /// )
+    /// .await?;
+    /// # let _ = keyring;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn static_keys(
         curve: EcdhCurve,
         sender_kms_key_id: impl Into<String>,
@@ -53,6 +97,26 @@ impl AwsKmsEcdhKeyring {
     }
 
     /// `KmsPublicKeyDiscovery`. `recipient_public_key` (DER) saves a GetPublicKey call.
+    ///
+    /// ```no_run
+    /// use envelope_keyrings::kms::{AwsKmsEcdhKeyring, DefaultClientSupplier, KmsClientSupplier};
+    /// use envelope_keyrings::EcdhCurve;
+    ///
+    /// # async fn demo(cached_public_der: Vec<u8>) -> envelope::Result<()> {
+    /// let supplier = DefaultClientSupplier::from_env().await;
+    /// let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// // With the public key already at hand, building the keyring makes no KMS call.
+    /// let keyring = AwsKmsEcdhKeyring::public_key_discovery(
+    ///     EcdhCurve::P256,
+    ///     key,
+    ///     Some(&cached_public_der),
+    ///     supplier.client_for_region("us-east-1")?,
+    /// )
+    /// .await?;
+    /// # let _ = keyring;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn public_key_discovery(
         curve: EcdhCurve,
         recipient_kms_key_id: impl Into<String>,
@@ -71,6 +135,22 @@ impl AwsKmsEcdhKeyring {
     }
 
     /// Grant tokens sent with every KMS request.
+    ///
+    /// ```no_run
+    /// use envelope_keyrings::kms::{AwsKmsEcdhKeyring, DefaultClientSupplier, KmsClientSupplier};
+    /// use envelope_keyrings::EcdhCurve;
+    ///
+    /// # async fn demo(grant_token: String) -> envelope::Result<()> {
+    /// let supplier = DefaultClientSupplier::from_env().await;
+    /// let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// let client = supplier.client_for_region("us-east-1")?;
+    /// let keyring = AwsKmsEcdhKeyring::public_key_discovery(EcdhCurve::P256, key, None, client)
+    ///     .await?
+    ///     .with_grant_tokens(vec![grant_token]);
+    /// # let _ = keyring;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn with_grant_tokens(mut self, grant_tokens: Vec<String>) -> AwsKmsEcdhKeyring {
         self.grant_tokens = grant_tokens;
         self

@@ -8,6 +8,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Whether an ARN names a key or an alias.
+///
+/// ```
+/// use envelope_keyrings::kms::key_arn::ResourceType;
+/// use envelope_keyrings::kms::KmsArn;
+///
+/// let arn = KmsArn::parse("arn:aws:kms:us-east-1:111122223333:alias/billing").expect("a valid ARN");
+/// assert_eq!(arn.resource_type(), ResourceType::Alias);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ResourceType {
@@ -19,6 +27,13 @@ pub enum ResourceType {
 
 impl ResourceType {
     /// The resource type as written in the ARN.
+    ///
+    /// ```
+    /// use envelope_keyrings::kms::key_arn::ResourceType;
+    ///
+    /// assert_eq!(ResourceType::Key.as_str(), "key");
+    /// assert_eq!(ResourceType::Alias.as_str(), "alias");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             ResourceType::Key => "key",
@@ -28,6 +43,19 @@ impl ResourceType {
 }
 
 /// A parsed AWS KMS ARN: `arn:<partition>:kms:<region>:<account>:<key|alias>/<resource id>`.
+///
+/// ```
+/// use envelope_keyrings::kms::KmsArn;
+///
+/// let arn = KmsArn::parse("arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab")
+///     .expect("a valid ARN");
+/// assert_eq!(arn.region(), "eu-west-1");
+/// assert!(arn.is_multi_region_key());
+/// assert_eq!(
+///     arn.with_region("us-east-1").to_string(),
+///     "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct KmsArn {
     partition: String,
@@ -38,6 +66,14 @@ pub struct KmsArn {
 }
 
 /// Why a string is not a valid AWS KMS ARN.
+///
+/// ```
+/// use envelope_keyrings::kms::key_arn::ArnError;
+/// use envelope_keyrings::kms::KmsArn;
+///
+/// let error: ArnError = KmsArn::parse("arn:aws:s3:::my-bucket").unwrap_err();
+/// assert_eq!(error.to_string(), "\"arn:aws:s3:::my-bucket\" is not a valid AWS KMS ARN: the service is not \"kms\"");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{input:?} is not a valid AWS KMS ARN: {reason}")]
 pub struct ArnError {
@@ -49,6 +85,17 @@ impl KmsArn {
     /// Parses an AWS KMS ARN.
     ///
     /// spec: aws-kms-key-arn.md#a-valid-aws-kms-arn
+    ///
+    /// ```
+    /// use envelope_keyrings::kms::KmsArn;
+    ///
+    /// let arn = KmsArn::parse("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    ///     .expect("a valid ARN");
+    /// assert_eq!(arn.resource_id(), "1234abcd-12ab-34cd-56ef-1234567890ab");
+    ///
+    /// assert!(KmsArn::parse("1234abcd-12ab-34cd-56ef-1234567890ab").is_err(), "a bare key id is not an ARN");
+    /// assert!(KmsArn::parse("arn:aws:kms:us-east-1:111122223333:key/").is_err(), "no key id");
+    /// ```
     pub fn parse(input: &str) -> Result<KmsArn, ArnError> {
         let fail = |reason| ArnError { input: input.to_owned(), reason };
         // spec: aws-kms-key-arn.md — 5 ':' delimit 6 parts; any further ':' belong to the resource.
@@ -97,26 +144,64 @@ impl KmsArn {
     }
 
     /// The partition (`aws`, `aws-cn`, `aws-us-gov`, …).
+    ///
+    /// ```
+    /// use envelope_keyrings::kms::KmsArn;
+    ///
+    /// let arn = KmsArn::parse("arn:aws-cn:kms:cn-north-1:111122223333:key/k-1").expect("a valid ARN");
+    /// assert_eq!(arn.partition(), "aws-cn");
+    /// ```
     pub fn partition(&self) -> &str {
         &self.partition
     }
 
     /// The Region.
+    ///
+    /// ```
+    /// use envelope_keyrings::kms::KmsArn;
+    ///
+    /// // The Region to call KMS in for this key (e.g. `supplier.client_for_region(arn.region())`).
+    /// let arn = KmsArn::parse("arn:aws:kms:ap-southeast-2:111122223333:key/k-1").expect("a valid ARN");
+    /// assert_eq!(arn.region(), "ap-southeast-2");
+    /// ```
     pub fn region(&self) -> &str {
         &self.region
     }
 
     /// The account id.
+    ///
+    /// ```
+    /// use envelope_keyrings::kms::KmsArn;
+    ///
+    /// let arn = KmsArn::parse("arn:aws:kms:us-east-1:111122223333:key/k-1").expect("a valid ARN");
+    /// assert_eq!(arn.account(), "111122223333");
+    /// ```
     pub fn account(&self) -> &str {
         &self.account
     }
 
     /// Key or alias.
+    ///
+    /// ```
+    /// use envelope_keyrings::kms::key_arn::ResourceType;
+    /// use envelope_keyrings::kms::KmsArn;
+    ///
+    /// let arn = KmsArn::parse("arn:aws:kms:us-east-1:111122223333:key/k-1").expect("a valid ARN");
+    /// assert_eq!(arn.resource_type(), ResourceType::Key);
+    /// ```
     pub fn resource_type(&self) -> ResourceType {
         self.resource_type
     }
 
     /// The key id or alias name (after the first `/`).
+    ///
+    /// ```
+    /// use envelope_keyrings::kms::KmsArn;
+    ///
+    /// // Everything after the first '/', slashes included.
+    /// let arn = KmsArn::parse("arn:aws:kms:us-east-1:111122223333:alias/team/billing").expect("a valid ARN");
+    /// assert_eq!(arn.resource_id(), "team/billing");
+    /// ```
     pub fn resource_id(&self) -> &str {
         &self.resource_id
     }
@@ -124,11 +209,29 @@ impl KmsArn {
     /// Whether this names a multi-Region key (`key/mrk-…`; an alias never does).
     ///
     /// spec: aws-kms-key-arn.md#identifying-an-an-aws-kms-multi-region-arn
+    ///
+    /// ```
+    /// use envelope_keyrings::kms::KmsArn;
+    ///
+    /// let parse = |arn: &str| KmsArn::parse(arn).expect("a valid ARN");
+    /// assert!(parse("arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd").is_multi_region_key());
+    /// assert!(!parse("arn:aws:kms:us-east-1:111122223333:key/1234abcd").is_multi_region_key());
+    /// assert!(!parse("arn:aws:kms:us-east-1:111122223333:alias/mrk-1234abcd").is_multi_region_key());
+    /// ```
     pub fn is_multi_region_key(&self) -> bool {
         self.resource_type == ResourceType::Key && self.resource_id.starts_with("mrk-")
     }
 
     /// The same ARN in another Region (for a multi-Region key's replica).
+    ///
+    /// ```
+    /// use envelope_keyrings::kms::KmsArn;
+    ///
+    /// let east = KmsArn::parse("arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd").expect("a valid ARN");
+    /// let west = east.with_region("us-west-2");
+    /// assert_eq!(west.to_string(), "arn:aws:kms:us-west-2:111122223333:key/mrk-1234abcd");
+    /// assert_eq!(west.resource_id(), east.resource_id());
+    /// ```
     pub fn with_region(&self, region: &str) -> KmsArn {
         KmsArn { region: region.to_owned(), ..self.clone() }
     }
@@ -151,6 +254,18 @@ impl fmt::Display for KmsArn {
 /// A valid AWS KMS identifier: an ARN, `alias/<name>`, or a bare key id.
 ///
 /// spec: aws-kms-key-arn.md#a-valid-aws-kms-identifier
+///
+/// ```
+/// use envelope_keyrings::kms::key_arn::validate_identifier;
+///
+/// assert!(validate_identifier("arn:aws:kms:us-east-1:111122223333:key/1234abcd").is_ok());
+/// assert!(validate_identifier("alias/billing").is_ok());
+/// assert!(validate_identifier("1234abcd-12ab-34cd-56ef-1234567890ab").is_ok());
+///
+/// assert!(validate_identifier("").is_err());
+/// assert!(validate_identifier("alias/").is_err());
+/// assert!(validate_identifier("arn:aws:kms:us-east-1:111122223333:secret/x").is_err());
+/// ```
 pub fn validate_identifier(identifier: &str) -> Result<(), String> {
     if identifier.is_empty() {
         return Err("an AWS KMS key identifier must not be empty".into());
@@ -168,6 +283,15 @@ pub fn validate_identifier(identifier: &str) -> Result<(), String> {
 /// Whether an identifier names a multi-Region key. Invalid ARNs are not.
 ///
 /// spec: aws-kms-key-arn.md#identifying-an-an-aws-kms-multi-region-identifier
+///
+/// ```
+/// use envelope_keyrings::kms::key_arn::is_multi_region_identifier;
+///
+/// assert!(is_multi_region_identifier("arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd"));
+/// assert!(is_multi_region_identifier("mrk-1234abcd"));
+/// assert!(!is_multi_region_identifier("alias/mrk-1234abcd"));
+/// assert!(!is_multi_region_identifier("arn:aws:kms:us-east-1:111122223333:key/1234abcd"));
+/// ```
 pub fn is_multi_region_identifier(identifier: &str) -> bool {
     if identifier.starts_with("arn:") {
         KmsArn::parse(identifier).map(|arn| arn.is_multi_region_key()).unwrap_or(false)
@@ -182,6 +306,19 @@ pub fn is_multi_region_identifier(identifier: &str) -> bool {
 /// ARNs of the same multi-Region key that differ only in Region.
 ///
 /// spec: aws-kms-mrk-match-for-decrypt.md#implementation
+///
+/// ```
+/// use envelope_keyrings::kms::mrk_match;
+///
+/// let east = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd";
+/// let west = "arn:aws:kms:us-west-2:111122223333:key/mrk-1234abcd";
+/// assert!(mrk_match(east, west), "replicas of one multi-Region key");
+/// assert!(!mrk_match(east, "arn:aws:kms:us-west-2:444455556666:key/mrk-1234abcd"), "another account");
+/// assert!(!mrk_match(
+///     "arn:aws:kms:us-east-1:111122223333:key/1234abcd",
+///     "arn:aws:kms:us-west-2:111122223333:key/1234abcd"
+/// ), "single-Region keys match only themselves");
+/// ```
 pub fn mrk_match(a: &str, b: &str) -> bool {
     // spec: aws-kms-mrk-match-for-decrypt.md — identical identifiers MUST match.
     if a == b {
@@ -208,6 +345,19 @@ pub fn mrk_match(a: &str, b: &str) -> bool {
 /// every such identifier.
 ///
 /// spec: aws-kms-mrk-are-unique.md#implementation
+///
+/// ```
+/// use envelope_keyrings::kms::key_arn::ensure_mrks_unique;
+///
+/// let east = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd";
+/// let west = "arn:aws:kms:us-west-2:111122223333:key/mrk-1234abcd";
+/// let other = "arn:aws:kms:us-west-2:111122223333:key/5678efgh";
+/// assert!(ensure_mrks_unique([east, other]).is_ok());
+///
+/// // Two replicas of one key: which Region to call would be ambiguous.
+/// let error = ensure_mrks_unique([east, west, other]).unwrap_err();
+/// assert!(error.contains(east) && error.contains(west) && !error.contains(other));
+/// ```
 pub fn ensure_mrks_unique<'a>(identifiers: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
     let mut by_resource: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for identifier in identifiers {

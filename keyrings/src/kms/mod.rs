@@ -66,8 +66,28 @@ pub use rsa::{AwsKmsRsaKeyring, KmsRsaPadding};
 pub use symmetric::{AwsKmsKeyring, AwsKmsMrkKeyring};
 
 /// Provider id of EDKs wrapped by a symmetric KMS key.
+///
+/// ```
+/// use envelope::EncryptedDataKey;
+/// use envelope_keyrings::kms::PROVIDER_ID;
+///
+/// # let arn = b"arn:aws:kms:us-east-1:111122223333:key/k".to_vec();
+/// # let edks = vec![EncryptedDataKey::new("aws-kms", arn, vec![1; 8])];
+/// // Which EDKs of a message a symmetric KMS key wrapped.
+/// let kms_wrapped = edks.iter().filter(|edk| edk.provider_id == PROVIDER_ID).count();
+/// assert_eq!(kms_wrapped, 1);
+/// ```
 pub const PROVIDER_ID: &str = "aws-kms";
 /// Provider id of EDKs wrapped locally with a KMS RSA public key.
+///
+/// ```
+/// use envelope::EncryptedDataKey;
+/// use envelope_keyrings::kms::RSA_PROVIDER_ID;
+///
+/// let arn = b"arn:aws:kms:us-east-1:111122223333:key/k".to_vec();
+/// let edk = EncryptedDataKey::new(RSA_PROVIDER_ID, arn, vec![1; 256]);
+/// assert_eq!(edk.provider_id, "aws-kms-rsa");
+/// ```
 pub const RSA_PROVIDER_ID: &str = "aws-kms-rsa";
 
 /// Fails unless a tokio runtime is current. Every KMS keyring operation calls it first: the
@@ -87,6 +107,26 @@ pub(crate) fn require_runtime() -> envelope::Result<()> {
 
 /// Fetches a KMS key's public key (DER SubjectPublicKeyInfo) with GetPublicKey: what
 /// [`AwsKmsRsaKeyring`] encrypts with.
+///
+/// ```no_run
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, EncryptOptions};
+/// use envelope_keyrings::kms::{
+///     get_public_key, AwsKmsRsaKeyring, DefaultClientSupplier, KmsClientSupplier, KmsRsaPadding,
+/// };
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let runtime = tokio::runtime::Runtime::new()?;
+/// let supplier = runtime.block_on(DefaultClientSupplier::from_env());
+/// let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+///
+/// // Fetch the public key once (e.g. at start-up); encrypting then needs no KMS call at all.
+/// let public_key_der = runtime.block_on(get_public_key(&supplier.client_for_region("us-east-1")?, key))?;
+/// let keyring = AwsKmsRsaKeyring::new(key, Some(public_key_der), KmsRsaPadding::OaepSha256, None)?;
+/// let message = BlockingClient::new(Client::with_keyring(keyring)).encrypt(b"hello", &EncryptOptions::new())?;
+/// # Ok(())
+/// # }
+/// ```
 pub async fn get_public_key(client: &aws_sdk_kms::Client, key_id: &str) -> envelope::Result<Vec<u8>> {
     let response = client
         .get_public_key()

@@ -16,6 +16,27 @@ use super::symmetric::{AwsKmsKeyring, AwsKmsMrkKeyring};
 /// `key_ids` also wraps it. Each keyring gets the supplier's client for its key's Region.
 ///
 /// Every identifier must be a key (or alias) ARN, so that its Region is known.
+///
+/// ```no_run
+/// use std::sync::Arc;
+///
+/// use envelope::{Client, EncryptOptions};
+/// use envelope_keyrings::kms::{kms_multi_keyring, DefaultClientSupplier};
+///
+/// # async fn demo() -> envelope::Result<()> {
+/// let supplier = Arc::new(DefaultClientSupplier::from_env().await);
+/// // The us-east-1 key generates the data key; the eu-west-1 key wraps a second copy, so either
+/// // Region can decrypt.
+/// let keyring = kms_multi_keyring(
+///     Some("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+///     &["arn:aws:kms:eu-west-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321".to_owned()],
+///     supplier,
+/// )?;
+/// let message = Client::with_keyring(keyring).encrypt(b"replicated", &EncryptOptions::new()).await?;
+/// # let _ = message;
+/// # Ok(())
+/// # }
+/// ```
 pub fn kms_multi_keyring(
     generator: Option<&str>,
     key_ids: &[String],
@@ -26,6 +47,24 @@ pub fn kms_multi_keyring(
 
 /// A multi-keyring of [`AwsKmsMrkKeyring`]s. Fails when two identifiers name the same
 /// multi-Region key (in different Regions): which Region to call would be ambiguous.
+///
+/// ```no_run
+/// use std::sync::Arc;
+///
+/// use envelope_keyrings::kms::{kms_mrk_multi_keyring, DefaultClientSupplier};
+///
+/// # async fn demo() -> envelope::Result<()> {
+/// let supplier = Arc::new(DefaultClientSupplier::from_env().await);
+/// let east = "arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
+/// let keyring = kms_mrk_multi_keyring(Some(east), &[], supplier.clone())?;
+/// # let _ = keyring;
+///
+/// // Two replicas of one multi-Region key: refused.
+/// let west = "arn:aws:kms:us-west-2:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
+/// assert!(kms_mrk_multi_keyring(Some(east), &[west.to_owned()], supplier).is_err());
+/// # Ok(())
+/// # }
+/// ```
 pub fn kms_mrk_multi_keyring(
     generator: Option<&str>,
     key_ids: &[String],
@@ -40,6 +79,22 @@ pub fn kms_mrk_multi_keyring(
 /// A multi-keyring of [`AwsKmsMrkDiscoveryKeyring`]s, one per Region.
 ///
 /// spec: aws-kms-mrk-multi-keyrings.md#aws-kms-mrk-discovery-multi-keyring
+///
+/// ```no_run
+/// use std::sync::Arc;
+///
+/// use envelope_keyrings::kms::{kms_mrk_discovery_multi_keyring, DefaultClientSupplier, DiscoveryFilter};
+///
+/// # async fn demo() -> envelope::Result<()> {
+/// let supplier = Arc::new(DefaultClientSupplier::from_env().await);
+/// let filter = DiscoveryFilter { partition: "aws".to_owned(), account_ids: vec!["111122223333".to_owned()] };
+/// // Try the eu-west-1 replicas first, then the us-east-1 ones.
+/// let regions = ["eu-west-1".to_owned(), "us-east-1".to_owned()];
+/// let keyring = kms_mrk_discovery_multi_keyring(&regions, Some(filter), supplier)?;
+/// # let _ = keyring;
+/// # Ok(())
+/// # }
+/// ```
 pub fn kms_mrk_discovery_multi_keyring(
     regions: &[String],
     filter: Option<DiscoveryFilter>,

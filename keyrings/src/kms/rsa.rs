@@ -24,6 +24,18 @@ use super::{describe_error, kms_grant_tokens, RSA_PROVIDER_ID};
 use crate::aes_gcm::constant_time_eq;
 
 /// The KMS RSA encryption algorithms (OAEP with MGF1 over the same hash).
+///
+/// ```no_run
+/// use envelope_keyrings::kms::{AwsKmsRsaKeyring, KmsRsaPadding};
+///
+/// # fn demo(public_key_der: Vec<u8>) -> envelope::Result<()> {
+/// // The padding must be one the KMS key allows (RSAES_OAEP_SHA_256 here).
+/// let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+/// let keyring = AwsKmsRsaKeyring::new(key, Some(public_key_der), KmsRsaPadding::OaepSha256, None)?;
+/// # let _ = keyring;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KmsRsaPadding {
@@ -58,6 +70,30 @@ impl KmsRsaPadding {
 /// public key can encrypt, this keyring refuses signed algorithm suites (choose an unsigned one,
 /// such as `0x0478`). The EDK records the configured identifier: configure a key ARN so that any
 /// reader can match it.
+///
+/// ```no_run
+/// use envelope::{AlgorithmSuite, Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::kms::{
+///     get_public_key, AwsKmsRsaKeyring, DefaultClientSupplier, KmsClientSupplier, KmsRsaPadding,
+/// };
+///
+/// # async fn demo() -> envelope::Result<()> {
+/// let supplier = DefaultClientSupplier::from_env().await;
+/// let client = supplier.client_for_region("us-east-1")?;
+/// let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+/// let public_key_der = get_public_key(&client, key).await?;
+///
+/// // Writers need only the public key; this keyring refuses signed suites, so name an unsigned one.
+/// let writer = AwsKmsRsaKeyring::new(key, Some(public_key_der), KmsRsaPadding::OaepSha256, None)?;
+/// let options = EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
+/// let message = Client::with_keyring(writer).encrypt(b"secret", &options).await?;
+///
+/// // Readers call KMS Decrypt.
+/// let reader = AwsKmsRsaKeyring::new(key, None, KmsRsaPadding::OaepSha256, Some(client))?;
+/// assert_eq!(Client::with_keyring(reader).decrypt(&message, &DecryptOptions::new()).await?.plaintext, b"secret");
+/// # Ok(())
+/// # }
+/// ```
 pub struct AwsKmsRsaKeyring {
     key_id: String,
     padding: KmsRsaPadding,
@@ -70,6 +106,20 @@ pub struct AwsKmsRsaKeyring {
 impl AwsKmsRsaKeyring {
     /// A keyring for `key_id`. `public_key_der` (SubjectPublicKeyInfo DER, at least 2048 bits)
     /// enables encrypt; `client` (for the key's Region) enables decrypt.
+    ///
+    /// ```no_run
+    /// use envelope_keyrings::kms::{AwsKmsRsaKeyring, KmsRsaPadding};
+    ///
+    /// # fn demo(public_key_der: Vec<u8>) -> envelope::Result<()> {
+    /// let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// let encrypt_only = AwsKmsRsaKeyring::new(key, Some(public_key_der.clone()), KmsRsaPadding::OaepSha256, None)?;
+    /// # let _ = encrypt_only;
+    /// // An alias cannot be matched against the EDKs later: refused.
+    /// let alias = "arn:aws:kms:us-east-1:111122223333:alias/billing";
+    /// assert!(AwsKmsRsaKeyring::new(alias, Some(public_key_der), KmsRsaPadding::OaepSha256, None).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(
         key_id: impl Into<String>,
         public_key_der: Option<Vec<u8>>,
@@ -112,6 +162,20 @@ impl AwsKmsRsaKeyring {
     }
 
     /// Grant tokens sent with KMS Decrypt.
+    ///
+    /// ```no_run
+    /// use envelope_keyrings::kms::{AwsKmsRsaKeyring, DefaultClientSupplier, KmsClientSupplier, KmsRsaPadding};
+    ///
+    /// # async fn demo(grant_token: String) -> envelope::Result<()> {
+    /// let supplier = DefaultClientSupplier::from_env().await;
+    /// let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// let client = supplier.client_for_region("us-east-1")?;
+    /// let reader = AwsKmsRsaKeyring::new(key, None, KmsRsaPadding::OaepSha256, Some(client))?
+    ///     .with_grant_tokens(vec![grant_token]);
+    /// # let _ = reader;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn with_grant_tokens(mut self, grant_tokens: Vec<String>) -> AwsKmsRsaKeyring {
         self.grant_tokens = grant_tokens;
         self

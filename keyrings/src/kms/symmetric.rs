@@ -21,6 +21,26 @@ use super::{describe_error, kms_context, kms_grant_tokens, PROVIDER_ID};
 /// `aws-kms` and whose provider info is exactly the configured key ARN, so configure a key ARN
 /// (a key id or alias can encrypt, but never matches an EDK on decrypt). Interoperates with
 /// every AWS Encryption SDK's KMS keyring / KMS master key.
+///
+/// ```no_run
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
+/// use envelope_keyrings::kms::{AwsKmsKeyring, DefaultClientSupplier, KmsClientSupplier};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let runtime = tokio::runtime::Runtime::new()?;
+/// let supplier = runtime.block_on(DefaultClientSupplier::from_env());
+/// let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+/// let keyring = AwsKmsKeyring::new(key, supplier.client_for_region("us-east-1")?)?;
+/// let client = BlockingClient::with_runtime(Client::with_keyring(keyring), runtime.handle().clone())?;
+///
+/// // KMS binds the encryption context too: CloudTrail logs it with each call.
+/// let options = EncryptOptions::new().encryption_context(EncryptionContext::from([("tenant", "acme")]));
+/// let message = client.encrypt(b"secret", &options)?;
+/// assert_eq!(client.decrypt(&message, &DecryptOptions::new())?.plaintext, b"secret");
+/// # Ok(())
+/// # }
+/// ```
 pub struct AwsKmsKeyring {
     inner: SymmetricKeyring,
 }
@@ -28,6 +48,22 @@ pub struct AwsKmsKeyring {
 /// Like [`AwsKmsKeyring`], but on decrypt a multi-Region key (`mrk-…`) also unwraps EDKs
 /// written under its replicas in other Regions: the configured key (this Region's replica) is
 /// asked to decrypt them.
+///
+/// ```no_run
+/// use envelope::{Client, DecryptOptions};
+/// use envelope_keyrings::kms::{AwsKmsMrkKeyring, DefaultClientSupplier, KmsClientSupplier};
+///
+/// # async fn demo(message_written_in_us_east_1: Vec<u8>) -> envelope::Result<()> {
+/// let supplier = DefaultClientSupplier::from_env().await;
+/// // This Region's replica of a multi-Region key opens what its us-east-1 twin wrapped.
+/// let replica = "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
+/// let keyring = AwsKmsMrkKeyring::new(replica, supplier.client_for_region("eu-west-1")?)?;
+/// let decrypted =
+///     Client::with_keyring(keyring).decrypt(&message_written_in_us_east_1, &DecryptOptions::new()).await?;
+/// # let _ = decrypted;
+/// # Ok(())
+/// # }
+/// ```
 pub struct AwsKmsMrkKeyring {
     inner: SymmetricKeyring,
 }
@@ -35,17 +71,57 @@ pub struct AwsKmsMrkKeyring {
 impl AwsKmsKeyring {
     /// A keyring over `key_id` (a key ARN, key id, alias name or alias ARN) reached through
     /// `client`, which must be a client for the key's Region.
+    ///
+    /// ```no_run
+    /// use envelope_keyrings::kms::{AwsKmsKeyring, DefaultClientSupplier, KmsClientSupplier};
+    ///
+    /// # async fn demo() -> envelope::Result<()> {
+    /// let supplier = DefaultClientSupplier::from_env().await;
+    /// let client = supplier.client_for_region("us-east-1")?;
+    /// let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// let keyring = AwsKmsKeyring::new(key, client.clone())?;
+    /// # let _ = keyring;
+    /// assert!(AwsKmsKeyring::new("", client).is_err(), "an empty key id is refused");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(key_id: impl Into<String>, client: aws_sdk_kms::Client) -> Result<AwsKmsKeyring> {
         Ok(AwsKmsKeyring { inner: SymmetricKeyring::new(key_id.into(), client, false)? })
     }
 
     /// Grant tokens sent with every KMS request.
+    ///
+    /// ```no_run
+    /// use envelope_keyrings::kms::{AwsKmsKeyring, DefaultClientSupplier, KmsClientSupplier};
+    ///
+    /// # async fn demo(grant_token: String) -> envelope::Result<()> {
+    /// let supplier = DefaultClientSupplier::from_env().await;
+    /// let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// // A grant token lets this caller use a new grant before the grant has propagated.
+    /// let keyring = AwsKmsKeyring::new(key, supplier.client_for_region("us-east-1")?)?
+    ///     .with_grant_tokens(vec![grant_token]);
+    /// # let _ = keyring;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn with_grant_tokens(mut self, grant_tokens: Vec<String>) -> AwsKmsKeyring {
         self.inner.grant_tokens = grant_tokens;
         self
     }
 
     /// The configured key identifier.
+    ///
+    /// ```no_run
+    /// use envelope_keyrings::kms::{AwsKmsKeyring, DefaultClientSupplier, KmsClientSupplier};
+    ///
+    /// # async fn demo() -> envelope::Result<()> {
+    /// let supplier = DefaultClientSupplier::from_env().await;
+    /// let key = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// let keyring = AwsKmsKeyring::new(key, supplier.client_for_region("us-east-1")?)?;
+    /// assert_eq!(keyring.key_id(), key);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn key_id(&self) -> &str {
         &self.inner.key_id
     }
@@ -53,17 +129,54 @@ impl AwsKmsKeyring {
 
 impl AwsKmsMrkKeyring {
     /// A keyring over `key_id` reached through `client` (a client for the key's Region).
+    ///
+    /// ```no_run
+    /// use envelope_keyrings::kms::{AwsKmsMrkKeyring, DefaultClientSupplier, KmsClientSupplier};
+    ///
+    /// # async fn demo() -> envelope::Result<()> {
+    /// let supplier = DefaultClientSupplier::from_env().await;
+    /// let key = "arn:aws:kms:us-west-2:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
+    /// let keyring = AwsKmsMrkKeyring::new(key, supplier.client_for_region("us-west-2")?)?;
+    /// # let _ = keyring;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(key_id: impl Into<String>, client: aws_sdk_kms::Client) -> Result<AwsKmsMrkKeyring> {
         Ok(AwsKmsMrkKeyring { inner: SymmetricKeyring::new(key_id.into(), client, true)? })
     }
 
     /// Grant tokens sent with every KMS request.
+    ///
+    /// ```no_run
+    /// use envelope_keyrings::kms::{AwsKmsMrkKeyring, DefaultClientSupplier, KmsClientSupplier};
+    ///
+    /// # async fn demo(grant_token: String) -> envelope::Result<()> {
+    /// let supplier = DefaultClientSupplier::from_env().await;
+    /// let key = "arn:aws:kms:us-west-2:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
+    /// let keyring = AwsKmsMrkKeyring::new(key, supplier.client_for_region("us-west-2")?)?
+    ///     .with_grant_tokens(vec![grant_token]);
+    /// # let _ = keyring;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn with_grant_tokens(mut self, grant_tokens: Vec<String>) -> AwsKmsMrkKeyring {
         self.inner.grant_tokens = grant_tokens;
         self
     }
 
     /// The configured key identifier.
+    ///
+    /// ```no_run
+    /// use envelope_keyrings::kms::{AwsKmsMrkKeyring, DefaultClientSupplier, KmsClientSupplier};
+    ///
+    /// # async fn demo() -> envelope::Result<()> {
+    /// let supplier = DefaultClientSupplier::from_env().await;
+    /// let key = "arn:aws:kms:us-west-2:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab";
+    /// let keyring = AwsKmsMrkKeyring::new(key, supplier.client_for_region("us-west-2")?)?;
+    /// assert!(keyring.key_id().contains(":key/mrk-"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn key_id(&self) -> &str {
         &self.inner.key_id
     }
