@@ -17,13 +17,40 @@ use crate::stream::encryptor::Encryptor;
 use crate::suite::{AlgorithmSuite, CommitmentPolicy};
 
 /// Default frame length of messages envelope writes.
+///
+/// ```
+/// use envelope::client::DEFAULT_FRAME_LENGTH;
+/// use envelope::EncryptOptions;
+///
+/// assert_eq!(EncryptOptions::new().frame_length, DEFAULT_FRAME_LENGTH);
+/// // Larger frames mean fewer tags and less overhead, and more memory per stream.
+/// let bulk = EncryptOptions::new().frame_length(16 * DEFAULT_FRAME_LENGTH);
+/// # let _ = bulk;
+/// ```
 pub const DEFAULT_FRAME_LENGTH: u32 = 4096;
 
 /// Default [`DecryptOptions::max_header_length`]: 1 MiB, room for thousands of encrypted data keys
 /// (a KMS one takes about 300 bytes) and the largest encryption context (64 KiB).
+///
+/// ```
+/// use envelope::client::DEFAULT_MAX_HEADER_LENGTH;
+/// use envelope::DecryptOptions;
+///
+/// assert_eq!(DecryptOptions::new().max_header_length, DEFAULT_MAX_HEADER_LENGTH);
+/// let tight = DecryptOptions::new().max_header_length(DEFAULT_MAX_HEADER_LENGTH / 16);
+/// # let _ = tight;
+/// ```
 pub const DEFAULT_MAX_HEADER_LENGTH: usize = 1 << 20;
 
 /// Default [`DecryptOptions::max_frame_length`]: 4 MiB, a thousand times the default frame length.
+///
+/// ```
+/// use envelope::client::{DEFAULT_FRAME_LENGTH, DEFAULT_MAX_FRAME_LENGTH};
+/// use envelope::DecryptOptions;
+///
+/// assert_eq!(DecryptOptions::new().max_frame_length, DEFAULT_MAX_FRAME_LENGTH);
+/// assert_eq!(DEFAULT_MAX_FRAME_LENGTH, 1024 * DEFAULT_FRAME_LENGTH as usize);
+/// ```
 pub const DEFAULT_MAX_FRAME_LENGTH: usize = 4 << 20;
 
 /// Encrypts and decrypts messages with one materials manager and one set of policies.
@@ -98,7 +125,9 @@ impl Client {
     /// use std::sync::Arc;
     ///
     /// use envelope::blocking::BlockingClient;
-    /// use envelope::{Client, CommitmentPolicy, DecryptOptions, DefaultMaterialsManager, EncryptOptions, MaterialsManager};
+    /// use envelope::{
+    ///     Client, CommitmentPolicy, DecryptOptions, DefaultMaterialsManager, EncryptOptions, MaterialsManager,
+    /// };
     /// use envelope_keyrings::RawAesKeyring;
     ///
     /// # fn main() -> envelope::Result<()> {
@@ -152,12 +181,12 @@ impl Client {
     /// # fn main() -> envelope::Result<()> {
     /// # let keyring = || RawAesKeyring::new("my-app", "key-1", vec![7; 32]);
     /// // A writer that 1.x readers understand, and a reader that accepts its messages during a migration.
-    /// let legacy_writer =
-    ///     BlockingClient::new(Client::with_keyring(keyring()?).commitment_policy(CommitmentPolicy::ForbidEncryptAllowDecrypt));
+    /// let legacy = CommitmentPolicy::ForbidEncryptAllowDecrypt;
+    /// let legacy_writer = BlockingClient::new(Client::with_keyring(keyring()?).commitment_policy(legacy));
     /// let message = legacy_writer.encrypt(b"old format", &EncryptOptions::new())?;
     ///
-    /// let reader =
-    ///     BlockingClient::new(Client::with_keyring(keyring()?).commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt));
+    /// let migrating = CommitmentPolicy::RequireEncryptAllowDecrypt;
+    /// let reader = BlockingClient::new(Client::with_keyring(keyring()?).commitment_policy(migrating));
     /// let decrypted = reader.decrypt(&message, &DecryptOptions::new())?;
     /// assert_eq!(decrypted.info.algorithm_suite, AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384);
     ///
@@ -337,7 +366,7 @@ impl EncryptOptions {
     ///
     /// # fn main() -> envelope::Result<()> {
     /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
-    /// // Committing but unsigned: smaller and faster, for when every reader also holds the key.
+    /// // Committing but unsigned: smaller and faster, when whoever can decrypt may also encrypt.
     /// let options = EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
     /// let message = client.encrypt(b"secret", &options)?;
     /// assert!(!client.decrypt(&message, &DecryptOptions::new())?.info.algorithm_suite.is_signing());
@@ -510,8 +539,8 @@ impl DecryptOptions {
     /// # fn main() -> envelope::Result<()> {
     /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
     /// let signed = client.encrypt(b"secret", &EncryptOptions::new())?;
-    /// let unsigned =
-    ///     client.encrypt(b"secret", &EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey))?;
+    /// let unsigned_suite = EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
+    /// let unsigned = client.encrypt(b"secret", &unsigned_suite)?;
     ///
     /// let options = DecryptOptions::new().unsigned_only();
     /// assert!(client.decrypt(&unsigned, &options).is_ok());
@@ -590,7 +619,7 @@ impl DecryptOptions {
     /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
     /// let message = client.encrypt(b"secret", &EncryptOptions::new().frame_length(1 << 20))?;
     ///
-    /// // A stream holds about one frame: refusing 1 MiB frames keeps each reader near 64 KiB.
+    /// // A stream holds about one frame: this reader refuses frames over 64 KiB, so 1 MiB ones fail.
     /// let options = DecryptOptions::new().max_frame_length(64 * 1024);
     /// assert!(client.decrypting_reader(&message[..], &options).is_err());
     ///

@@ -29,22 +29,56 @@ pub struct EncryptionContext(BTreeMap<String, String>);
 
 impl EncryptionContext {
     /// An empty context.
+    ///
+    /// ```
+    /// use envelope::EncryptionContext;
+    ///
+    /// let mut context = EncryptionContext::new();
+    /// assert!(context.is_empty());
+    /// context.insert("tenant", "acme");
+    /// assert_eq!(context.len(), 1);
+    /// ```
     pub fn new() -> EncryptionContext {
         EncryptionContext(BTreeMap::new())
     }
 
     /// The context with one more pair (replacing the value of an existing key).
+    ///
+    /// ```
+    /// use envelope::EncryptionContext;
+    ///
+    /// let tenant = String::from("acme");
+    /// let context = EncryptionContext::new().with("tenant", &tenant).with("invoice", format!("{}-{}", 2026, 42));
+    /// assert_eq!(context.get("invoice").map(String::as_str), Some("2026-42"));
+    /// ```
     pub fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> EncryptionContext {
         self.0.insert(key.into(), value.into());
         self
     }
 
     /// Adds a pair; returns the value it replaced.
+    ///
+    /// ```
+    /// use envelope::EncryptionContext;
+    ///
+    /// let mut context = EncryptionContext::from([("stage", "draft")]);
+    /// let previous = context.insert("stage", "final");
+    /// assert_eq!(previous.as_deref(), Some("draft"));
+    /// assert_eq!(context.insert("owner", "billing"), None);
+    /// ```
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
         self.0.insert(key.into(), value.into())
     }
 
     /// The value of `key`, if present.
+    ///
+    /// ```
+    /// use envelope::EncryptionContext;
+    ///
+    /// let context = EncryptionContext::from([("tenant", "acme")]);
+    /// assert_eq!(context.get("tenant").map(String::as_str), Some("acme"));
+    /// assert_eq!(context.get("region"), None);
+    /// ```
     pub fn get<Q>(&self, key: &Q) -> Option<&String>
     where
         String: Borrow<Q>,
@@ -54,11 +88,33 @@ impl EncryptionContext {
     }
 
     /// The pairs as a map.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    ///
+    /// use envelope::EncryptionContext;
+    ///
+    /// // Hand the pairs to code that takes a map (e.g. to log them; they are not secret).
+    /// fn log_pairs(pairs: &BTreeMap<String, String>) -> String {
+    ///     pairs.iter().map(|(key, value)| format!("{key}={value}")).collect::<Vec<_>>().join(",")
+    /// }
+    /// let context = EncryptionContext::from([("tenant", "acme"), ("purpose", "backup")]);
+    /// assert_eq!(log_pairs(context.as_map()), "purpose=backup,tenant=acme");
+    /// ```
     pub fn as_map(&self) -> &BTreeMap<String, String> {
         &self.0
     }
 
     /// The pairs as a map, by value.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    ///
+    /// use envelope::EncryptionContext;
+    ///
+    /// let map: BTreeMap<String, String> = EncryptionContext::from([("tenant", "acme")]).into_map();
+    /// assert_eq!(map["tenant"], "acme");
+    /// ```
     pub fn into_map(self) -> BTreeMap<String, String> {
         self.0
     }

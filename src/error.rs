@@ -9,6 +9,23 @@ use std::fmt;
 use std::io;
 
 /// Result alias for the message core.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// fn round_trip(client: &BlockingClient, plaintext: &[u8]) -> envelope::Result<Vec<u8>> {
+///     let message = client.encrypt(plaintext, &EncryptOptions::new())?;
+///     Ok(client.decrypt(&message, &DecryptOptions::new())?.plaintext)
+/// }
+///
+/// # fn main() -> envelope::Result<()> {
+/// let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// assert_eq!(round_trip(&client, b"secret")?, b"secret");
+/// # Ok(())
+/// # }
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong while encrypting or decrypting.
@@ -179,7 +196,9 @@ impl fmt::Display for Malformed {
 ///
 /// // A reader that holds at most 16 KiB per frame refuses the message before reading its body.
 /// match client.decrypt(&message, &DecryptOptions::new().max_frame_length(16 * 1024)) {
-///     Err(Error::Policy(PolicyViolation::FrameTooLong { limit, found })) => assert_eq!((limit, found), (16384, 65536)),
+///     Err(Error::Policy(PolicyViolation::FrameTooLong { limit, found })) => {
+///         assert_eq!((limit, found), (16384, 65536));
+///     }
 ///     other => panic!("expected FrameTooLong, got {other:?}"),
 /// }
 ///
@@ -351,7 +370,8 @@ pub struct EdkFailure {
 /// use envelope::error::{EdkFailure, EdkFailureReason};
 /// use envelope::EncryptedDataKey;
 ///
-/// # let failures = vec![EdkFailure::failed(&EncryptedDataKey::new("my-app", b"key-1".to_vec(), vec![]), "my keyring", "tag mismatch")];
+/// # let edk = EncryptedDataKey::new("my-app", b"key-1".to_vec(), vec![]);
+/// # let failures = vec![EdkFailure::failed(&edk, "my keyring", "tag mismatch")];
 /// // Tell "no key of mine" apart from "my key, but it did not unwrap" (a wrong key or a damaged EDK).
 /// let damaged: Vec<&EdkFailure> =
 ///     failures.iter().filter(|failure| matches!(failure.reason, EdkFailureReason::Failed(_))).collect();
@@ -378,7 +398,7 @@ impl EdkFailure {
     /// let failures: Vec<EdkFailure> = edks
     ///     .iter()
     ///     .filter(|edk| edk.provider_id != "my-app")
-    ///     .map(|edk| EdkFailure::not_mine(edk, "my keyring", format!("provider id {:?} is not \"my-app\"", edk.provider_id)))
+    ///     .map(|edk| EdkFailure::not_mine(edk, "my keyring", format!("provider id {:?}", edk.provider_id)))
     ///     .collect();
     /// let error = KeyringError::NoDataKeyUnwrapped(failures);
     /// assert!(error.to_string().contains("skipped by my keyring"));

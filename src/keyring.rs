@@ -56,7 +56,8 @@ use crate::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterial
 /// }
 ///
 /// # fn main() -> envelope::Result<()> {
-/// let keyring = Arc::new(Counted { inner: RawAesKeyring::new("my-app", "key-1", vec![7; 32])?, opened: AtomicUsize::new(0) });
+/// let inner = RawAesKeyring::new("my-app", "key-1", vec![7; 32])?;
+/// let keyring = Arc::new(Counted { inner, opened: AtomicUsize::new(0) });
 /// let client = BlockingClient::new(Client::with_keyring(keyring.clone()));
 /// let message = client.encrypt(b"secret", &EncryptOptions::new())?;
 /// client.decrypt(&message, &DecryptOptions::new())?;

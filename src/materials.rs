@@ -14,9 +14,44 @@ use crate::suite::AlgorithmSuite;
 pub use crate::encryption_context::EncryptionContext;
 
 /// Prefix of encryption context keys that only the SDK itself may write.
+///
+/// ```
+/// use envelope::materials::RESERVED_CONTEXT_PREFIX;
+/// use envelope::EncryptionContext;
+///
+/// // Drop SDK-written pairs before showing a message's context to a user.
+/// let stored = EncryptionContext::from([("tenant", "acme"), ("aws-crypto-public-key", "A0Jk…")]);
+/// let callers: EncryptionContext = stored
+///     .iter()
+///     .filter(|(key, _)| !key.starts_with(RESERVED_CONTEXT_PREFIX))
+///     .map(|(key, value)| (key.as_str(), value.as_str()))
+///     .collect();
+/// assert_eq!(callers, EncryptionContext::from([("tenant", "acme")]));
+/// ```
 pub const RESERVED_CONTEXT_PREFIX: &str = "aws-crypto-";
 
 /// Context key that carries the signature verification key of signed suites.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::materials::PUBLIC_KEY_CONTEXT_KEY;
+/// use envelope::{AlgorithmSuite, Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// let signed = client.encrypt(b"x", &EncryptOptions::new())?;
+/// let unsigned_suite = EncryptOptions::new().algorithm_suite(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey);
+/// let unsigned = client.encrypt(b"x", &unsigned_suite)?;
+/// let has_key = |message: &[u8]| -> envelope::Result<bool> {
+///     let info = client.decrypt(message, &DecryptOptions::new())?.info;
+///     Ok(info.encryption_context.contains_key(PUBLIC_KEY_CONTEXT_KEY))
+/// };
+/// assert!(has_key(&signed)?);
+/// assert!(!has_key(&unsigned)?);
+/// # Ok(())
+/// # }
+/// ```
 pub const PUBLIC_KEY_CONTEXT_KEY: &str = "aws-crypto-public-key";
 
 /// A plaintext data key. Zeroized on drop; its Debug output is redacted.
@@ -221,7 +256,8 @@ impl EncryptionMaterials {
     ///
     /// # fn main() -> envelope::Result<()> {
     /// let context = EncryptionContext::from([("tenant", "acme")]);
-    /// let unsigned = EncryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, context.clone(), vec![], None)?;
+    /// let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+    /// let unsigned = EncryptionMaterials::new(suite, context.clone(), vec![], None)?;
     /// assert!(unsigned.data_key().is_none());
     ///
     /// // A signed suite needs a signing key of its algorithm.
@@ -230,7 +266,7 @@ impl EncryptionMaterials {
     /// assert!(EncryptionMaterials::new(AlgorithmSuite::DEFAULT, context.clone(), vec![], None).is_err());
     ///
     /// // Required keys must be in the context.
-    /// assert!(EncryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, context, vec!["region".into()], None).is_err());
+    /// assert!(EncryptionMaterials::new(suite, context, vec!["region".into()], None).is_err());
     /// # Ok(())
     /// # }
     /// ```
@@ -266,7 +302,8 @@ impl EncryptionMaterials {
     /// use envelope::{AlgorithmSuite, DataKey, EncryptionContext, EncryptionMaterials};
     ///
     /// # fn main() -> envelope::Result<()> {
-    /// let materials = EncryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, EncryptionContext::new(), vec![], None)?;
+    /// let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+    /// let materials = EncryptionMaterials::new(suite, EncryptionContext::new(), vec![], None)?;
     /// // A keyring sizes the data key it generates by the suite.
     /// let key = DataKey::generate(materials.suite().data_key_len())?;
     /// assert_eq!(key.len(), 32);
@@ -284,7 +321,8 @@ impl EncryptionMaterials {
     ///
     /// # fn main() -> envelope::Result<()> {
     /// let context = EncryptionContext::from([("tenant", "acme")]);
-    /// let materials = EncryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, context.clone(), vec![], None)?;
+    /// let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+    /// let materials = EncryptionMaterials::new(suite, context.clone(), vec![], None)?;
     /// // A keyring that binds the context (raw AES does) authenticates exactly these pairs.
     /// assert_eq!(materials.encryption_context(), &context);
     /// # Ok(())
@@ -301,8 +339,8 @@ impl EncryptionMaterials {
     ///
     /// # fn main() -> envelope::Result<()> {
     /// let context = EncryptionContext::from([("tenant", "acme"), ("purpose", "billing")]);
-    /// let materials =
-    ///     EncryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, context, vec!["tenant".into()], None)?;
+    /// let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+    /// let materials = EncryptionMaterials::new(suite, context, vec!["tenant".into()], None)?;
     /// // "tenant" is authenticated but left out of the message: readers must supply it.
     /// assert_eq!(materials.required_encryption_context_keys(), ["tenant"]);
     /// # Ok(())
@@ -356,8 +394,8 @@ impl EncryptionMaterials {
     /// use envelope::{AlgorithmSuite, EncryptedDataKey, EncryptionContext, EncryptionMaterials};
     ///
     /// # fn main() -> envelope::Result<()> {
-    /// let mut materials =
-    ///     EncryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, EncryptionContext::new(), vec![], None)?;
+    /// let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+    /// let mut materials = EncryptionMaterials::new(suite, EncryptionContext::new(), vec![], None)?;
     /// assert!(materials.encrypted_data_keys().is_empty());
     /// materials.push_encrypted_data_key(EncryptedDataKey::new("my-app", b"key-1".to_vec(), vec![0; 60]));
     /// assert_eq!(materials.encrypted_data_keys()[0].provider_id, "my-app");
@@ -466,7 +504,8 @@ impl DecryptionMaterials {
     ///
     /// # fn main() -> envelope::Result<()> {
     /// let context = EncryptionContext::new();
-    /// let unsigned = DecryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, context.clone(), vec![], None)?;
+    /// let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+    /// let unsigned = DecryptionMaterials::new(suite, context.clone(), vec![], None)?;
     /// assert!(unsigned.verification_key().is_none());
     ///
     /// // A signed suite needs the verification key from the message's `aws-crypto-public-key` pair.
@@ -522,7 +561,8 @@ impl DecryptionMaterials {
     ///
     /// # fn main() -> envelope::Result<()> {
     /// let context = EncryptionContext::from([("tenant", "acme")]);
-    /// let materials = DecryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, context, vec![], None)?;
+    /// let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+    /// let materials = DecryptionMaterials::new(suite, context, vec![], None)?;
     /// assert_eq!(materials.encryption_context().get("tenant").map(String::as_str), Some("acme"));
     /// # Ok(())
     /// # }
@@ -539,8 +579,8 @@ impl DecryptionMaterials {
     /// # fn main() -> envelope::Result<()> {
     /// // The context holds the stored pairs and the required pairs the reader supplied.
     /// let context = EncryptionContext::from([("tenant", "acme"), ("purpose", "billing")]);
-    /// let materials =
-    ///     DecryptionMaterials::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, context, vec!["tenant".into()], None)?;
+    /// let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+    /// let materials = DecryptionMaterials::new(suite, context, vec!["tenant".into()], None)?;
     /// assert_eq!(materials.required_encryption_context_keys(), ["tenant"]);
     /// # Ok(())
     /// # }

@@ -138,6 +138,18 @@ pub enum AlgorithmSuite {
 
 impl AlgorithmSuite {
     /// Every suite, in id order.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, CommitmentPolicy};
+    ///
+    /// // The suites a client under the default policy may write.
+    /// let writable: Vec<u16> = AlgorithmSuite::ALL
+    ///     .into_iter()
+    ///     .filter(|suite| CommitmentPolicy::default().allows_encrypt(*suite))
+    ///     .map(AlgorithmSuite::id)
+    ///     .collect();
+    /// assert_eq!(writable, [0x0478, 0x0578]);
+    /// ```
     pub const ALL: [AlgorithmSuite; 11] = [
         AlgorithmSuite::Aes128GcmIv12Tag16NoKdf,
         AlgorithmSuite::Aes192GcmIv12Tag16NoKdf,
@@ -153,6 +165,14 @@ impl AlgorithmSuite {
     ];
 
     /// The default suite: committing, signed (0x0578).
+    ///
+    /// ```
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// let suite = AlgorithmSuite::DEFAULT;
+    /// assert!(suite.is_committing() && suite.is_signing());
+    /// assert_eq!(suite.id(), 0x0578);
+    /// ```
     pub const DEFAULT: AlgorithmSuite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384;
 
     /// The two-byte id written in the header.
@@ -294,7 +314,8 @@ impl AlgorithmSuite {
     /// ```
     /// use envelope::AlgorithmSuite;
     ///
-    /// let committing: Vec<u16> = AlgorithmSuite::ALL.into_iter().filter(|s| s.is_committing()).map(|s| s.id()).collect();
+    /// let committing: Vec<u16> =
+    ///     AlgorithmSuite::ALL.into_iter().filter(|suite| suite.is_committing()).map(AlgorithmSuite::id).collect();
     /// assert_eq!(committing, [0x0478, 0x0578]);
     /// ```
     pub fn is_committing(self) -> bool {

@@ -17,6 +17,21 @@ use crate::materials::{DecryptionMaterials, EncryptionMaterials, PUBLIC_KEY_CONT
 ///
 /// A manager that keeps writing signed messages prepares their signing keys on a background
 /// thread (see `signing_keys.rs`); clones share those keys.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, DefaultMaterialsManager, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// let cmm = DefaultMaterialsManager::new(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+/// // What `Client::with_keyring` builds; clones share the keyring and the pool of signing keys.
+/// let client = BlockingClient::new(Client::new(cmm.clone()));
+/// let message = client.encrypt(b"secret", &EncryptOptions::new())?;
+/// assert_eq!(client.decrypt(&message, &DecryptOptions::new())?.plaintext, b"secret");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct DefaultMaterialsManager {
     keyring: Arc<dyn Keyring>,
@@ -25,11 +40,40 @@ pub struct DefaultMaterialsManager {
 
 impl DefaultMaterialsManager {
     /// A manager over `keyring`.
+    ///
+    /// ```
+    /// use envelope::{Client, DefaultMaterialsManager};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let cmm = DefaultMaterialsManager::new(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+    /// let client = Client::new(cmm);
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(keyring: impl Keyring + 'static) -> Self {
         DefaultMaterialsManager::from_arc(Arc::new(keyring))
     }
 
     /// A manager over a shared keyring.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// use envelope::cmm::RequiredEncryptionContextMaterialsManager;
+    /// use envelope::{DefaultMaterialsManager, Keyring};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// // One keyring behind two managers.
+    /// let keyring: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+    /// let plain = DefaultMaterialsManager::from_arc(keyring.clone());
+    /// let strict = RequiredEncryptionContextMaterialsManager::from_keyring(keyring, vec!["tenant".into()])?;
+    /// # let _ = (plain, strict);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_arc(keyring: Arc<dyn Keyring>) -> Self {
         DefaultMaterialsManager { keyring, signing_keys: Arc::default() }
     }

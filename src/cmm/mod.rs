@@ -39,14 +39,20 @@ use crate::suite::{AlgorithmSuite, CommitmentPolicy};
 ///
 /// #[async_trait]
 /// impl MaterialsManager for TenantRequired {
-///     async fn encryption_materials(&self, request: EncryptionMaterialsRequest) -> envelope::Result<EncryptionMaterials> {
+///     async fn encryption_materials(
+///         &self,
+///         request: EncryptionMaterialsRequest,
+///     ) -> envelope::Result<EncryptionMaterials> {
 ///         if !request.encryption_context.contains_key("tenant") {
 ///             return Err(PolicyViolation::MissingRequiredEncryptionContextKey("tenant".into()).into());
 ///         }
 ///         self.0.encryption_materials(request).await
 ///     }
 ///
-///     async fn decryption_materials(&self, request: DecryptionMaterialsRequest) -> envelope::Result<DecryptionMaterials> {
+///     async fn decryption_materials(
+///         &self,
+///         request: DecryptionMaterialsRequest,
+///     ) -> envelope::Result<DecryptionMaterials> {
 ///         self.0.decryption_materials(request).await
 ///     }
 /// }
@@ -65,13 +71,16 @@ pub trait MaterialsManager: Send + Sync + fmt::Debug {
     /// Materials to write a message.
     ///
     /// ```
-    /// use envelope::{CommitmentPolicy, DefaultMaterialsManager, EncryptionContext, EncryptionMaterialsRequest, MaterialsManager};
+    /// use envelope::{
+    ///     CommitmentPolicy, DefaultMaterialsManager, EncryptionContext, EncryptionMaterialsRequest, MaterialsManager,
+    /// };
     /// use envelope_keyrings::RawAesKeyring;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> envelope::Result<()> {
     /// let cmm = DefaultMaterialsManager::new(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
-    /// let request = EncryptionMaterialsRequest::new(EncryptionContext::from([("tenant", "acme")]), CommitmentPolicy::default());
+    /// let context = EncryptionContext::from([("tenant", "acme")]);
+    /// let request = EncryptionMaterialsRequest::new(context, CommitmentPolicy::default());
     /// let materials = cmm.encryption_materials(request).await?;
     ///
     /// assert_eq!(materials.suite().id(), 0x0578);
@@ -97,7 +106,8 @@ pub trait MaterialsManager: Send + Sync + fmt::Debug {
     /// # async fn main() -> envelope::Result<()> {
     /// let cmm = DefaultMaterialsManager::new(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
     /// let policy = CommitmentPolicy::default();
-    /// let written = cmm.encryption_materials(EncryptionMaterialsRequest::new(EncryptionContext::new(), policy)).await?;
+    /// let request = EncryptionMaterialsRequest::new(EncryptionContext::new(), policy);
+    /// let written = cmm.encryption_materials(request).await?;
     ///
     /// // What a reader finds in the header: the suite, the EDKs and the stored context.
     /// let request = DecryptionMaterialsRequest::new(
@@ -132,7 +142,8 @@ impl<M: MaterialsManager + ?Sized> MaterialsManager for Arc<M> {
 /// ```
 /// use envelope::{AlgorithmSuite, CommitmentPolicy, EncryptionContext, EncryptionMaterialsRequest};
 ///
-/// let request = EncryptionMaterialsRequest::new(EncryptionContext::from([("tenant", "acme")]), CommitmentPolicy::default())
+/// let context = EncryptionContext::from([("tenant", "acme")]);
+/// let request = EncryptionMaterialsRequest::new(context, CommitmentPolicy::default())
 ///     .with_algorithm_suite(Some(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey))
 ///     .with_max_plaintext_length(Some(1024));
 /// assert_eq!(request.encryption_context.get("tenant").map(String::as_str), Some("acme"));

@@ -18,6 +18,32 @@ use crate::materials::{DecryptionMaterials, EncryptionMaterials};
 /// down as "required", so the message authenticates their pairs without storing them. On decrypt,
 /// the caller must reproduce every required pair (the message does not hold them), and the
 /// underlying manager must return materials whose context holds them.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use envelope::blocking::BlockingClient;
+/// use envelope::cmm::RequiredEncryptionContextMaterialsManager;
+/// use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// let keyring = Arc::new(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+/// let cmm = RequiredEncryptionContextMaterialsManager::from_keyring(keyring, vec!["tenant".into()])?;
+/// let client = BlockingClient::new(Client::new(cmm));
+///
+/// assert!(client.encrypt(b"secret", &EncryptOptions::new()).is_err(), "no tenant given");
+/// let context = EncryptionContext::from([("tenant", "acme"), ("purpose", "backup")]);
+/// let message = client.encrypt(b"secret", &EncryptOptions::new().encryption_context(context))?;
+///
+/// // The message stores "purpose" but not "tenant": the reader must bring it.
+/// let reader_options = DecryptOptions::new().encryption_context(EncryptionContext::from([("tenant", "acme")]));
+/// let decrypted = client.decrypt(&message, &reader_options)?;
+/// assert!(!decrypted.info.encryption_context.contains_key("tenant"));
+/// assert!(client.decrypt(&message, &DecryptOptions::new()).is_err());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct RequiredEncryptionContextMaterialsManager {
     underlying: Arc<dyn MaterialsManager>,
@@ -26,6 +52,23 @@ pub struct RequiredEncryptionContextMaterialsManager {
 
 impl RequiredEncryptionContextMaterialsManager {
     /// Wraps `underlying`, requiring `required_keys` (duplicates are ignored).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// use envelope::cmm::RequiredEncryptionContextMaterialsManager;
+    /// use envelope::{DefaultMaterialsManager, MaterialsManager};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let underlying: Arc<dyn MaterialsManager> =
+    ///     Arc::new(DefaultMaterialsManager::new(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let required = vec!["tenant".into(), "region".into(), "tenant".into()];
+    /// let cmm = RequiredEncryptionContextMaterialsManager::new(underlying, required)?;
+    /// assert_eq!(cmm.required_keys(), ["region", "tenant"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(underlying: Arc<dyn MaterialsManager>, required_keys: Vec<String>) -> Result<Self> {
         let mut required_keys = required_keys;
         required_keys.sort_unstable();
@@ -34,6 +77,22 @@ impl RequiredEncryptionContextMaterialsManager {
     }
 
     /// Wraps a [`DefaultMaterialsManager`] over `keyring`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// use envelope::cmm::RequiredEncryptionContextMaterialsManager;
+    /// use envelope::Client;
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let keyring = Arc::new(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+    /// let cmm = RequiredEncryptionContextMaterialsManager::from_keyring(keyring, vec!["tenant".into()])?;
+    /// let client = Client::new(cmm);
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_keyring(keyring: Arc<dyn Keyring>, required_keys: Vec<String>) -> Result<Self> {
         // spec: #initialization — given a keyring, the underlying CMM MUST be a default CMM over it.
         RequiredEncryptionContextMaterialsManager::new(
@@ -43,6 +102,20 @@ impl RequiredEncryptionContextMaterialsManager {
     }
 
     /// The required keys, sorted.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// use envelope::cmm::RequiredEncryptionContextMaterialsManager;
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let keyring = Arc::new(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+    /// let cmm = RequiredEncryptionContextMaterialsManager::from_keyring(keyring, vec!["tenant".into()])?;
+    /// assert_eq!(cmm.required_keys(), ["tenant"]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn required_keys(&self) -> &[String] {
         &self.required_keys
     }

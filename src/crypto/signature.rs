@@ -93,6 +93,17 @@ fn digest_for(algorithm: SignatureAlgorithm) -> &'static digest::Algorithm {
 }
 
 /// A private ECDSA key that signs one message. Debug never shows the private scalar.
+///
+/// ```
+/// use envelope::suite::SignatureAlgorithm;
+/// use envelope::SigningKey;
+///
+/// # fn main() -> envelope::Result<()> {
+/// let key = SigningKey::generate(SignatureAlgorithm::EcdsaP384Sha384)?;
+/// assert_eq!(format!("{key:?}"), "SigningKey { algorithm: EcdsaP384Sha384, .. }");
+/// # Ok(())
+/// # }
+/// ```
 pub struct SigningKey {
     algorithm: SignatureAlgorithm,
     pair: EcdsaKeyPair,
@@ -103,6 +114,22 @@ pub struct SigningKey {
 
 impl SigningKey {
     /// A fresh key pair.
+    ///
+    /// ```
+    /// use envelope::suite::SignatureAlgorithm;
+    /// use envelope::{AlgorithmSuite, EncryptionContext, EncryptionMaterials, SigningKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// // A materials manager makes one key per signed message, for the suite's algorithm.
+    /// let suite = AlgorithmSuite::DEFAULT;
+    /// let algorithm: SignatureAlgorithm = suite.signature().expect("a signed suite");
+    /// let key = SigningKey::generate(algorithm)?;
+    /// let context = EncryptionContext::new().with("aws-crypto-public-key", key.public_key_context_value());
+    /// let materials = EncryptionMaterials::new(suite, context, vec![], Some(key))?;
+    /// assert!(materials.signing_key().is_some());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn generate(algorithm: SignatureAlgorithm) -> Result<SigningKey> {
         let signing = match algorithm {
             SignatureAlgorithm::EcdsaP256Sha256 => &ECDSA_P256_SHA256_ASN1_SIGNING,
@@ -116,16 +143,55 @@ impl SigningKey {
     }
 
     /// The curve and hash.
+    ///
+    /// ```
+    /// use envelope::suite::SignatureAlgorithm;
+    /// use envelope::SigningKey;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let key = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256)?;
+    /// assert_eq!(key.algorithm(), SignatureAlgorithm::EcdsaP256Sha256);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn algorithm(&self) -> SignatureAlgorithm {
         self.algorithm
     }
 
     /// The SEC1 compressed public point.
+    ///
+    /// ```
+    /// use envelope::suite::SignatureAlgorithm;
+    /// use envelope::{SigningKey, VerificationKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let key = SigningKey::generate(SignatureAlgorithm::EcdsaP384Sha384)?;
+    /// let point = key.public_key_compressed();
+    /// assert_eq!(point.len(), 49, "one prefix byte and the 48-byte x-coordinate");
+    /// let verifier = VerificationKey::from_sec1(SignatureAlgorithm::EcdsaP384Sha384, point)?;
+    /// # let _ = verifier;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn public_key_compressed(&self) -> &[u8] {
         &self.public_compressed
     }
 
     /// The value stored under `aws-crypto-public-key`: base64 of the compressed point.
+    ///
+    /// ```
+    /// use envelope::suite::SignatureAlgorithm;
+    /// use envelope::{SigningKey, VerificationKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let key = SigningKey::generate(SignatureAlgorithm::EcdsaP384Sha384)?;
+    /// // What a signed message stores under `aws-crypto-public-key`, and what a reader parses back.
+    /// let stored = key.public_key_context_value();
+    /// let verifier = VerificationKey::from_context_value(SignatureAlgorithm::EcdsaP384Sha384, &stored)?;
+    /// assert_eq!(verifier.algorithm(), key.algorithm());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn public_key_context_value(&self) -> String {
         base64::engine::general_purpose::STANDARD.encode(&self.public_compressed)
     }
@@ -145,6 +211,25 @@ impl fmt::Debug for SigningKey {
 }
 
 /// A public ECDSA key that verifies one message's footer. Cheap to clone.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::suite::SignatureAlgorithm;
+/// use envelope::{Client, DecryptOptions, EncryptOptions, VerificationKey};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// let message = client.encrypt(b"signed", &EncryptOptions::new())?;
+/// let info = client.decrypt(&message, &DecryptOptions::new())?.info;
+///
+/// // The key that verified this message's footer, from its header.
+/// let stored = &info.encryption_context["aws-crypto-public-key"];
+/// let key = VerificationKey::from_context_value(SignatureAlgorithm::EcdsaP384Sha384, stored)?;
+/// assert_eq!(Some(key.algorithm()), info.algorithm_suite.signature());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct VerificationKey {
     algorithm: SignatureAlgorithm,
@@ -153,6 +238,21 @@ pub struct VerificationKey {
 
 impl VerificationKey {
     /// Parses the base64 value of `aws-crypto-public-key`.
+    ///
+    /// ```
+    /// use envelope::suite::SignatureAlgorithm;
+    /// use envelope::{SigningKey, VerificationKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let stored = SigningKey::generate(SignatureAlgorithm::EcdsaP384Sha384)?.public_key_context_value();
+    /// assert!(VerificationKey::from_context_value(SignatureAlgorithm::EcdsaP384Sha384, &stored).is_ok());
+    ///
+    /// assert!(VerificationKey::from_context_value(SignatureAlgorithm::EcdsaP384Sha384, "not base64!").is_err());
+    /// // A P-384 point is not a P-256 key.
+    /// assert!(VerificationKey::from_context_value(SignatureAlgorithm::EcdsaP256Sha256, &stored).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_context_value(algorithm: SignatureAlgorithm, value: &str) -> Result<VerificationKey> {
         let point = base64::engine::general_purpose::STANDARD
             .decode(value)
@@ -161,6 +261,20 @@ impl VerificationKey {
     }
 
     /// Parses a SEC1 point (compressed or not).
+    ///
+    /// ```
+    /// use envelope::suite::SignatureAlgorithm;
+    /// use envelope::{SigningKey, VerificationKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let signer = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256)?;
+    /// let key = VerificationKey::from_sec1(SignatureAlgorithm::EcdsaP256Sha256, signer.public_key_compressed())?;
+    /// assert_eq!(key.algorithm(), SignatureAlgorithm::EcdsaP256Sha256);
+    /// let truncated = &signer.public_key_compressed()[..20];
+    /// assert!(VerificationKey::from_sec1(SignatureAlgorithm::EcdsaP256Sha256, truncated).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn from_sec1(algorithm: SignatureAlgorithm, point: &[u8]) -> Result<VerificationKey> {
         let verification = match algorithm {
             SignatureAlgorithm::EcdsaP256Sha256 => &ECDSA_P256_SHA256_ASN1,
@@ -172,6 +286,18 @@ impl VerificationKey {
     }
 
     /// The curve and hash.
+    ///
+    /// ```
+    /// use envelope::suite::SignatureAlgorithm;
+    /// use envelope::{SigningKey, VerificationKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let stored = SigningKey::generate(SignatureAlgorithm::EcdsaP256Sha256)?.public_key_context_value();
+    /// let key = VerificationKey::from_context_value(SignatureAlgorithm::EcdsaP256Sha256, &stored)?;
+    /// assert_eq!(key.algorithm(), SignatureAlgorithm::EcdsaP256Sha256);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn algorithm(&self) -> SignatureAlgorithm {
         self.algorithm
     }

@@ -14,6 +14,21 @@ use crate::suite::{AlgorithmSuite, MessageFormat};
 const V1_MESSAGE_TYPE: u8 = 0x80;
 
 /// Whether the body is one block or a sequence of frames.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, ContentType, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> envelope::Result<()> {
+/// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// let message = client.encrypt(b"secret", &EncryptOptions::new())?;
+/// let info = client.decrypt(&message, &DecryptOptions::new())?.info;
+/// // envelope always writes framed messages; other SDKs may send non-framed ones (frame length 0).
+/// assert_eq!(info.content_type, ContentType::Framed);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ContentType {

@@ -22,6 +22,26 @@ const OUTPUT_FLUSH_THRESHOLD: usize = 64 * 1024;
 ///
 /// Finish with [`AsyncEncryptingWriter::finish`] (or `shutdown`, which finishes and shuts the
 /// inner writer down). Dropped unfinished, it leaves a message every reader rejects.
+///
+/// ```
+/// use tokio::io::AsyncWriteExt;
+///
+/// use envelope::{AsyncEncryptingWriter, Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+/// let mut output = Vec::new();
+/// let mut writer: AsyncEncryptingWriter<&mut Vec<u8>> =
+///     client.encrypting_async_writer(&mut output, &EncryptOptions::new()).await?;
+/// writer.write_all(b"async secret").await?;
+/// // `shutdown` finishes the message too, for code written against any AsyncWrite.
+/// writer.shutdown().await?;
+/// assert_eq!(client.decrypt(&output, &DecryptOptions::new()).await?.plaintext, b"async secret");
+/// # Ok(())
+/// # }
+/// ```
 pub struct AsyncEncryptingWriter<W> {
     inner: W,
     encryptor: Option<Encryptor>,
@@ -47,11 +67,41 @@ impl<W: AsyncWrite + Unpin> AsyncEncryptingWriter<W> {
     }
 
     /// What the header of the message being written says.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, Client, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> envelope::Result<()> {
+    /// let client = Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+    /// let writer = client.encrypting_async_writer(Vec::new(), &EncryptOptions::new()).await?;
+    /// assert_eq!(writer.info().algorithm_suite, AlgorithmSuite::DEFAULT);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn info(&self) -> &MessageInfo {
         &self.info
     }
 
     /// Writes the final frame and footer, flushes, and returns the inner writer (not shut down).
+    ///
+    /// ```
+    /// use tokio::io::AsyncWriteExt;
+    ///
+    /// use envelope::{Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+    /// let mut writer = client.encrypting_async_writer(Vec::new(), &EncryptOptions::new()).await?;
+    /// writer.write_all(b"async secret").await?;
+    /// let message: Vec<u8> = writer.finish().await?;
+    /// assert_eq!(client.decrypt(&message, &DecryptOptions::new()).await?.plaintext, b"async secret");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn finish(mut self) -> Result<W> {
         self.seal_final()?;
         self.inner.write_all(&self.output[self.output_start..]).await?;
@@ -145,6 +195,28 @@ pub(crate) async fn read_header<R: AsyncRead + Unpin>(
 
 /// Decrypts one message from an async reader, releasing only authenticated plaintext (the last
 /// frame of a signed message only after the signature verifies). An error is final.
+///
+/// ```
+/// use tokio::io::{AsyncBufReadExt, BufReader};
+///
+/// use envelope::{Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+/// let message = client.encrypt(b"one\ntwo\n", &EncryptOptions::new()).await?;
+///
+/// let reader = client.decrypting_async_reader(&message[..], &DecryptOptions::new()).await?;
+/// let mut lines = BufReader::new(reader).lines();
+/// let mut seen = Vec::new();
+/// while let Some(line) = lines.next_line().await? {
+///     seen.push(line);
+/// }
+/// assert_eq!(seen, ["one", "two"]);
+/// # Ok(())
+/// # }
+/// ```
 pub struct AsyncDecryptingReader<R> {
     inner: R,
     core: ReaderCore,
@@ -156,6 +228,20 @@ impl<R: AsyncRead + Unpin> AsyncDecryptingReader<R> {
     }
 
     /// What the header says.
+    ///
+    /// ```
+    /// use envelope::{Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> envelope::Result<()> {
+    /// let client = Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?);
+    /// let message = client.encrypt(b"secret", &EncryptOptions::new().frame_length(512)).await?;
+    /// let reader = client.decrypting_async_reader(&message[..], &DecryptOptions::new()).await?;
+    /// assert_eq!(reader.info().frame_length, 512);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn info(&self) -> &MessageInfo {
         &self.core.info
     }

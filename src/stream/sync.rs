@@ -19,6 +19,32 @@ const OUTPUT_FLUSH_THRESHOLD: usize = 64 * 1024;
 ///
 /// Call [`EncryptingWriter::finish`]: a writer dropped without it leaves a message with no final
 /// frame, which every reader rejects.
+///
+/// ```
+/// use std::fs::File;
+/// use std::io::{self, BufReader};
+///
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, EncryptOptions, EncryptingWriter};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let dir = std::env::temp_dir().join(format!("envelope-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # std::fs::write(dir.join("report.csv"), b"month,total\n2026-11,42\n")?;
+/// let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+///
+/// // Encrypt a file into another, one frame of plaintext in memory at a time.
+/// let mut source = BufReader::new(File::open(dir.join("report.csv"))?);
+/// let mut writer: EncryptingWriter<File> =
+///     client.encrypting_writer(File::create(dir.join("report.csv.enc"))?, &EncryptOptions::new())?;
+/// io::copy(&mut source, &mut writer)?;
+/// writer.finish()?;
+/// # assert!(std::fs::metadata(dir.join("report.csv.enc"))?.len() > 0);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct EncryptingWriter<W: Write> {
     inner: W,
     encryptor: Encryptor,
@@ -36,11 +62,50 @@ impl<W: Write> EncryptingWriter<W> {
     }
 
     /// What the header of the message being written says.
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let writer = client.encrypting_writer(Vec::new(), &EncryptOptions::new())?;
+    /// // Known before any plaintext is written: e.g. record the message id beside the output.
+    /// let message_id = writer.info().message_id.clone();
+    /// assert_eq!(message_id.len(), 32);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn info(&self) -> &MessageInfo {
         &self.info
     }
 
     /// Writes the final frame and footer, flushes, and returns the inner writer.
+    ///
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let mut writer = client.encrypting_writer(Vec::new(), &EncryptOptions::new())?;
+    /// writer.write_all(b"complete")?;
+    /// let message = writer.finish()?;
+    /// assert_eq!(client.decrypt(&message, &DecryptOptions::new())?.plaintext, b"complete");
+    ///
+    /// // Dropped without `finish`, the output lacks its final frame and footer: readers reject it.
+    /// let mut output = Vec::new();
+    /// let mut unfinished = client.encrypting_writer(&mut output, &EncryptOptions::new())?;
+    /// unfinished.write_all(b"incomplete")?;
+    /// drop(unfinished);
+    /// assert!(client.decrypt(&output, &DecryptOptions::new()).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn finish(mut self) -> Result<W> {
         let pending = std::mem::take(&mut self.pending);
         self.encryptor.finish(&pending, &mut self.output)?;
@@ -127,6 +192,30 @@ fn read_retrying<R: Read>(inner: &mut R, buf: &mut [u8]) -> io::Result<usize> {
 /// Decrypts one message from the inner reader. Every byte it returns has been authenticated; for
 /// signed messages the last frame is returned only after the signature verifies. An error is
 /// final: later reads fail too.
+///
+/// ```
+/// use std::io::Read;
+///
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, DecryptingReader, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+/// let mut message = client.encrypt(&[7u8; 10_000], &EncryptOptions::new().frame_length(1024))?;
+/// let body_byte = message.len() - 2_000;
+/// message[body_byte] ^= 1;
+///
+/// // Frames before the damaged one may already have come out, each authenticated; then the read
+/// // fails, and so does every later read.
+/// let mut reader: DecryptingReader<&[u8]> = client.decrypting_reader(&message[..], &DecryptOptions::new())?;
+/// let mut plaintext = Vec::new();
+/// assert!(reader.read_to_end(&mut plaintext).is_err());
+/// assert!(plaintext.len() < 10_000);
+/// assert!(reader.read(&mut [0u8; 16]).is_err());
+/// # Ok(())
+/// # }
+/// ```
 pub struct DecryptingReader<R: Read> {
     inner: R,
     core: ReaderCore,
@@ -138,11 +227,48 @@ impl<R: Read> DecryptingReader<R> {
     }
 
     /// What the header says.
+    ///
+    /// ```
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let context = EncryptionContext::from([("content-type", "text/csv")]);
+    /// let message = client.encrypt(b"a,b\n1,2\n", &EncryptOptions::new().encryption_context(context))?;
+    ///
+    /// // The authenticated header is available before the first byte of plaintext is read.
+    /// let reader = client.decrypting_reader(&message[..], &DecryptOptions::new())?;
+    /// assert_eq!(reader.info().encryption_context.get("content-type").map(String::as_str), Some("text/csv"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn info(&self) -> &MessageInfo {
         &self.core.info
     }
 
     /// The inner reader (call after reading to the end).
+    ///
+    /// ```
+    /// use std::io::{Cursor, Read};
+    ///
+    /// use envelope::blocking::BlockingClient;
+    /// use envelope::{Client, DecryptOptions, EncryptOptions};
+    /// use envelope_keyrings::RawAesKeyring;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let client = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("my-app", "key-1", vec![7; 32])?));
+    /// let message = client.encrypt(b"secret", &EncryptOptions::new())?;
+    /// let mut reader = client.decrypting_reader(Cursor::new(message), &DecryptOptions::new())?;
+    /// let mut plaintext = Vec::new();
+    /// reader.read_to_end(&mut plaintext)?;
+    ///
+    /// let source: Cursor<Vec<u8>> = reader.into_inner();
+    /// assert_eq!(source.position(), source.get_ref().len() as u64, "the whole message was read");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn into_inner(self) -> R {
         self.inner
     }
