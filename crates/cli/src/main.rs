@@ -30,6 +30,9 @@ enum Command {
     /// Run and administer the bundled local KMS emulator.
     #[command(subcommand)]
     Kms(commands::kms::KmsCommand),
+    /// Branch key stores for the hierarchical keyring (SQLite or DynamoDB, the MPL's records).
+    #[command(subcommand)]
+    Keystore(commands::keystore::KeystoreCommand),
     /// Run AWS Encryption SDK test-vector manifests.
     #[command(subcommand)]
     Vectors(commands::vectors::VectorsCommand),
@@ -69,6 +72,7 @@ fn main() -> std::process::ExitCode {
             return code;
         }
         Command::Kms(cmd) => commands::kms::run(cmd),
+        Command::Keystore(cmd) => commands::keystore::run(cmd),
         Command::Vectors(cmd) => commands::vectors::run(cmd),
         Command::Speed(args) => commands::speed::run(args),
         Command::Quickstart(args) => commands::quickstart::run(args),

@@ -106,7 +106,8 @@ impl BranchKeyMaterials {
         &self.version_bytes
     }
 
-    /// The encryption context of the key-store item (the one KMS bound the key to), without `enc`.
+    /// The branch key's custom encryption context, without the `aws-crypto-ec:` prefix the store
+    /// writes it under (spec: branch-key-store.md#custom-encryption-context-from-authenticated-encryption-context).
     pub fn encryption_context(&self) -> &BTreeMap<String, String> {
         &self.encryption_context
     }
@@ -151,7 +152,7 @@ impl BeaconKeyMaterials {
         &self.beacon_key_id
     }
 
-    /// The encryption context of the `beacon:ACTIVE` item, without `enc`.
+    /// The custom encryption context of the `beacon:ACTIVE` item, without the `aws-crypto-ec:` prefix.
     pub fn encryption_context(&self) -> &BTreeMap<String, String> {
         &self.encryption_context
     }
@@ -318,6 +319,12 @@ pub enum KeyStoreErrorKind {
         /// The backend's message.
         message: String,
     },
+    /// The request cannot be served as asked: a read-only (discovery) configuration asked to
+    /// create or rotate, an empty id, a caller-chosen branch key id without custom context.
+    InvalidRequest {
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// A key store operation failed: which operation, on which branch key and version, why, and what
@@ -391,6 +398,9 @@ impl KeyStoreError {
             KeyStoreErrorKind::MalformedItem { .. } => "the item was not written by a key store; inspect or restore it",
             KeyStoreErrorKind::Conflict { .. } => "another writer changed the branch key at the same time; retry",
             KeyStoreErrorKind::Backend { .. } => "check that the store is reachable and retry",
+            KeyStoreErrorKind::InvalidRequest { .. } => {
+                "change the request or the key store's configuration as the message says"
+            }
         }
     }
 }
@@ -418,6 +428,7 @@ impl fmt::Display for KeyStoreError {
             KeyStoreErrorKind::MalformedItem { message } => write!(f, "malformed item: {message}")?,
             KeyStoreErrorKind::Conflict { message } => write!(f, "conflict: {message}")?,
             KeyStoreErrorKind::Backend { message } => write!(f, "{message}")?,
+            KeyStoreErrorKind::InvalidRequest { message } => write!(f, "invalid request: {message}")?,
         }
         write!(f, " ({})", self.next_step())
     }

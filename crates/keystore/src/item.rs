@@ -1,0 +1,376 @@
+//! One key-store item, the same in every backend: the MPL's DynamoDB record format.
+//!
+//! An item is a map of attribute name → typed value (DynamoDB's S, N and B). Both backends keep
+//! exactly these attributes, so an item read from one store can be written into the other. The KMS
+//! encryption context of an item is every attribute except `enc`, plus `tablename` = the logical
+//! key store name; that is what binds an item to its store and makes any change to it fail KMS
+//! Decrypt.
+//!
+//! spec: framework/branch-key-store.md#record-format, #encryption-context
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// `branch-key-id` (S): the partition key.
+pub const BRANCH_KEY_ID: &str = "branch-key-id";
+/// `type` (S): the sort key (`branch:ACTIVE`, `beacon:ACTIVE` or `branch:version:<uuid>`).
+pub const TYPE: &str = "type";
+/// `enc` (B): the KMS ciphertext of the key.
+pub const ENC: &str = "enc";
+/// `create-time` (S): ISO 8601 UTC with microseconds.
+pub const CREATE_TIME: &str = "create-time";
+/// `kms-arn` (S): the KMS key that protects `enc`.
+pub const KMS_ARN: &str = "kms-arn";
+/// `hierarchy-version` (N): always 1 for the items this crate writes.
+pub const HIERARCHY_VERSION: &str = "hierarchy-version";
+/// `version` (S): on `branch:ACTIVE` only, `branch:version:<uuid>` of the active version.
+pub const VERSION: &str = "version";
+/// `tablename`: in the KMS encryption context only (never stored), the logical key store name.
+pub const TABLE_NAME: &str = "tablename";
+/// Prefix of custom encryption context attributes.
+pub const CUSTOM_PREFIX: &str = "aws-crypto-ec:";
+
+/// Sort key of the active version.
+pub const ACTIVE_TYPE: &str = "branch:ACTIVE";
+/// Sort key of the beacon key.
+pub const BEACON_TYPE: &str = "beacon:ACTIVE";
+/// Prefix of the sort key of one version (and of the ACTIVE item's `version`).
+pub const VERSION_PREFIX: &str = "branch:version:";
+/// The only hierarchy version written and read (version 2 items use another protection scheme).
+pub const HIERARCHY_VERSION_1: &str = "1";
+
+/// Attribute names the key store reserves (a custom context key can never collide: it is prefixed).
+const RESERVED: [&str; 8] = [BRANCH_KEY_ID, TYPE, ENC, CREATE_TIME, KMS_ARN, HIERARCHY_VERSION, VERSION, TABLE_NAME];
+
+/// A typed attribute value, as DynamoDB types them.
+#[derive(Clone, PartialEq, Eq)]
+pub enum AttributeValue {
+    /// String.
+    S(String),
+    /// Number, in its decimal text form.
+    N(String),
+    /// Binary.
+    B(Vec<u8>),
+}
+
+impl fmt::Debug for AttributeValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttributeValue::S(s) => write!(f, "S({s:?})"),
+            AttributeValue::N(n) => write!(f, "N({n})"),
+            // Only ever a KMS ciphertext, but there is no reason to print it.
+            AttributeValue::B(b) => write!(f, "B(<{} bytes>)", b.len()),
+        }
+    }
+}
+
+/// An item as a backend stores it: attribute name → value.
+pub type RawItem = BTreeMap<String, AttributeValue>;
+
+/// What an item holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemKind {
+    /// `branch:ACTIVE`: a copy of the active version (the version's UUID).
+    Active(String),
+    /// `branch:version:<uuid>`: one version (the UUID).
+    Version(String),
+    /// `beacon:ACTIVE`: the beacon key.
+    Beacon,
+}
+
+impl ItemKind {
+    /// The sort key (`type`) of this kind.
+    pub fn type_value(&self) -> String {
+        match self {
+            ItemKind::Active(_) => ACTIVE_TYPE.to_owned(),
+            ItemKind::Version(version) => format!("{VERSION_PREFIX}{version}"),
+            ItemKind::Beacon => BEACON_TYPE.to_owned(),
+        }
+    }
+}
+
+/// A validated key-store item: the attributes the KMS encryption context is made of, and `enc`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyItem {
+    /// Every attribute but `enc`, as strings (`hierarchy-version` is stored as N, its text here).
+    context: BTreeMap<String, String>,
+    enc: Vec<u8>,
+    kind: ItemKind,
+}
+
+impl fmt::Debug for KeyItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyItem").field("context", &self.context).field("enc_len", &self.enc.len()).finish()
+    }
+}
+
+impl KeyItem {
+    /// The item's attributes (without `enc`) for a new version of `branch_key_id`: the
+    /// DECRYPT_ONLY record's encryption context, minus `tablename`.
+    pub fn version_context(
+        branch_key_id: &str,
+        version: &str,
+        create_time: &str,
+        kms_arn: &str,
+        custom: &BTreeMap<String, String>,
+    ) -> BTreeMap<String, String> {
+        let mut context: BTreeMap<String, String> =
+            custom.iter().map(|(k, v)| (format!("{CUSTOM_PREFIX}{k}"), v.clone())).collect();
+        context.insert(BRANCH_KEY_ID.into(), branch_key_id.into());
+        context.insert(TYPE.into(), format!("{VERSION_PREFIX}{version}"));
+        context.insert(CREATE_TIME.into(), create_time.into());
+        context.insert(KMS_ARN.into(), kms_arn.into());
+        context.insert(HIERARCHY_VERSION.into(), HIERARCHY_VERSION_1.into());
+        context
+    }
+
+    /// The ACTIVE record's attributes made from a version's (same everything, `type` =
+    /// `branch:ACTIVE`, plus `version`).
+    pub fn active_context_from_version(version_context: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        let mut context = version_context.clone();
+        if let Some(version_type) = context.insert(TYPE.into(), ACTIVE_TYPE.into()) {
+            context.insert(VERSION.into(), version_type);
+        }
+        context
+    }
+
+    /// The beacon record's attributes made from a version's (`type` = `beacon:ACTIVE`).
+    pub fn beacon_context_from_version(version_context: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        let mut context = version_context.clone();
+        context.insert(TYPE.into(), BEACON_TYPE.into());
+        context
+    }
+
+    /// A new version's attributes made from the current ACTIVE item's (rotation keeps the branch
+    /// key id, KMS key and custom context; new `type` and `create-time`; no `version`).
+    pub fn next_version_context(
+        active_context: &BTreeMap<String, String>,
+        version: &str,
+        create_time: &str,
+    ) -> BTreeMap<String, String> {
+        let mut context = active_context.clone();
+        context.remove(VERSION);
+        context.insert(TYPE.into(), format!("{VERSION_PREFIX}{version}"));
+        context.insert(CREATE_TIME.into(), create_time.into());
+        context
+    }
+
+    /// An item from its attributes (as built above) and its ciphertext.
+    pub fn from_context(context: BTreeMap<String, String>, enc: Vec<u8>) -> Result<KeyItem, String> {
+        let mut raw: RawItem = context
+            .into_iter()
+            .map(|(k, v)| {
+                let value = if k == HIERARCHY_VERSION { AttributeValue::N(v) } else { AttributeValue::S(v) };
+                (k, value)
+            })
+            .collect();
+        raw.insert(ENC.into(), AttributeValue::B(enc));
+        KeyItem::from_raw(raw)
+    }
+
+    /// Validates a stored item: the attributes every record has, with their types, and the
+    /// `type`/`version` combinations the spec allows.
+    ///
+    /// spec: branch-key-store.md#record-format (the MPL's `BranchKeyItem?` predicate)
+    pub fn from_raw(raw: RawItem) -> Result<KeyItem, String> {
+        let mut context = BTreeMap::new();
+        let mut enc = None;
+        for (name, value) in raw {
+            match (name.as_str(), value) {
+                (ENC, AttributeValue::B(bytes)) => enc = Some(bytes),
+                (ENC, _) => return Err(format!("attribute {ENC:?} is not binary (B)")),
+                (HIERARCHY_VERSION, AttributeValue::N(n)) => {
+                    context.insert(name, n);
+                }
+                (HIERARCHY_VERSION, _) => return Err(format!("attribute {HIERARCHY_VERSION:?} is not a number (N)")),
+                (TABLE_NAME, _) => {
+                    return Err(format!("attribute {TABLE_NAME:?} must not be stored (it is the logical store name)"))
+                }
+                (_, AttributeValue::S(s)) => {
+                    context.insert(name, s);
+                }
+                (_, _) => return Err(format!("attribute {name:?} is not a string (S)")),
+            }
+        }
+        let enc = enc.ok_or_else(|| format!("attribute {ENC:?} is missing"))?;
+        if enc.is_empty() {
+            return Err(format!("attribute {ENC:?} is empty"));
+        }
+        for required in [BRANCH_KEY_ID, TYPE, CREATE_TIME, KMS_ARN, HIERARCHY_VERSION] {
+            match context.get(required) {
+                None => return Err(format!("attribute {required:?} is missing")),
+                Some(value) if value.is_empty() => return Err(format!("attribute {required:?} is empty")),
+                Some(_) => {}
+            }
+        }
+        let hierarchy_version = &context[HIERARCHY_VERSION];
+        if hierarchy_version != HIERARCHY_VERSION_1 {
+            return Err(format!(
+                "hierarchy-version {hierarchy_version} is not supported (this key store reads version 1 items)"
+            ));
+        }
+        for name in context.keys() {
+            if !RESERVED.contains(&name.as_str()) && !name.starts_with(CUSTOM_PREFIX) {
+                // The spec binds unknown attributes into the context too; they are kept, only noted.
+                tracing::debug!(attribute = %name, "key-store item has an attribute outside the record format");
+            }
+        }
+        let item_type = &context[TYPE];
+        let kind = match (item_type.as_str(), context.get(VERSION)) {
+            (ACTIVE_TYPE, Some(version)) => match version.strip_prefix(VERSION_PREFIX) {
+                Some(uuid) if !uuid.is_empty() => ItemKind::Active(uuid.to_owned()),
+                _ => return Err(format!("attribute {VERSION:?} does not start with {VERSION_PREFIX:?}")),
+            },
+            (ACTIVE_TYPE, None) => return Err(format!("a {ACTIVE_TYPE} item has no {VERSION:?} attribute")),
+            (_, Some(_)) => return Err(format!("only the {ACTIVE_TYPE} item has a {VERSION:?} attribute")),
+            (BEACON_TYPE, None) => ItemKind::Beacon,
+            (other, None) => match other.strip_prefix(VERSION_PREFIX) {
+                Some(uuid) if !uuid.is_empty() => ItemKind::Version(uuid.to_owned()),
+                _ => {
+                    return Err(format!(
+                        "type {other:?} is none of {ACTIVE_TYPE}, {BEACON_TYPE}, {VERSION_PREFIX}<uuid>"
+                    ))
+                }
+            },
+        };
+        Ok(KeyItem { context, enc, kind })
+    }
+
+    /// The item as a backend stores it.
+    pub fn to_raw(&self) -> RawItem {
+        let mut raw: RawItem = self
+            .context
+            .iter()
+            .map(|(k, v)| {
+                let value =
+                    if k == HIERARCHY_VERSION { AttributeValue::N(v.clone()) } else { AttributeValue::S(v.clone()) };
+                (k.clone(), value)
+            })
+            .collect();
+        raw.insert(ENC.into(), AttributeValue::B(self.enc.clone()));
+        raw
+    }
+
+    /// The KMS encryption context: every attribute but `enc`, plus `tablename`.
+    pub fn kms_context(&self, logical_name: &str) -> std::collections::HashMap<String, String> {
+        let mut context: std::collections::HashMap<String, String> =
+            self.context.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        context.insert(TABLE_NAME.into(), logical_name.into());
+        context
+    }
+
+    /// Every attribute but `enc` (no `tablename`).
+    pub fn context(&self) -> &BTreeMap<String, String> {
+        &self.context
+    }
+
+    /// The KMS ciphertext.
+    pub fn enc(&self) -> &[u8] {
+        &self.enc
+    }
+
+    /// What the item holds.
+    pub fn kind(&self) -> &ItemKind {
+        &self.kind
+    }
+
+    /// `branch-key-id`.
+    pub fn branch_key_id(&self) -> &str {
+        &self.context[BRANCH_KEY_ID]
+    }
+
+    /// `type`.
+    pub fn item_type(&self) -> &str {
+        &self.context[TYPE]
+    }
+
+    /// `kms-arn`.
+    pub fn kms_arn(&self) -> &str {
+        &self.context[KMS_ARN]
+    }
+
+    /// `create-time`.
+    pub fn create_time(&self) -> &str {
+        &self.context[CREATE_TIME]
+    }
+
+    /// The custom encryption context, without the `aws-crypto-ec:` prefix.
+    pub fn custom_context(&self) -> BTreeMap<String, String> {
+        self.context
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix(CUSTOM_PREFIX).map(|k| (k.to_owned(), v.clone())))
+            .collect()
+    }
+}
+
+/// Whether a custom encryption context key may be used (non-empty; the prefixed name is a valid
+/// DynamoDB attribute name, at most 64 KiB).
+pub fn check_custom_key(key: &str) -> Result<(), String> {
+    if key.is_empty() {
+        return Err("a custom encryption context key must not be empty".into());
+    }
+    if CUSTOM_PREFIX.len() + key.len() > 65_535 {
+        return Err(format!("custom encryption context key {key:?} is too long"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version_item() -> KeyItem {
+        let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+        let context = KeyItem::version_context("bk", "83eec007-5659-4554-bf11-699b90f41ac6", "t", "arn", &custom);
+        KeyItem::from_context(context, vec![1, 2, 3]).unwrap()
+    }
+
+    #[test]
+    fn the_three_records_of_a_branch_key() {
+        let version = version_item();
+        assert_eq!(version.kind(), &ItemKind::Version("83eec007-5659-4554-bf11-699b90f41ac6".into()));
+        assert_eq!(version.context()["aws-crypto-ec:department"], "admin");
+        assert!(!version.context().contains_key(VERSION));
+        let active = KeyItem::from_context(KeyItem::active_context_from_version(version.context()), vec![4]).unwrap();
+        assert_eq!(active.item_type(), ACTIVE_TYPE);
+        assert_eq!(active.context()[VERSION], "branch:version:83eec007-5659-4554-bf11-699b90f41ac6");
+        assert_eq!(active.kind(), &ItemKind::Active("83eec007-5659-4554-bf11-699b90f41ac6".into()));
+        let beacon = KeyItem::from_context(KeyItem::beacon_context_from_version(version.context()), vec![5]).unwrap();
+        assert_eq!(beacon.kind(), &ItemKind::Beacon);
+        let kms = beacon.kms_context("logical");
+        assert_eq!(kms[TABLE_NAME], "logical");
+        assert!(!kms.contains_key(ENC));
+        assert_eq!(kms[HIERARCHY_VERSION], "1");
+    }
+
+    #[test]
+    fn stored_types_are_checked() {
+        let mut raw = version_item().to_raw();
+        assert_eq!(raw[HIERARCHY_VERSION], AttributeValue::N("1".into()));
+        assert_eq!(KeyItem::from_raw(raw.clone()).unwrap(), version_item());
+        raw.insert(HIERARCHY_VERSION.into(), AttributeValue::S("1".into()));
+        assert!(KeyItem::from_raw(raw.clone()).unwrap_err().contains("hierarchy-version"));
+        raw.insert(HIERARCHY_VERSION.into(), AttributeValue::N("2".into()));
+        assert!(KeyItem::from_raw(raw.clone()).unwrap_err().contains("not supported"));
+        let mut raw = version_item().to_raw();
+        raw.insert(VERSION.into(), AttributeValue::S("branch:version:x".into()));
+        assert!(KeyItem::from_raw(raw).is_err());
+        let mut raw = version_item().to_raw();
+        raw.remove(ENC);
+        assert!(KeyItem::from_raw(raw).unwrap_err().contains("enc"));
+        let mut raw = version_item().to_raw();
+        raw.insert(TABLE_NAME.into(), AttributeValue::S("x".into()));
+        assert!(KeyItem::from_raw(raw).is_err());
+    }
+
+    #[test]
+    fn rotation_keeps_the_custom_context() {
+        let version = version_item();
+        let active = KeyItem::active_context_from_version(version.context());
+        let next = KeyItem::next_version_context(&active, "v2", "t2");
+        assert_eq!(next[TYPE], "branch:version:v2");
+        assert_eq!(next[CREATE_TIME], "t2");
+        assert_eq!(next["aws-crypto-ec:department"], "admin");
+        assert!(!next.contains_key(VERSION));
+    }
+}
