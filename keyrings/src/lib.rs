@@ -9,6 +9,9 @@
 //!
 //! - [`RawEcdhKeyring`]: ECDH key agreement on NIST P-256/384/521 with local EC keys ([`ecdh`]
 //!   holds the curves, keys and key derivation it shares with the KMS ECDH keyring).
+//! - [`HierarchicalKeyring`] ([`hierarchy`]): data keys wrapped under keys derived from cached
+//!   branch keys that a [`KeyStore`] holds (the AWS Material Providers Library's
+//!   `aws-kms-hierarchy` format); needs no AWS SDK itself — KMS enters through the key stores.
 //! - [`kms`] (feature `kms`, on by default): AWS KMS keyrings (strict, discovery, multi-Region,
 //!   RSA, ECDH) over `aws-sdk-kms`. Without it the crate builds with no AWS SDK and no tokio:
 //!   `envelope-keyrings = { version = "0.1", default-features = false }`.
