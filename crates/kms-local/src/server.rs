@@ -273,3 +273,32 @@ impl Emulator {
         self.audit.close();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Emulator, Settings};
+
+    #[test]
+    fn a_recent_view_miss_is_rechecked_exactly() {
+        let dir = std::env::temp_dir().join(format!("kms-server-{}", crate::ids::new_hex_id()));
+        let mut settings = Settings::new(&dir);
+        settings.root_key = None;
+        // Two emulators on one data directory stand for two processes.
+        let a = Emulator::open(&settings).unwrap();
+        let b = Emulator::open(&settings).unwrap();
+        let random = serde_json::json!({"NumberOfBytes": 16});
+        a.call("us-east-1", "GenerateRandom", &random).unwrap();
+        let created = b.call("us-east-1", "CreateKey", &serde_json::json!({})).unwrap();
+        let key_id = created["KeyMetadata"]["KeyId"].as_str().unwrap().to_owned();
+        // `a` last read the counter just now, so its Encrypt runs on a view without the new key;
+        // the NotFound that view gives must be re-checked against the database, not answered.
+        a.reg.mark_probed_now();
+        let reads = a.reg.probe_reads();
+        let out = a.call("us-east-1", "Encrypt", &serde_json::json!({"KeyId": key_id, "Plaintext": "aGVsbG8="}));
+        assert!(out.is_ok(), "{out:?}");
+        assert_eq!(a.reg.probe_reads(), reads + 1, "one exact check, on the failure only");
+        a.close();
+        b.close();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

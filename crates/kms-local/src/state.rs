@@ -12,10 +12,25 @@
 //! [`Registry::refresh`]: one indexed read of the counter on a read-only connection, and a reload
 //! only when another process wrote, so a key created or disabled elsewhere is seen by the next
 //! request here.
+//!
+//! The symmetric data-plane operations (Encrypt, Decrypt, GenerateDataKey, ...) ask only for a
+//! [`Freshness::Recent`] view: the counter is read at most once per [`RECENT`] for all of them
+//! together. That read (a SQLite read transaction: two `fcntl` locks, a page lookup, and a mutex
+//! shared by every worker) cost more than the cryptography it guarded. What this allows, and
+//! what it does not:
+//! - a key disabled or deleted, a policy tightened or a grant revoked *in another process* may
+//!   still be used by such an operation here for up to [`RECENT`] after that process committed
+//!   (real KMS documents its key state and grant changes as eventually consistent, for seconds);
+//! - nothing this process wrote itself is ever stale (its writes update the view before they
+//!   are acknowledged), and every other operation, and every write, checks exactly;
+//! - a request that *fails* on a recent view (unknown key, alias or material version, disabled,
+//!   access denied) is re-checked exactly and run again when another process had written, so a
+//!   key, version or grant created elsewhere is never reported missing (see `ops::dispatch`).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::{Duration, Instant};
 
 use crate::auth::policy::Policy;
 use crate::error::{KmsError, KmsResult};
@@ -23,6 +38,18 @@ use crate::ids::{self, KeyIdForms, KeyRef};
 use crate::keys::{KeySpec, KeyState, Material};
 use crate::model::{now, Alias, GrantRecord, Key, MaterialInfo, MaterialVersion, RotationRecord};
 use crate::store::{GenerationProbe, Loaded, Store, StoreError};
+
+/// How long a [`Freshness::Recent`] view may go without reading the generation counter.
+pub const RECENT: Duration = Duration::from_millis(2);
+
+/// How up to date with other processes' commits a request's view of the records must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// Read the generation counter now (every write and control-plane operation).
+    Exact,
+    /// A counter read at most [`RECENT`] ago is enough (the symmetric data-plane operations).
+    Recent,
+}
 
 /// Last use of a key, for GetKeyLastUsage.
 #[derive(Debug, Clone)]
@@ -52,6 +79,13 @@ pub struct Registry {
     probe: Option<GenerationProbe>,
     /// The database generation the maps above reflect. Changed only under the store mutex.
     generation: AtomicI64,
+    /// When the probe last read the counter, in microseconds after `epoch` (plus one, so 0 means
+    /// never).
+    last_probe_us: AtomicU64,
+    /// Start of the `last_probe_us` clock.
+    epoch: Instant,
+    /// Counter reads made through the probe (for tests: the recent path must not hit SQLite).
+    probes: AtomicU64,
     /// When usage tracking began.
     pub tracking_start: i64,
 }
@@ -139,6 +173,9 @@ impl Registry {
             probe: store.take_probe(),
             store: Mutex::new(store),
             generation: AtomicI64::new(loaded.generation),
+            last_probe_us: AtomicU64::new(0),
+            epoch: Instant::now(),
+            probes: AtomicU64::new(0),
             tracking_start: loaded.tracking_start,
         }
     }
@@ -160,9 +197,40 @@ impl Registry {
     }
 
     /// Brings the maps up to date when another process committed since they were loaded. Call
-    /// once per request, before reading; costs one indexed read when nothing changed.
-    pub fn refresh(&self) {
+    /// once per request, before reading; costs one indexed read when nothing changed, and, for
+    /// [`Freshness::Recent`], nothing at all when the counter was read less than [`RECENT`] ago.
+    /// Returns true when the counter was read (the view is now exact).
+    pub fn refresh(&self, freshness: Freshness) -> bool {
+        if self.probe.is_none() {
+            return true;
+        }
+        let now_us = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX - 1) + 1;
+        let last = self.last_probe_us.load(Ordering::Acquire);
+        if freshness == Freshness::Recent && last != 0 && now_us.saturating_sub(last) < RECENT.as_micros() as u64 {
+            return false;
+        }
+        // One request per interval reads the counter; the others keep using the view it just
+        // confirmed (so the recent path never waits for the probe's mutex).
+        if freshness == Freshness::Recent
+            && self.last_probe_us.compare_exchange(last, now_us, Ordering::AcqRel, Ordering::Acquire).is_err()
+        {
+            return false;
+        }
+        self.check_probe();
+        if freshness == Freshness::Exact {
+            self.last_probe_us.fetch_max(now_us, Ordering::AcqRel);
+        }
+        true
+    }
+
+    /// The database generation the in-memory view reflects.
+    pub fn view_generation(&self) -> i64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn check_probe(&self) {
         let Some(probe) = &self.probe else { return };
+        self.probes.fetch_add(1, Ordering::Relaxed);
         match probe.current() {
             Ok(g) if g == self.generation.load(Ordering::Acquire) => {}
             Ok(_) => {
@@ -175,6 +243,19 @@ impl Registry {
             }
             Err(e) => tracing::warn!("could not check the database for other processes' changes: {e}"),
         }
+    }
+
+    /// Marks the counter as read just now (tests: puts the next recent-view request inside the
+    /// window deterministically).
+    #[cfg(test)]
+    pub(crate) fn mark_probed_now(&self) {
+        let now_us = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX - 1) + 1;
+        self.last_probe_us.store(now_us, Ordering::Release);
+    }
+
+    /// How many times the generation counter was read through the probe connection.
+    pub fn probe_reads(&self) -> u64 {
+        self.probes.load(Ordering::Relaxed)
     }
 
     /// Reloads every record if `generation` (read under the store lock) is not the one the maps
@@ -518,6 +599,60 @@ impl Registry {
 mod tests {
     use super::*;
     use crate::ops::{create_key_record, NewKey};
+
+    fn new_key(account: &str) -> NewKey {
+        NewKey {
+            account: account.into(),
+            region: "us-east-1".into(),
+            key_id: None,
+            spec: KeySpec::SymmetricDefault,
+            usage: crate::keys::KeyUsage::EncryptDecrypt,
+            origin: crate::keys::Origin::AwsKms,
+            description: String::new(),
+            policy: None,
+            tags: Default::default(),
+            multi_region: false,
+            material: None,
+        }
+    }
+
+    #[test]
+    fn recent_view_reads_the_counter_at_most_once_per_interval_and_exact_always() {
+        let dir = std::env::temp_dir().join(format!("kms-state-{}", ids::new_hex_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let open = || {
+            let root = crate::seal::RootKey::from_bytes(&[1; 32]).unwrap();
+            let store = Store::open(&dir, root).unwrap();
+            let loaded = store.load().unwrap();
+            Registry::new(store, loaded)
+        };
+        // Two registries on one database stand for two processes.
+        let (a, b) = (open(), open());
+        assert!(a.refresh(Freshness::Recent), "the first request reads the counter");
+        let before = a.probe_reads();
+        for _ in 0..1000 {
+            a.mark_probed_now();
+            assert!(!a.refresh(Freshness::Recent));
+        }
+        assert_eq!(a.probe_reads(), before, "recent-view requests inside the interval must not touch SQLite");
+        let key = create_key_record(&b, new_key("111122223333")).unwrap();
+        a.mark_probed_now();
+        a.refresh(Freshness::Recent);
+        assert!(a.key(&key.arn).is_none(), "inside the interval the view may lag");
+        assert!(a.refresh(Freshness::Exact));
+        assert_eq!(a.probe_reads(), before + 1);
+        assert!(a.key(&key.arn).is_some(), "an exact refresh sees the other registry's commit");
+        // Once the interval has passed, a recent-view request reads the counter again.
+        b.update_key(&key.arn, |k| {
+            k.meta.state = KeyState::Disabled;
+            Ok(())
+        })
+        .unwrap();
+        std::thread::sleep(RECENT * 2);
+        assert!(a.refresh(Freshness::Recent));
+        assert_eq!(a.key(&key.arn).unwrap().meta.state, KeyState::Disabled);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn automatic_rotation_is_lazy_and_keeps_old_material() {

@@ -25,7 +25,7 @@ use crate::auth::policy::{Decision, RequestContext};
 use crate::error::{KmsError, KmsResult};
 use crate::ids::KeyIdForms;
 use crate::model::Key;
-use crate::state::Registry;
+use crate::state::{Freshness, Registry};
 use crate::wire::Context;
 
 pub use authz_facts::RequestInfo;
@@ -131,12 +131,41 @@ impl<'a> Ctx<'a> {
 
 /// Runs one operation: parse the JSON body, execute, serialize the response.
 pub fn dispatch(ctx: &Ctx<'_>, operation: &str, body: &[u8]) -> KmsResult<Vec<u8>> {
+    let Some(op) = OPERATIONS.iter().find(|op| op.name == operation) else {
+        return Err(KmsError::new("UnknownOperationException", format!("Operation {operation} is not supported.")));
+    };
     // Another process on the same data directory may have changed records since the last request.
-    ctx.reg.refresh();
-    match OPERATIONS.iter().find(|op| op.name == operation) {
-        Some(op) => (op.run)(ctx, body),
-        None => Err(KmsError::new("UnknownOperationException", format!("Operation {operation} is not supported."))),
+    let freshness = if reads_recent_view(operation) { Freshness::Recent } else { Freshness::Exact };
+    let exact = ctx.reg.refresh(freshness);
+    let seen = ctx.reg.view_generation();
+    let result = (op.run)(ctx, body);
+    // A failure on a view up to `RECENT` old may come from what another process just created
+    // (a key, alias, material version, grant, enable): check exactly, and if anything changed,
+    // run again on the new view. These operations write nothing but idempotent first-use records
+    // (lazy rotation, AWS managed keys), so running one twice is safe.
+    if result.is_err() && !exact && {
+        ctx.reg.refresh(Freshness::Exact);
+        ctx.reg.view_generation() != seen
+    } {
+        ctx.resources.borrow_mut().clear();
+        return (op.run)(ctx, body);
     }
+    result
+}
+
+/// The symmetric data-plane operations: they only read records, run at high rates, and may use a
+/// view of other processes' commits up to [`crate::state::RECENT`] old (see `state`).
+pub fn reads_recent_view(operation: &str) -> bool {
+    matches!(
+        operation,
+        "Encrypt"
+            | "Decrypt"
+            | "GenerateDataKey"
+            | "GenerateDataKeyWithoutPlaintext"
+            | "GenerateRandom"
+            | "GenerateMac"
+            | "VerifyMac"
+    )
 }
 
 /// True for the operations this emulator implements (used to name events and reject early).
