@@ -143,12 +143,12 @@ pub fn dispatch(ctx: &Ctx<'_>, operation: &str, body: &[u8]) -> KmsResult<Vec<u8
     // (a key, alias, material version, grant, enable): check exactly, and if anything changed,
     // run again on the new view. These operations write nothing but idempotent first-use records
     // (lazy rotation, AWS managed keys), so running one twice is safe.
-    if result.is_err() && !exact && {
+    if result.is_err() && !exact {
         ctx.reg.refresh(Freshness::Exact);
-        ctx.reg.view_generation() != seen
-    } {
-        ctx.resources.borrow_mut().clear();
-        return (op.run)(ctx, body);
+        if ctx.reg.view_generation() != seen {
+            ctx.resources.borrow_mut().clear();
+            return (op.run)(ctx, body);
+        }
     }
     result
 }
