@@ -168,26 +168,16 @@ impl BranchKeyStore {
             KeyItem::version_context(&branch_key_id, &version, &create_time, &key_id, &request.encryption_context);
         let active_context = KeyItem::active_context_from_version(&version_context);
         let beacon_context = KeyItem::beacon_context_from_version(&version_context);
-        let with_table = |c: &BTreeMap<String, String>| kms_context(c, &self.logical_name);
 
         // The MPL's three calls, in its order: DECRYPT_ONLY generated, ACTIVE re-encrypted from
         // it (same key, new context), beacon generated.
-        let version_enc =
-            kms_calls::generate_wrapped_key(&client, &key_id, with_table(&version_context), &self.grant_tokens)
-                .await
-                .map_err(|f| fail(kms_kind(&key_id, f)))?;
-        let active_enc = kms_calls::re_encrypt(
-            &client,
-            &key_id,
-            &version_enc,
-            with_table(&version_context),
-            with_table(&active_context),
-            &self.grant_tokens,
-        )
-        .await
-        .map_err(|f| fail(kms_kind(&key_id, f)))?;
+        let (version_enc, active_enc) = self
+            .wrap_new_version(&client, &key_id, &version_context, &active_context)
+            .await
+            .map_err(|f| fail(kms_kind(&key_id, f)))?;
+        let beacon_context_with_table = kms_context(&beacon_context, &self.logical_name);
         let beacon_enc =
-            kms_calls::generate_wrapped_key(&client, &key_id, with_table(&beacon_context), &self.grant_tokens)
+            kms_calls::generate_wrapped_key(&client, &key_id, beacon_context_with_table, &self.grant_tokens)
                 .await
                 .map_err(|f| fail(kms_kind(&key_id, f)))?;
 
@@ -232,21 +222,10 @@ impl BranchKeyStore {
         let version = new_uuid(operation)?;
         let version_context = KeyItem::next_version_context(active.context(), &version, &now()?);
         let active_context = KeyItem::active_context_from_version(&version_context);
-        let with_table = |c: &BTreeMap<String, String>| kms_context(c, &self.logical_name);
-        let version_enc =
-            kms_calls::generate_wrapped_key(&client, &key_id, with_table(&version_context), &self.grant_tokens)
-                .await
-                .map_err(|f| fail(kms_kind(&key_id, f)))?;
-        let active_enc = kms_calls::re_encrypt(
-            &client,
-            &key_id,
-            &version_enc,
-            with_table(&version_context),
-            with_table(&active_context),
-            &self.grant_tokens,
-        )
-        .await
-        .map_err(|f| fail(kms_kind(&key_id, f)))?;
+        let (version_enc, active_enc) = self
+            .wrap_new_version(&client, &key_id, &version_context, &active_context)
+            .await
+            .map_err(|f| fail(kms_kind(&key_id, f)))?;
         let build = |context, enc| {
             KeyItem::from_context(context, enc).map_err(|m| fail(KeyStoreErrorKind::MalformedItem { message: m }))
         };
@@ -266,6 +245,32 @@ impl BranchKeyStore {
     /// here is authenticated: use it to look, not to decide).
     pub async fn describe_key(&self, branch_key_id: &str) -> Result<Vec<ItemDescription>, KeyStoreError> {
         describe_key(self.storage.as_ref(), branch_key_id).await
+    }
+
+    /// A new version's two wrapped copies, as CreateKey and VersionKey both make them: the
+    /// DECRYPT_ONLY record's key generated under its context, then re-encrypted (same key) under
+    /// the ACTIVE record's context.
+    async fn wrap_new_version(
+        &self,
+        client: &aws_sdk_kms::Client,
+        key_id: &str,
+        version_context: &BTreeMap<String, String>,
+        active_context: &BTreeMap<String, String>,
+    ) -> Result<(Vec<u8>, Vec<u8>), KmsFailure> {
+        let version_kms_context = kms_context(version_context, &self.logical_name);
+        let version_enc =
+            kms_calls::generate_wrapped_key(client, key_id, version_kms_context.clone(), &self.grant_tokens).await?;
+        let active_kms_context = kms_context(active_context, &self.logical_name);
+        let active_enc = kms_calls::re_encrypt(
+            client,
+            key_id,
+            &version_enc,
+            version_kms_context,
+            active_kms_context,
+            &self.grant_tokens,
+        )
+        .await?;
+        Ok((version_enc, active_enc))
     }
 
     /// The configured key of a store that may write (not discovery).
