@@ -5,30 +5,18 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use aws_sdk_kms::error::ProvideErrorMetadata;
-use common::{isolated_envelope, kms_client, TempDir};
+use common::{isolated_envelope, kms_client, unsigned_request, TempDir};
 
 /// `envelope ARGS` with a scrubbed AWS environment and the embedded emulator forced.
 fn envelope(home: &Path, args: &[&str]) -> Command {
     let mut command = isolated_envelope(home);
     command.args(args).env("ENVELOPE_KMS", "embedded");
     command
-}
-
-fn unsigned_list_keys(addr: &str) -> String {
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    write!(
-        stream,
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: TrentService.ListKeys\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
-    )
-    .expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    response
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,7 +65,7 @@ async fn other_processes_cannot_use_the_embedded_emulator() {
     let e = stranger.schedule_key_deletion().key_id("alias/app").send().await.expect_err("refused");
     assert_eq!(e.as_service_error().and_then(|e| e.code()), Some("UnrecognizedClientException"), "{e:?}");
     let addr = endpoint.trim_start_matches("http://").to_owned();
-    let response = tokio::task::spawn_blocking(move || unsigned_list_keys(&addr)).await.unwrap();
+    let response = tokio::task::spawn_blocking(move || unsigned_request(&addr, "ListKeys", "{}")).await.unwrap();
     assert!(response.starts_with("HTTP/1.1 400"), "an unsigned request is refused: {response}");
     assert!(response.contains("MissingAuthenticationToken"), "{response}");
 

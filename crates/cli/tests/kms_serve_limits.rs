@@ -5,25 +5,9 @@
 mod common;
 
 use std::ffi::OsStr;
-use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 
-use common::{ServeProcess, TempDir, BIN};
-
-/// Sends one unsigned KMS request (the server is permissive) and returns the raw HTTP response.
-fn post(endpoint: &str, target: &str, body: &str) -> String {
-    let addr = endpoint.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    write!(
-        stream,
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: TrentService.{target}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    response
-}
+use common::{unsigned_request, ServeProcess, TempDir, BIN};
 
 #[test]
 fn max_body_bytes_flag_bounds_requests() {
@@ -31,11 +15,11 @@ fn max_body_bytes_flag_bounds_requests() {
     let args = [OsStr::new("--max-body-bytes"), OsStr::new("64")];
     let server = ServeProcess::start(&dir.path().join("kms"), &args, Stdio::null());
 
-    let small = post(&server.endpoint, "ListKeys", "{}");
+    let small = unsigned_request(&server.endpoint, "ListKeys", "{}");
     assert!(small.starts_with("HTTP/1.1 200"), "a small request is served: {small}");
 
     let padded = format!("{{\"Limit\": 10, \"Marker\": \"{}\"}}", "x".repeat(100));
-    let large = post(&server.endpoint, "ListKeys", &padded);
+    let large = unsigned_request(&server.endpoint, "ListKeys", &padded);
     assert!(large.starts_with("HTTP/1.1 400") && large.contains("too large"), "refused: {large}");
 }
 

@@ -662,23 +662,7 @@ mod tests {
         let store = Store::open(&dir, root).unwrap();
         let loaded = store.load().unwrap();
         let reg = Registry::new(store, loaded);
-        let key = create_key_record(
-            &reg,
-            NewKey {
-                account: "111122223333".into(),
-                region: "us-east-1".into(),
-                key_id: None,
-                spec: KeySpec::SymmetricDefault,
-                usage: crate::keys::KeyUsage::EncryptDecrypt,
-                origin: crate::keys::Origin::AwsKms,
-                description: String::new(),
-                policy: None,
-                tags: Default::default(),
-                multi_region: false,
-                material: None,
-            },
-        )
-        .unwrap();
+        let key = create_key_record(&reg, new_key("111122223333")).unwrap();
         reg.update_key(&key.arn, |k| {
             k.meta.rotation_enabled = true;
             k.meta.rotation_period_days = Some(90);

@@ -3,7 +3,7 @@
 //! a different part, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -110,4 +110,20 @@ pub fn kms_client(endpoint: &str, access_key_id: &str, secret: &str) -> aws_sdk_
         .credentials_provider(Credentials::new(access_key_id, secret, None, None, "static"))
         .build();
     aws_sdk_kms::Client::from_conf(config)
+}
+
+/// Sends one unsigned KMS request (what `curl` would send) to `endpoint` (`http://HOST:PORT` or
+/// `HOST:PORT`) and returns the raw HTTP response.
+pub fn unsigned_request(endpoint: &str, target: &str, body: &str) -> String {
+    let addr = endpoint.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    write!(
+        stream,
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: TrentService.{target}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
 }
