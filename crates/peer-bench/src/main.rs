@@ -3,7 +3,15 @@
 //!
 //! ```text
 //! peer-bench --suite HEX --size BYTES [--frame-length N] [--iterations N] [--json]
+//!            [--keyring raw-aes | --keyring hierarchy --table T --branch-key-id ID --kms-key ARN
+//!             [--logical-name NAME]]
 //! ```
+//!
+//! With `--keyring hierarchy` the keyring is the SDK's AWS KMS hierarchical keyring over its
+//! DynamoDB key store (clients from the usual AWS configuration, so `AWS_ENDPOINT_URL_DYNAMODB` and
+//! `AWS_ENDPOINT_URL_KMS` point it at a local DynamoDB and KMS), with a 600 s cache TTL: after the
+//! warm-up message every message is served from the branch key cache, as in `envelope speed
+//! --keyring hierarchy`.
 //!
 //! Method (kept identical to `envelope speed` so the figures compare): one warm-up encrypt and
 //! decrypt, then encrypt the same plaintext repeatedly for about two seconds (at least three
@@ -19,6 +27,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use aws_esdk::client as esdk_client;
+use aws_esdk::key_store::client as keystore_client;
+use aws_esdk::key_store::types::key_store_config::KeyStoreConfig;
+use aws_esdk::key_store::types::KmsConfiguration;
 use aws_esdk::material_providers::client as mpl_client;
 use aws_esdk::material_providers::types::keyring::KeyringRef;
 use aws_esdk::material_providers::types::material_providers_config::MaterialProvidersConfig;
@@ -38,12 +49,32 @@ struct Args {
     frame_length: u32,
     iterations: Option<u64>,
     json: bool,
+    keyring: String,
+    hierarchy: HierarchyArgs,
 }
 
-const USAGE: &str = "usage: peer-bench [--suite HEX] [--size BYTES] [--frame-length N] [--iterations N] [--json]";
+/// Where the hierarchical keyring's branch key lives (`--keyring hierarchy`).
+#[derive(Default)]
+struct HierarchyArgs {
+    table: Option<String>,
+    logical_name: Option<String>,
+    branch_key_id: Option<String>,
+    kms_key: Option<String>,
+}
+
+const USAGE: &str = "usage: peer-bench [--suite HEX] [--size BYTES] [--frame-length N] [--iterations N] [--json] \
+                     [--keyring raw-aes|hierarchy] [--table T --branch-key-id ID --kms-key ARN [--logical-name NAME]]";
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { suite: "0578".into(), size: "1M".into(), frame_length: 4096, iterations: None, json: false };
+    let mut args = Args {
+        suite: "0578".into(),
+        size: "1M".into(),
+        frame_length: 4096,
+        iterations: None,
+        json: false,
+        keyring: "raw-aes".into(),
+        hierarchy: HierarchyArgs::default(),
+    };
     let mut words = std::env::args().skip(1);
     while let Some(word) = words.next() {
         let (flag, inline) = match word.split_once('=') {
@@ -64,6 +95,11 @@ fn parse_args() -> Result<Args, String> {
                     Some(value("--iterations")?.parse().map_err(|_| "--iterations takes a number".to_string())?)
             }
             "--json" => args.json = true,
+            "--keyring" => args.keyring = value("--keyring")?,
+            "--table" => args.hierarchy.table = Some(value("--table")?),
+            "--logical-name" => args.hierarchy.logical_name = Some(value("--logical-name")?),
+            "--branch-key-id" => args.hierarchy.branch_key_id = Some(value("--branch-key-id")?),
+            "--kms-key" => args.hierarchy.kms_key = Some(value("--kms-key")?),
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
@@ -149,15 +185,11 @@ async fn bench(suite: EsdkAlgorithmSuiteId, committing: bool, size: usize, args:
         EsdkCommitmentPolicy::ForbidEncryptAllowDecrypt
     };
     let client = esdk_client::Client::from_conf(AwsEncryptionSdkConfig::builder().commitment_policy(policy).build()?)?;
-    let mpl = mpl_client::Client::from_conf(MaterialProvidersConfig::builder().build()?)?;
-    let keyring: KeyringRef = mpl
-        .create_raw_aes_keyring()
-        .key_namespace("envelope-speed")
-        .key_name("aes-256")
-        .wrapping_key((0u8..32).collect::<Vec<u8>>())
-        .wrapping_alg(AesWrappingAlg::AlgAes256GcmIv12Tag16)
-        .send()
-        .await?;
+    let keyring = match args.keyring.as_str() {
+        "raw-aes" => raw_aes_keyring().await?,
+        "hierarchy" => hierarchical_keyring(&args.hierarchy).await?,
+        other => return Err(format!("unknown keyring {other:?} (raw-aes or hierarchy)").into()),
+    };
     // The SDK takes its input as an owned Blob, so every call below pays one copy of the input;
     // that copy is part of what a caller of this API pays too.
     let plaintext = Blob::new(vec![0xA5u8; size]);
@@ -186,6 +218,48 @@ async fn bench(suite: EsdkAlgorithmSuiteId, committing: bool, size: usize, args:
     let encrypt = measure(args.iterations, || async { encrypt_once().await.map(drop).map_err(Error::from) }).await?;
     let decrypt = measure(args.iterations, || async { decrypt_once().await.map(drop).map_err(Error::from) }).await?;
     Ok(Outcome::Measured { encrypt, decrypt })
+}
+
+/// The raw AES-256 keyring of `envelope speed`: same key, namespace and name.
+async fn raw_aes_keyring() -> Result<KeyringRef, Error> {
+    let mpl = mpl_client::Client::from_conf(MaterialProvidersConfig::builder().build()?)?;
+    Ok(mpl
+        .create_raw_aes_keyring()
+        .key_namespace("envelope-speed")
+        .key_name("aes-256")
+        .wrapping_key((0u8..32).collect::<Vec<u8>>())
+        .wrapping_alg(AesWrappingAlg::AlgAes256GcmIv12Tag16)
+        .send()
+        .await?)
+}
+
+/// The SDK's hierarchical keyring over its DynamoDB key store, 600 s cache TTL.
+async fn hierarchical_keyring(hierarchy: &HierarchyArgs) -> Result<KeyringRef, Error> {
+    let needed = |value: &Option<String>, flag: &str| {
+        value.clone().ok_or_else(|| format!("--keyring hierarchy needs {flag}\n{USAGE}"))
+    };
+    let table = needed(&hierarchy.table, "--table")?;
+    let branch_key_id = needed(&hierarchy.branch_key_id, "--branch-key-id")?;
+    let kms_key = needed(&hierarchy.kms_key, "--kms-key")?;
+    let logical_name = hierarchy.logical_name.clone().unwrap_or_else(|| table.clone());
+    let sdk_config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let key_store = keystore_client::Client::from_conf(
+        KeyStoreConfig::builder()
+            .kms_client(aws_sdk_kms::Client::new(&sdk_config))
+            .ddb_client(aws_sdk_dynamodb::Client::new(&sdk_config))
+            .ddb_table_name(table)
+            .logical_key_store_name(logical_name)
+            .kms_configuration(KmsConfiguration::KmsKeyArn(kms_key))
+            .build()?,
+    )?;
+    let mpl = mpl_client::Client::from_conf(MaterialProvidersConfig::builder().build()?)?;
+    Ok(mpl
+        .create_aws_kms_hierarchical_keyring()
+        .key_store(key_store)
+        .branch_key_id(branch_key_id)
+        .ttl_seconds(600)
+        .send()
+        .await?)
 }
 
 fn run() -> Result<ExitCode, Error> {
@@ -224,6 +298,7 @@ fn run() -> Result<ExitCode, Error> {
             if args.json {
                 let report = serde_json::json!({
                     "implementation": "aws-esdk 1.2.4",
+                    "keyring": args.keyring,
                     "suite": suite_text,
                     "size": size,
                     "frame_length": args.frame_length,
@@ -236,7 +311,10 @@ fn run() -> Result<ExitCode, Error> {
                 });
                 println!("{report}");
             } else {
-                println!("aws-esdk 1.2.4, suite {suite_text}, {size} bytes, frame length {}", args.frame_length);
+                println!(
+                    "aws-esdk 1.2.4, {} keyring, suite {suite_text}, {size} bytes, frame length {}",
+                    args.keyring, args.frame_length
+                );
                 println!("{:>8} {:>14} {:>14}", "", "MB/s", "messages/s");
                 println!("{:>8} {:>14.1} {:>14.1}", "encrypt", encrypt_mb, encrypt_ops);
                 println!("{:>8} {:>14.1} {:>14.1}", "decrypt", decrypt_mb, decrypt_ops);

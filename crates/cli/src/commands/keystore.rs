@@ -139,7 +139,7 @@ fn sqlite(path: PathBuf) -> (Box<dyn KeyStorage>, String) {
 }
 
 /// A key store writing with `kms_key`, through the KMS the command chose.
-async fn open_store(
+pub(crate) async fn open_store(
     store: &StoreArgs,
     kms_key: &str,
     kms_mode: crate::kms_choice::KmsMode,

@@ -1,14 +1,24 @@
-//! `envelope speed`: one-shot encrypt and decrypt throughput with a raw AES-256 keyring, in the
-//! style of `openssl speed`. One message at a time; the figures include the materials step
-//! (data key generation and wrapping, signing keys for signed suites).
+//! `envelope speed`: one-shot encrypt and decrypt throughput with a raw AES-256 keyring (or the
+//! hierarchical keyring over a key store, warm cache), in the style of `openssl speed`. One message
+//! at a time; the figures include the materials step (data key generation and wrapping, signing
+//! keys for signed suites).
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
 use envelope::blocking::BlockingClient;
-use envelope::{AlgorithmSuite, Client, CommitmentPolicy, DecryptOptions, EncryptOptions};
+use envelope::{AlgorithmSuite, Client, CommitmentPolicy, DecryptOptions, EncryptOptions, Keyring};
+use envelope_keyrings::hierarchy::HierarchicalKeyring;
 use envelope_keyrings::RawAesKeyring;
+
+use crate::commands::keystore::{open_store, StoreArgs};
+use crate::kms_choice::{KmsMode, KmsSession};
+
+/// Cache TTL of the hierarchical keyring under measurement: long enough that every measured
+/// message is served from the branch key cache.
+const HIERARCHY_CACHE_TTL: Duration = Duration::from_secs(600);
 
 /// Arguments of `envelope speed`.
 #[derive(Debug, clap::Args)]
@@ -28,19 +38,60 @@ pub struct SpeedArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// raw-aes (a fixed local key) or hierarchy (a branch key from --store, warm cache).
+    #[arg(long, value_name = "KEYRING", default_value = "raw-aes")]
+    keyring: String,
+    /// With --keyring hierarchy: the key store (sqlite:PATH or dynamodb:TABLE), as in `envelope keystore`.
+    #[command(flatten)]
+    store: StoreArgs,
+    /// With --keyring hierarchy: the branch key to use.
+    #[arg(long, value_name = "ID")]
+    branch_key_id: Option<String>,
+    /// With --keyring hierarchy: the KMS key ARN that protects the branch key.
+    #[arg(long, value_name = "KMS_KEY")]
+    kms_key: Option<String>,
+    /// With --keyring hierarchy: auto (AWS when configured, else the embedded emulator), embedded or aws.
+    #[arg(long = "kms", value_name = "MODE", env = "ENVELOPE_KMS", default_value = "auto")]
+    kms_mode: KmsMode,
 }
 
 /// Runs the measurement.
 pub fn run(args: SpeedArgs) -> anyhow::Result<ExitCode> {
     let suite = parse_suite(&args.suite)?;
     let size = parse_size(&args.size)?;
-    let keyring = RawAesKeyring::new("envelope-speed", "aes-256", (0u8..32).collect())?;
     let policy = if suite.is_committing() {
         CommitmentPolicy::RequireEncryptAllowDecrypt
     } else {
         CommitmentPolicy::ForbidEncryptAllowDecrypt
     };
-    let client = BlockingClient::new(Client::with_keyring(keyring).commitment_policy(policy));
+    let with_policy = |keyring: Arc<dyn Keyring>| Client::with_keyring(keyring).commitment_policy(policy);
+    // The hierarchy keyring reaches its store and KMS through the AWS SDK, which needs a runtime;
+    // the session keeps the embedded emulator (if any) alive while the measurement runs.
+    let mut hierarchy_session: Option<(tokio::runtime::Runtime, KmsSession)> = None;
+    let client = match args.keyring.as_str() {
+        "raw-aes" => BlockingClient::new(with_policy(Arc::new(RawAesKeyring::new(
+            "envelope-speed",
+            "aes-256",
+            (0u8..32).collect(),
+        )?))),
+        "hierarchy" => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let (Some(branch_key_id), Some(kms_key)) = (&args.branch_key_id, &args.kms_key) else {
+                anyhow::bail!("--keyring hierarchy needs --branch-key-id ID and --kms-key KMS_KEY (and --store STORE)");
+            };
+            let (store, session) = runtime.block_on(open_store(&args.store, kms_key, args.kms_mode))?;
+            let keyring =
+                HierarchicalKeyring::builder(store).branch_key_id(branch_key_id).ttl(HIERARCHY_CACHE_TTL).build()?;
+            let client = BlockingClient::with_runtime(with_policy(Arc::new(keyring)), runtime.handle().clone())?;
+            hierarchy_session = Some((runtime, session));
+            client
+        }
+        other => anyhow::bail!("--keyring {other:?}: expected raw-aes or hierarchy"),
+    };
     let plaintext = vec![0xA5u8; size];
     let options = EncryptOptions::new().algorithm_suite(suite).frame_length(args.frame_length);
     let decrypt_options = DecryptOptions::new();
@@ -56,6 +107,7 @@ pub fn run(args: SpeedArgs) -> anyhow::Result<ExitCode> {
     let (decrypt_ops, decrypt_mb) = rate(&decrypt);
     if args.json {
         let report = serde_json::json!({
+            "keyring": args.keyring,
             "suite": format!("0x{:04X}", suite.id()),
             "size": size,
             "frame_length": args.frame_length,
@@ -68,10 +120,13 @@ pub fn run(args: SpeedArgs) -> anyhow::Result<ExitCode> {
         });
         println!("{report}");
     } else {
-        println!("suite {suite}, {size} bytes, frame length {}", args.frame_length);
+        println!("{} keyring, suite {suite}, {size} bytes, frame length {}", args.keyring, args.frame_length);
         println!("{:>8} {:>14} {:>14}", "", "MB/s", "messages/s");
         println!("{:>8} {:>14.1} {:>14.1}", "encrypt", encrypt_mb, encrypt_ops);
         println!("{:>8} {:>14.1} {:>14.1}", "decrypt", decrypt_mb, decrypt_ops);
+    }
+    if let Some((runtime, session)) = hierarchy_session {
+        runtime.block_on(session.close());
     }
     Ok(ExitCode::SUCCESS)
 }
