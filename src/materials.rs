@@ -443,6 +443,19 @@ impl EncryptionMaterials {
         self.signing_key.as_ref()
     }
 
+    /// A copy for one more message (the caching materials manager hands one out per hit): the
+    /// data key bytes are copied into a new zeroize-on-drop buffer, the signing key pair is shared.
+    pub(crate) fn duplicate(&self) -> EncryptionMaterials {
+        EncryptionMaterials {
+            suite: self.suite,
+            encryption_context: self.encryption_context.clone(),
+            required_encryption_context_keys: self.required_encryption_context_keys.clone(),
+            data_key: self.data_key.clone(),
+            encrypted_data_keys: self.encrypted_data_keys.clone(),
+            signing_key: self.signing_key.as_ref().map(SigningKey::share),
+        }
+    }
+
     /// Splits the materials into the parts the message writer consumes.
     pub(crate) fn into_parts(self) -> Result<EncryptionParts> {
         let data_key = self.data_key.ok_or_else(|| Error::usage("encryption materials hold no data key"))?;
@@ -641,6 +654,18 @@ impl DecryptionMaterials {
     /// ```
     pub fn verification_key(&self) -> Option<&VerificationKey> {
         self.verification_key.as_ref()
+    }
+
+    /// A copy for one more message (the caching materials manager hands one out per hit); the
+    /// data key bytes are copied into a new zeroize-on-drop buffer.
+    pub(crate) fn duplicate(&self) -> DecryptionMaterials {
+        DecryptionMaterials {
+            suite: self.suite,
+            encryption_context: self.encryption_context.clone(),
+            required_encryption_context_keys: self.required_encryption_context_keys.clone(),
+            data_key: self.data_key.clone(),
+            verification_key: self.verification_key.clone(),
+        }
     }
 
     pub(crate) fn into_parts(self) -> Result<(DataKey, Option<VerificationKey>)> {

@@ -176,3 +176,73 @@ fn the_check_itself_catches_a_leak() {
     let leak = std::panic::catch_unwind(|| assert_redacted("String", &hex::encode(WRAPPING_KEY), WRAPPING_KEY));
     assert!(leak.is_err(), "hex of the secret must be caught");
 }
+
+#[test]
+fn caching_managers_caches_and_entries_hide_the_cached_data_key() {
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+
+    use envelope::cmm::{CacheEntry, CacheId, CachingMaterialsManager, LocalMaterialsCache, MaterialsCache, Usage};
+    use envelope::EncryptedDataKey;
+
+    const DATA_KEY: &[u8; 32] = b"SECRET-CACHED-DATA-KEY-012345678";
+
+    /// Sets a recognizable data key, then wraps it under the raw AES key.
+    #[derive(Debug)]
+    struct KnownDataKey(RawAesKeyring);
+
+    #[async_trait::async_trait]
+    impl Keyring for KnownDataKey {
+        async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> envelope::Result<EncryptionMaterials> {
+            materials.set_data_key(DataKey::new(DATA_KEY.to_vec()))?;
+            self.0.on_encrypt(materials).await
+        }
+
+        async fn on_decrypt(
+            &self,
+            materials: DecryptionMaterials,
+            edks: &[EncryptedDataKey],
+        ) -> envelope::Result<DecryptionMaterials> {
+            self.0.on_decrypt(materials, edks).await
+        }
+    }
+
+    /// The local cache, keeping a copy of every entry it is given.
+    #[derive(Debug)]
+    struct Recording {
+        inner: LocalMaterialsCache,
+        stored: Mutex<Vec<CacheEntry>>,
+    }
+
+    impl MaterialsCache for Recording {
+        fn get(&self, id: &CacheId, usage: Usage, now: Instant) -> Option<CacheEntry> {
+            self.inner.get(id, usage, now)
+        }
+        fn put(&self, id: CacheId, entry: CacheEntry) {
+            self.stored.lock().expect("lock").push(entry.clone());
+            self.inner.put(id, entry)
+        }
+        fn remove(&self, id: &CacheId) {
+            self.inner.remove(id)
+        }
+    }
+
+    let cache = Arc::new(Recording { inner: LocalMaterialsCache::new(10), stored: Mutex::default() });
+    let cmm =
+        CachingMaterialsManager::builder_with_keyring(KnownDataKey(keyring()), cache.clone(), Duration::from_secs(60))
+            .build()
+            .expect("manager");
+    let client = BlockingClient::new(Client::new(cmm.clone()));
+    let message = client.encrypt(PLAINTEXT, &options()).expect("encrypt");
+    assert_eq!(client.decrypt(&message, &DecryptOptions::new()).expect("decrypt").plaintext, PLAINTEXT);
+
+    for secret in [&DATA_KEY[..], &WRAPPING_KEY[..]] {
+        assert_redacted("CachingMaterialsManager", &cmm, secret);
+        assert_redacted("LocalMaterialsCache", &cache.inner, secret);
+        let stored = cache.stored.lock().expect("lock");
+        assert_eq!(stored.len(), 2, "one encryption entry and one decryption entry");
+        for entry in stored.iter() {
+            assert_redacted("CacheEntry", entry, secret);
+        }
+    }
+}

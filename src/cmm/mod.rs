@@ -1,9 +1,14 @@
 //! The `MaterialsManager` seam (the spec's "cryptographic materials manager", CMM) and its
-//! implementations.
+//! implementations: the default manager over a keyring, the required-encryption-context manager,
+//! and the caching manager with its cache seam (`MaterialsCache`) and in-memory cache.
 //!
 //! spec: framework/cmm-interface.md
 
+mod cache_id;
+mod caching;
 mod default;
+mod local_cache;
+mod materials_cache;
 mod required_encryption_context;
 mod signing_keys;
 
@@ -12,7 +17,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+pub use caching::{
+    CachingMaterialsManager, CachingMaterialsManagerBuilder, MAX_BYTES_ENCRYPTED, MAX_MESSAGES_ENCRYPTED,
+};
 pub use default::DefaultMaterialsManager;
+pub use local_cache::LocalMaterialsCache;
+pub use materials_cache::{CacheEntry, CacheId, MaterialsCache, Usage};
 pub use required_encryption_context::RequiredEncryptionContextMaterialsManager;
 
 use crate::error::Result;

@@ -8,4 +8,5 @@ mod background_hash;
 pub mod constant_time;
 pub mod kdf;
 pub mod rand;
+pub mod sha512;
 pub mod signature;

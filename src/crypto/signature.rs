@@ -4,6 +4,7 @@
 //! as the base64 of its SEC1 compressed point; signatures are DER ECDSA-Sig-Value.
 
 use std::fmt;
+use std::sync::Arc;
 
 use aws_lc_rs::digest;
 use aws_lc_rs::encoding::{AsBigEndian, EcPublicKeyCompressedBin};
@@ -106,7 +107,9 @@ fn digest_for(algorithm: SignatureAlgorithm) -> &'static digest::Algorithm {
 /// ```
 pub struct SigningKey {
     algorithm: SignatureAlgorithm,
-    pair: EcdsaKeyPair,
+    /// Shared only by the caching materials manager, which signs every message of one cached
+    /// entry with the entry's key (as the other ESDKs' caching managers do).
+    pair: Arc<EcdsaKeyPair>,
     /// The SEC1 compressed public point, encoded once when the key is made: the encoding needs a
     /// field inversion, and keys made ahead of time on another core should carry it ready.
     public_compressed: Vec<u8>,
@@ -139,7 +142,7 @@ impl SigningKey {
         let point: EcPublicKeyCompressedBin<'_> =
             pair.public_key().as_be_bytes().map_err(|_| Error::internal("could not encode the ECDSA public key"))?;
         let public_compressed = point.as_ref().to_vec();
-        Ok(SigningKey { algorithm, pair, public_compressed })
+        Ok(SigningKey { algorithm, pair: Arc::new(pair), public_compressed })
     }
 
     /// The curve and hash.
@@ -194,6 +197,16 @@ impl SigningKey {
     /// ```
     pub fn public_key_context_value(&self) -> String {
         base64::engine::general_purpose::STANDARD.encode(&self.public_compressed)
+    }
+
+    /// The same key pair again, for another message of a cached materials entry. Crate-private:
+    /// callers get a fresh key per message unless they opt into caching.
+    pub(crate) fn share(&self) -> SigningKey {
+        SigningKey {
+            algorithm: self.algorithm,
+            pair: Arc::clone(&self.pair),
+            public_compressed: self.public_compressed.clone(),
+        }
     }
 
     /// Signs the hashed message; returns a DER signature.

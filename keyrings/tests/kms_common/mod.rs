@@ -13,7 +13,8 @@ pub struct Emulator {
     pub endpoint: String,
     pub data_dir: PathBuf,
     pub supplier: Arc<DefaultClientSupplier>,
-    _stop: oneshot::Sender<()>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Emulator {
@@ -26,7 +27,7 @@ impl Emulator {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
+        let server = tokio::spawn(async move {
             envelope_kms_local::launch_with_listener(settings, listener, async {
                 let _ = stopped.await;
             })
@@ -34,7 +35,20 @@ impl Emulator {
             .unwrap();
         });
         let supplier = Arc::new(DefaultClientSupplier::with_endpoint(&endpoint).await);
-        Emulator { endpoint, data_dir, supplier, _stop: stop }
+        Emulator { endpoint, data_dir, supplier, stop: Some(stop), server: Some(server) }
+    }
+
+    /// Stops the emulator, waits until its audit log is flushed, and returns the names of the
+    /// KMS operations it served (`GenerateDataKey`, `Decrypt`, ...), oldest first.
+    pub async fn stop_and_read_audit(mut self) -> Vec<String> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap();
+        }
+        let events = envelope_kms_local::read_audit(&self.data_dir, None, None, 1_000_000).unwrap();
+        events.iter().map(|event| event["eventName"].as_str().unwrap_or_default().to_owned()).collect()
     }
 
     pub fn client(&self, region: &str) -> aws_sdk_kms::Client {
