@@ -1,0 +1,51 @@
+//! Parse entry points for the fuzz target `s3_metadata` and its corpus replay test. No key,
+//! no network: only the metadata parsers and their round trips.
+
+use std::collections::BTreeMap;
+
+use crate::metadata::{ContentMetadata, MetadataLocation};
+
+/// Splits a fuzz input into object metadata (`key\tvalue` lines) and an instruction file (the
+/// text after a `\n--\n` line).
+pub fn split_input(data: &[u8]) -> (BTreeMap<String, String>, String) {
+    let text = String::from_utf8_lossy(data);
+    let (metadata, file) = text.split_once("\n--\n").unwrap_or((&text, ""));
+    let map = metadata
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect();
+    (map, file.to_owned())
+}
+
+/// Parses `data`; whatever parses must write back to metadata that parses to the same value,
+/// both in the object and split with an instruction file. Panics only on a broken property.
+pub fn check_metadata(data: &[u8]) {
+    let (map, file) = split_input(data);
+    let parsed = match ContentMetadata::locate(&map) {
+        Ok(MetadataLocation::Object(metadata)) => Some(metadata),
+        Ok(MetadataLocation::InstructionFile(pending)) => match pending.complete(&file) {
+            Ok(metadata) => Some(metadata),
+            Err(error) => {
+                let _ = error.to_string();
+                None
+            }
+        },
+        Err(error) => {
+            let _ = error.to_string();
+            None
+        }
+    };
+    let Some(metadata) = parsed else { return };
+    match ContentMetadata::locate(metadata.to_object_metadata()) {
+        Ok(MetadataLocation::Object(again)) => assert_eq!(again, metadata, "object metadata round trip"),
+        other => panic!("written object metadata did not parse back: {other:?}"),
+    }
+    let (object, instruction_file) = metadata.to_instruction_file();
+    match ContentMetadata::locate(&object) {
+        Ok(MetadataLocation::InstructionFile(pending)) => {
+            assert_eq!(pending.complete(&instruction_file).ok(), Some(metadata), "instruction file round trip")
+        }
+        other => panic!("the object part of an instruction-file split did not ask for the file: {other:?}"),
+    }
+}

@@ -1,0 +1,158 @@
+//! `RSA-OAEP-SHA1` (V3 code `22`): RSA-OAEP (SHA-1, MGF1-SHA-1) of a "pseudo data key".
+//!
+//! Pseudo data key = key length (1 byte, 32) ‖ data key ‖ UTF-8 `115` (committing suite) or
+//! `AES/GCM/NoPadding` (any other): the wrap binds the content cipher, and a read checks it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use async_trait::async_trait;
+use aws_lc_rs::rsa::{
+    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
+};
+use envelope::DataKey;
+use envelope_keyrings::{RsaPrivateKey, RsaPublicKey};
+use zeroize::Zeroizing;
+
+use super::aes_gcm::not_mine;
+use super::{S3Keyring, UnwrapRequest, WrapRequest, WrappedDataKey};
+use crate::content::DATA_KEY_LEN;
+use crate::error::{Error, Result, SecurityError};
+use crate::metadata::{KeyDescription, WrapAlgorithm};
+
+/// Wraps data keys with an RSA public key, unwraps with its private key.
+///
+/// Keys are envelope's [`RsaPublicKey`] / [`RsaPrivateKey`] (PEM or DER, 2048 to 8192 bits).
+/// Either may be absent: a writer needs only the public key, a reader the private key.
+///
+/// ```
+/// use envelope_keyrings::RsaPrivateKey;
+/// use envelope_s3::wrap::RsaOaepKeyring;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let private_key = RsaPrivateKey::generate(2048)?;
+/// let writer = RsaOaepKeyring::new(Some(private_key.public_key()), None, Default::default())?;
+/// let reader = RsaOaepKeyring::new(None, Some(&private_key), Default::default())?;
+/// # let _ = (writer, reader);
+/// # Ok(())
+/// # }
+/// ```
+pub struct RsaOaepKeyring {
+    public_key: Option<OaepPublicEncryptingKey>,
+    private_key: Option<OaepPrivateDecryptingKey>,
+    material_description: BTreeMap<String, String>,
+}
+
+impl RsaOaepKeyring {
+    /// A keyring over a public key, a private key, or both.
+    ///
+    /// ```
+    /// use envelope_s3::wrap::RsaOaepKeyring;
+    ///
+    /// assert!(RsaOaepKeyring::new(None, None, Default::default()).is_err(), "needs a key");
+    /// ```
+    pub fn new(
+        public_key: Option<RsaPublicKey>,
+        private_key: Option<&RsaPrivateKey>,
+        material_description: BTreeMap<String, String>,
+    ) -> Result<RsaOaepKeyring> {
+        if public_key.is_none() && private_key.is_none() {
+            return Err(Error::Usage("an RSA keyring needs a public key, a private key, or both".into()));
+        }
+        let public_key = match public_key {
+            Some(key) => {
+                let key = PublicEncryptingKey::from_der(&key.to_der()?).map_err(unusable)?;
+                Some(OaepPublicEncryptingKey::new(key).map_err(unusable)?)
+            }
+            None => None,
+        };
+        let private_key = match private_key {
+            Some(key) => {
+                let key = PrivateDecryptingKey::from_pkcs8(&key.to_pkcs8_der()?).map_err(unusable)?;
+                Some(OaepPrivateDecryptingKey::new(key).map_err(unusable)?)
+            }
+            None => None,
+        };
+        Ok(RsaOaepKeyring { public_key, private_key, material_description })
+    }
+}
+
+#[async_trait]
+impl S3Keyring for RsaOaepKeyring {
+    async fn wrap(&self, request: &WrapRequest) -> Result<WrappedDataKey> {
+        let Some(public_key) = &self.public_key else {
+            return Err(Error::Usage("this RSA keyring has no public key, so it cannot encrypt".into()));
+        };
+        if !request.encryption_context.is_empty() {
+            return Err(Error::Usage(
+                "an encryption context needs a KMS keyring; raw keys use a material description".into(),
+            ));
+        }
+        let data_key = DataKey::generate(DATA_KEY_LEN)?;
+        let binding = request.suite.wrap_binding().as_bytes();
+        let mut pseudo = Zeroizing::new(Vec::with_capacity(1 + DATA_KEY_LEN + binding.len()));
+        pseudo.push(DATA_KEY_LEN as u8);
+        pseudo.extend_from_slice(data_key.expose_secret());
+        pseudo.extend_from_slice(binding);
+        let mut out = vec![0u8; public_key.ciphertext_size()];
+        let len = public_key
+            .encrypt(&OAEP_SHA1_MGF1SHA1, &pseudo, &mut out, None)
+            .map_err(|_| Error::internal("RSA-OAEP refused to wrap the data key"))?
+            .len();
+        out.truncate(len);
+        Ok(WrappedDataKey {
+            data_key,
+            encrypted_data_key: out,
+            wrap: WrapAlgorithm::RsaOaepSha1,
+            description: KeyDescription::MaterialDescription(self.material_description.clone()),
+        })
+    }
+
+    async fn unwrap(&self, request: &UnwrapRequest<'_>) -> Result<DataKey> {
+        let Some(private_key) = &self.private_key else {
+            return Err(Error::Usage("this RSA keyring has no private key, so it cannot decrypt".into()));
+        };
+        let metadata = request.metadata;
+        match request.wrap_algorithm()? {
+            Some(WrapAlgorithm::RsaOaepSha1) => {}
+            other => return Err(not_mine(other)),
+        }
+        if metadata.description().entries() != &self.material_description {
+            return Err(Error::Keyring("the object's material description is not this keyring's".into()));
+        }
+        let mut out = Zeroizing::new(vec![0u8; private_key.min_output_size()]);
+        let len = private_key
+            .decrypt(&OAEP_SHA1_MGF1SHA1, metadata.encrypted_data_key(), &mut out, None)
+            .map_err(|_| Error::Keyring("RSA-OAEP unwrap failed: another key, or a modified wrapped key".into()))?
+            .len();
+        let pseudo = &out[..len];
+        // Exactly: length byte 32, the key, the binding; nothing before or after.
+        let expected = metadata.suite().wrap_binding().as_bytes();
+        if pseudo.first() != Some(&(DATA_KEY_LEN as u8)) || pseudo.len() < 1 + DATA_KEY_LEN {
+            return Err(Error::malformed("encrypted data key", "the unwrapped key is not a 32-byte data key"));
+        }
+        let bound = &pseudo[1 + DATA_KEY_LEN..];
+        if bound != expected {
+            return Err(SecurityError::CipherBindingMismatch {
+                bound: String::from_utf8_lossy(bound).into_owned(),
+                stated: metadata.suite().wrap_binding().to_owned(),
+            }
+            .into());
+        }
+        Ok(DataKey::new(pseudo[1..1 + DATA_KEY_LEN].to_vec()))
+    }
+}
+
+fn unusable<E>(_: E) -> Error {
+    Error::Usage("aws-lc-rs refused the RSA key for OAEP".into())
+}
+
+impl fmt::Debug for RsaOaepKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RsaOaepKeyring")
+            .field("can_encrypt", &self.public_key.is_some())
+            .field("can_decrypt", &self.private_key.is_some())
+            .field("material_description", &self.material_description)
+            .finish()
+    }
+}

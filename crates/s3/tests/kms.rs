@@ -1,0 +1,127 @@
+//! `kms+context` objects through the KMS emulator on 127.0.0.1:0, with aws-sdk-kms.
+
+use std::collections::BTreeMap;
+
+use envelope_keyrings::kms::{DefaultClientSupplier, KmsClientSupplier};
+use envelope_s3::error::{Error, PolicyViolation, SecurityError};
+use envelope_s3::wrap::KmsKeyring;
+use envelope_s3::{CommitmentPolicy, ContentMetadata, KeyDescription, MetadataLocation, ObjectCrypto};
+use tokio::sync::oneshot;
+
+/// The emulator, stopped when dropped.
+struct Emulator {
+    data_dir: std::path::PathBuf,
+    client: aws_sdk_kms::Client,
+    _stop: oneshot::Sender<()>,
+}
+
+impl Emulator {
+    async fn start() -> Emulator {
+        let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let data_dir = std::env::temp_dir().join(format!("envelope-s3-kms-{}-{unique}", std::process::id()));
+        let mut settings = envelope_kms_local::Settings::new(&data_dir);
+        settings.root_key = None;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            envelope_kms_local::launch_with_listener(settings, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        let supplier = DefaultClientSupplier::with_endpoint(&endpoint).await;
+        let client = supplier.client_for_region("us-east-1").unwrap();
+        Emulator { data_dir, client, _stop: stop }
+    }
+
+    async fn key(&self) -> String {
+        let out = self.client.create_key().send().await.unwrap();
+        out.key_metadata().unwrap().arn().unwrap().to_owned()
+    }
+
+    fn crypto(&self, key: &str) -> ObjectCrypto {
+        ObjectCrypto::new(KmsKeyring::new(key, self.client.clone()).unwrap())
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+fn context(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+fn reread(stored: &BTreeMap<String, String>) -> ContentMetadata {
+    match ContentMetadata::locate(stored).unwrap() {
+        MetadataLocation::Object(metadata) => metadata,
+        MetadataLocation::InstructionFile(_) => panic!("written to the object"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kms_context_round_trips_v3_and_v2_with_the_reserved_key() {
+    let emulator = Emulator::start().await;
+    let key = emulator.key().await;
+    let tenant = context(&[("tenant", "acme")]);
+    for (crypto, cek) in [
+        (emulator.crypto(&key), "115"),
+        (emulator.crypto(&key).commitment_policy(CommitmentPolicy::ForbidEncryptAllowDecrypt), "AES/GCM/NoPadding"),
+    ] {
+        let object = crypto.encrypt(b"kms object".to_vec(), &tenant).await.unwrap();
+        let KeyDescription::EncryptionContext(stored) = object.metadata.description() else { panic!() };
+        assert_eq!(stored, &context(&[("aws:x-amz-cek-alg", cek), ("tenant", "acme")]));
+        let metadata = reread(&object.metadata.to_object_metadata());
+        let reader = crypto.clone().commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt);
+        assert_eq!(reader.decrypt(&metadata, object.body, &tenant).await.unwrap(), b"kms object");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_read_context_must_equal_the_stored_one_exactly() {
+    let emulator = Emulator::start().await;
+    let key = emulator.key().await;
+    let crypto = emulator.crypto(&key);
+    let stored = context(&[("tenant", "acme"), ("region", "eu")]);
+    let object = crypto.encrypt(b"x".to_vec(), &stored).await.unwrap();
+    for given in [context(&[]), context(&[("tenant", "acme")]), context(&[("tenant", "acme"), ("region", "us")])] {
+        let error = crypto.decrypt(&object.metadata, object.body.clone(), &given).await.unwrap_err();
+        assert!(matches!(error, Error::Security(SecurityError::EncryptionContextMismatch)), "{given:?}");
+    }
+    assert_eq!(crypto.decrypt(&object.metadata, object.body, &stored).await.unwrap(), b"x");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reserved_key_on_put_is_refused_and_a_changed_stored_context_fails() {
+    let emulator = Emulator::start().await;
+    let key = emulator.key().await;
+    let crypto = emulator.crypto(&key);
+    let reserved = context(&[("aws:x-amz-cek-alg", "115")]);
+    assert!(matches!(
+        crypto.encrypt(b"x".to_vec(), &reserved).await,
+        Err(Error::Policy(PolicyViolation::ReservedContextKey(_)))
+    ));
+    let object = crypto.encrypt(b"x".to_vec(), &context(&[("tenant", "acme")])).await.unwrap();
+    let mut stored = object.metadata.to_object_metadata();
+    // Another tenant in the stored context, and the caller asks for that tenant: KMS refuses.
+    stored.insert("x-amz-t".into(), r#"{"aws:x-amz-cek-alg":"115","tenant":"evil"}"#.into());
+    let error =
+        crypto.decrypt(&reread(&stored), object.body.clone(), &context(&[("tenant", "evil")])).await.unwrap_err();
+    assert!(matches!(error, Error::Keyring(_)), "{error}");
+    // The reserved key rewritten to another cipher: refused before KMS is asked.
+    stored.insert("x-amz-t".into(), r#"{"aws:x-amz-cek-alg":"AES/GCM/NoPadding","tenant":"acme"}"#.into());
+    let error = crypto.decrypt(&reread(&stored), object.body, &context(&[("tenant", "acme")])).await.unwrap_err();
+    assert!(matches!(error, Error::Security(SecurityError::CipherBindingMismatch { .. })), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_kms_key_cannot_read() {
+    let emulator = Emulator::start().await;
+    let (first, second) = (emulator.key().await, emulator.key().await);
+    let object = emulator.crypto(&first).encrypt(b"x".to_vec(), &BTreeMap::new()).await.unwrap();
+    assert!(emulator.crypto(&second).decrypt(&object.metadata, object.body, &BTreeMap::new()).await.is_err());
+}
