@@ -20,7 +20,8 @@ pub fn split_input(data: &[u8]) -> (BTreeMap<String, String>, String) {
 
 /// Parses `data`; whatever parses must write back to metadata that parses to the same value,
 /// both in the object and split with an instruction file. Panics only on a broken property.
-pub fn check_metadata(data: &[u8]) {
+/// Returns whether the input parsed.
+pub fn check_metadata(data: &[u8]) -> bool {
     let (map, file) = split_input(data);
     let parsed = match ContentMetadata::locate(&map) {
         Ok(MetadataLocation::Object(metadata)) => Some(metadata),
@@ -36,7 +37,7 @@ pub fn check_metadata(data: &[u8]) {
             None
         }
     };
-    let Some(metadata) = parsed else { return };
+    let Some(metadata) = parsed else { return false };
     match ContentMetadata::locate(metadata.to_object_metadata()) {
         Ok(MetadataLocation::Object(again)) => assert_eq!(again, metadata, "object metadata round trip"),
         other => panic!("written object metadata did not parse back: {other:?}"),
@@ -48,4 +49,5 @@ pub fn check_metadata(data: &[u8]) {
         }
         other => panic!("the object part of an instruction-file split did not ask for the file: {other:?}"),
     }
+    true
 }
