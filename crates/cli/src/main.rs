@@ -5,6 +5,7 @@ mod commands;
 mod crypt;
 mod embedded_kms;
 mod exit_code;
+mod key_store_location;
 mod kms_choice;
 mod peak_memory;
 mod runtime;

@@ -1,5 +1,6 @@
 //! `envelope quickstart` end to end: the embedded emulator, a KMS key created once and reused,
-//! a sample file encrypted, decrypted and verified.
+//! a sample file encrypted, decrypted and verified; then the hierarchical keyring (a SQLite branch
+//! key store, 100 records under one KMS call, a rotation), whose printed CLI commands work.
 
 use std::process::Command;
 
@@ -35,6 +36,33 @@ fn quickstart_creates_then_reuses_its_key_and_round_trips() {
     assert_eq!(std::fs::read(work.join("sample.txt.decrypted")).unwrap(), original);
     let encrypted = std::fs::read(work.join("sample.txt.encrypted")).unwrap();
     assert_eq!(&encrypted[..3], &[0x02, 0x05, 0x78], "a v2 message with the default suite");
+
+    // The hierarchy steps: one KMS call for 100 records, and rotation keeps old records readable.
+    assert!(stdout.contains("encrypted 100 records with the hierarchical keyring: 1 KMS call "), "{stdout}");
+    assert!(stdout.contains("earlier records still decrypt"), "{stdout}");
+    assert!(work.join("keystore.sqlite3").is_file(), "the store is in the work directory");
+    // The printed encrypt and decrypt commands run as printed (with real file names).
+    for (verb, from, to) in [
+        ("envelope encrypt", "sample.txt", "sample.txt.hier"),
+        ("envelope decrypt", "sample.txt.hier", "sample.txt.back"),
+    ] {
+        let line = stdout.lines().find(|line| line.trim_start().starts_with(verb)).expect("printed command");
+        let group: Vec<&str> = line.split_whitespace().skip_while(|word| *word != "-w").skip(1).collect();
+        let output = Command::new(env!("CARGO_BIN_EXE_envelope"))
+            .args(&verb.split_whitespace().collect::<Vec<_>>()[1..])
+            .arg("-i")
+            .arg(work.join(from))
+            .arg("-o")
+            .arg(work.join(to))
+            .arg("-w")
+            .args(&group)
+            .env("ENVELOPE_KMS_DATA_DIR", &data)
+            .env("ENVELOPE_KMS", "embedded")
+            .output()
+            .expect("envelope runs");
+        assert!(output.status.success(), "{line}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    assert_eq!(std::fs::read(work.join("sample.txt.back")).unwrap(), original);
 
     let (ok, stdout, stderr) = quickstart(&data, &work);
     assert!(ok, "{stdout}\n{stderr}");

@@ -5,15 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use envelope_keystore::{
-    BranchKeyStore, CreateKeyRequest, DynamoDbStorage, ItemDescription, KeyStorage, KmsConfiguration, SqliteStorage,
-};
+use envelope_keystore::{BranchKeyStore, CreateKeyRequest, ItemDescription, KeyStorage, KmsConfiguration};
 
-use crate::embedded_kms;
+use crate::key_store_location::StoreLocation;
 use crate::kms_choice::{KmsArgs, KmsSession};
-
-/// File name of the default SQLite store, next to the embedded KMS emulator's data directory.
-const DEFAULT_STORE_FILE: &str = "keystore.sqlite3";
 
 /// Subcommands of `envelope keystore`.
 #[derive(Debug, clap::Subcommand)]
@@ -111,31 +106,8 @@ pub fn run(command: KeystoreCommand) -> anyhow::Result<ExitCode> {
 
 /// A backend and the logical name to use with it.
 async fn open_storage(args: &StoreArgs) -> anyhow::Result<(Box<dyn KeyStorage>, String)> {
-    let (storage, default_name): (Box<dyn KeyStorage>, String) = match args.store.as_deref() {
-        Some(spec) => match spec.split_once(':') {
-            Some(("sqlite", path)) if !path.is_empty() => sqlite(PathBuf::from(path)),
-            Some(("dynamodb", table)) if !table.is_empty() => {
-                (Box::new(DynamoDbStorage::from_env(table).await), table.to_owned())
-            }
-            _ => anyhow::bail!("--store {spec:?}: expected sqlite:PATH or dynamodb:TABLE"),
-        },
-        None => {
-            let kms_dir = embedded_kms::data_dir(args.kms_data_dir.clone())?;
-            let path = match kms_dir.parent() {
-                Some(parent) => parent.join(DEFAULT_STORE_FILE),
-                None => kms_dir.join(DEFAULT_STORE_FILE),
-            };
-            sqlite(path)
-        }
-    };
-    let logical_name = args.logical_name.clone().unwrap_or(default_name);
-    anyhow::ensure!(!logical_name.is_empty(), "the logical key store name is empty; pass --logical-name NAME");
-    Ok((storage, logical_name))
-}
-
-fn sqlite(path: PathBuf) -> (Box<dyn KeyStorage>, String) {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-    (Box::new(SqliteStorage::new(path)), name)
+    let location = StoreLocation::from_option(args.store.as_deref()).map_err(|e| anyhow::anyhow!("--store {e}"))?;
+    location.open(args.logical_name.as_deref(), args.kms_data_dir.clone()).await
 }
 
 /// A key store writing with `kms_key`, through the KMS the command chose.

@@ -4,5 +4,6 @@ pub mod keystore;
 pub mod kms;
 mod kms_api;
 pub mod quickstart;
+mod quickstart_hierarchy;
 pub mod speed;
 pub mod vectors;

@@ -1,5 +1,6 @@
 //! `envelope quickstart`: the main job end to end on the embedded KMS emulator — create (or reuse)
-//! a KMS key, encrypt a sample file under it, show the message header, decrypt, verify.
+//! a KMS key, encrypt a sample file under it, show the message header, decrypt, verify — then the
+//! hierarchical keyring: a SQLite branch key store, many records under one KMS call, rotation.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -98,6 +99,19 @@ async fn run_with(kms: &EmbeddedKms, work_dir: Option<PathBuf>) -> anyhow::Resul
         bail!("the decrypted file differs from the original");
     }
     println!("5. decrypted it to {} and verified the round trip", decrypted.display());
+
+    let store = super::quickstart_hierarchy::run(supplier, &key_arn, &dir).await?;
+    println!();
+    println!("The same from the command line (any number of files, one KMS call per branch key version):");
+    println!("  envelope keystore create-key --store {} --kms-key {key_arn}", store.spec);
+    println!(
+        "  envelope encrypt -i FILE -o FILE.encrypted -w branch-key-id={} key-store={} kms-key={key_arn}",
+        store.branch_key_id, store.spec
+    );
+    println!(
+        "  envelope decrypt -i FILE.encrypted -o FILE -w branch-key-id={} key-store={} kms-key={key_arn}",
+        store.branch_key_id, store.spec
+    );
     println!();
     println!("Next: run `envelope kms serve --listen 127.0.0.1:4599 --data-dir DIR` and point the AWS CLI,");
     println!("boto3 or aws-sdk-kms at it (AWS_ENDPOINT_URL_KMS=http://127.0.0.1:4599); run");

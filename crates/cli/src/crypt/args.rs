@@ -22,7 +22,9 @@ pub struct CommonArgs {
     /// Wrapping keys, one group per occurrence: `key=ID` (AWS KMS key ARN, key id or alias;
     /// repeat key= for several), `region=`, `discovery=true` with `discovery-account=` and
     /// `discovery-partition=` (decrypt); raw keys: `provider=NAMESPACE key=NAME key-file=PATH`
-    /// (16/24/32-byte AES key, or RSA PEM/DER) with `padding=` for RSA.
+    /// (16/24/32-byte AES key, or RSA PEM/DER) with `padding=` for RSA; branch keys
+    /// (hierarchical keyring): `branch-key-id=ID key-store=sqlite:PATH|dynamodb:TABLE
+    /// kms-key=KMS_KEY` with `logical-name=` and `cache-ttl=SECONDS` (default 600).
     #[arg(short = 'w', long = "wrapping-keys", value_name = "ATTR=VALUE", num_args = 1.., action = ArgAction::Append)]
     pub wrapping_keys: Vec<String>,
     /// The --wrapping-keys words grouped by occurrence (clap's derive flattens them; `main`

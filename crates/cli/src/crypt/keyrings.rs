@@ -3,13 +3,16 @@
 //! Encrypt: the first key named generates the data key and every other key wraps it too.
 //! Decrypt: any of the keys may unwrap. KMS keys use the multi-Region-aware keyring, which acts
 //! as the strict one for single-Region keys and lets a replica decrypt what its primary wrapped.
+//! Branch keys (`branch-key-id=`) use the hierarchical keyring ([`super::hierarchy`]).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use envelope::{Keyring, MultiKeyring};
 use envelope_keyrings::kms::{AwsKmsDiscoveryKeyring, AwsKmsMrkKeyring, DiscoveryFilter};
 use envelope_keyrings::{RawAesKeyring, RawRsaKeyring, RsaPadding};
 
+use super::hierarchy::{self, KeyStoreErrors};
 use super::key_file::{self, KeyMaterial};
 use super::wrapping_keys::WrappingKeys;
 use crate::exit_code::{Failure, Kind};
@@ -24,16 +27,19 @@ pub enum Direction {
     Decrypt,
 }
 
-/// Whether any group needs KMS.
+/// Whether any group needs KMS (branch keys do: their store's items are decrypted by KMS).
 pub fn needs_kms(groups: &[WrappingKeys]) -> bool {
     groups.iter().any(|group| !matches!(group, WrappingKeys::Raw { .. }))
 }
 
-/// Builds the keyring. `kms` must be present when [`needs_kms`] says so.
+/// Builds the keyring. `kms` must be present when [`needs_kms`] says so; `kms_data_dir` places the
+/// default branch key store; `key_store_errors` receives the branch key stores' failures.
 pub async fn build(
     groups: &[WrappingKeys],
     direction: Direction,
     kms: Option<&KmsSession>,
+    kms_data_dir: Option<PathBuf>,
+    key_store_errors: &KeyStoreErrors,
 ) -> Result<Arc<dyn Keyring>, Failure> {
     let mut keyrings: Vec<Arc<dyn Keyring>> = Vec::new();
     for group in groups {
@@ -54,6 +60,10 @@ pub async fn build(
                 let filter = filter.clone().map(|(partition, account_ids)| DiscoveryFilter { partition, account_ids });
                 keyrings.push(Arc::new(AwsKmsDiscoveryKeyring::new(kms.supplier(), filter).map_err(Failure::from)?));
             }
+            WrappingKeys::Hierarchy(group) => {
+                let kms = kms.ok_or_else(no_session)?;
+                keyrings.push(hierarchy::keyring(group, kms, kms_data_dir.clone(), key_store_errors).await?);
+            }
             WrappingKeys::Raw { namespace, name, key_file, padding } => {
                 let material = key_file::load(key_file)?;
                 keyrings.push(
@@ -66,7 +76,7 @@ pub async fn build(
     }
     if keyrings.is_empty() {
         return Err(Failure::usage(match direction {
-            Direction::Encrypt => "name a wrapping key: --wrapping-keys key=KMS_KEY, or provider=NAMESPACE key=NAME key-file=PATH",
+            Direction::Encrypt => "name a wrapping key: --wrapping-keys key=KMS_KEY, provider=NAMESPACE key=NAME key-file=PATH, or branch-key-id=ID kms-key=KMS_KEY",
             Direction::Decrypt => {
                 "name a wrapping key: --wrapping-keys key=KMS_KEY, discovery=true, or provider=NAMESPACE key=NAME key-file=PATH"
             }
@@ -109,7 +119,8 @@ async fn kms_keyring(
     Ok(Arc::new(AwsKmsMrkKeyring::new(key_id, client).map_err(Failure::from)?))
 }
 
-async fn resolve_arn(client: &aws_sdk_kms::Client, key_id: &str) -> Result<String, Failure> {
+/// The key ARN of a key id or alias (DescribeKey).
+pub(super) async fn resolve_arn(client: &aws_sdk_kms::Client, key_id: &str) -> Result<String, Failure> {
     let described = client.describe_key().key_id(key_id).send().await.map_err(|error| {
         Failure::new(Kind::Kms, anyhow::anyhow!("KMS DescribeKey {key_id}: {}", service_message(&error)))
     })?;

@@ -7,6 +7,7 @@
 
 pub mod args;
 mod atomic_output;
+mod hierarchy;
 mod job;
 mod key_file;
 mod keyrings;
@@ -24,6 +25,7 @@ use envelope::{Client, DecryptOptions, EncryptOptions, Keyring};
 
 use self::args::{CommonArgs, DecryptArgs, EncryptArgs};
 use self::atomic_output::PendingFiles;
+use self::hierarchy::KeyStoreErrors;
 use self::job::{DecryptSettings, Decrypted, EncryptSettings};
 use self::keyrings::Direction;
 use self::metadata::{ContextMismatch, MetadataSink, Mode};
@@ -145,7 +147,7 @@ fn run<O>(
         Ok(prepared) => prepared,
         Err(failure) => return report(&failure),
     };
-    let Prepared { runtime, client, jobs, mut metadata, kms } = prepared;
+    let Prepared { runtime, client, jobs, mut metadata, kms, key_store_errors } = prepared;
     let pending = PendingFiles::default();
     runtime.spawn(remove_pending_on_interrupt(pending.clone()));
     let mut worst: Option<Kind> = None;
@@ -155,6 +157,14 @@ fn run<O>(
             Ok(Outcome::Done(record)) => (Some(record), None),
             Ok(Outcome::Refused(record, failure)) => (Some(record), Some(failure)),
             Err(failure) => (None, Some(failure)),
+        };
+        // A branch key store that failed during this job says what to do about it.
+        let failure = match failure {
+            Some(failure) => Some(key_store_errors.explain(failure)),
+            None => {
+                key_store_errors.take();
+                None
+            }
         };
         if let (Some(record), Some(sink)) = (record, metadata.as_mut()) {
             if let Err(error) = sink.write(&record) {
@@ -193,6 +203,8 @@ struct Prepared {
     jobs: Vec<Job>,
     metadata: Option<MetadataSink>,
     kms: Option<KmsSession>,
+    /// Failures of the branch key stores (hierarchy groups), typed.
+    key_store_errors: KeyStoreErrors,
 }
 
 fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> Result<Prepared, Failure> {
@@ -258,8 +270,14 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
     } else {
         None
     };
-    let keyring: Result<Arc<dyn Keyring>, Failure> =
-        runtime.block_on(keyrings::build(&groups, direction, kms.as_ref()));
+    let key_store_errors = KeyStoreErrors::default();
+    let keyring: Result<Arc<dyn Keyring>, Failure> = runtime.block_on(keyrings::build(
+        &groups,
+        direction,
+        kms.as_ref(),
+        common.kms.kms_data_dir.clone(),
+        &key_store_errors,
+    ));
     let keyring = match keyring {
         Ok(keyring) => keyring,
         Err(failure) => {
@@ -273,7 +291,7 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
         Client::with_keyring(keyring).commitment_policy(policy).max_encrypted_data_keys(common.max_encrypted_data_keys);
     let client = BlockingClient::with_runtime(client, runtime.handle().clone())
         .map_err(|error| Failure::new(Kind::Files, anyhow::anyhow!("cannot start the client: {error}")))?;
-    Ok(Prepared { runtime, client, jobs, metadata, kms })
+    Ok(Prepared { runtime, client, jobs, metadata, kms, key_store_errors })
 }
 
 /// On SIGINT or SIGTERM: remove the temporary outputs and exit 130, as shells expect of an

@@ -12,22 +12,27 @@ use tokio::sync::oneshot;
 #[cfg(feature = "dynamodb")]
 pub mod moto;
 
-/// A running emulator; stops when dropped (its task is aborted with the runtime).
+/// A running emulator; stops when dropped (its task is aborted with the runtime), or with
+/// [`Kms::stop`], which waits for it (audit log flushed).
 pub struct Kms {
     pub endpoint: String,
     pub clients: Arc<DefaultClientSupplier>,
-    _stop: oneshot::Sender<()>,
+    /// The emulator's data directory (database and audit log).
+    pub data_dir: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Kms {
     /// Starts an emulator (permissive mode) on a fresh data directory.
     pub async fn start(tag: &str) -> Kms {
-        let mut settings = envelope_kms_local::Settings::new(temp_dir(&format!("kms-{tag}")));
+        let data_dir = temp_dir(&format!("kms-{tag}"));
+        let mut settings = envelope_kms_local::Settings::new(data_dir.clone());
         settings.root_key = None;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             envelope_kms_local::launch_with_listener(settings, listener, async {
                 let _ = stopped.await;
             })
@@ -35,7 +40,17 @@ impl Kms {
             .unwrap();
         });
         let clients = Arc::new(DefaultClientSupplier::with_endpoint(&endpoint).await);
-        Kms { endpoint, clients, _stop: stop }
+        Kms { endpoint, clients, data_dir, stop: Some(stop), task: Some(task) }
+    }
+
+    /// Stops the emulator and waits until it has written its audit log.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
     }
 
     /// A KMS client for `region`.
