@@ -170,6 +170,12 @@ pub enum PolicyViolation {
         /// The wrapping algorithm's metadata name.
         wrap: &'static str,
     },
+    /// A ranged read without the opt-in to unauthenticated reads.
+    #[error(
+        "a ranged read is not authenticated (the tag covers the whole object); \
+         enable legacy unauthenticated modes to read ranges"
+    )]
+    UnauthenticatedRange,
     /// The caller's encryption context uses a key reserved by the format.
     #[error("the encryption context may not contain the reserved key {0:?}")]
     ReservedContextKey(String),

@@ -336,6 +336,47 @@ impl ObjectCrypto {
         Ok(std::mem::take(&mut *plaintext))
     }
 
+    /// Decrypts the body bytes that start at byte `offset` of the object (`ciphertext` is what a
+    /// ranged GET of `bytes=offset-...` returned) **without authentication**: the GCM tag covers
+    /// the whole object, so a range cannot be checked. Like the Java client, this needs
+    /// [`legacy_unauthenticated_modes`](Self::legacy_unauthenticated_modes). The range must end
+    /// before the tag (the last 16 bytes of the body); a V3 object's commitment is still checked.
+    ///
+    /// ```
+    /// use envelope_s3::wrap::AesGcmKeyring;
+    /// use envelope_s3::ObjectCrypto;
+    ///
+    /// # async fn demo() -> envelope_s3::Result<()> {
+    /// let crypto = ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], Default::default())?);
+    /// let object = crypto.encrypt(b"0123456789abcdef-tail".to_vec(), &Default::default()).await?;
+    /// assert!(crypto.decrypt_range(&object.metadata, 17, &object.body[17..21], &Default::default()).await.is_err());
+    /// let ranged = crypto.legacy_unauthenticated_modes(true);
+    /// let tail = ranged.decrypt_range(&object.metadata, 17, &object.body[17..21], &Default::default()).await?;
+    /// assert_eq!(tail, b"tail");
+    /// # Ok(())
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(demo()).unwrap();
+    /// ```
+    pub async fn decrypt_range(
+        &self,
+        metadata: &ContentMetadata,
+        offset: u64,
+        ciphertext: &[u8],
+        encryption_context: &BTreeMap<String, String>,
+    ) -> Result<Vec<u8>> {
+        let suite = metadata.suite();
+        check_decrypt(self.policy, suite)?;
+        // spec: decryption.md#ranged-gets; the Java client gates ranges behind the legacy opt-in.
+        if !self.legacy_unauthenticated {
+            return Err(PolicyViolation::UnauthenticatedRange.into());
+        }
+        let request = UnwrapRequest::new(metadata, encryption_context).with_legacy_wrapping(self.legacy_wrapping);
+        let data_key = self.keyring.unwrap(&request).await?;
+        let mut plaintext = content::decrypt_range(metadata.content(), data_key.expose_secret(), offset, ciphertext)?;
+        debug!(suite = %suite, offset, bytes = plaintext.len(), "decrypted an unauthenticated range");
+        Ok(std::mem::take(&mut *plaintext))
+    }
+
     /// Encrypts everything `reader` yields (at most [`buffer_limit`](Self::buffer_limit) bytes);
     /// returns the metadata and a reader of the body.
     ///
