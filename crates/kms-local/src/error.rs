@@ -38,10 +38,16 @@ impl KmsError {
         }
     }
 
-    /// The JSON body `{"__type": ..., "message": ...}`.
+    /// The JSON body `{"__type": ..., "message": ...}`; without `message` when there is none,
+    /// as KMS sends its message-less errors (`InvalidCiphertextException`,
+    /// `NotAuthorizedException`).
     pub fn to_body(&self) -> Vec<u8> {
-        serde_json::to_vec(&serde_json::json!({ "__type": self.kind, "message": self.message }))
-            .unwrap_or_else(|_| b"{\"__type\":\"KMSInternalException\"}".to_vec())
+        let body = if self.message.is_empty() {
+            serde_json::json!({ "__type": self.kind })
+        } else {
+            serde_json::json!({ "__type": self.kind, "message": self.message })
+        };
+        serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"__type\":\"KMSInternalException\"}".to_vec())
     }
 
     /// `NotFoundException`.
@@ -119,5 +125,7 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&KmsError::not_found("gone").to_body()).unwrap();
         assert_eq!(body["__type"], "NotFoundException");
         assert_eq!(body["message"], "gone");
+        let bare: serde_json::Value = serde_json::from_slice(&KmsError::invalid_ciphertext().to_body()).unwrap();
+        assert_eq!(bare, serde_json::json!({"__type": "InvalidCiphertextException"}));
     }
 }

@@ -37,6 +37,7 @@ use crate::error::{KmsError, KmsResult};
 use crate::ids::{self, KeyIdForms, KeyRef};
 use crate::keys::{KeySpec, KeyState, Material};
 use crate::model::{now, Alias, GrantRecord, Key, MaterialInfo, MaterialVersion, RotationRecord};
+use crate::seal::RootKey;
 use crate::store::{GenerationProbe, Loaded, Store, StoreError};
 
 /// How long a [`Freshness::Recent`] view may go without reading the generation counter.
@@ -75,6 +76,8 @@ pub struct Registry {
     /// not re-parse JSON on every request.
     policies: RwLock<HashMap<String, (String, Arc<Policy>)>>,
     store: Mutex<Store>,
+    /// The root key, outside the store's mutex: sealing an import token reads it and nothing else.
+    root: Arc<RootKey>,
     /// Read-only connection for the per-request "did another process write?" check.
     probe: Option<GenerationProbe>,
     /// The database generation the maps above reflect. Changed only under the store mutex.
@@ -171,6 +174,7 @@ impl Registry {
             last_usage: RwLock::new(HashMap::new()),
             policies: RwLock::new(HashMap::new()),
             probe: store.take_probe(),
+            root: store.root(),
             store: Mutex::new(store),
             generation: AtomicI64::new(loaded.generation),
             last_probe_us: AtomicU64::new(0),
@@ -194,6 +198,12 @@ impl Registry {
             Err(e) => tracing::error!("could not begin a write transaction: {e}"),
         }
         StoreGuard { store }
+    }
+
+    /// The root key. Reading it takes no lock: unlike [`Registry::store`], it neither waits for
+    /// other requests' writes nor begins a write transaction.
+    pub fn root(&self) -> &RootKey {
+        &self.root
     }
 
     /// Brings the maps up to date when another process committed since they were loaded. Call

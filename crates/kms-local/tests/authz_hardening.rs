@@ -325,6 +325,33 @@ async fn policy_conditions_on_request_facts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockout_check_answers_conditions_from_the_request() {
+    let srv = common::start(strict_settings("lockout-facts")).await;
+    let alice = as_user(&srv, "alice").await;
+    let arn = alice.create_key().send().await.unwrap().key_metadata.unwrap().arn.unwrap();
+    // "Nothing from outside loopback": alice calls from 127.0.0.1, so she keeps every right,
+    // and KMS's lockout check, which evaluates the policy with this request's facts, accepts it.
+    let loopback_only = policy_with(&deny("kms:*", r#"{"NotIpAddress":{"aws:SourceIp":["127.0.0.0/8","::1/128"]}}"#));
+    alice.put_key_policy().key_id(&arn).policy(&loopback_only).send().await.unwrap();
+    alice.encrypt().key_id(&arn).plaintext(pt()).send().await.unwrap();
+    alice.put_key_policy().key_id(&arn).policy(&loopback_only).send().await.unwrap();
+    let created = alice.create_key().policy(&loopback_only).send().await.unwrap().key_metadata.unwrap();
+    alice.encrypt().key_id(created.key_id()).plaintext(pt()).send().await.unwrap();
+
+    // A policy that would lock her out from where she calls is still refused: policy updates only
+    // from another network, or only over TLS (the emulator serves plain HTTP).
+    let elsewhere = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{OWNER}:root"}},"Action":"kms:*","Resource":"*","Condition":{{"IpAddress":{{"aws:SourceIp":"10.0.0.0/8"}}}}}}]}}"#
+    );
+    let err = alice.put_key_policy().key_id(&arn).policy(elsewhere).send().await.unwrap_err();
+    assert_eq!(common::code(&err), "MalformedPolicyDocumentException");
+    let tls_only = policy_with(&deny("kms:PutKeyPolicy", r#"{"Bool":{"aws:SecureTransport":"false"}}"#));
+    let err = alice.put_key_policy().key_id(&arn).policy(tls_only).send().await.unwrap_err();
+    assert_eq!(common::code(&err), "MalformedPolicyDocumentException");
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reencrypt_on_same_key_is_known() {
     let srv = common::start(strict_settings("reencrypt-same")).await;
     let alice = as_user(&srv, "alice").await;

@@ -4,6 +4,7 @@
 mod common;
 
 use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
+use aws_sdk_kms::error::ProvideErrorMetadata as _;
 use aws_sdk_kms::primitives::{Blob, DateTime};
 use aws_sdk_kms::types::{AlgorithmSpec, ExpirationModelType, KeyManagerType, OriginType, WrappingKeySpec};
 
@@ -233,6 +234,18 @@ async fn aws_managed_key_is_created_on_first_use_of_its_alias() {
     let err = kms.describe_key().key_id("alias/aws/no-such-service").send().await.unwrap_err();
     assert_eq!(common::code(&err), "NotFoundException");
 
+    // ListAliases shows the predefined aliases of services whose keys do not exist yet, with no
+    // target and no dates, and the used ones with their key.
+    let listed = kms.list_aliases().limit(1000).send().await.unwrap();
+    let find = |name: &str| listed.aliases().iter().find(|a| a.alias_name() == Some(name)).cloned();
+    let ebs = find("alias/aws/ebs").expect("alias/aws/ebs listed");
+    assert_eq!(ebs.target_key_id(), Some(meta.key_id.as_str()));
+    let s3 = find("alias/aws/s3").expect("alias/aws/s3 listed before its key exists");
+    assert_eq!(s3.alias_arn(), Some("arn:aws:kms:us-east-1:111122223333:alias/aws/s3"));
+    assert_eq!((s3.target_key_id(), s3.creation_date(), s3.last_updated_date()), (None, None, None));
+    let names: Vec<&str> = listed.aliases().iter().filter_map(|a| a.alias_name()).collect();
+    assert!(names.windows(2).all(|w| w[0] < w[1]), "{names:?}");
+
     // The reserved aliases cannot be created, re-pointed or deleted.
     let mine = kms.create_key().send().await.unwrap().key_metadata.unwrap().key_id;
     let err = kms.create_alias().alias_name("alias/aws/s3").target_key_id(&mine).send().await.unwrap_err();
@@ -300,6 +313,8 @@ async fn alias_names_fail_as_kms_fails_them() {
     assert!(message(&err).starts_with("Alias must start with the prefix \"alias/\"."), "{}", message(&err));
     let err = create("alias/aws/mine".into()).await;
     assert_eq!(common::code(&err), "NotAuthorizedException");
+    // KMS answers `{"__type":"NotAuthorizedException"}`, with no message.
+    assert_eq!(err.as_service_error().and_then(|e| e.message()), None);
     let err = create("alias/my:alias".into()).await;
     assert_eq!(common::code(&err), "ValidationException");
     assert_eq!(message(&err), "alias/my:alias contains invalid characters for an alias");

@@ -148,8 +148,23 @@ pub fn default_key_policy(account: &str) -> String {
 /// Whether `policy` would still let `principal_arn` call `kms:PutKeyPolicy`
 /// on `key_arn`; KMS refuses policies that fail this unless
 /// `BypassPolicyLockoutSafetyCheck` is set ("The new key policy will not
-/// allow you to update the key policy in the future.").
+/// allow you to update the key policy in the future."). Without the request's
+/// facts, conditions on anything but the caller fail closed; the server uses
+/// [`allows_policy_update_with`].
 pub fn allows_policy_update(policy: &Policy, principal_arn: &str, caller_account: &str, key_arn: &str) -> bool {
+    allows_policy_update_with(policy, principal_arn, caller_account, key_arn, None)
+}
+
+/// [`allows_policy_update`], answering condition keys (source address,
+/// transport, time, key properties) from `facts`, the facts of the request
+/// that sets the policy, as KMS does.
+pub fn allows_policy_update_with(
+    policy: &Policy,
+    principal_arn: &str,
+    caller_account: &str,
+    key_arn: &str,
+    facts: Option<&dyn FactSource>,
+) -> bool {
     policy
         .evaluate(&RequestContext {
             principal_arn,
@@ -157,7 +172,7 @@ pub fn allows_policy_update(policy: &Policy, principal_arn: &str, caller_account
             action: "kms:PutKeyPolicy",
             resource_arn: key_arn,
             encryption_context: None,
-            facts: None,
+            facts,
         })
         .is_allowed()
 }

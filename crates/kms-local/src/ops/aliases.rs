@@ -110,14 +110,19 @@ pub struct ListAliasesRequest {
     marker: Option<String>,
 }
 
+/// One ListAliases entry. A predefined AWS alias whose key does not exist yet has only a name
+/// and an ARN, as in KMS.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AliasListEntry {
     alias_name: String,
     alias_arn: String,
-    target_key_id: String,
-    creation_date: i64,
-    last_updated_date: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    creation_date: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_updated_date: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -134,7 +139,7 @@ pub fn list_aliases(ctx: &Ctx<'_>, r: ListAliasesRequest) -> KmsResult<ListAlias
         Some(id) => Some(ctx.resolve(id, KeyIdForms::KeyOnly)?.meta.key_id.clone()),
         None => None,
     };
-    let entries: Vec<AliasListEntry> = ctx
+    let mut entries: Vec<AliasListEntry> = ctx
         .reg
         .aliases_in(&ctx.account, &ctx.region)
         .into_iter()
@@ -142,11 +147,26 @@ pub fn list_aliases(ctx: &Ctx<'_>, r: ListAliasesRequest) -> KmsResult<ListAlias
         .map(|a| AliasListEntry {
             alias_name: a.name,
             alias_arn: a.arn,
-            target_key_id: a.target_key_id,
-            creation_date: a.creation_date,
-            last_updated_date: a.last_updated_date,
+            target_key_id: Some(a.target_key_id),
+            creation_date: Some(a.creation_date),
+            last_updated_date: Some(a.last_updated_date),
         })
         .collect();
+    // KMS lists the predefined AWS aliases of an account even before their AWS managed keys
+    // exist, without a target; a KeyId filter leaves them out (they point at no key).
+    if filter.is_none() {
+        let unused: Vec<String> = super::aws_managed::predefined_alias_names()
+            .filter(|name| !entries.iter().any(|e| &e.alias_name == name))
+            .collect();
+        entries.extend(unused.into_iter().map(|name| AliasListEntry {
+            alias_arn: ids::alias_arn(&ctx.region, &ctx.account, &name),
+            alias_name: name,
+            target_key_id: None,
+            creation_date: None,
+            last_updated_date: None,
+        }));
+        entries.sort_by(|a, b| a.alias_name.cmp(&b.alias_name));
+    }
     let (aliases, next_marker, truncated) = paginate(entries, r.limit, r.marker.as_deref())?;
     Ok(ListAliasesResponse { aliases, next_marker, truncated })
 }

@@ -253,30 +253,73 @@ impl<'c, 'a> KeyRequestFacts<'c, 'a> {
             Lookup::Present(names)
         }
     }
+}
 
-    fn principal_type(&self) -> Lookup {
-        let p = &self.ctx.principal;
-        let resource = p.splitn(6, ':').nth(5).unwrap_or_default();
-        let t = if resource == "root" {
-            "Account"
-        } else if resource.starts_with("user/") {
-            "User"
-        } else if resource.starts_with("assumed-role/") {
-            "AssumedRole"
-        } else if resource.starts_with("federated-user/") {
-            "FederatedUser"
-        } else {
-            return Lookup::Unknown;
-        };
-        Lookup::Present(vec![t.into()])
+/// `aws:PrincipalType` of the caller.
+fn principal_type(principal: &str) -> Lookup {
+    let resource = principal.splitn(6, ':').nth(5).unwrap_or_default();
+    let t = if resource == "root" {
+        "Account"
+    } else if resource.starts_with("user/") {
+        "User"
+    } else if resource.starts_with("assumed-role/") {
+        "AssumedRole"
+    } else if resource.starts_with("federated-user/") {
+        "FederatedUser"
+    } else {
+        return Lookup::Unknown;
+    };
+    Lookup::Present(vec![t.into()])
+}
+
+/// `aws:username`: present for IAM users only.
+fn username(principal: &str) -> Lookup {
+    let resource = principal.splitn(6, ':').nth(5).unwrap_or_default();
+    match resource.strip_prefix("user/") {
+        Some(path) => Lookup::Present(vec![path.rsplit('/').next().unwrap_or(path).to_owned()]),
+        None => Lookup::Absent,
     }
+}
 
-    fn username(&self) -> Lookup {
-        let resource = self.ctx.principal.splitn(6, ':').nth(5).unwrap_or_default();
-        match resource.strip_prefix("user/") {
-            Some(path) => Lookup::Present(vec![path.rsplit('/').next().unwrap_or(path).to_owned()]),
-            None => Lookup::Absent,
-        }
+/// The condition keys about the transport and the caller, which every request answers whatever
+/// key it acts on; `None` for any other key.
+fn caller_fact(ctx: &Ctx<'_>, key: &str) -> Option<Lookup> {
+    Some(match key {
+        "aws:securetransport" => one(ctx.request.secure_transport.to_string()),
+        "aws:sourceip" if !ctx.request.source_ip.is_empty() => one(ctx.request.source_ip),
+        "aws:currenttime" => one(iso8601(now())),
+        "aws:epochtime" => one(now().to_string()),
+        "aws:requestedregion" => one(ctx.region.as_str()),
+        "aws:principaltype" => principal_type(&ctx.principal),
+        "aws:username" => username(&ctx.principal),
+        // No AWS service, VPC endpoint or service principal ever calls the emulator.
+        "aws:principalisawsservice" | "aws:viaawsservice" => one("false"),
+        "aws:calledvia"
+        | "aws:calledviafirst"
+        | "aws:calledvialast"
+        | "aws:sourcevpc"
+        | "aws:sourcevpce"
+        | "aws:vpcsourceip"
+        | "aws:sourcearn"
+        | "aws:sourceaccount"
+        | "aws:sourceorgid"
+        | "aws:sourceorgpaths"
+        | "aws:principalservicename"
+        | "aws:principalservicenameslist" => Lookup::Absent,
+        _ => return None,
+    })
+}
+
+/// Facts for a request on a key that does not exist yet (the lockout check of CreateKey and
+/// ReplicateKey's policy): the transport and the caller are known, anything about the key or
+/// the request's parameters is unknown (so conditions on them fail closed).
+pub struct CallerFacts<'c, 'a> {
+    pub ctx: &'c Ctx<'a>,
+}
+
+impl FactSource for CallerFacts<'_, '_> {
+    fn lookup(&self, key: &str) -> Lookup {
+        caller_fact(self.ctx, key).unwrap_or(Lookup::Unknown)
     }
 }
 
@@ -298,29 +341,10 @@ impl FactSource for KeyRequestFacts<'_, '_> {
         const REQUEST_TAG: &str = "aws:requesttag/";
         const ATTESTATION: &str = "kms:recipientattestation:";
         let meta = &self.key.meta;
+        if let Some(fact) = caller_fact(self.ctx, key) {
+            return fact;
+        }
         match key {
-            // Transport and caller.
-            "aws:securetransport" => one(self.ctx.request.secure_transport.to_string()),
-            "aws:sourceip" if !self.ctx.request.source_ip.is_empty() => one(self.ctx.request.source_ip),
-            "aws:currenttime" => one(iso8601(now())),
-            "aws:epochtime" => one(now().to_string()),
-            "aws:requestedregion" => one(self.ctx.region.as_str()),
-            "aws:principaltype" => self.principal_type(),
-            "aws:username" => self.username(),
-            // No AWS service, VPC endpoint or service principal ever calls the emulator.
-            "aws:principalisawsservice" | "aws:viaawsservice" => one("false"),
-            "aws:calledvia"
-            | "aws:calledviafirst"
-            | "aws:calledvialast"
-            | "aws:sourcevpc"
-            | "aws:sourcevpce"
-            | "aws:vpcsourceip"
-            | "aws:sourcearn"
-            | "aws:sourceaccount"
-            | "aws:sourceorgid"
-            | "aws:sourceorgpaths"
-            | "aws:principalservicename"
-            | "aws:principalservicenameslist" => Lookup::Absent,
             // The key.
             "aws:resourceaccount" => one(meta.account.as_str()),
             k if k.starts_with(RESOURCE_TAG) => {

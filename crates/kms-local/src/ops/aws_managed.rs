@@ -52,6 +52,12 @@ const PREDEFINED: &[Predefined] = &[
     predefined("xray", "xray", "X-Ray traces"),
 ];
 
+/// The name of every predefined alias (`alias/aws/<service>`). ListAliases shows those without a
+/// key yet with no target, as KMS does.
+pub fn predefined_alias_names() -> impl Iterator<Item = String> {
+    PREDEFINED.iter().map(|p| format!("{RESERVED_ALIAS_PREFIX}{}", p.alias))
+}
+
 /// Serializes first-use creation so two concurrent first uses make one key, not two.
 static PROVISIONING: Mutex<()> = Mutex::new(());
 

@@ -119,7 +119,7 @@ pub fn get_parameters_for_import(
     plain.extend_from_slice(&(key.arn.len() as u16).to_be_bytes());
     plain.extend_from_slice(key.arn.as_bytes());
     plain.extend_from_slice(pkcs8.as_ref());
-    let token = ctx.reg.store().root().seal(TOKEN_LABEL, &plain);
+    let token = ctx.reg.root().seal(TOKEN_LABEL, &plain);
     Ok(GetParametersForImportResponse {
         key_id: key.arn.clone(),
         import_token: B64(token),
@@ -137,7 +137,7 @@ struct Token {
 
 fn open_token(ctx: &Ctx<'_>, token: &[u8]) -> KmsResult<Token> {
     let bad = || KmsError::new("InvalidImportTokenException", "The import token is not valid.");
-    let plain = ctx.reg.store().root().open(TOKEN_LABEL, token).ok_or_else(bad)?;
+    let plain = ctx.reg.root().open(TOKEN_LABEL, token).ok_or_else(bad)?;
     let p = plain.expose();
     if p.len() < 11 {
         return Err(bad());
@@ -316,4 +316,78 @@ pub fn delete_imported_key_material(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult
         k.meta.expiration_model = None;
         Ok(DeleteImportedKeyMaterialResponse { key_id: k.arn.clone(), key_material_id: id })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::ops::{create_key_record, NewKey, RequestInfo};
+    use crate::state::Registry;
+    use crate::store::Store;
+
+    const ACCOUNT: &str = "111122223333";
+    const REGION: &str = "us-east-1";
+
+    fn ctx(reg: &Registry) -> Ctx<'_> {
+        Ctx {
+            reg,
+            account: ACCOUNT.into(),
+            region: REGION.into(),
+            principal: format!("arn:aws:iam::{ACCOUNT}:root"),
+            policies: true,
+            request: RequestInfo::NONE,
+            resources: RefCell::new(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn import_parameters_do_not_wait_for_a_write_in_progress() {
+        let dir = std::env::temp_dir().join(format!("kms-import-lock-{}", ids::new_hex_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let root = crate::seal::RootKey::from_bytes(&[7; 32]).unwrap();
+        let store = Store::open(&dir, root).unwrap();
+        let loaded = store.load().unwrap();
+        let reg = Registry::new(store, loaded);
+        let key = create_key_record(
+            &reg,
+            NewKey {
+                account: ACCOUNT.into(),
+                region: REGION.into(),
+                key_id: None,
+                spec: crate::keys::KeySpec::SymmetricDefault,
+                usage: crate::keys::KeyUsage::EncryptDecrypt,
+                origin: Origin::External,
+                description: String::new(),
+                policy: None,
+                tags: Default::default(),
+                multi_region: false,
+                material: None,
+            },
+        )
+        .unwrap();
+        // Another request is in the middle of a write (holding the store and SQLite's write
+        // lock, say waiting for an fsync): sealing an import token needs neither.
+        let writing = reg.store();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let request = GetParametersForImportRequest {
+                    key_id: key.meta.key_id.clone(),
+                    wrapping_algorithm: "RSAES_OAEP_SHA_256".into(),
+                    wrapping_key_spec: "RSA_2048".into(),
+                };
+                let token = get_parameters_for_import(&ctx(&reg), request).map(|p| p.import_token.0);
+                let opened = token.as_ref().map(|t| open_token(&ctx(&reg), t).map(|t| t.arn));
+                let _ = done.send(opened.map(|o| o.is_ok()).unwrap_or(false));
+            });
+            let answer = finished.recv_timeout(Duration::from_secs(10));
+            drop(writing);
+            assert_eq!(answer, Ok(true), "GetParametersForImport waited for the store");
+        });
+        drop(reg);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

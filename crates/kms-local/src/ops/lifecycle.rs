@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::authz_facts::CallerFacts;
 use super::Ctx;
+use crate::auth::condition_values::FactSource;
 use crate::auth::policy;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::{self, KeyIdForms};
@@ -98,14 +100,24 @@ pub fn create_key_record(reg: &Registry, new: NewKey) -> KmsResult<Arc<Key>> {
 
 /// Checks a policy document for CreateKey/PutKeyPolicy/ReplicateKey, including the lockout
 /// safety check for callers subject to key policies.
-pub fn check_policy(ctx: &Ctx<'_>, text: &str, key_arn: &str, bypass: Option<bool>) -> KmsResult<()> {
+/// Checks a policy for CreateKey, ReplicateKey and PutKeyPolicy: the quota, the syntax, and
+/// (unless bypassed) the lockout safety check, which asks whether the caller could set the key
+/// policy again, answering conditions from `facts`, the facts of this request (its source
+/// address, transport, the key), as KMS does.
+pub fn check_policy(
+    ctx: &Ctx<'_>,
+    text: &str,
+    key_arn: &str,
+    bypass: Option<bool>,
+    facts: &dyn FactSource,
+) -> KmsResult<()> {
     if text.len() > policy::MAX_POLICY_BYTES {
         return Err(KmsError::new("LimitExceededException", "The key policy exceeds the 32 KB quota."));
     }
     policy::validate(text).map_err(|m| KmsError::new("MalformedPolicyDocumentException", m))?;
     if ctx.policies && bypass != Some(true) {
         let parsed = policy::Policy::parse(text).map_err(|m| KmsError::new("MalformedPolicyDocumentException", m))?;
-        if !policy::allows_policy_update(&parsed, &ctx.principal, &ctx.account, key_arn) {
+        if !policy::allows_policy_update_with(&parsed, &ctx.principal, &ctx.account, key_arn, Some(facts)) {
             return Err(KmsError::new(
                 "MalformedPolicyDocumentException",
                 "The new key policy will not allow you to update the key policy in the future.",
@@ -166,7 +178,8 @@ pub fn create_key(ctx: &Ctx<'_>, r: CreateKeyRequest) -> KmsResult<KeyMetadataRe
     check_tags(&tags)?;
     if let Some(p) = &r.policy {
         // The key ARN is not known yet; the lockout check only needs the caller's own rights.
-        check_policy(ctx, p, &ids::key_arn(&ctx.region, &ctx.account, "*"), r.bypass_policy_lockout_safety_check)?;
+        let arn = ids::key_arn(&ctx.region, &ctx.account, "*");
+        check_policy(ctx, p, &arn, r.bypass_policy_lockout_safety_check, &CallerFacts { ctx })?;
     }
     let key = create_key_record(
         ctx.reg,

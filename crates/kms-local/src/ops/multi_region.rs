@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::authz_facts::CallerFacts;
 use super::lifecycle::{check_policy, metadata, Empty};
 use super::Ctx;
 use crate::auth::policy;
@@ -69,7 +70,7 @@ pub fn replicate_key(ctx: &Ctx<'_>, r: ReplicateKeyRequest) -> KmsResult<Replica
         return Err(KmsError::new("AlreadyExistsException", format!("Key {arn} already exists.")));
     }
     if let Some(p) = &r.policy {
-        check_policy(ctx, p, &arn, r.bypass_policy_lockout_safety_check)?;
+        check_policy(ctx, p, &arn, r.bypass_policy_lockout_safety_check, &CallerFacts { ctx })?;
     }
     let mut meta = key.meta.clone();
     meta.region = r.replica_region.clone();

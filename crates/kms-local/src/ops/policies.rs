@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::authz_facts::KeyRequestFacts;
 use super::lifecycle::{check_policy, Empty};
 use super::Ctx;
 use crate::error::{KmsError, KmsResult};
@@ -52,7 +53,8 @@ pub fn put_key_policy(ctx: &Ctx<'_>, r: PutKeyPolicyRequest) -> KmsResult<Empty>
     ctx.authorize(&key, "PutKeyPolicy", None)?;
     check_name(&r.policy_name)?;
     key.check_not_pending_deletion()?;
-    check_policy(ctx, &r.policy, &key.arn, r.bypass_policy_lockout_safety_check)?;
+    let facts = KeyRequestFacts::new(ctx, &key, "PutKeyPolicy");
+    check_policy(ctx, &r.policy, &key.arn, r.bypass_policy_lockout_safety_check, &facts)?;
     ctx.reg.update_key(&key.arn, |k| {
         k.meta.policy = r.policy;
         Ok(Empty {})

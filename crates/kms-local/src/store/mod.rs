@@ -57,7 +57,7 @@ pub enum StoreError {
 /// The open database: the connection that writes (and loads), with its transaction state.
 pub struct Store {
     conn: Connection,
-    root: RootKey,
+    root: Arc<RootKey>,
     in_write: bool,
     probe: Option<GenerationProbe>,
 }
@@ -178,7 +178,7 @@ impl Store {
         probe_conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(Self {
             conn,
-            root,
+            root: Arc::new(root),
             in_write: false,
             probe: Some(GenerationProbe { conn: std::sync::Mutex::new(probe_conn) }),
         })
@@ -422,9 +422,10 @@ impl Store {
         Ok(())
     }
 
-    /// The root key, for sealing import tokens.
-    pub fn root(&self) -> &RootKey {
-        &self.root
+    /// The root key, shared, for sealing import tokens without holding the store (see
+    /// [`crate::state::Registry::root`]).
+    pub fn root(&self) -> Arc<RootKey> {
+        self.root.clone()
     }
 
     /// The latest successful tracked use of each key, from the audit table (startup only).
