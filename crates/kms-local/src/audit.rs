@@ -6,6 +6,7 @@
 //! copied, so plaintext, ciphertext, signatures, MACs, key material and
 //! anything a future API version adds are left out by construction.
 
+use std::borrow::Cow;
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
@@ -114,6 +115,11 @@ const READ_ONLY_OPERATIONS: &[&str] = &[
     "Decapsulate",
 ];
 
+/// CloudTrail's `readOnly` for an operation.
+pub(crate) fn is_read_only(event_name: &str) -> bool {
+    READ_ONLY_OPERATIONS.contains(&event_name) || ["Describe", "Get", "List"].iter().any(|p| event_name.starts_with(p))
+}
+
 impl AuditEvent {
     /// Builds an event timestamped now with fresh random `eventID` and
     /// `requestID`. `request_parameters` should already be redacted;
@@ -130,8 +136,7 @@ impl AuditEvent {
         resources: Vec<String>,
         error_code: Option<String>,
     ) -> AuditEvent {
-        let read_only = READ_ONLY_OPERATIONS.contains(&event_name)
-            || ["Describe", "Get", "List"].iter().any(|p| event_name.starts_with(p));
+        let read_only = is_read_only(event_name);
         let (request_id, event_id) = random_uuid_pair();
         AuditEvent {
             event_version: "1.08".to_string(),
@@ -250,25 +255,135 @@ pub fn redact_request(operation: &str, request: &Value) -> Value {
         return Value::Object(out);
     };
     for (name, value) in obj {
-        let Some(kind) = field_kind(operation, name) else {
-            continue;
-        };
-        let kept = match kind {
-            Kind::Str => value.as_str().map(|_| value.clone()),
-            Kind::Num => value.as_u64().map(|_| value.clone()),
-            Kind::Bool => value.as_bool().map(|_| value.clone()),
-            Kind::StrList => is_string_list(value).then(|| value.clone()),
-            Kind::StrMap => is_string_map(value).then(|| value.clone()),
-            Kind::Tags => is_tag_list(value).then(|| value.clone()),
-            Kind::Constraints => constraints_only(value),
-            Kind::Count => value.as_array().map(|a| Value::from(a.len())),
-        };
-        if let Some(v) = kept {
-            let key = if kind == Kind::Count { format!("{}Count", camel(name)) } else { camel(name) };
-            out.insert(key, v);
+        if let Some((key, kept)) = field_kind(operation, name).and_then(|kind| keep(kind, name, value)) {
+            out.insert(key, kept);
         }
     }
     Value::Object(out)
+}
+
+/// [`redact_request`] of the parsed `body`, straight from the bytes: only allow-listed fields
+/// are materialized, and blobs and unknown fields are skipped without being copied (the
+/// server's path, for every request). `Null` when the body is not JSON, as for a failed parse.
+pub fn redact_body(operation: &str, body: &[u8]) -> Value {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    match serde::de::DeserializeSeed::deserialize(Redacting(operation), &mut de).and_then(|v| de.end().map(|()| v)) {
+        Ok(v) => v,
+        Err(_) => Value::Null,
+    }
+}
+
+/// The CloudTrail name and value of one allow-listed field, if its value has the expected shape.
+fn keep(kind: Kind, name: &str, value: &Value) -> Option<(String, Value)> {
+    let kept = match kind {
+        Kind::Str => value.as_str().map(|_| value.clone()),
+        Kind::Num => value.as_u64().map(|_| value.clone()),
+        Kind::Bool => value.as_bool().map(|_| value.clone()),
+        Kind::StrList => is_string_list(value).then(|| value.clone()),
+        Kind::StrMap => is_string_map(value).then(|| value.clone()),
+        Kind::Tags => is_tag_list(value).then(|| value.clone()),
+        Kind::Constraints => constraints_only(value),
+        Kind::Count => value.as_array().map(|a| Value::from(a.len())),
+    }?;
+    Some((recorded_name(kind, name), kept))
+}
+
+/// The name a kept field is recorded under (`KeyId` → `keyId`, `GrantTokens` → `grantTokensCount`).
+fn recorded_name(kind: Kind, name: &str) -> String {
+    if kind == Kind::Count {
+        format!("{}Count", camel(name))
+    } else {
+        camel(name)
+    }
+}
+
+/// Deserializes a request body into its redacted parameters (see [`redact_body`]).
+struct Redacting<'o>(&'o str);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Redacting<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Redacting<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(FieldName(name)) = map.next_key::<FieldName<'de>>()? {
+            match field_kind(self.0, &name) {
+                Some(kind) => {
+                    let value: Value = map.next_value()?;
+                    match keep(kind, &name, &value) {
+                        Some((key, kept)) => {
+                            out.insert(key, kept);
+                        }
+                        // A repeated member replaces the earlier one, as in a parsed object,
+                        // even when the last one is not kept.
+                        None => {
+                            out.remove(&recorded_name(kind, &name));
+                        }
+                    }
+                }
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    // Anything but an object has no parameters (as `redact_request` of it), once it parses.
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Value::Object(Map::new()))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Value, E> {
+        Ok(Value::Object(Map::new()))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Value, E> {
+        Ok(Value::Object(Map::new()))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Value, E> {
+        Ok(Value::Object(Map::new()))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Value, E> {
+        Ok(Value::Object(Map::new()))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Value, E> {
+        Ok(Value::Object(Map::new()))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Object(Map::new()))
+    }
+}
+
+/// A member name, borrowed from the body unless it had escapes.
+struct FieldName<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for FieldName<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NameVisitor;
+        impl<'de> serde::de::Visitor<'de> for NameVisitor {
+            type Value = FieldName<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<FieldName<'de>, E> {
+                Ok(FieldName(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<FieldName<'de>, E> {
+                Ok(FieldName(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(NameVisitor)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -374,34 +489,40 @@ fn camel(name: &str) -> String {
 }
 
 /// Account id in `arn:aws:kms:REGION:ACCOUNT:key/ID`.
-fn kms_arn_account(arn: &str) -> Option<&str> {
+pub(crate) fn kms_arn_account(arn: &str) -> Option<&str> {
     let mut it = arn.split(':');
     let (scheme, _p, service, _r, account) = (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
     (scheme == "arn" && service == "kms" && crate::auth::is_account_id(account)).then_some(account)
 }
 
 fn user_identity(principal: &str, account: &str, access_key_id: &str) -> UserIdentity {
+    let (identity_type, principal_id, account) = identity_of(principal, account);
+    UserIdentity {
+        identity_type: identity_type.to_string(),
+        principal_id: principal_id.into_owned(),
+        arn: principal.to_string(),
+        account_id: account.to_string(),
+        access_key_id: access_key_id.to_string(),
+    }
+}
+
+/// CloudTrail's identity type, principal id and account for a caller.
+pub(crate) fn identity_of<'a>(principal: &'a str, account: &'a str) -> (&'static str, Cow<'a, str>, &'a str) {
     let resource = principal.splitn(6, ':').nth(5).unwrap_or("");
-    let account = account_of_arn(principal).unwrap_or(account).to_string();
+    let account = account_of_arn(principal).unwrap_or(account);
     let (identity_type, principal_id) = if resource == "root" {
-        ("Root", account.clone())
+        ("Root", Cow::Borrowed(account))
     } else if resource.starts_with("user/") {
-        ("IAMUser", pseudo_unique_id("AIDA", principal))
+        ("IAMUser", Cow::Owned(pseudo_unique_id("AIDA", principal)))
     } else if let Some(rest) = resource.strip_prefix("assumed-role/") {
         // CloudTrail shows "ROLEID:session-name" for role sessions.
         let (role, session) = rest.split_once('/').unwrap_or((rest, ""));
         let role_arn = format!("arn:aws:iam::{account}:role/{role}");
-        ("AssumedRole", format!("{}:{session}", pseudo_unique_id("AROA", &role_arn)))
+        ("AssumedRole", Cow::Owned(format!("{}:{session}", pseudo_unique_id("AROA", &role_arn))))
     } else {
-        ("Unknown", principal.to_string())
+        ("Unknown", Cow::Borrowed(principal))
     };
-    UserIdentity {
-        identity_type: identity_type.to_string(),
-        principal_id,
-        arn: principal.to_string(),
-        account_id: account,
-        access_key_id: access_key_id.to_string(),
-    }
+    (identity_type, principal_id, account)
 }
 
 /// IAM-style unique id (`AIDA` + 17 uppercase alphanumerics), derived from
@@ -418,7 +539,7 @@ fn pseudo_unique_id(prefix: &str, arn: &str) -> String {
 /// every request needs both, and the call, not the bytes, is what costs. If the system RNG fails
 /// we still need ids for the record, so fall back to distinct time-derived bytes; these ids are
 /// labels, not secrets.
-fn random_uuid_pair() -> (String, String) {
+pub(crate) fn random_uuid_pair() -> (String, String) {
     let b = random_bytes::<32>().unwrap_or_else(|_| {
         let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let mut b = [0u8; 32];
@@ -573,6 +694,38 @@ mod tests {
         assert!(!out.to_string().contains("c2VjcmV0"));
         assert_eq!(redact_request("PutKeyPolicy", &json!({"Policy": "{}"}))["policy"], "{}");
         assert_eq!(redact_request("Encrypt", &json!("not an object")), json!({}));
+    }
+
+    /// The server's streaming redaction gives what parsing and redacting gives, for objects,
+    /// other JSON values and non-JSON alike.
+    #[test]
+    fn redact_body_matches_redact_request() {
+        let mut bodies: Vec<String> = vec![
+            r#"{"KeyId":"alias/app","Plaintext":"c2VjcmV0","EncryptionContext":{"a":"b"},"GrantTokens":["t"]}"#.into(),
+            r#"{"Key\u0049d":"escaped-name","Description":{"nested":"c2VjcmV0"},"Tags":[{"TagKey":"k","TagValue":"v"}]}"#.into(),
+            r#"{"KeyId":"first","KeyId":"second","NumberOfBytes":32,"DryRun":true}"#.into(),
+            r#"{"KeyId":"first","KeyId":{"not":"a string"},"GrantTokens":["a"],"GrantTokens":"x"}"#.into(),
+            r#"{"Constraints":{"EncryptionContextSubset":{"a":"b"},"Junk":"x"},"Policy":"{}"}"#.into(),
+            r#"[1,2,{"KeyId":"x"}]"#.into(),
+            r#""a string""#.into(),
+            "42".into(),
+            "null".into(),
+            "{}".into(),
+        ];
+        let mut all = Map::new();
+        for f in BLOB_FIELDS {
+            all.insert((*f).to_string(), json!("c2VjcmV0LWRhdGEtc2VjcmV0"));
+        }
+        bodies.push(Value::Object(all).to_string());
+        for op in ["Encrypt", "PutKeyPolicy", "CreateGrant"] {
+            for body in &bodies {
+                let parsed: Value = serde_json::from_str(body).unwrap();
+                assert_eq!(redact_body(op, body.as_bytes()), redact_request(op, &parsed), "{op}: {body}");
+            }
+        }
+        for bad in ["", "{", r#"{"KeyId":"a"} trailing"#, r#"{"Plaintext": tru}"#] {
+            assert_eq!(redact_body("Encrypt", bad.as_bytes()), Value::Null, "{bad}");
+        }
     }
 
     #[test]

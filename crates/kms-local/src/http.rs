@@ -3,6 +3,7 @@
 //! number (see [`crate::connections`]) and closed when a client is too slow to send a request;
 //! shutdown drains in-flight requests.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
@@ -85,9 +86,8 @@ async fn handle(
     let _in_request = conn.begin_request();
     let (parts, body) = req.into_parts();
     let limits = &emu.limits;
-    let body = match tokio::time::timeout(limits.body_read_timeout, Limited::new(body, limits.max_body_bytes).collect())
-        .await
-    {
+    let collect = Limited::new(body, limits.max_body_bytes).collect();
+    let body = match ready_or_within(limits.body_read_timeout, collect).await {
         Ok(Ok(b)) => b.to_bytes(),
         Ok(Err(_)) => return Ok(error_reply(400, "ValidationException", "The request body is too large.")),
         Err(_) => return Ok(error_reply(408, "RequestTimeoutException", "The request body did not arrive in time.")),
@@ -100,16 +100,16 @@ async fn handle(
     // operations (RSA, ECDSA key generation) take milliseconds of CPU.
     let inline = runs_inline(parts.headers.get("x-amz-target").map(|v| v.as_bytes()));
     let work = move || {
-        let headers: Vec<(String, String)> = parts
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
+        // Borrowed, not copied: a value that is not UTF-8 (which can only fail a signature) is
+        // the one case that allocates.
+        let text: Vec<(&str, Cow<'_, str>)> =
+            parts.headers.iter().map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v.as_bytes()))).collect();
+        let headers: Vec<(&str, &str)> = text.iter().map(|(k, v)| (*k, v.as_ref())).collect();
         let request = Request {
             method: parts.method.as_str(),
             path: parts.uri.path(),
             query: parts.uri.query().unwrap_or(""),
-            headers,
+            headers: &headers,
             body: &body,
             source_ip: &source_ip,
         };
@@ -123,6 +123,18 @@ async fn handle(
             let e = KmsError::internal("The request could not be handled.");
             Ok(reply(e.status(), Bytes::from(e.to_body()), "", Some(e.kind())))
         }
+    }
+}
+
+/// `future`'s output if it is ready at once, else within `limit` (`Err` when the time runs out).
+/// A KMS request's body almost always arrives with its headers, and arming a timer for it
+/// (registering and cancelling it in the runtime's timer wheel) cost more than reading it.
+async fn ready_or_within<F: Future>(limit: Duration, future: F) -> Result<F::Output, tokio::time::error::Elapsed> {
+    let mut future = std::pin::pin!(future);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(future.as_mut().poll(cx))).await;
+    match first {
+        std::task::Poll::Ready(output) => Ok(output),
+        std::task::Poll::Pending => tokio::time::timeout(limit, future).await,
     }
 }
 

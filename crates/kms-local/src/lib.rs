@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+mod audit_line;
 pub mod auth;
 pub mod ciphertext;
 mod connections;

@@ -3,14 +3,15 @@
 use std::cell::RefCell;
 use std::time::SystemTime;
 
-use crate::audit::{redact_request, AuditEvent};
+use crate::audit::{format_iso8601, random_uuid_pair, redact_body};
+use crate::audit_line::EventFields;
 use crate::auth::signing_keys::SigningKeys;
 use crate::auth::{sigv4, Credentials};
 use crate::error::KmsError;
 use crate::limits::Limits;
 use crate::model::now;
 use crate::ops::{self, Ctx, RequestInfo};
-use crate::state::{LastUsage, Registry};
+use crate::state::Registry;
 use crate::store::{AuditRecord, AuditSink, AuditSlot};
 
 /// One HTTP request, as the pipeline needs it.
@@ -22,8 +23,8 @@ pub struct Request<'a> {
     pub path: &'a str,
     /// Raw query string.
     pub query: &'a str,
-    /// Headers with lowercase names.
-    pub headers: Vec<(String, String)>,
+    /// Headers with lowercase names, borrowed from the HTTP request.
+    pub headers: &'a [(&'a str, &'a str)],
     /// Body.
     pub body: &'a [u8],
     /// Client address.
@@ -63,8 +64,8 @@ pub struct Emulator {
     pub(crate) limits: Limits,
 }
 
-fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
-    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+fn header<'h>(headers: &[(&'h str, &'h str)], name: &str) -> Option<&'h str> {
+    headers.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
 }
 
 impl Emulator {
@@ -76,15 +77,15 @@ impl Emulator {
     /// Handles one request end to end; its audit event goes into the queue room `audit_slot`
     /// holds (see [`AuditSink::reserve`]).
     pub fn handle(&self, req: &Request<'_>, audit_slot: AuditSlot) -> Response {
-        let operation =
-            header(&req.headers, "x-amz-target").and_then(|t| t.strip_prefix("TrentService.")).unwrap_or("").to_owned();
+        let operation: &str =
+            header(req.headers, "x-amz-target").and_then(|t| t.strip_prefix("TrentService.")).unwrap_or("");
         let caller = self.authenticate(req);
         let (result, caller) = match caller {
             Err(e) => (Err(e), None),
             Ok(c) => {
                 let r = if req.method != "POST" {
                     Err(KmsError::new("UnknownOperationException", "KMS accepts only POST requests."))
-                } else if !ops::is_known(&operation) {
+                } else if !ops::is_known(operation) {
                     Err(KmsError::new("UnknownOperationException", format!("Unknown operation {operation:?}.")))
                 } else {
                     Ok(())
@@ -99,21 +100,16 @@ impl Emulator {
             principal: c.principal.clone(),
             policies: true,
             // The emulator serves plain HTTP only, so aws:SecureTransport is always false.
-            request: RequestInfo {
-                operation: &operation,
-                body: req.body,
-                source_ip: req.source_ip,
-                secure_transport: false,
-            },
+            request: RequestInfo { operation, body: req.body, source_ip: req.source_ip, secure_transport: false },
             resources: RefCell::new(Vec::new()),
         });
         let result = match (result, &ctx) {
-            (Ok(()), Some(ctx)) => ops::dispatch(ctx, &operation, req.body),
+            (Ok(()), Some(ctx)) => ops::dispatch(ctx, operation, req.body),
             (Err(e), _) => Err(e),
             (Ok(()), None) => Err(KmsError::internal("no caller")),
         };
         let resources = ctx.map(|c| c.resources.into_inner()).unwrap_or_default();
-        let request_id = self.audit_event(req, audit_slot, &operation, caller.as_ref(), &resources, &result);
+        let request_id = self.audit_event(req, audit_slot, operation, caller.as_ref(), &resources, &result);
         match result {
             Ok(body) => Response { status: 200, body, request_id, error_type: None },
             Err(e) => Response { status: e.status(), body: e.to_body(), request_id, error_type: Some(e.kind()) },
@@ -127,7 +123,7 @@ impl Emulator {
                     method: req.method,
                     path: req.path,
                     query: req.query,
-                    headers: &req.headers,
+                    headers: req.headers,
                     body: req.body,
                 };
                 let v =
@@ -144,7 +140,7 @@ impl Emulator {
                 // Permissive mode: any signature; Region from the credential scope. A 12-digit
                 // access key id selects that account, so multi-account tests need no config.
                 // The Region still must be a valid Region name: it goes into ARNs.
-                let (access_key_id, region) = sigv4::permissive_kms_scope(&req.headers)
+                let (access_key_id, region) = sigv4::permissive_kms_scope(req.headers)
                     .map_err(|e| KmsError::new(e.kms_error_type(), e.message()))?
                     .unwrap_or_else(|| (String::new(), self.default_region.clone()));
                 let account = if crate::ids::is_account(&access_key_id) {
@@ -171,9 +167,7 @@ impl Emulator {
         let params = if req.body.is_empty() {
             serde_json::Value::Object(Default::default())
         } else {
-            serde_json::from_slice::<serde_json::Value>(req.body)
-                .map(|v| redact_request(operation, &v))
-                .unwrap_or(serde_json::Value::Null)
+            redact_body(operation, req.body)
         };
         let name = if operation.is_empty() { "Unknown" } else { operation };
         let (principal, account, akid, region) = match caller {
@@ -181,50 +175,41 @@ impl Emulator {
             None => ("anonymous", self.default_account.as_str(), "", self.default_region.as_str()),
         };
         let error = result.as_ref().err();
-        let mut event = AuditEvent::new(
-            name,
+        let (request_id, event_id) = random_uuid_pair();
+        let t = now();
+        let event_time = format_iso8601(SystemTime::now());
+        let json = EventFields {
+            event_time: &event_time,
+            event_name: name,
             principal,
             account,
-            akid,
-            req.source_ip,
+            access_key_id: akid,
+            source_ip: req.source_ip,
             region,
-            params,
-            resources.to_vec(),
-            error.map(|e| e.kind().to_owned()),
-        );
-        if let Some(e) = error {
-            event = event.with_error_message(e.message().to_owned());
+            user_agent: header(req.headers, "user-agent"),
+            request_parameters: &params,
+            request_id: &request_id,
+            event_id: &event_id,
+            resources,
+            error_code: error.map(KmsError::kind),
+            error_message: error.map(KmsError::message),
         }
-        if let Some(ua) = header(&req.headers, "user-agent") {
-            event = event.with_user_agent(ua.to_owned());
-        }
-        let t = now();
+        .to_json();
         if error.is_none() && ops::usage::TRACKED.contains(&operation) {
             for arn in resources {
-                self.reg.note_usage(
-                    arn,
-                    LastUsage {
-                        operation: operation.to_owned(),
-                        timestamp: t,
-                        event_id: event.event_id.clone(),
-                        request_id: event.request_id.clone(),
-                    },
-                );
+                self.reg.note_usage(arn, operation, t, &event_id, &request_id);
             }
         }
-        let request_id = event.request_id.clone();
-        if let Ok(json) = serde_json::to_string(&event) {
-            self.audit.record(
-                audit_slot,
-                AuditRecord {
-                    event_time: t,
-                    key_arn: resources.first().cloned(),
-                    event_name: name.to_owned(),
-                    ok: error.is_none(),
-                    json,
-                },
-            );
-        }
+        self.audit.record(
+            audit_slot,
+            AuditRecord {
+                event_time: t,
+                key_arn: resources.first().cloned(),
+                event_name: name.to_owned(),
+                ok: error.is_none(),
+                json,
+            },
+        );
         request_id
     }
 

@@ -589,9 +589,31 @@ impl Registry {
         Some(parsed)
     }
 
-    /// Records the last use of a key.
-    pub fn note_usage(&self, key_arn: &str, usage: LastUsage) {
-        self.last_usage.write().unwrap_or_else(poisoned).insert(key_arn.to_owned(), usage);
+    /// Records the last use of a key. Runs for every cryptographic request: a key already used
+    /// before has its record overwritten in place, reusing its strings' memory.
+    pub fn note_usage(&self, key_arn: &str, operation: &str, timestamp: i64, event_id: &str, request_id: &str) {
+        let mut map = self.last_usage.write().unwrap_or_else(poisoned);
+        let overwrite = |to: &mut String, from: &str| {
+            to.clear();
+            to.push_str(from);
+        };
+        match map.get_mut(key_arn) {
+            Some(last) => {
+                overwrite(&mut last.operation, operation);
+                last.timestamp = timestamp;
+                overwrite(&mut last.event_id, event_id);
+                overwrite(&mut last.request_id, request_id);
+            }
+            None => {
+                let usage = LastUsage {
+                    operation: operation.to_owned(),
+                    timestamp,
+                    event_id: event_id.to_owned(),
+                    request_id: request_id.to_owned(),
+                };
+                map.insert(key_arn.to_owned(), usage);
+            }
+        }
     }
 
     /// Last use of a key.

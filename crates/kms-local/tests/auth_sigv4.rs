@@ -28,14 +28,17 @@ struct Wire {
 }
 
 impl Wire {
-    fn as_signed(&self) -> SignedRequest<'_> {
-        SignedRequest {
+    /// Verifies the request as the server would, its headers borrowed as the server borrows them.
+    fn verify_with(&self, lookup: &dyn Fn(&str) -> Option<Secret>, now: SystemTime) -> Result<Verified, AuthError> {
+        let headers: Vec<(&str, &str)> = self.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let req = SignedRequest {
             method: &self.method,
             path: &self.path,
             query: &self.query,
-            headers: &self.headers,
+            headers: &headers,
             body: &self.body,
-        }
+        };
+        verify(&req, lookup, now)
     }
 
     fn header_mut(&mut self, name: &str) -> &mut String {
@@ -132,13 +135,13 @@ fn t0() -> SystemTime {
 }
 
 fn err_type(wire: &Wire, now: SystemTime) -> &'static str {
-    verify(&wire.as_signed(), &lookup, now).expect_err("verification should fail").kms_error_type()
+    wire.verify_with(&lookup, now).expect_err("verification should fail").kms_error_type()
 }
 
 #[test]
 fn valid_request_verifies() {
     let wire = sign_with_oracle(kms_spec(t0()));
-    let v = verify(&wire.as_signed(), &lookup, t0()).unwrap();
+    let v = wire.verify_with(&lookup, t0()).unwrap();
     assert_eq!(
         v,
         Verified {
@@ -150,8 +153,8 @@ fn valid_request_verifies() {
         }
     );
     // Clock skew inside the window is fine either way.
-    verify(&wire.as_signed(), &lookup, t0() + Duration::from_secs(14 * 60)).unwrap();
-    verify(&wire.as_signed(), &lookup, t0() - Duration::from_secs(14 * 60)).unwrap();
+    wire.verify_with(&lookup, t0() + Duration::from_secs(14 * 60)).unwrap();
+    wire.verify_with(&lookup, t0() - Duration::from_secs(14 * 60)).unwrap();
 }
 
 #[test]
@@ -161,7 +164,7 @@ fn credentials_file_lookup_works_with_verify() {
     ))
     .unwrap();
     let wire = sign_with_oracle(kms_spec(t0()));
-    let v = verify(&wire.as_signed(), &|k| creds.secret(k), t0()).unwrap();
+    let v = wire.verify_with(&|k| creds.secret(k), t0()).unwrap();
     assert_eq!(v.account, "111122223333");
 }
 
@@ -179,7 +182,7 @@ fn wrong_secret_fails() {
     let mut spec = kms_spec(t0());
     spec.secret = "not-the-secret";
     let wire = sign_with_oracle(spec);
-    let e = verify(&wire.as_signed(), &lookup, t0()).unwrap_err();
+    let e = wire.verify_with(&lookup, t0()).unwrap_err();
     assert_eq!(e.kms_error_type(), "InvalidSignatureException");
     assert!(e.to_string().contains("does not match"), "{e}");
 }
@@ -227,10 +230,10 @@ fn header_changes() {
     let mut wire = sign_with_oracle(spec);
     assert!(!wire.header_mut("authorization").contains("user-agent"));
     *wire.header_mut("user-agent") = "something-else/2".to_string();
-    verify(&wire.as_signed(), &lookup, t0()).unwrap();
+    wire.verify_with(&lookup, t0()).unwrap();
     // Extra unsigned headers are ignored too.
     wire.headers.push(("x-forwarded-for".to_string(), "10.0.0.1".to_string()));
-    verify(&wire.as_signed(), &lookup, t0()).unwrap();
+    wire.verify_with(&lookup, t0()).unwrap();
 }
 
 #[test]
@@ -238,10 +241,10 @@ fn header_values_are_canonicalized() {
     let mut spec = kms_spec(t0());
     spec.headers.push(("x-amz-meta-note", "  several   spaces here  ".to_string()));
     let mut wire = sign_with_oracle(spec);
-    verify(&wire.as_signed(), &lookup, t0()).unwrap();
+    wire.verify_with(&lookup, t0()).unwrap();
     // A proxy re-spacing the value does not change its canonical form.
     *wire.header_mut("x-amz-meta-note") = "several spaces here".to_string();
-    verify(&wire.as_signed(), &lookup, t0()).unwrap();
+    wire.verify_with(&lookup, t0()).unwrap();
     *wire.header_mut("x-amz-meta-note") = "several spaces there".to_string();
     assert_eq!(err_type(&wire, t0()), "InvalidSignatureException");
 }
@@ -250,13 +253,13 @@ fn header_values_are_canonicalized() {
 fn expired_and_future_dates() {
     let wire = sign_with_oracle(kms_spec(t0()));
     let later = t0() + Duration::from_secs(16 * 60);
-    let e = verify(&wire.as_signed(), &lookup, later).unwrap_err();
+    let e = wire.verify_with(&lookup, later).unwrap_err();
     assert!(matches!(e, AuthError::SignatureExpired(_)));
     assert_eq!(e.kms_error_type(), "InvalidSignatureException");
     assert!(e.to_string().starts_with("Signature expired: 20240506T070809Z is now earlier than"), "{e}");
 
     let earlier = t0() - Duration::from_secs(16 * 60);
-    let e = verify(&wire.as_signed(), &lookup, earlier).unwrap_err();
+    let e = wire.verify_with(&lookup, earlier).unwrap_err();
     assert_eq!(e.kms_error_type(), "InvalidSignatureException");
     assert!(e.to_string().contains("not yet current"), "{e}");
 }
@@ -265,7 +268,7 @@ fn expired_and_future_dates() {
 fn missing_authorization_header() {
     let mut wire = sign_with_oracle(kms_spec(t0()));
     wire.headers.retain(|(k, _)| k != "authorization");
-    let e = verify(&wire.as_signed(), &lookup, t0()).unwrap_err();
+    let e = wire.verify_with(&lookup, t0()).unwrap_err();
     assert_eq!(e, AuthError::MissingAuthenticationToken);
     assert_eq!(e.kms_error_type(), "MissingAuthenticationTokenException");
 }
@@ -273,7 +276,7 @@ fn missing_authorization_header() {
 #[test]
 fn unknown_access_key() {
     let wire = sign_with_oracle(kms_spec(t0()));
-    let e = verify(&wire.as_signed(), &|_| None, t0()).unwrap_err();
+    let e = wire.verify_with(&|_| None, t0()).unwrap_err();
     assert_eq!(e.kms_error_type(), "UnrecognizedClientException");
 }
 
@@ -283,20 +286,20 @@ fn session_tokens() {
     spec.token = Some("session-token-1");
     let wire = sign_with_oracle(spec);
     assert!(wire.headers.iter().any(|(k, _)| k == "x-amz-security-token"));
-    verify(&wire.as_signed(), &lookup_with_token(Some("session-token-1")), t0()).unwrap();
+    wire.verify_with(&lookup_with_token(Some("session-token-1")), t0()).unwrap();
 
     // Wrong token (validly signed by someone holding the secret).
-    let e = verify(&wire.as_signed(), &lookup_with_token(Some("session-token-2")), t0()).unwrap_err();
+    let e = wire.verify_with(&lookup_with_token(Some("session-token-2")), t0()).unwrap_err();
     assert_eq!(e, AuthError::InvalidSecurityToken);
     assert_eq!(e.kms_error_type(), "UnrecognizedClientException");
 
     // Token presented for a credential that has none.
-    let e = verify(&wire.as_signed(), &lookup, t0()).unwrap_err();
+    let e = wire.verify_with(&lookup, t0()).unwrap_err();
     assert_eq!(e.kms_error_type(), "UnrecognizedClientException");
 
     // Token required but not presented.
     let wire = sign_with_oracle(kms_spec(t0()));
-    let e = verify(&wire.as_signed(), &lookup_with_token(Some("session-token-1")), t0()).unwrap_err();
+    let e = wire.verify_with(&lookup_with_token(Some("session-token-1")), t0()).unwrap_err();
     assert_eq!(e.kms_error_type(), "UnrecognizedClientException");
 
     // Swapping the token header after signing breaks the signature first.
@@ -304,7 +307,7 @@ fn session_tokens() {
     spec.token = Some("session-token-1");
     let mut wire = sign_with_oracle(spec);
     *wire.header_mut("x-amz-security-token") = "session-token-2".to_string();
-    let e = verify(&wire.as_signed(), &lookup_with_token(Some("session-token-2")), t0()).unwrap_err();
+    let e = wire.verify_with(&lookup_with_token(Some("session-token-2")), t0()).unwrap_err();
     assert_eq!(e.kms_error_type(), "InvalidSignatureException");
 }
 
@@ -314,13 +317,13 @@ fn content_sha256_header() {
     spec.settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
     let wire = sign_with_oracle(spec);
     assert!(wire.headers.iter().any(|(k, _)| k == "x-amz-content-sha256"));
-    verify(&wire.as_signed(), &lookup, t0()).unwrap();
+    wire.verify_with(&lookup, t0()).unwrap();
 
     let mut spec = kms_spec(t0());
     spec.settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
     let mut wire = sign_with_oracle(spec);
     wire.body[3] ^= 0x20;
-    let e = verify(&wire.as_signed(), &lookup, t0()).unwrap_err();
+    let e = wire.verify_with(&lookup, t0()).unwrap_err();
     assert_eq!(e.kms_error_type(), "InvalidSignatureException");
     assert!(e.to_string().contains("x-amz-content-sha256"), "{e}");
 }
@@ -333,11 +336,11 @@ fn presigned_query_form() {
     let wire = sign_with_oracle(spec);
     assert!(wire.query.contains("X-Amz-Signature="), "{}", wire.query);
     assert!(!wire.headers.iter().any(|(k, _)| k == "authorization"));
-    let v = verify(&wire.as_signed(), &lookup, t0() + Duration::from_secs(299)).unwrap();
+    let v = wire.verify_with(&lookup, t0() + Duration::from_secs(299)).unwrap();
     assert_eq!(v.region, "us-east-1");
 
     // Past X-Amz-Expires.
-    let e = verify(&wire.as_signed(), &lookup, t0() + Duration::from_secs(301)).unwrap_err();
+    let e = wire.verify_with(&lookup, t0() + Duration::from_secs(301)).unwrap_err();
     assert_eq!(e.kms_error_type(), "InvalidSignatureException");
     assert!(e.to_string().contains("Signature expired"), "{e}");
 
@@ -370,8 +373,8 @@ fn presigned_with_session_token() {
     spec.token = Some("tok/with+chars=");
     let wire = sign_with_oracle(spec);
     assert!(wire.query.contains("X-Amz-Security-Token="));
-    verify(&wire.as_signed(), &lookup_with_token(Some("tok/with+chars=")), t0()).unwrap();
-    let e = verify(&wire.as_signed(), &lookup_with_token(Some("other")), t0()).unwrap_err();
+    wire.verify_with(&lookup_with_token(Some("tok/with+chars=")), t0()).unwrap();
+    let e = wire.verify_with(&lookup_with_token(Some("other")), t0()).unwrap_err();
     assert_eq!(e.kms_error_type(), "UnrecognizedClientException");
 }
 
@@ -390,7 +393,7 @@ fn paths_and_query_strings() {
         spec.body = b"";
         spec.headers = vec![("host", host.to_string())];
         let wire = sign_with_oracle(spec);
-        verify(&wire.as_signed(), &lookup, t0()).unwrap_or_else(|e| panic!("{uri}: {e}"));
+        wire.verify_with(&lookup, t0()).unwrap_or_else(|e| panic!("{uri}: {e}"));
 
         // Changing the path or the query must break the signature.
         let mut w = sign_with_oracle({
@@ -446,7 +449,7 @@ fn many_random_requests_round_trip() {
             settings: SigningSettings::default(),
         };
         let wire = sign_with_oracle(spec);
-        let v = verify(&wire.as_signed(), &lookup, when).unwrap_or_else(|e| panic!("case {i}: {e}"));
+        let v = wire.verify_with(&lookup, when).unwrap_or_else(|e| panic!("case {i}: {e}"));
         assert_eq!(v.region, region);
         if !wire.body.is_empty() {
             let mut bad = wire;

@@ -323,31 +323,15 @@ pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
 }
 
 fn glob_match_impl(pattern: &str, text: &str, ignore_case: bool) -> bool {
-    // Fast paths for the shapes real policies use ("*", "kms:*", exact
-    // names), so per-request evaluation rarely allocates.
+    // Runs for every statement of the key policy on every request: the ASCII case (every real
+    // action name and ARN) compares bytes in place, with no allocation; only non-ASCII text
+    // takes the Unicode case-folding path.
     if pattern == "*" {
         return true;
     }
-    if !pattern.contains(['*', '?']) {
-        return if ignore_case {
-            pattern.eq_ignore_ascii_case(text) || pattern.to_lowercase() == text.to_lowercase()
-        } else {
-            pattern == text
-        };
-    }
-    if let Some(prefix) = pattern.strip_suffix('*') {
-        // ASCII only: Unicode case folding can change lengths.
-        let simple = !ignore_case || (prefix.is_ascii() && text.is_ascii());
-        if simple && !prefix.contains(['*', '?']) {
-            let Some(head) = text.get(..prefix.len()) else {
-                return false;
-            };
-            return if ignore_case {
-                head.eq_ignore_ascii_case(prefix) || head.to_lowercase() == prefix.to_lowercase()
-            } else {
-                head == prefix
-            };
-        }
+    if pattern.is_ascii() && text.is_ascii() {
+        let eq = |a: u8, b: u8| if ignore_case { a.eq_ignore_ascii_case(&b) } else { a == b };
+        return glob_match_units(pattern.as_bytes(), text.as_bytes(), b'*', b'?', eq);
     }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
@@ -358,16 +342,20 @@ fn glob_match_impl(pattern: &str, text: &str, ignore_case: bool) -> bool {
             a == b
         }
     };
-    // Iterative matcher with single backtrack point: linear in practice and
-    // never recursive, so hostile patterns cannot blow the stack.
+    glob_match_units(&p, &t, '*', '?', eq)
+}
+
+/// The glob matcher over any unit (bytes for ASCII, chars otherwise): iterative, with a single
+/// backtrack point, so it is linear in practice and hostile patterns cannot blow the stack.
+fn glob_match_units<T: Copy + PartialEq>(p: &[T], t: &[T], star_unit: T, any: T, eq: impl Fn(T, T) -> bool) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<usize> = None;
     let mut star_t = 0usize;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && eq(p[pi], t[ti]))) {
+        if pi < p.len() && (p[pi] == any || (p[pi] != star_unit && eq(p[pi], t[ti]))) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == star_unit {
             star = Some(pi);
             star_t = ti;
             pi += 1;
@@ -379,7 +367,7 @@ fn glob_match_impl(pattern: &str, text: &str, ignore_case: bool) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == '*' {
+    while pi < p.len() && p[pi] == star_unit {
         pi += 1;
     }
     pi == p.len()
