@@ -9,6 +9,20 @@ use serde_json::{Map, Value};
 use crate::item::{AttributeValue, RawItem};
 
 /// The item as a DynamoDB JSON object.
+///
+/// ```
+/// use envelope_keystore::ddb_json;
+/// use envelope_keystore::item::{AttributeValue, RawItem};
+///
+/// let item = RawItem::from([
+///     ("type".to_owned(), AttributeValue::S("branch:ACTIVE".into())),
+///     ("hierarchy-version".to_owned(), AttributeValue::N("1".into())),
+///     ("enc".to_owned(), AttributeValue::B(vec![0, 1, 255])),
+/// ]);
+/// let json = ddb_json::to_json(&item);
+/// assert_eq!(json["enc"]["B"], "AAH/");
+/// assert_eq!(json["hierarchy-version"]["N"], "1");
+/// ```
 pub fn to_json(item: &RawItem) -> Value {
     let object: Map<String, Value> = item
         .iter()
@@ -26,6 +40,19 @@ pub fn to_json(item: &RawItem) -> Value {
 
 /// Reads a DynamoDB JSON object holding S, N and B attributes only (the only types a key-store
 /// item has).
+///
+/// ```
+/// use envelope_keystore::ddb_json;
+/// use envelope_keystore::item::AttributeValue;
+///
+/// // As `aws dynamodb get-item` prints it.
+/// let json = serde_json::json!({"type": {"S": "beacon:ACTIVE"}, "enc": {"B": "AAH/"}});
+/// let item = ddb_json::from_json(&json)?;
+/// assert_eq!(item["enc"], AttributeValue::B(vec![0, 1, 255]));
+/// // Other DynamoDB types are not key-store attributes.
+/// assert!(ddb_json::from_json(&serde_json::json!({"tags": {"SS": ["a"]}})).is_err());
+/// # Ok::<(), String>(())
+/// ```
 pub fn from_json(value: &Value) -> Result<RawItem, String> {
     let object = value.as_object().ok_or("the item is not a JSON object")?;
     let mut item = RawItem::new();

@@ -43,6 +43,15 @@ pub const HIERARCHY_VERSION_1: &str = "1";
 const RESERVED: [&str; 8] = [BRANCH_KEY_ID, TYPE, ENC, CREATE_TIME, KMS_ARN, HIERARCHY_VERSION, VERSION, TABLE_NAME];
 
 /// A typed attribute value, as DynamoDB types them.
+///
+/// ```
+/// use envelope_keystore::item::AttributeValue;
+///
+/// let enc = AttributeValue::B(vec![1, 2, 3]);
+/// // Debug never prints the bytes (a KMS ciphertext).
+/// assert_eq!(format!("{enc:?}"), "B(<3 bytes>)");
+/// assert_eq!(format!("{:?}", AttributeValue::N("1".into())), "N(1)");
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub enum AttributeValue {
     /// String.
@@ -68,6 +77,13 @@ impl fmt::Debug for AttributeValue {
 pub type RawItem = BTreeMap<String, AttributeValue>;
 
 /// What an item holds.
+///
+/// ```
+/// use envelope_keystore::item::ItemKind;
+///
+/// assert_eq!(ItemKind::Beacon.type_value(), "beacon:ACTIVE");
+/// assert_eq!(ItemKind::Active("83eec007-5659-4554-bf11-699b90f41ac6".into()).type_value(), "branch:ACTIVE");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemKind {
     /// `branch:ACTIVE`: a copy of the active version (the version's UUID).
@@ -80,6 +96,13 @@ pub enum ItemKind {
 
 impl ItemKind {
     /// The sort key (`type`) of this kind.
+    ///
+    /// ```
+    /// use envelope_keystore::item::ItemKind;
+    ///
+    /// let version = ItemKind::Version("83eec007-5659-4554-bf11-699b90f41ac6".into());
+    /// assert_eq!(version.type_value(), "branch:version:83eec007-5659-4554-bf11-699b90f41ac6");
+    /// ```
     pub fn type_value(&self) -> String {
         match self {
             ItemKind::Active(_) => ACTIVE_TYPE.to_owned(),
@@ -90,6 +113,31 @@ impl ItemKind {
 }
 
 /// A validated key-store item: the attributes the KMS encryption context is made of, and `enc`.
+///
+/// The three records CreateKey writes, built as the store builds them:
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_keystore::item::{ItemKind, KeyItem};
+///
+/// let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+/// let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+/// let version = "83eec007-5659-4554-bf11-699b90f41ac6";
+/// let version_context = KeyItem::version_context("tenant-a", version, "2024-01-01T00:00:00.000000Z", arn, &custom);
+/// let active = KeyItem::from_context(KeyItem::active_context_from_version(&version_context), vec![2])?;
+/// let beacon = KeyItem::from_context(KeyItem::beacon_context_from_version(&version_context), vec![3])?;
+/// let version_item = KeyItem::from_context(version_context, vec![1])?;
+///
+/// assert_eq!(version_item.kind(), &ItemKind::Version(version.into()));
+/// assert_eq!(active.kind(), &ItemKind::Active(version.into()));
+/// assert_eq!(beacon.kind(), &ItemKind::Beacon);
+/// // What KMS binds: every attribute but `enc`, plus the logical store name.
+/// let kms_context = active.kms_context("my-store");
+/// assert_eq!(kms_context["tablename"], "my-store");
+/// assert_eq!(kms_context["aws-crypto-ec:department"], "admin");
+/// assert!(!kms_context.contains_key("enc"));
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct KeyItem {
     /// Every attribute but `enc`, as strings (`hierarchy-version` is stored as N, its text here).
@@ -107,6 +155,19 @@ impl fmt::Debug for KeyItem {
 impl KeyItem {
     /// The item's attributes (without `enc`) for a new version of `branch_key_id`: the
     /// DECRYPT_ONLY record's encryption context, minus `tablename`.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// assert_eq!(version.context()["type"], "branch:version:83eec007-5659-4554-bf11-699b90f41ac6");
+    /// assert_eq!(version.context()["hierarchy-version"], "1");
+    /// assert_eq!(version.context()["aws-crypto-ec:department"], "admin");
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn version_context(
         branch_key_id: &str,
         version: &str,
@@ -126,6 +187,19 @@ impl KeyItem {
 
     /// The ACTIVE record's attributes made from a version's (same everything, `type` =
     /// `branch:ACTIVE`, plus `version`).
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// let active = KeyItem::active_context_from_version(version.context());
+    /// assert_eq!(active["type"], "branch:ACTIVE");
+    /// assert_eq!(active["version"], "branch:version:83eec007-5659-4554-bf11-699b90f41ac6");
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn active_context_from_version(version_context: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         let mut context = version_context.clone();
         if let Some(version_type) = context.insert(TYPE.into(), ACTIVE_TYPE.into()) {
@@ -135,6 +209,19 @@ impl KeyItem {
     }
 
     /// The beacon record's attributes made from a version's (`type` = `beacon:ACTIVE`).
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// let beacon = KeyItem::beacon_context_from_version(version.context());
+    /// assert_eq!(beacon["type"], "beacon:ACTIVE");
+    /// assert!(!beacon.contains_key("version"));
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn beacon_context_from_version(version_context: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         let mut context = version_context.clone();
         context.insert(TYPE.into(), BEACON_TYPE.into());
@@ -143,6 +230,21 @@ impl KeyItem {
 
     /// A new version's attributes made from the current ACTIVE item's (rotation keeps the branch
     /// key id, KMS key and custom context; new `type` and `create-time`; no `version`).
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// let active = KeyItem::active_context_from_version(version.context());
+    /// let next = KeyItem::next_version_context(&active, "0c4f2b07-3b0c-4b5a-9c2a-6f1d2e3a4b5c", "2024-02-01T00:00:00.000000Z");
+    /// assert_eq!(next["type"], "branch:version:0c4f2b07-3b0c-4b5a-9c2a-6f1d2e3a4b5c");
+    /// assert_eq!(next["aws-crypto-ec:department"], "admin");
+    /// assert!(!next.contains_key("version"));
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn next_version_context(
         active_context: &BTreeMap<String, String>,
         version: &str,
@@ -156,6 +258,19 @@ impl KeyItem {
     }
 
     /// An item from its attributes (as built above) and its ciphertext.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// assert_eq!(version.enc(), &[1, 2, 3]);
+    /// // An empty ciphertext is not an item.
+    /// assert!(KeyItem::from_context(version.context().clone(), Vec::new()).is_err());
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn from_context(context: BTreeMap<String, String>, enc: Vec<u8>) -> Result<KeyItem, String> {
         let mut raw: RawItem = context
             .into_iter()
@@ -172,6 +287,20 @@ impl KeyItem {
     /// `type`/`version` combinations the spec allows.
     ///
     /// spec: branch-key-store.md#record-format (the MPL's `BranchKeyItem?` predicate)
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// let mut raw = version.to_raw();
+    /// assert_eq!(KeyItem::from_raw(raw.clone())?, version);
+    /// raw.insert(item::HIERARCHY_VERSION.into(), item::AttributeValue::S("1".into()));
+    /// assert!(KeyItem::from_raw(raw).unwrap_err().contains("not a number"));
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn from_raw(raw: RawItem) -> Result<KeyItem, String> {
         let mut context = BTreeMap::new();
         let mut enc = None;
@@ -237,6 +366,19 @@ impl KeyItem {
     }
 
     /// The item as a backend stores it.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// let raw = version.to_raw();
+    /// assert_eq!(raw["hierarchy-version"], item::AttributeValue::N("1".into()));
+    /// assert_eq!(raw["enc"], item::AttributeValue::B(vec![1, 2, 3]));
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn to_raw(&self) -> RawItem {
         let mut raw: RawItem = self
             .context
@@ -252,6 +394,19 @@ impl KeyItem {
     }
 
     /// The KMS encryption context: every attribute but `enc`, plus `tablename`.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// let kms_context = version.kms_context("my-store");
+    /// assert_eq!(kms_context["tablename"], "my-store");
+    /// assert_eq!(kms_context.len(), version.context().len() + 1);
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn kms_context(&self, logical_name: &str) -> std::collections::HashMap<String, String> {
         let mut context: std::collections::HashMap<String, String> =
             self.context.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -260,41 +415,129 @@ impl KeyItem {
     }
 
     /// Every attribute but `enc` (no `tablename`).
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// assert!(!version.context().contains_key("tablename") && !version.context().contains_key("enc"));
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn context(&self) -> &BTreeMap<String, String> {
         &self.context
     }
 
     /// The KMS ciphertext.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// assert_eq!(version.enc(), &[1, 2, 3]);
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn enc(&self) -> &[u8] {
         &self.enc
     }
 
     /// What the item holds.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// assert_eq!(version.kind(), &ItemKind::Version("83eec007-5659-4554-bf11-699b90f41ac6".into()));
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn kind(&self) -> &ItemKind {
         &self.kind
     }
 
     /// `branch-key-id`.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// assert_eq!(version.branch_key_id(), "tenant-a");
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn branch_key_id(&self) -> &str {
         &self.context[BRANCH_KEY_ID]
     }
 
     /// `type`.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// assert_eq!(version.item_type(), "branch:version:83eec007-5659-4554-bf11-699b90f41ac6");
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn item_type(&self) -> &str {
         &self.context[TYPE]
     }
 
     /// `kms-arn`.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// assert_eq!(version.kms_arn(), arn);
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn kms_arn(&self) -> &str {
         &self.context[KMS_ARN]
     }
 
     /// `create-time`.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// assert_eq!(version.create_time(), "2024-01-01T00:00:00.000000Z");
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn create_time(&self) -> &str {
         &self.context[CREATE_TIME]
     }
 
     /// The custom encryption context, without the `aws-crypto-ec:` prefix.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keystore::item::{self, ItemKind, KeyItem};
+    /// # let custom = BTreeMap::from([("department".to_owned(), "admin".to_owned())]);
+    /// # let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// # let context = KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &custom);
+    /// let version = KeyItem::from_context(context, vec![1, 2, 3])?;
+    /// assert_eq!(version.custom_context(), custom);
+    /// # Ok::<(), String>(())
+    /// ```
     pub fn custom_context(&self) -> BTreeMap<String, String> {
         self.context
             .iter()
@@ -305,6 +548,13 @@ impl KeyItem {
 
 /// Whether a custom encryption context key may be used (non-empty; the prefixed name is a valid
 /// DynamoDB attribute name, at most 64 KiB).
+///
+/// ```
+/// use envelope_keystore::item::check_custom_key;
+///
+/// assert!(check_custom_key("department").is_ok());
+/// assert!(check_custom_key("").is_err());
+/// ```
 pub fn check_custom_key(key: &str) -> Result<(), String> {
     if key.is_empty() {
         return Err("a custom encryption context key must not be empty".into());

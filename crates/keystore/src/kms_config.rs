@@ -6,6 +6,19 @@ use envelope_keyrings::kms::key_arn::ResourceType;
 use envelope_keyrings::kms::{mrk_match, KmsArn};
 
 /// The KMS configuration of a key store.
+///
+/// ```
+/// use envelope_keystore::KmsConfiguration;
+///
+/// let fixed = KmsConfiguration::key_arn("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")?;
+/// assert!(fixed.accepts("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"));
+/// assert!(fixed.configured_arn().is_some(), "may create and rotate keys");
+/// // Aliases are refused: an alias can be repointed, and the ARN is bound into every item.
+/// assert!(KmsConfiguration::key_arn("arn:aws:kms:us-east-1:111122223333:alias/keys").is_err());
+/// // Discovery reads items under any key, and creates nothing.
+/// assert!(KmsConfiguration::Discovery.configured_arn().is_none());
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KmsConfiguration {

@@ -37,6 +37,25 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS branch_key_items (
 ) WITHOUT ROWID";
 
 /// A key store in a SQLite file.
+///
+/// The backend alone keeps items and needs no KMS; [`BranchKeyStore`](crate::BranchKeyStore) puts
+/// KMS-protected keys into it.
+///
+/// ```
+/// use envelope_keystore::{KeyStorage, SqliteStorage};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let path = std::env::temp_dir().join(format!("envelope-doc-sqlite-{}.sqlite3", std::process::id()));
+/// let storage = SqliteStorage::new(&path);
+/// assert_eq!(storage.create().await?, path.display().to_string());
+/// assert!(storage.get_item("tenant-a", "branch:ACTIVE").await?.is_none());
+/// # for suffix in ["", "-wal", "-shm"] {
+/// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+/// # }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
     path: PathBuf,

@@ -427,6 +427,37 @@ impl KeyStore for BranchKeyStore {
 }
 
 /// DescribeKey on a backend alone: needs no KMS (and so authenticates nothing).
+///
+/// ```
+/// use std::collections::BTreeMap;
+///
+/// use envelope_keystore::item::KeyItem;
+/// use envelope_keystore::{describe_key, KeyStorage, SqliteStorage};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let path = std::env::temp_dir().join(format!("envelope-doc-describe-{}.sqlite3", std::process::id()));
+/// let storage = SqliteStorage::new(&path);
+/// storage.create().await?;
+/// // Records as CreateKey writes them (placeholder ciphertexts: describing decrypts nothing).
+/// let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+/// let version =
+///     KeyItem::version_context("tenant-a", "83eec007-5659-4554-bf11-699b90f41ac6", "2024-01-01T00:00:00.000000Z", arn, &BTreeMap::new());
+/// let active = KeyItem::from_context(KeyItem::active_context_from_version(&version), vec![2])?;
+/// let beacon = KeyItem::from_context(KeyItem::beacon_context_from_version(&version), vec![3])?;
+/// let version = KeyItem::from_context(version, vec![1])?;
+/// storage.write_new_key(version.to_raw(), active.to_raw(), beacon.to_raw()).await?;
+///
+/// let items = describe_key(&storage, "tenant-a").await?;
+/// assert_eq!(items.len(), 3);
+/// assert!(items.iter().all(|item| item.kms_arn == arn));
+/// assert!(describe_key(&storage, "tenant-b").await.is_err());
+/// # for suffix in ["", "-wal", "-shm"] {
+/// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+/// # }
+/// # Ok(())
+/// # }
+/// ```
 pub async fn describe_key(
     storage: &dyn KeyStorage,
     branch_key_id: &str,

@@ -35,6 +35,15 @@ const SCOPE_ENCRYPT: u8 = 0x01;
 const SCOPE_DECRYPT: u8 = 0x02;
 
 /// The cache id of the ACTIVE branch key used on encrypt.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::cache::encrypt_cache_id;
+///
+/// let id = encrypt_cache_id(b"partition", "example-store", "tenant-a");
+/// assert_eq!(id.len(), 48, "a SHA-384");
+/// // Another partition (a keyring with its own) never shares the entry.
+/// assert_ne!(id, encrypt_cache_id(b"other", "example-store", "tenant-a"));
+/// ```
 pub fn encrypt_cache_id(partition_id: &[u8], logical_key_store_name: &str, branch_key_id: &str) -> CacheId {
     cache_id(&[
         &[RESOURCE_HIERARCHICAL_KEYRING],
@@ -46,6 +55,15 @@ pub fn encrypt_cache_id(partition_id: &[u8], logical_key_store_name: &str, branc
 }
 
 /// The cache id of one branch key version used on decrypt (`version` in UUID text form).
+///
+/// ```
+/// use envelope_keyrings::hierarchy::cache::{decrypt_cache_id, encrypt_cache_id};
+///
+/// let version = "e9ce18a3-edb5-4272-9f86-1cacb7997ff6";
+/// let id = decrypt_cache_id(b"partition", "example-store", "tenant-a", version);
+/// // Encrypt and decrypt entries of one key are distinct (different scopes).
+/// assert_ne!(id, encrypt_cache_id(b"partition", "example-store", "tenant-a"));
+/// ```
 pub fn decrypt_cache_id(
     partition_id: &[u8],
     logical_key_store_name: &str,
@@ -77,6 +95,22 @@ fn cache_id(fields: &[&[u8]]) -> CacheId {
 }
 
 /// A cached branch key version: its materials and its derivation key, prepared once.
+///
+/// ```
+/// # use std::collections::BTreeMap;
+/// # use std::time::Duration;
+/// # use envelope_keyrings::hierarchy::cache::{encrypt_cache_id, BranchKeyCache};
+/// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let materials = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), BranchKeySecret::from_slice(&[7; 32])?)?;
+/// let cache = BranchKeyCache::new(10);
+/// let id = encrypt_cache_id(b"partition", "example-store", "tenant-a");
+/// let cached = cache.get_or_fetch(id, Duration::from_secs(60), move || Box::pin(async move { Ok(materials) })).await?;
+/// assert_eq!(cached.materials().branch_key_id(), "tenant-a");
+/// # Ok(())
+/// # }
+/// ```
 pub struct CachedBranchKey {
     materials: BranchKeyMaterials,
     derivation: DerivationKey,
@@ -89,11 +123,46 @@ impl CachedBranchKey {
     }
 
     /// The materials the store returned.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use std::time::Duration;
+    /// # use envelope_keyrings::hierarchy::cache::{encrypt_cache_id, BranchKeyCache};
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let materials = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), BranchKeySecret::from_slice(&[7; 32])?)?;
+    /// let cache = BranchKeyCache::new(10);
+    /// let id = encrypt_cache_id(b"partition", "example-store", "tenant-a");
+    /// let cached = cache.get_or_fetch(id, Duration::from_secs(60), move || Box::pin(async move { Ok(materials) })).await?;
+    /// assert_eq!(cached.materials().version(), "e9ce18a3-edb5-4272-9f86-1cacb7997ff6");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn materials(&self) -> &BranchKeyMaterials {
         &self.materials
     }
 
     /// The branch key, ready for derivation.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use std::time::Duration;
+    /// # use envelope_keyrings::hierarchy::cache::{encrypt_cache_id, BranchKeyCache};
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let materials = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), BranchKeySecret::from_slice(&[7; 32])?)?;
+    /// let cache = BranchKeyCache::new(10);
+    /// let id = encrypt_cache_id(b"partition", "example-store", "tenant-a");
+    /// let cached = cache.get_or_fetch(id, Duration::from_secs(60), move || Box::pin(async move { Ok(materials) })).await?;
+    /// # use envelope_keyrings::hierarchy::wrapping;
+    /// let version = cached.materials().version_bytes();
+    /// let edk_ciphertext = wrapping::wrap(cached.derivation(), "tenant-a", version, b"", &[1; 32])?;
+    /// assert_eq!(edk_ciphertext.len(), 92);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn derivation(&self) -> &DerivationKey {
         &self.derivation
     }
@@ -110,6 +179,46 @@ type Fetched = Result<Arc<CachedBranchKey>, KeyStoreError>;
 type InFlight = Shared<Pin<Box<dyn Future<Output = Fetched> + Send>>>;
 
 /// A cache of branch key materials. Clone it to share it: clones are one cache.
+///
+/// Two keyrings sharing a cache and a partition id make one key-store call between them:
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::hierarchy::{
+///     BranchKeyCache, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore, StaticKeyStore,
+/// };
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut store = StaticKeyStore::new("example-store");
+/// let key = BranchKeySecret::from_slice(&[7; 32])?;
+/// store.add_branch_key(
+///     BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?,
+///     true,
+/// )?;
+/// let store: Arc<dyn KeyStore> = Arc::new(store);
+/// let cache = BranchKeyCache::new(100);
+/// let keyring = |ttl| {
+///     HierarchicalKeyring::builder_shared(Arc::clone(&store))
+///         .branch_key_id("tenant-a")
+///         .ttl(Duration::from_secs(ttl))
+///         .cache(cache.clone())
+///         .partition_id("billing-service")
+///         .build()
+/// };
+/// let writer = BlockingClient::new(Client::with_keyring(keyring(600)?));
+/// let reader = BlockingClient::new(Client::with_keyring(keyring(60)?));
+/// let message = writer.encrypt(b"invoice", &EncryptOptions::new())?;
+/// assert_eq!(reader.decrypt(&message, &DecryptOptions::new())?.plaintext, b"invoice");
+/// // One entry for encrypt (the ACTIVE version), one for decrypt (that version).
+/// assert_eq!(cache.len(), 2);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct BranchKeyCache {
     inner: Arc<Inner>,
@@ -139,21 +248,56 @@ struct Entry {
 
 impl BranchKeyCache {
     /// A cache holding at most `capacity` branch key versions (at least 1).
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::BranchKeyCache;
+    ///
+    /// assert_eq!(BranchKeyCache::new(500).capacity(), 500);
+    /// assert_eq!(BranchKeyCache::new(0).capacity(), 1);
+    /// ```
     pub fn new(capacity: usize) -> BranchKeyCache {
         BranchKeyCache { inner: Arc::new(Inner { capacity: capacity.max(1), state: Mutex::new(State::default()) }) }
     }
 
     /// The capacity in entries.
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::cache::{BranchKeyCache, DEFAULT_CAPACITY};
+    ///
+    /// assert_eq!(BranchKeyCache::default().capacity(), DEFAULT_CAPACITY);
+    /// ```
     pub fn capacity(&self) -> usize {
         self.inner.capacity
     }
 
     /// How many entries are cached now (expired ones included until they are looked up or evicted).
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use std::time::Duration;
+    /// # use envelope_keyrings::hierarchy::cache::{encrypt_cache_id, BranchKeyCache};
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let materials = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), BranchKeySecret::from_slice(&[7; 32])?)?;
+    /// let cache = BranchKeyCache::new(10);
+    /// let id = encrypt_cache_id(b"partition", "example-store", "tenant-a");
+    /// let cached = cache.get_or_fetch(id, Duration::from_secs(60), move || Box::pin(async move { Ok(materials) })).await?;
+    /// assert_eq!(cache.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn len(&self) -> usize {
         self.inner.lock().entries.len()
     }
 
     /// Whether the cache holds no entry.
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::BranchKeyCache;
+    ///
+    /// assert!(BranchKeyCache::new(10).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -161,6 +305,34 @@ impl BranchKeyCache {
     /// The entry under `id` if it is younger than `ttl` (the asking keyring's TTL, which may be
     /// shorter than the one that filled the entry); otherwise `fetch` runs, at most once for all
     /// concurrent callers asking for `id`, and its result is cached for `ttl`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use envelope_keyrings::hierarchy::cache::{encrypt_cache_id, BranchKeyCache};
+    /// use envelope_keyrings::hierarchy::{KeyStore, StaticKeyStore};
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut store = StaticKeyStore::new("example-store");
+    /// # let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// # store.add_branch_key(BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?, true)?;
+    /// let cache = BranchKeyCache::new(10);
+    /// let id = encrypt_cache_id(b"partition", store.logical_key_store_name(), "tenant-a");
+    /// let ttl = Duration::from_secs(60);
+    /// // The fetch future owns what it uses (it may outlive this call's borrow, for other waiters).
+    /// let fetch_store = store.clone();
+    /// let first = cache
+    ///     .get_or_fetch(id, ttl, move || Box::pin(async move { fetch_store.get_active_branch_key("tenant-a").await }))
+    ///     .await?;
+    /// // A hit: the closure is not called.
+    /// let second = cache.get_or_fetch(id, ttl, || unreachable!("cached")).await?;
+    /// assert_eq!(first.materials().version(), second.materials().version());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn get_or_fetch<F>(&self, id: CacheId, ttl: Duration, fetch: F) -> Fetched
     where
         F: FnOnce() -> Pin<Box<dyn Future<Output = Result<BranchKeyMaterials, KeyStoreError>> + Send>>,
@@ -192,6 +364,23 @@ impl BranchKeyCache {
     }
 
     /// Drops every entry (not the calls in flight).
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use std::time::Duration;
+    /// # use envelope_keyrings::hierarchy::cache::{encrypt_cache_id, BranchKeyCache};
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let materials = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), BranchKeySecret::from_slice(&[7; 32])?)?;
+    /// let cache = BranchKeyCache::new(10);
+    /// let id = encrypt_cache_id(b"partition", "example-store", "tenant-a");
+    /// let cached = cache.get_or_fetch(id, Duration::from_secs(60), move || Box::pin(async move { Ok(materials) })).await?;
+    /// cache.clear();
+    /// assert!(cache.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn clear(&self) {
         let mut state = self.inner.lock();
         state.entries.clear();

@@ -29,6 +29,15 @@ const MAC_INFO: &[u8] = b"AWS_MPL_INTERMEDIATE_KEYWRAP_MAC";
 const ENC_INFO: &[u8] = b"AWS_MPL_INTERMEDIATE_KEYWRAP_ENC";
 
 /// The two keys an intermediate key yields.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::intermediate;
+///
+/// let keys = intermediate::derive(&[5; 32])?;
+/// assert_eq!(keys.signing_key.len(), 32);
+/// assert_eq!(format!("{keys:?}"), "DerivedKeys([REDACTED])");
+/// # Ok::<(), envelope::Error>(())
+/// ```
 pub struct DerivedKeys {
     /// The symmetric signing key (the DB-ESDK's per-EDK HMAC key).
     pub signing_key: Zeroizing<[u8; 32]>,
@@ -50,6 +59,16 @@ impl hkdf::KeyType for Len32 {
 }
 
 /// HKDF-SHA512 (empty salt) of the intermediate key into the signing and encryption keys.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::intermediate;
+///
+/// // Deterministic: whoever unwraps the intermediate key gets the same signing key.
+/// let (a, b) = (intermediate::derive(&[5; 32])?, intermediate::derive(&[5; 32])?);
+/// assert_eq!(a.signing_key, b.signing_key);
+/// assert_ne!(a.signing_key, intermediate::derive(&[6; 32])?.signing_key);
+/// # Ok::<(), envelope::Error>(())
+/// ```
 pub fn derive(intermediate_key: &[u8]) -> Result<DerivedKeys> {
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA512, &[]).extract(intermediate_key);
     let expand = |info: &[u8]| -> Result<Zeroizing<[u8; 32]>> {
@@ -64,6 +83,15 @@ pub fn derive(intermediate_key: &[u8]) -> Result<DerivedKeys> {
 }
 
 /// Encrypts `data_key` under the keys of `intermediate_key`: `encrypted data key ‖ tag`.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::intermediate;
+///
+/// let keys = intermediate::derive(&[5; 32])?;
+/// let encrypted = intermediate::wrap(&keys, &[9; 32], b"serialized context")?;
+/// assert_eq!(encrypted.len(), 32 + 16);
+/// # Ok::<(), envelope::Error>(())
+/// ```
 pub fn wrap(keys: &DerivedKeys, data_key: &[u8], serialized_context: &[u8]) -> Result<Vec<u8>> {
     let key = WrappingKey::new(&*keys.encryption_key)?;
     let mut out = Vec::with_capacity(data_key.len() + TAG_LEN);
@@ -75,6 +103,16 @@ pub fn wrap(keys: &DerivedKeys, data_key: &[u8], serialized_context: &[u8]) -> R
 }
 
 /// Decrypts `encrypted` (`encrypted data key ‖ tag`); `None` when the tag does not verify.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::intermediate;
+///
+/// let keys = intermediate::derive(&[5; 32])?;
+/// let encrypted = intermediate::wrap(&keys, &[9; 32], b"context")?;
+/// assert_eq!(&intermediate::unwrap(&keys, &encrypted, b"context")?.expect("verifies")[..], &[9; 32]);
+/// assert!(intermediate::unwrap(&keys, &encrypted, b"another context")?.is_none());
+/// # Ok::<(), envelope::Error>(())
+/// ```
 pub fn unwrap(keys: &DerivedKeys, encrypted: &[u8], serialized_context: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>> {
     let Some(split) = encrypted.len().checked_sub(TAG_LEN) else { return Ok(None) };
     let (ciphertext, tag) = encrypted.split_at(split);
@@ -85,6 +123,15 @@ pub fn unwrap(keys: &DerivedKeys, encrypted: &[u8], serialized_context: &[u8]) -
 
 /// Splits a DB-ESDK hierarchy EDK ciphertext wrapping a `key_len`-byte data key into the
 /// encrypted data key and the hierarchy ciphertext of the intermediate key.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::intermediate;
+///
+/// let ciphertext = [0u8; 140]; // 48 + 92: a 32-byte data key under the DB-ESDK suites
+/// let (encrypted_data_key, wrapped_intermediate_key) = intermediate::split(&ciphertext, 32).expect("long enough");
+/// assert_eq!((encrypted_data_key.len(), wrapped_intermediate_key.len()), (48, 92));
+/// assert!(intermediate::split(&ciphertext[..48], 32).is_none());
+/// ```
 pub fn split(ciphertext: &[u8], key_len: usize) -> Option<(&[u8], &[u8])> {
     let at = key_len.checked_add(TAG_LEN)?;
     (ciphertext.len() > at).then(|| ciphertext.split_at(at))

@@ -18,11 +18,29 @@ use zeroize::Zeroizing;
 pub const BRANCH_KEY_LEN: usize = 32;
 
 /// A 32-byte branch key or beacon key. Zeroized on drop; Debug is redacted.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::BranchKeySecret;
+///
+/// let key = BranchKeySecret::from_slice(&[7; 32])?;
+/// assert_eq!(key.expose_secret(), &[7; 32]);
+/// // Debug never shows the bytes.
+/// assert_eq!(format!("{key:?}"), "BranchKeySecret([REDACTED])");
+/// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+/// ```
 #[derive(Clone)]
 pub struct BranchKeySecret(Zeroizing<[u8; BRANCH_KEY_LEN]>);
 
 impl BranchKeySecret {
     /// Wraps key bytes; fails unless there are exactly 32.
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::BranchKeySecret;
+    ///
+    /// assert!(BranchKeySecret::from_slice(&[1; 32]).is_ok());
+    /// let error = BranchKeySecret::from_slice(&[1; 16]).unwrap_err();
+    /// assert_eq!(error.to_string(), "invalid branch key materials: a branch or beacon key is 32 bytes, not 16");
+    /// ```
     pub fn from_slice(bytes: &[u8]) -> Result<BranchKeySecret, InvalidBranchKeyMaterials> {
         let mut key = Zeroizing::new([0u8; BRANCH_KEY_LEN]);
         if bytes.len() != BRANCH_KEY_LEN {
@@ -36,6 +54,14 @@ impl BranchKeySecret {
     }
 
     /// The key bytes. Named so that every use is easy to find in review.
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::BranchKeySecret;
+    ///
+    /// let key = BranchKeySecret::from_slice(&[0xAB; 32])?;
+    /// assert_eq!(key.expose_secret().len(), 32);
+    /// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+    /// ```
     pub fn expose_secret(&self) -> &[u8; BRANCH_KEY_LEN] {
         &self.0
     }
@@ -48,6 +74,16 @@ impl fmt::Debug for BranchKeySecret {
 }
 
 /// Branch key materials were malformed (wrong key length, a version that is not a UUID).
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret};
+///
+/// let key = BranchKeySecret::from_slice(&[7; 32])?;
+/// let error = BranchKeyMaterials::new("tenant-a", "version-1", BTreeMap::new(), key).unwrap_err();
+/// assert!(error.0.contains("\"version-1\" is not a UUID"), "{error}");
+/// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidBranchKeyMaterials(pub String);
 
@@ -62,6 +98,21 @@ impl std::error::Error for InvalidBranchKeyMaterials {}
 /// One version of a branch key, as a key store returns it.
 ///
 /// spec: structures.md#branch-key-materials — branch key id, version, encryption context, key.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret};
+///
+/// let context = BTreeMap::from([("department".to_owned(), "billing".to_owned())]);
+/// let key = BranchKeySecret::from_slice(&[7; 32])?;
+/// let materials = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", context, key)?;
+/// assert_eq!(materials.branch_key_id(), "tenant-a");
+/// assert_eq!(materials.version_bytes()[..2], [0xe9, 0xce]);
+/// assert_eq!(materials.encryption_context()["department"], "billing");
+/// // Debug shows the id, version and context, never the key.
+/// assert!(format!("{materials:?}").contains("REDACTED"));
+/// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+/// ```
 #[derive(Clone)]
 pub struct BranchKeyMaterials {
     branch_key_id: String,
@@ -76,6 +127,18 @@ pub struct BranchKeyMaterials {
 impl BranchKeyMaterials {
     /// Materials from their parts. `version` must be a UUID in text form (36 characters with
     /// hyphens), because the keyring writes it into each EDK as 16 bytes.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret};
+    ///
+    /// let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// let version = "e9ce18a3-edb5-4272-9f86-1cacb7997ff6";
+    /// assert!(BranchKeyMaterials::new("tenant-a", version, BTreeMap::new(), key.clone()).is_ok());
+    /// assert!(BranchKeyMaterials::new("", version, BTreeMap::new(), key.clone()).is_err(), "empty id");
+    /// assert!(BranchKeyMaterials::new("tenant-a", "e9ce18a3edb542729f861cacb7997ff6", BTreeMap::new(), key).is_err());
+    /// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+    /// ```
     pub fn new(
         branch_key_id: impl Into<String>,
         version: impl Into<String>,
@@ -92,27 +155,77 @@ impl BranchKeyMaterials {
     }
 
     /// The branch key id (the EDK's provider info).
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret};
+    /// # let context = BTreeMap::from([("department".to_owned(), "billing".to_owned())]);
+    /// # let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// let materials = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", context, key)?;
+    /// assert_eq!(materials.branch_key_id(), "tenant-a");
+    /// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+    /// ```
     pub fn branch_key_id(&self) -> &str {
         &self.branch_key_id
     }
 
     /// The version, a UUID in text form.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret};
+    /// # let context = BTreeMap::from([("department".to_owned(), "billing".to_owned())]);
+    /// # let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// let materials = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", context, key)?;
+    /// assert_eq!(materials.version(), "e9ce18a3-edb5-4272-9f86-1cacb7997ff6");
+    /// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+    /// ```
     pub fn version(&self) -> &str {
         &self.version
     }
 
     /// The version as the 16 UUID bytes written into EDKs.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret};
+    /// # let context = BTreeMap::from([("department".to_owned(), "billing".to_owned())]);
+    /// # let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// let materials = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", context, key)?;
+    /// assert_eq!(hex::encode(materials.version_bytes()), "e9ce18a3edb542729f861cacb7997ff6");
+    /// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+    /// ```
     pub fn version_bytes(&self) -> &[u8; 16] {
         &self.version_bytes
     }
 
     /// The branch key's custom encryption context, without the `aws-crypto-ec:` prefix the store
     /// writes it under (spec: branch-key-store.md#custom-encryption-context-from-authenticated-encryption-context).
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret};
+    /// # let context = BTreeMap::from([("department".to_owned(), "billing".to_owned())]);
+    /// # let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// let materials = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", context, key)?;
+    /// assert_eq!(materials.encryption_context()["department"], "billing");
+    /// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+    /// ```
     pub fn encryption_context(&self) -> &BTreeMap<String, String> {
         &self.encryption_context
     }
 
     /// The branch key.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret};
+    /// # let context = BTreeMap::from([("department".to_owned(), "billing".to_owned())]);
+    /// # let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// let materials = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", context, key)?;
+    /// assert_eq!(materials.key().expose_secret(), &[7; 32]);
+    /// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+    /// ```
     pub fn key(&self) -> &BranchKeySecret {
         &self.key
     }
@@ -130,6 +243,16 @@ impl fmt::Debug for BranchKeyMaterials {
 }
 
 /// The beacon key of a branch key id (searchable encryption's root key; never rotates).
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_keyrings::hierarchy::{BeaconKeyMaterials, BranchKeySecret};
+///
+/// let beacon = BeaconKeyMaterials::new("tenant-a", BTreeMap::new(), BranchKeySecret::from_slice(&[9; 32])?);
+/// assert_eq!(beacon.beacon_key_id(), "tenant-a");
+/// assert!(!format!("{beacon:?}").contains("9, 9"));
+/// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+/// ```
 #[derive(Clone)]
 pub struct BeaconKeyMaterials {
     beacon_key_id: String,
@@ -139,6 +262,15 @@ pub struct BeaconKeyMaterials {
 
 impl BeaconKeyMaterials {
     /// Materials from their parts; the beacon key id is the branch key id it belongs to.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BeaconKeyMaterials, BranchKeySecret};
+    /// # let context = BTreeMap::from([("department".to_owned(), "billing".to_owned())]);
+    /// let beacon = BeaconKeyMaterials::new("tenant-a", context, BranchKeySecret::from_slice(&[9; 32])?);
+    /// assert_eq!(beacon.beacon_key_id(), "tenant-a");
+    /// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+    /// ```
     pub fn new(
         beacon_key_id: impl Into<String>,
         encryption_context: BTreeMap<String, String>,
@@ -148,16 +280,43 @@ impl BeaconKeyMaterials {
     }
 
     /// The beacon key id (the branch key id).
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BeaconKeyMaterials, BranchKeySecret};
+    /// # let context = BTreeMap::from([("department".to_owned(), "billing".to_owned())]);
+    /// let beacon = BeaconKeyMaterials::new("tenant-a", context, BranchKeySecret::from_slice(&[9; 32])?);
+    /// assert_eq!(beacon.beacon_key_id(), "tenant-a");
+    /// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+    /// ```
     pub fn beacon_key_id(&self) -> &str {
         &self.beacon_key_id
     }
 
     /// The custom encryption context of the `beacon:ACTIVE` item, without the `aws-crypto-ec:` prefix.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BeaconKeyMaterials, BranchKeySecret};
+    /// # let context = BTreeMap::from([("department".to_owned(), "billing".to_owned())]);
+    /// let beacon = BeaconKeyMaterials::new("tenant-a", context, BranchKeySecret::from_slice(&[9; 32])?);
+    /// assert_eq!(beacon.encryption_context()["department"], "billing");
+    /// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+    /// ```
     pub fn encryption_context(&self) -> &BTreeMap<String, String> {
         &self.encryption_context
     }
 
     /// The beacon key.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BeaconKeyMaterials, BranchKeySecret};
+    /// # let context = BTreeMap::from([("department".to_owned(), "billing".to_owned())]);
+    /// let beacon = BeaconKeyMaterials::new("tenant-a", context, BranchKeySecret::from_slice(&[9; 32])?);
+    /// assert_eq!(beacon.key().expose_secret(), &[9; 32]);
+    /// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+    /// ```
     pub fn key(&self) -> &BranchKeySecret {
         &self.key
     }
@@ -174,6 +333,16 @@ impl fmt::Debug for BeaconKeyMaterials {
 }
 
 /// Parses a UUID in its 36-character text form into its 16 bytes.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::key_store::parse_version;
+///
+/// let bytes = parse_version("e9ce18a3-edb5-4272-9f86-1cacb7997ff6")?;
+/// assert_eq!(hex::encode(bytes), "e9ce18a3edb542729f861cacb7997ff6");
+/// // Only the hyphenated form: it is what the stores write.
+/// assert!(parse_version("e9ce18a3edb542729f861cacb7997ff6").is_err());
+/// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+/// ```
 pub fn parse_version(version: &str) -> Result<[u8; 16], InvalidBranchKeyMaterials> {
     // The hyphenated form only: that is what the key stores write, and it keeps
     // text → bytes → text a round trip (the EDK carries bytes, the store is asked with text).
@@ -186,6 +355,14 @@ pub fn parse_version(version: &str) -> Result<[u8; 16], InvalidBranchKeyMaterial
 }
 
 /// The 16 bytes of a version as its UUID text (lowercase, hyphenated), as key stores are asked.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::key_store::{format_version, parse_version};
+///
+/// let text = "e9ce18a3-edb5-4272-9f86-1cacb7997ff6";
+/// assert_eq!(format_version(&parse_version(text)?), text);
+/// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+/// ```
 pub fn format_version(bytes: &[u8; 16]) -> String {
     uuid::Uuid::from_bytes(*bytes).hyphenated().to_string()
 }
@@ -195,17 +372,132 @@ pub fn format_version(bytes: &[u8; 16]) -> String {
 /// Implementations must be cheap to call concurrently: the keyring's cache makes one call per
 /// missing key, but many keyrings may share a store. Errors say which key, which version and which
 /// operation failed, and what to do next ([`KeyStoreError`]).
+///
+/// Implementing it: a store that delegates to another and counts the calls that reach it. The
+/// keyring's cache keeps them rare: ten messages, one call.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// use async_trait::async_trait;
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, EncryptOptions};
+/// use envelope_keyrings::hierarchy::{
+///     BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore, KeyStoreError,
+///     StaticKeyStore,
+/// };
+///
+/// #[derive(Debug)]
+/// struct Counting {
+///     inner: StaticKeyStore,
+///     calls: Arc<AtomicUsize>,
+/// }
+///
+/// #[async_trait]
+/// impl KeyStore for Counting {
+///     fn logical_key_store_name(&self) -> &str {
+///         self.inner.logical_key_store_name()
+///     }
+///     async fn get_active_branch_key(&self, id: &str) -> Result<BranchKeyMaterials, KeyStoreError> {
+///         self.calls.fetch_add(1, Ordering::SeqCst);
+///         self.inner.get_active_branch_key(id).await
+///     }
+///     async fn get_branch_key_version(&self, id: &str, version: &str) -> Result<BranchKeyMaterials, KeyStoreError> {
+///         self.calls.fetch_add(1, Ordering::SeqCst);
+///         self.inner.get_branch_key_version(id, version).await
+///     }
+///     async fn get_beacon_key(&self, id: &str) -> Result<BeaconKeyMaterials, KeyStoreError> {
+///         self.calls.fetch_add(1, Ordering::SeqCst);
+///         self.inner.get_beacon_key(id).await
+///     }
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut inner = StaticKeyStore::new("example-store");
+/// let key = BranchKeySecret::from_slice(&[7; 32])?;
+/// inner.add_branch_key(
+///     BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?,
+///     true,
+/// )?;
+/// let calls = Arc::new(AtomicUsize::new(0));
+/// let store = Counting { inner, calls: Arc::clone(&calls) };
+/// let keyring = HierarchicalKeyring::builder(store).branch_key_id("tenant-a").ttl(Duration::from_secs(60)).build()?;
+/// let client = BlockingClient::new(Client::with_keyring(keyring));
+/// for _ in 0..10 {
+///     client.encrypt(b"record", &EncryptOptions::new())?;
+/// }
+/// assert_eq!(calls.load(Ordering::SeqCst), 1);
+/// # Ok(())
+/// # }
+/// ```
 #[async_trait]
 pub trait KeyStore: Send + Sync + fmt::Debug {
     /// The logical key store name: part of the cache ids (two stores with one name share cache
     /// entries) and of the KMS encryption context (`tablename`) of every item.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, KeyStore, StaticKeyStore};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// # let v1 = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?;
+    /// # let key = BranchKeySecret::from_slice(&[8; 32])?;
+    /// # let v2 = BranchKeyMaterials::new("tenant-a", "0c4f2b07-3b0c-4b5a-9c2a-6f1d2e3a4b5c", BTreeMap::new(), key)?;
+    /// # let beacon = BeaconKeyMaterials::new("tenant-a", BTreeMap::new(), BranchKeySecret::from_slice(&[9; 32])?);
+    /// let mut store = StaticKeyStore::new("example-store");
+    /// store.add_branch_key(v1, false)?.add_branch_key(v2, true)?.add_beacon_key(beacon);
+    /// assert_eq!(store.logical_key_store_name(), "example-store");
+    /// # Ok(())
+    /// # }
+    /// ```
     fn logical_key_store_name(&self) -> &str;
 
     /// The `branch:ACTIVE` version of `branch_key_id` (what new messages are wrapped under).
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, KeyStore, StaticKeyStore};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// # let v1 = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?;
+    /// # let key = BranchKeySecret::from_slice(&[8; 32])?;
+    /// # let v2 = BranchKeyMaterials::new("tenant-a", "0c4f2b07-3b0c-4b5a-9c2a-6f1d2e3a4b5c", BTreeMap::new(), key)?;
+    /// # let beacon = BeaconKeyMaterials::new("tenant-a", BTreeMap::new(), BranchKeySecret::from_slice(&[9; 32])?);
+    /// let mut store = StaticKeyStore::new("example-store");
+    /// store.add_branch_key(v1, false)?.add_branch_key(v2, true)?.add_beacon_key(beacon);
+    /// let active = store.get_active_branch_key("tenant-a").await?;
+    /// assert_eq!(active.version(), "0c4f2b07-3b0c-4b5a-9c2a-6f1d2e3a4b5c");
+    /// assert!(store.get_active_branch_key("tenant-b").await.is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
     async fn get_active_branch_key(&self, branch_key_id: &str) -> Result<BranchKeyMaterials, KeyStoreError>;
 
     /// One version of `branch_key_id`, `version` being a UUID in text form (decrypt asks for the
     /// version named in the EDK).
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, KeyStore, StaticKeyStore};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// # let v1 = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?;
+    /// # let key = BranchKeySecret::from_slice(&[8; 32])?;
+    /// # let v2 = BranchKeyMaterials::new("tenant-a", "0c4f2b07-3b0c-4b5a-9c2a-6f1d2e3a4b5c", BTreeMap::new(), key)?;
+    /// # let beacon = BeaconKeyMaterials::new("tenant-a", BTreeMap::new(), BranchKeySecret::from_slice(&[9; 32])?);
+    /// let mut store = StaticKeyStore::new("example-store");
+    /// store.add_branch_key(v1, false)?.add_branch_key(v2, true)?.add_beacon_key(beacon);
+    /// let old = store.get_branch_key_version("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6").await?;
+    /// assert_eq!(old.key().expose_secret(), &[7; 32]);
+    /// # Ok(())
+    /// # }
+    /// ```
     async fn get_branch_key_version(
         &self,
         branch_key_id: &str,
@@ -213,6 +505,24 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     ) -> Result<BranchKeyMaterials, KeyStoreError>;
 
     /// The beacon key of `branch_key_id`.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, KeyStore, StaticKeyStore};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// # let v1 = BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?;
+    /// # let key = BranchKeySecret::from_slice(&[8; 32])?;
+    /// # let v2 = BranchKeyMaterials::new("tenant-a", "0c4f2b07-3b0c-4b5a-9c2a-6f1d2e3a4b5c", BTreeMap::new(), key)?;
+    /// # let beacon = BeaconKeyMaterials::new("tenant-a", BTreeMap::new(), BranchKeySecret::from_slice(&[9; 32])?);
+    /// let mut store = StaticKeyStore::new("example-store");
+    /// store.add_branch_key(v1, false)?.add_branch_key(v2, true)?.add_beacon_key(beacon);
+    /// let beacon = store.get_beacon_key("tenant-a").await?;
+    /// assert_eq!(beacon.key().expose_secret(), &[9; 32]);
+    /// # Ok(())
+    /// # }
+    /// ```
     async fn get_beacon_key(&self, branch_key_id: &str) -> Result<BeaconKeyMaterials, KeyStoreError>;
 }
 
@@ -240,6 +550,12 @@ impl<S: KeyStore + ?Sized> KeyStore for std::sync::Arc<S> {
 }
 
 /// The key store operation that failed.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::KeyStoreOperation;
+///
+/// assert_eq!(KeyStoreOperation::GetBranchKeyVersion.to_string(), "GetBranchKeyVersion");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KeyStoreOperation {
@@ -274,6 +590,18 @@ impl fmt::Display for KeyStoreOperation {
 }
 
 /// What went wrong in a key store operation ([`KeyStoreError::kind`]).
+///
+/// ```
+/// use envelope_keyrings::hierarchy::{KeyStoreError, KeyStoreErrorKind, KeyStoreOperation};
+///
+/// fn worth_retrying(error: &KeyStoreError) -> bool {
+///     matches!(error.kind(), KeyStoreErrorKind::Conflict { .. } | KeyStoreErrorKind::Backend { .. })
+/// }
+///
+/// let lost_race = KeyStoreErrorKind::Conflict { message: "ACTIVE changed".into() };
+/// assert!(worth_retrying(&KeyStoreError::new(KeyStoreOperation::VersionKey, lost_race)));
+/// assert!(!worth_retrying(&KeyStoreError::new(KeyStoreOperation::GetActiveBranchKey, KeyStoreErrorKind::NoSuchKey)));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyStoreErrorKind {
@@ -329,6 +657,17 @@ pub enum KeyStoreErrorKind {
 
 /// A key store operation failed: which operation, on which branch key and version, why, and what
 /// to do next (the Display text says all four).
+///
+/// ```
+/// use envelope_keyrings::hierarchy::{KeyStoreError, KeyStoreErrorKind, KeyStoreOperation};
+///
+/// let error = KeyStoreError::new(KeyStoreOperation::GetActiveBranchKey, KeyStoreErrorKind::NoSuchKey).for_key("tenant-a");
+/// assert_eq!(
+///     error.to_string(),
+///     "key store GetActiveBranchKey of branch key \"tenant-a\" failed: no such branch key in the store \
+///      (create the branch key first (keystore create-key), or check the branch key id and the store)"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyStoreError {
     operation: KeyStoreOperation,
@@ -340,43 +679,102 @@ pub struct KeyStoreError {
 impl KeyStoreError {
     /// An error of `kind` in `operation`, about no particular key yet (add one with
     /// [`for_key`](Self::for_key) / [`for_version`](Self::for_version)).
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::{KeyStoreError, KeyStoreErrorKind, KeyStoreOperation};
+    ///
+    /// let error = KeyStoreError::new(KeyStoreOperation::CreateKeyStore, KeyStoreErrorKind::NoSuchStore { store: "keys.db".into() });
+    /// assert_eq!(error.branch_key_id(), None);
+    /// ```
     pub fn new(operation: KeyStoreOperation, kind: KeyStoreErrorKind) -> KeyStoreError {
         KeyStoreError { operation, branch_key_id: None, version: None, kind }
     }
 
     /// The same error, naming the branch key id.
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::{KeyStoreError, KeyStoreErrorKind, KeyStoreOperation};
+    ///
+    /// let error = KeyStoreError::new(KeyStoreOperation::GetBeaconKey, KeyStoreErrorKind::NoSuchKey).for_key("tenant-a");
+    /// assert_eq!(error.branch_key_id(), Some("tenant-a"));
+    /// ```
     pub fn for_key(mut self, branch_key_id: impl Into<String>) -> KeyStoreError {
         self.branch_key_id = Some(branch_key_id.into());
         self
     }
 
     /// The same error, naming the version (a UUID in text form).
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::{KeyStoreError, KeyStoreErrorKind, KeyStoreOperation};
+    ///
+    /// let error = KeyStoreError::new(KeyStoreOperation::GetBranchKeyVersion, KeyStoreErrorKind::NoSuchKey)
+    ///     .for_key("tenant-a")
+    ///     .for_version("e9ce18a3-edb5-4272-9f86-1cacb7997ff6");
+    /// assert!(error.to_string().contains("version e9ce18a3-edb5-4272-9f86-1cacb7997ff6"));
+    /// ```
     pub fn for_version(mut self, version: impl Into<String>) -> KeyStoreError {
         self.version = Some(version.into());
         self
     }
 
     /// The operation that failed.
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::{KeyStoreError, KeyStoreErrorKind, KeyStoreOperation};
+    ///
+    /// let error = KeyStoreError::new(KeyStoreOperation::VersionKey, KeyStoreErrorKind::NoSuchKey);
+    /// assert_eq!(error.operation(), KeyStoreOperation::VersionKey);
+    /// ```
     pub fn operation(&self) -> KeyStoreOperation {
         self.operation
     }
 
     /// The branch key id, when the failure concerns one.
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::{KeyStoreError, KeyStoreErrorKind, KeyStoreOperation};
+    ///
+    /// let error = KeyStoreError::new(KeyStoreOperation::VersionKey, KeyStoreErrorKind::NoSuchKey).for_key("tenant-a");
+    /// assert_eq!(error.branch_key_id(), Some("tenant-a"));
+    /// ```
     pub fn branch_key_id(&self) -> Option<&str> {
         self.branch_key_id.as_deref()
     }
 
     /// The version, when the failure concerns one.
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::{KeyStoreError, KeyStoreErrorKind, KeyStoreOperation};
+    ///
+    /// let error = KeyStoreError::new(KeyStoreOperation::GetActiveBranchKey, KeyStoreErrorKind::NoSuchKey);
+    /// assert_eq!(error.version(), None, "ACTIVE is asked for by id alone");
+    /// ```
     pub fn version(&self) -> Option<&str> {
         self.version.as_deref()
     }
 
     /// What went wrong.
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::{KeyStoreError, KeyStoreErrorKind, KeyStoreOperation};
+    ///
+    /// let error = KeyStoreError::new(KeyStoreOperation::GetActiveBranchKey, KeyStoreErrorKind::NoSuchKey);
+    /// assert_eq!(error.kind(), &KeyStoreErrorKind::NoSuchKey);
+    /// ```
     pub fn kind(&self) -> &KeyStoreErrorKind {
         &self.kind
     }
 
     /// One sentence on what the caller can do about it.
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::{KeyStoreError, KeyStoreErrorKind, KeyStoreOperation};
+    ///
+    /// let kind = KeyStoreErrorKind::Conflict { message: "ACTIVE changed".into() };
+    /// let error = KeyStoreError::new(KeyStoreOperation::VersionKey, kind);
+    /// assert!(error.next_step().ends_with("retry"));
+    /// ```
     pub fn next_step(&self) -> &'static str {
         match &self.kind {
             KeyStoreErrorKind::NoSuchKey => match self.operation {

@@ -31,10 +31,32 @@ pub const HEADER_LEN: usize = SALT_LEN + IV_LEN + VERSION_LEN;
 
 /// A branch key prepared for derivation: its HMAC-SHA256 key schedule, built once per cached
 /// version rather than once per message. aws-lc-rs zeroizes it on drop.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::wrapping::DerivationKey;
+/// use envelope_keyrings::hierarchy::BranchKeySecret;
+///
+/// let derivation = DerivationKey::new(&BranchKeySecret::from_slice(&[7; 32])?);
+/// assert_eq!(format!("{derivation:?}"), "DerivationKey([REDACTED])");
+/// # Ok::<(), envelope_keyrings::hierarchy::InvalidBranchKeyMaterials>(())
+/// ```
 pub struct DerivationKey(hmac::Key);
 
 impl DerivationKey {
     /// Prepares `branch_key`.
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::wrapping::{self, DerivationKey};
+    /// use envelope_keyrings::hierarchy::BranchKeySecret;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let derivation = DerivationKey::new(&BranchKeySecret::from_slice(&[7; 32])?);
+    /// let version = [0xE9; 16];
+    /// let ciphertext = wrapping::wrap(&derivation, "tenant-a", &version, b"", &[1; 32])?;
+    /// assert_eq!(wrapping::version_of(&ciphertext), Some(&version));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new(branch_key: &BranchKeySecret) -> DerivationKey {
         DerivationKey(hmac::Key::new(hmac::HMAC_SHA256, branch_key.expose_secret()))
     }
@@ -63,6 +85,15 @@ impl fmt::Debug for DerivationKey {
 }
 
 /// `"aws-kms-hierarchy" ‖ branch key id ‖ version (16) ‖ serialized encryption context`.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::wrapping::wrapping_aad;
+///
+/// let aad = wrapping_aad("tenant-a", &[0xE9; 16], b"context");
+/// assert!(aad.starts_with(b"aws-kms-hierarchytenant-a\xE9"));
+/// assert!(aad.ends_with(b"\xE9context"));
+/// assert_eq!(aad.len(), 17 + 8 + 16 + 7);
+/// ```
 pub fn wrapping_aad(branch_key_id: &str, version: &[u8; VERSION_LEN], serialized_context: &[u8]) -> Vec<u8> {
     let mut aad = Vec::with_capacity(PROVIDER_ID.len() + branch_key_id.len() + VERSION_LEN + serialized_context.len());
     aad.extend_from_slice(PROVIDER_ID.as_bytes());
@@ -74,6 +105,23 @@ pub fn wrapping_aad(branch_key_id: &str, version: &[u8; VERSION_LEN], serialized
 
 /// Wraps `key` (a data key, or an intermediate key under the DB-ESDK suites) into an EDK
 /// ciphertext with a fresh random salt and IV.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::wrapping::{self, DerivationKey};
+/// use envelope_keyrings::hierarchy::BranchKeySecret;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let derivation = DerivationKey::new(&BranchKeySecret::from_slice(&[7; 32])?);
+/// let version = [0xE9; 16];
+/// let context = envelope::serialize_encryption_context(&envelope::EncryptionContext::new().with("tenant", "a"))?;
+/// let ciphertext = wrapping::wrap(&derivation, "tenant-a", &version, &context, &[1; 32])?;
+/// assert_eq!(ciphertext.len(), wrapping::HEADER_LEN + 32 + 16);
+/// let parsed = wrapping::parse(&ciphertext, 32)?;
+/// let data_key = wrapping::unwrap(&derivation, "tenant-a", &parsed, &context)?.expect("the tag verifies");
+/// assert_eq!(&data_key[..], &[1; 32]);
+/// # Ok(())
+/// # }
+/// ```
 pub fn wrap(
     derivation: &DerivationKey,
     branch_key_id: &str,
@@ -113,6 +161,21 @@ fn wrap_error(what: &str) -> envelope::Error {
 }
 
 /// The fields of an EDK ciphertext, borrowed.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::wrapping::{self, DerivationKey};
+/// use envelope_keyrings::hierarchy::BranchKeySecret;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let derivation = DerivationKey::new(&BranchKeySecret::from_slice(&[7; 32])?);
+/// let version = [0xE9; 16];
+/// let ciphertext = wrapping::wrap(&derivation, "tenant-a", &version, b"", &[1; 32])?;
+/// let parsed = wrapping::parse(&ciphertext, 32)?;
+/// assert_eq!(parsed.version, &version);
+/// assert_eq!((parsed.salt.len(), parsed.iv.len(), parsed.wrapped.len(), parsed.tag.len()), (16, 12, 32, 16));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct ParsedCiphertext<'a> {
     /// KDF salt.
@@ -128,6 +191,13 @@ pub struct ParsedCiphertext<'a> {
 }
 
 /// Splits an EDK ciphertext wrapping a `key_len`-byte key; `Err` says why it does not parse.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::wrapping;
+///
+/// assert!(wrapping::parse(&[0; 92], 32).is_ok());
+/// assert_eq!(wrapping::parse(&[0; 91], 32).unwrap_err(), "ciphertext is 91 bytes; a 32-byte key wraps to 92");
+/// ```
 pub fn parse(ciphertext: &[u8], key_len: usize) -> std::result::Result<ParsedCiphertext<'_>, String> {
     let expected = HEADER_LEN + key_len + TAG_LEN;
     if ciphertext.len() != expected {
@@ -149,12 +219,37 @@ pub fn parse(ciphertext: &[u8], key_len: usize) -> std::result::Result<ParsedCip
 }
 
 /// The version (UUID bytes) an EDK ciphertext names, without checking its length otherwise.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::wrapping;
+///
+/// let mut ciphertext = [0u8; 92];
+/// ciphertext[28..44].copy_from_slice(&[0xE9; 16]); // after the salt (16) and the IV (12)
+/// assert_eq!(wrapping::version_of(&ciphertext), Some(&[0xE9; 16]));
+/// assert_eq!(wrapping::version_of(&ciphertext[..40]), None);
+/// ```
 pub fn version_of(ciphertext: &[u8]) -> Option<&[u8; VERSION_LEN]> {
     ciphertext.get(SALT_LEN + IV_LEN..HEADER_LEN)?.try_into().ok()
 }
 
 /// Unwraps a parsed ciphertext; `None` when the tag does not verify (wrong branch key, another
 /// encryption context, a modified EDK). Unverified bytes never leave this function.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::wrapping::{self, DerivationKey};
+/// use envelope_keyrings::hierarchy::BranchKeySecret;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let derivation = DerivationKey::new(&BranchKeySecret::from_slice(&[7; 32])?);
+/// let version = [0xE9; 16];
+/// let ciphertext = wrapping::wrap(&derivation, "tenant-a", &version, b"context", &[1; 32])?;
+/// let parsed = wrapping::parse(&ciphertext, 32)?;
+/// assert!(wrapping::unwrap(&derivation, "tenant-a", &parsed, b"context")?.is_some());
+/// assert!(wrapping::unwrap(&derivation, "tenant-a", &parsed, b"another context")?.is_none());
+/// assert!(wrapping::unwrap(&derivation, "tenant-b", &parsed, b"context")?.is_none());
+/// # Ok(())
+/// # }
+/// ```
 pub fn unwrap(
     derivation: &DerivationKey,
     branch_key_id: &str,
