@@ -546,6 +546,15 @@ impl KeyItem {
     }
 }
 
+/// The `hierarchy-version` of a stored item when it is a number other than 1 (the MPL's newer
+/// scheme, refused with its own error before the item is validated).
+pub(crate) fn unsupported_hierarchy_version(raw: &RawItem) -> Option<&str> {
+    match raw.get(HIERARCHY_VERSION) {
+        Some(AttributeValue::N(version)) if version != HIERARCHY_VERSION_1 => Some(version),
+        _ => None,
+    }
+}
+
 /// Whether a custom encryption context key may be used (non-empty; the prefixed name is a valid
 /// DynamoDB attribute name, at most 64 KiB).
 ///

@@ -313,6 +313,9 @@ impl BranchKeyStore {
             .await
             .map_err(|e| fail(storage_kind(e)))?
             .ok_or_else(|| fail(KeyStoreErrorKind::NoSuchKey))?;
+        if let Some(version) = item::unsupported_hierarchy_version(&raw) {
+            return Err(fail(KeyStoreErrorKind::UnsupportedHierarchyVersion { version: version.to_owned() }));
+        }
         let item = KeyItem::from_raw(raw).map_err(|message| fail(KeyStoreErrorKind::MalformedItem { message }))?;
         // The backend was asked for this key; an item answering for another is not to be used.
         if item.branch_key_id() != branch_key_id || item.item_type() != item_type {
@@ -470,6 +473,13 @@ pub async fn describe_key(
     }
     let mut items = Vec::with_capacity(raw.len());
     for raw in raw {
+        if let Some(version) = item::unsupported_hierarchy_version(&raw) {
+            return Err(KeyStoreError::new(
+                operation,
+                KeyStoreErrorKind::UnsupportedHierarchyVersion { version: version.to_owned() },
+            )
+            .for_key(branch_key_id));
+        }
         let item = KeyItem::from_raw(raw).map_err(|message| {
             KeyStoreError::new(operation, KeyStoreErrorKind::MalformedItem { message }).for_key(branch_key_id)
         })?;

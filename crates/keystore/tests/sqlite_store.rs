@@ -288,3 +288,42 @@ async fn multi_region_keys_and_discovery() {
         kms.store(SqliteStorage::new(&path), "s", KmsConfiguration::mrk_discovery("us-west-2").unwrap());
     mrk_discovery.get_beacon_key(&id).await.unwrap();
 }
+
+/// An item of the MPL's newer hierarchy version is refused with its own error, naming the branch
+/// key, before KMS is called: this store reads version 1 only.
+#[tokio::test]
+async fn hierarchy_version_2_items_are_refused_by_name() {
+    let kms = Kms::start("hv2").await;
+    let arn = kms.create_key("us-east-1").await;
+    let path = temp_dir("hv2").join("keys.sqlite3");
+    let store = kms.store(SqliteStorage::new(&path), "my-store", KmsConfiguration::key_arn(&arn).unwrap());
+    store.create_key_store().await.unwrap();
+    let id = store.create_key(CreateKeyRequest::new()).await.unwrap();
+    let version = store.get_active_branch_key(&id).await.unwrap().version().to_owned();
+
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let changed = connection
+        .execute(
+            "UPDATE branch_key_items SET item = replace(item, '\"hierarchy-version\":{\"N\":\"1\"}', '\"hierarchy-version\":{\"N\":\"2\"}') WHERE branch_key_id = ?1",
+            [&id],
+        )
+        .unwrap();
+    assert_eq!(changed, 3, "branch:ACTIVE, branch:version:<uuid> and beacon:ACTIVE");
+
+    let check = |error: envelope_keystore::hierarchy::KeyStoreError, operation| {
+        assert_eq!(
+            error.kind(),
+            &KeyStoreErrorKind::UnsupportedHierarchyVersion { version: "2".into() },
+            "{operation:?}: {error}"
+        );
+        assert_eq!(error.operation(), operation);
+        assert_eq!(error.branch_key_id(), Some(id.as_str()));
+        let text = error.to_string();
+        assert!(text.contains(&id) && text.contains("only version 1 is supported"), "{text}");
+    };
+    check(store.get_active_branch_key(&id).await.unwrap_err(), KeyStoreOperation::GetActiveBranchKey);
+    check(store.get_branch_key_version(&id, &version).await.unwrap_err(), KeyStoreOperation::GetBranchKeyVersion);
+    check(store.get_beacon_key(&id).await.unwrap_err(), KeyStoreOperation::GetBeaconKey);
+    check(store.version_key(&id).await.unwrap_err(), KeyStoreOperation::VersionKey);
+    check(store.describe_key(&id).await.unwrap_err(), KeyStoreOperation::DescribeKey);
+}

@@ -632,6 +632,12 @@ pub enum KeyStoreErrorKind {
         /// The KMS key the item names.
         found: String,
     },
+    /// The item uses a `hierarchy-version` other than 1: the MPL's newer scheme, which this key
+    /// store does not read.
+    UnsupportedHierarchyVersion {
+        /// The item's `hierarchy-version`.
+        version: String,
+    },
     /// The item is missing an attribute or holds one of the wrong type or form.
     MalformedItem {
         /// Which attribute, and how.
@@ -793,6 +799,9 @@ impl KeyStoreError {
             KeyStoreErrorKind::KmsKeyMismatch { .. } => {
                 "configure the store with the KMS key the branch key was created under, or use another branch key"
             }
+            KeyStoreErrorKind::UnsupportedHierarchyVersion { .. } => {
+                "only hierarchy version 1 branch keys are supported: create the branch key with hierarchy version 1 (the MPL's default), or read it with the MPL"
+            }
             KeyStoreErrorKind::MalformedItem { .. } => "the item was not written by a key store; inspect or restore it",
             KeyStoreErrorKind::Conflict { .. } => "another writer changed the branch key at the same time; retry",
             KeyStoreErrorKind::Backend { .. } => "check that the store is reachable and retry",
@@ -822,6 +831,9 @@ impl fmt::Display for KeyStoreError {
             }
             KeyStoreErrorKind::KmsKeyMismatch { expected, found } => {
                 write!(f, "the item is protected by KMS key {found}, not the configured {expected}")?
+            }
+            KeyStoreErrorKind::UnsupportedHierarchyVersion { version } => {
+                write!(f, "the item has hierarchy-version {version}, and only version 1 is supported")?
             }
             KeyStoreErrorKind::MalformedItem { message } => write!(f, "malformed item: {message}")?,
             KeyStoreErrorKind::Conflict { message } => write!(f, "conflict: {message}")?,
