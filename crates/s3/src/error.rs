@@ -36,6 +36,9 @@ pub enum Error {
     /// The caller can fix this call.
     #[error("usage: {0}")]
     Usage(String),
+    /// A format feature this crate cannot read with the primitives it may use (names which).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
     /// A failure no input can cause (a primitive refusing what this crate built, a failed RNG).
     #[error("internal: {0}")]
     Internal(String),

@@ -6,7 +6,13 @@
 //!   instruction file, parsed strictly (mixed versions, keys misplaced in an instruction file
 //!   and unknown algorithms are [`error::SecurityError`]s).
 //! - [`wrap`]: the data key's wrapping, [`wrap::S3Keyring`]: KMS (`kms+context`, over envelope's
-//!   KMS keyring), raw AES-GCM (`AES/GCM`) and RSA-OAEP-SHA1 with material descriptions.
+//!   KMS keyring, or by discovery with an optional account/Region filter), raw AES-GCM
+//!   (`AES/GCM`) and RSA-OAEP-SHA1 with material descriptions; the legacy wraps (`kms`,
+//!   `AESWrap`, `AES`, `RSA`) read only with [`ObjectCrypto::legacy_wrapping_algorithms`].
+//!
+//! Commitment policy ([`CommitmentPolicy`], as the official clients): the default
+//! `RequireEncryptRequireDecrypt` writes V3 and reads only V3; `RequireEncryptAllowDecrypt`
+//! writes V3 and reads V2 too; `ForbidEncryptAllowDecrypt` writes V2 and reads both.
 //! - [`ObjectCrypto`]: a body and its metadata, in memory or from an `AsyncRead`; no plaintext
 //!   is returned before the commitment and the tag verify.
 //!

@@ -125,3 +125,78 @@ async fn another_kms_key_cannot_read() {
     let object = emulator.crypto(&first).encrypt(b"x".to_vec(), &BTreeMap::new()).await.unwrap();
     assert!(emulator.crypto(&second).decrypt(&object.metadata, object.body, &BTreeMap::new()).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_reads_with_any_key_and_the_filter_restricts_it() {
+    use envelope_s3::wrap::{KmsDiscoveryFilter, KmsDiscoveryKeyring};
+    let emulator = Emulator::start().await;
+    let key = emulator.key().await;
+    let arn = envelope_keyrings::kms::KmsArn::parse(&key).unwrap();
+    let tenant = context(&[("tenant", "acme")]);
+    let object = emulator.crypto(&key).encrypt(b"found by discovery".to_vec(), &tenant).await.unwrap();
+    let metadata = reread(&object.metadata.to_object_metadata());
+
+    let open = ObjectCrypto::new(KmsDiscoveryKeyring::new(emulator.client.clone()));
+    assert_eq!(open.decrypt(&metadata, object.body.clone(), &tenant).await.unwrap(), b"found by discovery");
+    // The context rules are the same as with a key ARN.
+    let error = open.decrypt(&metadata, object.body.clone(), &context(&[])).await.unwrap_err();
+    assert!(matches!(error, Error::Security(SecurityError::EncryptionContextMismatch)), "{error}");
+    // Discovery never encrypts.
+    assert!(matches!(open.encrypt(b"x".to_vec(), &tenant).await, Err(Error::Usage(_))));
+
+    let allowed = KmsDiscoveryFilter::accounts(arn.partition(), [arn.account()]).regions([arn.region()]);
+    let filtered = ObjectCrypto::new(KmsDiscoveryKeyring::new(emulator.client.clone()).with_filter(allowed).unwrap());
+    assert_eq!(filtered.decrypt(&metadata, object.body.clone(), &tenant).await.unwrap(), b"found by discovery");
+    for refused in [
+        KmsDiscoveryFilter::accounts(arn.partition(), ["000000000000"]),
+        KmsDiscoveryFilter::accounts(arn.partition(), [arn.account()]).regions(["ap-south-2"]),
+        KmsDiscoveryFilter::accounts("aws-cn", [arn.account()]),
+    ] {
+        let crypto = ObjectCrypto::new(KmsDiscoveryKeyring::new(emulator.client.clone()).with_filter(refused).unwrap());
+        let error = crypto.decrypt(&metadata, object.body.clone(), &tenant).await.unwrap_err();
+        assert!(matches!(&error, Error::Keyring(why) if why.contains("discovery filter")), "{error}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_kms_wraps_read_only_with_the_opt_in() {
+    use aws_sdk_kms::primitives::Blob;
+    // A legacy `kms` V2 object: the data key encrypted under {"kms_cmk_id": key}, stated as
+    // `kms`; built from a real kms+context object's body and data key.
+    let emulator = Emulator::start().await;
+    let key = emulator.key().await;
+    let writer = emulator.crypto(&key).commitment_policy(CommitmentPolicy::ForbidEncryptAllowDecrypt);
+    let object = writer.encrypt(b"legacy kms".to_vec(), &BTreeMap::new()).await.unwrap();
+    let mut stored = object.metadata.to_object_metadata();
+    let data_key = emulator
+        .client
+        .decrypt()
+        .ciphertext_blob(Blob::new(object.metadata.encrypted_data_key().to_vec()))
+        .encryption_context("aws:x-amz-cek-alg", "AES/GCM/NoPadding")
+        .send()
+        .await
+        .unwrap()
+        .plaintext
+        .unwrap();
+    let legacy_key = emulator
+        .client
+        .encrypt()
+        .key_id(&key)
+        .plaintext(data_key)
+        .encryption_context("kms_cmk_id", &key)
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    use base64::Engine as _;
+    stored.insert("x-amz-key-v2".into(), base64::engine::general_purpose::STANDARD.encode(legacy_key.as_ref()));
+    stored.insert("x-amz-wrap-alg".into(), "kms".into());
+    stored.insert("x-amz-matdesc".into(), format!(r#"{{"kms_cmk_id":"{key}"}}"#));
+    let metadata = reread(&stored);
+    let reader = emulator.crypto(&key).commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt);
+    let error = reader.decrypt(&metadata, object.body.clone(), &BTreeMap::new()).await.unwrap_err();
+    assert!(matches!(error, Error::Policy(PolicyViolation::LegacyWrapping { wrap: "kms" })), "{error}");
+    let legacy = reader.legacy_wrapping_algorithms(true);
+    assert_eq!(legacy.decrypt(&metadata, object.body, &BTreeMap::new()).await.unwrap(), b"legacy kms");
+}

@@ -582,12 +582,7 @@ fn parse_v1(map: &BTreeMap<&str, &str>) -> Result<ContentMetadata> {
     // V1 objects are CBC: the format has no cipher key.
     let iv = fixed_field::<CBC_IV_LEN>(map, IV)?;
     let entries = description_map(map, MATDESC)?;
-    // The V1 KMS clients recorded the key in the description; no other V1 wrap is recorded.
-    let (wrap, description) = if entries.contains_key("kms_cmk_id") {
-        (Some(WrapAlgorithm::KmsLegacy), KeyDescription::EncryptionContext(entries))
-    } else {
-        (None, KeyDescription::MaterialDescription(entries))
-    };
+    let (wrap, description) = unrecorded_wrap(&encrypted_data_key, entries);
     Ok(ContentMetadata {
         version: FormatVersion::V1,
         content: ContentParams::Cbc { iv },
@@ -598,12 +593,44 @@ fn parse_v1(map: &BTreeMap<&str, &str>) -> Result<ContentMetadata> {
     })
 }
 
+/// The wrap of an object that records none (V1, and V2 CBC objects of "encryption only" clients):
+/// the legacy KMS clients stored the key id in the description; otherwise, like the Java client,
+/// the wrapped key's length tells RSA (longer than a 32-byte key padded to 48) from AES-ECB.
+fn unrecorded_wrap(
+    encrypted_data_key: &[u8],
+    entries: BTreeMap<String, String>,
+) -> (Option<WrapAlgorithm>, KeyDescription) {
+    if entries.contains_key("kms_cmk_id") {
+        (Some(WrapAlgorithm::KmsLegacy), KeyDescription::EncryptionContext(entries))
+    } else if encrypted_data_key.len() > 48 {
+        (Some(WrapAlgorithm::RsaPkcs1Legacy), KeyDescription::MaterialDescription(entries))
+    } else {
+        (Some(WrapAlgorithm::AesEcbLegacy), KeyDescription::MaterialDescription(entries))
+    }
+}
+
 fn parse_v2(map: &BTreeMap<&str, &str>) -> Result<ContentMetadata> {
     let encrypted_data_key = base64_field(map, KEY_V2)?;
+    let cek_alg = required(map, CEK_ALG)?;
+    if !map.contains_key(WRAP_ALG) && ContentSuite::from_cek_alg(cek_alg) == Some(ContentSuite::AesCbcLegacy) {
+        // spec: content-metadata.md says x-amz-wrap-alg MUST be present; CBC objects of the old
+        // "encryption only" clients lack it, and the Java client reads them by inference.
+        if map.contains_key(TAG_LEN) {
+            return Err(Error::malformed(TAG_LEN, "present for CBC content"));
+        }
+        let (wrap, description) = unrecorded_wrap(&encrypted_data_key, description_map(map, MATDESC)?);
+        return Ok(ContentMetadata {
+            version: FormatVersion::V2,
+            content: ContentParams::Cbc { iv: fixed_field::<CBC_IV_LEN>(map, IV)? },
+            encrypted_data_key,
+            wrap,
+            description,
+            unencrypted_content_length: content_length(map)?,
+        });
+    }
     let wrap_name = required(map, WRAP_ALG)?;
     let wrap = WrapAlgorithm::from_v2_name(wrap_name)
         .ok_or_else(|| SecurityError::UnknownAlgorithm { key: WRAP_ALG, value: wrap_name.to_owned() })?;
-    let cek_alg = required(map, CEK_ALG)?;
     let unknown_cek = || SecurityError::UnknownAlgorithm { key: CEK_ALG, value: cek_alg.to_owned() };
     let content = match ContentSuite::from_cek_alg(cek_alg) {
         Some(ContentSuite::AesGcm) => {

@@ -96,8 +96,23 @@ fn reads_v1_cbc_and_v1_kms() {
     let parsed = object(&metadata).unwrap();
     assert_eq!(
         (parsed.version(), parsed.suite(), parsed.wrap()),
-        (FormatVersion::V1, ContentSuite::AesCbcLegacy, None)
+        (FormatVersion::V1, ContentSuite::AesCbcLegacy, Some(WrapAlgorithm::AesEcbLegacy))
     );
+    // No recorded wrap: a key longer than 48 bytes is RSA's, as the Java client infers.
+    let rsa = map(&[("x-amz-key", &b64(&[9; 256])), ("x-amz-iv", &b64(&[3; 16]))]);
+    assert_eq!(object(&rsa).unwrap().wrap(), Some(WrapAlgorithm::RsaPkcs1Legacy));
+    // V2 CBC objects of "encryption only" clients record no wrap either.
+    let v2_cbc = map(&[
+        ("x-amz-key-v2", &b64(&[9; 48])),
+        ("x-amz-iv", &b64(&[3; 16])),
+        ("x-amz-cek-alg", "AES/CBC/PKCS5Padding"),
+        ("x-amz-matdesc", "{}"),
+    ]);
+    assert_eq!(object(&v2_cbc).unwrap().wrap(), Some(WrapAlgorithm::AesEcbLegacy));
+    let mut v2_gcm = v2_cbc.clone();
+    v2_gcm.insert("x-amz-cek-alg".into(), "AES/GCM/NoPadding".into());
+    v2_gcm.insert("x-amz-iv".into(), b64(&[3; 12]));
+    assert!(matches!(ContentMetadata::locate(&v2_gcm), Err(Error::Malformed { key: "x-amz-wrap-alg", .. })));
     let kms = map(&[
         ("x-amz-key", &b64(&[9; 48])),
         ("x-amz-iv", &b64(&[3; 16])),

@@ -29,12 +29,16 @@ pub enum WrapAlgorithm {
     AesWrapLegacy,
     /// `RSA/ECB/OAEPWithSHA-256AndMGF1Padding` (legacy, read only).
     RsaOaepSha256Legacy,
-    /// `RSA`: RSA PKCS #1 v1.5 (legacy, read only).
+    /// `RSA`: RSA PKCS #1 v1.5 (legacy, read only; also what V1 objects with a wrapped key longer
+    /// than 48 bytes and no recorded algorithm use).
     RsaPkcs1Legacy,
+    /// `AES`: AES-ECB with PKCS #5 padding under a raw AES key (legacy V1 "encryption only"
+    /// objects, which record no algorithm; read only).
+    AesEcbLegacy,
 }
 
 impl WrapAlgorithm {
-    const ALL: [WrapAlgorithm; 7] = [
+    const ALL: [WrapAlgorithm; 8] = [
         WrapAlgorithm::AesGcm,
         WrapAlgorithm::KmsContext,
         WrapAlgorithm::RsaOaepSha1,
@@ -42,6 +46,7 @@ impl WrapAlgorithm {
         WrapAlgorithm::AesWrapLegacy,
         WrapAlgorithm::RsaOaepSha256Legacy,
         WrapAlgorithm::RsaPkcs1Legacy,
+        WrapAlgorithm::AesEcbLegacy,
     ];
 
     /// The `x-amz-wrap-alg` value.
@@ -60,6 +65,7 @@ impl WrapAlgorithm {
             WrapAlgorithm::AesWrapLegacy => "AESWrap",
             WrapAlgorithm::RsaOaepSha256Legacy => "RSA/ECB/OAEPWithSHA-256AndMGF1Padding",
             WrapAlgorithm::RsaPkcs1Legacy => "RSA",
+            WrapAlgorithm::AesEcbLegacy => "AES",
         }
     }
 

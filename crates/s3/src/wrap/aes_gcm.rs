@@ -2,12 +2,18 @@
 //!
 //! Stored key = IV (12 random bytes) ‖ ciphertext (32) ‖ tag (16); AAD = UTF-8 `115` for the
 //! committing suite, `AES/GCM/NoPadding` otherwise (as the Java client writes and checks).
+//!
+//! Read only, behind the legacy wrapping opt-in: `AESWrap` (RFC 3394 key wrap) and `AES`
+//! (AES-ECB with PKCS #5 padding, the V1 "encryption only" clients). Neither binds the content
+//! cipher.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use async_trait::async_trait;
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_192_GCM, AES_256_GCM};
+use aws_lc_rs::cipher::{DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey, AES_128, AES_192, AES_256};
+use aws_lc_rs::key_wrap::{self, KeyEncryptionKey, KeyWrap as _};
 use envelope::DataKey;
 use zeroize::Zeroizing;
 
@@ -22,6 +28,8 @@ const IV_LEN: usize = 12;
 ///
 /// The material description is stored with the object (`x-amz-m` / `x-amz-matdesc`); on read
 /// it must equal this keyring's, so a keyring only opens objects written for its key.
+/// With the legacy wrapping opt-in it also reads `AESWrap` (128- and 256-bit keys) and the V1
+/// `AES` (ECB) wraps.
 ///
 /// ```
 /// use std::collections::BTreeMap;
@@ -37,6 +45,8 @@ const IV_LEN: usize = 12;
 /// ```
 pub struct AesGcmKeyring {
     key: LessSafeKey,
+    /// The key bytes, for the legacy unwraps (aws-lc-rs binds a key to one mode).
+    raw: Zeroizing<Vec<u8>>,
     material_description: BTreeMap<String, String>,
 }
 
@@ -57,7 +67,8 @@ impl AesGcmKeyring {
             other => return Err(Error::Usage(format!("an AES wrapping key is 16, 24 or 32 bytes, not {other}"))),
         };
         let unbound = UnboundKey::new(algorithm, &key).map_err(|_| Error::internal("aws-lc-rs refused an AES key"))?;
-        Ok(AesGcmKeyring { key: LessSafeKey::new(unbound), material_description })
+        check_ascii_description(&material_description)?;
+        Ok(AesGcmKeyring { key: LessSafeKey::new(unbound), raw: key, material_description })
     }
 }
 
@@ -91,12 +102,17 @@ impl S3Keyring for AesGcmKeyring {
 
     async fn unwrap(&self, request: &UnwrapRequest<'_>) -> Result<DataKey> {
         let metadata = request.metadata;
-        match request.wrap_algorithm()? {
-            Some(WrapAlgorithm::AesGcm) => {}
-            other => return Err(not_mine(other)),
+        let wrap = request.wrap_algorithm()?;
+        if !matches!(wrap, Some(WrapAlgorithm::AesGcm | WrapAlgorithm::AesWrapLegacy | WrapAlgorithm::AesEcbLegacy)) {
+            return Err(not_mine(wrap));
         }
         if metadata.description().entries() != &self.material_description {
             return Err(Error::Keyring("the object's material description is not this keyring's".into()));
+        }
+        match wrap {
+            Some(WrapAlgorithm::AesWrapLegacy) => return self.unwrap_key_wrap(metadata.encrypted_data_key()),
+            Some(WrapAlgorithm::AesEcbLegacy) => return self.unwrap_ecb(metadata.encrypted_data_key()),
+            _ => {}
         }
         let stored = metadata.encrypted_data_key();
         if stored.len() != IV_LEN + DATA_KEY_LEN + TAG_LEN {
@@ -118,6 +134,71 @@ impl S3Keyring for AesGcmKeyring {
             })?;
         Ok(DataKey::new(opened[..len].to_vec()))
     }
+}
+
+impl AesGcmKeyring {
+    /// `AESWrap`: RFC 3394 key wrap (aws-lc-rs has it for 128- and 256-bit keys only).
+    fn unwrap_key_wrap(&self, stored: &[u8]) -> Result<DataKey> {
+        let cipher = match self.raw.len() {
+            16 => &key_wrap::AES_128,
+            32 => &key_wrap::AES_256,
+            bits => {
+                return Err(Error::Unsupported(format!(
+                    "AESWrap under a {}-bit key (aws-lc-rs wraps with 128- and 256-bit keys only)",
+                    bits * 8
+                )))
+            }
+        };
+        if stored.len() != DATA_KEY_LEN + 8 {
+            return Err(Error::malformed(
+                "encrypted data key",
+                format!("{} bytes; AESWrap of a data key is 40", stored.len()),
+            ));
+        }
+        let kek =
+            KeyEncryptionKey::new(cipher, &self.raw).map_err(|_| Error::internal("aws-lc-rs refused an AES key"))?;
+        let mut out = Zeroizing::new(vec![0u8; stored.len()]);
+        let len = kek
+            .unwrap(stored, &mut out)
+            .map_err(|_| Error::Keyring("AESWrap unwrap failed: another key, or a modified wrapped key".into()))?
+            .len();
+        Ok(DataKey::new(out[..len].to_vec()))
+    }
+
+    /// `AES`: AES-ECB with PKCS #5 padding (V1 "encryption only" objects).
+    fn unwrap_ecb(&self, stored: &[u8]) -> Result<DataKey> {
+        let algorithm = match self.raw.len() {
+            16 => &AES_128,
+            24 => &AES_192,
+            _ => &AES_256,
+        };
+        let unbound =
+            UnboundCipherKey::new(algorithm, &self.raw).map_err(|_| Error::internal("aws-lc-rs refused an AES key"))?;
+        let key =
+            PaddedBlockDecryptingKey::ecb_pkcs7(unbound).map_err(|_| Error::internal("AES-ECB key setup failed"))?;
+        let mut buffer = Zeroizing::new(stored.to_vec());
+        let len = key
+            .decrypt(buffer.as_mut_slice(), DecryptionContext::None)
+            .map_err(|_| Error::Keyring("AES (ECB) unwrap failed: another key, or a modified wrapped key".into()))?
+            .len();
+        if len != DATA_KEY_LEN {
+            return Err(Error::Keyring(format!("the unwrapped data key is {len} bytes, not {DATA_KEY_LEN}")));
+        }
+        Ok(DataKey::new(buffer[..len].to_vec()))
+    }
+}
+
+/// S3 sends metadata in HTTP headers: a material description to be stored there must be ASCII,
+/// as the official clients require (the Java client's put fails, the Python client refuses).
+pub(super) fn check_ascii_description(description: &BTreeMap<String, String>) -> Result<()> {
+    if description.iter().any(|(k, v)| !k.is_ascii() || !v.is_ascii()) {
+        return Err(Error::Usage(
+            "material description keys and values must be US-ASCII (S3 object metadata travels in HTTP \
+             headers; the official clients refuse other characters too)"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 pub(super) fn not_mine(wrap: Option<WrapAlgorithm>) -> Error {

@@ -6,6 +6,7 @@
 //! CiphertextBlob), and the EDK the keyring needs on read is rebuilt with this keyring's key ARN
 //! as provider info, since the S3 formats store no provider info.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use async_trait::async_trait;
@@ -91,10 +92,35 @@ impl S3Keyring for KmsKeyring {
 
     async fn unwrap(&self, request: &UnwrapRequest<'_>) -> Result<DataKey> {
         let metadata = request.metadata;
-        let wrap = request.wrap_algorithm()?;
-        let KeyDescription::EncryptionContext(stored) = metadata.description() else {
-            return Err(not_mine(wrap));
-        };
+        let stored = checked_kms_context(request)?;
+        let materials =
+            DecryptionMaterials::new(KMS_MATERIALS_SUITE, EncryptionContext::from(stored.clone()), vec![], None)?;
+        let edk = EncryptedDataKey::new(
+            PROVIDER_ID,
+            self.key_arn.as_bytes().to_vec(),
+            metadata.encrypted_data_key().to_vec(),
+        );
+        let materials = self.inner.on_decrypt(materials, &[edk]).await?;
+        let data_key = materials.data_key().ok_or_else(|| Error::internal("the KMS keyring returned no data key"))?;
+        if data_key.len() != DATA_KEY_LEN {
+            return Err(Error::Keyring(format!("KMS returned a {}-byte data key", data_key.len())));
+        }
+        Ok(DataKey::new(data_key.expose_secret().to_vec()))
+    }
+}
+
+/// Every check a KMS unwrap makes before calling KMS; returns the stored context to send.
+///
+/// `kms+context`: the reserved key must name the stated content cipher, and the stored context
+/// minus the reserved keys must equal the caller's. Legacy `kms` (opt-in): the description is
+/// the KMS context (`{"kms_cmk_id": ...}`).
+pub(super) fn checked_kms_context<'a>(request: &UnwrapRequest<'a>) -> Result<&'a BTreeMap<String, String>> {
+    let metadata = request.metadata;
+    let wrap = request.wrap_algorithm()?;
+    let KeyDescription::EncryptionContext(stored) = metadata.description() else {
+        return Err(not_mine(wrap));
+    };
+    {
         match wrap {
             Some(WrapAlgorithm::KmsContext) => {
                 // The reserved key binds the content cipher under KMS's authentication of the
@@ -115,21 +141,9 @@ impl S3Keyring for KmsKeyring {
             Some(WrapAlgorithm::KmsLegacy) if stored.contains_key(RESERVED_KMS_KEY_ID_KEY) => {}
             other => return Err(not_mine(other)),
         }
-        check_stored_context(stored, request.encryption_context)?;
-        let materials =
-            DecryptionMaterials::new(KMS_MATERIALS_SUITE, EncryptionContext::from(stored.clone()), vec![], None)?;
-        let edk = EncryptedDataKey::new(
-            PROVIDER_ID,
-            self.key_arn.as_bytes().to_vec(),
-            metadata.encrypted_data_key().to_vec(),
-        );
-        let materials = self.inner.on_decrypt(materials, &[edk]).await?;
-        let data_key = materials.data_key().ok_or_else(|| Error::internal("the KMS keyring returned no data key"))?;
-        if data_key.len() != DATA_KEY_LEN {
-            return Err(Error::Keyring(format!("KMS returned a {}-byte data key", data_key.len())));
-        }
-        Ok(DataKey::new(data_key.expose_secret().to_vec()))
     }
+    check_stored_context(stored, request.encryption_context)?;
+    Ok(stored)
 }
 
 impl fmt::Debug for KmsKeyring {

@@ -1,4 +1,6 @@
-//! Wrapping the object's data key: the [`S3Keyring`] seam and its three implementations.
+//! Wrapping the object's data key: the [`S3Keyring`] seam and its implementations: KMS with a
+//! key ARN or by discovery, raw AES and raw RSA (each also reading its legacy wraps when the
+//! caller opts in).
 //!
 //! spec: materials/keyrings.md, materials/s3-keyring.md, materials/s3-kms-keyring.md
 //!
@@ -12,6 +14,7 @@
 
 mod aes_gcm;
 mod kms;
+mod kms_discovery;
 mod rsa;
 
 use std::collections::BTreeMap;
@@ -22,6 +25,7 @@ use envelope::DataKey;
 
 pub use aes_gcm::AesGcmKeyring;
 pub use kms::KmsKeyring;
+pub use kms_discovery::{KmsDiscoveryFilter, KmsDiscoveryKeyring};
 pub use rsa::RsaOaepKeyring;
 
 use crate::error::{PolicyViolation, Result, SecurityError};

@@ -2,19 +2,25 @@
 //!
 //! Pseudo data key = key length (1 byte, 32) ‖ data key ‖ UTF-8 `115` (committing suite) or
 //! `AES/GCM/NoPadding` (any other): the wrap binds the content cipher, and a read checks it.
+//!
+//! Read only, behind the legacy wrapping opt-in: `RSA` (PKCS #1 v1.5 of the bare data key, the
+//! V1 "encryption only" clients). `RSA/ECB/OAEPWithSHA-256AndMGF1Padding` is refused with
+//! [`Error::Unsupported`]: the Java writers' default provider pairs OAEP-SHA-256 with MGF1-SHA-1,
+//! a combination aws-lc-rs does not offer.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use async_trait::async_trait;
 use aws_lc_rs::rsa::{
-    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
+    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, Pkcs1PrivateDecryptingKey, PrivateDecryptingKey,
+    PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
 };
 use envelope::DataKey;
 use envelope_keyrings::{RsaPrivateKey, RsaPublicKey};
 use zeroize::Zeroizing;
 
-use super::aes_gcm::not_mine;
+use super::aes_gcm::{check_ascii_description, not_mine};
 use super::{S3Keyring, UnwrapRequest, WrapRequest, WrappedDataKey};
 use crate::content::DATA_KEY_LEN;
 use crate::error::{Error, Result, SecurityError};
@@ -40,6 +46,8 @@ use crate::metadata::{KeyDescription, WrapAlgorithm};
 pub struct RsaOaepKeyring {
     public_key: Option<OaepPublicEncryptingKey>,
     private_key: Option<OaepPrivateDecryptingKey>,
+    /// The same private key for the legacy `RSA` (PKCS #1 v1.5) unwrap.
+    legacy_private_key: Option<Pkcs1PrivateDecryptingKey>,
     material_description: BTreeMap<String, String>,
 }
 
@@ -66,14 +74,20 @@ impl RsaOaepKeyring {
             }
             None => None,
         };
-        let private_key = match private_key {
+        let (private_key, legacy_private_key) = match private_key {
             Some(key) => {
-                let key = PrivateDecryptingKey::from_pkcs8(&key.to_pkcs8_der()?).map_err(unusable)?;
-                Some(OaepPrivateDecryptingKey::new(key).map_err(unusable)?)
+                let der = Zeroizing::new(key.to_pkcs8_der()?);
+                let oaep = PrivateDecryptingKey::from_pkcs8(&der).map_err(unusable)?;
+                let pkcs1 = PrivateDecryptingKey::from_pkcs8(&der).map_err(unusable)?;
+                (
+                    Some(OaepPrivateDecryptingKey::new(oaep).map_err(unusable)?),
+                    Some(Pkcs1PrivateDecryptingKey::new(pkcs1).map_err(unusable)?),
+                )
             }
-            None => None,
+            None => (None, None),
         };
-        Ok(RsaOaepKeyring { public_key, private_key, material_description })
+        check_ascii_description(&material_description)?;
+        Ok(RsaOaepKeyring { public_key, private_key, legacy_private_key, material_description })
     }
 }
 
@@ -113,12 +127,23 @@ impl S3Keyring for RsaOaepKeyring {
             return Err(Error::Usage("this RSA keyring has no private key, so it cannot decrypt".into()));
         };
         let metadata = request.metadata;
-        match request.wrap_algorithm()? {
-            Some(WrapAlgorithm::RsaOaepSha1) => {}
+        let wrap = request.wrap_algorithm()?;
+        match wrap {
+            Some(WrapAlgorithm::RsaOaepSha1 | WrapAlgorithm::RsaPkcs1Legacy) => {}
+            Some(WrapAlgorithm::RsaOaepSha256Legacy) => {
+                return Err(Error::Unsupported(
+                    "RSA/ECB/OAEPWithSHA-256AndMGF1Padding wrapped keys: the Java writers pair OAEP-SHA-256 \
+                     with MGF1-SHA-1, which aws-lc-rs does not offer"
+                        .into(),
+                ))
+            }
             other => return Err(not_mine(other)),
         }
         if metadata.description().entries() != &self.material_description {
             return Err(Error::Keyring("the object's material description is not this keyring's".into()));
+        }
+        if wrap == Some(WrapAlgorithm::RsaPkcs1Legacy) {
+            return self.unwrap_pkcs1(metadata.encrypted_data_key());
         }
         let mut out = Zeroizing::new(vec![0u8; private_key.min_output_size()]);
         let len = private_key
@@ -140,6 +165,26 @@ impl S3Keyring for RsaOaepKeyring {
             .into());
         }
         Ok(DataKey::new(pseudo[1..1 + DATA_KEY_LEN].to_vec()))
+    }
+}
+
+impl RsaOaepKeyring {
+    /// `RSA`: PKCS #1 v1.5 of the bare data key (no content-cipher binding in this legacy wrap).
+    fn unwrap_pkcs1(&self, stored: &[u8]) -> Result<DataKey> {
+        let Some(key) = &self.legacy_private_key else {
+            return Err(Error::Usage("this RSA keyring has no private key, so it cannot decrypt".into()));
+        };
+        let mut out = Zeroizing::new(vec![0u8; key.min_output_size()]);
+        let len = key
+            .decrypt(stored, &mut out)
+            .map_err(|_| {
+                Error::Keyring("RSA (PKCS #1 v1.5) unwrap failed: another key, or a modified wrapped key".into())
+            })?
+            .len();
+        if len != DATA_KEY_LEN {
+            return Err(Error::Keyring(format!("the unwrapped data key is {len} bytes, not {DATA_KEY_LEN}")));
+        }
+        Ok(DataKey::new(out[..len].to_vec()))
     }
 }
 
