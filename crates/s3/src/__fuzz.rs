@@ -51,3 +51,21 @@ pub fn check_metadata(data: &[u8]) -> bool {
     }
     true
 }
+
+/// Parses `data` as an HTTP range (`envelope_s3::client::ByteRange`); whatever parses prints
+/// back to the same text's meaning and resolves, for every object length tried, to a range
+/// inside the object or to `InvalidRange`. Returns whether the input parsed.
+pub fn check_range(data: &[u8]) -> bool {
+    use crate::client::ByteRange;
+    let Ok(text) = std::str::from_utf8(data) else { return false };
+    let Ok(range) = text.parse::<ByteRange>() else { return false };
+    let printed = range.to_string();
+    assert_eq!(printed.parse::<ByteRange>().ok(), Some(range), "{text:?} prints as {printed:?}");
+    for length in [0u64, 1, 15, 16, 17, 1 << 20, u64::MAX] {
+        match range.resolve(length) {
+            Ok(selected) => assert!(selected.start < selected.end && selected.end <= length, "{text:?} of {length}"),
+            Err(error) => assert!(matches!(error, crate::Error::InvalidRange(_)), "{error}"),
+        }
+    }
+    true
+}

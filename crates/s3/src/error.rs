@@ -45,6 +45,18 @@ pub enum Error {
     /// Reading or writing a stream failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// An S3 request failed: the operation and S3's error (code and message).
+    #[error("S3 {operation} failed: {message}")]
+    S3 {
+        /// The S3 operation (`GetObject`, `UploadPart`, ...).
+        operation: &'static str,
+        /// What S3 (or the connection) said.
+        message: String,
+    },
+    /// A ranged read that selects no byte of the object (a start at or past its end), or a
+    /// range header this client does not read.
+    #[error("invalid range: {0}")]
+    InvalidRange(String),
 }
 
 impl Error {

@@ -15,9 +15,9 @@
 //! writes V3 and reads V2 too; `ForbidEncryptAllowDecrypt` writes V2 and reads both.
 //! - [`ObjectCrypto`]: a body and its metadata, in memory or from an `AsyncRead`; no plaintext
 //!   is returned before the commitment and the tag verify.
-//!
-//! This crate does not talk to S3 yet: the caller stores [`ContentMetadata::to_object_metadata`]
-//! as user metadata and the body as the object.
+//! - [`client`]: [`S3EncryptionClient`], the S3 operations over aws-sdk-s3 (put with automatic
+//!   multipart, get under a stated release policy, unauthenticated ranged get behind an opt-in,
+//!   delete with the instruction file, low-level multipart), in bounded memory for any size.
 //!
 //! spec: awslabs/aws-encryption-sdk-specification `s3-encryption/`
 //!
@@ -43,6 +43,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod client;
 mod content;
 pub mod error;
 pub mod metadata;
@@ -53,6 +54,7 @@ pub mod wrap;
 #[doc(hidden)]
 pub mod __fuzz;
 
+pub use client::{PutOptions, S3EncryptionClient};
 pub use error::{Error, Result};
 pub use metadata::{
     ContentMetadata, ContentParams, FormatVersion, KeyDescription, MetadataLocation, PendingInstructionFile,

@@ -2,11 +2,13 @@
 //!
 //! Authentication policy: nothing decrypted leaves this module before every check passed (the
 //! commitment policy, then the key commitment in constant time, then the GCM tag over the whole
-//! body). aws-lc-rs has no incremental AES-GCM, so a body is sealed and opened whole: the
-//! readers buffer up to [`ObjectCrypto::max_buffer`] bytes (64 MiB by default, as the Java
-//! client's buffer) and refuse larger objects instead of releasing unauthenticated bytes.
-//! Legacy CBC objects carry no authentication at all; they are read only after the caller's
-//! explicit [`ObjectCrypto::legacy_unauthenticated_modes`] opt-in.
+//! body). The in-memory calls seal and open a body whole with aws-lc-rs; the readers buffer up
+//! to [`ObjectCrypto::max_buffer`] bytes (64 MiB by default, as the Java client's buffer) and
+//! refuse larger objects instead of releasing unauthenticated bytes. Bodies of any size are
+//! streamed by the S3 client ([`crate::client`]) with [`ObjectCrypto::begin_encrypt`] and the
+//! crate's incremental decryption (aws-lc's GCM through envelope-gcm-stream), under the release
+//! policy stated there. Legacy CBC objects carry no authentication at all; they are read only
+//! after the caller's explicit [`ObjectCrypto::legacy_unauthenticated_modes`] opt-in.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,6 +24,11 @@ use crate::error::{PolicyViolation, Result};
 use crate::metadata::{ContentMetadata, FormatVersion};
 use crate::suite::{check_decrypt, check_encrypt, CommitmentPolicy, ContentSuite};
 use crate::wrap::{check_caller_context, S3Keyring, UnwrapRequest, WrapRequest};
+
+mod stream;
+
+pub use stream::BodyEncryptor;
+pub(crate) use stream::{BodyDecryptor, DecryptingReader};
 
 /// Default in-memory limit of the readers: 64 MiB.
 pub const DEFAULT_MAX_BUFFER: u64 = 64 << 20;
@@ -233,6 +240,11 @@ impl ObjectCrypto {
     /// ```
     pub fn buffer_limit(&self) -> u64 {
         self.max_buffer
+    }
+
+    /// Whether the legacy opt-in (CBC content, unauthenticated ranges) is on.
+    pub(crate) fn allows_unauthenticated(&self) -> bool {
+        self.legacy_unauthenticated
     }
 
     /// The suite this client writes.

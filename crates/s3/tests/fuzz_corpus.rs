@@ -28,3 +28,18 @@ fn corpus_replays_without_panics_and_valid_inputs_parse() {
         }
     }
 }
+
+#[test]
+fn range_corpus_replays_without_panics_and_valid_inputs_parse() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/s3_range");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz/corpus/s3_range") {
+        let path = entry.expect("readable directory entry").path();
+        let data = std::fs::read(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        let parsed = envelope_s3::__fuzz::check_range(&data);
+        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+        assert_eq!(parsed, name.starts_with("valid-"), "{name}");
+        count += 1;
+    }
+    assert!(count >= 9, "fuzz/corpus/s3_range is missing seeds (found {count})");
+}

@@ -101,6 +101,28 @@ pub(crate) fn decrypt_range(
     }
 }
 
+/// A body's AES-256-GCM key (zeroized on drop), IV and AAD.
+pub(crate) type GcmInputs = (Zeroizing<[u8; DATA_KEY_LEN]>, [u8; GCM_IV_LEN], &'static [u8]);
+
+/// The AES-256-GCM key, IV and AAD of a body, for the incremental cipher (multipart puts,
+/// streamed gets). For a V3 object the commitment is checked first, in constant time, as
+/// [`decrypt`] does; CBC has no streamed form.
+pub(crate) fn gcm_inputs(params: &ContentParams, data_key: &[u8]) -> Result<GcmInputs> {
+    match params {
+        ContentParams::Gcm { iv } => {
+            let key: [u8; DATA_KEY_LEN] = data_key
+                .try_into()
+                .map_err(|_| Error::Keyring(format!("a {}-byte data key; AES-256 needs 32", data_key.len())))?;
+            Ok((Zeroizing::new(key), *iv, &[]))
+        }
+        ContentParams::Committing { message_id, commitment } => {
+            check_commitment(data_key, message_id, commitment)?;
+            Ok((committing::content_key(data_key, message_id)?, committing::IV, &committing::AAD))
+        }
+        ContentParams::Cbc { .. } => Err(Error::Usage("legacy CBC objects are read whole, not streamed".into())),
+    }
+}
+
 /// Compares the stored commitment with the one derived from `data_key`, in constant time.
 pub(crate) fn check_commitment(
     data_key: &[u8],

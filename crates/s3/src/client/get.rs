@@ -1,0 +1,348 @@
+//! Gets: whole objects under the release policy of [`Authentication`], and unauthenticated
+//! ranges.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, ReadBuf};
+use tracing::debug;
+
+use super::{s3_error, Authentication, ByteRange, S3EncryptionClient};
+use crate::content::TAG_LEN;
+use crate::error::{Error, PolicyViolation, Result, SecurityError};
+use crate::metadata::{ContentMetadata, MetadataLocation};
+use crate::object::{BodyDecryptor, BodyReader, DecryptingReader};
+
+/// The largest instruction file read (they hold a few hundred bytes).
+const MAX_INSTRUCTION_FILE: u64 = 1 << 20;
+/// Read size of the verification pass.
+const CHUNK: usize = 64 << 10;
+
+/// A decrypted object: its metadata and a reader of its plaintext, released under the client's
+/// [`Authentication`] policy.
+///
+/// ```no_run
+/// use tokio::io::AsyncReadExt;
+///
+/// # async fn demo(client: envelope_s3::client::S3EncryptionClient) -> envelope_s3::Result<()> {
+/// let mut object = client.get_object("bucket", "report.csv", &Default::default()).await?;
+/// let mut out = tokio::fs::File::create("report.csv").await?;
+/// tokio::io::copy(&mut object, &mut out).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct DecryptedObject {
+    metadata: ContentMetadata,
+    plaintext_length: Option<u64>,
+    authentication: Authentication,
+    reader: Pin<Box<dyn AsyncRead + Send>>,
+}
+
+impl DecryptedObject {
+    /// The object's content metadata.
+    ///
+    /// ```no_run
+    /// # async fn demo(object: envelope_s3::client::DecryptedObject) {
+    /// println!("{:?}", object.metadata().version());
+    /// # }
+    /// ```
+    pub fn metadata(&self) -> &ContentMetadata {
+        &self.metadata
+    }
+
+    /// The plaintext length, when S3 gave the object's length.
+    ///
+    /// ```no_run
+    /// # async fn demo(object: envelope_s3::client::DecryptedObject) {
+    /// println!("{:?} bytes", object.plaintext_length());
+    /// # }
+    /// ```
+    pub fn plaintext_length(&self) -> Option<u64> {
+        self.plaintext_length
+    }
+
+    /// Whether the bytes read were authenticated before release (`VerifyFirst`) or are checked at
+    /// the end of the stream (`Delayed`).
+    ///
+    /// ```no_run
+    /// # async fn demo(object: envelope_s3::client::DecryptedObject) {
+    /// assert_eq!(object.authentication(), envelope_s3::client::Authentication::VerifyFirst);
+    /// # }
+    /// ```
+    pub fn authentication(&self) -> Authentication {
+        self.authentication
+    }
+
+    /// Reads the whole plaintext into memory.
+    ///
+    /// ```no_run
+    /// # async fn demo(object: envelope_s3::client::DecryptedObject) -> envelope_s3::Result<()> {
+    /// let bytes = object.into_bytes().await?;
+    /// # let _ = bytes;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn into_bytes(mut self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.reader.read_to_end(&mut out).await.map_err(unwrap_io)?;
+        Ok(out)
+    }
+}
+
+impl AsyncRead for DecryptedObject {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        self.reader.as_mut().poll_read(cx, buf)
+    }
+}
+
+impl fmt::Debug for DecryptedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecryptedObject")
+            .field("metadata", &self.metadata)
+            .field("plaintext_length", &self.plaintext_length)
+            .field("authentication", &self.authentication)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The crate's error back out of an `io::Error` the readers produced.
+fn unwrap_io(error: std::io::Error) -> Error {
+    if error.get_ref().is_some_and(|inner| inner.is::<Error>()) {
+        if let Ok(inner) = error.into_inner().expect("checked").downcast::<Error>() {
+            return *inner;
+        }
+        return Error::internal("an error lost its type");
+    }
+    Error::Io(error)
+}
+
+/// The ciphertext bytes of a body run through a decryptor and thrown away, the last 16 held
+/// back as the tag: the verification pass.
+struct TagCheck {
+    decryptor: BodyDecryptor,
+    held: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+impl TagCheck {
+    fn new(decryptor: BodyDecryptor) -> TagCheck {
+        TagCheck { decryptor, held: Vec::with_capacity(TAG_LEN), scratch: Vec::with_capacity(CHUNK + TAG_LEN) }
+    }
+
+    fn feed(&mut self, data: &[u8]) -> Result<()> {
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&self.held);
+        self.scratch.extend_from_slice(data);
+        let cut = self.scratch.len().saturating_sub(TAG_LEN);
+        self.held.clear();
+        self.held.extend_from_slice(&self.scratch[cut..]);
+        self.decryptor.update(&mut self.scratch[..cut])?;
+        // Unauthenticated plaintext does not outlive the pass.
+        self.scratch.fill(0);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<()> {
+        let tag: [u8; TAG_LEN] = self.held.as_slice().try_into().map_err(|_| SecurityError::TagMismatch)?;
+        self.decryptor.finish(&tag)
+    }
+}
+
+impl S3EncryptionClient {
+    /// Gets and decrypts an object whole, into memory (see [`get_object`](Self::get_object)).
+    ///
+    /// `encryption_context` must equal the context given at put (KMS wraps).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: envelope_s3::client::S3EncryptionClient) -> envelope_s3::Result<()> {
+    /// let plaintext = client.get_bytes("bucket", "hello.txt", &Default::default()).await?;
+    /// # let _ = plaintext;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn get_bytes(
+        &self,
+        bucket: &str,
+        key: &str,
+        encryption_context: &BTreeMap<String, String>,
+    ) -> Result<Vec<u8>> {
+        self.get_object(bucket, key, encryption_context).await?.into_bytes().await
+    }
+
+    /// Gets an object and returns a reader of its plaintext. Every check (metadata, commitment
+    /// policy, context, key commitment) passes before this returns; with
+    /// [`Authentication::VerifyFirst`] the tag too (see the [module](crate::client) docs).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: envelope_s3::client::S3EncryptionClient) -> envelope_s3::Result<()> {
+    /// let object = client.get_object("bucket", "hello.txt", &Default::default()).await?;
+    /// assert!(object.plaintext_length().is_some());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        encryption_context: &BTreeMap<String, String>,
+    ) -> Result<DecryptedObject> {
+        let output = self.s3.get_object().bucket(bucket).key(key).send().await.map_err(|e| s3_error("GetObject", e))?;
+        let metadata = self.content_metadata(bucket, key, output.metadata()).await?;
+        let body_length = output.content_length().and_then(|length| u64::try_from(length).ok());
+        let mut body = Box::pin(output.body.into_async_read());
+        let limit = self.crypto.buffer_limit();
+        let object = |plaintext_length, authentication, reader: Pin<Box<dyn AsyncRead + Send>>| DecryptedObject {
+            metadata: metadata.clone(),
+            plaintext_length,
+            authentication,
+            reader,
+        };
+
+        // Legacy CBC has no stream form and no tag: read whole, only with the opt-in (checked by decrypt).
+        if metadata.suite().is_legacy() {
+            let ciphertext = read_bounded(&mut body, limit).await?;
+            let plaintext = self.crypto.decrypt(&metadata, ciphertext, encryption_context).await?;
+            let length = plaintext.len() as u64;
+            return Ok(object(Some(length), Authentication::VerifyFirst, Box::pin(BodyReader::new(plaintext))));
+        }
+        let plaintext_length = body_length.map(|length| length.saturating_sub(TAG_LEN as u64));
+        if self.authentication == Authentication::Delayed {
+            let content_key = self.crypto.begin_decrypt(&metadata, encryption_context).await?;
+            let reader = DecryptingReader::new(body, content_key.decryptor()?);
+            debug!(bucket, key, "streaming an object with delayed authentication (caller's opt-in)");
+            return Ok(object(plaintext_length, Authentication::Delayed, Box::pin(reader)));
+        }
+        if body_length.is_some_and(|length| length <= limit) {
+            let ciphertext = read_bounded(&mut body, limit).await?;
+            let plaintext = self.crypto.decrypt(&metadata, ciphertext, encryption_context).await?;
+            return Ok(object(plaintext_length, Authentication::VerifyFirst, Box::pin(BodyReader::new(plaintext))));
+        }
+
+        // Larger than memory allows: ciphertext to a private unlinked file while the tag is
+        // checked, then decrypted from that file as the caller reads.
+        let content_key = self.crypto.begin_decrypt(&metadata, encryption_context).await?;
+        let spool = match &self.spool_dir {
+            Some(dir) => tempfile::tempfile_in(dir)?,
+            None => tempfile::tempfile()?,
+        };
+        let mut spool = tokio::fs::File::from_std(spool);
+        let mut check = TagCheck::new(content_key.decryptor()?);
+        let mut chunk = vec![0u8; CHUNK];
+        loop {
+            let count = body.read(&mut chunk).await?;
+            if count == 0 {
+                break;
+            }
+            spool.write_all(&chunk[..count]).await?;
+            check.feed(&chunk[..count])?;
+        }
+        check.finish()?;
+        spool.flush().await?;
+        spool.rewind().await?;
+        debug!(bucket, key, "verified a large object's tag; releasing it from the spool file");
+        // The file is decrypted again under a fresh check: a changed file fails at its end.
+        let reader = DecryptingReader::new(spool, content_key.decryptor()?);
+        Ok(object(plaintext_length, Authentication::VerifyFirst, Box::pin(reader)))
+    }
+
+    /// Reads `range` of an object's plaintext, **unauthenticated** (the tag covers the whole
+    /// object): only with [`ObjectCrypto::legacy_unauthenticated_modes`](crate::ObjectCrypto::legacy_unauthenticated_modes),
+    /// as in the Java client. The end is clamped to the object; a start at or past its end is
+    /// [`Error::InvalidRange`]. A V3 object's key commitment is still checked.
+    ///
+    /// ```no_run
+    /// use envelope_s3::client::ByteRange;
+    ///
+    /// # async fn demo(client: envelope_s3::client::S3EncryptionClient) -> envelope_s3::Result<()> {
+    /// let last_kib = client.get_range("bucket", "log", "bytes=-1024".parse()?, &Default::default()).await?;
+    /// # let _ = last_kib;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn get_range(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: ByteRange,
+        encryption_context: &BTreeMap<String, String>,
+    ) -> Result<Vec<u8>> {
+        if !self.crypto.allows_unauthenticated() {
+            return Err(PolicyViolation::UnauthenticatedRange.into());
+        }
+        let head = self.s3.head_object().bucket(bucket).key(key).send().await.map_err(|e| s3_error("HeadObject", e))?;
+        let metadata = self.content_metadata(bucket, key, head.metadata()).await?;
+        if metadata.suite().is_legacy() {
+            return Err(Error::Usage("ranged reads of legacy CBC objects are not supported".into()));
+        }
+        let body_length = head
+            .content_length()
+            .and_then(|length| u64::try_from(length).ok())
+            .ok_or_else(|| Error::S3 { operation: "HeadObject", message: "no Content-Length".into() })?;
+        let plaintext_length =
+            body_length.checked_sub(TAG_LEN as u64).ok_or_else(|| Error::from(SecurityError::TagMismatch))?;
+        let wanted = range.resolve(plaintext_length)?;
+        let count = wanted.end - wanted.start;
+        if count > self.crypto.buffer_limit() {
+            return Err(PolicyViolation::TooLarge { limit: self.crypto.buffer_limit() }.into());
+        }
+        let mut request =
+            self.s3.get_object().bucket(bucket).key(key).range(format!("bytes={}-{}", wanted.start, wanted.end - 1));
+        // The same object the metadata came from, or S3's PreconditionFailed.
+        if let Some(e_tag) = head.e_tag() {
+            request = request.if_match(e_tag);
+        }
+        let output = request.send().await.map_err(|e| s3_error("GetObject", e))?;
+        let mut body = Box::pin(output.body.into_async_read());
+        let ciphertext = read_bounded(&mut body, count).await?;
+        if ciphertext.len() as u64 != count {
+            return Err(Error::S3 {
+                operation: "GetObject",
+                message: format!("asked for {count} bytes of the range, got {}", ciphertext.len()),
+            });
+        }
+        debug!(bucket, key, %range, "read an unauthenticated range");
+        self.crypto.decrypt_range(&metadata, wanted.start, &ciphertext, encryption_context).await
+    }
+
+    /// The object's content metadata: from its user metadata, or completed with its instruction
+    /// file.
+    pub(crate) async fn content_metadata(
+        &self,
+        bucket: &str,
+        key: &str,
+        object_metadata: Option<&HashMap<String, String>>,
+    ) -> Result<ContentMetadata> {
+        let empty = HashMap::new();
+        let pending = match ContentMetadata::locate(object_metadata.unwrap_or(&empty))? {
+            MetadataLocation::Object(metadata) => return Ok(metadata),
+            MetadataLocation::InstructionFile(pending) => pending,
+        };
+        let instruction_key = self.instruction_key(key);
+        let output = match self.s3.get_object().bucket(bucket).key(&instruction_key).send().await {
+            Ok(output) => output,
+            Err(error) if matches!(error.as_service_error(), Some(GetObjectError::NoSuchKey(_))) => {
+                return Err(Error::malformed(
+                    "instruction file",
+                    format!("{key} has no encryption metadata and there is no {instruction_key}"),
+                ));
+            }
+            Err(error) => return Err(s3_error("GetObject", error)),
+        };
+        let mut body = Box::pin(output.body.into_async_read());
+        let bytes = read_bounded(&mut body, MAX_INSTRUCTION_FILE).await?;
+        let text = String::from_utf8(bytes).map_err(|_| Error::malformed("instruction file", "not UTF-8"))?;
+        pending.complete(&text)
+    }
+}
+
+async fn read_bounded<R: AsyncRead + Unpin + ?Sized>(reader: &mut R, limit: u64) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    reader.take(limit.saturating_add(1)).read_to_end(&mut out).await?;
+    if out.len() as u64 > limit {
+        return Err(PolicyViolation::TooLarge { limit }.into());
+    }
+    Ok(out)
+}
