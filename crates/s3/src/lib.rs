@@ -18,6 +18,8 @@
 //! - [`client`]: [`S3EncryptionClient`], the S3 operations over aws-sdk-s3 (put with automatic
 //!   multipart, get under a stated release policy, unauthenticated ranged get behind an opt-in,
 //!   delete with the instruction file, low-level multipart), in bounded memory for any size.
+//! - [`rotation`]: re-wrapping an instruction file's data key under a new keyring (key
+//!   rotation) without touching the object.
 //!
 //! spec: awslabs/aws-encryption-sdk-specification `s3-encryption/`
 //!
@@ -48,6 +50,7 @@ mod content;
 pub mod error;
 pub mod metadata;
 pub mod object;
+pub mod rotation;
 pub mod suite;
 pub mod wrap;
 

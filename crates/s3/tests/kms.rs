@@ -200,3 +200,33 @@ async fn legacy_kms_wraps_read_only_with_the_opt_in() {
     let legacy = reader.legacy_wrapping_algorithms(true);
     assert_eq!(legacy.decrypt(&metadata, object.body, &BTreeMap::new()).await.unwrap(), b"legacy kms");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instruction_files_rotate_to_another_kms_key_keeping_the_context() {
+    use envelope_s3::rotation::rewrap_instruction_file;
+    let emulator = Emulator::start().await;
+    let (first, second) = (emulator.key().await, emulator.key().await);
+    let old = KmsKeyring::new(&first, emulator.client.clone()).unwrap();
+    let new = KmsKeyring::new(&second, emulator.client.clone()).unwrap();
+    let tenant = context(&[("tenant", "acme")]);
+    for crypto in [
+        emulator.crypto(&first),
+        emulator.crypto(&first).commitment_policy(CommitmentPolicy::ForbidEncryptAllowDecrypt),
+    ] {
+        let object = crypto.encrypt(b"rotate".to_vec(), &tenant).await.unwrap();
+        let (object_part, file) = object.metadata.to_instruction_file();
+        // The context given must be the stored one, as for a read.
+        let error = rewrap_instruction_file(&object_part, &file, &old, &new, &BTreeMap::new()).await.unwrap_err();
+        assert!(matches!(error, Error::Security(SecurityError::EncryptionContextMismatch)), "{error}");
+        let new_file = rewrap_instruction_file(&object_part, &file, &old, &new, &tenant).await.unwrap();
+        let MetadataLocation::InstructionFile(pending) = ContentMetadata::locate(&object_part).unwrap() else {
+            panic!("the data key is in the file")
+        };
+        let rotated = pending.complete(&new_file).unwrap();
+        assert_eq!(rotated.description(), object.metadata.description(), "same context, same reserved key");
+        let reader = emulator.crypto(&second).commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt);
+        assert_eq!(reader.decrypt(&rotated, object.body.clone(), &tenant).await.unwrap(), b"rotate");
+        let stale = emulator.crypto(&first).commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt);
+        assert!(stale.decrypt(&rotated, object.body, &tenant).await.is_err(), "the old key no longer opens it");
+    }
+}

@@ -115,11 +115,3 @@ async fn rsa_pkcs1_reads_only_with_the_opt_in_and_oaep_sha256_is_unsupported() {
     let error = legacy.decrypt(&metadata, body, &no_context()).await.unwrap_err();
     assert!(matches!(error, Error::Unsupported(_)), "{error}");
 }
-
-#[test]
-fn non_ascii_material_descriptions_are_refused_at_construction() {
-    let description = BTreeMap::from([("owner".to_string(), "équipe".to_string())]);
-    assert!(matches!(AesGcmKeyring::new(KEK.to_vec(), description.clone()), Err(Error::Usage(_))));
-    let private_key = RsaPrivateKey::generate(2048).unwrap();
-    assert!(matches!(RsaOaepKeyring::new(Some(private_key.public_key()), None, description), Err(Error::Usage(_))));
-}

@@ -23,6 +23,28 @@ pub(crate) fn write(map: &BTreeMap<String, String>) -> String {
     serde_json::to_string(map).unwrap_or_else(|_| String::from("{}"))
 }
 
+/// Writes `map` as compact JSON with every non-ASCII character as a `\uXXXX` escape (UTF-16,
+/// surrogate pairs above U+FFFF), so the text is US-ASCII and any JSON reader gets the same map.
+pub(crate) fn write_ascii(map: &BTreeMap<String, String>) -> String {
+    let text = write(map);
+    if text.is_ascii() {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut units = [0u16; 2];
+    for c in text.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            // Non-ASCII characters only occur inside JSON strings, where escapes are allowed.
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
 struct StringMapVisitor;
 
 impl<'de> Visitor<'de> for StringMapVisitor {
@@ -56,6 +78,17 @@ mod tests {
         assert!(parse(r#"["a"]"#).is_err());
         assert!(parse(r#"{"a":"1"} {}"#).is_err(), "trailing input");
         assert_eq!(parse("{}").unwrap(), BTreeMap::new());
+    }
+
+    #[test]
+    fn ascii_writing_escapes_and_round_trips() {
+        let map = BTreeMap::from([("clé".to_string(), "équipe 我 😀".to_string())]);
+        let text = write_ascii(&map);
+        assert!(text.is_ascii(), "{text}");
+        assert!(text.contains("\\u00e9") && text.contains("\\ud83d\\ude00"), "{text}");
+        assert_eq!(parse(&text).unwrap(), map);
+        let plain = BTreeMap::from([("a".to_string(), "b".to_string())]);
+        assert_eq!(write_ascii(&plain), write(&plain));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! that must stay in the object, unknown algorithms and malformed values are errors (the first
 //! three are [`SecurityError`]s), never guesses.
 
+mod header_text;
 mod json_map;
 pub mod keys;
 mod wrap_alg;
@@ -439,7 +440,8 @@ impl ContentMetadata {
     }
 
     fn entries(&self) -> Vec<(&'static str, String)> {
-        let description = json_map::write(self.description.entries());
+        // ASCII JSON (\u escapes): the values travel in HTTP headers, which S3 would double-encode.
+        let description = json_map::write_ascii(self.description.entries());
         let edk = BASE64.encode(&self.encrypted_data_key);
         let mut out = Vec::new();
         match (self.version, &self.content) {
@@ -564,7 +566,11 @@ fn description_map(map: &BTreeMap<&str, &str>, key: &'static str) -> Result<BTre
     match map.get(key) {
         // spec: content-metadata.md — the default description is the empty JSON map.
         None => Ok(BTreeMap::new()),
-        Some(text) => json_map::parse(text).map_err(|why| Error::malformed(key, why)),
+        Some(text) => {
+            // spec: metadata-strategy.md#object-metadata — S3's double encoding of non-ASCII values.
+            let text = header_text::decode(text).map_err(|why| Error::malformed(key, why))?;
+            json_map::parse(&text).map_err(|why| Error::malformed(key, why))
+        }
     }
 }
 

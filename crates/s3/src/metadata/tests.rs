@@ -255,3 +255,36 @@ fn an_object_with_an_iv_but_no_key_is_malformed() {
     let metadata = map(&[("x-amz-iv", &b64(&[4; 12]))]);
     assert!(matches!(ContentMetadata::locate(&metadata), Err(Error::Malformed { .. })));
 }
+
+/// What S3 returns for a header whose UTF-8 bytes were `original` (RFC 2047 over ISO-8859-1).
+fn s3_double_encoded(original: &str) -> String {
+    let once: String = original.bytes().map(char::from).collect();
+    format!("=?UTF-8?B?{}?=", b64(once.as_bytes()))
+}
+
+#[test]
+fn non_ascii_descriptions_are_decoded_on_read_and_written_as_ascii() {
+    let owner = map(&[("owner", "équipe"), ("中", "文")]);
+    let raw_json = r#"{"owner":"équipe","中":"文"}"#;
+    let escaped_json = r#"{"owner":"\u00e9quipe","\u4e2d":"\u6587"}"#;
+    // As S3 returns it (double encoded), as a server that passes UTF-8 through returns it, and as
+    // JSON escapes: the same description.
+    for stored in [s3_double_encoded(raw_json), raw_json.to_owned(), escaped_json.to_owned()] {
+        let mut metadata = v3_raw();
+        metadata.insert("x-amz-m".into(), stored.clone());
+        let parsed = object(&metadata).unwrap();
+        assert_eq!(parsed.description().entries(), &owner, "{stored}");
+        let written = parsed.to_object_metadata();
+        assert!(written.values().all(|value| value.is_ascii()), "{written:?}");
+        assert_eq!(object(&written).unwrap(), parsed);
+    }
+    let mut v2 = v2_kms();
+    v2.insert(
+        "x-amz-matdesc".into(),
+        s3_double_encoded(r#"{"aws:x-amz-cek-alg":"AES/GCM/NoPadding","pays":"España"}"#),
+    );
+    assert_eq!(object(&v2).unwrap().description().entries()["pays"], "España");
+    let mut broken = v3_raw();
+    broken.insert("x-amz-m".into(), "=?UTF-8?B?***?=".into());
+    assert!(matches!(ContentMetadata::locate(&broken), Err(Error::Malformed { key: "x-amz-m", .. })));
+}

@@ -67,7 +67,6 @@ impl AesGcmKeyring {
             other => return Err(Error::Usage(format!("an AES wrapping key is 16, 24 or 32 bytes, not {other}"))),
         };
         let unbound = UnboundKey::new(algorithm, &key).map_err(|_| Error::internal("aws-lc-rs refused an AES key"))?;
-        check_ascii_description(&material_description)?;
         Ok(AesGcmKeyring { key: LessSafeKey::new(unbound), raw: key, material_description })
     }
 }
@@ -75,12 +74,19 @@ impl AesGcmKeyring {
 #[async_trait]
 impl S3Keyring for AesGcmKeyring {
     async fn wrap(&self, request: &WrapRequest) -> Result<WrappedDataKey> {
+        self.wrap_existing(request, &DataKey::generate(DATA_KEY_LEN)?).await
+    }
+
+    async fn wrap_existing(&self, request: &WrapRequest, data_key: &DataKey) -> Result<WrappedDataKey> {
         if !request.encryption_context.is_empty() {
             return Err(Error::Usage(
                 "an encryption context needs a KMS keyring; raw keys use a material description".into(),
             ));
         }
-        let data_key = DataKey::generate(DATA_KEY_LEN)?;
+        if data_key.len() != DATA_KEY_LEN {
+            return Err(Error::Usage(format!("a {}-byte data key; the formats use {DATA_KEY_LEN}", data_key.len())));
+        }
+        check_ascii_description(&self.material_description)?;
         let mut iv = [0u8; IV_LEN];
         aws_lc_rs::rand::fill(&mut iv).map_err(|_| Error::internal("the system random number generator failed"))?;
         let mut sealed = Vec::with_capacity(IV_LEN + DATA_KEY_LEN + TAG_LEN);
@@ -93,7 +99,7 @@ impl S3Keyring for AesGcmKeyring {
             .map_err(|_| Error::internal("AES-GCM refused to wrap the data key"))?;
         sealed.extend_from_slice(tag.as_ref());
         Ok(WrappedDataKey {
-            data_key,
+            data_key: data_key.clone(),
             encrypted_data_key: sealed,
             wrap: WrapAlgorithm::AesGcm,
             description: KeyDescription::MaterialDescription(self.material_description.clone()),
@@ -188,8 +194,9 @@ impl AesGcmKeyring {
     }
 }
 
-/// S3 sends metadata in HTTP headers: a material description to be stored there must be ASCII,
-/// as the official clients require (the Java client's put fails, the Python client refuses).
+/// S3 sends metadata in HTTP headers: a material description to be written must be ASCII, as
+/// the official clients require (the Java client's put fails, the Python client refuses). Reads
+/// accept any (S3's double encoding is decoded), so a keyring may be configured with one.
 pub(super) fn check_ascii_description(description: &BTreeMap<String, String>) -> Result<()> {
     if description.iter().any(|(k, v)| !k.is_ascii() || !v.is_ascii()) {
         return Err(Error::Usage(

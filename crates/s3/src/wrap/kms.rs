@@ -72,22 +72,11 @@ impl KmsKeyring {
 #[async_trait]
 impl S3Keyring for KmsKeyring {
     async fn wrap(&self, request: &WrapRequest) -> Result<WrappedDataKey> {
-        check_caller_context(&request.encryption_context)?;
-        let mut context = request.encryption_context.clone();
-        // spec: s3-kms-keyring.md, Java KmsKeyring — the reserved key names the content cipher.
-        context.insert(RESERVED_CEK_ALG_KEY.to_owned(), request.suite.cek_alg().to_owned());
-        let materials =
-            EncryptionMaterials::new(KMS_MATERIALS_SUITE, EncryptionContext::from(context.clone()), vec![], None)?;
-        let materials = self.inner.on_encrypt(materials).await?;
-        let (Some(data_key), [edk]) = (materials.data_key(), materials.encrypted_data_keys()) else {
-            return Err(Error::internal("the KMS keyring returned no data key or not exactly one wrapped key"));
-        };
-        Ok(WrappedDataKey {
-            data_key: DataKey::new(data_key.expose_secret().to_vec()),
-            encrypted_data_key: edk.ciphertext.clone(),
-            wrap: WrapAlgorithm::KmsContext,
-            description: KeyDescription::EncryptionContext(context),
-        })
+        self.wrap_with(request, None).await
+    }
+
+    async fn wrap_existing(&self, request: &WrapRequest, data_key: &DataKey) -> Result<WrappedDataKey> {
+        self.wrap_with(request, Some(data_key)).await
     }
 
     async fn unwrap(&self, request: &UnwrapRequest<'_>) -> Result<DataKey> {
@@ -106,6 +95,31 @@ impl S3Keyring for KmsKeyring {
             return Err(Error::Keyring(format!("KMS returned a {}-byte data key", data_key.len())));
         }
         Ok(DataKey::new(data_key.expose_secret().to_vec()))
+    }
+}
+
+impl KmsKeyring {
+    /// GenerateDataKey, or Encrypt of `existing` (spec: s3-kms-keyring.md#encryptdatakey).
+    async fn wrap_with(&self, request: &WrapRequest, existing: Option<&DataKey>) -> Result<WrappedDataKey> {
+        check_caller_context(&request.encryption_context)?;
+        let mut context = request.encryption_context.clone();
+        // spec: s3-kms-keyring.md, Java KmsKeyring — the reserved key names the content cipher.
+        context.insert(RESERVED_CEK_ALG_KEY.to_owned(), request.suite.cek_alg().to_owned());
+        let mut materials =
+            EncryptionMaterials::new(KMS_MATERIALS_SUITE, EncryptionContext::from(context.clone()), vec![], None)?;
+        if let Some(existing) = existing {
+            materials.set_data_key(existing.clone())?;
+        }
+        let materials = self.inner.on_encrypt(materials).await?;
+        let (Some(data_key), [edk]) = (materials.data_key(), materials.encrypted_data_keys()) else {
+            return Err(Error::internal("the KMS keyring returned no data key or not exactly one wrapped key"));
+        };
+        Ok(WrappedDataKey {
+            data_key: DataKey::new(data_key.expose_secret().to_vec()),
+            encrypted_data_key: edk.ciphertext.clone(),
+            wrap: WrapAlgorithm::KmsContext,
+            description: KeyDescription::EncryptionContext(context),
+        })
     }
 }
 

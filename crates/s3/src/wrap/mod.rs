@@ -58,6 +58,13 @@ pub trait S3Keyring: Send + Sync + fmt::Debug {
     /// Generates a fresh 32-byte data key and wraps it.
     async fn wrap(&self, request: &WrapRequest) -> Result<WrappedDataKey>;
 
+    /// Wraps an existing data key (key rotation of an instruction file: the object's data key
+    /// under a new wrapping key). Keyrings that cannot (discovery) refuse; the default refuses.
+    async fn wrap_existing(&self, request: &WrapRequest, data_key: &DataKey) -> Result<WrappedDataKey> {
+        let _ = (request, data_key);
+        Err(crate::Error::Usage(format!("{self:?} cannot wrap an existing data key")))
+    }
+
     /// Unwraps the object's data key.
     async fn unwrap(&self, request: &UnwrapRequest<'_>) -> Result<DataKey>;
 }

@@ -86,7 +86,6 @@ impl RsaOaepKeyring {
             }
             None => (None, None),
         };
-        check_ascii_description(&material_description)?;
         Ok(RsaOaepKeyring { public_key, private_key, legacy_private_key, material_description })
     }
 }
@@ -94,6 +93,10 @@ impl RsaOaepKeyring {
 #[async_trait]
 impl S3Keyring for RsaOaepKeyring {
     async fn wrap(&self, request: &WrapRequest) -> Result<WrappedDataKey> {
+        self.wrap_existing(request, &DataKey::generate(DATA_KEY_LEN)?).await
+    }
+
+    async fn wrap_existing(&self, request: &WrapRequest, data_key: &DataKey) -> Result<WrappedDataKey> {
         let Some(public_key) = &self.public_key else {
             return Err(Error::Usage("this RSA keyring has no public key, so it cannot encrypt".into()));
         };
@@ -102,7 +105,10 @@ impl S3Keyring for RsaOaepKeyring {
                 "an encryption context needs a KMS keyring; raw keys use a material description".into(),
             ));
         }
-        let data_key = DataKey::generate(DATA_KEY_LEN)?;
+        if data_key.len() != DATA_KEY_LEN {
+            return Err(Error::Usage(format!("a {}-byte data key; the formats use {DATA_KEY_LEN}", data_key.len())));
+        }
+        check_ascii_description(&self.material_description)?;
         let binding = request.suite.wrap_binding().as_bytes();
         let mut pseudo = Zeroizing::new(Vec::with_capacity(1 + DATA_KEY_LEN + binding.len()));
         pseudo.push(DATA_KEY_LEN as u8);
@@ -115,7 +121,7 @@ impl S3Keyring for RsaOaepKeyring {
             .len();
         out.truncate(len);
         Ok(WrappedDataKey {
-            data_key,
+            data_key: data_key.clone(),
             encrypted_data_key: out,
             wrap: WrapAlgorithm::RsaOaepSha1,
             description: KeyDescription::MaterialDescription(self.material_description.clone()),
