@@ -34,6 +34,9 @@ enum Command {
     /// Branch key stores for the hierarchical keyring (SQLite or DynamoDB, the MPL's records).
     #[command(subcommand)]
     Keystore(commands::keystore::KeystoreCommand),
+    /// Client-side encrypted S3 objects (the Amazon S3 Encryption Client format): put, get, rm.
+    #[command(subcommand, after_help = exit_code::HELP)]
+    S3(commands::s3::S3Command),
     /// Run AWS Encryption SDK test-vector manifests.
     #[command(subcommand)]
     Vectors(commands::vectors::VectorsCommand),
@@ -74,6 +77,7 @@ fn main() -> std::process::ExitCode {
         }
         Command::Kms(cmd) => commands::kms::run(cmd),
         Command::Keystore(cmd) => commands::keystore::run(cmd),
+        Command::S3(cmd) => commands::s3::run(cmd),
         Command::Vectors(cmd) => commands::vectors::run(cmd),
         Command::Speed(args) => commands::speed::run(args),
         Command::Quickstart(args) => commands::quickstart::run(args),

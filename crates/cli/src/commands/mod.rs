@@ -5,5 +5,6 @@ pub mod kms;
 mod kms_api;
 pub mod quickstart;
 mod quickstart_hierarchy;
+pub mod s3;
 pub mod speed;
 pub mod vectors;

@@ -6,7 +6,7 @@
 //! each job, reporting failures and carrying on with the next → exit with the worst failure's code.
 
 pub mod args;
-mod atomic_output;
+pub(crate) mod atomic_output;
 mod hierarchy;
 mod job;
 mod key_file;
