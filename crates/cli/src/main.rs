@@ -34,7 +34,7 @@ enum Command {
     /// Branch key stores for the hierarchical keyring (SQLite or DynamoDB, the MPL's records).
     #[command(subcommand)]
     Keystore(commands::keystore::KeystoreCommand),
-    /// Client-side encrypted S3 objects (the Amazon S3 Encryption Client format): put, get, rm.
+    /// Client-side encrypted S3 objects (the Amazon S3 Encryption Client format): put, get, rm, rewrap.
     #[command(subcommand, after_help = exit_code::HELP)]
     S3(commands::s3::S3Command),
     /// Run AWS Encryption SDK test-vector manifests.

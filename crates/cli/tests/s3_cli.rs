@@ -207,6 +207,41 @@ async fn put_get_rm_round_trip_and_refusals_leave_no_output() {
     assert_ne!(code(&output), 0);
     assert!(!exists(&s3, "reserved").await);
 
+    // rewrap: the instruction file under a new key; the old key no longer opens the object.
+    let created = isolated_envelope(&dir)
+        .args(["kms", "create-key", "--alias", "alias/s3-next", "--kms-data-dir"])
+        .arg(&data)
+        .env("ENVELOPE_KMS", "embedded")
+        .output()
+        .unwrap();
+    ok(&created);
+    let policy = ["--commitment-policy", "require-encrypt-allow-decrypt"];
+    let mut args =
+        vec!["s3", "rewrap", "s3://cli/v2", "-w", "key=alias/s3", "--new-wrapping-keys", "key=alias/s3-next"];
+    args.extend_from_slice(&policy);
+    ok(&setup.run(&args));
+    let mut args = vec!["s3", "get", "s3://cli/v2", "-o", "-", "-w", "key=alias/s3-next"];
+    args.extend_from_slice(&policy);
+    let output = setup.run(&args);
+    ok(&output);
+    assert_eq!(output.stdout, b"from stdin");
+    let mut args = vec!["s3", "get", "s3://cli/v2", "-o", "-", "-w", "key=alias/s3"];
+    args.extend_from_slice(&policy);
+    assert_ne!(code(&setup.run(&args)), 0);
+    // Metadata in the object: refused (exit 2).
+    let output = setup.run(&[
+        "s3",
+        "rewrap",
+        "s3://cli/big",
+        "-w",
+        "key=alias/s3",
+        "--new-wrapping-keys",
+        "key=alias/s3-next",
+        "-c",
+        "tenant=acme",
+    ]);
+    assert_eq!(code(&output), 2, "{}", String::from_utf8_lossy(&output.stderr));
+
     // rm deletes the object and its instruction file.
     ok(&setup.rm("s3://cli/v2"));
     assert!(!exists(&s3, "v2").await && !exists(&s3, "v2.instruction").await);

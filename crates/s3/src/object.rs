@@ -242,6 +242,11 @@ impl ObjectCrypto {
         self.max_buffer
     }
 
+    /// The keyring (the old one of an instruction-file rotation).
+    pub(crate) fn keyring(&self) -> &dyn S3Keyring {
+        self.keyring.as_ref()
+    }
+
     /// Whether the legacy opt-in (CBC content, unauthenticated ranges) is on.
     pub(crate) fn allows_unauthenticated(&self) -> bool {
         self.legacy_unauthenticated

@@ -396,3 +396,34 @@ async fn delete_removes_the_object_and_its_instruction_file() {
     let error = plain.get_bytes(&bucket, "solo", &no_context()).await.unwrap_err();
     assert!(matches!(error, Error::S3 { operation: "GetObject", .. }), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instruction_files_are_rewrapped_under_a_new_key_without_touching_the_object() {
+    let Some(moto) = moto::start() else { return };
+    let s3 = moto.client();
+    let bucket = moto.bucket("rotation").await;
+    let old = aes_crypto();
+    let new_keyring = || AesGcmKeyring::new(vec![9; 32], context(&[("generation", "2")])).unwrap();
+    for crypto in [old.clone(), v2(old.clone())] {
+        let reading = |c: ObjectCrypto| c.commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt);
+        let client = S3EncryptionClient::new(s3.clone(), crypto.clone()).instruction_file(true);
+        let key = format!("rotate-{}", crypto.suite());
+        client.put_bytes(&bucket, &key, b"rotate me".to_vec(), &PutOptions::new()).await.unwrap();
+        let body_before = raw_body(&s3, &bucket, &key).await;
+        S3EncryptionClient::new(s3.clone(), reading(crypto.clone()))
+            .rewrap_instruction_file(&bucket, &key, &new_keyring(), &no_context())
+            .await
+            .unwrap();
+        assert_eq!(raw_body(&s3, &bucket, &key).await, body_before, "the object is untouched");
+        let new_reader = S3EncryptionClient::new(s3.clone(), reading(ObjectCrypto::new(new_keyring())));
+        assert_eq!(new_reader.get_bytes(&bucket, &key, &no_context()).await.unwrap(), b"rotate me");
+        let old_reader = S3EncryptionClient::new(s3.clone(), reading(crypto.clone()));
+        assert!(old_reader.get_bytes(&bucket, &key, &no_context()).await.is_err(), "the old key no longer opens it");
+    }
+    // Metadata in the object: refused, nothing written.
+    let client = S3EncryptionClient::new(s3.clone(), aes_crypto());
+    client.put_bytes(&bucket, "in-object", b"x".to_vec(), &PutOptions::new()).await.unwrap();
+    let error = client.rewrap_instruction_file(&bucket, "in-object", &new_keyring(), &no_context()).await.unwrap_err();
+    assert!(matches!(error, Error::Usage(_)), "{error}");
+    assert!(!exists(&s3, &bucket, "in-object.instruction").await);
+}

@@ -32,6 +32,9 @@ pub enum S3Command {
     Get(GetArgs),
     /// Delete an S3 object and its instruction file.
     Rm(RmArgs),
+    /// Re-wrap an object's data key under a new KMS key (key rotation): only its instruction file
+    /// is rewritten, the object is untouched.
+    Rewrap(RewrapArgs),
 }
 
 /// The object's format.
@@ -103,6 +106,28 @@ pub struct GetArgs {
     kms: KmsArgs,
 }
 
+/// `envelope s3 rewrap`.
+#[derive(Debug, clap::Args)]
+pub struct RewrapArgs {
+    /// The object: s3://BUCKET/KEY (its metadata must be in an instruction file).
+    #[arg(value_name = "s3://BUCKET/KEY")]
+    uri: String,
+    /// The current KMS key: key=KEY (key ARN, key id or alias), or discovery=true.
+    #[arg(short = 'w', long = "wrapping-keys", value_name = "key=KMS_KEY|discovery=true", required = true)]
+    wrapping_keys: Vec<String>,
+    /// The new KMS key: key=KEY.
+    #[arg(long = "new-wrapping-keys", value_name = "key=KMS_KEY", required = true)]
+    new_wrapping_keys: Vec<String>,
+    /// forbid-encrypt-allow-decrypt, require-encrypt-allow-decrypt or require-encrypt-require-decrypt (default; V2 objects need require-encrypt-allow-decrypt).
+    #[arg(long, value_name = "POLICY")]
+    commitment_policy: Option<String>,
+    /// The encryption context given at put, exactly (NAME=VALUE ...); the new wrap keeps it.
+    #[arg(short = 'c', long = "encryption-context", value_name = "NAME=VALUE", num_args = 1..)]
+    encryption_context: Vec<String>,
+    #[command(flatten)]
+    kms: KmsArgs,
+}
+
 /// `envelope s3 rm`.
 #[derive(Debug, clap::Args)]
 pub struct RmArgs {
@@ -119,6 +144,7 @@ pub fn run(command: S3Command) -> anyhow::Result<ExitCode> {
             S3Command::Put(args) => put(args).await,
             S3Command::Get(args) => get(args).await,
             S3Command::Rm(args) => rm(args).await,
+            S3Command::Rewrap(args) => rewrap(args).await,
         }
     });
     Ok(match result {
@@ -327,6 +353,30 @@ async fn get(args: GetArgs) -> Result<(), Failure> {
         file.commit(args.overwrite).map_err(|error| Failure::files(format!("{}: {error}", args.output)))?;
     }
     Ok(())
+}
+
+async fn rewrap(args: RewrapArgs) -> Result<(), Failure> {
+    let (bucket, key) = parse_uri(&args.uri)?;
+    let context = parse_context(&args.encryption_context)?;
+    let old = parse_wrapping_keys(&args.wrapping_keys, true)?;
+    let KeyChoice::Key(new) = parse_wrapping_keys(&args.new_wrapping_keys, false)? else {
+        return Err(Failure::usage("--new-wrapping-keys: expected key=KMS_KEY"));
+    };
+    let policy = policy(&args.commitment_policy)?;
+    let session = KmsSession::open(&args.kms).await.map_err(|error| Failure::new(Kind::Kms, error))?;
+    eprintln!("envelope: using {}", session.description());
+    let result = async {
+        let crypto = crypto(&session, old).await?.commitment_policy(policy);
+        let (client, arn) = kms_key(&session, &new).await?;
+        let new_keyring = KmsKeyring::new(arn, client).map_err(failure)?;
+        let client = S3EncryptionClient::new(s3_client().await, crypto);
+        client.rewrap_instruction_file(&bucket, &key, &new_keyring, &context).await.map_err(failure)?;
+        eprintln!("envelope: re-wrapped s3://{bucket}/{key}'s data key under {new}");
+        Ok::<(), Failure>(())
+    }
+    .await;
+    session.close().await;
+    result
 }
 
 async fn rm(args: RmArgs) -> Result<(), Failure> {

@@ -40,6 +40,7 @@ mod get;
 mod multipart;
 mod put;
 mod range;
+mod rotate;
 
 use std::collections::BTreeMap;
 use std::fmt;
