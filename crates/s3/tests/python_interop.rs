@@ -1,14 +1,16 @@
 //! Interop with the official Python S3 Encryption Client (`amazon-s3-encryption-client-python`
 //! 4.0.0, driven by `tests/python/s3ec_driver.py`) over `moto[server]` S3 and the KMS emulator,
-//! all on 127.0.0.1: Python writes V3, V2, multipart, edge sizes and objects with an encryption
-//! context, and envelope reads them; envelope writes V3 and V2, and Python reads them.
+//! all on 127.0.0.1, envelope's side through its `S3EncryptionClient` over aws-sdk-s3:
+//! - Python writes V3, V2, multipart, edge sizes and objects with an encryption context; envelope
+//!   reads them all;
+//! - envelope writes V3, V2, multipart and instruction-file objects, and re-wraps an instruction
+//!   file under another KMS key; Python reads them all.
 //!
-//! The S3 side of envelope is the format API here (the raw body and user metadata are moved with
-//! plain boto3 calls in the driver); the S3 client's own tests cover the S3 calls.
-//!
-//! The interpreter is `ENVELOPE_S3EC_PYTHON` (a venv with `tests/python/requirements.txt`). When
-//! it is missing the tests are skipped with a message, unless `ENVELOPE_REQUIRE_S3EC` is set
-//! (CI sets it): then they fail.
+//! The driver's interpreter is `ENVELOPE_S3EC_PYTHON` (a venv with `tests/python/requirements.txt`).
+//! When it is missing the tests are skipped with a message, unless `ENVELOPE_REQUIRE_S3EC` is set
+//! (CI sets it): then they fail. moto is started as in the other S3 tests (`ENVELOPE_MOTO_PYTHON`).
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -17,7 +19,9 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use base64::Engine as _;
 use envelope_keyrings::kms::{DefaultClientSupplier, KmsClientSupplier, PERMISSIVE_ACCESS_KEY_ID};
+use envelope_s3::client::{PutOptions, S3EncryptionClient};
 use envelope_s3::error::{Error, PolicyViolation, SecurityError};
+use envelope_s3::rotation::rewrap_instruction_file;
 use envelope_s3::wrap::KmsKeyring;
 use envelope_s3::{CommitmentPolicy, ContentMetadata, FormatVersion, MetadataLocation, ObjectCrypto};
 use serde_json::{json, Value};
@@ -26,30 +30,13 @@ use tokio::sync::oneshot;
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 const BUCKET: &str = "interop";
 
-/// moto's S3 on 127.0.0.1:0, stopped when dropped (and when the test process dies: it serves
-/// until its stdin closes).
-const MOTO: &str = r#"
-import sys
-try:
-    from moto.server import ThreadedMotoServer
-except Exception as error:
-    print("moto-missing: %s" % error, flush=True)
-    sys.exit(3)
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-host, port = server.get_host_and_port()
-print("listening on http://%s:%d" % (host, port), flush=True)
-sys.stdin.read()
-server.stop()
-"#;
-
 /// The interpreter, or `None` (after saying why) when it is not configured and not required.
 fn python() -> Option<String> {
     let required = std::env::var("ENVELOPE_REQUIRE_S3EC").is_ok_and(|v| !v.is_empty() && v != "0");
     let python = std::env::var("ENVELOPE_S3EC_PYTHON").ok().filter(|p| !p.is_empty());
     let probe = python.as_deref().map(|python| {
         Command::new(python)
-            .args(["-c", "import s3_encryption, moto.server"])
+            .args(["-c", "import s3_encryption"])
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|status| status.success())
@@ -62,7 +49,7 @@ fn python() -> Option<String> {
          `pip install -r crates/s3/tests/python/requirements.txt` and set ENVELOPE_S3EC_PYTHON to its python",
         match &python {
             None => "ENVELOPE_S3EC_PYTHON is not set".to_owned(),
-            Some(python) => format!("{python} cannot import s3_encryption and moto.server"),
+            Some(python) => format!("{python} cannot import s3_encryption"),
         }
     );
     if required {
@@ -70,34 +57,6 @@ fn python() -> Option<String> {
     }
     eprintln!("SKIPPED: {message}; set ENVELOPE_REQUIRE_S3EC=1 to make this a failure");
     None
-}
-
-/// A child process serving until its stdin closes; killed when dropped.
-struct Server {
-    child: Child,
-    _stdin: ChildStdin,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_moto(python: &str) -> (Server, String) {
-    let mut child = Command::new(python)
-        .args(["-c", MOTO])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start moto");
-    let stdin = child.stdin.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let endpoint = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("moto: {line}")).to_owned();
-    (Server { child, _stdin: stdin }, endpoint)
 }
 
 /// The Python driver: one JSON request per line, one JSON answer per line.
@@ -152,13 +111,6 @@ impl Driver {
                 _ => Err(answer["error"].as_str().unwrap_or("no error text").to_owned()),
             }
         })
-    }
-
-    /// The object as stored: body and user metadata.
-    fn raw_get(&mut self, key: &str) -> (Vec<u8>, BTreeMap<String, String>) {
-        let answer = self.call(json!({"op": "raw_get", "key": key})).unwrap();
-        let body = BASE64.decode(answer["body"].as_str().unwrap()).unwrap();
-        (body, serde_json::from_value(answer["metadata"].clone()).unwrap())
     }
 }
 
@@ -217,15 +169,8 @@ fn plaintext(size: usize) -> Vec<u8> {
     (0..size).map(|i| (i * 31 % 251) as u8).collect()
 }
 
-fn metadata_of(stored: &BTreeMap<String, String>) -> ContentMetadata {
-    match ContentMetadata::locate(stored).unwrap() {
-        MetadataLocation::Object(metadata) => metadata,
-        MetadataLocation::InstructionFile(_) => panic!("the Python client writes object metadata"),
-    }
-}
-
 struct Setup {
-    _moto: Server,
+    moto: common::moto::Moto,
     kms: Kms,
     driver: Driver,
     key: String,
@@ -233,19 +178,39 @@ struct Setup {
 
 async fn setup() -> Option<Setup> {
     let python = python()?;
-    let (moto, s3) = start_moto(&python);
+    let moto = common::moto::start()?;
     let kms = Kms::start().await;
     let key = kms.key().await;
-    let mut driver = Driver::start(&python, &s3, &kms.endpoint, &key);
-    driver.call(json!({"op": "create_bucket"})).unwrap();
-    Some(Setup { _moto: moto, kms, driver, key })
+    let driver = Driver::start(&python, &moto.endpoint, &kms.endpoint, &key);
+    moto.bucket(BUCKET).await;
+    Some(Setup { moto, kms, driver, key })
+}
+
+impl Setup {
+    /// envelope's S3 client over moto with a KMS key, multipart from 5 MiB in 5 MiB parts.
+    fn client(&self, key: &str, policy: CommitmentPolicy) -> S3EncryptionClient {
+        let crypto =
+            ObjectCrypto::new(KmsKeyring::new(key, self.kms.client.clone()).unwrap()).commitment_policy(policy);
+        S3EncryptionClient::new(self.moto.client(), crypto)
+            .with_multipart_threshold(5 << 20)
+            .part_size(5 << 20)
+            .unwrap()
+    }
+
+    /// The stored format version, from the object's own metadata.
+    async fn version(&self, key: &str) -> FormatVersion {
+        let head = self.moto.client().head_object().bucket(BUCKET).key(key).send().await.unwrap();
+        match ContentMetadata::locate(head.metadata().unwrap()).unwrap() {
+            MetadataLocation::Object(metadata) => metadata.version(),
+            MetadataLocation::InstructionFile(_) => panic!("{key}: the Python client writes object metadata"),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn envelope_reads_what_python_writes() {
     let Some(mut setup) = setup().await else { return };
-    let reader = ObjectCrypto::new(KmsKeyring::new(&setup.key, setup.kms.client.clone()).unwrap())
-        .commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt);
+    let reader = setup.client(&setup.key, CommitmentPolicy::RequireEncryptAllowDecrypt);
     let tenant = context(&[("tenant", "acme"), ("purpose", "interop")]);
     let mut cases = Vec::new();
     for format in ["v3", "v2"] {
@@ -267,47 +232,46 @@ async fn envelope_reads_what_python_writes() {
             request["part_size"] = json!(part_size);
         }
         setup.driver.call(request).unwrap_or_else(|error| panic!("{name}: Python put failed: {error}"));
-        let (body, stored) = setup.driver.raw_get(&name);
-        let metadata = metadata_of(&stored);
         let expected = if format == "v3" { FormatVersion::V3 } else { FormatVersion::V2 };
-        assert_eq!(metadata.version(), expected, "{name}");
-        let read = reader.decrypt(&metadata, body.clone(), &stored_context).await;
+        assert_eq!(setup.version(&name).await, expected, "{name}");
+        let read = reader.get_bytes(BUCKET, &name, &stored_context).await;
         assert!(read.as_ref().is_ok_and(|read| *read == written), "{name}: {:?}", read.map(|r| r.len()));
         if !stored_context.is_empty() {
-            let error = reader.decrypt(&metadata, body, &BTreeMap::new()).await.unwrap_err();
+            let error = reader.get_bytes(BUCKET, &name, &BTreeMap::new()).await.unwrap_err();
             assert!(matches!(error, Error::Security(SecurityError::EncryptionContextMismatch)), "{name}: {error}");
         }
     }
     // The default policy refuses Python's V2 objects, as the Python client's default does.
-    let (body, stored) = setup.driver.raw_get("python-v2-17-0-false");
-    let strict = ObjectCrypto::new(KmsKeyring::new(&setup.key, setup.kms.client.clone()).unwrap());
-    let error = strict.decrypt(&metadata_of(&stored), body, &BTreeMap::new()).await.unwrap_err();
+    let strict = setup.client(&setup.key, CommitmentPolicy::RequireEncryptRequireDecrypt);
+    let error = strict.get_bytes(BUCKET, "python-v2-17-0-false", &BTreeMap::new()).await.unwrap_err();
     assert!(matches!(error, Error::Policy(PolicyViolation::Commitment { .. })), "{error}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_reads_what_envelope_writes() {
     let Some(mut setup) = setup().await else { return };
-    let keyring = || KmsKeyring::new(&setup.key, setup.kms.client.clone()).unwrap();
     let tenant = context(&[("tenant", "acme")]);
-    for (format, writer) in [
-        ("v3", ObjectCrypto::new(keyring())),
-        ("v2", ObjectCrypto::new(keyring()).commitment_policy(CommitmentPolicy::ForbidEncryptAllowDecrypt)),
-    ] {
-        for (size, stored_context) in
-            [(0usize, BTreeMap::new()), (1, BTreeMap::new()), (17, BTreeMap::new()), (1 << 20, tenant.clone())]
-        {
-            let name = format!("envelope-{format}-{size}-{}", stored_context.len());
+    for (format, policy) in
+        [("v3", CommitmentPolicy::RequireEncryptRequireDecrypt), ("v2", CommitmentPolicy::ForbidEncryptAllowDecrypt)]
+    {
+        let writer = setup.client(&setup.key, policy);
+        for (size, stored_context, instruction_file) in [
+            (0usize, BTreeMap::new(), false),
+            (1, BTreeMap::new(), false),
+            (17, BTreeMap::new(), false),
+            (1 << 20, tenant.clone(), false),
+            (100, tenant.clone(), true),
+            // Above the 5 MiB threshold: a multipart upload, one GCM stream across the parts.
+            ((5 << 20) * 2 + 12_345, tenant.clone(), false),
+        ] {
+            let name = format!("envelope-{format}-{size}-{}-{instruction_file}", stored_context.len());
             let written = plaintext(size);
-            let object = writer.encrypt(written.clone(), &stored_context).await.unwrap();
-            let request = json!({
-                "op": "raw_put", "key": name, "body": BASE64.encode(&object.body),
-                "metadata": object.metadata.to_object_metadata(),
-            });
-            setup.driver.call(request).unwrap();
-            let policy =
+            let options =
+                PutOptions::new().encryption_context(stored_context.clone()).instruction_file(instruction_file);
+            writer.put_bytes(BUCKET, &name, written.clone(), &options).await.unwrap();
+            let python_policy =
                 if format == "v3" { "REQUIRE_ENCRYPT_REQUIRE_DECRYPT" } else { "REQUIRE_ENCRYPT_ALLOW_DECRYPT" };
-            let mut get = json!({"op": "get", "key": name, "policy": policy});
+            let mut get = json!({"op": "get", "key": name, "policy": python_policy});
             if !stored_context.is_empty() {
                 get["context"] = json!(stored_context);
             }
@@ -321,6 +285,42 @@ async fn python_reads_what_envelope_writes() {
         }
     }
     // Python's default policy refuses envelope's V2 objects.
-    let refused = setup.driver.call(json!({"op": "get", "key": "envelope-v2-17-0"}));
+    let refused = setup.driver.call(json!({"op": "get", "key": "envelope-v2-17-0-false"}));
     assert!(refused.is_err_and(|error| error.contains("commit") || error.contains("COMMIT")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_reads_an_instruction_file_envelope_rotated_to_another_key() {
+    let Some(mut setup) = setup().await else { return };
+    let new_key = setup.kms.key().await;
+    let tenant = context(&[("tenant", "acme")]);
+    let writer = setup.client(&setup.key, CommitmentPolicy::RequireEncryptRequireDecrypt);
+    let options = PutOptions::new().encryption_context(tenant.clone()).instruction_file(true);
+    writer.put_bytes(BUCKET, "rotated", b"rotated under a new key".to_vec(), &options).await.unwrap();
+
+    // The rotation: the object's metadata and its instruction file in, a new file out.
+    let s3 = setup.moto.client();
+    let head = s3.head_object().bucket(BUCKET).key("rotated").send().await.unwrap();
+    let object_metadata: BTreeMap<String, String> =
+        head.metadata().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let file = s3.get_object().bucket(BUCKET).key("rotated.instruction").send().await.unwrap();
+    let file = String::from_utf8(file.body.collect().await.unwrap().to_vec()).unwrap();
+    let old = KmsKeyring::new(&setup.key, setup.kms.client.clone()).unwrap();
+    let new = KmsKeyring::new(&new_key, setup.kms.client.clone()).unwrap();
+    let new_file = rewrap_instruction_file(&object_metadata, &file, &old, &new, &tenant).await.unwrap();
+    s3.put_object()
+        .bucket(BUCKET)
+        .key("rotated.instruction")
+        .metadata("x-amz-crypto-instr-file", "")
+        .body(new_file.into_bytes().into())
+        .send()
+        .await
+        .unwrap();
+
+    let mut rotated = Driver::start(&python().unwrap(), &setup.moto.endpoint, &setup.kms.endpoint, &new_key);
+    let answer = rotated.call(json!({"op": "get", "key": "rotated", "context": tenant})).unwrap();
+    assert_eq!(BASE64.decode(answer["body"].as_str().unwrap()).unwrap(), b"rotated under a new key");
+    // The old key no longer opens it, in either client.
+    assert!(setup.driver.call(json!({"op": "get", "key": "rotated", "context": tenant})).is_err());
+    assert!(writer.get_bytes(BUCKET, "rotated", &tenant).await.is_err());
 }

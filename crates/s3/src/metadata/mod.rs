@@ -198,6 +198,9 @@ pub enum MetadataLocation {
 pub struct PendingInstructionFile {
     /// The V3 keys that stay in the object (`x-amz-c`, `x-amz-d`, `x-amz-i`), if any.
     object_v3: BTreeMap<String, String>,
+    /// `x-amz-unencrypted-content-length` when the object's metadata holds it (V1/V2: it stays
+    /// there, because the Python client refuses instruction files holding it).
+    object_length: Option<u64>,
 }
 
 impl PendingInstructionFile {
@@ -233,10 +236,21 @@ impl PendingInstructionFile {
             if has_any(&file, V3_ONLY) {
                 return Err(Error::malformed(CONTENT_CIPHER_V3, "missing from the object's metadata"));
             }
-            return match parse_complete(&file)? {
-                Some(metadata) => Ok(metadata),
-                None => Err(Error::malformed("instruction file", "holds no encrypted data key")),
+            let mut metadata = match parse_complete(&file)? {
+                Some(metadata) => metadata,
+                None => return Err(Error::malformed("instruction file", "holds no encrypted data key")),
             };
+            match (metadata.unencrypted_content_length, self.object_length) {
+                (Some(in_file), Some(in_object)) if in_file != in_object => {
+                    return Err(Error::malformed(
+                        UNENCRYPTED_CONTENT_LENGTH,
+                        format!("{in_object} in the object's metadata, {in_file} in the instruction file"),
+                    ))
+                }
+                (None, Some(in_object)) => metadata.unencrypted_content_length = Some(in_object),
+                _ => {}
+            }
+            return Ok(metadata);
         }
         reject_object_only_keys(&file)?;
         let mut merged: BTreeMap<&str, &str> = self.object_v3.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -329,7 +343,8 @@ impl ContentMetadata {
         if has_any(&map, V1_V2_SHARED.iter().filter(|key| **key != UNENCRYPTED_CONTENT_LENGTH)) {
             return Err(Error::malformed(KEY_V2, "the object has an IV or description but no encrypted data key"));
         }
-        Ok(MetadataLocation::InstructionFile(PendingInstructionFile { object_v3 }))
+        let object_length = content_length(&map)?;
+        Ok(MetadataLocation::InstructionFile(PendingInstructionFile { object_v3, object_length }))
     }
 
     /// All the metadata as object user metadata (names without `x-amz-meta-`).
@@ -348,7 +363,8 @@ impl ContentMetadata {
     /// the instruction file's JSON text.
     ///
     /// spec: metadata-strategy.md — V1/V2 put everything in the file; V3 keeps `x-amz-c`,
-    /// `x-amz-d` and `x-amz-i` in the object and moves the rest.
+    /// `x-amz-d` and `x-amz-i` in the object and moves the rest. `x-amz-unencrypted-content-length`
+    /// (V1/V2) stays in the object: the Python client refuses instruction files holding it.
     ///
     /// ```
     /// # let metadata = envelope_s3::metadata::example_v3();
@@ -360,7 +376,10 @@ impl ContentMetadata {
         let mut object = BTreeMap::new();
         let mut file = BTreeMap::new();
         for (key, value) in self.entries() {
-            if self.version == FormatVersion::V3 && V3_OBJECT_ONLY.contains(&key) {
+            // The length stays with the object: the Python client refuses instruction files
+            // holding it (it is no part of what key rotation changes anyway).
+            if (self.version == FormatVersion::V3 && V3_OBJECT_ONLY.contains(&key)) || key == UNENCRYPTED_CONTENT_LENGTH
+            {
                 object.insert(key.to_owned(), value);
             } else {
                 file.insert(key.to_owned(), value);

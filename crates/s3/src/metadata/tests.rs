@@ -235,9 +235,21 @@ fn v3_object_part_must_be_whole() {
 fn v2_instruction_file_holds_everything() {
     let metadata = object(&v2_kms()).unwrap();
     let (object_part, file) = metadata.to_instruction_file();
-    assert!(object_part.is_empty());
+    // Only the length stays with the object (the Python client refuses files holding it).
+    assert_eq!(object_part, map(&[("x-amz-unencrypted-content-length", "17")]));
+    assert!(!file.contains("x-amz-unencrypted-content-length"));
     let MetadataLocation::InstructionFile(pending) = ContentMetadata::locate(&object_part).unwrap() else { panic!() };
     assert_eq!(pending.complete(&file).unwrap(), metadata);
+    // Older writers kept it in the file: read from there, and a contradiction is malformed.
+    let mut with_length = json_map::parse(&file).unwrap();
+    with_length.insert("x-amz-unencrypted-content-length".into(), "17".into());
+    let MetadataLocation::InstructionFile(empty) = ContentMetadata::locate(&map(&[])).unwrap() else { panic!() };
+    assert_eq!(empty.complete(&json_map::write(&with_length)).unwrap(), metadata);
+    with_length.insert("x-amz-unencrypted-content-length".into(), "18".into());
+    assert!(matches!(
+        pending.complete(&json_map::write(&with_length)),
+        Err(Error::Malformed { key: "x-amz-unencrypted-content-length", .. })
+    ));
     // A V3 key pasted into a V2 file is mixing; c/d/i in any file are tampering.
     let mut entries = json_map::parse(&file).unwrap();
     entries.insert("x-amz-i".into(), b64(&[1; 28]));

@@ -6,8 +6,6 @@ Protocol: one JSON request per stdin line, one JSON answer per stdout line:
 Bodies travel base64-encoded. Operations:
   put / get            through S3EncryptionClient (KmsKeyring), with "policy", "context",
                        "format" ("v3" default or "v2"), "part_size" (put: multipart when set)
-  raw_put / raw_get    the plain boto3 client: the stored body and user metadata as they are
-  create_bucket
 Each S3EncryptionClient gets a fresh boto3 S3 client: the encryption client hooks the events
 of the client it wraps.
 """
@@ -90,27 +88,7 @@ def get(request):
     return {"body": base64.b64encode(answer["Body"].read()).decode()}
 
 
-def raw_put(request):
-    s3_client(request).put_object(
-        Bucket=request["bucket"],
-        Key=request["key"],
-        Body=base64.b64decode(request["body"]),
-        Metadata=request.get("metadata") or {},
-    )
-    return {}
-
-
-def raw_get(request):
-    answer = s3_client(request).get_object(Bucket=request["bucket"], Key=request["key"])
-    return {"body": base64.b64encode(answer["Body"].read()).decode(), "metadata": answer.get("Metadata", {})}
-
-
-def create_bucket(request):
-    s3_client(request).create_bucket(Bucket=request["bucket"])
-    return {}
-
-
-OPERATIONS = {"put": put, "get": get, "raw_put": raw_put, "raw_get": raw_get, "create_bucket": create_bucket}
+OPERATIONS = {"put": put, "get": get}
 
 
 def main():
