@@ -159,7 +159,7 @@ async fn multipart_puts_are_one_gcm_stream_and_read_back_under_every_policy() {
             let outcome = writer.put_object(&bucket, &key, &plaintext[..], &options).await.unwrap();
             assert_eq!((outcome.parts, outcome.plaintext_length), (3, plaintext.len() as u64));
             assert_eq!(raw_body(&s3, &bucket, &key).await.len(), plaintext.len() + 16);
-            // In memory (a buffer limit above the object), through the spool file (a limit below
+            // In memory (a memory limit above the object), through the spool file (a limit below
             // it) and with delayed authentication: the same bytes.
             for (limit, authentication) in [
                 (64 * MIB as u64, Authentication::VerifyFirst),

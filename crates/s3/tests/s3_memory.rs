@@ -91,8 +91,9 @@ async fn a_64_mib_put_and_get_use_a_few_parts_of_memory() {
     let get_peak = peak_growth(base);
     assert_eq!(position, OBJECT);
     eprintln!("peak resident growth: put {} MiB, get {} MiB", put_peak / MIB, get_peak / MIB);
-    // Put: the threshold's buffer and two parts (plus the SDK's own buffers); get: a chunk or two
-    // (the body is checked through the spool file, then decrypted from it).
-    assert!(put_peak < 24 * MIB, "put peaked at {put_peak} bytes");
+    // Put: about three parts (two uploading, one being filled and encrypted) plus the SDK's own
+    // buffers, half the object; get: a chunk or two (the body is checked through the spool file,
+    // then decrypted from it).
+    assert!(put_peak < 32 * MIB, "put peaked at {put_peak} bytes");
     assert!(get_peak < 16 * MIB, "get peaked at {get_peak} bytes");
 }

@@ -215,8 +215,9 @@ impl S3EncryptionClient {
             debug!(bucket, key, "streaming an object with delayed authentication (caller's opt-in)");
             return Ok(object(plaintext_length, Authentication::Delayed, Box::pin(reader)));
         }
-        if body_length.is_some_and(|length| length <= limit) {
-            let ciphertext = read_bounded(&mut body, limit).await?;
+        let in_memory = limit.min(self.memory_limit);
+        if body_length.is_some_and(|length| length <= in_memory) {
+            let ciphertext = read_bounded(&mut body, in_memory).await?;
             let plaintext = self.crypto.decrypt(&metadata, ciphertext, encryption_context).await?;
             return Ok(object(plaintext_length, Authentication::VerifyFirst, Box::pin(BodyReader::new(plaintext))));
         }

@@ -4,11 +4,12 @@
 //! Memory is bounded whatever the object's size:
 //! - **put** reads the body up to the multipart threshold; at or under it the object is sealed in
 //!   memory and sent with one PutObject, above it the body is sent as a multipart upload whose
-//!   parts are encrypted in order as ONE AES-GCM stream (the tag ends the last part). A put holds
-//!   at most about the threshold plus two parts. A failed multipart put is aborted: no object.
+//!   parts are encrypted in order as ONE AES-GCM stream (the tag ends the last part), up to
+//!   [`PARTS_IN_FLIGHT`] uploading while the next is encrypted. A put holds at most about the
+//!   threshold plus three parts. A failed multipart put is aborted: no object.
 //! - **get** releases no plaintext before the tag verified ([`Authentication::VerifyFirst`], the
-//!   default): a body of at most [`ObjectCrypto::buffer_limit`] bytes is read and opened in
-//!   memory; a larger one is copied to a private temporary file (created unlinked, so nothing is
+//!   default): a body of at most [`S3EncryptionClient::memory_limit`] bytes (8 MiB by default,
+//!   and never more than [`ObjectCrypto::buffer_limit`]) is read and opened in memory; a larger one is copied to a private temporary file (created unlinked, so nothing is
 //!   left behind) while its tag is checked, and only then decrypted from that file as the caller
 //!   reads. Plaintext never touches the disk. [`Authentication::Delayed`] is the caller's explicit
 //!   opt-in to decrypting the network stream as it arrives: bytes are released before the tag is
@@ -51,7 +52,7 @@ use tracing::debug;
 
 pub use endpoint::{s3_config, AddressingStyle};
 pub use get::DecryptedObject;
-pub use multipart::MultipartUpload;
+pub use multipart::{MultipartUpload, PARTS_IN_FLIGHT};
 pub use put::{PutOptions, PutOutcome};
 pub use range::ByteRange;
 
@@ -91,7 +92,8 @@ pub enum Authentication {
 /// Puts, gets and deletes client-side encrypted objects through an `aws_sdk_s3::Client`.
 ///
 /// Defaults: metadata in the object's metadata, instruction files named
-/// `<key>.instruction`, multipart above 8 MiB in 8 MiB parts, [`Authentication::VerifyFirst`].
+/// `<key>.instruction`, multipart above 8 MiB in 8 MiB parts, [`Authentication::VerifyFirst`]
+/// with bodies up to 8 MiB opened in memory.
 /// The format (V3 by default, V2 with `ForbidEncryptAllowDecrypt`), commitment policy, legacy
 /// opt-ins and in-memory limit come from the [`ObjectCrypto`].
 ///
@@ -124,6 +126,7 @@ pub struct S3EncryptionClient {
     multipart_threshold: u64,
     part_size: usize,
     authentication: Authentication,
+    memory_limit: u64,
     spool_dir: Option<PathBuf>,
 }
 
@@ -149,6 +152,7 @@ impl S3EncryptionClient {
             multipart_threshold: DEFAULT_PART_SIZE as u64,
             part_size: DEFAULT_PART_SIZE,
             authentication: Authentication::VerifyFirst,
+            memory_limit: DEFAULT_PART_SIZE as u64,
             spool_dir: None,
         }
     }
@@ -276,6 +280,39 @@ impl S3EncryptionClient {
         self
     }
 
+    /// Verified-first gets of bodies up to `bytes` are opened in memory; larger ones go through
+    /// the spool file (default 8 MiB; [`ObjectCrypto::buffer_limit`] caps it).
+    ///
+    /// ```
+    /// # use envelope_s3::{client::S3EncryptionClient, wrap::AesGcmKeyring, ObjectCrypto};
+    /// # fn main() -> envelope_s3::Result<()> {
+    /// # let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::Config::builder().behavior_version(aws_sdk_s3::config::BehaviorVersion::latest()).build());
+    /// # let crypto = ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], Default::default())?);
+    /// let client = S3EncryptionClient::new(s3, crypto).with_memory_limit(1 << 20);
+    /// assert_eq!(client.memory_limit(), 1 << 20);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_memory_limit(mut self, bytes: u64) -> S3EncryptionClient {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// The in-memory limit of verified-first gets.
+    ///
+    /// ```
+    /// # use envelope_s3::{client::S3EncryptionClient, wrap::AesGcmKeyring, ObjectCrypto};
+    /// # fn main() -> envelope_s3::Result<()> {
+    /// # let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::Config::builder().behavior_version(aws_sdk_s3::config::BehaviorVersion::latest()).build());
+    /// # let crypto = ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], Default::default())?);
+    /// assert_eq!(S3EncryptionClient::new(s3, crypto).memory_limit(), 8 << 20);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn memory_limit(&self) -> u64 {
+        self.memory_limit
+    }
+
     /// Where large verified-first gets keep their ciphertext while it is checked (default: the
     /// system's temporary directory). The file is unlinked as soon as it is created.
     ///
@@ -363,6 +400,7 @@ impl fmt::Debug for S3EncryptionClient {
             .field("multipart_threshold", &self.multipart_threshold)
             .field("part_size", &self.part_size)
             .field("authentication", &self.authentication)
+            .field("memory_limit", &self.memory_limit)
             .finish_non_exhaustive()
     }
 }

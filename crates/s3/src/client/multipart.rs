@@ -1,9 +1,12 @@
 //! Multipart uploads: the parts of one object encrypted in order as a single AES-GCM stream,
 //! the tag appended to the last part.
 
+use std::collections::VecDeque;
+
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use tokio::io::AsyncRead;
+use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
 use super::put::fill;
@@ -11,6 +14,9 @@ use super::{metadata_map, s3_error, PutOptions, PutOutcome, S3EncryptionClient, 
 use crate::error::{Error, Result};
 use crate::metadata::ContentMetadata;
 use crate::object::BodyEncryptor;
+
+/// Part uploads that may run at once: the next part is encrypted while two go up.
+pub const PARTS_IN_FLIGHT: usize = 2;
 
 /// An encrypted multipart upload in progress: parts are encrypted in the order they are given,
 /// as one AES-GCM stream under one data key and encryption context.
@@ -42,6 +48,8 @@ pub struct MultipartUpload {
     encryptor: Option<BodyEncryptor>,
     processed: u64,
     parts: Vec<CompletedPart>,
+    /// Part uploads running, oldest first.
+    in_flight: VecDeque<JoinHandle<Result<CompletedPart>>>,
 }
 
 impl S3EncryptionClient {
@@ -89,6 +97,7 @@ impl S3EncryptionClient {
             encryptor: Some(encryptor),
             processed: 0,
             parts: Vec::new(),
+            in_flight: VecDeque::new(),
         })
     }
 
@@ -195,6 +204,9 @@ impl MultipartUpload {
     /// ```
     pub async fn complete(mut self, last: Vec<u8>) -> Result<PutOutcome> {
         self.send(last, true).await?;
+        while !self.in_flight.is_empty() {
+            self.finish_oldest().await?;
+        }
         let parts = std::mem::take(&mut self.parts);
         let count = parts.len() as u32;
         let output = self
@@ -221,7 +233,7 @@ impl MultipartUpload {
             "completed an encrypted multipart upload"
         );
         Ok(PutOutcome {
-            metadata: self.metadata,
+            metadata: self.metadata.clone(),
             plaintext_length: length,
             parts: count,
             instruction_file,
@@ -237,12 +249,42 @@ impl MultipartUpload {
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn abort(self) -> Result<()> {
+    pub async fn abort(mut self) -> Result<()> {
+        self.cancel_in_flight();
         self.client.abort_upload(&self.bucket, &self.key, &self.upload_id).await
     }
 
+    fn cancel_in_flight(&mut self) {
+        for task in self.in_flight.drain(..) {
+            task.abort();
+        }
+    }
+
+    /// Waits for the oldest part in flight and records it (parts complete in order).
+    async fn finish_oldest(&mut self) -> Result<()> {
+        let Some(task) = self.in_flight.pop_front() else { return Ok(()) };
+        let part = match task.await {
+            Ok(Ok(part)) => part,
+            Ok(Err(error)) => {
+                self.cancel_in_flight();
+                return Err(error);
+            }
+            Err(join) => {
+                self.cancel_in_flight();
+                return Err(Error::internal(format!("a part upload task failed: {join}")));
+            }
+        };
+        self.parts.push(part);
+        Ok(())
+    }
+
+    /// Encrypts the part (in order: the GCM stream is sequential) and starts its upload; at most
+    /// [`PARTS_IN_FLIGHT`] uploads run at once, so memory stays a few parts.
     async fn send(&mut self, mut body: Vec<u8>, last: bool) -> Result<()> {
-        let number = i32::try_from(self.parts.len() + 1).unwrap_or(i32::MAX);
+        while self.in_flight.len() >= PARTS_IN_FLIGHT {
+            self.finish_oldest().await?;
+        }
+        let number = i32::try_from(self.parts.len() + self.in_flight.len() + 1).unwrap_or(i32::MAX);
         if number > MAX_PARTS {
             return Err(Error::Usage(format!("an upload has at most {MAX_PARTS} parts; use larger parts")));
         }
@@ -255,7 +297,7 @@ impl MultipartUpload {
             body.extend_from_slice(&tag);
         }
         let length = body.len() as i64;
-        let output = self
+        let request = self
             .client
             .s3
             .upload_part()
@@ -264,18 +306,23 @@ impl MultipartUpload {
             .upload_id(&self.upload_id)
             .part_number(number)
             .content_length(length)
-            .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(|e| s3_error("UploadPart", e))?;
-        self.parts.push(
-            CompletedPart::builder()
+            .body(ByteStream::from(body));
+        self.in_flight.push_back(tokio::spawn(async move {
+            let output = request.send().await.map_err(|e| s3_error("UploadPart", e))?;
+            Ok(CompletedPart::builder()
                 .part_number(number)
                 .set_e_tag(output.e_tag().map(str::to_owned))
                 .set_checksum_crc32(output.checksum_crc32().map(str::to_owned))
-                .build(),
-        );
+                .build())
+        }));
         Ok(())
+    }
+}
+
+impl Drop for MultipartUpload {
+    fn drop(&mut self) {
+        // Uploads of an abandoned upload stop with it.
+        self.cancel_in_flight();
     }
 }
 
