@@ -189,7 +189,9 @@ impl ObjectCrypto {
         self
     }
 
-    /// Allows reading data keys wrapped with legacy algorithms (`kms`, ...). Off by default.
+    /// Allows reading data keys wrapped with legacy algorithms: `kms` (KMS without the reserved
+    /// context key), `AESWrap` (RFC 3394), `AES` (ECB, V1) and `RSA` (PKCS #1 v1.5). Off by
+    /// default; never used for writing.
     ///
     /// ```
     /// use envelope_s3::wrap::AesGcmKeyring;

@@ -4,7 +4,10 @@
 //! - Python writes V3, V2, multipart, edge sizes and objects with an encryption context; envelope
 //!   reads them all;
 //! - envelope writes V3, V2, multipart and instruction-file objects, and re-wraps an instruction
-//!   file under another KMS key; Python reads them all.
+//!   file under another KMS key; Python reads them all;
+//! - raw AES-GCM and RSA-OAEP-SHA1 objects (which the Python client cannot read: it has KMS
+//!   keyrings only) are decrypted by `tests/python/format_checker.py`, an independent reader over
+//!   the `cryptography` package that follows the specification.
 //!
 //! The driver's interpreter is `ENVELOPE_S3EC_PYTHON` (a venv with `tests/python/requirements.txt`).
 //! When it is missing the tests are skipped with a message, unless `ENVELOPE_REQUIRE_S3EC` is set
@@ -323,4 +326,115 @@ async fn python_reads_an_instruction_file_envelope_rotated_to_another_key() {
     // The old key no longer opens it, in either client.
     assert!(setup.driver.call(json!({"op": "get", "key": "rotated", "context": tenant})).is_err());
     assert!(writer.get_bytes(BUCKET, "rotated", &tenant).await.is_err());
+}
+
+/// `tests/python/format_checker.py`: an independent reader of raw-key objects (the `cryptography`
+/// package, following the specification), since the official Python client has KMS only.
+struct Checker {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Checker {
+    fn start(python: &str) -> Checker {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/format_checker.py");
+        let mut child = Command::new(python)
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the checker");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Checker { child, stdin, stdout }
+    }
+
+    /// The plaintext the checker reads from `metadata` and `body`, or why it refused.
+    fn decrypt(
+        &mut self,
+        metadata: &BTreeMap<String, String>,
+        body: &[u8],
+        key: (&str, String),
+    ) -> Result<Vec<u8>, String> {
+        let request = json!({"metadata": metadata, "body": BASE64.encode(body), key.0: key.1});
+        writeln!(self.stdin, "{request}").unwrap();
+        self.stdin.flush().unwrap();
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        let answer: Value =
+            serde_json::from_str(&line).unwrap_or_else(|error| panic!("checker said {line:?}: {error}"));
+        match answer["ok"].as_bool() {
+            Some(true) => Ok(BASE64.decode(answer["plaintext"].as_str().unwrap()).unwrap()),
+            _ => Err(answer["error"].as_str().unwrap_or_default().to_owned()),
+        }
+    }
+}
+
+impl Drop for Checker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn pem(private_key: &envelope_keyrings::RsaPrivateKey) -> String {
+    let der = BASE64.encode(private_key.to_pkcs8_der().unwrap().as_slice());
+    let lines: Vec<&str> = der.as_bytes().chunks(64).map(|chunk| std::str::from_utf8(chunk).unwrap()).collect();
+    format!("-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n", lines.join("\n"))
+}
+
+#[tokio::test]
+async fn an_independent_reader_decrypts_raw_key_objects() {
+    use envelope_s3::wrap::{AesGcmKeyring, RsaOaepKeyring, S3Keyring};
+    use std::sync::Arc;
+    let Some(python) = python() else { return };
+    let mut checker = Checker::start(&python);
+    let private_key = envelope_keyrings::RsaPrivateKey::generate(2048).unwrap();
+    let description = context(&[("key", "backup-2026")]);
+    let keyrings: Vec<(Arc<dyn S3Keyring>, (&str, String))> = vec![
+        (
+            Arc::new(AesGcmKeyring::new(vec![0x42; 32], description.clone()).unwrap()),
+            ("aes_key", hex::encode([0x42; 32])),
+        ),
+        (
+            Arc::new(AesGcmKeyring::new(vec![0x24; 16], description.clone()).unwrap()),
+            ("aes_key", hex::encode([0x24; 16])),
+        ),
+        (
+            Arc::new(RsaOaepKeyring::new(Some(private_key.public_key()), None, description.clone()).unwrap()),
+            ("rsa_private_key", pem(&private_key)),
+        ),
+    ];
+    for (keyring, key) in keyrings {
+        for policy in [CommitmentPolicy::RequireEncryptRequireDecrypt, CommitmentPolicy::ForbidEncryptAllowDecrypt] {
+            let crypto = ObjectCrypto::with_keyring(keyring.clone()).commitment_policy(policy);
+            for size in [0usize, 17, 1000] {
+                let written = plaintext(size);
+                let object = crypto.encrypt(written.clone(), &BTreeMap::new()).await.unwrap();
+                let label = format!("{} {policy:?} {size}", object.metadata.wrap().unwrap());
+                // In the object's metadata, and split with an instruction file (merged back here as
+                // a reader merges them).
+                let whole = object.metadata.to_object_metadata();
+                let (mut merged, file) = object.metadata.to_instruction_file();
+                merged.extend(serde_json::from_str::<BTreeMap<String, String>>(&file).unwrap());
+                for stored in [&whole, &merged] {
+                    assert_eq!(checker.decrypt(stored, &object.body, key.clone()).unwrap(), written, "{label}");
+                }
+                // The checker checks: a changed body or V3 commitment is refused.
+                let mut body = object.body.clone();
+                body[0] ^= 1;
+                assert!(checker.decrypt(&whole, &body, key.clone()).is_err(), "{label}: modified body");
+                if let Some(commitment) = whole.get("x-amz-d") {
+                    let mut forged = whole.clone();
+                    let mut bytes = BASE64.decode(commitment).unwrap();
+                    bytes[0] ^= 1;
+                    forged.insert("x-amz-d".into(), BASE64.encode(bytes));
+                    let error = checker.decrypt(&forged, &object.body, key.clone()).unwrap_err();
+                    assert!(error.contains("commitment"), "{label}: {error}");
+                }
+            }
+        }
+    }
 }
