@@ -379,6 +379,9 @@ impl Drop for Checker {
     }
 }
 
+/// The checker's key field and value (`aes_key` hex or `rsa_private_key` PEM).
+type CheckerKey = (&'static str, String);
+
 fn pem(private_key: &envelope_keyrings::RsaPrivateKey) -> String {
     let der = BASE64.encode(private_key.to_pkcs8_der().unwrap().as_slice());
     let lines: Vec<&str> = der.as_bytes().chunks(64).map(|chunk| std::str::from_utf8(chunk).unwrap()).collect();
@@ -393,7 +396,7 @@ async fn an_independent_reader_decrypts_raw_key_objects() {
     let mut checker = Checker::start(&python);
     let private_key = envelope_keyrings::RsaPrivateKey::generate(2048).unwrap();
     let description = context(&[("key", "backup-2026")]);
-    let keyrings: Vec<(Arc<dyn S3Keyring>, (&str, String))> = vec![
+    let keyrings: Vec<(Arc<dyn S3Keyring>, CheckerKey)> = vec![
         (
             Arc::new(AesGcmKeyring::new(vec![0x42; 32], description.clone()).unwrap()),
             ("aes_key", hex::encode([0x42; 32])),
