@@ -16,9 +16,10 @@ use envelope_s3::client::{s3_config, AddressingStyle, ByteRange, PutOptions, S3E
 use envelope_s3::error::Error as S3Error;
 use envelope_s3::wrap::{KmsDiscoveryKeyring, KmsKeyring};
 use envelope_s3::{CommitmentPolicy, ContentSuite, ObjectCrypto};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
 use crate::crypt::atomic_output::{PendingFile, PendingFiles};
+use crate::crypt::progress::Progress;
 use crate::crypt::settings::parse_policy;
 use crate::exit_code::{Failure, Kind};
 use crate::kms_choice::{service_message, KmsArgs, KmsSession};
@@ -261,6 +262,11 @@ async fn put(args: PutArgs) -> Result<(), Failure> {
         "-" => None,
         path => Some(tokio::fs::File::open(path).await.map_err(|error| Failure::files(format!("{path}: {error}")))?),
     };
+    let size = match &input {
+        Some(file) => file.metadata().await.ok().map(|metadata| metadata.len()),
+        None => None,
+    };
+    let progress = Progress::for_input(size, false, "put");
     let session = KmsSession::open(&args.kms).await.map_err(|error| Failure::new(Kind::Kms, error))?;
     eprintln!("envelope: using {}", session.description());
     let result = async {
@@ -275,10 +281,14 @@ async fn put(args: PutArgs) -> Result<(), Failure> {
         let client = S3EncryptionClient::new(s3_client().await, crypto).instruction_file(args.instruction_file);
         let options = PutOptions::new().encryption_context(context);
         let outcome = match input {
-            Some(file) => client.put_object(&bucket, &key, file, &options).await,
+            Some(file) => {
+                client.put_object(&bucket, &key, Counted { inner: file, progress: progress.clone() }, &options).await
+            }
             None => client.put_object(&bucket, &key, tokio::io::stdin(), &options).await,
         }
-        .map_err(failure)?;
+        .map_err(failure);
+        progress.finish();
+        let outcome = outcome?;
         eprintln!(
             "envelope: put s3://{bucket}/{key}: {} bytes, {:?}, {}",
             outcome.plaintext_length,
@@ -334,14 +344,21 @@ async fn get(args: GetArgs) -> Result<(), Failure> {
         } else {
             // Under the default policy nothing comes out of the reader before the tag verified.
             let mut object = client.get_object(&bucket, &key, &context).await.map_err(failure)?;
+            let progress = Progress::for_input(object.plaintext_length(), false, "get");
             let mut chunk = vec![0u8; 256 << 10];
-            loop {
-                let count = object.read(&mut chunk).await.map_err(|error| failure(S3Error::from(error)))?;
-                if count == 0 {
-                    break;
+            let copied = async {
+                loop {
+                    let count = object.read(&mut chunk).await.map_err(|error| failure(S3Error::from(error)))?;
+                    if count == 0 {
+                        return Ok::<(), Failure>(());
+                    }
+                    sink.write_all(&chunk[..count])?;
+                    progress.advance(count as u64);
                 }
-                sink.write_all(&chunk[..count])?;
             }
+            .await;
+            progress.finish();
+            copied?;
         }
         sink.flush()?;
         Ok::<(), Failure>(())
@@ -387,6 +404,26 @@ async fn rm(args: RmArgs) -> Result<(), Failure> {
     client.delete_object(&bucket, &key).await.map_err(failure)?;
     eprintln!("envelope: deleted s3://{bucket}/{key} and its instruction file");
     Ok(())
+}
+
+/// A reader whose bytes advance the progress bar.
+struct Counted<R> {
+    inner: R,
+    progress: Progress,
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for Counted<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        let read = buf.filled().len() - before;
+        self.progress.advance(read as u64);
+        polled
+    }
 }
 
 /// envelope-s3's errors with the documented exit codes.

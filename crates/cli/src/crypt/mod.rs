@@ -13,7 +13,7 @@ mod key_file;
 mod keyrings;
 mod metadata;
 mod plan;
-mod progress;
+pub(crate) mod progress;
 pub(crate) mod settings;
 mod wrapping_keys;
 

@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 const THRESHOLD: u64 = 4 * 1024 * 1024;
 
 /// A bar, or nothing.
+#[derive(Clone)]
 pub struct Progress(Option<ProgressBar>);
 
 impl Progress {
@@ -35,6 +36,13 @@ impl Progress {
         match &self.0 {
             Some(bar) => Box::new(bar.wrap_read(reader)),
             None => Box::new(reader),
+        }
+    }
+
+    /// Advances the bar by `bytes` (for async copies that cannot use [`Progress::wrap`]).
+    pub fn advance(&self, bytes: u64) {
+        if let Some(bar) = &self.0 {
+            bar.inc(bytes);
         }
     }
 
