@@ -214,7 +214,8 @@ impl Setup {
 async fn envelope_reads_what_python_writes() {
     let Some(mut setup) = setup().await else { return };
     let reader = setup.client(&setup.key, CommitmentPolicy::RequireEncryptAllowDecrypt);
-    let tenant = context(&[("tenant", "acme"), ("purpose", "interop")]);
+    // JSON-escaped characters too: the stored context is each writer's JSON, parsed by the other.
+    let tenant = context(&[("tenant", "acme"), ("purpose", "interop"), ("note", r#"say "hi" \ / ok"#)]);
     let mut cases = Vec::new();
     for format in ["v3", "v2"] {
         for size in [0usize, 1, 15, 16, 17, 1 << 20] {
@@ -253,7 +254,7 @@ async fn envelope_reads_what_python_writes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_reads_what_envelope_writes() {
     let Some(mut setup) = setup().await else { return };
-    let tenant = context(&[("tenant", "acme")]);
+    let tenant = context(&[("tenant", "acme"), ("note", r#"say "hi" \ / ok"#)]);
     for (format, policy) in
         [("v3", CommitmentPolicy::RequireEncryptRequireDecrypt), ("v2", CommitmentPolicy::ForbidEncryptAllowDecrypt)]
     {
