@@ -28,7 +28,7 @@ use crate::wrap::{check_caller_context, S3Keyring, UnwrapRequest, WrapRequest};
 mod stream;
 
 pub use stream::BodyEncryptor;
-pub(crate) use stream::{BodyDecryptor, DecryptingReader};
+pub(crate) use stream::{BodyDecryptor, ContentKey, DecryptingReader};
 
 /// Default in-memory limit of the readers: 64 MiB.
 pub const DEFAULT_MAX_BUFFER: u64 = 64 << 20;

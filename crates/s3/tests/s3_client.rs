@@ -370,13 +370,22 @@ async fn ranged_reads_match_whole_object_decryption_and_need_the_opt_in() {
         .put_bytes(&bucket, "big", big.clone(), &PutOptions::new())
         .await
         .unwrap();
-    for (first, last) in [(5 * MIB - 7, 5 * MIB + 9), (0, 0), (10 * MIB + 99, 10 * MIB + 99), (10 * MIB, 20 * MIB)] {
+    for (first, last) in
+        [(5 * MIB - 7, 5 * MIB + 9), (0, 0), (10 * MIB + 99, 10 * MIB + 99), (10 * MIB, 20 * MIB), (1001, 3 * MIB + 5)]
+    {
         let got = ranged
             .get_range(&bucket, "big", ByteRange::Closed { first: first as u64, last: last as u64 }, &no_context())
             .await
             .unwrap();
         assert_eq!(got, &big[first..(last + 1).min(big.len())]);
     }
+    // Streamed: many chunks at unaligned offsets, in bounded memory.
+    let mut stream =
+        ranged.get_range_stream(&bucket, "big", "bytes=17-".parse().unwrap(), &no_context()).await.unwrap();
+    assert_eq!((stream.range(), stream.object_length()), (17..big.len() as u64, big.len() as u64));
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).await.unwrap();
+    assert!(out == big[17..]);
     // Without the opt-in: refused, whatever the range.
     let error = writer.get_range(&bucket, "v3", "bytes=0-1".parse().unwrap(), &no_context()).await.unwrap_err();
     assert!(matches!(error, Error::Policy(PolicyViolation::UnauthenticatedRange)), "{error}");

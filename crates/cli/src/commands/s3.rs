@@ -339,8 +339,15 @@ async fn get(args: GetArgs) -> Result<(), Failure> {
             eprintln!(
                 "envelope: warning: --range reads {range} WITHOUT authentication (the tag covers the whole object)"
             );
-            let plaintext = client.get_range(&bucket, &key, range, &context).await.map_err(failure)?;
-            sink.write_all(&plaintext)?;
+            let mut stream = client.get_range_stream(&bucket, &key, range, &context).await.map_err(failure)?;
+            let mut chunk = vec![0u8; 256 << 10];
+            loop {
+                let count = stream.read(&mut chunk).await.map_err(|error| failure(S3Error::from(error)))?;
+                if count == 0 {
+                    break;
+                }
+                sink.write_all(&chunk[..count])?;
+            }
         } else {
             // Under the default policy nothing comes out of the reader before the tag verified.
             let mut object = client.get_object(&bucket, &key, &context).await.map_err(failure)?;

@@ -3,18 +3,20 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::ops::Range;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, ReadBuf};
 use tracing::debug;
+use zeroize::Zeroizing;
 
 use super::{s3_error, Authentication, ByteRange, S3EncryptionClient};
 use crate::content::TAG_LEN;
 use crate::error::{Error, PolicyViolation, Result, SecurityError};
 use crate::metadata::{ContentMetadata, MetadataLocation};
-use crate::object::{BodyDecryptor, BodyReader, DecryptingReader};
+use crate::object::{BodyDecryptor, BodyReader, ContentKey, DecryptingReader};
 
 /// The largest instruction file read (they hold a few hundred bytes).
 const MAX_INSTRUCTION_FILE: u64 = 1 << 20;
@@ -104,6 +106,125 @@ impl fmt::Debug for DecryptedObject {
             .field("metadata", &self.metadata)
             .field("plaintext_length", &self.plaintext_length)
             .field("authentication", &self.authentication)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An unauthenticated range of an object's plaintext, decrypted as it is read (AES-CTR at each
+/// piece's offset); ends with an error if S3 sends fewer bytes than the range holds.
+///
+/// ```no_run
+/// # async fn demo(client: envelope_s3::client::S3EncryptionClient) -> envelope_s3::Result<()> {
+/// let range = client.get_range_stream("bucket", "log", "bytes=0-99".parse()?, &Default::default()).await?;
+/// assert_eq!(range.range(), 0..100);
+/// # Ok(())
+/// # }
+/// ```
+pub struct DecryptedRange {
+    metadata: ContentMetadata,
+    object_length: u64,
+    range: Range<u64>,
+    offset: u64,
+    body: Pin<Box<dyn AsyncRead + Send>>,
+    key: ContentKey,
+    buffer: Vec<u8>,
+    plaintext: Zeroizing<Vec<u8>>,
+    position: usize,
+}
+
+impl DecryptedRange {
+    /// The plaintext bytes selected (after clamping).
+    ///
+    /// ```no_run
+    /// # async fn demo(range: envelope_s3::client::DecryptedRange) {
+    /// println!("{:?}", range.range());
+    /// # }
+    /// ```
+    pub fn range(&self) -> Range<u64> {
+        self.range.clone()
+    }
+
+    /// How many bytes the range holds.
+    ///
+    /// ```no_run
+    /// # async fn demo(range: envelope_s3::client::DecryptedRange) {
+    /// println!("{} bytes", range.len());
+    /// # }
+    /// ```
+    pub fn len(&self) -> u64 {
+        self.range.end - self.range.start
+    }
+
+    /// Whether the range is empty (never, for a range S3 accepts).
+    ///
+    /// ```no_run
+    /// # async fn demo(range: envelope_s3::client::DecryptedRange) {
+    /// assert!(!range.is_empty());
+    /// # }
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The whole object's plaintext length.
+    ///
+    /// ```no_run
+    /// # async fn demo(range: envelope_s3::client::DecryptedRange) {
+    /// println!("of {} bytes", range.object_length());
+    /// # }
+    /// ```
+    pub fn object_length(&self) -> u64 {
+        self.object_length
+    }
+
+    /// The object's content metadata.
+    ///
+    /// ```no_run
+    /// # async fn demo(range: envelope_s3::client::DecryptedRange) {
+    /// println!("{:?}", range.metadata().version());
+    /// # }
+    /// ```
+    pub fn metadata(&self) -> &ContentMetadata {
+        &self.metadata
+    }
+}
+
+impl AsyncRead for DecryptedRange {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        loop {
+            if this.position < this.plaintext.len() {
+                let count = out.remaining().min(this.plaintext.len() - this.position);
+                out.put_slice(&this.plaintext[this.position..this.position + count]);
+                this.position += count;
+                return Poll::Ready(Ok(()));
+            }
+            let remaining = this.range.end - this.offset;
+            if remaining == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            let want = this.buffer.len().min(usize::try_from(remaining).unwrap_or(usize::MAX));
+            let mut read = ReadBuf::new(&mut this.buffer[..want]);
+            ready!(this.body.as_mut().poll_read(cx, &mut read))?;
+            let count = read.filled().len();
+            if count == 0 {
+                let error =
+                    Error::S3 { operation: "GetObject", message: format!("the range ended {remaining} bytes early") };
+                return Poll::Ready(Err(error.into()));
+            }
+            this.plaintext = this.key.ctr_at(this.offset, &this.buffer[..count]).map_err(std::io::Error::from)?;
+            this.position = 0;
+            this.offset += count as u64;
+        }
+    }
+}
+
+impl fmt::Debug for DecryptedRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecryptedRange")
+            .field("range", &self.range)
+            .field("object_length", &self.object_length)
+            .field("offset", &self.offset)
             .finish_non_exhaustive()
     }
 }
@@ -249,10 +370,9 @@ impl S3EncryptionClient {
         Ok(object(plaintext_length, Authentication::VerifyFirst, Box::pin(reader)))
     }
 
-    /// Reads `range` of an object's plaintext, **unauthenticated** (the tag covers the whole
-    /// object): only with [`ObjectCrypto::legacy_unauthenticated_modes`](crate::ObjectCrypto::legacy_unauthenticated_modes),
-    /// as in the Java client. The end is clamped to the object; a start at or past its end is
-    /// [`Error::InvalidRange`]. A V3 object's key commitment is still checked.
+    /// Reads `range` of an object's plaintext into memory (at most
+    /// [`ObjectCrypto::buffer_limit`](crate::ObjectCrypto::buffer_limit) bytes), **unauthenticated**;
+    /// see [`get_range_stream`](Self::get_range_stream).
     ///
     /// ```no_run
     /// use envelope_s3::client::ByteRange;
@@ -270,6 +390,41 @@ impl S3EncryptionClient {
         range: ByteRange,
         encryption_context: &BTreeMap<String, String>,
     ) -> Result<Vec<u8>> {
+        let mut stream = self.get_range_stream(bucket, key, range, encryption_context).await?;
+        let limit = self.crypto.buffer_limit();
+        if stream.len() > limit {
+            return Err(PolicyViolation::TooLarge { limit }.into());
+        }
+        let mut out = Vec::with_capacity(stream.len() as usize);
+        stream.read_to_end(&mut out).await.map_err(unwrap_io)?;
+        Ok(out)
+    }
+
+    /// Streams `range` of an object's plaintext, **unauthenticated** (the tag covers the whole
+    /// object): only with [`ObjectCrypto::legacy_unauthenticated_modes`](crate::ObjectCrypto::legacy_unauthenticated_modes),
+    /// as in the Java client. The end is clamped to the object; a start at or past its end is
+    /// [`Error::InvalidRange`]. A V3 object's key commitment is still checked, and the range is
+    /// read from the same object version the metadata came from (If-Match on its ETag). Memory
+    /// stays one chunk whatever the range's size: each piece is decrypted with AES-CTR at its
+    /// offset as it arrives.
+    ///
+    /// ```no_run
+    /// use tokio::io::AsyncReadExt;
+    ///
+    /// # async fn demo(client: envelope_s3::client::S3EncryptionClient) -> envelope_s3::Result<()> {
+    /// let mut range = client.get_range_stream("bucket", "video", "bytes=1048576-".parse()?, &Default::default()).await?;
+    /// let mut out = tokio::fs::File::create("tail.bin").await?;
+    /// tokio::io::copy(&mut range, &mut out).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn get_range_stream(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: ByteRange,
+        encryption_context: &BTreeMap<String, String>,
+    ) -> Result<DecryptedRange> {
         if !self.crypto.allows_unauthenticated() {
             return Err(PolicyViolation::UnauthenticatedRange.into());
         }
@@ -285,10 +440,8 @@ impl S3EncryptionClient {
         let plaintext_length =
             body_length.checked_sub(TAG_LEN as u64).ok_or_else(|| Error::from(SecurityError::TagMismatch))?;
         let wanted = range.resolve(plaintext_length)?;
-        let count = wanted.end - wanted.start;
-        if count > self.crypto.buffer_limit() {
-            return Err(PolicyViolation::TooLarge { limit: self.crypto.buffer_limit() }.into());
-        }
+        // Every check (policy, context, commitment) before the body is requested.
+        let content_key = self.crypto.begin_decrypt(&metadata, encryption_context).await?;
         let mut request =
             self.s3.get_object().bucket(bucket).key(key).range(format!("bytes={}-{}", wanted.start, wanted.end - 1));
         // The same object the metadata came from, or S3's PreconditionFailed.
@@ -296,16 +449,18 @@ impl S3EncryptionClient {
             request = request.if_match(e_tag);
         }
         let output = request.send().await.map_err(|e| s3_error("GetObject", e))?;
-        let mut body = Box::pin(output.body.into_async_read());
-        let ciphertext = read_bounded(&mut body, count).await?;
-        if ciphertext.len() as u64 != count {
-            return Err(Error::S3 {
-                operation: "GetObject",
-                message: format!("asked for {count} bytes of the range, got {}", ciphertext.len()),
-            });
-        }
-        debug!(bucket, key, %range, "read an unauthenticated range");
-        self.crypto.decrypt_range(&metadata, wanted.start, &ciphertext, encryption_context).await
+        debug!(bucket, key, %range, "streaming an unauthenticated range");
+        Ok(DecryptedRange {
+            metadata,
+            object_length: plaintext_length,
+            range: wanted.clone(),
+            offset: wanted.start,
+            body: Box::pin(output.body.into_async_read()),
+            key: content_key,
+            buffer: vec![0; CHUNK],
+            plaintext: Zeroizing::new(Vec::new()),
+            position: 0,
+        })
     }
 
     /// The object's content metadata: from its user metadata, or completed with its instruction

@@ -51,7 +51,7 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use tracing::debug;
 
 pub use endpoint::{s3_config, AddressingStyle};
-pub use get::DecryptedObject;
+pub use get::{DecryptedObject, DecryptedRange};
 pub use multipart::{MultipartUpload, PARTS_IN_FLIGHT};
 pub use put::{PutOptions, PutOutcome};
 pub use range::ByteRange;

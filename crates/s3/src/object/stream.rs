@@ -198,6 +198,11 @@ pub(crate) struct ContentKey {
 }
 
 impl ContentKey {
+    /// AES-CTR over body bytes starting at `offset`, unauthenticated (ranged reads).
+    pub(crate) fn ctr_at(&self, offset: u64, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        content::ctr::decrypt_at(self.key.as_ref(), self.iv, offset, ciphertext)
+    }
+
     pub(crate) fn decryptor(&self) -> Result<BodyDecryptor> {
         let gcm =
             GcmDecryptor::new(&self.key, &self.iv, self.aad).map_err(|error| Error::internal(error.to_string()))?;
