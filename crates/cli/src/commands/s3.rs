@@ -322,6 +322,8 @@ async fn get(args: GetArgs) -> Result<(), Failure> {
             )
         }
     };
+    // Ctrl-C removes the temporary output, as for `envelope decrypt`.
+    let interrupts = tokio::spawn(crate::crypt::remove_pending_on_interrupt(registry.clone()));
     let session = KmsSession::open(&args.kms).await.map_err(|error| Failure::new(Kind::Kms, error))?;
     eprintln!("envelope: using {}", session.description());
     let result = async {
@@ -372,11 +374,12 @@ async fn get(args: GetArgs) -> Result<(), Failure> {
     }
     .await;
     session.close().await;
-    result?;
-    if let Some(file) = pending {
-        file.commit(args.overwrite).map_err(|error| Failure::files(format!("{}: {error}", args.output)))?;
-    }
-    Ok(())
+    let committed = result.and_then(|()| match pending {
+        Some(file) => file.commit(args.overwrite).map_err(|error| Failure::files(format!("{}: {error}", args.output))),
+        None => Ok(()),
+    });
+    interrupts.abort();
+    committed
 }
 
 async fn rewrap(args: RewrapArgs) -> Result<(), Failure> {

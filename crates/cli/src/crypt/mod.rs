@@ -296,7 +296,7 @@ fn prepare(common: &CommonArgs, direction: Direction, default_suffix: &str) -> R
 
 /// On SIGINT or SIGTERM: remove the temporary outputs and exit 130, as shells expect of an
 /// interrupted command.
-async fn remove_pending_on_interrupt(pending: PendingFiles) {
+pub(crate) async fn remove_pending_on_interrupt(pending: PendingFiles) {
     crate::commands::kms::shutdown_signal().await;
     let removed = pending.remove_all();
     eprintln!("envelope: interrupted; removed {removed} partial output(s)");
