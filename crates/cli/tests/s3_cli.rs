@@ -97,6 +97,21 @@ async fn put_get_rm_round_trip_and_refusals_leave_no_output() {
     ok(&setup.run(&["s3", "get", "s3://cli/big", "-o", out_str, "-w", "key=alias/s3", "-c", "tenant=acme"]));
     assert!(std::fs::read(&out).unwrap() == plaintext);
 
+    // KMS discovery reads it too (any key the caller may use).
+    let discovered = dir.join("discovered.out");
+    ok(&setup.run(&[
+        "s3",
+        "get",
+        "s3://cli/big",
+        "-o",
+        discovered.to_str().unwrap(),
+        "-w",
+        "discovery=true",
+        "-c",
+        "tenant=acme",
+    ]));
+    assert!(std::fs::read(&discovered).unwrap() == plaintext);
+
     // A wrong or missing context: exit 1, and no output file.
     for context in [&["-c", "tenant=other"][..], &[], &["-c", "tenant=acme", "extra=1"]] {
         let refused = dir.join("refused.out");

@@ -439,7 +439,9 @@ impl<R: AsyncRead + Unpin> AsyncRead for Counted<R> {
 /// envelope-s3's errors with the documented exit codes.
 fn failure(error: S3Error) -> Failure {
     let kind = match &error {
-        S3Error::Usage(_) | S3Error::InvalidRange(_) => Kind::Usage,
+        S3Error::Usage(_)
+        | S3Error::InvalidRange(_)
+        | S3Error::Policy(envelope_s3::error::PolicyViolation::ReservedContextKey(_)) => Kind::Usage,
         S3Error::Io(_) => Kind::Files,
         S3Error::S3 { .. } | S3Error::Keyring(_) => Kind::Kms,
         _ => Kind::Message,
