@@ -441,3 +441,18 @@ async fn instruction_files_are_rewrapped_under_a_new_key_without_touching_the_ob
     assert!(matches!(error, Error::Usage(_)), "{error}");
     assert!(!exists(&s3, &bucket, "in-object.instruction").await);
 }
+
+#[test]
+fn operations_are_send_so_they_can_be_spawned() {
+    fn send<T: Send>(_: &T) {}
+    let config = aws_sdk_s3::Config::builder().behavior_version(aws_sdk_s3::config::BehaviorVersion::latest()).build();
+    let client = S3EncryptionClient::new(aws_sdk_s3::Client::from_conf(config), aes_crypto());
+    let context = no_context();
+    send(&client);
+    send(&client.put_object("b", "k", &b"x"[..], &PutOptions::new()));
+    send(&client.put_bytes("b", "k", Vec::new(), &PutOptions::new()));
+    send(&client.get_object("b", "k", &context));
+    send(&client.get_range_stream("b", "k", ByteRange::From { first: 0 }, &context));
+    send(&client.create_multipart_upload("b", "k", &PutOptions::new()));
+    send(&client.delete_object("b", "k"));
+}
