@@ -257,6 +257,27 @@ async fn put_get_rm_round_trip_and_refusals_leave_no_output() {
     ]);
     assert_eq!(code(&output), 2, "{}", String::from_utf8_lossy(&output.stderr));
 
+    // A custom instruction-file suffix, written, read and deleted.
+    let suffix = ["--instruction-suffix", ".keys"];
+    let mut args = vec!["s3", "put", "s3://cli/custom", "-i", input, "-w", "key=alias/s3", "--instruction-file"];
+    args.extend_from_slice(&suffix);
+    ok(&setup.run(&args));
+    assert!(exists(&s3, "custom.keys").await && !exists(&s3, "custom.instruction").await);
+    let custom_out = dir.join("custom.out");
+    let mut args = vec!["s3", "get", "s3://cli/custom", "-o", custom_out.to_str().unwrap(), "-w", "key=alias/s3"];
+    args.extend_from_slice(&suffix);
+    ok(&setup.run(&args));
+    assert!(std::fs::read(&custom_out).unwrap() == plaintext);
+    let mut command = isolated_envelope(setup.dir.path());
+    command
+        .args(["s3", "rm", "s3://cli/custom", "--instruction-suffix", ".keys"])
+        .env("AWS_ENDPOINT_URL_S3", &setup.endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1");
+    ok(&command.output().unwrap());
+    assert!(!exists(&s3, "custom").await && !exists(&s3, "custom.keys").await);
+
     // rm deletes the object and its instruction file.
     ok(&setup.rm("s3://cli/v2"));
     assert!(!exists(&s3, "v2").await && !exists(&s3, "v2.instruction").await);

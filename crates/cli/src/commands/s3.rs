@@ -53,6 +53,9 @@ pub struct PutArgs {
     /// The object: s3://BUCKET/KEY.
     #[arg(value_name = "s3://BUCKET/KEY")]
     uri: String,
+    /// The instruction file's name is the object's key plus this suffix.
+    #[arg(long, value_name = "SUFFIX", default_value = ".instruction")]
+    instruction_suffix: String,
     /// The plaintext: a file, or - for stdin.
     #[arg(short = 'i', long = "input", value_name = "FILE|-")]
     input: String,
@@ -81,6 +84,9 @@ pub struct GetArgs {
     /// The object: s3://BUCKET/KEY.
     #[arg(value_name = "s3://BUCKET/KEY")]
     uri: String,
+    /// The instruction file's name is the object's key plus this suffix.
+    #[arg(long, value_name = "SUFFIX", default_value = ".instruction")]
+    instruction_suffix: String,
     /// Where the plaintext goes: a file, or - for stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE|-")]
     output: String,
@@ -113,6 +119,9 @@ pub struct RewrapArgs {
     /// The object: s3://BUCKET/KEY (its metadata must be in an instruction file).
     #[arg(value_name = "s3://BUCKET/KEY")]
     uri: String,
+    /// The instruction file's name is the object's key plus this suffix.
+    #[arg(long, value_name = "SUFFIX", default_value = ".instruction")]
+    instruction_suffix: String,
     /// The current KMS key: key=KEY (key ARN, key id or alias), or discovery=true.
     #[arg(short = 'w', long = "wrapping-keys", value_name = "key=KMS_KEY|discovery=true", required = true)]
     wrapping_keys: Vec<String>,
@@ -135,6 +144,9 @@ pub struct RmArgs {
     /// The object: s3://BUCKET/KEY.
     #[arg(value_name = "s3://BUCKET/KEY")]
     uri: String,
+    /// The instruction file's name is the object's key plus this suffix.
+    #[arg(long, value_name = "SUFFIX", default_value = ".instruction")]
+    instruction_suffix: String,
 }
 
 /// Runs `envelope s3 ...`.
@@ -278,7 +290,9 @@ async fn put(args: PutArgs) -> Result<(), Failure> {
                 policy.name()
             ))
             })?;
-        let client = S3EncryptionClient::new(s3_client().await, crypto).instruction_file(args.instruction_file);
+        let client = S3EncryptionClient::new(s3_client().await, crypto)
+            .instruction_file(args.instruction_file)
+            .with_instruction_suffix(&args.instruction_suffix);
         let options = PutOptions::new().encryption_context(context);
         let outcome = match input {
             Some(file) => {
@@ -332,7 +346,8 @@ async fn get(args: GetArgs) -> Result<(), Failure> {
             .commitment_policy(policy)
             .legacy_wrapping_algorithms(args.legacy)
             .legacy_unauthenticated_modes(args.legacy || range.is_some());
-        let client = S3EncryptionClient::new(s3_client().await, crypto);
+        let client =
+            S3EncryptionClient::new(s3_client().await, crypto).with_instruction_suffix(&args.instruction_suffix);
         let mut sink: Box<dyn std::io::Write + Send> = match pending.as_mut() {
             Some(file) => Box::new(file.file().try_clone().map_err(Failure::from)?),
             None => Box::new(std::io::stdout()),
@@ -396,7 +411,8 @@ async fn rewrap(args: RewrapArgs) -> Result<(), Failure> {
         let crypto = crypto(&session, old).await?.commitment_policy(policy);
         let (client, arn) = kms_key(&session, &new).await?;
         let new_keyring = KmsKeyring::new(arn, client).map_err(failure)?;
-        let client = S3EncryptionClient::new(s3_client().await, crypto);
+        let client =
+            S3EncryptionClient::new(s3_client().await, crypto).with_instruction_suffix(&args.instruction_suffix);
         client.rewrap_instruction_file(&bucket, &key, &new_keyring, &context).await.map_err(failure)?;
         eprintln!("envelope: re-wrapped s3://{bucket}/{key}'s data key under {new}");
         Ok::<(), Failure>(())
@@ -410,7 +426,8 @@ async fn rm(args: RmArgs) -> Result<(), Failure> {
     let (bucket, key) = parse_uri(&args.uri)?;
     // No key is needed to delete; the encryption configuration is irrelevant.
     let placeholder = envelope_s3::wrap::AesGcmKeyring::new(vec![0; 32], BTreeMap::new()).map_err(failure)?;
-    let client = S3EncryptionClient::new(s3_client().await, ObjectCrypto::new(placeholder));
+    let client = S3EncryptionClient::new(s3_client().await, ObjectCrypto::new(placeholder))
+        .with_instruction_suffix(&args.instruction_suffix);
     client.delete_object(&bucket, &key).await.map_err(failure)?;
     eprintln!("envelope: deleted s3://{bucket}/{key} and its instruction file");
     Ok(())
