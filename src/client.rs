@@ -873,6 +873,12 @@ impl Client {
             return Err(PolicyViolation::ReservedEncryptionContextKey(key.clone()).into());
         }
         let policy = self.config.commitment_policy;
+        // A DB-ESDK suite, asked for directly or as the policy's default, is refused before the
+        // materials manager runs (no key service call for a message that cannot be written).
+        let requested_or_default = options.algorithm_suite.unwrap_or_else(|| policy.default_suite());
+        if !requested_or_default.is_esdk_message_suite() {
+            return Err(PolicyViolation::NotAMessageSuite { suite: requested_or_default.id() }.into());
+        }
         if let Some(suite) = options.algorithm_suite {
             if !policy.allows_encrypt(suite) {
                 return Err(PolicyViolation::CommitmentPolicy { suite: suite.id(), policy: policy.name() }.into());
@@ -883,6 +889,9 @@ impl Client {
             .with_max_plaintext_length(max_plaintext_length);
         let materials = self.cmm.encryption_materials(request).await?;
         let suite = materials.suite();
+        if !suite.is_esdk_message_suite() {
+            return Err(PolicyViolation::NotAMessageSuite { suite: suite.id() }.into());
+        }
         // A third-party materials manager must not smuggle in a suite the policy forbids.
         if !policy.allows_encrypt(suite) {
             return Err(PolicyViolation::CommitmentPolicy { suite: suite.id(), policy: policy.name() }.into());

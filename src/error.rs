@@ -260,6 +260,12 @@ pub enum PolicyViolation {
         /// What the materials carry.
         provided: u16,
     },
+    /// A DB-ESDK suite (0x6700, 0x6701) was asked for, or came back from the materials manager,
+    /// for an ESDK message: those suites are for DynamoDB items, never for messages.
+    NotAMessageSuite {
+        /// The suite id.
+        suite: u16,
+    },
 }
 
 impl fmt::Display for PolicyViolation {
@@ -294,6 +300,10 @@ impl fmt::Display for PolicyViolation {
             PolicyViolation::SuiteMismatch { requested, provided } => {
                 write!(f, "materials carry suite 0x{provided:04X} but 0x{requested:04X} was requested")
             }
+            PolicyViolation::NotAMessageSuite { suite } => write!(
+                f,
+                "algorithm suite 0x{suite:04X} is a DB-ESDK suite (DynamoDB items): ESDK messages are never written with it"
+            ),
         }
     }
 }

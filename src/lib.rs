@@ -70,7 +70,9 @@ pub use cmm::{DecryptionMaterialsRequest, DefaultMaterialsManager, EncryptionMat
 pub use crypto::signature::{SigningKey, VerificationKey};
 pub use error::{Error, Result};
 pub use keyring::{Keyring, MultiKeyring};
-pub use materials::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionContext, EncryptionMaterials};
+pub use materials::{
+    DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionContext, EncryptionMaterials, SymmetricSigningKey,
+};
 pub use message::context::serialize as serialize_encryption_context;
 pub use message::header::ContentType;
 #[cfg(feature = "tokio")]

@@ -8,8 +8,8 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use crate::crypto::signature::{SigningKey, VerificationKey};
-use crate::error::{Error, PolicyViolation, Result};
-use crate::suite::AlgorithmSuite;
+use crate::error::{Error, KeyringError, PolicyViolation, Result};
+use crate::suite::{AlgorithmSuite, EdkWrapping};
 
 pub use crate::encryption_context::EncryptionContext;
 
@@ -147,6 +147,55 @@ impl fmt::Debug for DataKey {
     }
 }
 
+/// The key of one encrypted data key's symmetric signature (the DB-ESDK suites): derived from
+/// that EDK's intermediate key, so only its recipients can compute or check the signature.
+/// Zeroized on drop; its Debug output is redacted.
+///
+/// spec: framework/structures.md#symmetric-signing-keys, algorithm-suites.md#intermediate-key-wrapping
+///
+/// ```
+/// use envelope::SymmetricSigningKey;
+///
+/// let key = SymmetricSigningKey::new(vec![7; 32]);
+/// assert_eq!(key.expose_secret(), &[7; 32]);
+/// assert_eq!(format!("{key:?}"), "SymmetricSigningKey([REDACTED; 32 bytes])");
+/// ```
+#[derive(Clone)]
+pub struct SymmetricSigningKey(Zeroizing<Vec<u8>>);
+
+impl SymmetricSigningKey {
+    /// Wraps key bytes (a keyring derives them; see the hierarchical keyring's intermediate
+    /// key wrapping).
+    ///
+    /// ```
+    /// use envelope::SymmetricSigningKey;
+    ///
+    /// let key = SymmetricSigningKey::new(vec![0x42; 32]);
+    /// assert_eq!(key.expose_secret().len(), 32);
+    /// ```
+    pub fn new(bytes: Vec<u8>) -> SymmetricSigningKey {
+        SymmetricSigningKey(Zeroizing::new(bytes))
+    }
+
+    /// The key bytes. Named so that every use is easy to find in review.
+    ///
+    /// ```
+    /// use envelope::SymmetricSigningKey;
+    ///
+    /// let key = SymmetricSigningKey::new(vec![1, 2, 3]);
+    /// assert_eq!(key.expose_secret(), &[1, 2, 3]);
+    /// ```
+    pub fn expose_secret(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SymmetricSigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SymmetricSigningKey([REDACTED; {} bytes])", self.0.len())
+    }
+}
+
 /// One encrypted copy of the data key, as stored in the message header.
 ///
 /// ```
@@ -244,6 +293,8 @@ pub struct EncryptionMaterials {
     data_key: Option<DataKey>,
     encrypted_data_keys: Vec<EncryptedDataKey>,
     signing_key: Option<SigningKey>,
+    /// One per EDK, in EDK order, under suites with a symmetric signature; empty otherwise.
+    symmetric_signing_keys: Vec<SymmetricSigningKey>,
 }
 
 impl EncryptionMaterials {
@@ -293,6 +344,7 @@ impl EncryptionMaterials {
             data_key: None,
             encrypted_data_keys: Vec::new(),
             signing_key,
+            symmetric_signing_keys: Vec::new(),
         })
     }
 
@@ -426,6 +478,78 @@ impl EncryptionMaterials {
         self.encrypted_data_keys.push(edk);
     }
 
+    /// Adds an encrypted copy of the data key made with intermediate key wrapping, and the
+    /// symmetric signing key derived from its intermediate key. Fails unless the suite has a
+    /// symmetric signature (the DB-ESDK suites), or when EDKs were added without their keys.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, DataKey, EncryptedDataKey, EncryptionContext, EncryptionMaterials, SymmetricSigningKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let suite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384;
+    /// let mut materials = EncryptionMaterials::new(suite, EncryptionContext::new(), vec![], None)?;
+    /// materials.set_data_key(DataKey::generate(32)?)?;
+    /// let edk = EncryptedDataKey::new("my-app", b"key-1".to_vec(), vec![0; 140]);
+    /// materials.push_encrypted_data_key_with_signing_key(edk, SymmetricSigningKey::new(vec![5; 32]))?;
+    /// assert_eq!(materials.symmetric_signing_keys().len(), materials.encrypted_data_keys().len());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn push_encrypted_data_key_with_signing_key(
+        &mut self,
+        edk: EncryptedDataKey,
+        signing_key: SymmetricSigningKey,
+    ) -> Result<()> {
+        if self.suite.symmetric_signature().is_none() {
+            return Err(Error::usage(format!("suite {} has no symmetric signature", self.suite)));
+        }
+        if self.symmetric_signing_keys.len() != self.encrypted_data_keys.len() {
+            return Err(Error::usage(format!(
+                "suite {} needs intermediate key wrapping for every encrypted data key, and one was added without its symmetric signing key",
+                self.suite
+            )));
+        }
+        self.encrypted_data_keys.push(edk);
+        self.symmetric_signing_keys.push(signing_key);
+        Ok(())
+    }
+
+    /// The symmetric signing keys, one per encrypted data key in the same order (empty unless the
+    /// suite has a symmetric signature).
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, EncryptionContext, EncryptionMaterials};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKey;
+    /// let materials = EncryptionMaterials::new(suite, EncryptionContext::new(), vec![], None)?;
+    /// assert!(materials.symmetric_signing_keys().is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn symmetric_signing_keys(&self) -> &[SymmetricSigningKey] {
+        &self.symmetric_signing_keys
+    }
+
+    /// Checks that every encrypted data key came with its symmetric signing key when the suite
+    /// needs intermediate key wrapping (a keyring that wraps the data key directly under such a
+    /// suite is refused here, whoever wrote it).
+    pub(crate) fn check_edk_wrapping(&self) -> Result<()> {
+        if self.suite.edk_wrapping() == EdkWrapping::Intermediate
+            && self.symmetric_signing_keys.len() != self.encrypted_data_keys.len()
+        {
+            return Err(KeyringError::Wrap(format!(
+                "suite {} needs intermediate key wrapping, but the keyring wrapped {} of {} encrypted data keys without it \
+                 (only the hierarchical keyring implements intermediate key wrapping)",
+                self.suite,
+                self.encrypted_data_keys.len() - self.symmetric_signing_keys.len().min(self.encrypted_data_keys.len()),
+                self.encrypted_data_keys.len()
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
     /// The key that signs the message, for signed suites.
     ///
     /// ```
@@ -505,6 +629,8 @@ pub struct DecryptionMaterials {
     required_encryption_context_keys: Vec<String>,
     data_key: Option<DataKey>,
     verification_key: Option<VerificationKey>,
+    /// Set with the data key under suites with a symmetric signature.
+    symmetric_signing_key: Option<SymmetricSigningKey>,
 }
 
 impl DecryptionMaterials {
@@ -547,6 +673,7 @@ impl DecryptionMaterials {
             required_encryption_context_keys,
             data_key: None,
             verification_key,
+            symmetric_signing_key: None,
         })
     }
 
@@ -635,7 +762,59 @@ impl DecryptionMaterials {
     /// # }
     /// ```
     pub fn set_data_key(&mut self, key: DataKey) -> Result<()> {
+        // spec: structures.md#symmetric-signing-key — present if and only if the data key is.
+        if self.suite.edk_wrapping() == EdkWrapping::Intermediate {
+            return Err(KeyringError::Wrap(format!(
+                "suite {} needs intermediate key wrapping, which this keyring does not implement \
+                 (only the hierarchical keyring does): the data key must come with its symmetric signing key",
+                self.suite
+            ))
+            .into());
+        }
         fill_data_key(&mut self.data_key, self.suite, key, "decryption")
+    }
+
+    /// Sets the data key unwrapped with intermediate key wrapping, and the symmetric signing key
+    /// derived from that EDK's intermediate key. Fails unless the suite has a symmetric signature,
+    /// if a data key is already set, or if the length does not fit the suite.
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, DataKey, DecryptionMaterials, EncryptionContext, SymmetricSigningKey};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let suite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384;
+    /// let mut materials = DecryptionMaterials::new(suite, EncryptionContext::new(), vec![], None)?;
+    /// // A keyring that wraps data keys directly cannot serve this suite.
+    /// assert!(materials.set_data_key(DataKey::new(vec![0x11; 32])).is_err());
+    /// materials.set_data_key_with_signing_key(DataKey::new(vec![0x11; 32]), SymmetricSigningKey::new(vec![5; 32]))?;
+    /// assert!(materials.symmetric_signing_key().is_some());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_data_key_with_signing_key(&mut self, key: DataKey, signing_key: SymmetricSigningKey) -> Result<()> {
+        if self.suite.symmetric_signature().is_none() {
+            return Err(Error::usage(format!("suite {} has no symmetric signature", self.suite)));
+        }
+        fill_data_key(&mut self.data_key, self.suite, key, "decryption")?;
+        self.symmetric_signing_key = Some(signing_key);
+        Ok(())
+    }
+
+    /// The symmetric signing key of the EDK that was unwrapped (suites with a symmetric
+    /// signature only).
+    ///
+    /// ```
+    /// use envelope::{AlgorithmSuite, DecryptionMaterials, EncryptionContext};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let suite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384;
+    /// let materials = DecryptionMaterials::new(suite, EncryptionContext::new(), vec![], None)?;
+    /// assert!(materials.symmetric_signing_key().is_none(), "no data key yet");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn symmetric_signing_key(&self) -> Option<&SymmetricSigningKey> {
+        self.symmetric_signing_key.as_ref()
     }
 
     /// The key that verifies the footer signature, for signed suites.

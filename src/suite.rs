@@ -1,7 +1,9 @@
 //! Algorithm suites and commitment policies.
 //!
 //! spec: framework/algorithm-suites.md — the eleven ESDK message suites and what each one implies
-//! (message format version, data key length, key derivation, key commitment, signature).
+//! (message format version, data key length, key derivation, key commitment, signature), and the
+//! two DB-ESDK suites (0x6700, 0x6701): materials for them pass through keyrings and materials
+//! managers (for a DynamoDB item encryptor), but no ESDK message is written or read with them.
 
 use std::fmt;
 
@@ -23,7 +25,8 @@ pub enum KeyDerivation {
     HkdfSha256,
     /// HKDF with SHA-384, v1 info = suite id ‖ message id.
     HkdfSha384,
-    /// HKDF with SHA-512, salted with the 32-byte message id (v2 suites, with commitment).
+    /// HKDF with SHA-512: salted with the 32-byte message id in ESDK v2 messages (with
+    /// commitment); the DB-ESDK suites use it unsalted, with their own info strings.
     HkdfSha512,
 }
 
@@ -43,6 +46,49 @@ pub enum SignatureAlgorithm {
     EcdsaP256Sha256,
     /// ECDSA over P-384 with SHA-384.
     EcdsaP384Sha384,
+}
+
+/// The symmetric signature a suite requires, if any: one HMAC per encrypted data key, keyed by a
+/// key only that EDK's recipients can derive (the DB-ESDK suites).
+///
+/// ```
+/// use envelope::suite::SymmetricSignatureAlgorithm;
+/// use envelope::AlgorithmSuite;
+///
+/// let suite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384;
+/// assert_eq!(suite.symmetric_signature(), Some(SymmetricSignatureAlgorithm::HmacSha384));
+/// assert_eq!(AlgorithmSuite::DEFAULT.symmetric_signature(), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SymmetricSignatureAlgorithm {
+    /// HMAC with SHA-384, under a 32-byte key.
+    HmacSha384,
+}
+
+/// How keyrings must wrap the data key under a suite.
+///
+/// spec: framework/algorithm-suites.md#supported-edk-wrapping-algorithms
+///
+/// ```
+/// use envelope::suite::EdkWrapping;
+/// use envelope::AlgorithmSuite;
+///
+/// assert_eq!(AlgorithmSuite::DEFAULT.edk_wrapping(), EdkWrapping::Direct);
+/// for suite in AlgorithmSuite::DB_ESDK {
+///     assert_eq!(suite.edk_wrapping(), EdkWrapping::Intermediate);
+/// }
+/// ```
+// Not `non_exhaustive`: a keyring must decide what to do with every scheme, so a new one is a
+// breaking change that each keyring's match reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdkWrapping {
+    /// The keyring wraps the data key itself (every ESDK suite).
+    Direct,
+    /// The keyring wraps a fresh intermediate key per EDK; the data key is encrypted under a key
+    /// derived from it, and a second derived key is that EDK's symmetric signing key (the suites
+    /// with a symmetric signature).
+    Intermediate,
 }
 
 /// The message format version a suite writes.
@@ -97,9 +143,13 @@ impl MessageFormat {
     }
 }
 
-/// One of the eleven AWS Encryption SDK algorithm suites.
+/// An algorithm suite: one of the eleven AWS Encryption SDK message suites ([`ESDK`](Self::ESDK)),
+/// or one of the two DB-ESDK suites ([`DB_ESDK`](Self::DB_ESDK)).
 ///
-/// Every variant can be written and read; the commitment policy decides which ones a client accepts.
+/// Every ESDK suite can be written and read; the commitment policy decides which ones a client
+/// accepts. The DB-ESDK suites exist for materials: keyrings and materials managers build them
+/// (with intermediate key wrapping and symmetric signing keys) for a DynamoDB item encryptor,
+/// while every message path refuses them with a typed error ([`is_esdk_message_suite`](Self::is_esdk_message_suite)).
 ///
 /// ```
 /// use envelope::AlgorithmSuite;
@@ -134,23 +184,28 @@ pub enum AlgorithmSuite {
     Aes256GcmHkdfSha512CommitKey,
     /// 0x0578: AES-256-GCM, HKDF-SHA512, key commitment, ECDSA P-384 (the default).
     Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+    /// 0x6700 (DB-ESDK): AES-256-GCM, HKDF-SHA512, key commitment, HMAC-SHA384 per EDK.
+    DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384,
+    /// 0x6701 (DB-ESDK, its default): AES-256-GCM, HKDF-SHA512, key commitment, ECDSA P-384,
+    /// HMAC-SHA384 per EDK.
+    DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384,
 }
 
 impl AlgorithmSuite {
-    /// Every suite, in id order.
+    /// Every ESDK message suite, in id order.
     ///
     /// ```
     /// use envelope::{AlgorithmSuite, CommitmentPolicy};
     ///
     /// // The suites a client under the default policy may write.
-    /// let writable: Vec<u16> = AlgorithmSuite::ALL
+    /// let writable: Vec<u16> = AlgorithmSuite::ESDK
     ///     .into_iter()
     ///     .filter(|suite| CommitmentPolicy::default().allows_encrypt(*suite))
     ///     .map(AlgorithmSuite::id)
     ///     .collect();
     /// assert_eq!(writable, [0x0478, 0x0578]);
     /// ```
-    pub const ALL: [AlgorithmSuite; 11] = [
+    pub const ESDK: [AlgorithmSuite; 11] = [
         AlgorithmSuite::Aes128GcmIv12Tag16NoKdf,
         AlgorithmSuite::Aes192GcmIv12Tag16NoKdf,
         AlgorithmSuite::Aes256GcmIv12Tag16NoKdf,
@@ -162,6 +217,43 @@ impl AlgorithmSuite {
         AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384,
         AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
         AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+    ];
+
+    /// The two DB-ESDK suites (materials only: never in an ESDK message).
+    ///
+    /// ```
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// let ids: Vec<u16> = AlgorithmSuite::DB_ESDK.into_iter().map(AlgorithmSuite::id).collect();
+    /// assert_eq!(ids, [0x6700, 0x6701]);
+    /// assert!(AlgorithmSuite::DB_ESDK.into_iter().all(|suite| !suite.is_esdk_message_suite()));
+    /// ```
+    pub const DB_ESDK: [AlgorithmSuite; 2] = [
+        AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384,
+        AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384,
+    ];
+
+    /// Every suite: the ESDK message suites, then the DB-ESDK suites.
+    ///
+    /// ```
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// assert_eq!(AlgorithmSuite::ALL.len(), AlgorithmSuite::ESDK.len() + AlgorithmSuite::DB_ESDK.len());
+    /// ```
+    pub const ALL: [AlgorithmSuite; 13] = [
+        AlgorithmSuite::Aes128GcmIv12Tag16NoKdf,
+        AlgorithmSuite::Aes192GcmIv12Tag16NoKdf,
+        AlgorithmSuite::Aes256GcmIv12Tag16NoKdf,
+        AlgorithmSuite::Aes128GcmIv12Tag16HkdfSha256,
+        AlgorithmSuite::Aes192GcmIv12Tag16HkdfSha256,
+        AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha256,
+        AlgorithmSuite::Aes128GcmIv12Tag16HkdfSha256EcdsaP256,
+        AlgorithmSuite::Aes192GcmIv12Tag16HkdfSha384EcdsaP384,
+        AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384,
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+        AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384,
+        AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384,
     ];
 
     /// The default suite: committing, signed (0x0578).
@@ -197,15 +289,19 @@ impl AlgorithmSuite {
             Aes256GcmIv12Tag16HkdfSha384EcdsaP384 => 0x0378,
             Aes256GcmHkdfSha512CommitKey => 0x0478,
             Aes256GcmHkdfSha512CommitKeyEcdsaP384 => 0x0578,
+            DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384 => 0x6700,
+            DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384 => 0x6701,
         }
     }
 
-    /// The suite with this id, if it is an ESDK message suite.
+    /// The suite with this id (ESDK or DB-ESDK; check [`is_esdk_message_suite`](Self::is_esdk_message_suite)
+    /// before using it for a message).
     ///
     /// ```
     /// use envelope::AlgorithmSuite;
     ///
     /// assert_eq!(AlgorithmSuite::from_id(0x0378), Some(AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384));
+    /// assert_eq!(AlgorithmSuite::from_id(0x6701), Some(AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384));
     /// assert_eq!(AlgorithmSuite::from_id(0x0001), None);
     /// for suite in AlgorithmSuite::ALL {
     ///     assert_eq!(AlgorithmSuite::from_id(suite.id()), Some(suite));
@@ -236,10 +332,20 @@ impl AlgorithmSuite {
             Aes256GcmIv12Tag16HkdfSha384EcdsaP384 => "ALG_AES_256_GCM_IV12_TAG16_HKDF_SHA384_ECDSA_P384",
             Aes256GcmHkdfSha512CommitKey => "ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY",
             Aes256GcmHkdfSha512CommitKeyEcdsaP384 => "ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384",
+            DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384 => {
+                "ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY_SYMSIG_HMAC_SHA384"
+            }
+            DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384 => {
+                "ALG_AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384_SYMSIG_HMAC_SHA384"
+            }
         }
     }
 
     /// The message format version this suite writes.
+    ///
+    /// The DB-ESDK suites write no ESDK message (every message path refuses them first); they
+    /// report `V2`, whose properties their own item format shares: a 32-byte message id and a
+    /// key commitment.
     ///
     /// ```
     /// use envelope::suite::MessageFormat;
@@ -270,7 +376,13 @@ impl AlgorithmSuite {
         match self {
             Aes128GcmIv12Tag16NoKdf | Aes128GcmIv12Tag16HkdfSha256 | Aes128GcmIv12Tag16HkdfSha256EcdsaP256 => 16,
             Aes192GcmIv12Tag16NoKdf | Aes192GcmIv12Tag16HkdfSha256 | Aes192GcmIv12Tag16HkdfSha384EcdsaP384 => 24,
-            _ => 32,
+            Aes256GcmIv12Tag16NoKdf
+            | Aes256GcmIv12Tag16HkdfSha256
+            | Aes256GcmIv12Tag16HkdfSha384EcdsaP384
+            | Aes256GcmHkdfSha512CommitKey
+            | Aes256GcmHkdfSha512CommitKeyEcdsaP384
+            | DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384
+            | DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384 => 32,
         }
     }
 
@@ -305,7 +417,10 @@ impl AlgorithmSuite {
             | Aes256GcmIv12Tag16HkdfSha256
             | Aes128GcmIv12Tag16HkdfSha256EcdsaP256 => KeyDerivation::HkdfSha256,
             Aes192GcmIv12Tag16HkdfSha384EcdsaP384 | Aes256GcmIv12Tag16HkdfSha384EcdsaP384 => KeyDerivation::HkdfSha384,
-            Aes256GcmHkdfSha512CommitKey | Aes256GcmHkdfSha512CommitKeyEcdsaP384 => KeyDerivation::HkdfSha512,
+            Aes256GcmHkdfSha512CommitKey
+            | Aes256GcmHkdfSha512CommitKeyEcdsaP384
+            | DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384
+            | DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384 => KeyDerivation::HkdfSha512,
         }
     }
 
@@ -316,13 +431,87 @@ impl AlgorithmSuite {
     ///
     /// let committing: Vec<u16> =
     ///     AlgorithmSuite::ALL.into_iter().filter(|suite| suite.is_committing()).map(AlgorithmSuite::id).collect();
-    /// assert_eq!(committing, [0x0478, 0x0578]);
+    /// assert_eq!(committing, [0x0478, 0x0578, 0x6700, 0x6701]);
     /// ```
     pub fn is_committing(self) -> bool {
-        matches!(
-            self,
-            AlgorithmSuite::Aes256GcmHkdfSha512CommitKey | AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384
-        )
+        use AlgorithmSuite::*;
+        match self {
+            Aes128GcmIv12Tag16NoKdf
+            | Aes192GcmIv12Tag16NoKdf
+            | Aes256GcmIv12Tag16NoKdf
+            | Aes128GcmIv12Tag16HkdfSha256
+            | Aes192GcmIv12Tag16HkdfSha256
+            | Aes256GcmIv12Tag16HkdfSha256
+            | Aes128GcmIv12Tag16HkdfSha256EcdsaP256
+            | Aes192GcmIv12Tag16HkdfSha384EcdsaP384
+            | Aes256GcmIv12Tag16HkdfSha384EcdsaP384 => false,
+            Aes256GcmHkdfSha512CommitKey
+            | Aes256GcmHkdfSha512CommitKeyEcdsaP384
+            | DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384
+            | DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384 => true,
+        }
+    }
+
+    /// Whether ESDK messages may use this suite: true for the eleven ESDK suites, false for the
+    /// DB-ESDK suites, which every message path (encrypt, a header naming them, the commitment
+    /// policies) refuses with a typed error.
+    ///
+    /// ```
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// assert!(AlgorithmSuite::ESDK.into_iter().all(AlgorithmSuite::is_esdk_message_suite));
+    /// assert!(!AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384.is_esdk_message_suite());
+    /// ```
+    pub fn is_esdk_message_suite(self) -> bool {
+        self.symmetric_signature().is_none()
+    }
+
+    /// The symmetric signature algorithm, if the suite has one (the DB-ESDK suites).
+    ///
+    /// ```
+    /// use envelope::suite::SymmetricSignatureAlgorithm;
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// let suite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384;
+    /// assert_eq!(suite.symmetric_signature(), Some(SymmetricSignatureAlgorithm::HmacSha384));
+    /// assert!(suite.is_signing(), "and an ECDSA signature too");
+    /// ```
+    pub fn symmetric_signature(self) -> Option<SymmetricSignatureAlgorithm> {
+        use AlgorithmSuite::*;
+        match self {
+            DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384
+            | DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384 => Some(SymmetricSignatureAlgorithm::HmacSha384),
+            Aes128GcmIv12Tag16NoKdf
+            | Aes192GcmIv12Tag16NoKdf
+            | Aes256GcmIv12Tag16NoKdf
+            | Aes128GcmIv12Tag16HkdfSha256
+            | Aes192GcmIv12Tag16HkdfSha256
+            | Aes256GcmIv12Tag16HkdfSha256
+            | Aes128GcmIv12Tag16HkdfSha256EcdsaP256
+            | Aes192GcmIv12Tag16HkdfSha384EcdsaP384
+            | Aes256GcmIv12Tag16HkdfSha384EcdsaP384
+            | Aes256GcmHkdfSha512CommitKey
+            | Aes256GcmHkdfSha512CommitKeyEcdsaP384 => None,
+        }
+    }
+
+    /// How keyrings wrap the data key: intermediate key wrapping exactly for the suites with a
+    /// symmetric signature (spec: an algorithm suite with a symmetric signature algorithm MUST use
+    /// intermediate key wrapping).
+    ///
+    /// ```
+    /// use envelope::suite::EdkWrapping;
+    /// use envelope::AlgorithmSuite;
+    ///
+    /// let suite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384;
+    /// assert_eq!(suite.edk_wrapping(), EdkWrapping::Intermediate);
+    /// assert_eq!(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey.edk_wrapping(), EdkWrapping::Direct);
+    /// ```
+    pub fn edk_wrapping(self) -> EdkWrapping {
+        match self.symmetric_signature() {
+            Some(_) => EdkWrapping::Intermediate,
+            None => EdkWrapping::Direct,
+        }
     }
 
     /// The footer signature algorithm, if the suite signs.
@@ -343,8 +532,16 @@ impl AlgorithmSuite {
             Aes128GcmIv12Tag16HkdfSha256EcdsaP256 => Some(SignatureAlgorithm::EcdsaP256Sha256),
             Aes192GcmIv12Tag16HkdfSha384EcdsaP384
             | Aes256GcmIv12Tag16HkdfSha384EcdsaP384
-            | Aes256GcmHkdfSha512CommitKeyEcdsaP384 => Some(SignatureAlgorithm::EcdsaP384Sha384),
-            _ => None,
+            | Aes256GcmHkdfSha512CommitKeyEcdsaP384
+            | DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384 => Some(SignatureAlgorithm::EcdsaP384Sha384),
+            Aes128GcmIv12Tag16NoKdf
+            | Aes192GcmIv12Tag16NoKdf
+            | Aes256GcmIv12Tag16NoKdf
+            | Aes128GcmIv12Tag16HkdfSha256
+            | Aes192GcmIv12Tag16HkdfSha256
+            | Aes256GcmIv12Tag16HkdfSha256
+            | Aes256GcmHkdfSha512CommitKey
+            | DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384 => None,
         }
     }
 
@@ -402,10 +599,14 @@ pub enum CommitmentPolicy {
     /// Encrypt and decrypt only committing suites (the default).
     #[default]
     RequireEncryptRequireDecrypt,
+    /// The DB-ESDK's only policy: materials for the DB-ESDK suites alone, both ways. A DynamoDB
+    /// item encryptor passes it to its materials manager; an ESDK client refuses it.
+    DbeRequireEncryptRequireDecrypt,
 }
 
 impl CommitmentPolicy {
-    /// The official name, e.g. `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`.
+    /// The official name, e.g. `REQUIRE_ENCRYPT_REQUIRE_DECRYPT` (the DB-ESDK policy with its
+    /// format prefix, as the spec writes it: `DBE.REQUIRE_ENCRYPT_REQUIRE_DECRYPT`).
     ///
     /// ```
     /// use envelope::CommitmentPolicy;
@@ -418,10 +619,12 @@ impl CommitmentPolicy {
             CommitmentPolicy::ForbidEncryptAllowDecrypt => "FORBID_ENCRYPT_ALLOW_DECRYPT",
             CommitmentPolicy::RequireEncryptAllowDecrypt => "REQUIRE_ENCRYPT_ALLOW_DECRYPT",
             CommitmentPolicy::RequireEncryptRequireDecrypt => "REQUIRE_ENCRYPT_REQUIRE_DECRYPT",
+            CommitmentPolicy::DbeRequireEncryptRequireDecrypt => "DBE.REQUIRE_ENCRYPT_REQUIRE_DECRYPT",
         }
     }
 
-    /// Parses an official name (as written by the other SDKs and CLIs).
+    /// Parses an official ESDK policy name (as written by the other SDKs and CLIs); the DB-ESDK
+    /// policy is not an ESDK client's to choose, so its name does not parse.
     ///
     /// ```
     /// use envelope::CommitmentPolicy;
@@ -432,6 +635,7 @@ impl CommitmentPolicy {
     ///     "names match without regard to ASCII case"
     /// );
     /// assert_eq!(CommitmentPolicy::from_name("ALLOW_EVERYTHING"), None);
+    /// assert_eq!(CommitmentPolicy::from_name("DBE.REQUIRE_ENCRYPT_REQUIRE_DECRYPT"), None);
     /// ```
     pub fn from_name(name: &str) -> Option<CommitmentPolicy> {
         [
@@ -450,12 +654,19 @@ impl CommitmentPolicy {
     ///
     /// assert_eq!(CommitmentPolicy::RequireEncryptRequireDecrypt.default_suite(), AlgorithmSuite::DEFAULT);
     /// assert_eq!(CommitmentPolicy::ForbidEncryptAllowDecrypt.default_suite().id(), 0x0378);
+    /// assert_eq!(CommitmentPolicy::DbeRequireEncryptRequireDecrypt.default_suite().id(), 0x6701);
     /// ```
     pub fn default_suite(self) -> AlgorithmSuite {
         match self {
             // spec: framework/commitment-policy.md — the legacy default is the signed 0x0378.
             CommitmentPolicy::ForbidEncryptAllowDecrypt => AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384,
-            _ => AlgorithmSuite::DEFAULT,
+            CommitmentPolicy::RequireEncryptAllowDecrypt | CommitmentPolicy::RequireEncryptRequireDecrypt => {
+                AlgorithmSuite::DEFAULT
+            }
+            // The DB-ESDK's default suite: signed, as the ESDK's.
+            CommitmentPolicy::DbeRequireEncryptRequireDecrypt => {
+                AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384
+            }
         }
     }
 
@@ -468,11 +679,20 @@ impl CommitmentPolicy {
     /// assert!(CommitmentPolicy::ForbidEncryptAllowDecrypt.allows_encrypt(legacy));
     /// assert!(!CommitmentPolicy::RequireEncryptAllowDecrypt.allows_encrypt(legacy));
     /// assert!(CommitmentPolicy::RequireEncryptAllowDecrypt.allows_encrypt(AlgorithmSuite::DEFAULT));
+    ///
+    /// // ESDK policies never allow a DB-ESDK suite, and the DB-ESDK policy allows only those.
+    /// let dbe = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384;
+    /// assert!(!CommitmentPolicy::RequireEncryptRequireDecrypt.allows_encrypt(dbe));
+    /// assert!(CommitmentPolicy::DbeRequireEncryptRequireDecrypt.allows_encrypt(dbe));
+    /// assert!(!CommitmentPolicy::DbeRequireEncryptRequireDecrypt.allows_encrypt(AlgorithmSuite::DEFAULT));
     /// ```
     pub fn allows_encrypt(self, suite: AlgorithmSuite) -> bool {
         match self {
-            CommitmentPolicy::ForbidEncryptAllowDecrypt => !suite.is_committing(),
-            _ => suite.is_committing(),
+            CommitmentPolicy::ForbidEncryptAllowDecrypt => suite.is_esdk_message_suite() && !suite.is_committing(),
+            CommitmentPolicy::RequireEncryptAllowDecrypt | CommitmentPolicy::RequireEncryptRequireDecrypt => {
+                suite.is_esdk_message_suite() && suite.is_committing()
+            }
+            CommitmentPolicy::DbeRequireEncryptRequireDecrypt => !suite.is_esdk_message_suite(),
         }
     }
 
@@ -484,11 +704,16 @@ impl CommitmentPolicy {
     /// let legacy = AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384;
     /// assert!(CommitmentPolicy::RequireEncryptAllowDecrypt.allows_decrypt(legacy));
     /// assert!(!CommitmentPolicy::RequireEncryptRequireDecrypt.allows_decrypt(legacy));
+    /// let dbe = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384;
+    /// assert!(!CommitmentPolicy::ForbidEncryptAllowDecrypt.allows_decrypt(dbe));
     /// ```
     pub fn allows_decrypt(self, suite: AlgorithmSuite) -> bool {
         match self {
-            CommitmentPolicy::RequireEncryptRequireDecrypt => suite.is_committing(),
-            _ => true,
+            CommitmentPolicy::ForbidEncryptAllowDecrypt | CommitmentPolicy::RequireEncryptAllowDecrypt => {
+                suite.is_esdk_message_suite()
+            }
+            CommitmentPolicy::RequireEncryptRequireDecrypt => suite.is_esdk_message_suite() && suite.is_committing(),
+            CommitmentPolicy::DbeRequireEncryptRequireDecrypt => !suite.is_esdk_message_suite(),
         }
     }
 }
@@ -502,6 +727,33 @@ impl fmt::Display for CommitmentPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_db_esdk_suites_match_the_spec_tables() {
+        // spec: algorithm-suites.md — 0x6700/0x6701: 256-bit HKDF-SHA512, commitment, HMAC-SHA384,
+        // intermediate key wrapping; 0x6701 adds ECDSA P-384.
+        let [symsig, signed] = AlgorithmSuite::DB_ESDK;
+        for suite in [symsig, signed] {
+            assert_eq!(suite.data_key_len(), 32);
+            assert_eq!(suite.key_derivation(), KeyDerivation::HkdfSha512);
+            assert!(suite.is_committing() && !suite.is_esdk_message_suite());
+            assert_eq!(suite.symmetric_signature(), Some(SymmetricSignatureAlgorithm::HmacSha384));
+            assert_eq!(suite.edk_wrapping(), EdkWrapping::Intermediate);
+            for policy in [
+                CommitmentPolicy::ForbidEncryptAllowDecrypt,
+                CommitmentPolicy::RequireEncryptAllowDecrypt,
+                CommitmentPolicy::RequireEncryptRequireDecrypt,
+            ] {
+                assert!(!policy.allows_encrypt(suite) && !policy.allows_decrypt(suite), "{policy} {suite}");
+            }
+        }
+        assert_eq!((symsig.id(), symsig.signature()), (0x6700, None));
+        assert_eq!((signed.id(), signed.signature()), (0x6701, Some(SignatureAlgorithm::EcdsaP384Sha384)));
+        for suite in AlgorithmSuite::ESDK {
+            assert_eq!(suite.edk_wrapping(), EdkWrapping::Direct);
+            assert!(!CommitmentPolicy::DbeRequireEncryptRequireDecrypt.allows_decrypt(suite));
+        }
+    }
 
     #[test]
     fn ids_round_trip_and_are_unique() {

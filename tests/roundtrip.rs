@@ -9,7 +9,7 @@ use envelope::{AlgorithmSuite, DecryptOptions, EncryptOptions};
 
 #[test]
 fn every_suite_round_trips_one_shot_and_streaming() {
-    for suite in AlgorithmSuite::ALL {
+    for suite in AlgorithmSuite::ESDK {
         let client = client_for(suite);
         for (len, frame) in [(0, 4096), (1, 1), (100, 99), (100, 100), (100, 101), (10_000, 512), (4096, 4096)] {
             let data = plaintext(len);

@@ -109,3 +109,18 @@ pub(crate) fn validate_names(kind: &str, key_namespace: &str, key_name: &str, in
     }
     Ok(())
 }
+
+/// Refuses a suite that needs intermediate key wrapping (the DB-ESDK suites) in a keyring that
+/// does not implement it. The spec applies that scheme to every keyring under such suites; only
+/// the hierarchical keyring implements it here (the one the MPL's vectors prove), so the others
+/// say so before they generate, wrap or call KMS, rather than write EDKs no DB-ESDK could read.
+pub(crate) fn refuse_intermediate_wrapping(suite: envelope::AlgorithmSuite, keyring: &str) -> Result<()> {
+    if suite.edk_wrapping() != envelope::suite::EdkWrapping::Direct {
+        return Err(KeyringError::Configuration(format!(
+            "the {keyring} does not implement intermediate key wrapping, which suite {suite} needs \
+             (use the hierarchical keyring for the DB-ESDK suites)"
+        ))
+        .into());
+    }
+    Ok(())
+}

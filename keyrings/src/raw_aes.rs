@@ -192,6 +192,8 @@ impl RawAesKeyring {
 #[async_trait]
 impl Keyring for RawAesKeyring {
     async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        // spec: algorithm-suites.md#intermediate-key-wrapping — not implemented here; refused.
+        crate::refuse_intermediate_wrapping(materials.suite(), "raw AES keyring")?;
         // spec: raw-aes-keyring.md#onencrypt — if the context cannot be serialized, OnEncrypt MUST fail.
         let aad = serialize_encryption_context(materials.encryption_context())?;
         // spec: raw-aes-keyring.md#onencrypt — a cryptographically random IV of the algorithm's length.
@@ -245,6 +247,8 @@ impl Keyring for RawAesKeyring {
         mut materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
+        // spec: algorithm-suites.md#intermediate-key-wrapping — not implemented here; refused.
+        crate::refuse_intermediate_wrapping(materials.suite(), "raw AES keyring")?;
         // spec: raw-aes-keyring.md#ondecrypt — MUST fail if the materials already hold a data key.
         ensure_no_data_key(&materials)?;
         // spec: raw-aes-keyring.md#ondecrypt — if the context cannot be serialized, OnDecrypt MUST fail.

@@ -152,6 +152,8 @@ impl RawEcdhKeyring {
 #[async_trait]
 impl Keyring for RawEcdhKeyring {
     async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        // spec: algorithm-suites.md#intermediate-key-wrapping — not implemented here; refused.
+        crate::refuse_intermediate_wrapping(materials.suite(), "raw ECDH keyring")?;
         let ephemeral;
         let (sender, recipient) = match &self.scheme {
             Scheme::Static { sender, recipient } => (sender, recipient),
@@ -194,6 +196,8 @@ impl Keyring for RawEcdhKeyring {
         materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
+        // spec: algorithm-suites.md#intermediate-key-wrapping — not implemented here; refused.
+        crate::refuse_intermediate_wrapping(materials.suite(), "raw ECDH keyring")?;
         let (private, matcher) = match &self.scheme {
             Scheme::Static { sender, recipient } => {
                 (sender, Matcher::Pair { mine: sender.public_key(), peer: recipient })

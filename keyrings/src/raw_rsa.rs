@@ -633,6 +633,8 @@ impl Decryptor {
 #[async_trait]
 impl Keyring for RawRsaKeyring {
     async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        // spec: algorithm-suites.md#intermediate-key-wrapping — not implemented here; refused.
+        crate::refuse_intermediate_wrapping(materials.suite(), "raw RSA keyring")?;
         // spec: raw-rsa-keyring.md#onencrypt — MUST fail without a public key, and MUST NOT derive
         // one from the private key.
         let Some(encryptor) = &self.encryptor else {
@@ -669,6 +671,8 @@ impl Keyring for RawRsaKeyring {
         mut materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
+        // spec: algorithm-suites.md#intermediate-key-wrapping — not implemented here; refused.
+        crate::refuse_intermediate_wrapping(materials.suite(), "raw RSA keyring")?;
         // spec: raw-rsa-keyring.md#ondecrypt — MUST fail without a private key.
         let Some(decryptor) = &self.decryptor else {
             return Err(KeyringError::Configuration(format!(

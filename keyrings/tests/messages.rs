@@ -21,7 +21,7 @@ async fn raw_aes_messages_round_trip_for_every_suite() {
     let client = Client::with_keyring(aes()).commitment_policy(envelope::CommitmentPolicy::RequireEncryptAllowDecrypt);
     let plaintext = b"attack at dawn".repeat(100);
     let ctx = context(&[("tenant", "t1")]);
-    for suite in AlgorithmSuite::ALL {
+    for suite in AlgorithmSuite::ESDK {
         let client = if suite.is_committing() {
             client.clone()
         } else {

@@ -106,6 +106,8 @@ impl MaterialsManager for DefaultMaterialsManager {
         if materials.data_key().is_none() || materials.encrypted_data_keys().is_empty() {
             return Err(KeyringError::Wrap("the keyring produced no data key or no encrypted data key".into()).into());
         }
+        // spec: structures.md#symmetric-signing-keys — one per EDK under the DB-ESDK suites.
+        materials.check_edk_wrapping()?;
         Ok(materials)
     }
 

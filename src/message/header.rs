@@ -330,6 +330,13 @@ fn parse_prefix(reader: &mut Reader<'_>, limits: ParseLimits) -> Result<(Prefix,
     let suite_id = reader.u16("algorithm suite id")?;
     let suite = AlgorithmSuite::from_id(suite_id)
         .ok_or_else(|| Error::invalid("algorithm suite id", format!("0x{suite_id:04X} is not a message suite")))?;
+    if !suite.is_esdk_message_suite() {
+        // A DB-ESDK suite: its materials exist, its messages do not.
+        return Err(Error::invalid(
+            "algorithm suite id",
+            format!("{suite} is a DB-ESDK suite (DynamoDB items), not an ESDK message suite"),
+        ));
+    }
     if suite.message_format() != format {
         return Err(Error::invalid(
             "algorithm suite id",
@@ -431,7 +438,7 @@ mod tests {
 
     #[test]
     fn every_suite_round_trips() {
-        for suite in AlgorithmSuite::ALL {
+        for suite in AlgorithmSuite::ESDK {
             let header = sample(suite);
             let mut bytes = header.serialize_body().unwrap();
             header.append_auth(&mut bytes, &[0; IV_LEN], &[5; TAG_LEN]);
@@ -443,6 +450,19 @@ mod tests {
             for cut in 0..bytes.len() {
                 assert!(parse(&bytes[..cut], ParseLimits::default()).unwrap_err().is_truncation(), "cut at {cut}");
             }
+        }
+    }
+
+    #[test]
+    fn a_header_naming_a_db_esdk_suite_is_malformed() {
+        for suite in AlgorithmSuite::DB_ESDK {
+            // A well-formed v2 header in every other respect (DB-ESDK suites report V2).
+            let header = sample(suite);
+            let mut bytes = header.serialize_body().unwrap();
+            header.append_auth(&mut bytes, &[0; IV_LEN], &[5; TAG_LEN]);
+            let error = parse(&bytes, ParseLimits::default()).unwrap_err();
+            assert!(matches!(error, Error::Malformed(_)), "{error:?}");
+            assert!(error.to_string().contains("DB-ESDK suite"), "{error}");
         }
     }
 

@@ -5,7 +5,7 @@
 use crate::crypto::aead::{AesGcmKey, IV_LEN, TAG_LEN};
 use crate::crypto::kdf::{self, V1Info};
 use crate::crypto::signature::{SignatureHasher, SigningKey};
-use crate::error::{Error, Result};
+use crate::error::{Error, PolicyViolation, Result};
 use crate::header_auth;
 use crate::materials::EncryptionParts;
 use crate::message::body::{self, BodyAad, BodyPart};
@@ -66,6 +66,10 @@ impl Encryptor {
             return Err(Error::usage("frame length must be at least 1 (envelope never writes non-framed messages)"));
         }
         let suite = parts.suite;
+        // The client refuses these first; this keeps every writer honest on its own.
+        if !suite.is_esdk_message_suite() {
+            return Err(PolicyViolation::NotAMessageSuite { suite: suite.id() }.into());
+        }
         let mut message_id = vec![0u8; suite.message_format().message_id_len()];
         crate::crypto::rand::fill(&mut message_id)?;
         let derived = kdf::derive(suite, parts.data_key.expose_secret(), &message_id, V1Info::Standard)?;

@@ -9,10 +9,9 @@
 //! used once — and the serialized encryption context as AAD. EDK ciphertext =
 //! encrypted data key (32 + 16 tag) ‖ hierarchy ciphertext (92) = 140 bytes.
 //!
-//! The message core has no DB-ESDK suites yet, so the keyring does not call this; adding them means
-//! a suite flag "needs a symmetric signing key" and, in the keyring, calling [`wrap`]/[`unwrap`]
-//! around [`super::wrapping`] when it is set. The keyring-level vectors already exercise it
-//! (keyrings/tests/hierarchy_vectors.rs).
+//! The hierarchical keyring calls this when the materials' suite says
+//! `EdkWrapping::Intermediate`; the MPL's 0x6700/0x6701 keyring vectors go through the keyring
+//! (keyrings/tests/hierarchy_vectors.rs). The other keyrings refuse those suites instead.
 //!
 //! spec: framework/algorithm-suites.md (DBE suites); MPL IntermediateKeyWrapping.
 

@@ -9,12 +9,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use envelope::error::{EdkFailure, KeyringError};
 use envelope::keyring::ensure_no_data_key;
+use envelope::suite::EdkWrapping;
 use envelope::{
     serialize_encryption_context, DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionContext,
-    EncryptionMaterials, Keyring, Result,
+    EncryptionMaterials, Keyring, Result, SymmetricSigningKey,
 };
+use zeroize::Zeroizing;
 
 use super::cache::{decrypt_cache_id, encrypt_cache_id, BranchKeyCache, CacheId, CachedBranchKey};
+use super::intermediate::{self, INTERMEDIATE_KEY_LEN};
 use super::key_store::{format_version, KeyStore, KeyStoreError};
 use super::wrapping::{self, PROVIDER_ID};
 use crate::aes_gcm::fill_random;
@@ -47,6 +50,10 @@ enum BranchKeyId {
 ///
 /// Branch keys come from a [`KeyStore`] through a [`BranchKeyCache`]: one store call per branch
 /// key version per TTL, however many messages and however many concurrent callers.
+///
+/// Under the DB-ESDK suites (0x6700, 0x6701) the branch key wraps a fresh intermediate key per
+/// EDK instead of the data key ([`intermediate`](super::intermediate)), and the materials carry
+/// each EDK's symmetric signing key, as the MPL's keyring does.
 ///
 /// ```
 /// use std::collections::BTreeMap;
@@ -268,14 +275,41 @@ impl Keyring for HierarchicalKeyring {
             return Err(KeyringError::Wrap("encryption materials lost their data key".into()).into());
         };
         let version = branch_key.materials().version_bytes();
-        let ciphertext =
-            wrapping::wrap(branch_key.derivation(), &branch_key_id, version, &context, data_key.expose_secret())?;
-        // spec: #onencrypt — provider id "aws-kms-hierarchy", provider info the branch key id.
-        materials.push_encrypted_data_key(EncryptedDataKey {
+        let edk = |ciphertext| EncryptedDataKey {
+            // spec: #onencrypt — provider id "aws-kms-hierarchy", provider info the branch key id.
             provider_id: PROVIDER_ID.to_owned(),
-            provider_info: branch_key_id.into_bytes(),
+            provider_info: branch_key_id.clone().into_bytes(),
             ciphertext,
-        });
+        };
+        match materials.suite().edk_wrapping() {
+            EdkWrapping::Direct => {
+                let ciphertext = wrapping::wrap(
+                    branch_key.derivation(),
+                    &branch_key_id,
+                    version,
+                    &context,
+                    data_key.expose_secret(),
+                )?;
+                materials.push_encrypted_data_key(edk(ciphertext));
+            }
+            EdkWrapping::Intermediate => {
+                // spec: algorithm-suites.md#intermediate-key-wrapping — a fresh intermediate key per
+                // EDK; the branch key wraps it, keys derived from it encrypt the data key and sign.
+                let mut intermediate_key = Zeroizing::new([0u8; INTERMEDIATE_KEY_LEN]);
+                fill_random(&mut *intermediate_key)?;
+                let derived = intermediate::derive(&*intermediate_key)?;
+                let mut ciphertext = intermediate::wrap(&derived, data_key.expose_secret(), &context)?;
+                ciphertext.extend_from_slice(&wrapping::wrap(
+                    branch_key.derivation(),
+                    &branch_key_id,
+                    version,
+                    &context,
+                    &*intermediate_key,
+                )?);
+                let signing_key = SymmetricSigningKey::new(derived.signing_key.to_vec());
+                materials.push_encrypted_data_key_with_signing_key(edk(ciphertext), signing_key)?;
+            }
+        }
         Ok(materials)
     }
 
@@ -289,6 +323,7 @@ impl Keyring for HierarchicalKeyring {
         let (branch_key_id, _) = self.resolve(materials.encryption_context())?;
         let context = serialize_encryption_context(materials.encryption_context())?;
         let key_len = materials.suite().data_key_len();
+        let wrapping_scheme = materials.suite().edk_wrapping();
         let label = self.label();
         let mut failures = Vec::new();
         for edk in edks {
@@ -305,7 +340,24 @@ impl Keyring for HierarchicalKeyring {
                 ));
                 continue;
             }
-            let parsed = match wrapping::parse(&edk.ciphertext, key_len) {
+            // Under intermediate key wrapping the branch key wrapped the intermediate key, after
+            // the encrypted data key.
+            let (encrypted_data_key, branch_wrapped) = match wrapping_scheme {
+                EdkWrapping::Direct => (None, edk.ciphertext.as_slice()),
+                EdkWrapping::Intermediate => match intermediate::split(&edk.ciphertext, key_len) {
+                    Some((encrypted, wrapped)) => (Some(encrypted), wrapped),
+                    None => {
+                        failures.push(EdkFailure::failed(
+                            edk,
+                            label.as_str(),
+                            format!("ciphertext is {} bytes, too short for intermediate key wrapping", edk.ciphertext.len()),
+                        ));
+                        continue;
+                    }
+                },
+            };
+            let wrapped_len = if encrypted_data_key.is_some() { INTERMEDIATE_KEY_LEN } else { key_len };
+            let parsed = match wrapping::parse(branch_wrapped, wrapped_len) {
                 Ok(parsed) => parsed,
                 Err(why) => {
                     failures.push(EdkFailure::failed(edk, label.as_str(), why));
@@ -326,10 +378,30 @@ impl Keyring for HierarchicalKeyring {
                 continue;
             }
             match wrapping::unwrap(branch_key.derivation(), &branch_key_id, &parsed, &context)? {
-                Some(mut data_key) => {
-                    materials.set_data_key(DataKey::new(std::mem::take(&mut *data_key)))?;
-                    return Ok(materials);
-                }
+                Some(mut unwrapped) => match encrypted_data_key {
+                    None => {
+                        materials.set_data_key(DataKey::new(std::mem::take(&mut *unwrapped)))?;
+                        return Ok(materials);
+                    }
+                    Some(encrypted) => {
+                        let derived = intermediate::derive(&unwrapped)?;
+                        match intermediate::unwrap(&derived, encrypted, &context)? {
+                            Some(mut data_key) => {
+                                let signing_key = SymmetricSigningKey::new(derived.signing_key.to_vec());
+                                materials.set_data_key_with_signing_key(
+                                    DataKey::new(std::mem::take(&mut *data_key)),
+                                    signing_key,
+                                )?;
+                                return Ok(materials);
+                            }
+                            None => failures.push(EdkFailure::failed(
+                                edk,
+                                label.as_str(),
+                                "the data key does not decrypt under the intermediate key (a modified EDK or another encryption context)",
+                            )),
+                        }
+                    }
+                },
                 None => failures.push(EdkFailure::failed(
                     edk,
                     label.as_str(),

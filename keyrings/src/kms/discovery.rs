@@ -164,6 +164,8 @@ impl Keyring for AwsKmsDiscoveryKeyring {
         materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
+        // spec: algorithm-suites.md#intermediate-key-wrapping — not implemented here; refused.
+        crate::refuse_intermediate_wrapping(materials.suite(), "AWS KMS discovery keyring")?;
         super::require_runtime()?;
         let label = "AWS KMS discovery keyring";
         discover(materials, edks, label, &self.grant_tokens, |arn| {
@@ -305,6 +307,8 @@ impl Keyring for AwsKmsMrkDiscoveryKeyring {
         materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
+        // spec: algorithm-suites.md#intermediate-key-wrapping — not implemented here; refused.
+        crate::refuse_intermediate_wrapping(materials.suite(), "AWS KMS discovery keyring")?;
         super::require_runtime()?;
         discover(materials, edks, &self.label, &self.grant_tokens, |arn| {
             if let Some(why) = self.filter.as_ref().and_then(|filter| filter.excludes(arn)) {

@@ -235,6 +235,8 @@ impl AwsKmsEcdhKeyring {
 #[async_trait]
 impl Keyring for AwsKmsEcdhKeyring {
     async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        // spec: algorithm-suites.md#intermediate-key-wrapping — not implemented here; refused.
+        crate::refuse_intermediate_wrapping(materials.suite(), "AWS KMS ECDH keyring")?;
         crate::kms::require_runtime()?;
         // spec: aws-kms-ecdh-keyring.md#onencrypt — MUST fail with KmsPublicKeyDiscovery.
         let Some(recipient) = &self.peer else {
@@ -264,6 +266,8 @@ impl Keyring for AwsKmsEcdhKeyring {
         materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
+        // spec: algorithm-suites.md#intermediate-key-wrapping — not implemented here; refused.
+        crate::refuse_intermediate_wrapping(materials.suite(), "AWS KMS ECDH keyring")?;
         crate::kms::require_runtime()?;
         let matcher = match &self.peer {
             Some(peer) => Matcher::Pair { mine: &self.kms_public, peer },

@@ -206,6 +206,8 @@ fn context_digest(context: &envelope::EncryptionContext) -> Result<[u8; SHA384_O
 #[async_trait]
 impl Keyring for AwsKmsRsaKeyring {
     async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        // spec: algorithm-suites.md#intermediate-key-wrapping — not implemented here; refused.
+        crate::refuse_intermediate_wrapping(materials.suite(), "AWS KMS RSA keyring")?;
         // spec: aws-kms-rsa-keyring.md#onencrypt — MUST fail without a public key.
         let Some(encryptor) = &self.encryptor else {
             return Err(
@@ -247,6 +249,8 @@ impl Keyring for AwsKmsRsaKeyring {
         mut materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
+        // spec: algorithm-suites.md#intermediate-key-wrapping — not implemented here; refused.
+        crate::refuse_intermediate_wrapping(materials.suite(), "AWS KMS RSA keyring")?;
         super::require_runtime()?;
         // spec: aws-kms-rsa-keyring.md#ondecrypt — MUST fail without a client, for signed suites, and
         // when the materials already hold a data key.

@@ -242,6 +242,8 @@ impl SymmetricKeyring {
     }
 
     async fn on_encrypt(&self, mut materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        // spec: algorithm-suites.md#intermediate-key-wrapping — not implemented here; refused.
+        crate::refuse_intermediate_wrapping(materials.suite(), "AWS KMS keyring")?;
         super::require_runtime()?;
         let suite = materials.suite();
         let context = kms_context(materials.encryption_context());
@@ -311,6 +313,8 @@ impl SymmetricKeyring {
         mut materials: DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
+        // spec: algorithm-suites.md#intermediate-key-wrapping — not implemented here; refused.
+        crate::refuse_intermediate_wrapping(materials.suite(), "AWS KMS keyring")?;
         super::require_runtime()?;
         // spec: aws-kms-keyring.md#ondecrypt — MUST fail if the materials already hold a data key.
         ensure_no_data_key(&materials)?;

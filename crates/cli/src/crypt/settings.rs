@@ -14,7 +14,7 @@ pub fn cli_suite_name(suite: AlgorithmSuite) -> &'static str {
 /// `0x0578`).
 pub fn parse_suite(text: &str) -> Result<AlgorithmSuite, Failure> {
     let upper = text.trim().to_ascii_uppercase();
-    let by_name = AlgorithmSuite::ALL.into_iter().find(|suite| {
+    let by_name = AlgorithmSuite::ESDK.into_iter().find(|suite| {
         [suite.name(), suite.name().trim_start_matches("ALG_"), cli_suite_name(*suite)].contains(&upper.as_str())
     });
     let by_id = || {
@@ -22,7 +22,7 @@ pub fn parse_suite(text: &str) -> Result<AlgorithmSuite, Failure> {
         u16::from_str_radix(hex, 16).ok().filter(|_| (1..=4).contains(&hex.len())).and_then(AlgorithmSuite::from_id)
     };
     by_name.or_else(by_id).ok_or_else(|| {
-        let names: Vec<String> = AlgorithmSuite::ALL
+        let names: Vec<String> = AlgorithmSuite::ESDK
             .iter()
             .map(|suite| format!("{} ({:04X})", cli_suite_name(*suite), suite.id()))
             .collect();
