@@ -26,9 +26,69 @@ use crate::aes_gcm::fill_random;
 /// branch key per tenant, the tenant named in the context).
 ///
 /// spec: aws-kms-hierarchical-keyring.md#branch-key-supplier
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// use envelope::blocking::BlockingClient;
+/// use envelope::error::KeyringError;
+/// use envelope::{Client, EncryptOptions, EncryptionContext};
+/// use envelope_keyrings::hierarchy::BranchKeyIdSupplier;
+/// # use std::collections::BTreeMap;
+/// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
+/// # fn store() -> Result<StaticKeyStore, Box<dyn std::error::Error>> {
+/// #     let mut store = StaticKeyStore::new("example-store");
+/// #     let key = BranchKeySecret::from_slice(&[7; 32])?;
+/// #     store.add_branch_key(BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?, true)?;
+/// #     Ok(store)
+/// # }
+///
+/// /// Each tenant's messages use the tenant's own branch key.
+/// #[derive(Debug)]
+/// struct ByTenant;
+///
+/// impl BranchKeyIdSupplier for ByTenant {
+///     fn branch_key_id(&self, context: &EncryptionContext) -> envelope::Result<String> {
+///         match context.get("tenant") {
+///             Some(tenant) => Ok(format!("tenant-{tenant}")),
+///             None => Err(KeyringError::Configuration("no tenant in the encryption context".into()).into()),
+///         }
+///     }
+/// }
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let keyring = HierarchicalKeyring::builder(store()?)
+///     .branch_key_id_supplier(Arc::new(ByTenant))
+///     .ttl(Duration::from_secs(60))
+///     .build()?;
+/// let client = BlockingClient::new(Client::with_keyring(keyring));
+/// let for_a = EncryptOptions::new().encryption_context(EncryptionContext::from([("tenant", "a")]));
+/// assert!(client.encrypt(b"a's record", &for_a).is_ok());
+/// assert!(client.encrypt(b"nobody's", &EncryptOptions::new()).is_err());
+/// # Ok(())
+/// # }
+/// ```
 pub trait BranchKeyIdSupplier: Send + Sync + fmt::Debug {
     /// The branch key id for a message with this encryption context. On decrypt the context is
     /// the message's (as stored plus any reproduced pairs).
+    ///
+    /// ```
+    /// use envelope::EncryptionContext;
+    /// use envelope_keyrings::hierarchy::BranchKeyIdSupplier;
+    ///
+    /// #[derive(Debug)]
+    /// struct Fixed;
+    ///
+    /// impl BranchKeyIdSupplier for Fixed {
+    ///     fn branch_key_id(&self, _: &EncryptionContext) -> envelope::Result<String> {
+    ///         Ok("tenant-a".into())
+    ///     }
+    /// }
+    ///
+    /// assert_eq!(Fixed.branch_key_id(&EncryptionContext::new())?, "tenant-a");
+    /// # Ok::<(), envelope::Error>(())
+    /// ```
     fn branch_key_id(&self, encryption_context: &EncryptionContext) -> Result<String>;
 }
 
@@ -89,6 +149,23 @@ pub struct HierarchicalKeyring {
 }
 
 /// Configures a [`HierarchicalKeyring`]; see [`HierarchicalKeyring::builder`].
+///
+/// ```
+/// # use std::time::Duration;
+/// # use std::collections::BTreeMap;
+/// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
+/// # fn store() -> Result<StaticKeyStore, Box<dyn std::error::Error>> {
+/// #     let mut store = StaticKeyStore::new("example-store");
+/// #     let key = BranchKeySecret::from_slice(&[7; 32])?;
+/// #     store.add_branch_key(BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?, true)?;
+/// #     Ok(store)
+/// # }
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let keyring = HierarchicalKeyring::builder(store()?).branch_key_id("tenant-a").ttl(Duration::from_secs(60)).build()?;
+/// # let _ = keyring;
+/// # Ok(())
+/// # }
+/// ```
 #[must_use]
 pub struct HierarchicalKeyringBuilder {
     store: Arc<dyn KeyStore>,
@@ -100,12 +177,59 @@ pub struct HierarchicalKeyringBuilder {
 
 impl HierarchicalKeyringBuilder {
     /// Every message uses this branch key id.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
+    /// # fn store() -> Result<StaticKeyStore, Box<dyn std::error::Error>> {
+    /// #     let mut store = StaticKeyStore::new("example-store");
+    /// #     let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// #     store.add_branch_key(BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?, true)?;
+    /// #     Ok(store)
+    /// # }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let keyring = HierarchicalKeyring::builder(store()?).branch_key_id("tenant-a").ttl(Duration::from_secs(60)).build()?;
+    /// assert!(format!("{keyring:?}").contains("tenant-a"));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn branch_key_id(mut self, id: impl Into<String>) -> Self {
         self.branch_key_id = Some(BranchKeyId::Fixed { id: id.into(), encrypt_cache_id: [0; 48] });
         self
     }
 
     /// Each message's branch key id comes from its encryption context.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
+    /// # fn store() -> Result<StaticKeyStore, Box<dyn std::error::Error>> {
+    /// #     let mut store = StaticKeyStore::new("example-store");
+    /// #     let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// #     store.add_branch_key(BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?, true)?;
+    /// #     Ok(store)
+    /// # }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use std::sync::Arc;
+    /// # use envelope::EncryptionContext;
+    /// # use envelope_keyrings::hierarchy::BranchKeyIdSupplier;
+    /// #[derive(Debug)]
+    /// struct FromContext;
+    /// impl BranchKeyIdSupplier for FromContext {
+    ///     fn branch_key_id(&self, context: &EncryptionContext) -> envelope::Result<String> {
+    ///         Ok(context.get("branch-key").cloned().unwrap_or_else(|| "tenant-a".into()))
+    ///     }
+    /// }
+    /// let keyring = HierarchicalKeyring::builder(store()?)
+    ///     .branch_key_id_supplier(Arc::new(FromContext))
+    ///     .ttl(Duration::from_secs(60))
+    ///     .build()?;
+    /// # let _ = keyring;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn branch_key_id_supplier(mut self, supplier: Arc<dyn BranchKeyIdSupplier>) -> Self {
         self.branch_key_id = Some(BranchKeyId::Supplier(supplier));
         self
@@ -113,6 +237,25 @@ impl HierarchicalKeyringBuilder {
 
     /// How long a branch key version stays cached (required, more than zero). Rotation becomes
     /// visible to encrypt after at most this long.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
+    /// # fn store() -> Result<StaticKeyStore, Box<dyn std::error::Error>> {
+    /// #     let mut store = StaticKeyStore::new("example-store");
+    /// #     let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// #     store.add_branch_key(BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?, true)?;
+    /// #     Ok(store)
+    /// # }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let builder = || HierarchicalKeyring::builder(store().unwrap()).branch_key_id("tenant-a");
+    /// assert!(builder().ttl(Duration::from_secs(300)).build().is_ok());
+    /// assert!(builder().ttl(Duration::ZERO).build().is_err(), "a TTL must be more than zero");
+    /// assert!(builder().build().is_err(), "and is required");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = Some(ttl);
         self
@@ -121,6 +264,29 @@ impl HierarchicalKeyringBuilder {
     /// A cache to use, possibly shared with other keyrings (they share entries only when they
     /// also share the partition id and the logical key store name). Without one the keyring
     /// makes its own of [`DEFAULT_CAPACITY`](super::cache::DEFAULT_CAPACITY) entries.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
+    /// # fn store() -> Result<StaticKeyStore, Box<dyn std::error::Error>> {
+    /// #     let mut store = StaticKeyStore::new("example-store");
+    /// #     let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// #     store.add_branch_key(BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?, true)?;
+    /// #     Ok(store)
+    /// # }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use envelope_keyrings::hierarchy::BranchKeyCache;
+    /// let cache = BranchKeyCache::new(10_000);
+    /// let keyring = HierarchicalKeyring::builder(store()?)
+    ///     .branch_key_id("tenant-a")
+    ///     .ttl(Duration::from_secs(60))
+    ///     .cache(cache.clone())
+    ///     .build()?;
+    /// assert_eq!(keyring.cache().capacity(), 10_000);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn cache(mut self, cache: BranchKeyCache) -> Self {
         self.cache = Some(cache);
         self
@@ -128,6 +294,27 @@ impl HierarchicalKeyringBuilder {
 
     /// The partition id (UTF-8) that scopes this keyring's entries in a shared cache. Without one,
     /// a random UUID: the keyring shares no entries.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
+    /// # fn store() -> Result<StaticKeyStore, Box<dyn std::error::Error>> {
+    /// #     let mut store = StaticKeyStore::new("example-store");
+    /// #     let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// #     store.add_branch_key(BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?, true)?;
+    /// #     Ok(store)
+    /// # }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let keyring = HierarchicalKeyring::builder(store()?)
+    ///     .branch_key_id("tenant-a")
+    ///     .ttl(Duration::from_secs(60))
+    ///     .partition_id("orders-service")
+    ///     .build()?;
+    /// # let _ = keyring;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn partition_id(mut self, partition_id: impl Into<String>) -> Self {
         self.partition_id = Some(partition_id.into().into_bytes());
         self
@@ -135,6 +322,23 @@ impl HierarchicalKeyringBuilder {
 
     /// The keyring, or a configuration error (no TTL or a zero one, no branch key id or supplier,
     /// an empty branch key id).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
+    /// # fn store() -> Result<StaticKeyStore, Box<dyn std::error::Error>> {
+    /// #     let mut store = StaticKeyStore::new("example-store");
+    /// #     let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// #     store.add_branch_key(BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?, true)?;
+    /// #     Ok(store)
+    /// # }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let error = HierarchicalKeyring::builder(store()?).ttl(Duration::from_secs(60)).build().unwrap_err();
+    /// assert!(error.to_string().contains("a branch key id or a branch key id supplier is required"), "{error}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn build(self) -> Result<HierarchicalKeyring> {
         let configuration = |message: &str| -> envelope::Error {
             KeyringError::Configuration(format!("hierarchical keyring: {message}")).into()
@@ -177,16 +381,76 @@ impl HierarchicalKeyringBuilder {
 
 impl HierarchicalKeyring {
     /// Starts configuring a keyring over `store`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
+    /// # fn store() -> Result<StaticKeyStore, Box<dyn std::error::Error>> {
+    /// #     let mut store = StaticKeyStore::new("example-store");
+    /// #     let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// #     store.add_branch_key(BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?, true)?;
+    /// #     Ok(store)
+    /// # }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let keyring = HierarchicalKeyring::builder(store()?).branch_key_id("tenant-a").ttl(Duration::from_secs(60)).build()?;
+    /// # let _ = keyring;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn builder(store: impl KeyStore + 'static) -> HierarchicalKeyringBuilder {
         Self::builder_shared(Arc::new(store))
     }
 
     /// Starts configuring a keyring over a store shared with other keyrings.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
+    /// # fn store() -> Result<StaticKeyStore, Box<dyn std::error::Error>> {
+    /// #     let mut store = StaticKeyStore::new("example-store");
+    /// #     let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// #     store.add_branch_key(BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?, true)?;
+    /// #     Ok(store)
+    /// # }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # use std::sync::Arc;
+    /// # use envelope_keyrings::hierarchy::KeyStore;
+    /// let shared: Arc<dyn KeyStore> = Arc::new(store()?);
+    /// let orders = HierarchicalKeyring::builder_shared(Arc::clone(&shared)).branch_key_id("tenant-a").ttl(Duration::from_secs(60)).build()?;
+    /// let billing = HierarchicalKeyring::builder_shared(shared).branch_key_id("tenant-a").ttl(Duration::from_secs(60)).build()?;
+    /// # let _ = (orders, billing);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn builder_shared(store: Arc<dyn KeyStore>) -> HierarchicalKeyringBuilder {
         HierarchicalKeyringBuilder { store, branch_key_id: None, cache: None, ttl: None, partition_id: None }
     }
 
     /// The cache this keyring uses (clone it to share it).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
+    /// # fn store() -> Result<StaticKeyStore, Box<dyn std::error::Error>> {
+    /// #     let mut store = StaticKeyStore::new("example-store");
+    /// #     let key = BranchKeySecret::from_slice(&[7; 32])?;
+    /// #     store.add_branch_key(BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?, true)?;
+    /// #     Ok(store)
+    /// # }
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let first = HierarchicalKeyring::builder(store()?).branch_key_id("tenant-a").ttl(Duration::from_secs(60)).build()?;
+    /// let second = HierarchicalKeyring::builder(store()?)
+    ///     .branch_key_id("tenant-a")
+    ///     .ttl(Duration::from_secs(60))
+    ///     .cache(first.cache().clone())
+    ///     .build()?;
+    /// assert_eq!(second.cache().capacity(), first.cache().capacity());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn cache(&self) -> &BranchKeyCache {
         &self.cache
     }
@@ -350,7 +614,10 @@ impl Keyring for HierarchicalKeyring {
                         failures.push(EdkFailure::failed(
                             edk,
                             label.as_str(),
-                            format!("ciphertext is {} bytes, too short for intermediate key wrapping", edk.ciphertext.len()),
+                            format!(
+                                "ciphertext is {} bytes, too short for intermediate key wrapping",
+                                edk.ciphertext.len()
+                            ),
                         ));
                         continue;
                     }

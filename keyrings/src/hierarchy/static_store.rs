@@ -14,6 +14,20 @@ use super::key_store::{
 };
 
 /// Branch keys and beacon keys held in memory, each version under its branch key id.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, KeyStore, StaticKeyStore};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let key = BranchKeySecret::from_slice(&[7; 32])?;
+/// let mut store = StaticKeyStore::new("example-store");
+/// store.add_branch_key(BranchKeyMaterials::new("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), key)?, true)?;
+/// assert_eq!(store.get_active_branch_key("tenant-a").await?.key().expose_secret(), &[7; 32]);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct StaticKeyStore {
     logical_name: String,
@@ -25,6 +39,19 @@ pub struct StaticKeyStore {
 }
 
 /// A version added to a [`StaticKeyStore`] conflicts with one already there.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, StaticKeyStore};
+///
+/// let version = |version: &str, byte: u8| {
+///     BranchKeyMaterials::new("tenant-a", version, BTreeMap::new(), BranchKeySecret::from_slice(&[byte; 32]).unwrap()).unwrap()
+/// };
+/// let mut store = StaticKeyStore::new("example-store");
+/// store.add_branch_key(version("e9ce18a3-edb5-4272-9f86-1cacb7997ff6", 1), true).unwrap();
+/// let conflict = store.add_branch_key(version("e9ce18a3-edb5-4272-9f86-1cacb7997ff6", 2), true).unwrap_err();
+/// assert!(conflict.to_string().contains("already in the store with another key"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaticKeyStoreConflict(pub String);
 
@@ -38,6 +65,12 @@ impl std::error::Error for StaticKeyStoreConflict {}
 
 impl StaticKeyStore {
     /// An empty store. `logical_name` goes into the keyring's cache ids, as a real store's does.
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::{KeyStore, StaticKeyStore};
+    ///
+    /// assert_eq!(StaticKeyStore::new("example-store").logical_key_store_name(), "example-store");
+    /// ```
     pub fn new(logical_name: impl Into<String>) -> StaticKeyStore {
         StaticKeyStore {
             logical_name: logical_name.into(),
@@ -50,6 +83,26 @@ impl StaticKeyStore {
     /// Adds one version of a branch key; `active` makes it the version new messages use (the
     /// latest call with `active` wins, as a rotation would). Adding the same id and version twice
     /// with different keys is refused.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, StaticKeyStore};
+    ///
+    /// # use envelope_keyrings::hierarchy::KeyStore;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let version = |version: &str, byte: u8| {
+    ///     BranchKeyMaterials::new("tenant-a", version, BTreeMap::new(), BranchKeySecret::from_slice(&[byte; 32]).unwrap()).unwrap()
+    /// };
+    /// let mut store = StaticKeyStore::new("example-store");
+    /// // A rotation: the second version becomes active, the first stays readable.
+    /// store.add_branch_key(version("e9ce18a3-edb5-4272-9f86-1cacb7997ff6", 1), true)?;
+    /// store.add_branch_key(version("0c4f2b07-3b0c-4b5a-9c2a-6f1d2e3a4b5c", 2), true)?;
+    /// assert_eq!(store.get_active_branch_key("tenant-a").await?.key().expose_secret(), &[2; 32]);
+    /// assert!(store.get_branch_key_version("tenant-a", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6").await.is_ok());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn add_branch_key(
         &mut self,
         materials: BranchKeyMaterials,
@@ -78,6 +131,19 @@ impl StaticKeyStore {
     }
 
     /// Adds (or replaces) the beacon key of a branch key id.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use envelope_keyrings::hierarchy::{BeaconKeyMaterials, BranchKeySecret, KeyStore, StaticKeyStore};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut store = StaticKeyStore::new("example-store");
+    /// store.add_beacon_key(BeaconKeyMaterials::new("tenant-a", BTreeMap::new(), BranchKeySecret::from_slice(&[9; 32])?));
+    /// assert_eq!(store.get_beacon_key("tenant-a").await?.key().expose_secret(), &[9; 32]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn add_beacon_key(&mut self, materials: BeaconKeyMaterials) -> &mut StaticKeyStore {
         self.beacons.insert(materials.beacon_key_id().to_owned(), materials);
         self
