@@ -577,6 +577,7 @@ impl EncryptionMaterials {
             data_key: self.data_key.clone(),
             encrypted_data_keys: self.encrypted_data_keys.clone(),
             signing_key: self.signing_key.as_ref().map(SigningKey::share),
+            symmetric_signing_keys: self.symmetric_signing_keys.clone(),
         }
     }
 
@@ -844,6 +845,7 @@ impl DecryptionMaterials {
             required_encryption_context_keys: self.required_encryption_context_keys.clone(),
             data_key: self.data_key.clone(),
             verification_key: self.verification_key.clone(),
+            symmetric_signing_key: self.symmetric_signing_key.clone(),
         }
     }
 
