@@ -1,4 +1,13 @@
 //! Beacons: truncated HMACs of plaintext values, derived from a beacon key, that a database
 //! indexes and matches in place of the encrypted values.
 //!
+//! - [`BeaconHmacKey`]: the per-beacon HMAC-SHA384 key (HKDF-SHA512 of the beacon key) and the
+//!   basic hash, the rightmost [`BeaconLength`] bits of the HMAC as lowercase hex.
+//!
 //! spec: aws/aws-database-encryption-sdk-dynamodb `specification/searchable-encryption/`
+
+mod error;
+mod key;
+
+pub use error::BeaconError;
+pub use key::{BeaconHmacKey, BeaconLength};

@@ -1,0 +1,59 @@
+//! The errors of beacon computation and beacon configuration.
+//!
+//! Messages name beacons, parts and locations but never plaintext values: a beacon exists to keep
+//! those values out of sight, and an error message ends up in logs.
+
+/// Why a beacon could not be computed or a beacon configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BeaconError {
+    /// A beacon length outside 1..=63 bits.
+    #[error("beacon length {0} is not between 1 and 63 bits")]
+    InvalidLength(u32),
+    /// The HMAC key derivation failed (the crypto library refused the request).
+    #[error("deriving the HMAC key of beacon {0} failed")]
+    KeyDerivation(String),
+    /// A terminal location that is not a document path such as `a.b[2].c`.
+    #[error("invalid terminal location {location:?}: {reason}")]
+    InvalidTerminalLocation {
+        /// The location as configured.
+        location: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A number attribute that is not a DynamoDB number.
+    #[error("invalid number in attribute {0}")]
+    InvalidNumber(String),
+    /// The value found for a beacon has a type the beacon cannot use.
+    #[error("beacon {beacon}: {reason}")]
+    UnsupportedValue {
+        /// The beacon's name.
+        beacon: String,
+        /// What is wrong with the value's type.
+        reason: &'static str,
+    },
+    /// A plaintext value used by a compound beacon contains the beacon's split character.
+    #[error("part {part} for beacon {beacon} has a value which contains the split character {split:?}")]
+    SplitCharacterInValue {
+        /// The part's name.
+        part: String,
+        /// The compound beacon's name.
+        beacon: String,
+        /// The split character.
+        split: char,
+    },
+    /// No HMAC key was supplied for a beacon that needs one.
+    #[error("no HMAC key for beacon {0}")]
+    MissingKey(String),
+    /// A query value for a compound beacon that no part or constructor accepts.
+    #[error("compound beacon {beacon}: {reason}")]
+    InvalidQueryValue {
+        /// The compound beacon's name.
+        beacon: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A configuration the specification forbids.
+    #[error("invalid beacon configuration: {0}")]
+    Config(String),
+}
