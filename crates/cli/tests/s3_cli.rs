@@ -257,14 +257,19 @@ async fn put_get_rm_round_trip_and_refusals_leave_no_output() {
     ]);
     assert_eq!(code(&output), 2, "{}", String::from_utf8_lossy(&output.stderr));
 
-    // A custom instruction-file suffix, written, read and deleted.
+    // A custom instruction-file suffix: a put writes custom.instruction whatever it is asked, a
+    // rewrap with the suffix writes custom.keys for the new key beside it, a get with the suffix
+    // reads it, and rm with the suffix deletes all three.
+    ok(&setup.run(&["s3", "put", "s3://cli/custom", "-i", input, "-w", "key=alias/s3", "--instruction-file"]));
+    assert!(exists(&s3, "custom.instruction").await);
     let suffix = ["--instruction-suffix", ".keys"];
-    let mut args = vec!["s3", "put", "s3://cli/custom", "-i", input, "-w", "key=alias/s3", "--instruction-file"];
+    let mut args =
+        vec!["s3", "rewrap", "s3://cli/custom", "-w", "key=alias/s3", "--new-wrapping-keys", "key=alias/s3-next"];
     args.extend_from_slice(&suffix);
     ok(&setup.run(&args));
-    assert!(exists(&s3, "custom.keys").await && !exists(&s3, "custom.instruction").await);
+    assert!(exists(&s3, "custom.keys").await && exists(&s3, "custom.instruction").await);
     let custom_out = dir.join("custom.out");
-    let mut args = vec!["s3", "get", "s3://cli/custom", "-o", custom_out.to_str().unwrap(), "-w", "key=alias/s3"];
+    let mut args = vec!["s3", "get", "s3://cli/custom", "-o", custom_out.to_str().unwrap(), "-w", "key=alias/s3-next"];
     args.extend_from_slice(&suffix);
     ok(&setup.run(&args));
     assert!(std::fs::read(&custom_out).unwrap() == plaintext);
@@ -276,7 +281,9 @@ async fn put_get_rm_round_trip_and_refusals_leave_no_output() {
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1");
     ok(&command.output().unwrap());
-    assert!(!exists(&s3, "custom").await && !exists(&s3, "custom.keys").await);
+    for gone in ["custom", "custom.instruction", "custom.keys"] {
+        assert!(!exists(&s3, gone).await, "{gone} still exists");
+    }
 
     // rm deletes the object and its instruction file.
     ok(&setup.rm("s3://cli/v2"));

@@ -99,13 +99,26 @@ async fn v3_and_v2_round_trip_with_metadata_in_the_object_or_an_instruction_file
     client.put_bytes(&bucket, "per-put", b"x".to_vec(), &PutOptions::new().instruction_file(true)).await.unwrap();
     assert!(exists(&s3, &bucket, "per-put.instruction").await);
     assert_eq!(client.get_bytes(&bucket, "per-put", &no_context()).await.unwrap(), b"x");
-    // A custom suffix is read (and written) too.
+    // A custom suffix is never written by a put (the spec reserves it for re-wraps), but is read.
     let custom =
         S3EncryptionClient::new(s3.clone(), aes_crypto()).instruction_file(true).with_instruction_suffix(".keys");
     custom.put_bytes(&bucket, "custom", b"y".to_vec(), &PutOptions::new()).await.unwrap();
+    assert!(exists(&s3, &bucket, "custom.instruction").await);
+    assert!(!exists(&s3, &bucket, "custom.keys").await);
+    assert_eq!(client.get_bytes(&bucket, "custom", &no_context()).await.unwrap(), b"y");
+    assert!(matches!(custom.get_bytes(&bucket, "custom", &no_context()).await, Err(Error::Malformed { .. })));
+    // A re-wrap with a custom suffix writes a second instruction file for the new key's holders
+    // and leaves the first one alone; a delete removes both.
+    let next = || AesGcmKeyring::new(vec![9; 32], BTreeMap::from([("key".to_string(), "next".to_string())])).unwrap();
+    custom.rewrap_instruction_file(&bucket, "custom", &next(), &no_context()).await.unwrap();
     assert!(exists(&s3, &bucket, "custom.keys").await);
-    assert_eq!(custom.get_bytes(&bucket, "custom", &no_context()).await.unwrap(), b"y");
-    assert!(matches!(client.get_bytes(&bucket, "custom", &no_context()).await, Err(Error::Malformed { .. })));
+    let next_reader = S3EncryptionClient::new(s3.clone(), ObjectCrypto::new(next())).with_instruction_suffix(".keys");
+    assert_eq!(next_reader.get_bytes(&bucket, "custom", &no_context()).await.unwrap(), b"y");
+    assert_eq!(client.get_bytes(&bucket, "custom", &no_context()).await.unwrap(), b"y");
+    next_reader.delete_object(&bucket, "custom").await.unwrap();
+    for gone in ["custom", "custom.instruction", "custom.keys"] {
+        assert!(!exists(&s3, &bucket, gone).await, "{gone} still exists");
+    }
     // The default policy does not read V2.
     let v2_client = S3EncryptionClient::new(s3.clone(), v2(aes_crypto()));
     v2_client.put_bytes(&bucket, "v2-only", b"z".to_vec(), &PutOptions::new()).await.unwrap();

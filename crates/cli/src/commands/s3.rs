@@ -53,9 +53,6 @@ pub struct PutArgs {
     /// The object: s3://BUCKET/KEY.
     #[arg(value_name = "s3://BUCKET/KEY")]
     uri: String,
-    /// The instruction file's name is the object's key plus this suffix.
-    #[arg(long, value_name = "SUFFIX", default_value = ".instruction")]
-    instruction_suffix: String,
     /// The plaintext: a file, or - for stdin.
     #[arg(short = 'i', long = "input", value_name = "FILE|-")]
     input: String,
@@ -84,7 +81,7 @@ pub struct GetArgs {
     /// The object: s3://BUCKET/KEY.
     #[arg(value_name = "s3://BUCKET/KEY")]
     uri: String,
-    /// The instruction file's name is the object's key plus this suffix.
+    /// Read the metadata from <KEY><SUFFIX> (an instruction file a re-wrap wrote for another key).
     #[arg(long, value_name = "SUFFIX", default_value = ".instruction")]
     instruction_suffix: String,
     /// Where the plaintext goes: a file, or - for stdout.
@@ -119,7 +116,7 @@ pub struct RewrapArgs {
     /// The object: s3://BUCKET/KEY (its metadata must be in an instruction file).
     #[arg(value_name = "s3://BUCKET/KEY")]
     uri: String,
-    /// The instruction file's name is the object's key plus this suffix.
+    /// Write the re-wrapped key to <KEY><SUFFIX> beside <KEY>.instruction instead of replacing it.
     #[arg(long, value_name = "SUFFIX", default_value = ".instruction")]
     instruction_suffix: String,
     /// The current KMS key: key=KEY (key ARN, key id or alias), or discovery=true.
@@ -144,7 +141,7 @@ pub struct RmArgs {
     /// The object: s3://BUCKET/KEY.
     #[arg(value_name = "s3://BUCKET/KEY")]
     uri: String,
-    /// The instruction file's name is the object's key plus this suffix.
+    /// Also delete <KEY><SUFFIX> (an instruction file a re-wrap wrote); <KEY>.instruction always goes.
     #[arg(long, value_name = "SUFFIX", default_value = ".instruction")]
     instruction_suffix: String,
 }
@@ -290,9 +287,7 @@ async fn put(args: PutArgs) -> Result<(), Failure> {
                 policy.name()
             ))
             })?;
-        let client = S3EncryptionClient::new(s3_client().await, crypto)
-            .instruction_file(args.instruction_file)
-            .with_instruction_suffix(&args.instruction_suffix);
+        let client = S3EncryptionClient::new(s3_client().await, crypto).instruction_file(args.instruction_file);
         let options = PutOptions::new().encryption_context(context);
         let outcome = match input {
             Some(file) => {

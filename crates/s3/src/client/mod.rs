@@ -176,7 +176,11 @@ impl S3EncryptionClient {
         self
     }
 
-    /// The suffix of instruction files, written and read (default `.instruction`).
+    /// The suffix of the instruction files this client reads, and of those its re-wraps write
+    /// (default `.instruction`). Puts always write `<key>.instruction`, as the S3 Encryption
+    /// Client specification requires: a custom suffix names the additional instruction file a
+    /// re-wrap creates for another key (one per recipient), which readers holding that key then
+    /// name here. Deletes remove both files.
     ///
     /// ```
     /// # use envelope_s3::{client::S3EncryptionClient, wrap::AesGcmKeyring, ObjectCrypto};
@@ -363,8 +367,9 @@ impl S3EncryptionClient {
         &self.s3
     }
 
-    /// Deletes the object and its instruction file (deleting a missing key is not an error in
-    /// S3, so this succeeds for objects that had none).
+    /// Deletes the object and its instruction file `<key>.instruction`, and `<key><suffix>` too
+    /// when this client's suffix is a custom one (deleting a missing key is not an error in S3,
+    /// so this succeeds for objects that had none).
     ///
     /// ```no_run
     /// # async fn demo(client: envelope_s3::client::S3EncryptionClient) -> envelope_s3::Result<()> {
@@ -374,20 +379,31 @@ impl S3EncryptionClient {
     /// ```
     pub async fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
         self.s3.delete_object().bucket(bucket).key(key).send().await.map_err(|e| s3_error("DeleteObject", e))?;
-        let instruction = self.instruction_key(key);
-        self.s3
-            .delete_object()
-            .bucket(bucket)
-            .key(&instruction)
-            .send()
-            .await
-            .map_err(|e| s3_error("DeleteObject", e))?;
-        debug!(bucket, key, "deleted an object and its instruction file");
+        let mut instruction_files = vec![Self::default_instruction_key(key)];
+        if self.instruction_suffix != DEFAULT_INSTRUCTION_SUFFIX {
+            instruction_files.push(self.instruction_key(key));
+        }
+        for instruction in &instruction_files {
+            self.s3
+                .delete_object()
+                .bucket(bucket)
+                .key(instruction)
+                .send()
+                .await
+                .map_err(|e| s3_error("DeleteObject", e))?;
+        }
+        debug!(bucket, key, "deleted an object and its instruction files");
         Ok(())
     }
 
+    /// The instruction file this client reads (and a re-wrap writes): `<key><suffix>`.
     fn instruction_key(&self, key: &str) -> String {
         format!("{key}{}", self.instruction_suffix)
+    }
+
+    /// The instruction file a put writes: always `<key>.instruction`, whatever the suffix.
+    fn default_instruction_key(key: &str) -> String {
+        format!("{key}{DEFAULT_INSTRUCTION_SUFFIX}")
     }
 }
 

@@ -217,12 +217,13 @@ impl S3EncryptionClient {
         }
     }
 
-    /// Writes `<key><suffix>` with the `x-amz-crypto-instr-file` marker.
+    /// Writes `<key>.instruction` with the `x-amz-crypto-instr-file` marker (never a custom
+    /// suffix: those are for re-wraps).
     pub(crate) async fn put_instruction_file(&self, bucket: &str, key: &str, json: String) -> Result<()> {
         self.s3
             .put_object()
             .bucket(bucket)
-            .key(self.instruction_key(key))
+            .key(Self::default_instruction_key(key))
             .metadata(INSTRUCTION_FILE_MARKER, "")
             .content_type("application/json")
             .body(ByteStream::from(json.into_bytes()))

@@ -16,9 +16,11 @@ use crate::wrap::S3Keyring;
 const MAX_INSTRUCTION_FILE: usize = 1 << 20;
 
 impl S3EncryptionClient {
-    /// Re-wraps the data key of `key`'s instruction file: unwrapped with this client's keyring,
-    /// wrapped with `new`, and the instruction file replaced (only if it did not change since it
-    /// was read). The object itself is not touched; objects whose metadata is in the object are
+    /// Re-wraps the data key of `key`'s instruction file `<key>.instruction`: unwrapped with this
+    /// client's keyring, wrapped with `new`, and written to `<key><suffix>` — with the default
+    /// suffix the file is replaced (only if it did not change since it was read); with a custom
+    /// one (see [`S3EncryptionClient::with_instruction_suffix`]) a second instruction file for
+    /// `new`'s holders is written beside it. The object itself is not touched; objects whose metadata is in the object are
     /// refused. `encryption_context` is the stored KMS context (exactly, as for a get).
     ///
     /// ```no_run
@@ -46,15 +48,12 @@ impl S3EncryptionClient {
                  without rewriting the object"
             )));
         }
-        let instruction_key = self.instruction_key(key);
-        let file = self
-            .s3
-            .get_object()
-            .bucket(bucket)
-            .key(&instruction_key)
-            .send()
-            .await
-            .map_err(|e| s3_error("GetObject", e))?;
+        // The put's own instruction file is the source; the destination is this client's suffix:
+        // the same file (replaced) by default, another recipient's file with a custom suffix.
+        let source_key = Self::default_instruction_key(key);
+        let destination_key = self.instruction_key(key);
+        let file =
+            self.s3.get_object().bucket(bucket).key(&source_key).send().await.map_err(|e| s3_error("GetObject", e))?;
         let e_tag = file.e_tag().map(str::to_owned);
         let bytes = file
             .body
@@ -72,12 +71,13 @@ impl S3EncryptionClient {
             .s3
             .put_object()
             .bucket(bucket)
-            .key(&instruction_key)
+            .key(&destination_key)
             .metadata(INSTRUCTION_FILE_MARKER, "")
             .content_type("application/json")
             .body(ByteStream::from(rotated.into_bytes()));
-        // A concurrent rotation or rewrite wins over this one instead of being overwritten.
-        if let Some(e_tag) = e_tag {
+        // A concurrent rotation or rewrite of the same file wins over this one instead of being
+        // overwritten.
+        if let (Some(e_tag), true) = (e_tag, destination_key == source_key) {
             put = put.if_match(e_tag);
         }
         put.send().await.map_err(|e| s3_error("PutObject", e))?;
