@@ -6,8 +6,17 @@
 //!
 //! spec: aws/aws-database-encryption-sdk-dynamodb `specification/searchable-encryption/`
 
+mod attr;
 mod error;
 mod key;
+mod location;
+mod number;
+mod standard;
+mod virtual_field;
 
+pub use attr::{AttrValue, Item};
 pub use error::BeaconError;
 pub use key::{BeaconHmacKey, BeaconLength};
+pub use location::TerminalLocation;
+pub use standard::{BeaconStyle, StandardBeacon, BEACON_ATTRIBUTE_PREFIX};
+pub use virtual_field::{VirtualField, VirtualPart, VirtualTransform};
