@@ -6,7 +6,21 @@
 //! - [`beacon`]: beacons, truncated HMACs of plaintext values that a database can index and
 //!   match without seeing the values.
 //!
+//! ```
+//! use envelope_dbe::item::{AttributeValue, Header};
+//!
+//! // The canonical bytes the DB-ESDK encrypts and signs: type id, then the value.
+//! let number = AttributeValue::N("0800.000e0".into());
+//! assert_eq!(number.serialize_typed().unwrap(), [0x00, 0x02, b'8', b'0', b'0']);
+//!
+//! // A malformed aws_dbe_head is a typed error, never a panic.
+//! assert!(Header::parse(&[0x01, 0x07]).is_err());
+//! ```
+//!
 //! spec: aws/aws-database-encryption-sdk-dynamodb `specification/`
 
 pub mod beacon;
 pub mod item;
+
+#[doc(hidden)]
+pub mod __fuzz;

@@ -1,4 +1,26 @@
 //! Structured encryption of one database item: each attribute encrypted and signed, signed only,
 //! or left alone, as its crypto action says; the header and footer travel as attributes.
 //!
+//! Built so far: the attribute model and its canonical serialization ([`AttributeValue`],
+//! [`normalize_number`]), crypto actions ([`CryptoAction`]), and the `aws_dbe_head` /
+//! `aws_dbe_foot` formats ([`Header`], [`Footer`]), each parsed strictly into typed errors.
+//! Encrypting and decrypting whole items comes next.
+//!
 //! spec: aws/aws-database-encryption-sdk-dynamodb `specification/structured-encryption/`
+
+mod action;
+mod error;
+mod footer;
+mod header;
+mod value;
+
+pub use action::{CryptoAction, UnknownCryptoAction};
+pub use error::{FooterError, HeaderError, ValueError};
+pub use footer::{Footer, SIGNATURE_LEN, TAG_LEN};
+pub use header::{flavor_of, Header, COMMITMENT_LEN, MESSAGE_ID_LEN};
+pub use value::{normalize_number, utf16_cmp, AttributeValue, TypeId, MAX_DEPTH};
+
+/// Name of the header attribute.
+pub const HEADER_ATTRIBUTE: &str = "aws_dbe_head";
+/// Name of the footer attribute.
+pub const FOOTER_ATTRIBUTE: &str = "aws_dbe_foot";

@@ -1,0 +1,36 @@
+//! Checks the `dbe_*` cargo-fuzz targets run, shared with `tests/fuzz_corpus.rs` so what is
+//! fuzzed and what is replayed cannot drift apart. Not part of the public API.
+
+use crate::item::{AttributeValue, Footer, Header};
+
+/// `aws_dbe_head`: whatever parses re-serializes to exactly the input (the parser admits one
+/// encoding per header), and every shorter prefix fails. Returns whether it parsed.
+pub fn check_header(data: &[u8]) -> bool {
+    let Ok(header) = Header::parse(data) else { return false };
+    let bytes = header.to_bytes().expect("a parsed header serializes");
+    assert_eq!(bytes, data, "re-serialized header differs");
+    for end in [0, data.len() / 2, data.len() - 1] {
+        assert!(Header::parse(&data[..end]).is_err(), "prefix of {end} bytes parsed");
+    }
+    true
+}
+
+/// `aws_dbe_foot`: first byte = EDK count, second byte's low bit = signed suite, the rest the
+/// footer. Whatever parses re-serializes to the input. Returns whether it parsed.
+pub fn check_footer(data: &[u8]) -> bool {
+    let [count, flags, footer @ ..] = data else { return false };
+    let Ok(parsed) = Footer::parse(footer, *count as usize, flags & 1 == 1) else { return false };
+    assert_eq!(parsed.to_bytes().expect("a parsed footer serializes"), footer);
+    true
+}
+
+/// A typed attribute value (type id + canonical bytes): whatever parses serializes, and its
+/// serialization is a fixed point (parses back to a value with the same bytes; sets may come back
+/// in canonical order). Returns whether it parsed.
+pub fn check_value(data: &[u8]) -> bool {
+    let Ok(value) = AttributeValue::deserialize_typed(data) else { return false };
+    let bytes = value.serialize_typed().expect("a parsed value serializes");
+    let again = AttributeValue::deserialize_typed(&bytes).expect("a serialized value parses");
+    assert_eq!(again.serialize_typed().expect("serializes"), bytes);
+    true
+}
