@@ -55,5 +55,5 @@ pub enum BeaconError {
     },
     /// A configuration the specification forbids.
     #[error("invalid beacon configuration: {0}")]
-    Config(String),
+    Config(#[from] super::config_error::ConfigError),
 }

@@ -7,16 +7,22 @@
 //! spec: aws/aws-database-encryption-sdk-dynamodb `specification/searchable-encryption/`
 
 mod attr;
+mod compound;
+mod config_error;
 mod error;
 mod key;
 mod location;
 mod number;
 mod standard;
+mod version;
 mod virtual_field;
 
 pub use attr::{AttrValue, Item};
+pub use compound::{CompoundBeacon, Constructor, ConstructorPart, EncryptedPart, SignedPart};
+pub use config_error::ConfigError;
 pub use error::BeaconError;
 pub use key::{BeaconHmacKey, BeaconLength};
 pub use location::TerminalLocation;
 pub use standard::{BeaconStyle, StandardBeacon, BEACON_ATTRIBUTE_PREFIX};
+pub use version::{BeaconKeys, BeaconVersion, BeaconVersionConfig, FieldAction, VERSION_TAG_ATTRIBUTE};
 pub use virtual_field::{VirtualField, VirtualPart, VirtualTransform};

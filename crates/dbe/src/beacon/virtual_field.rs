@@ -7,6 +7,7 @@
 //! spec: searchable-encryption/virtual.md
 
 use super::attr::Item;
+use super::config_error::ConfigError;
 use super::error::BeaconError;
 use super::location::TerminalLocation;
 
@@ -153,7 +154,7 @@ impl VirtualField {
     pub fn new(name: impl Into<String>, parts: Vec<VirtualPart>) -> Result<Self, BeaconError> {
         let name = name.into();
         if parts.is_empty() {
-            return Err(BeaconError::Config(format!("virtual field {name} has no parts")));
+            return Err(ConfigError::VirtualFieldWithoutParts(name).into());
         }
         Ok(Self { name, parts })
     }

@@ -1,0 +1,399 @@
+//! A beacon version: every standard beacon, compound beacon and virtual field of a table,
+//! checked together against the table's crypto actions, and the computation of an item's
+//! beacons from it.
+//!
+//! spec: searchable-encryption/search-config.md "Beacon Version Initialization", "Version Tag"
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::attr::{AttrValue, Item};
+use super::compound::{CompoundBeacon, EncryptedPart, PartValues, ResolvedCompound, SignedPart};
+use super::config_error::ConfigError;
+use super::error::BeaconError;
+use super::key::BeaconHmacKey;
+use super::location::TerminalLocation;
+use super::standard::{BeaconStyle, StandardBeacon};
+use super::virtual_field::VirtualField;
+
+/// The attribute every item written with beacon version 1 carries (value: one space).
+pub const VERSION_TAG_ATTRIBUTE: &str = "aws_dbe_v_1";
+
+/// What the table does with an attribute (the DB-ESDK crypto actions), as far as beacons care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldAction {
+    /// Encrypted and signed.
+    EncryptAndSign,
+    /// Signed, stored in plaintext.
+    SignOnly,
+    /// Signed, in plaintext, and part of the encryption context.
+    SignAndIncludeInEncryptionContext,
+    /// Neither signed nor encrypted.
+    DoNothing,
+}
+
+impl FieldAction {
+    fn is_signed(self) -> bool {
+        self != Self::DoNothing
+    }
+
+    fn is_encrypted(self) -> bool {
+        self == Self::EncryptAndSign
+    }
+}
+
+/// The parts of a beacon version, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct BeaconVersionConfig {
+    /// The version number; must be 1.
+    pub version: u32,
+    /// The standard beacons (at least one).
+    pub standard_beacons: Vec<StandardBeacon>,
+    /// The compound beacons.
+    pub compound_beacons: Vec<CompoundBeacon>,
+    /// The virtual fields.
+    pub virtual_fields: Vec<VirtualField>,
+    /// Encrypted parts any compound beacon's constructors may name.
+    pub global_encrypted_parts: Vec<EncryptedPart>,
+    /// Signed parts any compound beacon's constructors may name.
+    pub global_signed_parts: Vec<SignedPart>,
+}
+
+/// A validated beacon version.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_dbe::beacon::{
+///     AttrValue, BeaconKeys, BeaconVersion, BeaconVersionConfig, FieldAction, Item, StandardBeacon,
+/// };
+/// let actions = BTreeMap::from([("Name".to_owned(), FieldAction::EncryptAndSign)]);
+/// let config = BeaconVersionConfig {
+///     version: 1,
+///     standard_beacons: vec![StandardBeacon::new("Name", 32)?],
+///     ..Default::default()
+/// };
+/// let version = BeaconVersion::new(config, &actions)?;
+/// let keys = BeaconKeys::derive(&[1, 2, 3, 4, 5], &version)?;
+/// let item: Item = [("Name".to_owned(), AttrValue::S("MyName".into()))].into();
+/// let beacons = version.beacons(&item, &keys, 0)?;
+/// assert_eq!(beacons["aws_dbe_b_Name"], AttrValue::S("7d9bfa40".into()));
+/// # Ok::<(), envelope_dbe::beacon::BeaconError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct BeaconVersion {
+    standard: Vec<StandardBeacon>,
+    compound: Vec<ResolvedCompound>,
+    virtual_fields: BTreeMap<String, VirtualField>,
+}
+
+/// The HMAC keys of a version's beacons, by beacon name.
+#[derive(Debug, Clone)]
+pub struct BeaconKeys {
+    keys: BTreeMap<String, BeaconHmacKey>,
+}
+
+impl BeaconKeys {
+    /// Derives the key of every standard beacon of `version` from `beacon_key` (the branch
+    /// key's beacon key).
+    pub fn derive(beacon_key: &[u8], version: &BeaconVersion) -> Result<Self, BeaconError> {
+        let keys = version
+            .standard
+            .iter()
+            .map(|b| Ok((b.name().to_owned(), BeaconHmacKey::derive(beacon_key, b.name())?)))
+            .collect::<Result<_, BeaconError>>()?;
+        Ok(Self { keys })
+    }
+
+    /// The key of the beacon named `name`.
+    pub fn get(&self, name: &str) -> Result<&BeaconHmacKey, BeaconError> {
+        self.keys.get(name).ok_or_else(|| BeaconError::MissingKey(name.to_owned()))
+    }
+}
+
+impl BeaconVersion {
+    /// Validates `config` against the table's crypto actions (`actions`: attribute → action).
+    pub fn new(config: BeaconVersionConfig, actions: &BTreeMap<String, FieldAction>) -> Result<Self, BeaconError> {
+        if config.version != 1 {
+            return Err(ConfigError::UnsupportedVersion(config.version).into());
+        }
+        if config.standard_beacons.is_empty() {
+            return Err(ConfigError::NoStandardBeacons.into());
+        }
+        let virtual_fields = check_virtual_fields(&config, actions)?;
+        check_standard_beacons(&config, actions, &virtual_fields)?;
+        let mut names: BTreeSet<&str> = config.standard_beacons.iter().map(|b| b.name()).collect();
+        let mut compound = Vec::with_capacity(config.compound_beacons.len());
+        for beacon in &config.compound_beacons {
+            if !names.insert(beacon.name()) {
+                return Err(ConfigError::DuplicateBeaconName(beacon.name().to_owned()).into());
+            }
+            let resolved = ResolvedCompound::resolve(
+                beacon,
+                &config.standard_beacons,
+                &config.global_encrypted_parts,
+                &config.global_signed_parts,
+            )?;
+            check_compound_names(&resolved, actions)?;
+            for part in &resolved.parts {
+                if let super::compound::ResolvedPart::Signed { name, location, .. } = part {
+                    let ok = signed_state(location, actions, &virtual_fields)
+                        .is_some_and(|(signed, encrypted)| signed && !encrypted);
+                    if !ok {
+                        return Err(ConfigError::SignedPartNotSignOnly {
+                            part: name.clone(),
+                            location: location.to_string(),
+                        }
+                        .into());
+                    }
+                }
+            }
+            compound.push(resolved);
+        }
+        for beacon in &config.standard_beacons {
+            let used = compound.iter().any(|c| {
+                c.parts.iter().any(|p| {
+                    matches!(p,
+                    super::compound::ResolvedPart::Encrypted { beacon: b, .. } if b.name() == beacon.name())
+                })
+            });
+            if *beacon.style() == BeaconStyle::PartOnly && !used {
+                return Err(ConfigError::PartOnlyUnused(beacon.name().to_owned()).into());
+            }
+        }
+        Ok(Self { standard: config.standard_beacons, compound, virtual_fields })
+    }
+
+    /// The beacons of `item` for partition `partition`: `aws_dbe_b_<name>` for each stored
+    /// standard beacon and each compound beacon with an encrypted part, `<name>` for each signed
+    /// beacon. Beacons whose source is absent are left out.
+    pub fn beacons(
+        &self,
+        item: &Item,
+        keys: &BeaconKeys,
+        partition: u8,
+    ) -> Result<BTreeMap<String, AttrValue>, BeaconError> {
+        let source = ItemSource { item, version: self, keys, partition };
+        let mut out = BTreeMap::new();
+        for beacon in self.standard.iter().filter(|b| b.is_stored()) {
+            let key = keys.get(beacon.key_name())?;
+            let location = beacon.location();
+            let value = match self.virtual_field(location) {
+                Some(field) => match field.evaluate(item)? {
+                    Some(text) if !beacon.is_set() => Some(AttrValue::S(beacon.hash_string(key, &text, partition))),
+                    Some(_) => {
+                        return Err(BeaconError::UnsupportedValue {
+                            beacon: beacon.name().to_owned(),
+                            reason: "a set beacon's attribute is not a set",
+                        });
+                    }
+                    None => None,
+                },
+                None => match location.find(item) {
+                    Some(value) => beacon.hash_value(key, value, partition)?,
+                    None => None,
+                },
+            };
+            if let Some(value) = value {
+                out.insert(beacon.attribute_name(), value);
+            }
+        }
+        for beacon in &self.compound {
+            if let Some(value) = beacon.value(&source)? {
+                let name = if beacon.is_signed_beacon() {
+                    beacon.name.clone()
+                } else {
+                    format!("{}{}", super::standard::BEACON_ATTRIBUTE_PREFIX, beacon.name)
+                };
+                out.insert(name, AttrValue::S(value));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The beacon of a query value for the beacon named `name`: the standard beacon of the
+    /// value, or for a compound beacon each prefixed piece with encrypted pieces hashed.
+    pub fn query_value(
+        &self,
+        name: &str,
+        value: &AttrValue,
+        keys: &BeaconKeys,
+        partition: u8,
+    ) -> Result<AttrValue, BeaconError> {
+        let item = Item::new();
+        let source = ItemSource { item: &item, version: self, keys, partition };
+        if let Some(beacon) = self.standard.iter().find(|b| b.name() == name) {
+            let key = keys.get(beacon.key_name())?;
+            let bytes = value.beacon_bytes(name)?;
+            return Ok(AttrValue::S(beacon.hash_bytes(key, &bytes, partition)));
+        }
+        let compound = self.compound.iter().find(|c| c.name == name).ok_or_else(|| BeaconError::InvalidQueryValue {
+            beacon: name.to_owned(),
+            reason: "no beacon has this name".to_owned(),
+        })?;
+        let AttrValue::S(text) = value else {
+            return Err(BeaconError::InvalidQueryValue {
+                beacon: name.to_owned(),
+                reason: "a compound beacon is queried with a string".to_owned(),
+            });
+        };
+        Ok(AttrValue::S(compound.query_value(text, &source)?))
+    }
+
+    fn virtual_field(&self, location: &TerminalLocation) -> Option<&VirtualField> {
+        location.is_top_level().then(|| self.virtual_fields.get(location.attribute())).flatten()
+    }
+}
+
+/// Part values read from one item.
+struct ItemSource<'a> {
+    item: &'a Item,
+    version: &'a BeaconVersion,
+    keys: &'a BeaconKeys,
+    partition: u8,
+}
+
+impl PartValues for ItemSource<'_> {
+    fn string_at(&self, location: &TerminalLocation) -> Result<Option<String>, BeaconError> {
+        if let Some(field) = self.version.virtual_field(location) {
+            return field.evaluate(self.item);
+        }
+        match location.find(self.item) {
+            None => Ok(None),
+            Some(value) => value.as_plain_string().map(Some).ok_or_else(|| BeaconError::UnsupportedValue {
+                beacon: location.to_string(),
+                reason: "a compound beacon part's value is not a string, number, boolean or null",
+            }),
+        }
+    }
+
+    fn hash(&self, beacon: &StandardBeacon, text: &str) -> Result<String, BeaconError> {
+        let key = self.keys.get(beacon.key_name())?;
+        Ok(beacon.hash_string(key, text, self.partition))
+    }
+}
+
+/// (signed, encrypted) for a location: from its attribute's action, or for a virtual field from
+/// all its locations; `None` when an attribute has no configured action.
+fn signed_state(
+    location: &TerminalLocation,
+    actions: &BTreeMap<String, FieldAction>,
+    virtual_fields: &BTreeMap<String, VirtualField>,
+) -> Option<(bool, bool)> {
+    if location.is_top_level() {
+        if let Some(field) = virtual_fields.get(location.attribute()) {
+            let mut signed = true;
+            let mut encrypted = false;
+            for part in field.parts() {
+                let action = actions.get(part.location().attribute())?;
+                signed &= action.is_signed();
+                encrypted |= action.is_encrypted();
+            }
+            return Some((signed, encrypted));
+        }
+    }
+    let action = actions.get(location.attribute())?;
+    Some((action.is_signed(), action.is_encrypted()))
+}
+
+fn check_virtual_fields(
+    config: &BeaconVersionConfig,
+    actions: &BTreeMap<String, FieldAction>,
+) -> Result<BTreeMap<String, VirtualField>, ConfigError> {
+    let mut fields = BTreeMap::new();
+    let mut location_sets: Vec<(BTreeSet<String>, &str)> = Vec::new();
+    for field in &config.virtual_fields {
+        if actions.contains_key(field.name()) {
+            return Err(ConfigError::NameIsConfiguredAttribute {
+                kind: "virtual field",
+                name: field.name().to_owned(),
+            });
+        }
+        for part in field.parts() {
+            let signed = actions.get(part.location().attribute()).is_some_and(|a| a.is_signed());
+            if !signed {
+                return Err(ConfigError::VirtualFieldNotSigned {
+                    field: field.name().to_owned(),
+                    location: part.location().to_string(),
+                });
+            }
+        }
+        let locations: BTreeSet<String> = field.parts().iter().map(|p| p.location().to_string()).collect();
+        if let Some((_, other)) = location_sets.iter().find(|(set, _)| *set == locations) {
+            return Err(ConfigError::VirtualFieldsSameLocations((*other).to_owned(), field.name().to_owned()));
+        }
+        if locations.len() == 1 {
+            let only = locations.iter().next().cloned().unwrap_or_default();
+            if let Some(beacon) = config.standard_beacons.iter().find(|b| b.location().to_string() == only) {
+                return Err(ConfigError::VirtualFieldShadowsBeacon {
+                    field: field.name().to_owned(),
+                    location: only,
+                    beacon: beacon.name().to_owned(),
+                });
+            }
+        }
+        location_sets.push((locations, field.name()));
+        if fields.insert(field.name().to_owned(), field.clone()).is_some() {
+            return Err(ConfigError::DuplicateVirtualField(field.name().to_owned()));
+        }
+    }
+    Ok(fields)
+}
+
+fn check_standard_beacons(
+    config: &BeaconVersionConfig,
+    actions: &BTreeMap<String, FieldAction>,
+    virtual_fields: &BTreeMap<String, VirtualField>,
+) -> Result<(), ConfigError> {
+    let beacons = &config.standard_beacons;
+    for (i, beacon) in beacons.iter().enumerate() {
+        if beacons[..i].iter().any(|b| b.name() == beacon.name()) {
+            return Err(ConfigError::DuplicateBeaconName(beacon.name().to_owned()));
+        }
+        if let Some(first) = beacons[..i].iter().find(|b| b.location() == beacon.location()) {
+            return Err(ConfigError::DuplicateLocation {
+                first: first.name().to_owned(),
+                second: beacon.name().to_owned(),
+                location: beacon.location().to_string(),
+            });
+        }
+        if actions.get(beacon.name()).is_some_and(|a| !a.is_encrypted()) {
+            return Err(ConfigError::NameIsConfiguredAttribute {
+                kind: "standard beacon",
+                name: beacon.name().to_owned(),
+            });
+        }
+        let encrypted =
+            signed_state(beacon.location(), actions, virtual_fields).is_some_and(|(_, encrypted)| encrypted);
+        if !encrypted {
+            return Err(ConfigError::BeaconNotEncrypted {
+                beacon: beacon.name().to_owned(),
+                location: beacon.location().to_string(),
+            });
+        }
+        if let BeaconStyle::Shared { other } | BeaconStyle::SharedSet { other } = beacon.style() {
+            let target = beacons.iter().find(|b| b.name() == other).ok_or_else(|| {
+                ConfigError::UnknownSharedBeacon { beacon: beacon.name().to_owned(), other: other.clone() }
+            })?;
+            if target.length() != beacon.length() {
+                return Err(ConfigError::SharedLengthMismatch {
+                    beacon: beacon.name().to_owned(),
+                    length: beacon.length().bits(),
+                    other: other.clone(),
+                    other_length: target.length().bits(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_compound_names(beacon: &ResolvedCompound, actions: &BTreeMap<String, FieldAction>) -> Result<(), ConfigError> {
+    if beacon.is_signed_beacon() {
+        // A signed beacon is written under its own name, SIGN_ONLY: it may not be configured.
+        if actions.contains_key(&beacon.name) {
+            return Err(ConfigError::NameIsConfiguredAttribute { kind: "signed beacon", name: beacon.name.clone() });
+        }
+    } else if actions.get(&beacon.name).is_some_and(|a| !a.is_encrypted()) {
+        return Err(ConfigError::NameIsConfiguredAttribute { kind: "compound beacon", name: beacon.name.clone() });
+    }
+    Ok(())
+}
