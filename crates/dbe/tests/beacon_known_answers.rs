@@ -5,20 +5,20 @@
 use std::collections::BTreeMap;
 
 use envelope_dbe::beacon::{
-    AttrValue, BeaconError, BeaconKeys, BeaconStyle, BeaconVersion, BeaconVersionConfig, CompoundBeacon, ConfigError,
-    Constructor, ConstructorPart, EncryptedPart, FieldAction, Item, SignedPart, StandardBeacon, VirtualField,
-    VirtualPart, VirtualTransform,
+    BeaconError, BeaconKeys, BeaconStyle, BeaconVersion, BeaconVersionConfig, CompoundBeacon, ConfigError, Constructor,
+    ConstructorPart, EncryptedPart, Item, SignedPart, StandardBeacon, VirtualField, VirtualPart, VirtualTransform,
 };
+use envelope_dbe::item::{AttributeValue, CryptoAction};
 
 const NAME_BEACON: &str = "7d9bfa40";
 const TITLE_BEACON: &str = "e4feb833";
 
-fn s(text: &str) -> AttrValue {
-    AttrValue::S(text.to_owned())
+fn s(text: &str) -> AttributeValue {
+    AttributeValue::S(text.to_owned())
 }
 
-fn full_table_actions() -> BTreeMap<String, FieldAction> {
-    use FieldAction::*;
+fn full_table_actions() -> BTreeMap<String, CryptoAction> {
+    use CryptoAction::*;
     [
         ("std2", EncryptAndSign),
         ("std4", EncryptAndSign),
@@ -36,13 +36,15 @@ fn full_table_actions() -> BTreeMap<String, FieldAction> {
 }
 
 fn simple_item() -> Item {
-    let date = AttrValue::M([("Month".to_owned(), s("May")), ("Year".to_owned(), AttrValue::N("1984".into()))].into());
+    let date = AttributeValue::M(
+        [("Month".to_owned(), s("May")), ("Year".to_owned(), AttributeValue::N("1984".into()))].into(),
+    );
     [
-        ("std2", AttrValue::N("1.23".into())),
+        ("std2", AttributeValue::N("1.23".into())),
         ("std4", s("abc")),
-        ("std6", AttrValue::L(vec![s("666")])),
+        ("std6", AttributeValue::L(vec![s("666")])),
         ("Date", date),
-        ("Year", AttrValue::N("1984".into())),
+        ("Year", AttributeValue::N("1984".into())),
         ("Name", s("MyName")),
         ("Title", s("MyTitle")),
     ]
@@ -114,7 +116,7 @@ fn keys(version: &BeaconVersion) -> BeaconKeys {
 fn lotsa_beacons_over_simple_item() {
     let version = version(lotsa_beacons()).unwrap();
     let beacons = version.beacons(&simple_item(), &keys(&version), 0).unwrap();
-    let expected: BTreeMap<String, AttrValue> = [
+    let expected: BTreeMap<String, AttributeValue> = [
         ("JustSigned", "Y_1984.M_May".to_owned()),
         ("aws_dbe_b_Mixed", format!("N_{NAME_BEACON}.Y_1984")),
         ("aws_dbe_b_Name", NAME_BEACON.to_owned()),
@@ -127,7 +129,7 @@ fn lotsa_beacons_over_simple_item() {
         ("aws_dbe_b_YearName", format!("Y_1984.N_{NAME_BEACON}")),
     ]
     .into_iter()
-    .map(|(name, value)| (name.to_owned(), AttrValue::S(value)))
+    .map(|(name, value)| (name.to_owned(), AttributeValue::S(value)))
     .collect();
     assert_eq!(beacons, expected);
 }
@@ -138,7 +140,7 @@ fn number_spelling_does_not_change_beacons() {
     let version = version(lotsa_beacons()).unwrap();
     let keys = keys(&version);
     let mut item = simple_item();
-    item.insert("std2".into(), AttrValue::N("000001.23000000".into()));
+    item.insert("std2".into(), AttributeValue::N("000001.23000000".into()));
     let beacons = version.beacons(&item, &keys, 0).unwrap();
     assert_eq!(beacons["aws_dbe_b_std2"], s("ac6f5d"));
 }
@@ -151,12 +153,12 @@ fn constructors_are_tried_in_order() {
     let mut item = simple_item();
     item.remove("Name");
     let beacons = version.beacons(&item, &keys, 0).unwrap();
-    assert_eq!(beacons["aws_dbe_b_Mixed"], AttrValue::S(format!("T_{TITLE_BEACON}.M_May")));
+    assert_eq!(beacons["aws_dbe_b_Mixed"], AttributeValue::S(format!("T_{TITLE_BEACON}.M_May")));
     assert!(!beacons.contains_key("aws_dbe_b_Name"));
     assert!(!beacons.contains_key("aws_dbe_b_YearName"));
     item.remove("Date");
     let beacons = version.beacons(&item, &keys, 0).unwrap();
-    assert_eq!(beacons["aws_dbe_b_Mixed"], AttrValue::S(format!("T_{TITLE_BEACON}")));
+    assert_eq!(beacons["aws_dbe_b_Mixed"], AttributeValue::S(format!("T_{TITLE_BEACON}")));
     assert!(!beacons.contains_key("JustSigned"));
 }
 
@@ -179,17 +181,20 @@ fn split_character_in_a_value_is_refused() {
 fn query_values() {
     let version = version(lotsa_beacons()).unwrap();
     let keys = keys(&version);
-    let query = |name: &str, value: AttrValue| version.query_value(name, &value, &keys, 0).unwrap();
-    assert_eq!(query("std2", AttrValue::N("1.23".into())), s("ac6f5d"));
+    let query = |name: &str, value: AttributeValue| version.query_value(name, &value, &keys, 0).unwrap();
+    assert_eq!(query("std2", AttributeValue::N("1.23".into())), s("ac6f5d"));
     assert_eq!(query("std4", s("abc")), s("0e9064"));
     assert_eq!(query("std6", s("666")), s("2d99222"));
     assert_eq!(query("Name", s("MyName")), s(NAME_BEACON));
     assert_eq!(query("Title", s("MyTitle")), s(TITLE_BEACON));
     assert_eq!(query("NameTitleField", s("MyName__mytitle")), s("4c577d7"));
-    assert_eq!(query("Mixed", s("N_MyName.Y_1984")), AttrValue::S(format!("N_{NAME_BEACON}.Y_1984")));
-    assert_eq!(query("NameTitle", s("N_MyName.T_MyTitle")), AttrValue::S(format!("N_{NAME_BEACON}.T_{TITLE_BEACON}")));
-    assert_eq!(query("NameTitle", s("T_MyTitle")), AttrValue::S(format!("T_{TITLE_BEACON}")));
-    assert_eq!(query("YearName", s("Y_1984.N_MyName")), AttrValue::S(format!("Y_1984.N_{NAME_BEACON}")));
+    assert_eq!(query("Mixed", s("N_MyName.Y_1984")), AttributeValue::S(format!("N_{NAME_BEACON}.Y_1984")));
+    assert_eq!(
+        query("NameTitle", s("N_MyName.T_MyTitle")),
+        AttributeValue::S(format!("N_{NAME_BEACON}.T_{TITLE_BEACON}"))
+    );
+    assert_eq!(query("NameTitle", s("T_MyTitle")), AttributeValue::S(format!("T_{TITLE_BEACON}")));
+    assert_eq!(query("YearName", s("Y_1984.N_MyName")), AttributeValue::S(format!("Y_1984.N_{NAME_BEACON}")));
     assert!(matches!(version.query_value("Mixed", &s("X_1"), &keys, 0), Err(BeaconError::InvalidQueryValue { .. })));
 }
 
@@ -337,7 +342,7 @@ fn compound_and_part_rules() {
         ])])))
         .unwrap();
     let beacons = version.beacons(&simple_item(), &keys(&version), 0).unwrap();
-    assert_eq!(beacons["aws_dbe_b_C"], AttrValue::S(format!("Y_1984.T_{TITLE_BEACON}")));
+    assert_eq!(beacons["aws_dbe_b_C"], AttributeValue::S(format!("Y_1984.T_{TITLE_BEACON}")));
 }
 
 #[test]

@@ -1,118 +1,58 @@
-//! The attribute values beacons read: the DynamoDB value model, kept minimal here until the
-//! crate's item model is shared.
+//! How beacons read the crate's attribute values: the bytes a standard beacon hashes and the
+//! string form compound beacons and virtual fields use.
 //!
-//! spec: dynamodb-encryption-client/ddb-attribute-serialization.md (value part only)
+//! spec: dynamodb-encryption-client/ddb-attribute-serialization.md (value part only);
+//! the string form follows the DB-ESDK (numbers as written, `true`/`false`, `null`).
 
 use std::collections::BTreeMap;
 
-use super::error::BeaconError;
-use super::number;
+use crate::item::{normalize_number, AttributeValue, ValueError};
 
-/// One attribute value, as DynamoDB types it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttrValue {
-    /// A string.
-    S(String),
-    /// A number, as its decimal text.
-    N(String),
-    /// Binary data.
-    B(Vec<u8>),
-    /// A boolean.
-    Bool(bool),
-    /// The null value.
-    Null,
-    /// A list of values.
-    L(Vec<AttrValue>),
-    /// A map of names to values.
-    M(BTreeMap<String, AttrValue>),
-    /// A string set.
-    Ss(Vec<String>),
-    /// A number set.
-    Ns(Vec<String>),
-    /// A binary set.
-    Bs(Vec<Vec<u8>>),
-}
+use super::error::BeaconError;
 
 /// An item: attribute name → value.
-pub type Item = BTreeMap<String, AttrValue>;
+pub type Item = BTreeMap<String, AttributeValue>;
 
-impl AttrValue {
-    /// The string form compound beacons and virtual fields use: a string as is, a number as
-    /// written, `true`/`false`, `null`; `None` for binary, sets, lists and maps.
-    pub(crate) fn as_plain_string(&self) -> Option<String> {
-        match self {
-            Self::S(s) | Self::N(s) => Some(s.clone()),
-            Self::Bool(b) => Some(b.to_string()),
-            Self::Null => Some("null".to_owned()),
-            _ => None,
-        }
-    }
-
-    /// The bytes a standard beacon hashes: the value part of the DB-ESDK attribute
-    /// serialization (no type id). Lists and maps are not supported yet.
-    pub(crate) fn beacon_bytes(&self, beacon: &str) -> Result<Vec<u8>, BeaconError> {
-        match self {
-            Self::S(s) => Ok(s.as_bytes().to_vec()),
-            Self::N(n) => Ok(normalized(n, beacon)?.into_bytes()),
-            Self::B(b) => Ok(b.clone()),
-            Self::Bool(b) => Ok(vec![u8::from(*b)]),
-            Self::Null => Ok(Vec::new()),
-            Self::Ss(_) | Self::Ns(_) | Self::Bs(_) => {
-                let entries = self.set_element_bytes(beacon)?.unwrap_or_default();
-                Ok(serialize_set(entries))
-            }
-            Self::L(_) | Self::M(_) => Err(BeaconError::UnsupportedValue {
-                beacon: beacon.to_owned(),
-                reason: "beacons over lists and maps are not supported yet",
-            }),
-        }
-    }
-
-    /// For a set: the serialized bytes of each distinct element, in the set's canonical order
-    /// (strings and numbers by UTF-16 code units, binaries by bytes). `None` if not a set.
-    pub(crate) fn set_element_bytes(&self, beacon: &str) -> Result<Option<Vec<Vec<u8>>>, BeaconError> {
-        let mut entries: Vec<Vec<u8>> = match self {
-            Self::Ss(items) => {
-                let mut sorted: Vec<&String> = items.iter().collect();
-                sorted.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-                sorted.into_iter().map(|s| s.as_bytes().to_vec()).collect()
-            }
-            Self::Ns(items) => {
-                // Normalized numbers are ASCII, so byte order is UTF-16 order.
-                let mut normal = items.iter().map(|n| normalized(n, beacon).map(String::into_bytes)).collect::<Result<
-                    Vec<_>,
-                    _,
-                >>(
-                )?;
-                normal.sort();
-                normal
-            }
-            Self::Bs(items) => {
-                let mut sorted = items.clone();
-                sorted.sort();
-                sorted
-            }
-            _ => return Ok(None),
-        };
-        entries.dedup();
-        Ok(Some(entries))
+/// The string form compound beacons and virtual fields use: a string as is, a number as
+/// written, `true`/`false`, `null`; `None` for binary, sets, lists and maps.
+pub(crate) fn plain_string(value: &AttributeValue) -> Option<String> {
+    match value {
+        AttributeValue::S(s) | AttributeValue::N(s) => Some(s.clone()),
+        AttributeValue::Bool(b) => Some(b.to_string()),
+        AttributeValue::Null => Some("null".to_owned()),
+        _ => None,
     }
 }
 
-fn normalized(number: &str, beacon: &str) -> Result<String, BeaconError> {
-    number::normalize(number).ok_or_else(|| BeaconError::InvalidNumber(beacon.to_owned()))
+/// The bytes a standard beacon hashes: the canonical value serialization without the type id.
+pub(crate) fn beacon_bytes(value: &AttributeValue, beacon: &str) -> Result<Vec<u8>, BeaconError> {
+    value.serialize().map_err(|e| value_error(e, beacon))
 }
 
-/// Set serialization: a 4-byte big-endian count, then each entry as a 4-byte big-endian length
-/// followed by its bytes.
-fn serialize_set(entries: Vec<Vec<u8>>) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
-    for entry in entries {
-        out.extend_from_slice(&(entry.len() as u32).to_be_bytes());
-        out.extend_from_slice(&entry);
+/// For a set: the serialized bytes of each element (numbers normalized). `None` if not a set.
+pub(crate) fn set_element_bytes(value: &AttributeValue, beacon: &str) -> Result<Option<Vec<Vec<u8>>>, BeaconError> {
+    Ok(Some(match value {
+        AttributeValue::Ss(items) => items.iter().map(|s| s.as_bytes().to_vec()).collect(),
+        AttributeValue::Ns(items) => items
+            .iter()
+            .map(|n| normalize_number(n).map(String::into_bytes))
+            .collect::<Result<_, _>>()
+            .map_err(|e| value_error(e, beacon))?,
+        AttributeValue::Bs(items) => items.clone(),
+        _ => return Ok(None),
+    }))
+}
+
+/// A value error without the value: the item model's errors quote numbers, and a beacon's
+/// source is plaintext.
+fn value_error(error: ValueError, beacon: &str) -> BeaconError {
+    match error {
+        ValueError::BadNumber(_) | ValueError::NumberOutOfRange(_) => BeaconError::InvalidNumber(beacon.to_owned()),
+        ValueError::DuplicateSetMember => {
+            BeaconError::UnsupportedValue { beacon: beacon.to_owned(), reason: "a set holds the same member twice" }
+        }
+        _ => BeaconError::UnsupportedValue { beacon: beacon.to_owned(), reason: "the value cannot be serialized" },
     }
-    out
 }
 
 #[cfg(test)]
@@ -121,27 +61,29 @@ mod tests {
 
     #[test]
     fn scalar_bytes() {
-        assert_eq!(AttrValue::S("é".into()).beacon_bytes("b").unwrap(), "é".as_bytes());
-        assert_eq!(AttrValue::N("01.50".into()).beacon_bytes("b").unwrap(), b"1.5");
-        assert_eq!(AttrValue::Bool(true).beacon_bytes("b").unwrap(), [1]);
-        assert_eq!(AttrValue::Null.beacon_bytes("b").unwrap(), b"");
-        assert_eq!(AttrValue::N("x".into()).beacon_bytes("b"), Err(BeaconError::InvalidNumber("b".into())));
+        let bytes = |v: AttributeValue| beacon_bytes(&v, "b");
+        assert_eq!(bytes(AttributeValue::S("é".into())).unwrap(), "é".as_bytes());
+        assert_eq!(bytes(AttributeValue::N("01.50".into())).unwrap(), b"1.5");
+        assert_eq!(bytes(AttributeValue::Bool(true)).unwrap(), [1]);
+        assert_eq!(bytes(AttributeValue::Null).unwrap(), b"");
+        assert_eq!(bytes(AttributeValue::N("1e999".into())), Err(BeaconError::InvalidNumber("b".into())));
+        let error = bytes(AttributeValue::N("secret-42".into())).unwrap_err();
+        assert!(!error.to_string().contains("secret"), "{error}");
     }
 
     #[test]
-    fn sets_are_sorted_deduplicated_and_length_prefixed() {
-        let set = AttrValue::Ss(vec!["b".into(), "a".into(), "b".into()]);
-        assert_eq!(set.beacon_bytes("x").unwrap(), [0, 0, 0, 2, 0, 0, 0, 1, b'a', 0, 0, 0, 1, b'b']);
-        // U+1F600 (surrogates 0xD83D 0xDE00) sorts before U+FF61 in UTF-16, after it in UTF-8.
-        let set = AttrValue::Ss(vec!["\u{1F600}".into(), "\u{FF61}".into()]);
-        let entries = set.set_element_bytes("x").unwrap().unwrap();
-        assert_eq!(entries[0], "\u{1F600}".as_bytes());
+    fn sets() {
+        let set = AttributeValue::Ss(vec!["b".into(), "a".into()]);
+        assert_eq!(beacon_bytes(&set, "x").unwrap(), [0, 0, 0, 2, 0, 0, 0, 1, b'a', 0, 0, 0, 1, b'b']);
+        let numbers = AttributeValue::Ns(vec!["01".into(), "2.0".into()]);
+        assert_eq!(set_element_bytes(&numbers, "x").unwrap(), Some(vec![b"1".to_vec(), b"2".to_vec()]));
+        assert_eq!(set_element_bytes(&AttributeValue::S("a".into()), "x").unwrap(), None);
     }
 
     #[test]
     fn plain_strings() {
-        assert_eq!(AttrValue::N("1984".into()).as_plain_string().as_deref(), Some("1984"));
-        assert_eq!(AttrValue::Bool(false).as_plain_string().as_deref(), Some("false"));
-        assert_eq!(AttrValue::B(vec![1]).as_plain_string(), None);
+        assert_eq!(plain_string(&AttributeValue::N("1984".into())).as_deref(), Some("1984"));
+        assert_eq!(plain_string(&AttributeValue::Bool(false)).as_deref(), Some("false"));
+        assert_eq!(plain_string(&AttributeValue::B(vec![1])), None);
     }
 }

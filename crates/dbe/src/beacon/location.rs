@@ -5,8 +5,9 @@
 
 use std::fmt;
 
-use super::attr::{AttrValue, Item};
+use super::attr::Item;
 use super::error::BeaconError;
+use crate::item::AttributeValue;
 
 /// One step below the top-level attribute.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -79,12 +80,12 @@ impl TerminalLocation {
 
     /// The value at this location, or `None` if the item has nothing there (a missing
     /// attribute, key or index, or a step into a value that is not a map or list).
-    pub fn find<'a>(&self, item: &'a Item) -> Option<&'a AttrValue> {
+    pub fn find<'a>(&self, item: &'a Item) -> Option<&'a AttributeValue> {
         let mut value = item.get(&self.attribute)?;
         for selector in &self.selectors {
             value = match (selector, value) {
-                (Selector::Key(key), AttrValue::M(map)) => map.get(key)?,
-                (Selector::Index(index), AttrValue::L(list)) => list.get(*index)?,
+                (Selector::Key(key), AttributeValue::M(map)) => map.get(key)?,
+                (Selector::Index(index), AttributeValue::L(list)) => list.get(*index)?,
                 _ => return None,
             };
         }
@@ -110,8 +111,8 @@ mod tests {
     use super::*;
 
     fn item() -> Item {
-        let date = AttrValue::M([("Month".to_owned(), AttrValue::S("May".into()))].into_iter().collect());
-        let list = AttrValue::L(vec![AttrValue::S("666".into()), date.clone()]);
+        let date = AttributeValue::M([("Month".to_owned(), AttributeValue::S("May".into()))].into_iter().collect());
+        let list = AttributeValue::L(vec![AttributeValue::S("666".into()), date.clone()]);
         [("Date".to_owned(), date), ("std6".to_owned(), list)].into_iter().collect()
     }
 
@@ -119,9 +120,9 @@ mod tests {
     fn finds_nested_values() {
         let item = item();
         let find = |loc: &str| TerminalLocation::parse(loc).unwrap().find(&item).cloned();
-        assert_eq!(find("Date.Month"), Some(AttrValue::S("May".into())));
-        assert_eq!(find("std6[0]"), Some(AttrValue::S("666".into())));
-        assert_eq!(find("std6[1].Month"), Some(AttrValue::S("May".into())));
+        assert_eq!(find("Date.Month"), Some(AttributeValue::S("May".into())));
+        assert_eq!(find("std6[0]"), Some(AttributeValue::S("666".into())));
+        assert_eq!(find("std6[1].Month"), Some(AttributeValue::S("May".into())));
         assert_eq!(find("std6[2]"), None);
         assert_eq!(find("Date[0]"), None);
         assert_eq!(find("Date.Year"), None);

@@ -3,10 +3,11 @@
 //! spec: searchable-encryption/beacons.md "Standard Beacon", "Beacon Style Initialization",
 //! "value for a standard beacon", "Beacon Partition Encoding"
 
-use super::attr::AttrValue;
+use super::attr::{beacon_bytes, set_element_bytes};
 use super::error::BeaconError;
 use super::key::{BeaconHmacKey, BeaconLength};
 use super::location::TerminalLocation;
+use crate::item::AttributeValue;
 
 /// The prefix of the attribute a standard (or encrypted compound) beacon is stored in.
 pub const BEACON_ATTRIBUTE_PREFIX: &str = "aws_dbe_b_";
@@ -37,15 +38,16 @@ pub enum BeaconStyle {
 /// A standard beacon's configuration.
 ///
 /// ```
-/// use envelope_dbe::beacon::{AttrValue, BeaconHmacKey, BeaconStyle, StandardBeacon};
+/// use envelope_dbe::beacon::{BeaconHmacKey, BeaconStyle, StandardBeacon};
+/// use envelope_dbe::item::AttributeValue;
 /// let beacon = StandardBeacon::new("Name", 32)?;
 /// let key = BeaconHmacKey::derive(&[1, 2, 3, 4, 5], beacon.key_name())?;
-/// let value = beacon.hash_value(&key, &AttrValue::S("MyName".into()), 0)?;
-/// assert_eq!(value, Some(AttrValue::S("7d9bfa40".into())));
+/// let value = beacon.hash_value(&key, &AttributeValue::S("MyName".into()), 0)?;
+/// assert_eq!(value, Some(AttributeValue::S("7d9bfa40".into())));
 /// assert_eq!(beacon.attribute_name(), "aws_dbe_b_Name");
 ///
 /// let tags = StandardBeacon::new("tags", 8)?.with_style(BeaconStyle::AsSet);
-/// assert!(tags.hash_value(&key, &AttrValue::S("x".into()), 0).is_err());
+/// assert!(tags.hash_value(&key, &AttributeValue::S("x".into()), 0).is_err());
 /// # Ok::<(), envelope_dbe::beacon::BeaconError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,17 +164,17 @@ impl StandardBeacon {
     pub fn hash_value(
         &self,
         key: &BeaconHmacKey,
-        value: &AttrValue,
+        value: &AttributeValue,
         partition: u8,
-    ) -> Result<Option<AttrValue>, BeaconError> {
+    ) -> Result<Option<AttributeValue>, BeaconError> {
         if !self.is_stored() {
             return Ok(None);
         }
         if !self.is_set() {
-            let bytes = value.beacon_bytes(&self.name)?;
-            return Ok(Some(AttrValue::S(self.hash_bytes(key, &bytes, partition))));
+            let bytes = beacon_bytes(value, &self.name)?;
+            return Ok(Some(AttributeValue::S(self.hash_bytes(key, &bytes, partition))));
         }
-        let elements = value.set_element_bytes(&self.name)?.ok_or_else(|| BeaconError::UnsupportedValue {
+        let elements = set_element_bytes(value, &self.name)?.ok_or_else(|| BeaconError::UnsupportedValue {
             beacon: self.name.clone(),
             reason: "a set beacon's attribute is not a set",
         })?;
@@ -180,7 +182,7 @@ impl StandardBeacon {
             elements.iter().map(|element| self.hash_bytes(key, element, partition)).collect();
         beacons.sort();
         beacons.dedup();
-        Ok(Some(AttrValue::Ss(beacons)))
+        Ok(Some(AttributeValue::Ss(beacons)))
     }
 }
 
@@ -211,8 +213,8 @@ mod tests {
         let beacon = StandardBeacon::new("std2", 24).unwrap();
         let key = BeaconHmacKey::derive(&[1, 2, 3, 4, 5], "std2").unwrap();
         for spelling in ["1.23", "000001.23000000", "123e-2"] {
-            let value = beacon.hash_value(&key, &AttrValue::N(spelling.into()), 0).unwrap();
-            assert_eq!(value, Some(AttrValue::S("ac6f5d".into())), "{spelling}");
+            let value = beacon.hash_value(&key, &AttributeValue::N(spelling.into()), 0).unwrap();
+            assert_eq!(value, Some(AttributeValue::S("ac6f5d".into())), "{spelling}");
         }
     }
 
@@ -221,22 +223,22 @@ mod tests {
         let key = BeaconHmacKey::derive(&[1, 2, 3, 4, 5], "Name").unwrap();
         let set = StandardBeacon::new("Names", 32).unwrap().with_style(BeaconStyle::SharedSet { other: "Name".into() });
         assert_eq!(set.key_name(), "Name");
-        let value = AttrValue::Ss(vec!["MyName".into(), "".into(), "MyName".into()]);
+        let value = AttributeValue::Ss(vec!["MyName".into(), "".into(), "MyName".into()]);
         assert_eq!(
             set.hash_value(&key, &value, 0).unwrap(),
-            Some(AttrValue::Ss(vec!["7d9bfa40".into(), "e0e88994".into()]))
+            Some(AttributeValue::Ss(vec!["7d9bfa40".into(), "e0e88994".into()]))
         );
         assert!(matches!(
-            set.hash_value(&key, &AttrValue::S("MyName".into()), 0),
+            set.hash_value(&key, &AttributeValue::S("MyName".into()), 0),
             Err(BeaconError::UnsupportedValue { .. })
         ));
         let shared = StandardBeacon::new("Alias", 32).unwrap().with_style(BeaconStyle::Shared { other: "Name".into() });
         assert_eq!(
-            shared.hash_value(&key, &AttrValue::S("MyName".into()), 0).unwrap(),
-            Some(AttrValue::S("7d9bfa40".into()))
+            shared.hash_value(&key, &AttributeValue::S("MyName".into()), 0).unwrap(),
+            Some(AttributeValue::S("7d9bfa40".into()))
         );
         let part_only = StandardBeacon::new("P", 8).unwrap().with_style(BeaconStyle::PartOnly);
-        assert_eq!(part_only.hash_value(&key, &AttrValue::S("x".into()), 0).unwrap(), None);
+        assert_eq!(part_only.hash_value(&key, &AttributeValue::S("x".into()), 0).unwrap(), None);
         assert_eq!(part_only.hash_string(&key, "MyName", 0).len(), 2);
     }
 }

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::attr::{AttrValue, Item};
+use super::attr::{beacon_bytes, plain_string, Item};
 use super::compound::{CompoundBeacon, EncryptedPart, PartValues, ResolvedCompound, SignedPart};
 use super::config_error::ConfigError;
 use super::error::BeaconError;
@@ -14,31 +14,14 @@ use super::key::BeaconHmacKey;
 use super::location::TerminalLocation;
 use super::standard::{BeaconStyle, StandardBeacon};
 use super::virtual_field::VirtualField;
+use crate::item::{AttributeValue, CryptoAction};
 
 /// The attribute every item written with beacon version 1 carries (value: one space).
 pub const VERSION_TAG_ATTRIBUTE: &str = "aws_dbe_v_1";
 
-/// What the table does with an attribute (the DB-ESDK crypto actions), as far as beacons care.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum FieldAction {
-    /// Encrypted and signed.
-    EncryptAndSign,
-    /// Signed, stored in plaintext.
-    SignOnly,
-    /// Signed, in plaintext, and part of the encryption context.
-    SignAndIncludeInEncryptionContext,
-    /// Neither signed nor encrypted.
-    DoNothing,
-}
-
-impl FieldAction {
-    fn is_signed(self) -> bool {
-        self != Self::DoNothing
-    }
-
-    fn is_encrypted(self) -> bool {
-        self == Self::EncryptAndSign
-    }
+/// True for the one action that encrypts.
+fn encrypts(action: &CryptoAction) -> bool {
+    *action == CryptoAction::EncryptAndSign
 }
 
 /// The parts of a beacon version, before validation.
@@ -62,10 +45,9 @@ pub struct BeaconVersionConfig {
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use envelope_dbe::beacon::{
-///     AttrValue, BeaconKeys, BeaconVersion, BeaconVersionConfig, FieldAction, Item, StandardBeacon,
-/// };
-/// let actions = BTreeMap::from([("Name".to_owned(), FieldAction::EncryptAndSign)]);
+/// use envelope_dbe::beacon::{BeaconKeys, BeaconVersion, BeaconVersionConfig, Item, StandardBeacon};
+/// use envelope_dbe::item::{AttributeValue, CryptoAction};
+/// let actions = BTreeMap::from([("Name".to_owned(), CryptoAction::EncryptAndSign)]);
 /// let config = BeaconVersionConfig {
 ///     version: 1,
 ///     standard_beacons: vec![StandardBeacon::new("Name", 32)?],
@@ -73,9 +55,9 @@ pub struct BeaconVersionConfig {
 /// };
 /// let version = BeaconVersion::new(config, &actions)?;
 /// let keys = BeaconKeys::derive(&[1, 2, 3, 4, 5], &version)?;
-/// let item: Item = [("Name".to_owned(), AttrValue::S("MyName".into()))].into();
+/// let item: Item = [("Name".to_owned(), AttributeValue::S("MyName".into()))].into();
 /// let beacons = version.beacons(&item, &keys, 0)?;
-/// assert_eq!(beacons["aws_dbe_b_Name"], AttrValue::S("7d9bfa40".into()));
+/// assert_eq!(beacons["aws_dbe_b_Name"], AttributeValue::S("7d9bfa40".into()));
 /// # Ok::<(), envelope_dbe::beacon::BeaconError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -111,7 +93,7 @@ impl BeaconKeys {
 
 impl BeaconVersion {
     /// Validates `config` against the table's crypto actions (`actions`: attribute → action).
-    pub fn new(config: BeaconVersionConfig, actions: &BTreeMap<String, FieldAction>) -> Result<Self, BeaconError> {
+    pub fn new(config: BeaconVersionConfig, actions: &BTreeMap<String, CryptoAction>) -> Result<Self, BeaconError> {
         if config.version != 1 {
             return Err(ConfigError::UnsupportedVersion(config.version).into());
         }
@@ -170,7 +152,7 @@ impl BeaconVersion {
         item: &Item,
         keys: &BeaconKeys,
         partition: u8,
-    ) -> Result<BTreeMap<String, AttrValue>, BeaconError> {
+    ) -> Result<BTreeMap<String, AttributeValue>, BeaconError> {
         let source = ItemSource { item, version: self, keys, partition };
         let mut out = BTreeMap::new();
         for beacon in self.standard.iter().filter(|b| b.is_stored()) {
@@ -178,7 +160,9 @@ impl BeaconVersion {
             let location = beacon.location();
             let value = match self.virtual_field(location) {
                 Some(field) => match field.evaluate(item)? {
-                    Some(text) if !beacon.is_set() => Some(AttrValue::S(beacon.hash_string(key, &text, partition))),
+                    Some(text) if !beacon.is_set() => {
+                        Some(AttributeValue::S(beacon.hash_string(key, &text, partition)))
+                    }
                     Some(_) => {
                         return Err(BeaconError::UnsupportedValue {
                             beacon: beacon.name().to_owned(),
@@ -203,7 +187,7 @@ impl BeaconVersion {
                 } else {
                     format!("{}{}", super::standard::BEACON_ATTRIBUTE_PREFIX, beacon.name)
                 };
-                out.insert(name, AttrValue::S(value));
+                out.insert(name, AttributeValue::S(value));
             }
         }
         Ok(out)
@@ -214,28 +198,28 @@ impl BeaconVersion {
     pub fn query_value(
         &self,
         name: &str,
-        value: &AttrValue,
+        value: &AttributeValue,
         keys: &BeaconKeys,
         partition: u8,
-    ) -> Result<AttrValue, BeaconError> {
+    ) -> Result<AttributeValue, BeaconError> {
         let item = Item::new();
         let source = ItemSource { item: &item, version: self, keys, partition };
         if let Some(beacon) = self.standard.iter().find(|b| b.name() == name) {
             let key = keys.get(beacon.key_name())?;
-            let bytes = value.beacon_bytes(name)?;
-            return Ok(AttrValue::S(beacon.hash_bytes(key, &bytes, partition)));
+            let bytes = beacon_bytes(value, name)?;
+            return Ok(AttributeValue::S(beacon.hash_bytes(key, &bytes, partition)));
         }
         let compound = self.compound.iter().find(|c| c.name == name).ok_or_else(|| BeaconError::InvalidQueryValue {
             beacon: name.to_owned(),
             reason: "no beacon has this name".to_owned(),
         })?;
-        let AttrValue::S(text) = value else {
+        let AttributeValue::S(text) = value else {
             return Err(BeaconError::InvalidQueryValue {
                 beacon: name.to_owned(),
                 reason: "a compound beacon is queried with a string".to_owned(),
             });
         };
-        Ok(AttrValue::S(compound.query_value(text, &source)?))
+        Ok(AttributeValue::S(compound.query_value(text, &source)?))
     }
 
     fn virtual_field(&self, location: &TerminalLocation) -> Option<&VirtualField> {
@@ -258,7 +242,7 @@ impl PartValues for ItemSource<'_> {
         }
         match location.find(self.item) {
             None => Ok(None),
-            Some(value) => value.as_plain_string().map(Some).ok_or_else(|| BeaconError::UnsupportedValue {
+            Some(value) => plain_string(value).map(Some).ok_or_else(|| BeaconError::UnsupportedValue {
                 beacon: location.to_string(),
                 reason: "a compound beacon part's value is not a string, number, boolean or null",
             }),
@@ -275,7 +259,7 @@ impl PartValues for ItemSource<'_> {
 /// all its locations; `None` when an attribute has no configured action.
 fn signed_state(
     location: &TerminalLocation,
-    actions: &BTreeMap<String, FieldAction>,
+    actions: &BTreeMap<String, CryptoAction>,
     virtual_fields: &BTreeMap<String, VirtualField>,
 ) -> Option<(bool, bool)> {
     if location.is_top_level() {
@@ -285,18 +269,18 @@ fn signed_state(
             for part in field.parts() {
                 let action = actions.get(part.location().attribute())?;
                 signed &= action.is_signed();
-                encrypted |= action.is_encrypted();
+                encrypted |= encrypts(action);
             }
             return Some((signed, encrypted));
         }
     }
     let action = actions.get(location.attribute())?;
-    Some((action.is_signed(), action.is_encrypted()))
+    Some((action.is_signed(), encrypts(action)))
 }
 
 fn check_virtual_fields(
     config: &BeaconVersionConfig,
-    actions: &BTreeMap<String, FieldAction>,
+    actions: &BTreeMap<String, CryptoAction>,
 ) -> Result<BTreeMap<String, VirtualField>, ConfigError> {
     let mut fields = BTreeMap::new();
     let mut location_sets: Vec<(BTreeSet<String>, &str)> = Vec::new();
@@ -340,7 +324,7 @@ fn check_virtual_fields(
 
 fn check_standard_beacons(
     config: &BeaconVersionConfig,
-    actions: &BTreeMap<String, FieldAction>,
+    actions: &BTreeMap<String, CryptoAction>,
     virtual_fields: &BTreeMap<String, VirtualField>,
 ) -> Result<(), ConfigError> {
     let beacons = &config.standard_beacons;
@@ -355,7 +339,7 @@ fn check_standard_beacons(
                 location: beacon.location().to_string(),
             });
         }
-        if actions.get(beacon.name()).is_some_and(|a| !a.is_encrypted()) {
+        if actions.get(beacon.name()).is_some_and(|a| !encrypts(a)) {
             return Err(ConfigError::NameIsConfiguredAttribute {
                 kind: "standard beacon",
                 name: beacon.name().to_owned(),
@@ -386,13 +370,16 @@ fn check_standard_beacons(
     Ok(())
 }
 
-fn check_compound_names(beacon: &ResolvedCompound, actions: &BTreeMap<String, FieldAction>) -> Result<(), ConfigError> {
+fn check_compound_names(
+    beacon: &ResolvedCompound,
+    actions: &BTreeMap<String, CryptoAction>,
+) -> Result<(), ConfigError> {
     if beacon.is_signed_beacon() {
         // A signed beacon is written under its own name, SIGN_ONLY: it may not be configured.
         if actions.contains_key(&beacon.name) {
             return Err(ConfigError::NameIsConfiguredAttribute { kind: "signed beacon", name: beacon.name.clone() });
         }
-    } else if actions.get(&beacon.name).is_some_and(|a| !a.is_encrypted()) {
+    } else if actions.get(&beacon.name).is_some_and(|a| !encrypts(a)) {
         return Err(ConfigError::NameIsConfiguredAttribute { kind: "compound beacon", name: beacon.name.clone() });
     }
     Ok(())

@@ -6,7 +6,7 @@
 //!
 //! spec: searchable-encryption/virtual.md
 
-use super::attr::Item;
+use super::attr::{plain_string, Item};
 use super::config_error::ConfigError;
 use super::error::BeaconError;
 use super::location::TerminalLocation;
@@ -127,7 +127,8 @@ impl VirtualPart {
 /// A virtual field: the concatenation of its parts.
 ///
 /// ```
-/// use envelope_dbe::beacon::{AttrValue, Item, VirtualField, VirtualPart, VirtualTransform};
+/// use envelope_dbe::beacon::{Item, VirtualField, VirtualPart, VirtualTransform};
+/// use envelope_dbe::item::AttributeValue;
 /// let field = VirtualField::new(
 ///     "NameTag",
 ///     vec![
@@ -136,8 +137,8 @@ impl VirtualPart {
 ///     ],
 /// )?;
 /// let item: Item = [
-///     ("First".to_owned(), AttrValue::S("John".into())),
-///     ("Last".to_owned(), AttrValue::S("Smith".into())),
+///     ("First".to_owned(), AttributeValue::S("John".into())),
+///     ("Last".to_owned(), AttributeValue::S("Smith".into())),
 /// ]
 /// .into();
 /// assert_eq!(field.evaluate(&item)?.as_deref(), Some("jsmith"));
@@ -177,7 +178,7 @@ impl VirtualField {
             let Some(value) = part.location.find(item) else {
                 return Ok(None);
             };
-            let mut text = value.as_plain_string().ok_or_else(|| BeaconError::UnsupportedValue {
+            let mut text = plain_string(value).ok_or_else(|| BeaconError::UnsupportedValue {
                 beacon: self.name.clone(),
                 reason: "a virtual part's value is not a string, number, boolean or null",
             })?;
@@ -192,9 +193,9 @@ impl VirtualField {
 
 #[cfg(test)]
 mod tests {
-    use super::super::attr::AttrValue;
     use super::VirtualTransform::*;
     use super::*;
+    use crate::item::AttributeValue;
 
     #[test]
     fn case_and_insert() {
@@ -251,11 +252,13 @@ mod tests {
             ],
         )
         .unwrap();
-        let mut item: Item =
-            [("Name".to_owned(), AttrValue::S("MyName".into())), ("Title".to_owned(), AttrValue::S("MyTitle".into()))]
-                .into();
+        let mut item: Item = [
+            ("Name".to_owned(), AttributeValue::S("MyName".into())),
+            ("Title".to_owned(), AttributeValue::S("MyTitle".into())),
+        ]
+        .into();
         assert_eq!(field.evaluate(&item).unwrap().as_deref(), Some("MyName__mytitle"));
-        item.insert("Title".into(), AttrValue::B(vec![1]));
+        item.insert("Title".into(), AttributeValue::B(vec![1]));
         assert!(matches!(field.evaluate(&item), Err(BeaconError::UnsupportedValue { .. })));
         item.remove("Title");
         assert_eq!(field.evaluate(&item).unwrap(), None);
