@@ -10,6 +10,7 @@ mod attr;
 mod compound;
 mod config_error;
 mod error;
+mod fuzz_check;
 mod key;
 mod location;
 mod standard;
@@ -25,3 +26,9 @@ pub use location::TerminalLocation;
 pub use standard::{BeaconStyle, StandardBeacon, BEACON_ATTRIBUTE_PREFIX};
 pub use version::{BeaconKeys, BeaconVersion, BeaconVersionConfig, VERSION_TAG_ATTRIBUTE};
 pub use virtual_field::{VirtualField, VirtualPart, VirtualTransform};
+
+/// Fuzz entry points (`fuzz/fuzz_targets/dbe_terminal_location.rs`). Not part of the public API.
+#[doc(hidden)]
+pub mod __fuzz {
+    pub use super::fuzz_check::check_terminal_location;
+}

@@ -218,6 +218,18 @@ mod tests {
         }
     }
 
+    // A list or map is hashed over its canonical serialization (value part, no type id).
+    #[test]
+    fn lists_and_maps_hash_their_serialization() {
+        let beacon = StandardBeacon::new("doc", 32).unwrap();
+        let key = BeaconHmacKey::derive(&[1, 2, 3, 4, 5], "doc").unwrap();
+        let list = AttributeValue::L(vec![AttributeValue::S("a".into()), AttributeValue::N("01".into())]);
+        let expected = key.basic_hash(&list.serialize().unwrap(), beacon.length());
+        assert_eq!(beacon.hash_value(&key, &list, 0).unwrap(), Some(AttributeValue::S(expected)));
+        let other = AttributeValue::L(vec![AttributeValue::S("a".into()), AttributeValue::N("1".into())]);
+        assert_eq!(beacon.hash_value(&key, &other, 0), beacon.hash_value(&key, &list, 0));
+    }
+
     #[test]
     fn set_styles() {
         let key = BeaconHmacKey::derive(&[1, 2, 3, 4, 5], "Name").unwrap();
