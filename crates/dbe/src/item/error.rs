@@ -96,3 +96,57 @@ pub enum FooterError {
         found: usize,
     },
 }
+
+/// An item that does not decrypt: every variant that concerns one attribute names it, and no
+/// variant carries partial plaintext.
+#[derive(Debug, thiserror::Error)]
+pub enum ItemError {
+    /// The item lacks `aws_dbe_head` or `aws_dbe_foot`, or holds one that is not binary.
+    #[error("the item has no binary {0} attribute")]
+    MissingAttribute(&'static str),
+    /// The header does not parse.
+    #[error("aws_dbe_head: {0}")]
+    Header(#[from] HeaderError),
+    /// The footer does not fit the header.
+    #[error("aws_dbe_foot: {0}")]
+    Footer(#[from] FooterError),
+    /// The config and the item sign a different number of attributes than the header records.
+    #[error("the header records {in_header} signed attributes, the config and item give {in_item}: {attributes:?}")]
+    SignedAttributesMismatch {
+        /// Legend length.
+        in_header: usize,
+        /// Signed attributes found.
+        in_item: usize,
+        /// Their names, in canonical order.
+        attributes: Vec<String>,
+    },
+    /// A key attribute needed for the encryption context is missing or encrypted.
+    #[error("key attribute {0:?} is missing, or not stored in plaintext")]
+    KeyAttribute(String),
+    /// An attribute's stored value is malformed.
+    #[error("attribute {attribute:?}: {source}")]
+    Value {
+        /// Attribute name.
+        attribute: String,
+        /// What is wrong.
+        source: ValueError,
+    },
+    /// An encrypted attribute is not binary, too short, or fails authentication.
+    #[error("attribute {0:?} does not decrypt")]
+    AttributeDecrypt(String),
+    /// The materials manager or keyring failed (no key unwrapped, context mismatch, ...).
+    #[error("materials: {0}")]
+    Materials(#[from] envelope::Error),
+    /// The header commitment does not match the data key.
+    #[error("the header commitment does not match the data key")]
+    Commitment,
+    /// No recipient tag matched: some signed attribute, the header or the context changed.
+    #[error("no recipient tag matches: a signed attribute, the header or the encryption context changed")]
+    RecipientTag,
+    /// The ECDSA signature does not verify.
+    #[error("the item signature does not verify")]
+    Signature,
+    /// An internal primitive failed.
+    #[error("cryptographic operation failed")]
+    Crypto,
+}

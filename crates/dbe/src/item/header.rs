@@ -55,7 +55,7 @@ pub struct Header {
     pub encryption_context: BTreeMap<String, String>,
     /// At least one.
     pub encrypted_data_keys: Vec<EncryptedDataKey>,
-    /// First 32 bytes of HMAC-SHA384(commit key, all preceding header bytes).
+    /// First 32 bytes of HMAC-SHA512(commit key, all preceding header bytes).
     pub commitment: [u8; COMMITMENT_LEN],
 }
 

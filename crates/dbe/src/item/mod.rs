@@ -3,19 +3,25 @@
 //!
 //! Built so far: the attribute model and its canonical serialization ([`AttributeValue`],
 //! [`normalize_number`]), crypto actions ([`CryptoAction`]), and the `aws_dbe_head` /
-//! `aws_dbe_foot` formats ([`Header`], [`Footer`]), each parsed strictly into typed errors.
-//! Encrypting and decrypting whole items comes next.
+//! `aws_dbe_foot` formats ([`Header`], [`Footer`]), each parsed strictly into typed errors, and
+//! [`decrypt_item`]: a whole item verified (commitment, recipient tag, signature) and then
+//! decrypted under a [`TableConfig`] with any envelope materials manager. Encrypting comes next.
 //!
 //! spec: aws/aws-database-encryption-sdk-dynamodb `specification/structured-encryption/`
 
 mod action;
+mod config;
+mod decrypt;
 mod error;
 mod footer;
 mod header;
+mod keys;
 mod value;
 
 pub use action::{CryptoAction, UnknownCryptoAction};
-pub use error::{FooterError, HeaderError, ValueError};
+pub use config::TableConfig;
+pub use decrypt::{decrypt_item, Item};
+pub use error::{FooterError, HeaderError, ItemError, ValueError};
 pub use footer::{Footer, SIGNATURE_LEN, TAG_LEN};
 pub use header::{flavor_of, Header, COMMITMENT_LEN, MESSAGE_ID_LEN};
 pub use value::{normalize_number, utf16_cmp, AttributeValue, TypeId, MAX_DEPTH};
