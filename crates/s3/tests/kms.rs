@@ -1,60 +1,13 @@
 //! `kms+context` objects through the KMS emulator on 127.0.0.1:0, with aws-sdk-kms.
 
+mod common;
+
 use std::collections::BTreeMap;
 
-use envelope_keyrings::kms::{DefaultClientSupplier, KmsClientSupplier};
+use common::{context, Emulator};
 use envelope_s3::error::{Error, PolicyViolation, SecurityError};
 use envelope_s3::wrap::KmsKeyring;
 use envelope_s3::{CommitmentPolicy, ContentMetadata, KeyDescription, MetadataLocation, ObjectCrypto};
-use tokio::sync::oneshot;
-
-/// The emulator, stopped when dropped.
-struct Emulator {
-    data_dir: std::path::PathBuf,
-    client: aws_sdk_kms::Client,
-    _stop: oneshot::Sender<()>,
-}
-
-impl Emulator {
-    async fn start() -> Emulator {
-        let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let data_dir = std::env::temp_dir().join(format!("envelope-s3-kms-{}-{unique}", std::process::id()));
-        let mut settings = envelope_kms_local::Settings::new(&data_dir);
-        settings.root_key = None;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            envelope_kms_local::launch_with_listener(settings, listener, async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
-        let supplier = DefaultClientSupplier::with_endpoint(&endpoint).await;
-        let client = supplier.client_for_region("us-east-1").unwrap();
-        Emulator { data_dir, client, _stop: stop }
-    }
-
-    async fn key(&self) -> String {
-        let out = self.client.create_key().send().await.unwrap();
-        out.key_metadata().unwrap().arn().unwrap().to_owned()
-    }
-
-    fn crypto(&self, key: &str) -> ObjectCrypto {
-        ObjectCrypto::new(KmsKeyring::new(key, self.client.clone()).unwrap())
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-    }
-}
-
-fn context(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-}
 
 fn reread(stored: &BTreeMap<String, String>) -> ContentMetadata {
     match ContentMetadata::locate(stored).unwrap() {

@@ -21,14 +21,14 @@ use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use base64::Engine as _;
-use envelope_keyrings::kms::{DefaultClientSupplier, KmsClientSupplier, PERMISSIVE_ACCESS_KEY_ID};
+use common::{context, Emulator};
+use envelope_keyrings::kms::PERMISSIVE_ACCESS_KEY_ID;
 use envelope_s3::client::{PutOptions, S3EncryptionClient};
 use envelope_s3::error::{Error, PolicyViolation, SecurityError};
 use envelope_s3::rotation::rewrap_instruction_file;
 use envelope_s3::wrap::KmsKeyring;
 use envelope_s3::{CommitmentPolicy, ContentMetadata, FormatVersion, MetadataLocation, ObjectCrypto};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 const BUCKET: &str = "interop";
@@ -124,57 +124,13 @@ impl Drop for Driver {
     }
 }
 
-/// The KMS emulator in this process, on 127.0.0.1:0.
-struct Kms {
-    endpoint: String,
-    client: aws_sdk_kms::Client,
-    data_dir: std::path::PathBuf,
-    _stop: oneshot::Sender<()>,
-}
-
-impl Kms {
-    async fn start() -> Kms {
-        let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let data_dir = std::env::temp_dir().join(format!("envelope-s3-interop-{}-{unique}", std::process::id()));
-        let mut settings = envelope_kms_local::Settings::new(&data_dir);
-        settings.root_key = None;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            envelope_kms_local::launch_with_listener(settings, listener, async {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-        });
-        let client = DefaultClientSupplier::with_endpoint(&endpoint).await.client_for_region("us-east-1").unwrap();
-        Kms { endpoint, client, data_dir, _stop: stop }
-    }
-
-    async fn key(&self) -> String {
-        let out = self.client.create_key().send().await.unwrap();
-        out.key_metadata().unwrap().arn().unwrap().to_owned()
-    }
-}
-
-impl Drop for Kms {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.data_dir);
-    }
-}
-
-fn context(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-}
-
 fn plaintext(size: usize) -> Vec<u8> {
     (0..size).map(|i| (i * 31 % 251) as u8).collect()
 }
 
 struct Setup {
     moto: common::moto::Moto,
-    kms: Kms,
+    kms: Emulator,
     driver: Driver,
     key: String,
 }
@@ -182,7 +138,7 @@ struct Setup {
 async fn setup() -> Option<Setup> {
     let python = python()?;
     let moto = common::moto::start()?;
-    let kms = Kms::start().await;
+    let kms = Emulator::start().await;
     let key = kms.key().await;
     let driver = Driver::start(&python, &moto.endpoint, &kms.endpoint, &key);
     moto.bucket(BUCKET).await;

@@ -12,6 +12,8 @@ use tokio::sync::oneshot;
 /// The KMS emulator, stopped when dropped.
 pub struct Emulator {
     data_dir: std::path::PathBuf,
+    /// `http://127.0.0.1:PORT`, for clients in other processes.
+    pub endpoint: String,
     pub client: aws_sdk_kms::Client,
     _stop: oneshot::Sender<()>,
 }
@@ -19,7 +21,7 @@ pub struct Emulator {
 impl Emulator {
     pub async fn start() -> Emulator {
         let unique = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let data_dir = std::env::temp_dir().join(format!("envelope-s3-ops-kms-{}-{unique}", std::process::id()));
+        let data_dir = std::env::temp_dir().join(format!("envelope-s3-test-kms-{}-{unique}", std::process::id()));
         let mut settings = envelope_kms_local::Settings::new(&data_dir);
         settings.root_key = None;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -34,12 +36,17 @@ impl Emulator {
         });
         let supplier = DefaultClientSupplier::with_endpoint(&endpoint).await;
         let client = supplier.client_for_region("us-east-1").unwrap();
-        Emulator { data_dir, client, _stop: stop }
+        Emulator { data_dir, endpoint, client, _stop: stop }
     }
 
     pub async fn key(&self) -> String {
         let out = self.client.create_key().send().await.unwrap();
         out.key_metadata().unwrap().arn().unwrap().to_owned()
+    }
+
+    /// Objects wrapped by `key` (an ARN) through this emulator.
+    pub fn crypto(&self, key: &str) -> envelope_s3::ObjectCrypto {
+        envelope_s3::ObjectCrypto::new(envelope_s3::wrap::KmsKeyring::new(key, self.client.clone()).unwrap())
     }
 }
 
