@@ -42,6 +42,14 @@ pub enum BeaconError {
         /// The split character.
         split: char,
     },
+    /// The key store could not return the beacon key.
+    #[error("getting beacon key {beacon_key_id} from the key store failed: {reason}")]
+    KeyStore {
+        /// The branch key id asked for.
+        beacon_key_id: String,
+        /// The key store's error.
+        reason: String,
+    },
     /// No HMAC key was supplied for a beacon that needs one.
     #[error("no HMAC key for beacon {0}")]
     MissingKey(String),

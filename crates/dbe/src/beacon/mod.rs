@@ -12,6 +12,7 @@ mod config_error;
 mod error;
 mod fuzz_check;
 mod key;
+mod key_source;
 mod location;
 mod standard;
 mod version;
@@ -22,6 +23,7 @@ pub use compound::{CompoundBeacon, Constructor, ConstructorPart, EncryptedPart, 
 pub use config_error::ConfigError;
 pub use error::BeaconError;
 pub use key::{BeaconHmacKey, BeaconLength};
+pub use key_source::SingleKeySource;
 pub use location::TerminalLocation;
 pub use standard::{BeaconStyle, StandardBeacon, BEACON_ATTRIBUTE_PREFIX};
 pub use version::{BeaconKeys, BeaconVersion, BeaconVersionConfig, VERSION_TAG_ATTRIBUTE};

@@ -85,6 +85,11 @@ impl BeaconKeys {
         Ok(Self { keys })
     }
 
+    /// True when there is a key for every standard beacon of `version`.
+    pub(crate) fn covers(&self, version: &BeaconVersion) -> bool {
+        version.standard.iter().all(|b| self.keys.contains_key(b.name()))
+    }
+
     /// The key of the beacon named `name`.
     pub fn get(&self, name: &str) -> Result<&BeaconHmacKey, BeaconError> {
         self.keys.get(name).ok_or_else(|| BeaconError::MissingKey(name.to_owned()))

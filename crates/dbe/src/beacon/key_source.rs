@@ -1,0 +1,155 @@
+//! Where a beacon version's HMAC keys come from: the single-tenant beacon key source reads the
+//! beacon key of one branch key id from a key store and keeps the derived keys for a TTL.
+//!
+//! spec: searchable-encryption/search-config.md "Beacon Key Source", "Single Key Store
+//! Initialization", "Get Beacon Key Materials"
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use envelope_keyrings::hierarchy::KeyStore;
+
+use super::error::BeaconError;
+use super::version::{BeaconKeys, BeaconVersion};
+
+/// A single-tenant beacon key source: every item's beacons use the beacon key of one branch
+/// key id, fetched with [`KeyStore::get_beacon_key`] and cached (one entry) for `ttl`.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use envelope_dbe::beacon::{
+///     BeaconHmacKey, BeaconLength, BeaconVersion, BeaconVersionConfig, Item, SingleKeySource, StandardBeacon,
+/// };
+/// use envelope_dbe::item::{AttributeValue, CryptoAction};
+/// use envelope_keyrings::hierarchy::{BeaconKeyMaterials, BranchKeySecret, StaticKeyStore};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut store = StaticKeyStore::new("example-store");
+/// store.add_beacon_key(BeaconKeyMaterials::new("tenant-a", BTreeMap::new(), BranchKeySecret::from_slice(&[9; 32])?));
+/// let source = SingleKeySource::new(Arc::new(store), "tenant-a", Duration::from_secs(60));
+///
+/// let actions = BTreeMap::from([("email".to_owned(), CryptoAction::EncryptAndSign)]);
+/// let config = BeaconVersionConfig { version: 1, standard_beacons: vec![StandardBeacon::new("email", 16)?], ..Default::default() };
+/// let version = BeaconVersion::new(config, &actions)?;
+/// let keys = source.beacon_keys(&version).await?;
+/// let item: Item = [("email".to_owned(), AttributeValue::S("a@example.com".into()))].into();
+/// // The beacon: HMAC-SHA384 under the key derived from the beacon key for "email", 16 bits.
+/// let expected = BeaconHmacKey::derive(&[9; 32], "email")?.basic_hash(b"a@example.com", BeaconLength::new(16)?);
+/// assert_eq!(version.beacons(&item, &keys, 0)?["aws_dbe_b_email"], AttributeValue::S(expected));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct SingleKeySource {
+    store: Arc<dyn KeyStore>,
+    beacon_key_id: String,
+    ttl: Duration,
+    cached: Mutex<Option<(Instant, Arc<BeaconKeys>)>>,
+}
+
+impl SingleKeySource {
+    /// A source reading the beacon key of `beacon_key_id` from `store`, cached for `ttl`
+    /// (zero: fetched on every call).
+    pub fn new(store: Arc<dyn KeyStore>, beacon_key_id: impl Into<String>, ttl: Duration) -> Self {
+        Self { store, beacon_key_id: beacon_key_id.into(), ttl, cached: Mutex::new(None) }
+    }
+
+    /// The branch key id whose beacon key is used.
+    pub fn beacon_key_id(&self) -> &str {
+        &self.beacon_key_id
+    }
+
+    /// The HMAC keys of `version`'s beacons: from the cache while it is younger than the TTL and
+    /// holds every beacon of `version`, else derived from a fresh `get_beacon_key`.
+    pub async fn beacon_keys(&self, version: &BeaconVersion) -> Result<Arc<BeaconKeys>, BeaconError> {
+        if let Some(keys) = self.cached_keys(version) {
+            return Ok(keys);
+        }
+        let materials = self.store.get_beacon_key(&self.beacon_key_id).await.map_err(|error| {
+            BeaconError::KeyStore { beacon_key_id: self.beacon_key_id.clone(), reason: error.to_string() }
+        })?;
+        let keys = Arc::new(BeaconKeys::derive(materials.key().expose_secret(), version)?);
+        tracing::debug!(beacon_key_id = %self.beacon_key_id, "beacon keys derived");
+        if !self.ttl.is_zero() {
+            *self.lock() = Some((Instant::now(), Arc::clone(&keys)));
+        }
+        Ok(keys)
+    }
+
+    fn cached_keys(&self, version: &BeaconVersion) -> Option<Arc<BeaconKeys>> {
+        let cached = self.lock();
+        let (fetched, keys) = cached.as_ref()?;
+        (fetched.elapsed() < self.ttl && keys.covers(version)).then(|| Arc::clone(keys))
+    }
+
+    /// The cache lock; a panic elsewhere while holding it leaves a valid `Option`, so a
+    /// poisoned lock is still usable.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Instant, Arc<BeaconKeys>)>> {
+        self.cached.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use envelope_keyrings::hierarchy::{BeaconKeyMaterials, BranchKeySecret, StaticKeyStore};
+
+    use super::*;
+    use crate::beacon::{BeaconVersionConfig, StandardBeacon};
+    use crate::item::CryptoAction;
+
+    fn store() -> Arc<dyn KeyStore> {
+        let mut store = StaticKeyStore::new("test-store");
+        let secret = BranchKeySecret::from_slice(&[1; 32]).unwrap();
+        store.add_beacon_key(BeaconKeyMaterials::new("tenant-a", BTreeMap::new(), secret));
+        Arc::new(store)
+    }
+
+    fn version(names: &[&str]) -> BeaconVersion {
+        let actions = names.iter().map(|n| ((*n).to_owned(), CryptoAction::EncryptAndSign)).collect();
+        let config = BeaconVersionConfig {
+            version: 1,
+            standard_beacons: names.iter().map(|n| StandardBeacon::new(*n, 16).unwrap()).collect(),
+            ..Default::default()
+        };
+        BeaconVersion::new(config, &actions).unwrap()
+    }
+
+    #[tokio::test]
+    async fn keys_come_from_the_beacon_key_and_are_cached() {
+        let source = SingleKeySource::new(store(), "tenant-a", Duration::from_secs(60));
+        let one = version(&["a"]);
+        let first = source.beacon_keys(&one).await.unwrap();
+        let expected = crate::beacon::BeaconHmacKey::derive(&[1; 32], "a").unwrap();
+        assert_eq!(first.get("a").unwrap().hmac8(b"x"), expected.hmac8(b"x"));
+        let second = source.beacon_keys(&one).await.unwrap();
+        assert!(Arc::ptr_eq(&first, &second), "second call within the TTL should hit the cache");
+        // A version with a beacon the cached keys lack derives again.
+        let third = source.beacon_keys(&version(&["a", "b"])).await.unwrap();
+        assert!(!Arc::ptr_eq(&first, &third));
+        assert!(third.get("b").is_ok());
+    }
+
+    #[tokio::test]
+    async fn zero_ttl_fetches_every_time() {
+        let source = SingleKeySource::new(store(), "tenant-a", Duration::ZERO);
+        let one = version(&["a"]);
+        let first = source.beacon_keys(&one).await.unwrap();
+        let second = source.beacon_keys(&one).await.unwrap();
+        assert!(!Arc::ptr_eq(&first, &second));
+    }
+
+    #[tokio::test]
+    async fn unknown_branch_key_is_a_key_store_error() {
+        let source = SingleKeySource::new(store(), "tenant-b", Duration::from_secs(60));
+        let error = source.beacon_keys(&version(&["a"])).await.unwrap_err();
+        assert!(
+            matches!(error, BeaconError::KeyStore { ref beacon_key_id, .. } if beacon_key_id == "tenant-b"),
+            "{error}"
+        );
+    }
+}
