@@ -46,7 +46,7 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn value_error(attribute: &str) -> impl FnOnce(super::error::ValueError) -> ItemError + '_ {
+pub(super) fn value_error(attribute: &str) -> impl FnOnce(super::error::ValueError) -> ItemError + '_ {
     move |source| ItemError::Value { attribute: attribute.to_owned(), source }
 }
 
@@ -94,7 +94,7 @@ pub(crate) fn base_context(
 
 /// Serializes an encryption context as the header does (u16 count, then u16-prefixed key and
 /// value, keys in UTF-8 order): the footer's AAD.
-fn serialize_context(context: &EncryptionContext) -> Result<Vec<u8>, ItemError> {
+pub(super) fn serialize_context(context: &EncryptionContext) -> Result<Vec<u8>, ItemError> {
     let too_long = || ItemError::Header(super::error::HeaderError::TooLong("encryption context"));
     let mut out = u16::try_from(context.len()).map_err(|_| too_long())?.to_be_bytes().to_vec();
     for (key, value) in context.iter() {
@@ -107,7 +107,12 @@ fn serialize_context(context: &EncryptionContext) -> Result<Vec<u8>, ItemError> 
 }
 
 /// One signed attribute as the footer's canonical record holds it.
-fn canonical_field(path: &[u8], value: &AttributeValue, encrypted: bool, name: &str) -> Result<Vec<u8>, ItemError> {
+pub(super) fn canonical_field(
+    path: &[u8],
+    value: &AttributeValue,
+    encrypted: bool,
+    name: &str,
+) -> Result<Vec<u8>, ItemError> {
     let mut out = path.to_vec();
     if encrypted {
         // The stored binary: plaintext type id (2 bytes) then ciphertext and tag.

@@ -149,4 +149,13 @@ pub enum ItemError {
     /// An internal primitive failed.
     #[error("cryptographic operation failed")]
     Crypto,
+    /// An attribute to encrypt that the config neither names nor allows unsigned.
+    #[error("attribute {0:?} has no crypto action in the config and is not allowed unsigned")]
+    UnconfiguredAttribute(String),
+    /// An attribute to encrypt whose name uses the SDK's reserved prefix `aws_dbe_`.
+    #[error("attribute {0:?} uses the reserved prefix aws_dbe_")]
+    ReservedAttribute(String),
+    /// Something this version does not do yet.
+    #[error("not supported yet: {0}")]
+    Unsupported(&'static str),
 }

@@ -5,13 +5,15 @@
 //! [`normalize_number`]), crypto actions ([`CryptoAction`]), and the `aws_dbe_head` /
 //! `aws_dbe_foot` formats ([`Header`], [`Footer`]), each parsed strictly into typed errors, and
 //! [`decrypt_item`]: a whole item verified (commitment, recipient tag, signature) and then
-//! decrypted under a [`TableConfig`] with any envelope materials manager. Encrypting comes next.
+//! decrypted under a [`TableConfig`] with any envelope materials manager, and [`encrypt_item`]
+//! (suite 0x6700 for now).
 //!
 //! spec: aws/aws-database-encryption-sdk-dynamodb `specification/structured-encryption/`
 
 mod action;
 mod config;
 mod decrypt;
+mod encrypt;
 mod error;
 mod footer;
 mod header;
@@ -21,6 +23,7 @@ mod value;
 pub use action::{CryptoAction, UnknownCryptoAction};
 pub use config::TableConfig;
 pub use decrypt::{decrypt_item, Item};
+pub use encrypt::{encrypt_item, RESERVED_PREFIX};
 pub use error::{FooterError, HeaderError, ItemError, ValueError};
 pub use footer::{Footer, SIGNATURE_LEN, TAG_LEN};
 pub use header::{flavor_of, Header, COMMITMENT_LEN, MESSAGE_ID_LEN};
