@@ -198,6 +198,24 @@ fn query_values() {
     assert!(matches!(version.query_value("Mixed", &s("X_1"), &keys, 0), Err(BeaconError::InvalidQueryValue { .. })));
 }
 
+// Beacon.dfy TestCompoundQueries: values whose parts fit a constructor pass, others fail.
+#[test]
+fn compound_query_part_order() {
+    let version = version(lotsa_beacons()).unwrap();
+    let keys = keys(&version);
+    for ok in ["N_MyName.Y_1984", "N_MyName", "Y_1984", "T_foo", "M_bar", "T_foo.M_bar"] {
+        assert!(version.query_value("Mixed", &s(ok), &keys, 0).is_ok(), "{ok}");
+    }
+    for (bad, parsed) in [("N_MyName.N_MyName", "N_N_"), ("Y_1984.N_MyName", "Y_N_"), ("M_bar.T_foo", "M_T_")] {
+        let error = version.query_value("Mixed", &s(bad), &keys, 0).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("compound beacon Mixed: the value's parts, in order {parsed}, fit no constructor (available: N_Y_, T_[M_])")
+        );
+        assert!(!error.to_string().contains("MyName"), "the message leaks the plaintext");
+    }
+}
+
 fn config_error(config: BeaconVersionConfig) -> ConfigError {
     match version(config) {
         Err(BeaconError::Config(error)) => error,

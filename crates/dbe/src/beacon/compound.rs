@@ -336,14 +336,43 @@ impl ResolvedCompound {
     /// to a part by its prefix, and encrypted pieces are hashed.
     pub(crate) fn query_value(&self, query: &str, source: &dyn PartValues) -> Result<String, BeaconError> {
         let mut pieces = Vec::new();
+        let mut order = Vec::new();
         for piece in query.split(self.split) {
-            let part = self.parts.iter().find(|p| piece.starts_with(p.prefix())).ok_or_else(|| {
+            let index = self.parts.iter().position(|p| piece.starts_with(p.prefix())).ok_or_else(|| {
                 BeaconError::InvalidQueryValue {
                     beacon: self.name.clone(),
                     reason: "a piece of the value starts with no part's prefix".to_owned(),
                 }
             })?;
+            let part = &self.parts[index];
+            order.push(index);
             pieces.push(self.part_value(part, &piece[part.prefix().len()..], source)?);
+        }
+        if !self.constructors.iter().any(|c| can_construct(c, &order)) {
+            let parsed: String = order.iter().map(|&i| self.parts[i].prefix()).collect();
+            let available: Vec<String> = self
+                .constructors
+                .iter()
+                .map(|c| {
+                    c.iter()
+                        .map(|&(i, required)| {
+                            let prefix = self.parts[i].prefix();
+                            if required {
+                                prefix.to_owned()
+                            } else {
+                                format!("[{prefix}]")
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            return Err(BeaconError::InvalidQueryValue {
+                beacon: self.name.clone(),
+                reason: format!(
+                    "the value's parts, in order {parsed}, fit no constructor (available: {})",
+                    available.join(", ")
+                ),
+            });
         }
         Ok(pieces.join(&self.split.to_string()))
     }
@@ -357,6 +386,26 @@ impl ResolvedCompound {
             }
         })
     }
+}
+
+/// Whether a query's parts (`order`, part indexes) can come from `constructor`: they must
+/// appear in the constructor's order, starting anywhere, and once the first has matched only
+/// optional constructor parts may be skipped between them.
+fn can_construct(constructor: &[(usize, bool)], order: &[usize]) -> bool {
+    let mut wanted = order.iter().peekable();
+    let mut matched = false;
+    for &(index, required) in constructor {
+        match wanted.peek() {
+            None => return true,
+            Some(&&next) if next == index => {
+                wanted.next();
+                matched = true;
+            }
+            Some(_) if required && matched => return false,
+            Some(_) => {}
+        }
+    }
+    wanted.peek().is_none()
 }
 
 /// No part's prefix may start another part's prefix (values would be ambiguous).
@@ -375,4 +424,29 @@ fn check_prefixes(beacon: &str, parts: &[ResolvedPart]) -> Result<(), ConfigErro
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::can_construct;
+
+    #[test]
+    fn query_part_order() {
+        // Constructors of the fixture beacon Mixed: N_ Y_ (both required), T_ [M_].
+        let (n, y, t, m) = (0, 1, 2, 3);
+        let first = [(n, true), (y, true)];
+        let second = [(t, true), (m, false)];
+        let fits = |order: &[usize]| can_construct(&first, order) || can_construct(&second, order);
+        for ok in [&[n, y][..], &[n], &[y], &[t], &[m], &[t, m], &[]] {
+            assert!(fits(ok), "{ok:?}");
+        }
+        for bad in [&[n, n][..], &[y, n], &[m, t]] {
+            assert!(!fits(bad), "{bad:?}");
+        }
+        // Optional parts may be skipped after a match, required ones may not.
+        let with_optional = [(n, true), (m, false), (y, true)];
+        assert!(can_construct(&with_optional, &[n, y]));
+        let all_required = [(n, true), (m, true), (y, true)];
+        assert!(!can_construct(&all_required, &[n, y]));
+    }
 }
