@@ -8,7 +8,7 @@ use std::time::Duration;
 use envelope::{AlgorithmSuite, DefaultMaterialsManager};
 use envelope_dbe::item::{
     decrypt_item, encrypt_item, normalize_number, AttributeValue as V, CryptoAction, Header, Item, ItemError,
-    TableConfig,
+    PlaintextOverride, TableConfig,
 };
 use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
 
@@ -229,4 +229,34 @@ async fn bad_configs_and_items_are_refused_on_encrypt() {
 
     let signed_suite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384;
     assert!(matches!(encrypt_item(&cmm, &config, &item, signed_suite).await, Err(ItemError::Unsupported(_))));
+}
+
+#[tokio::test]
+async fn plaintext_override_policies() {
+    let cmm = cmm();
+    let (config, item) = sample(1);
+    // Default: plaintext items are refused on read.
+    assert!(matches!(decrypt_item(&cmm, &config, &item).await, Err(ItemError::PlaintextItem)));
+
+    let migrating = config.clone().plaintext_override(PlaintextOverride::ForcePlaintextWriteAllowPlaintextRead);
+    let written = encrypt_item(&cmm, &migrating, &item, SUITE).await.unwrap();
+    assert_eq!(written, item, "written in plaintext");
+    assert_eq!(decrypt_item(&cmm, &migrating, &written).await.unwrap(), item);
+
+    let reading_both = config.clone().plaintext_override(PlaintextOverride::ForbidPlaintextWriteAllowPlaintextRead);
+    let encrypted = encrypt_item(&cmm, &reading_both, &item, SUITE).await.unwrap();
+    assert!(encrypted.contains_key("aws_dbe_head"));
+    assert_eq!(decrypt_item(&cmm, &reading_both, &item).await.unwrap(), item);
+
+    // Half an envelope is not plaintext: a lone header or footer is an error under every policy.
+    let mut lone_header = encrypted.clone();
+    lone_header.remove("aws_dbe_foot");
+    assert!(matches!(
+        decrypt_item(&cmm, &reading_both, &lone_header).await,
+        Err(ItemError::MissingAttribute("aws_dbe_foot"))
+    ));
+    assert_eq!(
+        "FORBID_PLAINTEXT_WRITE_ALLOW_PLAINTEXT_READ".parse(),
+        Ok(PlaintextOverride::ForbidPlaintextWriteAllowPlaintextRead)
+    );
 }

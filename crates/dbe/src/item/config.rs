@@ -4,6 +4,65 @@ use std::collections::BTreeMap;
 
 use super::action::CryptoAction;
 
+/// What to do with plaintext items: during a migration to encryption, a table holds both.
+///
+/// An item is plaintext when it has neither `aws_dbe_head` nor `aws_dbe_foot`.
+///
+/// ```
+/// use envelope_dbe::item::PlaintextOverride;
+///
+/// let policy = PlaintextOverride::default();
+/// assert_eq!(policy, PlaintextOverride::ForbidPlaintextWriteForbidPlaintextRead);
+/// assert!(!policy.allows_plaintext_read());
+/// assert!(PlaintextOverride::ForcePlaintextWriteAllowPlaintextRead.forces_plaintext_write());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PlaintextOverride {
+    /// Write every item in plaintext (first step of a migration); read both.
+    ForcePlaintextWriteAllowPlaintextRead,
+    /// Encrypt every item; still read plaintext ones (middle of a migration).
+    ForbidPlaintextWriteAllowPlaintextRead,
+    /// Encrypt every item; refuse plaintext ones (the default, and the end of a migration).
+    #[default]
+    ForbidPlaintextWriteForbidPlaintextRead,
+}
+
+impl PlaintextOverride {
+    /// Whether an item without header and footer is returned as it is.
+    pub fn allows_plaintext_read(self) -> bool {
+        self != PlaintextOverride::ForbidPlaintextWriteForbidPlaintextRead
+    }
+
+    /// Whether items are written without encryption.
+    pub fn forces_plaintext_write(self) -> bool {
+        self == PlaintextOverride::ForcePlaintextWriteAllowPlaintextRead
+    }
+}
+
+/// The DB-ESDK configuration name was not one of the three policies.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown plaintext override {0:?}")]
+pub struct UnknownPlaintextOverride(pub String);
+
+impl std::str::FromStr for PlaintextOverride {
+    type Err = UnknownPlaintextOverride;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        match name {
+            "FORCE_PLAINTEXT_WRITE_ALLOW_PLAINTEXT_READ" => {
+                Ok(PlaintextOverride::ForcePlaintextWriteAllowPlaintextRead)
+            }
+            "FORBID_PLAINTEXT_WRITE_ALLOW_PLAINTEXT_READ" => {
+                Ok(PlaintextOverride::ForbidPlaintextWriteAllowPlaintextRead)
+            }
+            "FORBID_PLAINTEXT_WRITE_FORBID_PLAINTEXT_READ" => {
+                Ok(PlaintextOverride::ForbidPlaintextWriteForbidPlaintextRead)
+            }
+            other => Err(UnknownPlaintextOverride(other.to_owned())),
+        }
+    }
+}
+
 /// One logical table's item-encryption settings (the DB-ESDK's table config, without search).
 ///
 /// ```
@@ -34,6 +93,8 @@ pub struct TableConfig {
     pub allowed_unsigned_attributes: Vec<String>,
     /// A name prefix that marks attributes as allowed to be unsigned.
     pub allowed_unsigned_prefix: Option<String>,
+    /// Plaintext items during a migration (default: neither written nor read).
+    pub plaintext_override: PlaintextOverride,
 }
 
 impl TableConfig {
@@ -46,6 +107,7 @@ impl TableConfig {
             actions: BTreeMap::new(),
             allowed_unsigned_attributes: Vec::new(),
             allowed_unsigned_prefix: None,
+            plaintext_override: PlaintextOverride::default(),
         }
     }
 
@@ -70,6 +132,12 @@ impl TableConfig {
     /// Sets the prefix of attributes that may be unsigned.
     pub fn allowed_unsigned_prefix(mut self, prefix: impl Into<String>) -> TableConfig {
         self.allowed_unsigned_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Sets the plaintext override policy.
+    pub fn plaintext_override(mut self, policy: PlaintextOverride) -> TableConfig {
+        self.plaintext_override = policy;
         self
     }
 

@@ -135,7 +135,9 @@ pub(super) fn canonical_field(
 /// The attributes the header's legend covers are decided by `config` (an attribute it does not
 /// name counts as signed unless allowed unsigned); their number must match the legend, and the
 /// legend, not the config, says which ones are encrypted. The result holds every attribute but
-/// `aws_dbe_head` and `aws_dbe_foot`.
+/// `aws_dbe_head` and `aws_dbe_foot`. An item with neither is plaintext: returned as it is when
+/// the config's [`PlaintextOverride`](super::PlaintextOverride) allows plaintext reads, refused
+/// otherwise.
 ///
 /// ```no_run
 /// # async fn example(item: envelope_dbe::item::Item, cmm: envelope::DefaultMaterialsManager) -> Result<(), envelope_dbe::item::ItemError> {
@@ -149,6 +151,12 @@ pub(super) fn canonical_field(
 /// # }
 /// ```
 pub async fn decrypt_item(cmm: &dyn MaterialsManager, config: &TableConfig, item: &Item) -> Result<Item, ItemError> {
+    if !item.contains_key(HEADER_ATTRIBUTE) && !item.contains_key(FOOTER_ATTRIBUTE) {
+        if config.plaintext_override.allows_plaintext_read() {
+            return Ok(item.clone());
+        }
+        return Err(ItemError::PlaintextItem);
+    }
     let head = binary(item, HEADER_ATTRIBUTE)?;
     let foot = binary(item, FOOTER_ATTRIBUTE)?;
     let header = Header::parse(head)?;

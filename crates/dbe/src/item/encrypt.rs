@@ -28,7 +28,9 @@ pub const RESERVED_PREFIX: &str = "aws_dbe_";
 
 /// Encrypts and signs one item as `config` says, under a DB-ESDK suite.
 ///
-/// Every attribute needs an action in `config`, or must be allowed unsigned; key attributes must
+/// Under [`PlaintextOverride::ForcePlaintextWriteAllowPlaintextRead`](super::PlaintextOverride)
+/// the item is returned unchanged (written in plaintext). Otherwise every attribute needs an
+/// action in `config`, or must be allowed unsigned; key attributes must
 /// be present and signed in plaintext (SIGN_ONLY or SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT).
 /// Suite 0x6701 (ECDSA) is refused for now with [`ItemError::Unsupported`]: envelope's signing
 /// key does not yet sign outside ESDK messages.
@@ -53,6 +55,12 @@ pub async fn encrypt_item(
     item: &Item,
     suite: AlgorithmSuite,
 ) -> Result<Item, ItemError> {
+    if config.plaintext_override.forces_plaintext_write() {
+        if let Some(name) = item.keys().find(|name| name.starts_with(RESERVED_PREFIX)) {
+            return Err(ItemError::ReservedAttribute(name.clone()));
+        }
+        return Ok(item.clone());
+    }
     if suite.signature().is_some() {
         return Err(ItemError::Unsupported("encrypting under suite 0x6701 (ECDSA signatures)"));
     }

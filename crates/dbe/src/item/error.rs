@@ -155,6 +155,9 @@ pub enum ItemError {
     /// An attribute to encrypt whose name uses the SDK's reserved prefix `aws_dbe_`.
     #[error("attribute {0:?} uses the reserved prefix aws_dbe_")]
     ReservedAttribute(String),
+    /// A plaintext item (no header, no footer) under a policy that forbids reading one.
+    #[error("the item is not encrypted and the config forbids plaintext reads")]
+    PlaintextItem,
     /// Something this version does not do yet.
     #[error("not supported yet: {0}")]
     Unsupported(&'static str),

@@ -21,7 +21,7 @@ mod keys;
 mod value;
 
 pub use action::{CryptoAction, UnknownCryptoAction};
-pub use config::TableConfig;
+pub use config::{PlaintextOverride, TableConfig, UnknownPlaintextOverride};
 pub use decrypt::{decrypt_item, Item};
 pub use encrypt::{encrypt_item, RESERVED_PREFIX};
 pub use error::{FooterError, HeaderError, ItemError, ValueError};
