@@ -396,3 +396,52 @@ fn virtual_field_rules() {
         ConfigError::DuplicateVirtualField(..)
     ));
 }
+
+// Beacon partitions: partition p appends the byte p % count before hashing (0 appends nothing);
+// counts are checked against the maximum (BeaconPartition.dfy's default-partition refusals).
+#[test]
+fn partitions() {
+    use envelope_dbe::beacon::{BeaconHmacKey, BeaconLength};
+    let config = |max, default, own: Option<u8>| {
+        let title = std("Title", 32);
+        BeaconVersionConfig {
+            version: 1,
+            standard_beacons: vec![std("Name", 32), own.map_or(title.clone(), |n| title.with_partitions(n))],
+            max_partitions: max,
+            default_partitions: default,
+            ..Default::default()
+        }
+    };
+    let hash = |name: &str, bytes: &[u8]| {
+        BeaconHmacKey::derive(&[1, 2, 3, 4, 5], name).unwrap().basic_hash(bytes, BeaconLength::new(32).unwrap())
+    };
+    let version = version(config(Some(5), Some(3), Some(2))).unwrap();
+    assert_eq!(version.max_partitions(), 5);
+    let keys = keys(&version);
+    let at = |partition| version.beacons(&simple_item(), &keys, partition).unwrap();
+    assert_eq!(at(0)["aws_dbe_b_Name"], s(NAME_BEACON));
+    assert_eq!(at(0)["aws_dbe_b_Title"], s(TITLE_BEACON));
+    // Name uses the default count 3, Title its own count 2.
+    assert_eq!(at(4)["aws_dbe_b_Name"], AttributeValue::S(hash("Name", b"MyName\x01")));
+    assert_eq!(at(4)["aws_dbe_b_Title"], s(TITLE_BEACON));
+    assert_eq!(at(3)["aws_dbe_b_Title"], AttributeValue::S(hash("Title", b"MyTitle\x01")));
+    assert_eq!(at(3)["aws_dbe_b_Name"], s(NAME_BEACON));
+    assert_eq!(
+        version.beacons(&simple_item(), &keys, 5),
+        Err(BeaconError::PartitionOutOfRange { partition: 5, max: 5 })
+    );
+    assert_eq!(
+        version.query_value("Name", &s("MyName"), &keys, 2).unwrap(),
+        AttributeValue::S(hash("Name", b"MyName\x02"))
+    );
+    // Without a maximum there is one partition.
+    let single = self::version(config(None, None, None)).unwrap();
+    assert_eq!(single.max_partitions(), 1);
+    assert!(single.beacons(&simple_item(), &keys, 1).is_err());
+    assert_eq!(config_error(config(Some(5), Some(5), None)), ConfigError::DefaultPartitions { default: 5, max: 5 });
+    assert_eq!(config_error(config(None, Some(2), None)), ConfigError::DefaultPartitions { default: 2, max: 1 });
+    assert_eq!(
+        config_error(config(Some(3), None, Some(3))),
+        ConfigError::BeaconPartitions { beacon: "Title".into(), count: 3, max: 3 }
+    );
+}

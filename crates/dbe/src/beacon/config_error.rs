@@ -151,7 +151,22 @@ pub enum ConfigError {
     /// Two constructors with the same set of required parts.
     #[error("compound beacon {0} has two constructors with the same required parts")]
     DuplicateConstructor(String),
-    /// Partition counts outside what the specification allows.
-    #[error("invalid partitions: {0}")]
-    Partitions(&'static str),
+    /// A default partition count not below the maximum.
+    #[error("default number of partitions {default} must be below the maximum number of partitions {max}")]
+    DefaultPartitions {
+        /// The default count.
+        default: u8,
+        /// The maximum count.
+        max: u8,
+    },
+    /// A beacon's partition count not below the maximum.
+    #[error("beacon {beacon} has {count} partitions but must have fewer than the maximum number of partitions {max}")]
+    BeaconPartitions {
+        /// The beacon.
+        beacon: String,
+        /// Its count.
+        count: u8,
+        /// The maximum count.
+        max: u8,
+    },
 }

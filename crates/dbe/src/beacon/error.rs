@@ -50,6 +50,14 @@ pub enum BeaconError {
         /// The key store's error.
         reason: String,
     },
+    /// An item's partition number not below the version's maximum number of partitions.
+    #[error("partition {partition} is not below the maximum number of partitions {max}")]
+    PartitionOutOfRange {
+        /// The partition asked for.
+        partition: u8,
+        /// The version's maximum.
+        max: u8,
+    },
     /// No HMAC key was supplied for a beacon that needs one.
     #[error("no HMAC key for beacon {0}")]
     MissingKey(String),

@@ -39,6 +39,11 @@ pub struct BeaconVersionConfig {
     pub global_encrypted_parts: Vec<EncryptedPart>,
     /// Signed parts any compound beacon's constructors may name.
     pub global_signed_parts: Vec<SignedPart>,
+    /// The number of partitions of the table (1–255; `None` or 0: 1, no partitions).
+    pub max_partitions: Option<u8>,
+    /// The partition count of beacons that set none (`None` or 0: the maximum); below the
+    /// maximum when given.
+    pub default_partitions: Option<u8>,
 }
 
 /// A validated beacon version.
@@ -62,6 +67,7 @@ pub struct BeaconVersionConfig {
 /// ```
 #[derive(Debug, Clone)]
 pub struct BeaconVersion {
+    max_partitions: u8,
     standard: Vec<StandardBeacon>,
     compound: Vec<ResolvedCompound>,
     virtual_fields: BTreeMap<String, VirtualField>,
@@ -105,6 +111,15 @@ impl BeaconVersion {
         if config.standard_beacons.is_empty() {
             return Err(ConfigError::NoStandardBeacons.into());
         }
+        let (max_partitions, default_partitions) = partition_counts(&config)?;
+        let mut config = config;
+        for beacon in &mut config.standard_beacons {
+            let count = match beacon.partitions() {
+                Some(count) if count > 0 => count,
+                _ => default_partitions,
+            };
+            *beacon = beacon.clone().with_partitions(count);
+        }
         let virtual_fields = check_virtual_fields(&config, actions)?;
         check_standard_beacons(&config, actions, &virtual_fields)?;
         let mut names: BTreeSet<&str> = config.standard_beacons.iter().map(|b| b.name()).collect();
@@ -146,7 +161,7 @@ impl BeaconVersion {
                 return Err(ConfigError::PartOnlyUnused(beacon.name().to_owned()).into());
             }
         }
-        Ok(Self { standard: config.standard_beacons, compound, virtual_fields })
+        Ok(Self { max_partitions, standard: config.standard_beacons, compound, virtual_fields })
     }
 
     /// The beacons of `item` for partition `partition`: `aws_dbe_b_<name>` for each stored
@@ -158,6 +173,7 @@ impl BeaconVersion {
         keys: &BeaconKeys,
         partition: u8,
     ) -> Result<BTreeMap<String, AttributeValue>, BeaconError> {
+        self.check_partition(partition)?;
         let source = ItemSource { item, version: self, keys, partition };
         let mut out = BTreeMap::new();
         for beacon in self.standard.iter().filter(|b| b.is_stored()) {
@@ -208,6 +224,7 @@ impl BeaconVersion {
         partition: u8,
     ) -> Result<AttributeValue, BeaconError> {
         let item = Item::new();
+        self.check_partition(partition)?;
         let source = ItemSource { item: &item, version: self, keys, partition };
         if let Some(beacon) = self.standard.iter().find(|b| b.name() == name) {
             let key = keys.get(beacon.key_name())?;
@@ -225,6 +242,19 @@ impl BeaconVersion {
             });
         };
         Ok(AttributeValue::S(compound.query_value(text, &source)?))
+    }
+
+    /// The table's number of partitions: items are written to partitions `0..max_partitions()`
+    /// (the caller chooses one per item, at random by default) and queries repeat for each.
+    pub fn max_partitions(&self) -> u8 {
+        self.max_partitions
+    }
+
+    fn check_partition(&self, partition: u8) -> Result<(), BeaconError> {
+        if partition >= self.max_partitions {
+            return Err(BeaconError::PartitionOutOfRange { partition, max: self.max_partitions });
+        }
+        Ok(())
     }
 
     fn virtual_field(&self, location: &TerminalLocation) -> Option<&VirtualField> {
@@ -281,6 +311,24 @@ fn signed_state(
     }
     let action = actions.get(location.attribute())?;
     Some((action.is_signed(), encrypts(action)))
+}
+
+/// (maximum, default) partition counts, with the rules of search-config.md and the DB-ESDK: a
+/// missing or zero maximum is 1, a missing or zero default is the maximum, a given default and
+/// every beacon's own count must be below the maximum.
+fn partition_counts(config: &BeaconVersionConfig) -> Result<(u8, u8), ConfigError> {
+    let max = config.max_partitions.filter(|&n| n > 0).unwrap_or(1);
+    let default = match config.default_partitions.filter(|&n| n > 0) {
+        None => max,
+        Some(default) if default >= max => return Err(ConfigError::DefaultPartitions { default, max }),
+        Some(default) => default,
+    };
+    for beacon in &config.standard_beacons {
+        if let Some(count) = beacon.partitions().filter(|&n| n > 0 && n >= max) {
+            return Err(ConfigError::BeaconPartitions { beacon: beacon.name().to_owned(), count, max });
+        }
+    }
+    Ok((max, default))
 }
 
 fn check_virtual_fields(
