@@ -445,3 +445,21 @@ fn partitions() {
         ConfigError::BeaconPartitions { beacon: "Title".into(), count: 3, max: 3 }
     );
 }
+
+// A write adds the beacons and the version tag; a signed beacon the item already carries must
+// match what its parts build.
+#[test]
+fn item_attributes_for_a_write() {
+    let version = version(lotsa_beacons()).unwrap();
+    let keys = keys(&version);
+    let added = version.item_attributes(&simple_item(), &keys, 0).unwrap();
+    assert_eq!(added["aws_dbe_v_1"], s(" "));
+    assert_eq!(added["JustSigned"], s("Y_1984.M_May"));
+    assert_eq!(added.len(), 11);
+    let mut item = simple_item();
+    item.insert("JustSigned".into(), s("Y_1984.M_May"));
+    let added = version.item_attributes(&item, &keys, 0).unwrap();
+    assert!(!added.contains_key("JustSigned"));
+    item.insert("JustSigned".into(), s("Y_1985.M_May"));
+    assert_eq!(version.item_attributes(&item, &keys, 0), Err(BeaconError::SignedBeaconMismatch("JustSigned".into())));
+}

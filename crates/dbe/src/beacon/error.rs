@@ -58,6 +58,10 @@ pub enum BeaconError {
         /// The version's maximum.
         max: u8,
     },
+    /// An item supplies a signed beacon's attribute with a value other than the one its parts
+    /// construct.
+    #[error("the item's value of signed beacon {0} differs from the value its parts construct")]
+    SignedBeaconMismatch(String),
     /// No HMAC key was supplied for a beacon that needs one.
     #[error("no HMAC key for beacon {0}")]
     MissingKey(String),

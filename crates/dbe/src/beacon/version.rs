@@ -214,6 +214,54 @@ impl BeaconVersion {
         Ok(out)
     }
 
+    /// Everything a write adds to `item`: its [beacons](Self::beacons) and the version tag
+    /// `aws_dbe_v_1` (one space). A signed beacon the item already carries must equal the value
+    /// its parts construct, and is then left as it is.
+    ///
+    /// ```
+    /// # use std::collections::BTreeMap;
+    /// # use envelope_dbe::beacon::*;
+    /// # use envelope_dbe::item::{AttributeValue, CryptoAction};
+    /// let actions = BTreeMap::from([
+    ///     ("Name".to_owned(), CryptoAction::EncryptAndSign),
+    ///     ("Year".to_owned(), CryptoAction::SignOnly),
+    /// ]);
+    /// let config = BeaconVersionConfig {
+    ///     version: 1,
+    ///     standard_beacons: vec![StandardBeacon::new("Name", 32)?],
+    ///     compound_beacons: vec![CompoundBeacon::new("ByYear", '.').with_signed(vec![SignedPart::new("Year", "Y_")?])],
+    ///     ..Default::default()
+    /// };
+    /// let version = BeaconVersion::new(config, &actions)?;
+    /// let keys = BeaconKeys::derive(&[1, 2, 3, 4, 5], &version)?;
+    /// let mut item: Item = [("Year".to_owned(), AttributeValue::N("1984".into()))].into();
+    /// let added = version.item_attributes(&item, &keys, 0)?;
+    /// assert_eq!(added[VERSION_TAG_ATTRIBUTE], AttributeValue::S(" ".into()));
+    /// assert_eq!(added["ByYear"], AttributeValue::S("Y_1984".into()));
+    ///
+    /// item.insert("ByYear".to_owned(), AttributeValue::S("Y_1999".into()));
+    /// assert!(matches!(version.item_attributes(&item, &keys, 0), Err(BeaconError::SignedBeaconMismatch(_))));
+    /// # Ok::<(), BeaconError>(())
+    /// ```
+    pub fn item_attributes(
+        &self,
+        item: &Item,
+        keys: &BeaconKeys,
+        partition: u8,
+    ) -> Result<BTreeMap<String, AttributeValue>, BeaconError> {
+        let mut added = self.beacons(item, keys, partition)?;
+        for beacon in self.compound.iter().filter(|c| c.is_signed_beacon()) {
+            if let (Some(supplied), Some(built)) = (item.get(&beacon.name), added.get(&beacon.name)) {
+                if supplied != built {
+                    return Err(BeaconError::SignedBeaconMismatch(beacon.name.clone()));
+                }
+                added.remove(&beacon.name);
+            }
+        }
+        added.insert(VERSION_TAG_ATTRIBUTE.to_owned(), AttributeValue::S(" ".to_owned()));
+        Ok(added)
+    }
+
     /// The beacon of a query value for the beacon named `name`: the standard beacon of the
     /// value, or for a compound beacon each prefixed piece with encrypted pieces hashed.
     pub fn query_value(
