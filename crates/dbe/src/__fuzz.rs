@@ -1,7 +1,7 @@
 //! Checks the `dbe_*` cargo-fuzz targets run, shared with `tests/fuzz_corpus.rs` so what is
 //! fuzzed and what is replayed cannot drift apart. Not part of the public API.
 
-use crate::item::{AttributeValue, Footer, Header};
+use crate::item::{item_from_json, item_from_value, item_to_json, AttributeValue, Footer, Header};
 
 /// `aws_dbe_head`: whatever parses re-serializes to exactly the input (the parser admits one
 /// encoding per header), and every shorter prefix fails. Returns whether it parsed.
@@ -32,5 +32,14 @@ pub fn check_value(data: &[u8]) -> bool {
     let bytes = value.serialize_typed().expect("a parsed value serializes");
     let again = AttributeValue::deserialize_typed(&bytes).expect("a serialized value parses");
     assert_eq!(again.serialize_typed().expect("serializes"), bytes);
+    true
+}
+
+/// DynamoDB JSON items: whatever parses writes back as strict DynamoDB JSON that parses to the
+/// same item. Returns whether it parsed.
+pub fn check_item_json(data: &[u8]) -> bool {
+    let Ok(item) = item_from_json(data) else { return false };
+    let again = item_from_value(&item_to_json(&item)).expect("written JSON parses");
+    assert_eq!(again, item);
     true
 }

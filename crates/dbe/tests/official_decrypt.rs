@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use envelope::DefaultMaterialsManager;
-use envelope_dbe::item::{decrypt_item, normalize_number, AttributeValue, CryptoAction, Item, ItemError, TableConfig};
+use envelope_dbe::item::{
+    decrypt_item, item_from_value, normalize_number, AttributeValue, CryptoAction, Item, ItemError, TableConfig,
+};
 use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
 use serde_json::Value;
 
@@ -38,38 +40,8 @@ fn cmm() -> DefaultMaterialsManager {
     DefaultMaterialsManager::new(keyring)
 }
 
-/// Item JSON, shorthand included (a JSON string is S, a JSON number is N).
-fn attribute(json: &Value) -> AttributeValue {
-    match json {
-        Value::String(text) => return AttributeValue::S(text.clone()),
-        Value::Number(number) => return AttributeValue::N(number.to_string()),
-        _ => {}
-    }
-    let object = json.as_object().expect("tagged value");
-    let (tag, inner) = object.iter().next().expect("one member");
-    let text = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        other => panic!("not text: {other}"),
-    };
-    let members = || inner.as_array().expect("array").iter().map(text);
-    match tag.as_str() {
-        "S" => AttributeValue::S(text(inner)),
-        "N" => AttributeValue::N(text(inner)),
-        "B" => AttributeValue::B(b64(inner.as_str().unwrap())),
-        "BOOL" => AttributeValue::Bool(inner.as_bool().unwrap()),
-        "NULL" => AttributeValue::Null,
-        "SS" => AttributeValue::Ss(members().collect()),
-        "NS" => AttributeValue::Ns(members().collect()),
-        "BS" => AttributeValue::Bs(members().map(|s| b64(&s)).collect()),
-        "L" => AttributeValue::L(inner.as_array().unwrap().iter().map(attribute).collect()),
-        "M" => AttributeValue::M(inner.as_object().unwrap().iter().map(|(k, v)| (k.clone(), attribute(v))).collect()),
-        other => panic!("unknown tag {other}"),
-    }
-}
-
 fn item(json: &Value) -> Item {
-    json.as_object().unwrap().iter().map(|(name, value)| (name.clone(), attribute(value))).collect()
+    item_from_value(json).expect("a DynamoDB JSON item")
 }
 
 /// The upstream comparison: numbers normalized, sets de-duplicated and sorted, recursively.

@@ -17,6 +17,7 @@ mod encrypt;
 mod error;
 mod footer;
 mod header;
+mod json;
 mod keys;
 mod value;
 
@@ -27,6 +28,7 @@ pub use encrypt::{encrypt_item, RESERVED_PREFIX};
 pub use error::{FooterError, HeaderError, ItemError, ValueError};
 pub use footer::{Footer, SIGNATURE_LEN, TAG_LEN};
 pub use header::{flavor_of, Header, COMMITMENT_LEN, MESSAGE_ID_LEN};
+pub use json::{item_from_json, item_from_value, item_to_json, JsonError};
 pub use value::{normalize_number, utf16_cmp, AttributeValue, TypeId, MAX_DEPTH};
 
 /// Name of the header attribute.
