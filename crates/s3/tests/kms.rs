@@ -72,6 +72,26 @@ async fn reserved_key_on_put_is_refused_and_a_changed_stored_context_fails() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_ids_and_aliases_resolve_to_the_key_arn_once() {
+    let emulator = Emulator::start().await;
+    let arn = emulator.key().await;
+    let key_id = arn.rsplit('/').next().unwrap().to_owned();
+    emulator.client.create_alias().alias_name("alias/backups").target_key_id(&arn).send().await.unwrap();
+    let by_alias = KmsKeyring::resolve("alias/backups", emulator.client.clone()).await.unwrap();
+    assert_eq!(by_alias.key_arn(), arn);
+    let by_id = KmsKeyring::resolve(&key_id, emulator.client.clone()).await.unwrap();
+    assert_eq!(by_id.key_arn(), arn);
+    let object = ObjectCrypto::new(by_alias).encrypt(b"x".to_vec(), &BTreeMap::new()).await.unwrap();
+    // The alias moves to another key: the keyring made before keeps naming the first key.
+    let second = emulator.key().await;
+    emulator.client.update_alias().alias_name("alias/backups").target_key_id(&second).send().await.unwrap();
+    let plaintext = ObjectCrypto::new(by_id).decrypt(&object.metadata, object.body, &BTreeMap::new()).await.unwrap();
+    assert_eq!(plaintext, b"x");
+    let error = KmsKeyring::resolve("alias/missing", emulator.client.clone()).await.err().unwrap();
+    assert!(matches!(error, Error::Keyring(ref message) if message.contains("alias/missing")), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_kms_key_cannot_read() {
     let emulator = Emulator::start().await;
     let (first, second) = (emulator.key().await, emulator.key().await);

@@ -22,7 +22,7 @@ use crate::crypt::atomic_output::{PendingFile, PendingFiles};
 use crate::crypt::progress::Progress;
 use crate::crypt::settings::parse_policy;
 use crate::exit_code::{Failure, Kind};
-use crate::kms_choice::{service_message, KmsArgs, KmsSession};
+use crate::kms_choice::{KmsArgs, KmsSession};
 
 /// Subcommands of `envelope s3`.
 #[derive(Debug, clap::Subcommand)]
@@ -211,30 +211,16 @@ fn parse_wrapping_keys(items: &[String], allow_discovery: bool) -> Result<KeyCho
     }
 }
 
-/// The KMS keyring's client and the key's ARN (an alias or id is resolved with DescribeKey).
-async fn kms_key(session: &KmsSession, key: &str) -> Result<(aws_sdk_kms::Client, String), Failure> {
+/// The KMS keyring of a key ARN, key id or alias (resolved with DescribeKey), in the key's Region.
+async fn kms_keyring(session: &KmsSession, key: &str) -> Result<KmsKeyring, Failure> {
     let region = session.region_for(key, None).map_err(|error| Failure::new(Kind::Usage, error))?;
     let client = session.client(&region).map_err(|error| Failure::new(Kind::Kms, error))?;
-    if key.starts_with("arn:") && key.contains(":key/") {
-        return Ok((client, key.to_owned()));
-    }
-    let described = client
-        .describe_key()
-        .key_id(key)
-        .send()
-        .await
-        .map_err(|error| Failure::new(Kind::Kms, anyhow::anyhow!("KMS key {key}: {}", service_message(&error))))?;
-    let arn = described.key_metadata().and_then(|metadata| metadata.arn()).map(str::to_owned);
-    let arn = arn.ok_or_else(|| Failure::new(Kind::Kms, anyhow::anyhow!("KMS did not name the key {key}")))?;
-    Ok((client, arn))
+    KmsKeyring::resolve(key, client).await.map_err(failure)
 }
 
 async fn crypto(session: &KmsSession, choice: KeyChoice) -> Result<ObjectCrypto, Failure> {
     match choice {
-        KeyChoice::Key(key) => {
-            let (client, arn) = kms_key(session, &key).await?;
-            Ok(ObjectCrypto::new(KmsKeyring::new(arn, client).map_err(failure)?))
-        }
+        KeyChoice::Key(key) => Ok(ObjectCrypto::new(kms_keyring(session, &key).await?)),
         KeyChoice::Discovery => {
             let region =
                 session.region(None).ok_or_else(|| Failure::usage("discovery=true needs a Region: set AWS_REGION"))?;
@@ -404,8 +390,7 @@ async fn rewrap(args: RewrapArgs) -> Result<(), Failure> {
     eprintln!("envelope: using {}", session.description());
     let result = async {
         let crypto = crypto(&session, old).await?.commitment_policy(policy);
-        let (client, arn) = kms_key(&session, &new).await?;
-        let new_keyring = KmsKeyring::new(arn, client).map_err(failure)?;
+        let new_keyring = kms_keyring(&session, &new).await?;
         let client =
             S3EncryptionClient::new(s3_client().await, crypto).with_instruction_suffix(&args.instruction_suffix);
         client.rewrap_instruction_file(&bucket, &key, &new_keyring, &context).await.map_err(failure)?;

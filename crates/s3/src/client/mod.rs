@@ -52,7 +52,7 @@ use tracing::debug;
 
 pub use endpoint::{s3_config, AddressingStyle};
 pub use get::{DecryptedObject, DecryptedRange};
-pub use multipart::{MultipartUpload, PARTS_IN_FLIGHT};
+pub use multipart::{MultipartUpload, MAX_PARTS_IN_FLIGHT, PARTS_IN_FLIGHT};
 pub use put::{PutOptions, PutOutcome};
 pub use range::ByteRange;
 
@@ -125,6 +125,7 @@ pub struct S3EncryptionClient {
     instruction_suffix: String,
     multipart_threshold: u64,
     part_size: usize,
+    parts_in_flight: usize,
     authentication: Authentication,
     memory_limit: u64,
     spool_dir: Option<PathBuf>,
@@ -151,6 +152,7 @@ impl S3EncryptionClient {
             instruction_suffix: DEFAULT_INSTRUCTION_SUFFIX.to_owned(),
             multipart_threshold: DEFAULT_PART_SIZE as u64,
             part_size: DEFAULT_PART_SIZE,
+            parts_in_flight: PARTS_IN_FLIGHT,
             authentication: Authentication::VerifyFirst,
             memory_limit: DEFAULT_PART_SIZE as u64,
             spool_dir: None,
@@ -264,6 +266,34 @@ impl S3EncryptionClient {
         }
         self.part_size = bytes;
         Ok(self)
+    }
+
+    /// How many part uploads of a multipart put may run at once (1 to 16; default
+    /// [`PARTS_IN_FLIGHT`]). Each one holds a part in memory, so a put holds about the threshold
+    /// plus `n + 1` parts; more parts in flight help on links with a high latency per request.
+    ///
+    /// ```
+    /// # use envelope_s3::{client::S3EncryptionClient, wrap::AesGcmKeyring, ObjectCrypto};
+    /// # fn main() -> envelope_s3::Result<()> {
+    /// # let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::Config::builder().behavior_version(aws_sdk_s3::config::BehaviorVersion::latest()).build());
+    /// # let crypto = ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], Default::default())?);
+    /// let client = S3EncryptionClient::new(s3, crypto);
+    /// assert!(client.clone().with_parts_in_flight(0).is_err());
+    /// assert_eq!(client.with_parts_in_flight(8)?.parts_in_flight(), 8);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_parts_in_flight(mut self, parts: usize) -> Result<S3EncryptionClient> {
+        if !(1..=MAX_PARTS_IN_FLIGHT).contains(&parts) {
+            return Err(Error::Usage(format!("parts in flight must be 1 to {MAX_PARTS_IN_FLIGHT}, not {parts}")));
+        }
+        self.parts_in_flight = parts;
+        Ok(self)
+    }
+
+    /// How many part uploads may run at once.
+    pub fn parts_in_flight(&self) -> usize {
+        self.parts_in_flight
     }
 
     /// When gets may release plaintext (default [`Authentication::VerifyFirst`]).
@@ -415,6 +445,7 @@ impl fmt::Debug for S3EncryptionClient {
             .field("instruction_suffix", &self.instruction_suffix)
             .field("multipart_threshold", &self.multipart_threshold)
             .field("part_size", &self.part_size)
+            .field("parts_in_flight", &self.parts_in_flight)
             .field("authentication", &self.authentication)
             .field("memory_limit", &self.memory_limit)
             .finish_non_exhaustive()

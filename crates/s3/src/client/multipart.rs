@@ -15,8 +15,10 @@ use crate::error::{Error, Result};
 use crate::metadata::ContentMetadata;
 use crate::object::BodyEncryptor;
 
-/// Part uploads that may run at once: the next part is encrypted while two go up.
+/// Part uploads that may run at once by default: the next part is encrypted while two go up.
 pub const PARTS_IN_FLIGHT: usize = 2;
+/// The most part uploads [`S3EncryptionClient::with_parts_in_flight`] allows at once.
+pub const MAX_PARTS_IN_FLIGHT: usize = 16;
 
 /// An encrypted multipart upload in progress: parts are encrypted in the order they are given,
 /// as one AES-GCM stream under one data key and encryption context.
@@ -279,9 +281,9 @@ impl MultipartUpload {
     }
 
     /// Encrypts the part (in order: the GCM stream is sequential) and starts its upload; at most
-    /// [`PARTS_IN_FLIGHT`] uploads run at once, so memory stays a few parts.
+    /// [`S3EncryptionClient::parts_in_flight`] uploads run at once, so memory stays a few parts.
     async fn send(&mut self, mut body: Vec<u8>, last: bool) -> Result<()> {
-        while self.in_flight.len() >= PARTS_IN_FLIGHT {
+        while self.in_flight.len() >= self.client.parts_in_flight {
             self.finish_oldest().await?;
         }
         let number = i32::try_from(self.parts.len() + self.in_flight.len() + 1).unwrap_or(i32::MAX);

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use async_trait::async_trait;
+use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata};
 use envelope::{
     AlgorithmSuite, DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionContext, EncryptionMaterials, Keyring,
 };
@@ -66,6 +67,41 @@ impl KmsKeyring {
         }
         let inner = AwsKmsKeyring::new(key_arn.clone(), client)?;
         Ok(KmsKeyring { key_arn, inner })
+    }
+
+    /// A keyring for any identifier of a key: key ARN, key id, alias name (`alias/...`) or alias
+    /// ARN. Anything but a key ARN is resolved once, here, with KMS DescribeKey, so that every
+    /// later Decrypt names the key itself (an alias re-pointed later keeps reading the objects
+    /// wrapped under the key it named when this keyring was made).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: aws_sdk_kms::Client) -> Result<(), envelope_s3::Error> {
+    /// use envelope_s3::wrap::KmsKeyring;
+    ///
+    /// let keyring = KmsKeyring::resolve("alias/backups", client).await?;
+    /// assert!(keyring.key_arn().starts_with("arn:"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn resolve(key_id: &str, client: aws_sdk_kms::Client) -> Result<KmsKeyring> {
+        if matches!(KmsArn::parse(key_id), Ok(arn) if arn.resource_type().as_str() == "key") {
+            return KmsKeyring::new(key_id, client);
+        }
+        let described = client.describe_key().key_id(key_id).send().await.map_err(|error| {
+            let detail = match error.message() {
+                Some(message) => message.to_owned(),
+                None => DisplayErrorContext(&error).to_string(),
+            };
+            Error::Keyring(format!("KMS DescribeKey {key_id}: {detail}"))
+        })?;
+        let arn = described.key_metadata().and_then(|metadata| metadata.arn()).map(str::to_owned);
+        let arn = arn.ok_or_else(|| Error::Keyring(format!("KMS DescribeKey {key_id} named no key ARN")))?;
+        KmsKeyring::new(arn, client)
+    }
+
+    /// The ARN of the key this keyring names in every KMS call.
+    pub fn key_arn(&self) -> &str {
+        &self.key_arn
     }
 }
 
