@@ -209,6 +209,32 @@ impl SigningKey {
         }
     }
 
+    /// Signs `message` outside an ESDK message (the DB-ESDK footer signs its 48-byte canonical
+    /// hash this way): the algorithm's hash of `message`, then ECDSA; returns a DER
+    /// ECDSA-Sig-Value, whose length varies with the signature (up to 104 bytes for P-384).
+    ///
+    /// ```
+    /// use envelope::suite::SignatureAlgorithm;
+    /// use envelope::SigningKey;
+    /// use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P384_SHA384_ASN1};
+    ///
+    /// # fn main() -> envelope::Result<()> {
+    /// let key = SigningKey::generate(SignatureAlgorithm::EcdsaP384Sha384)?;
+    /// let signature = key.sign_message(b"canonical hash")?;
+    /// let public = UnparsedPublicKey::new(&ECDSA_P384_SHA384_ASN1, key.public_key_compressed());
+    /// assert!(public.verify(b"canonical hash", &signature).is_ok());
+    /// assert!(public.verify(b"another hash", &signature).is_err());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn sign_message(&self, message: &[u8]) -> Result<Vec<u8>> {
+        let signature = self
+            .pair
+            .sign(&aws_lc_rs::rand::SystemRandom::new(), message)
+            .map_err(|_| Error::internal("ECDSA signing failed"))?;
+        Ok(signature.as_ref().to_vec())
+    }
+
     /// Signs the hashed message; returns a DER signature.
     pub(crate) fn sign(&self, hasher: SignatureHasher) -> Result<Vec<u8>> {
         let signature =

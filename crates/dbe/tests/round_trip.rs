@@ -227,8 +227,82 @@ async fn bad_configs_and_items_are_refused_on_encrypt() {
     let mixed = config.clone().action("e.s", CryptoAction::SignAndIncludeInEncryptionContext);
     assert!(matches!(encrypt_item(&cmm, &mixed, &item, SUITE).await, Err(ItemError::KeyAttribute(_))));
 
-    let signed_suite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384;
-    assert!(matches!(encrypt_item(&cmm, &config, &item, signed_suite).await, Err(ItemError::Unsupported(_))));
+    let not_dbe = AlgorithmSuite::DEFAULT;
+    assert!(matches!(encrypt_item(&cmm, &config, &item, not_dbe).await, Err(ItemError::Unsupported(_))));
+}
+
+const SIGNED_SUITE: AlgorithmSuite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384;
+
+#[tokio::test]
+async fn signed_suite_round_trips_with_a_103_byte_signature() {
+    let cmm = cmm();
+    for version in [1, 2] {
+        let (config, item) = sample(version);
+        // Several items: about half of all DER signatures are not 103 bytes, so one item would
+        // rarely exercise signing again.
+        for _ in 0..8 {
+            let stored = encrypt_item(&cmm, &config, &item, SIGNED_SUITE).await.unwrap();
+            let V::B(head) = &stored["aws_dbe_head"] else { panic!("binary header") };
+            let header = Header::parse(head).unwrap();
+            assert_eq!(header.suite, SIGNED_SUITE);
+            let stored_keys: Vec<&str> = header.encryption_context.keys().map(String::as_str).collect();
+            assert_eq!(stored_keys, ["aws-crypto-public-key"], "only the public key is stored");
+            let V::B(foot) = &stored["aws_dbe_foot"] else { panic!("binary footer") };
+            assert_eq!(foot.len(), 48 + 103);
+            assert_eq!(foot[48], 0x30, "a DER sequence");
+            let decrypted = decrypt_item(&cmm, &config, &stored).await.unwrap_or_else(|e| panic!("v{version}: {e}"));
+            assert_eq!(normalized_item(&decrypted), normalized_item(&item), "v{version}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn signed_suite_tampering_is_refused() {
+    let cmm = cmm();
+    let (config, item) = sample(2);
+    let stored = encrypt_item(&cmm, &config, &item, SIGNED_SUITE).await.unwrap();
+    let other = encrypt_item(&cmm, &config, &item, SIGNED_SUITE).await.unwrap();
+    let footer = |item: &Item| match &item["aws_dbe_foot"] {
+        V::B(bytes) => bytes.clone(),
+        _ => panic!("binary footer"),
+    };
+
+    // The tag still matches, the signature does not: a recipient with the data key could forge
+    // tags, only the signing key's holder can sign.
+    for position in [48, 48 + 50, 48 + 102] {
+        let mut bytes = footer(&stored);
+        bytes[position] ^= 0x01;
+        let mut changed = stored.clone();
+        changed.insert("aws_dbe_foot".into(), V::B(bytes));
+        assert!(
+            matches!(decrypt_item(&cmm, &config, &changed).await, Err(ItemError::Signature)),
+            "signature byte {position}"
+        );
+    }
+
+    // Another item's signature (another key pair, another hash) in this item's footer.
+    let mut bytes = footer(&stored);
+    bytes[48..].copy_from_slice(&footer(&other)[48..]);
+    let mut changed = stored.clone();
+    changed.insert("aws_dbe_foot".into(), V::B(bytes));
+    assert!(matches!(decrypt_item(&cmm, &config, &changed).await, Err(ItemError::Signature)));
+
+    // Another item's header (its public key, its data key) with this item's attributes.
+    let mut changed = stored.clone();
+    changed.insert("aws_dbe_head".into(), other["aws_dbe_head"].clone());
+    assert!(decrypt_item(&cmm, &config, &changed).await.is_err());
+
+    // A footer cut to the unsigned suite's length.
+    let mut changed = stored.clone();
+    changed.insert("aws_dbe_foot".into(), V::B(footer(&stored)[..48].to_vec()));
+    assert!(matches!(decrypt_item(&cmm, &config, &changed).await, Err(ItemError::Footer(_))));
+
+    // A signed attribute changed: the tag catches it first.
+    let mut changed = stored.clone();
+    changed.insert("s.s".into(), V::S("other".into()));
+    assert!(matches!(decrypt_item(&cmm, &config, &changed).await, Err(ItemError::RecipientTag)));
+
+    assert!(decrypt_item(&cmm, &config, &stored).await.is_ok());
 }
 
 #[tokio::test]

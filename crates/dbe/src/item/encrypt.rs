@@ -32,8 +32,8 @@ pub const RESERVED_PREFIX: &str = "aws_dbe_";
 /// the item is returned unchanged (written in plaintext). Otherwise every attribute needs an
 /// action in `config`, or must be allowed unsigned; key attributes must
 /// be present and signed in plaintext (SIGN_ONLY or SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT).
-/// Suite 0x6701 (ECDSA) is refused for now with [`ItemError::Unsupported`]: envelope's signing
-/// key does not yet sign outside ESDK messages.
+/// Under suite 0x6701 the footer also carries an ECDSA P-384 signature by the materials' signing
+/// key (its public key travels in the header's encryption context).
 ///
 /// ```no_run
 /// # async fn example(item: envelope_dbe::item::Item, cmm: envelope::DefaultMaterialsManager) -> Result<(), envelope_dbe::item::ItemError> {
@@ -60,9 +60,6 @@ pub async fn encrypt_item(
             return Err(ItemError::ReservedAttribute(name.clone()));
         }
         return Ok(item.clone());
-    }
-    if suite.signature().is_some() {
-        return Err(ItemError::Unsupported("encrypting under suite 0x6701 (ECDSA signatures)"));
     }
     if super::header::flavor_of(suite).is_none() {
         return Err(ItemError::Unsupported("a suite that is not a DB-ESDK suite"));
@@ -175,10 +172,31 @@ pub async fn encrypt_item(
             bytes
         })
         .collect();
-    let footer = Footer { tags, signature: None };
+    let signature = match materials.signing_key() {
+        Some(key) => Some(footer_signature(key, hash.as_ref())?),
+        None if suite.signature().is_some() => return Err(ItemError::Crypto),
+        None => None,
+    };
+    let footer = Footer { tags, signature };
 
     out.insert(HEADER_ATTRIBUTE.to_owned(), AttributeValue::B(head));
     out.insert(FOOTER_ATTRIBUTE.to_owned(), AttributeValue::B(footer.to_bytes()?));
     tracing::debug!(attributes = out.len(), version, suite = suite.id(), "item encrypted");
     Ok(out)
+}
+
+/// Signs the canonical hash with the fixed-length DER signature the DB-ESDK footer holds.
+///
+/// A DER P-384 signature is 103 bytes about half the time (its two integers' lengths depend on
+/// their leading bits); the footer has no length field, so like the official SDKs we sign again
+/// until the encoding has that length. Each try is a fresh random nonce, so 64 tries fail only
+/// with probability about 2^-64.
+fn footer_signature(key: &envelope::SigningKey, hash: &[u8]) -> Result<Vec<u8>, ItemError> {
+    for _ in 0..64 {
+        let signature = key.sign_message(hash).map_err(|_| ItemError::Crypto)?;
+        if signature.len() == super::footer::SIGNATURE_LEN {
+            return Ok(signature);
+        }
+    }
+    Err(ItemError::Crypto)
 }
