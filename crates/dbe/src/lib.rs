@@ -5,6 +5,8 @@
 //!   the `aws_dbe_head` / `aws_dbe_foot` attributes, suites 0x6700 / 0x6701.
 //! - [`beacon`]: beacons, truncated HMACs of plaintext values that a database can index and
 //!   match without seeing the values.
+//! - [`dynamodb`] (feature `dynamodb`, on by default): the DynamoDB encrypted client over
+//!   aws-sdk-dynamodb.
 //!
 //! ```
 //! use envelope_dbe::item::{AttributeValue, Header};
@@ -20,6 +22,8 @@
 //! spec: aws/aws-database-encryption-sdk-dynamodb `specification/`
 
 pub mod beacon;
+#[cfg(feature = "dynamodb")]
+pub mod dynamodb;
 pub mod item;
 
 #[doc(hidden)]
