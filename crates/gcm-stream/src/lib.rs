@@ -1,5 +1,11 @@
-//! Incremental AES-256-GCM: encrypt or decrypt a stream piece by piece, with the 16-byte tag
-//! produced or verified at the end.
+//! The aws-lc calls envelope needs and aws-lc-rs does not expose, made safe: incremental
+//! AES-256-GCM ([`GcmEncryptor`], [`GcmDecryptor`]) and RSA-OAEP with SHA-256 and MGF1-SHA-1
+//! ([`rsa_oaep_sha256_mgf1_sha1_decrypt`], the Java v1 S3 encryption client's legacy RSA wrap).
+//! This is the only crate of the workspace with unsafe code, confined to one module per feature.
+//!
+//! # Incremental AES-256-GCM
+//!
+//! Encrypt or decrypt a stream piece by piece, with the 16-byte tag produced or verified at the end.
 //!
 //! aws-lc-rs seals and opens a message in one call, so a body must be in memory whole. This crate
 //! drives aws-lc's own GCM (the same library build aws-lc-rs links) through its incremental EVP
@@ -36,6 +42,9 @@
 //! ```
 
 mod ffi;
+mod rsa_oaep;
+
+pub use rsa_oaep::{rsa_oaep_sha256_mgf1_sha1_decrypt, rsa_oaep_sha256_mgf1_sha1_encrypt};
 
 /// Length of the AES-256 key.
 pub const KEY_LEN: usize = 32;
@@ -44,7 +53,7 @@ pub const IV_LEN: usize = 12;
 /// Length of the authentication tag.
 pub const TAG_LEN: usize = 16;
 
-/// A failure of the incremental cipher.
+/// A failure of the incremental cipher or of the RSA-OAEP functions.
 ///
 /// ```
 /// let error = envelope_gcm_stream::Error::TagMismatch;
@@ -59,6 +68,12 @@ pub enum Error {
     /// aws-lc refused an operation (out of memory, or more than GCM's 2^36 - 32 bytes).
     #[error("aws-lc refused {0}")]
     Refused(&'static str),
+    /// The RSA key is not usable: not DER of the expected kind, trailing bytes, or not RSA.
+    #[error("the RSA key is unusable: {0}")]
+    KeyRejected(&'static str),
+    /// RSA-OAEP decryption failed: another key, other OAEP parameters, or a modified ciphertext.
+    #[error("RSA-OAEP decryption failed (another key, other padding, or a modified ciphertext)")]
+    DecryptionFailed,
 }
 
 /// Encrypts a stream with AES-256-GCM; [`finish`](Self::finish) returns the tag.
