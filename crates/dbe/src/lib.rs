@@ -7,6 +7,7 @@
 //!   match without seeing the values.
 //! - [`dynamodb`] (feature `dynamodb`, on by default): the DynamoDB encrypted client over
 //!   aws-sdk-dynamodb.
+//! - [`sqlite`] (feature `sqlite`, on by default): encrypted tables in SQLite, queried by beacon.
 //!
 //! ```
 //! use envelope_dbe::item::{AttributeValue, Header};
@@ -25,6 +26,8 @@ pub mod beacon;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 pub mod item;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 
 #[doc(hidden)]
 pub mod __fuzz;

@@ -292,6 +292,22 @@ impl BeaconVersion {
         Ok(AttributeValue::S(compound.query_value(text, &source)?))
     }
 
+    /// The attributes a write stores beacons in, in configuration order: `aws_dbe_b_<name>` of
+    /// each stored standard beacon and of each compound beacon with an encrypted part, and the
+    /// plain name of each signed beacon, each with whether it holds a set (`asSet` styles).
+    pub fn beacon_attributes(&self) -> Vec<(String, bool)> {
+        let standard = self.standard.iter().filter(|b| b.is_stored()).map(|b| (b.attribute_name(), b.is_set()));
+        let compound = self.compound.iter().map(|c| {
+            let name = if c.is_signed_beacon() {
+                c.name.clone()
+            } else {
+                format!("{}{}", super::standard::BEACON_ATTRIBUTE_PREFIX, c.name)
+            };
+            (name, false)
+        });
+        standard.chain(compound).collect()
+    }
+
     /// The table's number of partitions: items are written to partitions `0..max_partitions()`
     /// (the caller chooses one per item, at random by default) and queries repeat for each.
     pub fn max_partitions(&self) -> u8 {

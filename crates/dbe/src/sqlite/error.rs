@@ -1,0 +1,70 @@
+//! Typed errors of the encrypted SQLite table. Messages name tables, columns and attributes,
+//! never attribute values.
+
+use crate::beacon::BeaconError;
+use crate::item::{ItemError, ValueError};
+
+/// What went wrong with an [`EncryptedTable`](super::EncryptedTable) operation.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// SQLite refused a statement or could not open the file.
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The file refused write-ahead logging (an in-memory database, for example).
+    #[error("SQLite refused WAL mode (journal mode {0})")]
+    NotWal(String),
+    /// A table, attribute or beacon name SQLite cannot hold (it contains NUL).
+    #[error("{what} name {name:?} contains NUL, which SQLite identifiers cannot hold")]
+    InvalidName {
+        /// What the name is of.
+        what: &'static str,
+        /// The name, with NUL shown escaped.
+        name: String,
+    },
+    /// Two columns whose names SQLite treats as one (identifiers ignore ASCII case).
+    #[error("columns {first:?} and {second:?} would share one SQLite column (names ignore ASCII case)")]
+    ColumnCollision {
+        /// The column kept first.
+        first: String,
+        /// The colliding one.
+        second: String,
+    },
+    /// The existing SQLite table lacks a column the config needs.
+    #[error("table {table:?} exists without column {column:?}: it was created from another config")]
+    SchemaMismatch {
+        /// SQLite table name.
+        table: String,
+        /// The missing column.
+        column: String,
+    },
+    /// An item or key lacks a primary key attribute.
+    #[error("the item or key has no primary key attribute {0:?}")]
+    MissingKey(String),
+    /// A primary key attribute whose type is not S, N or B.
+    #[error("primary key attribute {0:?} is not a string, number or binary")]
+    KeyType(String),
+    /// A stored row's column disagrees with the item it holds: the column was edited outside
+    /// this API.
+    #[error("column {column:?} of a stored row disagrees with the row's item")]
+    ColumnMismatch {
+        /// The column (attribute) name.
+        column: String,
+    },
+    /// A stored row's item column does not parse.
+    #[error("a stored row's item does not parse: {0}")]
+    StoredItem(ValueError),
+    /// An item failed to encrypt or decrypt (the error names the attribute).
+    #[error(transparent)]
+    Item(#[from] ItemError),
+    /// A beacon could not be computed, or a query value does not fit its beacon.
+    #[error(transparent)]
+    Beacon(#[from] BeaconError),
+    /// A query the table's beacons cannot answer.
+    #[error("cannot query {attribute:?}: {reason}")]
+    NotQueryable {
+        /// The attribute or beacon named in the query.
+        attribute: String,
+        /// Why.
+        reason: &'static str,
+    },
+}

@@ -1,0 +1,20 @@
+//! Encrypted tables in SQLite: DB-ESDK items, one per row, found by their beacons with SQL.
+//!
+//! [`EncryptedTable`] creates a table from a [`TableConfig`](crate::item::TableConfig): the
+//! primary key columns, the `aws_dbe_item` column holding the item in the DB-ESDK format (a row
+//! exported as DynamoDB JSON is an item any DB-ESDK decrypts), an indexed column per beacon and a
+//! plain column per signed attribute. Reads verify and decrypt; a row whose columns were edited
+//! behind the table's back is a typed error.
+//!
+//! Behind the default-on `sqlite` feature.
+
+mod column;
+mod error;
+mod ident;
+mod rows;
+mod schema;
+mod table;
+
+pub use error::TableError;
+pub use schema::ITEM_COLUMN;
+pub use table::{open_database, EncryptedTable, EncryptedTableBuilder};
