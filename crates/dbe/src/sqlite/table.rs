@@ -43,9 +43,16 @@ pub fn open_database(path: impl AsRef<Path>) -> Result<Connection, TableError> {
 /// use envelope::DefaultMaterialsManager;
 /// use envelope_dbe::item::{AttributeValue, CryptoAction, Item, TableConfig};
 /// use envelope_dbe::sqlite::EncryptedTable;
-/// use envelope_keyrings::RawAesKeyring;
+/// use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
 ///
-/// let keyring = RawAesKeyring::new("example", "key-1", vec![7u8; 32])?;
+/// // A hierarchical keyring over one static branch key (the DB-ESDK suites need one).
+/// let secret = BranchKeySecret::from_slice(&[7u8; 32])?;
+/// let mut store = StaticKeyStore::new("example");
+/// store.add_branch_key(BranchKeyMaterials::new("orders", "5f8d2c1e-0b3a-4c7d-9e6f-1a2b3c4d5e6f", Default::default(), secret)?, true)?;
+/// let keyring = HierarchicalKeyring::builder(store)
+///     .branch_key_id("orders")
+///     .ttl(std::time::Duration::from_secs(60))
+///     .build()?;
 /// let cmm = Arc::new(DefaultMaterialsManager::new(keyring));
 /// let config = TableConfig::new("Orders", "OrderId")
 ///     .action("OrderId", CryptoAction::SignOnly)
