@@ -92,7 +92,7 @@ async fn v1_aes_ecb_objects_need_both_legacy_opt_ins() {
 }
 
 #[tokio::test]
-async fn rsa_pkcs1_reads_only_with_the_opt_in_and_oaep_sha256_is_unsupported() {
+async fn rsa_pkcs1_reads_only_with_the_opt_in() {
     use aws_lc_rs::rsa::{Pkcs1PublicEncryptingKey, PublicEncryptingKey};
     let private_key = RsaPrivateKey::generate(2048).unwrap();
     let (mut stored, body, data_key) = v2_object(b"rsa legacy").await;
@@ -107,11 +107,79 @@ async fn rsa_pkcs1_reads_only_with_the_opt_in_and_oaep_sha256_is_unsupported() {
     let keyring = || RsaOaepKeyring::new(None, Some(&private_key), no_context()).unwrap();
     legacy_refused(reader(keyring()).decrypt(&metadata, body.clone(), &no_context()).await);
     let legacy = reader(keyring()).legacy_wrapping_algorithms(true);
-    assert_eq!(legacy.decrypt(&metadata, body.clone(), &no_context()).await.unwrap(), b"rsa legacy");
+    assert_eq!(legacy.decrypt(&metadata, body, &no_context()).await.unwrap(), b"rsa legacy");
+}
 
+/// The Java v1 client in its authenticated modes: `x-amz-key-v2` holds base64 of RSA-OAEP
+/// (label hash SHA-256, MGF1-SHA-1, empty label) of the bare 32-byte data key, `x-amz-wrap-alg`
+/// names `RSA/ECB/OAEPWithSHA-256AndMGF1Padding`, the content is AES-GCM as in V2.
+fn java_v1_oaep_sha256(stored: &mut BTreeMap<String, String>, wrapped: &[u8]) -> ContentMetadata {
+    stored.insert("x-amz-key-v2".into(), BASE64.encode(wrapped));
     stored.insert("x-amz-wrap-alg".into(), "RSA/ECB/OAEPWithSHA-256AndMGF1Padding".into());
-    let metadata = parse(&stored);
+    parse(stored)
+}
+
+#[tokio::test]
+async fn rsa_oaep_sha256_mgf1_sha1_reads_only_with_the_opt_in() {
+    use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
+    let private_key = RsaPrivateKey::generate(2048).unwrap();
+    let public_der = private_key.public_key().to_der().unwrap();
+    let (mut stored, body, data_key) = v2_object(b"java v1 oaep").await;
+    let wrapped = envelope_gcm_stream::rsa_oaep_sha256_mgf1_sha1_encrypt(&public_der, &data_key).unwrap();
+    let metadata = java_v1_oaep_sha256(&mut stored, &wrapped);
+    let keyring = || RsaOaepKeyring::new(None, Some(&private_key), no_context()).unwrap();
     legacy_refused(reader(keyring()).decrypt(&metadata, body.clone(), &no_context()).await);
-    let error = legacy.decrypt(&metadata, body, &no_context()).await.unwrap_err();
-    assert!(matches!(error, Error::Unsupported(_)), "{error}");
+    let legacy = reader(keyring()).legacy_wrapping_algorithms(true);
+    assert_eq!(legacy.decrypt(&metadata, body.clone(), &no_context()).await.unwrap(), b"java v1 oaep");
+
+    // OAEP-SHA-256 with MGF1-SHA-256 (what aws-lc-rs offers) is another padding: refused.
+    let public = OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(&public_der).unwrap()).unwrap();
+    let mut same_hashes = vec![0u8; public.ciphertext_size()];
+    let len = public.encrypt(&OAEP_SHA256_MGF1SHA256, &data_key, &mut same_hashes, None).unwrap().len();
+    let metadata = java_v1_oaep_sha256(&mut stored, &same_hashes[..len]);
+    let error = legacy.decrypt(&metadata, body.clone(), &no_context()).await.unwrap_err();
+    assert!(matches!(error, Error::Keyring(_)), "{error}");
+
+    // A modified wrapped key, a wrapped key of another length, another private key: errors.
+    let mut forged = wrapped.clone();
+    forged[100] ^= 0x04;
+    let metadata = java_v1_oaep_sha256(&mut stored, &forged);
+    assert!(matches!(legacy.decrypt(&metadata, body.clone(), &no_context()).await, Err(Error::Keyring(_))));
+    let short = envelope_gcm_stream::rsa_oaep_sha256_mgf1_sha1_encrypt(&public_der, &data_key[..16]).unwrap();
+    let metadata = java_v1_oaep_sha256(&mut stored, &short);
+    assert!(matches!(legacy.decrypt(&metadata, body.clone(), &no_context()).await, Err(Error::Keyring(_))));
+    let metadata = java_v1_oaep_sha256(&mut stored, &wrapped);
+    let other = RsaOaepKeyring::new(None, Some(&RsaPrivateKey::generate(2048).unwrap()), no_context()).unwrap();
+    let other = reader(other).legacy_wrapping_algorithms(true);
+    assert!(matches!(other.decrypt(&metadata, body, &no_context()).await, Err(Error::Keyring(_))));
+}
+
+/// The same object format around the known answer that Python's `cryptography` made for
+/// envelope-gcm-stream (crates/gcm-stream/tests/vectors): an independent implementation's wrap.
+#[tokio::test]
+async fn rsa_oaep_sha256_mgf1_sha1_reads_the_python_made_wrap() {
+    use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+    let text = include_str!("../../gcm-stream/tests/vectors/rsa_oaep_sha256_mgf1_sha1.txt");
+    let field = |name: &str| {
+        let line = text.lines().find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(": ")));
+        hex::decode(line.unwrap()).unwrap()
+    };
+    let (pkcs8, data_key, wrapped) = (field("pkcs8"), field("plaintext"), field("ciphertext"));
+    // A V2 body under the vector's data key: AES-256-GCM, 12-byte IV, no AAD, tag appended.
+    let iv = [0x24u8; 12];
+    let mut body = b"made in python".to_vec();
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &data_key).unwrap());
+    key.seal_in_place_append_tag(Nonce::assume_unique_for_key(iv), Aad::empty(), &mut body).unwrap();
+    let mut stored = BTreeMap::from([
+        ("x-amz-iv".to_string(), BASE64.encode(iv)),
+        ("x-amz-cek-alg".into(), "AES/GCM/NoPadding".into()),
+        ("x-amz-tag-len".into(), "128".into()),
+        ("x-amz-matdesc".into(), "{}".into()),
+    ]);
+    let metadata = java_v1_oaep_sha256(&mut stored, &wrapped);
+    let private_key = RsaPrivateKey::from_der(&pkcs8).unwrap();
+    let keyring = || RsaOaepKeyring::new(None, Some(&private_key), no_context()).unwrap();
+    legacy_refused(reader(keyring()).decrypt(&metadata, body.clone(), &no_context()).await);
+    let legacy = reader(keyring()).legacy_wrapping_algorithms(true);
+    assert_eq!(legacy.decrypt(&metadata, body, &no_context()).await.unwrap(), b"made in python");
 }

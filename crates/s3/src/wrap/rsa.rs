@@ -3,10 +3,13 @@
 //! Pseudo data key = key length (1 byte, 32) ‖ data key ‖ UTF-8 `115` (committing suite) or
 //! `AES/GCM/NoPadding` (any other): the wrap binds the content cipher, and a read checks it.
 //!
-//! Read only, behind the legacy wrapping opt-in: `RSA` (PKCS #1 v1.5 of the bare data key, the
-//! V1 "encryption only" clients). `RSA/ECB/OAEPWithSHA-256AndMGF1Padding` is refused with
-//! [`Error::Unsupported`]: the Java writers' default provider pairs OAEP-SHA-256 with MGF1-SHA-1,
-//! a combination aws-lc-rs does not offer.
+//! Read only, behind the legacy wrapping opt-in:
+//! - `RSA`: PKCS #1 v1.5 of the bare data key (the V1 "encryption only" clients);
+//! - `RSA/ECB/OAEPWithSHA-256AndMGF1Padding`: RSA-OAEP of the bare data key (no length byte, no
+//!   binding) by the Java v1 client in its authenticated modes, stored base64 in `x-amz-key-v2`.
+//!   The JCE default provider behind that name hashes the (empty) label with SHA-256 but runs
+//!   MGF1 with SHA-1; aws-lc-rs offers OAEP only with matching hashes, so this unwrap goes through
+//!   `envelope-gcm-stream`, which calls aws-lc's EVP interface for it.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -48,6 +51,10 @@ pub struct RsaOaepKeyring {
     private_key: Option<OaepPrivateDecryptingKey>,
     /// The same private key for the legacy `RSA` (PKCS #1 v1.5) unwrap.
     legacy_private_key: Option<Pkcs1PrivateDecryptingKey>,
+    /// The same private key as PKCS #8 DER (zeroized on drop), parsed by aws-lc for each legacy
+    /// `RSA/ECB/OAEPWithSHA-256AndMGF1Padding` unwrap: aws-lc-rs keys do not lend themselves to
+    /// other OAEP parameters, and that path is rare enough that re-parsing costs nothing that matters.
+    legacy_oaep_sha256_pkcs8: Option<Zeroizing<Vec<u8>>>,
     material_description: BTreeMap<String, String>,
 }
 
@@ -74,19 +81,26 @@ impl RsaOaepKeyring {
             }
             None => None,
         };
-        let (private_key, legacy_private_key) = match private_key {
+        let (private_key, legacy_private_key, legacy_oaep_sha256_pkcs8) = match private_key {
             Some(key) => {
-                let der = Zeroizing::new(key.to_pkcs8_der()?);
+                let der = key.to_pkcs8_der()?;
                 let oaep = PrivateDecryptingKey::from_pkcs8(&der).map_err(unusable)?;
                 let pkcs1 = PrivateDecryptingKey::from_pkcs8(&der).map_err(unusable)?;
                 (
                     Some(OaepPrivateDecryptingKey::new(oaep).map_err(unusable)?),
                     Some(Pkcs1PrivateDecryptingKey::new(pkcs1).map_err(unusable)?),
+                    Some(der),
                 )
             }
-            None => (None, None),
+            None => (None, None, None),
         };
-        Ok(RsaOaepKeyring { public_key, private_key, legacy_private_key, material_description })
+        Ok(RsaOaepKeyring {
+            public_key,
+            private_key,
+            legacy_private_key,
+            legacy_oaep_sha256_pkcs8,
+            material_description,
+        })
     }
 }
 
@@ -135,21 +149,16 @@ impl S3Keyring for RsaOaepKeyring {
         let metadata = request.metadata;
         let wrap = request.wrap_algorithm()?;
         match wrap {
-            Some(WrapAlgorithm::RsaOaepSha1 | WrapAlgorithm::RsaPkcs1Legacy) => {}
-            Some(WrapAlgorithm::RsaOaepSha256Legacy) => {
-                return Err(Error::Unsupported(
-                    "RSA/ECB/OAEPWithSHA-256AndMGF1Padding wrapped keys: the Java writers pair OAEP-SHA-256 \
-                     with MGF1-SHA-1, which aws-lc-rs does not offer"
-                        .into(),
-                ))
-            }
+            Some(WrapAlgorithm::RsaOaepSha1 | WrapAlgorithm::RsaPkcs1Legacy | WrapAlgorithm::RsaOaepSha256Legacy) => {}
             other => return Err(not_mine(other)),
         }
         if metadata.description().entries() != &self.material_description {
             return Err(Error::Keyring("the object's material description is not this keyring's".into()));
         }
-        if wrap == Some(WrapAlgorithm::RsaPkcs1Legacy) {
-            return self.unwrap_pkcs1(metadata.encrypted_data_key());
+        match wrap {
+            Some(WrapAlgorithm::RsaPkcs1Legacy) => return self.unwrap_pkcs1(metadata.encrypted_data_key()),
+            Some(WrapAlgorithm::RsaOaepSha256Legacy) => return self.unwrap_oaep_sha256(metadata.encrypted_data_key()),
+            _ => {}
         }
         let mut out = Zeroizing::new(vec![0u8; private_key.min_output_size()]);
         let len = private_key
@@ -191,6 +200,30 @@ impl RsaOaepKeyring {
             return Err(Error::Keyring(format!("the unwrapped data key is {len} bytes, not {DATA_KEY_LEN}")));
         }
         Ok(DataKey::new(out[..len].to_vec()))
+    }
+}
+
+impl RsaOaepKeyring {
+    /// `RSA/ECB/OAEPWithSHA-256AndMGF1Padding`: OAEP (SHA-256, MGF1-SHA-1, empty label) of the bare
+    /// data key, as the Java v1 client wrapped it (no content-cipher binding in this legacy wrap).
+    fn unwrap_oaep_sha256(&self, stored: &[u8]) -> Result<DataKey> {
+        let Some(der) = &self.legacy_oaep_sha256_pkcs8 else {
+            return Err(Error::Usage("this RSA keyring has no private key, so it cannot decrypt".into()));
+        };
+        let data_key =
+            envelope_gcm_stream::rsa_oaep_sha256_mgf1_sha1_decrypt(der, stored).map_err(|error| match error {
+                envelope_gcm_stream::Error::DecryptionFailed => Error::Keyring(
+                    "RSA-OAEP (SHA-256, MGF1-SHA-1) unwrap failed: another key, or a modified wrapped key".into(),
+                ),
+                other => Error::Keyring(format!("RSA-OAEP (SHA-256, MGF1-SHA-1) unwrap: {other}")),
+            })?;
+        if data_key.len() != DATA_KEY_LEN {
+            return Err(Error::Keyring(format!(
+                "the unwrapped data key is {} bytes, not {DATA_KEY_LEN}",
+                data_key.len()
+            )));
+        }
+        Ok(DataKey::new(data_key.to_vec()))
     }
 }
 
