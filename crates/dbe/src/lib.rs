@@ -8,6 +8,8 @@
 //! - [`dynamodb`] (feature `dynamodb`, on by default): the DynamoDB encrypted client over
 //!   aws-sdk-dynamodb.
 //! - [`sqlite`] (feature `sqlite`, on by default): encrypted tables in SQLite, queried by beacon.
+//! - [`search`]: a searchable table independent of any database: writes with beacons, reads,
+//!   typed queries rewritten onto beacons and re-checked on plaintext.
 //!
 //! ```
 //! use envelope_dbe::item::{AttributeValue, Header};
@@ -26,6 +28,7 @@ pub mod beacon;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 pub mod item;
+pub mod search;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 

@@ -296,6 +296,34 @@ impl ResolvedCompound {
         self.parts.iter().all(|p| matches!(p, ResolvedPart::Signed { .. }))
     }
 
+    /// True when `piece` is exactly the prefix of an encrypted part (a query's open end).
+    pub(crate) fn is_bare_encrypted_prefix(&self, piece: &str) -> bool {
+        self.parts.iter().any(|p| matches!(p, ResolvedPart::Encrypted { prefix, .. } if prefix == piece))
+    }
+
+    /// True when a query value can be compared with `<`, `<=`, `>`, `>=` against stored
+    /// beacons: every piece is a signed part's, except that the last may be a bare encrypted
+    /// prefix (hashes do not keep order). spec: beacons.md "LessThanComparable"
+    pub(crate) fn less_than_comparable(&self, query: &str) -> bool {
+        let pieces: Vec<&str> = query.split(self.split).collect();
+        pieces.iter().enumerate().all(|(i, piece)| match self.parts.iter().find(|p| piece.starts_with(p.prefix())) {
+            Some(ResolvedPart::Signed { .. }) => true,
+            Some(ResolvedPart::Encrypted { prefix, .. }) => i + 1 == pieces.len() && prefix == piece,
+            None => false,
+        })
+    }
+
+    /// True when `low BETWEEN high` can be answered: after the pieces both share, each rest is
+    /// [less-than comparable](Self::less_than_comparable).
+    pub(crate) fn between_comparable(&self, low: &str, high: &str) -> bool {
+        let a: Vec<&str> = low.split(self.split).collect();
+        let b: Vec<&str> = high.split(self.split).collect();
+        let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+        let split = self.split.to_string();
+        let rest = |pieces: &[&str]| pieces.is_empty() || self.less_than_comparable(&pieces.join(&split));
+        rest(&a[common..]) && rest(&b[common..])
+    }
+
     /// The beacon of an item: the first constructor whose required parts all exist, its parts'
     /// values joined with the split character; `None` if no constructor applies.
     pub(crate) fn value(&self, source: &dyn PartValues) -> Result<Option<String>, BeaconError> {

@@ -62,6 +62,10 @@ pub enum BeaconError {
     /// construct.
     #[error("the item's value of signed beacon {0} differs from the value its parts construct")]
     SignedBeaconMismatch(String),
+    /// A multi-tenant beacon key source needs a beacon key id, and the item or query names none
+    /// in its key field.
+    #[error("no beacon key id: the item or query has no value for the key field {0}")]
+    MissingBeaconKeyId(String),
     /// No HMAC key was supplied for a beacon that needs one.
     #[error("no HMAC key for beacon {0}")]
     MissingKey(String),

@@ -7,7 +7,7 @@
 //! spec: aws/aws-database-encryption-sdk-dynamodb `specification/searchable-encryption/`
 
 mod attr;
-mod compound;
+pub(crate) mod compound;
 mod config_error;
 mod error;
 mod fuzz_check;
@@ -23,7 +23,7 @@ pub use compound::{CompoundBeacon, Constructor, ConstructorPart, EncryptedPart, 
 pub use config_error::ConfigError;
 pub use error::BeaconError;
 pub use key::{BeaconHmacKey, BeaconLength};
-pub use key_source::SingleKeySource;
+pub use key_source::{BeaconKeySource, MultiKeySource, SingleKeySource, DEFAULT_TENANT_CAPACITY};
 pub use location::TerminalLocation;
 pub use standard::{BeaconStyle, StandardBeacon, BEACON_ATTRIBUTE_PREFIX};
 pub use version::{BeaconKeys, BeaconVersion, BeaconVersionConfig, VERSION_TAG_ATTRIBUTE};

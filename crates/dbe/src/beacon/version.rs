@@ -314,6 +314,89 @@ impl BeaconVersion {
         self.max_partitions
     }
 
+    /// The standard beacon named `name`.
+    pub(crate) fn standard_beacon(&self, name: &str) -> Option<&StandardBeacon> {
+        self.standard.iter().find(|b| b.name() == name)
+    }
+
+    /// The compound (or signed) beacon named `name`.
+    pub(crate) fn compound_beacon(&self, name: &str) -> Option<&ResolvedCompound> {
+        self.compound.iter().find(|c| c.name == name)
+    }
+
+    /// True when `name` is a virtual field (never stored, so never queried directly).
+    pub(crate) fn is_virtual_field(&self, name: &str) -> bool {
+        self.virtual_fields.contains_key(name)
+    }
+
+    /// The names of the signed beacons (compound beacons of signed parts only).
+    pub(crate) fn signed_beacon_names(&self) -> impl Iterator<Item = &str> {
+        self.compound.iter().filter(|c| c.is_signed_beacon()).map(|c| c.name.as_str())
+    }
+
+    /// What a write adds before encryption, without any key: the signed beacons (a value the
+    /// item already carries must match) and the version tag.
+    pub(crate) fn signed_attributes(&self, item: &Item) -> Result<BTreeMap<String, AttributeValue>, BeaconError> {
+        let source = PlainSource { item, version: self };
+        let mut added = BTreeMap::new();
+        for beacon in self.compound.iter().filter(|c| c.is_signed_beacon()) {
+            let Some(built) = beacon.value(&source)? else { continue };
+            let built = AttributeValue::S(built);
+            match item.get(&beacon.name) {
+                Some(supplied) if *supplied != built => {
+                    return Err(BeaconError::SignedBeaconMismatch(beacon.name.clone()));
+                }
+                Some(_) => {}
+                None => {
+                    added.insert(beacon.name.clone(), built);
+                }
+            }
+        }
+        added.insert(VERSION_TAG_ATTRIBUTE.to_owned(), AttributeValue::S(" ".to_owned()));
+        Ok(added)
+    }
+
+    /// The plaintext a query on beacon `name` means in `item`: a standard beacon's source value
+    /// (its location, or its virtual field's string), a compound beacon built with plaintext
+    /// parts; `None` when absent or `name` is no beacon. Re-checks of query results use it.
+    pub(crate) fn plain_value(&self, name: &str, item: &Item) -> Result<Option<AttributeValue>, BeaconError> {
+        if let Some(beacon) = self.standard_beacon(name) {
+            if let Some(field) = self.virtual_field(beacon.location()) {
+                return Ok(field.evaluate(item)?.map(AttributeValue::S));
+            }
+            return Ok(beacon.location().find(item).cloned());
+        }
+        match self.compound_beacon(name) {
+            Some(compound) => Ok(compound.value(&PlainSource { item, version: self })?.map(AttributeValue::S)),
+            None => Ok(None),
+        }
+    }
+
+    /// A compound beacon's query value. With `bare_tail` (prefix, range and `contains` queries)
+    /// a last piece that is exactly an encrypted part's prefix stays as it is, so the query
+    /// matches every value of that part.
+    pub(crate) fn compound_query(
+        &self,
+        compound: &ResolvedCompound,
+        text: &str,
+        keys: &BeaconKeys,
+        partition: u8,
+        bare_tail: bool,
+    ) -> Result<String, BeaconError> {
+        self.check_partition(partition)?;
+        let item = Item::new();
+        let source = ItemSource { item: &item, version: self, keys, partition };
+        let last = text.rsplit(compound.split).next().unwrap_or_default();
+        if bare_tail && compound.is_bare_encrypted_prefix(last) {
+            let head = &text[..text.len() - last.len()];
+            let Some(head) = head.strip_suffix(compound.split) else {
+                return Ok(last.to_owned());
+            };
+            return Ok(format!("{}{}{last}", compound.query_value(head, &source)?, compound.split));
+        }
+        compound.query_value(text, &source)
+    }
+
     fn check_partition(&self, partition: u8) -> Result<(), BeaconError> {
         if partition >= self.max_partitions {
             return Err(BeaconError::PartitionOutOfRange { partition, max: self.max_partitions });
@@ -334,12 +417,16 @@ struct ItemSource<'a> {
     partition: u8,
 }
 
-impl PartValues for ItemSource<'_> {
-    fn string_at(&self, location: &TerminalLocation) -> Result<Option<String>, BeaconError> {
-        if let Some(field) = self.version.virtual_field(location) {
-            return field.evaluate(self.item);
+impl ItemSource<'_> {
+    fn string_in(
+        item: &Item,
+        version: &BeaconVersion,
+        location: &TerminalLocation,
+    ) -> Result<Option<String>, BeaconError> {
+        if let Some(field) = version.virtual_field(location) {
+            return field.evaluate(item);
         }
-        match location.find(self.item) {
+        match location.find(item) {
             None => Ok(None),
             Some(value) => plain_string(value).map(Some).ok_or_else(|| BeaconError::UnsupportedValue {
                 beacon: location.to_string(),
@@ -347,10 +434,33 @@ impl PartValues for ItemSource<'_> {
             }),
         }
     }
+}
+
+impl PartValues for ItemSource<'_> {
+    fn string_at(&self, location: &TerminalLocation) -> Result<Option<String>, BeaconError> {
+        Self::string_in(self.item, self.version, location)
+    }
 
     fn hash(&self, beacon: &StandardBeacon, text: &str) -> Result<String, BeaconError> {
         let key = self.keys.get(beacon.key_name())?;
         Ok(beacon.hash_string(key, text, self.partition))
+    }
+}
+
+/// Part values read from one item with encrypted parts left in plaintext: signed beacons, and
+/// the plaintext side of compound beacons for re-checks.
+struct PlainSource<'a> {
+    item: &'a Item,
+    version: &'a BeaconVersion,
+}
+
+impl PartValues for PlainSource<'_> {
+    fn string_at(&self, location: &TerminalLocation) -> Result<Option<String>, BeaconError> {
+        ItemSource::string_in(self.item, self.version, location)
+    }
+
+    fn hash(&self, _beacon: &StandardBeacon, text: &str) -> Result<String, BeaconError> {
+        Ok(text.to_owned())
     }
 }
 

@@ -26,6 +26,12 @@ use super::{FOOTER_ATTRIBUTE, HEADER_ATTRIBUTE};
 /// Attribute names starting with this are the SDK's own (header, footer, beacons).
 pub const RESERVED_PREFIX: &str = "aws_dbe_";
 
+/// True for the SDK's own names, except the beacon version tag: a searchable write adds it
+/// before encryption and signs it (SIGN_ONLY in the table's actions).
+fn is_reserved(name: &str) -> bool {
+    name.starts_with(RESERVED_PREFIX) && name != crate::beacon::VERSION_TAG_ATTRIBUTE
+}
+
 /// Encrypts and signs one item as `config` says, under a DB-ESDK suite.
 ///
 /// Under [`PlaintextOverride::ForcePlaintextWriteAllowPlaintextRead`](super::PlaintextOverride)
@@ -56,7 +62,7 @@ pub async fn encrypt_item(
     suite: AlgorithmSuite,
 ) -> Result<Item, ItemError> {
     if config.plaintext_override.forces_plaintext_write() {
-        if let Some(name) = item.keys().find(|name| name.starts_with(RESERVED_PREFIX)) {
+        if let Some(name) = item.keys().find(|name| is_reserved(name)) {
             return Err(ItemError::ReservedAttribute(name.clone()));
         }
         return Ok(item.clone());
@@ -66,7 +72,7 @@ pub async fn encrypt_item(
     }
     let mut recorded: Vec<(&str, CryptoAction)> = Vec::new();
     for name in item.keys() {
-        if name.starts_with(RESERVED_PREFIX) {
+        if is_reserved(name) {
             return Err(ItemError::ReservedAttribute(name.clone()));
         }
         let action = match config.actions.get(name) {
