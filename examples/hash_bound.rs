@@ -1,6 +1,7 @@
 //! The bounds of envelope's throughput on this machine, one core each: SHA-384 (the whole-message
 //! hash of the signed suites, which cannot be split) and AES-256-GCM (the content cipher), both
-//! from aws-lc-rs as envelope uses them. Run it in the same minute as `envelope speed` to tell how
+//! from aws-lc-rs as envelope uses them, and RustCrypto's `sha2` SHA-384 for comparison (compare
+//! with `openssl speed -evp sha384` for OpenSSL's). Run it in the same minute as `envelope speed` to tell how
 //! close a figure is to what the machine allows.
 //!
 //! ```text
@@ -38,6 +39,10 @@ fn main() {
     let sha384 = rate(seconds, || hash.update(&data));
     std::hint::black_box(hash.finish());
 
+    let mut rust_crypto = <sha2::Sha384 as sha2::Digest>::new();
+    let sha384_sha2 = rate(seconds, || sha2::Digest::update(&mut rust_crypto, &data));
+    std::hint::black_box(sha2::Digest::finalize(rust_crypto));
+
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7u8; 32]).expect("a 32-byte key"));
     let mut buffer = data.clone();
     let aes_gcm = rate(seconds, || {
@@ -48,5 +53,6 @@ fn main() {
     });
 
     println!("{{\"primitive\":\"SHA-384 (aws-lc-rs)\",\"mb_per_s\":{sha384:.1}}}");
+    println!("{{\"primitive\":\"SHA-384 (sha2)\",\"mb_per_s\":{sha384_sha2:.1}}}");
     println!("{{\"primitive\":\"AES-256-GCM seal (aws-lc-rs)\",\"mb_per_s\":{aes_gcm:.1}}}");
 }
