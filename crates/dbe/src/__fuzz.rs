@@ -43,3 +43,18 @@ pub fn check_item_json(data: &[u8]) -> bool {
     assert_eq!(again, item);
     true
 }
+
+/// Table configs as JSON: whatever parses has beacon versions that build against its actions,
+/// and computing the beacons of a small item under each never panics. Returns whether it parsed.
+pub fn check_table_config(data: &[u8]) -> bool {
+    use crate::beacon::{BeaconKeys, BeaconVersion};
+    let Ok(parsed) = crate::config_json::table_config_from_json(data) else { return false };
+    let item: crate::beacon::Item =
+        parsed.table.actions.keys().map(|name| (name.clone(), AttributeValue::S(format!("{name}-value")))).collect();
+    for version in parsed.search.iter().flat_map(|search| &search.versions) {
+        let built = BeaconVersion::new(version.config.clone(), &parsed.table.actions).expect("parsed versions build");
+        let keys = BeaconKeys::derive(&[1, 2, 3, 4, 5], &built).expect("keys derive");
+        let _ = built.beacons(&item, &keys, 0);
+    }
+    true
+}

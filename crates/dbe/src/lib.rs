@@ -10,6 +10,7 @@
 //! - [`sqlite`] (feature `sqlite`, on by default): encrypted tables in SQLite, queried by beacon.
 //! - [`search`]: a searchable table independent of any database: writes with beacons, reads,
 //!   typed queries rewritten onto beacons and re-checked on plaintext.
+//! - [`config_json`]: table configs (actions, beacons) as JSON, the test vectors' format.
 //!
 //! ```
 //! use envelope_dbe::item::{AttributeValue, Header};
@@ -27,6 +28,7 @@
 pub mod beacon;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
+pub mod config_json;
 pub mod item;
 pub mod search;
 #[cfg(feature = "sqlite")]

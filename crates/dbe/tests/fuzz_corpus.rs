@@ -1,4 +1,4 @@
-//! Replays the `dbe_header`, `dbe_footer`, `dbe_value` and `dbe_item_json` fuzz corpora (`fuzz/corpus/dbe_*/`, and
+//! Replays the `dbe_header`, `dbe_footer`, `dbe_value`, `dbe_item_json` and `dbe_table_config` fuzz corpora (`fuzz/corpus/dbe_*/`, and
 //! any crash inputs kept under `fuzz/regressions/dbe_*/`) through the checks the cargo-fuzz
 //! targets run, on the stable toolchain. Every input must return normally; inputs named
 //! `valid-*` must parse and no other input may.
@@ -51,4 +51,9 @@ fn value_corpus() {
 #[test]
 fn item_json_corpus() {
     replay("dbe_item_json", 8, envelope_dbe::__fuzz::check_item_json);
+}
+
+#[test]
+fn table_config_corpus() {
+    replay("dbe_table_config", 18, envelope_dbe::__fuzz::check_table_config);
 }
