@@ -268,10 +268,13 @@ impl Rewriter<'_> {
             (None, None) => return Ok(Condition::Compare(a.clone(), op, b.clone())),
             (Some((name, target)), None) => (name, target, b, true),
             (None, Some((name, target))) => (name, target, a, false),
-            (Some((name, _)), Some(_)) => {
-                return Err(unsupported(name, op.symbol(), "a beacon is compared only with literal values"))
-            }
+            (Some(_), Some(_)) => return Ok(Condition::Compare(self.beacon_side(a), op, self.beacon_side(b))),
         };
+        if matches!(value, Operand::Attr(_)) {
+            // A beacon against another attribute: the DB-ESDK renames the beacon and lets the
+            // database compare (a hash with a plaintext rarely matches); the re-check decides.
+            return Ok(Condition::Compare(self.beacon_side(a), op, self.beacon_side(b)));
+        }
         if matches!(target, Target::Standard(beacon) if beacon.is_set()) {
             return Err(unsupported(name, op.symbol(), "a set beacon answers contains only"));
         }
@@ -315,6 +318,14 @@ impl Rewriter<'_> {
             }
         }
         Ok(())
+    }
+
+    /// An operand with a beacon name renamed to its attribute, anything else unchanged.
+    fn beacon_side(&self, operand: &Operand) -> Operand {
+        match operand {
+            Operand::Attr(name) if self.names.target(name).is_ok_and(|t| t.is_beacon()) => self.renamed(name),
+            other => other.clone(),
+        }
     }
 
     fn renamed(&self, name: &str) -> Operand {
