@@ -58,3 +58,32 @@ pub fn check_table_config(data: &[u8]) -> bool {
     }
     true
 }
+
+/// DynamoDB condition expressions (`dbe_ddb_expression`): the input, as lossy UTF-8, parsed with
+/// fixed placeholders (`#a`, `#b` names; `:s`, `:n`, `:b`, `:l` values). Whatever parses renders
+/// back to an expression that parses to the same condition. Returns whether it parsed.
+#[cfg(feature = "dynamodb")]
+pub fn check_ddb_expression(data: &[u8]) -> bool {
+    use crate::dynamodb::{parse, Expression};
+    use std::collections::HashMap;
+
+    let text = String::from_utf8_lossy(data);
+    let names = HashMap::from([("#a".to_owned(), "Email".to_owned()), ("#b".to_owned(), "a.b c".to_owned())]);
+    let values = HashMap::from([
+        (":s".to_owned(), AttributeValue::S("text".into())),
+        (":n".to_owned(), AttributeValue::N("12".into())),
+        (":b".to_owned(), AttributeValue::B(vec![1, 2])),
+        (":l".to_owned(), AttributeValue::L(vec![AttributeValue::Null])),
+    ]);
+    let condition = match parse(&text, &names, &values) {
+        Ok(condition) => condition,
+        Err(error) => {
+            let _ = error.to_string();
+            return false;
+        }
+    };
+    let rendered = Expression::render(&condition).expect("a parsed condition renders");
+    let again = rendered.parse().expect("a rendered expression parses");
+    assert_eq!(again, condition, "rendered as {:?}", rendered.text);
+    true
+}

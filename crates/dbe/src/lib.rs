@@ -26,9 +26,9 @@
 //! spec: aws/aws-database-encryption-sdk-dynamodb `specification/`
 
 pub mod beacon;
+pub mod config_json;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
-pub mod config_json;
 pub mod item;
 pub mod search;
 #[cfg(feature = "sqlite")]

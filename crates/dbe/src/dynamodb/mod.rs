@@ -1,8 +1,25 @@
-//! The DynamoDB side of envelope-dbe (feature `dynamodb`, on by default): conversions between
-//! envelope's attribute model and aws-sdk-dynamodb's.
+//! The DynamoDB side of envelope-dbe (feature `dynamodb`, on by default):
+//! [`EncryptedDynamoDbClient`] over aws-sdk-dynamodb, the condition-expression language parsed
+//! into the search core's [`Condition`](crate::search::Condition) and rendered back onto
+//! beacons, and conversions between envelope's attribute model and the SDK's.
+//!
+//! - `convert`: [`to_sdk_item`] / [`from_sdk_item`] (all ten types, nested).
+//! - `expression`: [`Expression`] and [`parse`]: comparisons, BETWEEN, IN, `begins_with`,
+//!   `contains`, `attribute_exists` / `attribute_not_exists`, AND / OR / NOT, parentheses and
+//!   placeholders; typed [`ExpressionError`]s.
+//! - `client`: the encrypted client; a query is parsed, translated by
+//!   [`SearchableTable::translate`](crate::search::SearchableTable::translate), rendered with fresh
+//!   placeholders over `aws_dbe_b_*` names, and every returned item is decrypted and re-checked
+//!   on its plaintext (beacon collisions dropped).
 //!
 //! spec: aws/aws-database-encryption-sdk-dynamodb `specification/dynamodb-encryption-client/`
 
+mod client;
 mod convert;
+mod error;
+mod expression;
 
+pub use client::{BatchWrite, EncryptedDynamoDbClient, QueryRequest, TransactWrite};
 pub use convert::{from_sdk_item, from_sdk_value, to_sdk_item, to_sdk_value, ConversionError};
+pub use error::DynamoDbError;
+pub use expression::{parse, Expression, ExpressionError, MAX_EXPRESSION_LEN, MAX_NESTING};

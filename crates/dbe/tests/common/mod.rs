@@ -1,0 +1,3 @@
+//! Test harness shared by the DynamoDB client tests.
+
+pub mod moto;
