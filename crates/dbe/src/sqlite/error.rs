@@ -3,6 +3,7 @@
 
 use crate::beacon::BeaconError;
 use crate::item::{ItemError, ValueError};
+use crate::search::SearchError;
 
 /// What went wrong with an [`EncryptedTable`](super::EncryptedTable) operation.
 #[derive(Debug, thiserror::Error)]
@@ -56,15 +57,24 @@ pub enum TableError {
     /// An item failed to encrypt or decrypt (the error names the attribute).
     #[error(transparent)]
     Item(#[from] ItemError),
-    /// A beacon could not be computed, or a query value does not fit its beacon.
+    /// A beacon could not be computed, a query value does not fit its beacon, or the beacon
+    /// key source failed.
     #[error(transparent)]
     Beacon(#[from] BeaconError),
-    /// A query the table's beacons cannot answer.
-    #[error("cannot query {attribute:?}: {reason}")]
-    NotQueryable {
-        /// The attribute or beacon named in the query.
-        attribute: String,
-        /// Why.
-        reason: &'static str,
-    },
+    /// A query the table's beacons cannot answer (an encrypted attribute without a beacon, a
+    /// range on a standard beacon, ...), or an item the search configuration refuses.
+    #[error(transparent)]
+    Search(SearchError),
+}
+
+impl From<SearchError> for TableError {
+    /// Item and beacon failures keep their own variants, so callers match one error shape
+    /// whichever layer found them.
+    fn from(error: SearchError) -> Self {
+        match error {
+            SearchError::Item(error) => TableError::Item(error),
+            SearchError::Beacon(error) => TableError::Beacon(error),
+            other => TableError::Search(other),
+        }
+    }
 }

@@ -11,10 +11,13 @@
 mod column;
 mod error;
 mod ident;
+mod render;
 mod rows;
 mod schema;
 mod table;
 
 pub use error::TableError;
+/// The SQLite binding the table uses (open connections with it, or with [`open_database`]).
+pub use rusqlite;
 pub use schema::ITEM_COLUMN;
 pub use table::{open_database, EncryptedTable, EncryptedTableBuilder};

@@ -101,3 +101,20 @@ pub(crate) fn select(
     }
     Ok(out)
 }
+
+/// `EXPLAIN QUERY PLAN` of [`select`] with the same filter: the plan's detail lines.
+pub(crate) fn explain(
+    connection: &Connection,
+    schema: &TableSchema,
+    filter: &str,
+    params: Vec<Value>,
+) -> Result<Vec<String>, TableError> {
+    let mut sql = format!("EXPLAIN QUERY PLAN SELECT {} FROM {}", select_list(schema), schema.quoted);
+    if !filter.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(filter);
+    }
+    let mut statement = connection.prepare(&sql)?;
+    let lines = statement.query_map(params_from_iter(params), |row| row.get::<_, String>(3))?;
+    Ok(lines.collect::<Result<_, _>>()?)
+}

@@ -5,12 +5,29 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use envelope::{AlgorithmSuite, MaterialsManager};
+use rusqlite::types::Value;
 use rusqlite::Connection;
 
 use super::error::TableError;
+use super::render::{render, Filter};
 use super::rows;
 use super::schema::TableSchema;
-use crate::item::{decrypt_item, encrypt_item, Item, TableConfig};
+use crate::beacon::{BeaconKeySource, BeaconVersionConfig};
+use crate::item::{Item, TableConfig};
+use crate::search::{BeaconQuery, Condition, SearchableTable};
+
+fn render_or(parts: Vec<Filter>) -> Option<Filter> {
+    if parts.len() == 1 {
+        return parts.into_iter().next();
+    }
+    let mut params: Vec<Value> = Vec::new();
+    let mut texts = Vec::with_capacity(parts.len());
+    for part in parts {
+        texts.push(format!("({})", part.sql));
+        params.extend(part.params);
+    }
+    Some(Filter { sql: texts.join(" OR "), params })
+}
 
 /// How long a statement waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -72,17 +89,14 @@ pub fn open_database(path: impl AsRef<Path>) -> Result<Connection, TableError> {
 pub struct EncryptedTable {
     connection: Mutex<Connection>,
     schema: TableSchema,
-    config: TableConfig,
-    cmm: Arc<dyn MaterialsManager>,
-    suite: AlgorithmSuite,
+    search: SearchableTable,
 }
 
 impl std::fmt::Debug for EncryptedTable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EncryptedTable")
             .field("table", &self.schema.name)
-            .field("logical_table_name", &self.config.logical_table_name)
-            .field("suite", &self.suite)
+            .field("logical_table_name", &self.search.config().logical_table_name)
             .finish_non_exhaustive()
     }
 }
@@ -93,6 +107,7 @@ pub struct EncryptedTableBuilder {
     cmm: Arc<dyn MaterialsManager>,
     suite: AlgorithmSuite,
     sql_name: Option<String>,
+    beacons: Option<(BeaconVersionConfig, BeaconKeySource)>,
 }
 
 impl EncryptedTableBuilder {
@@ -108,20 +123,25 @@ impl EncryptedTableBuilder {
         self
     }
 
+    /// Adds beacons (checked against the config's actions), their keys from `source`: each gets
+    /// an indexed column, and [`EncryptedTable::query`] can search on them.
+    pub fn beacons(mut self, beacons: BeaconVersionConfig, source: BeaconKeySource) -> Self {
+        self.beacons = Some((beacons, source));
+        self
+    }
+
     /// Creates the table and its indexes on `connection` if they are missing, and checks that
     /// an existing table has every column the config needs.
     pub fn create(self, mut connection: Connection) -> Result<EncryptedTable, TableError> {
-        let name = self.sql_name.as_deref().unwrap_or(&self.config.logical_table_name);
-        let schema = TableSchema::new(name, &self.config, None)?;
+        let name = self.sql_name.unwrap_or_else(|| self.config.logical_table_name.clone());
+        let mut search = SearchableTable::new(self.config, self.cmm, self.suite);
+        if let Some((beacons, source)) = self.beacons {
+            search = search.with_beacons(beacons, source)?;
+        }
+        let schema = TableSchema::new(&name, search.config(), search.beacon_version())?;
         schema.create(&mut connection)?;
-        tracing::debug!(table = schema.name, "encrypted SQLite table ready");
-        Ok(EncryptedTable {
-            connection: Mutex::new(connection),
-            schema,
-            config: self.config,
-            cmm: self.cmm,
-            suite: self.suite,
-        })
+        tracing::debug!(table = schema.name, beacons = schema.beacons.len(), "encrypted SQLite table ready");
+        Ok(EncryptedTable { connection: Mutex::new(connection), schema, search })
     }
 }
 
@@ -133,6 +153,7 @@ impl EncryptedTable {
             cmm,
             suite: AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384,
             sql_name: None,
+            beacons: None,
         }
     }
 
@@ -150,8 +171,24 @@ impl EncryptedTable {
     /// Encrypts `item` and writes it, replacing any item with the same primary key.
     pub async fn put(&self, item: &Item) -> Result<(), TableError> {
         rows::key_of(&self.schema, item)?;
-        let stored = encrypt_item(self.cmm.as_ref(), &self.config, item, self.suite).await?;
+        let stored = self.search.encrypt_for_write(item).await?;
         self.put_stored(&stored)
+    }
+
+    /// Encrypts `items` and writes them in one transaction (all or none).
+    pub async fn put_all(&self, items: &[Item]) -> Result<(), TableError> {
+        let mut stored = Vec::with_capacity(items.len());
+        for item in items {
+            rows::key_of(&self.schema, item)?;
+            stored.push(self.search.encrypt_for_write(item).await?);
+        }
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        for item in &stored {
+            rows::upsert(&transaction, &self.schema, item)?;
+        }
+        transaction.commit()?;
+        Ok(())
     }
 
     /// Writes an item already in the DB-ESDK format (from another SDK, or an export) as it is.
@@ -191,7 +228,68 @@ impl EncryptedTable {
         Ok(out)
     }
 
+    /// The items matching `query`, verified and decrypted.
+    ///
+    /// The query is rewritten onto beacons (a condition the beacons cannot answer is a
+    /// [`TableError::Search`] naming it), run as SQL on the beacon and plaintext columns, and
+    /// every row found is decrypted and re-checked on plaintext: beacon collisions are dropped.
+    /// Equality and IN on any beacon, and `begins_with` and ranges on compound beacons and
+    /// string columns, use the columns' indexes; what SQL cannot narrow is decided by the
+    /// re-check alone (a full scan).
+    ///
+    /// ```no_run
+    /// # async fn example(table: envelope_dbe::sqlite::EncryptedTable) -> Result<(), envelope_dbe::sqlite::TableError> {
+    /// use envelope_dbe::item::AttributeValue as V;
+    /// use envelope_dbe::search::Condition;
+    ///
+    /// let open_in_may = Condition::eq("Status", V::S("open".into()))
+    ///     .and(Condition::begins_with("ByDate", V::S("D_2026-05".into())));
+    /// for item in table.query(&open_in_may).await? {
+    ///     println!("{:?}", item.get("OrderId"));
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn query(&self, query: &Condition) -> Result<Vec<Item>, TableError> {
+        let translated = self.search.translate(query).await?;
+        let filter = self.filter(&translated);
+        let (sql, params) = filter.map(|f| (f.sql, f.params)).unwrap_or_default();
+        if sql.is_empty() {
+            tracing::debug!(table = self.schema.name, "query narrows no column: full scan");
+        }
+        let stored = rows::select(&self.lock(), &self.schema, &sql, params)?;
+        let mut out = Vec::new();
+        for item in &stored {
+            let Some(plain) = self.search.read_matching(&translated, item).await? else { continue };
+            // Without beacons the search core trusts the database's own evaluation; the SQL
+            // here may select more than the query, so check every result.
+            if translated.uses_beacons || self.search.recheck(query, &plain)? {
+                out.push(plain);
+            }
+        }
+        tracing::debug!(table = self.schema.name, candidates = stored.len(), matches = out.len(), "query");
+        Ok(out)
+    }
+
+    /// SQLite's plan for `query` (`EXPLAIN QUERY PLAN` detail lines): shows which index a
+    /// query uses, or `SCAN` for a full scan.
+    pub async fn explain(&self, query: &Condition) -> Result<Vec<String>, TableError> {
+        let translated = self.search.translate(query).await?;
+        let (sql, params) = self.filter(&translated).map(|f| (f.sql, f.params)).unwrap_or_default();
+        rows::explain(&self.lock(), &self.schema, &sql, params)
+    }
+
+    /// The SQL filter of a translated query: the partitions' conditions joined by OR (each
+    /// partition's beacons differ); `None` when any of them cannot narrow the rows.
+    fn filter(&self, query: &BeaconQuery) -> Option<Filter> {
+        let mut parts = Vec::with_capacity(query.partitions.len());
+        for partition in &query.partitions {
+            parts.push(render(&self.schema, partition.as_ref()?)?);
+        }
+        render_or(parts)
+    }
+
     async fn decrypt(&self, stored: &Item) -> Result<Item, TableError> {
-        Ok(decrypt_item(self.cmm.as_ref(), &self.config, stored).await?)
+        Ok(self.search.decrypt_read(stored).await?)
     }
 }
