@@ -43,6 +43,16 @@ impl BranchKeyIdSupplier for TenantFromContext {
     }
 }
 
+/// The branch key of each item by its partition key's encryption-context value.
+#[derive(Debug)]
+struct TenantById(BTreeMap<String, String>);
+impl BranchKeyIdSupplier for TenantById {
+    fn branch_key_id(&self, context: &EncryptionContext) -> envelope::Result<String> {
+        let id = context.get("aws-crypto-attr.id").cloned().unwrap_or_default();
+        Ok(self.0.get(&id).cloned().unwrap_or_else(|| "tenant-a".into()))
+    }
+}
+
 fn cmm(store: &Arc<StaticKeyStore>) -> Arc<DefaultMaterialsManager> {
     let keyring = HierarchicalKeyring::builder(Arc::clone(store))
         .branch_key_id_supplier(Arc::new(TenantFromContext))
@@ -436,4 +446,68 @@ async fn each_tenant_has_its_own_beacons() {
         SearchableTable::new(config(), cmm(&store), SUITE).with_beacons(beacons(None), BeaconKeySource::Multi(source)),
         Err(SearchError::EncryptedKeyField(f)) if f == "email"
     ));
+}
+
+#[tokio::test]
+async fn an_unconfigured_key_field_selects_the_tenant_and_is_not_stored() {
+    let store = store();
+    // The key field is not in the encryption context: the branch key follows the partition
+    // key's (base64, typed) context value instead.
+    let tenant_of = |id: &str, tenant: &str| {
+        use base64::Engine as _;
+        let typed = V::N(id.into()).serialize_typed().unwrap();
+        (base64::engine::general_purpose::STANDARD.encode(typed), tenant.to_owned())
+    };
+    let by_id = TenantById([tenant_of("1", "tenant-a"), tenant_of("2", "tenant-b"), tenant_of("3", "tenant-a")].into());
+    let keyring = HierarchicalKeyring::builder(Arc::clone(&store))
+        .branch_key_id_supplier(Arc::new(by_id))
+        .ttl(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let config = TableConfig::new("people", "id")
+        .action("id", CryptoAction::SignOnly)
+        .action("email", CryptoAction::EncryptAndSign)
+        .action("city", CryptoAction::EncryptAndSign)
+        .action("secret", CryptoAction::EncryptAndSign)
+        .action("year", CryptoAction::SignOnly)
+        .action("note", CryptoAction::DoNothing)
+        .allowed_unsigned("note");
+    let source = MultiKeySource::new(Arc::clone(&store) as Arc<dyn KeyStore>, "tenant", Duration::from_secs(60));
+    let table = SearchableTable::new(config, Arc::new(DefaultMaterialsManager::new(keyring)), SUITE)
+        .with_beacons(beacons(None), BeaconKeySource::Multi(source))
+        .unwrap();
+    let a = table.encrypt_for_write(&person(1, "tenant-a", "a@example.com", "Paris", "1984")).await.unwrap();
+    let b = table.encrypt_for_write(&person(2, "tenant-b", "b@example.com", "Paris", "1984")).await.unwrap();
+    assert!(!a.contains_key("tenant") && !b.contains_key("tenant"), "the key field is not stored");
+    assert_ne!(a["aws_dbe_b_city"], b["aws_dbe_b_city"]);
+
+    let query = Condition::eq("tenant", s("tenant-b")).and(Condition::eq("city", s("Paris")));
+    let translated = table.translate(&query).await.unwrap();
+    assert_eq!(translated.beacon_key_id.as_deref(), Some("tenant-b"));
+    let Some(Condition::Compare(Operand::Attr(name), CompareOp::Eq, Operand::Value(beacon))) =
+        &translated.partitions[0]
+    else {
+        panic!("the tenant condition should be gone: {translated:?}")
+    };
+    assert_eq!((name.as_str(), beacon), ("aws_dbe_b_city", &b["aws_dbe_b_city"]));
+    let (_, kept) = run(&table, &translated, &[a.clone(), b.clone()]).await;
+    assert_eq!(ids(&kept), vec![V::N("2".into())]);
+
+    // Only the tenant: no condition left, no beacon involved.
+    let translated = table.translate(&Condition::eq("tenant", s("tenant-b"))).await.unwrap();
+    assert_eq!((translated.partitions, translated.uses_beacons), (vec![None], false));
+    // The key field may not hide inside an OR.
+    let hidden = Condition::eq("tenant", s("tenant-b")).or(Condition::eq("year", s("1984")));
+    assert!(matches!(table.translate(&hidden).await, Err(SearchError::AmbiguousBeaconKeyId(_))));
+    // An item without the key field and without beacons to build is written as it is.
+    let bare: Item = [("id".to_owned(), V::N("3".into())), ("year".to_owned(), s("1999"))].into();
+    let stored = table.encrypt_for_write(&bare).await.unwrap();
+    assert!(!stored.keys().any(|k| k.starts_with("aws_dbe_b_")));
+    assert_eq!(stored["YearTag"], s("T_1999"));
+    // Without the key field, the branch key that encrypted the item names the beacon key
+    // (search-config.md "Get beacon key after encrypt"): tenant-a for id 3.
+    let mut no_field = bare.clone();
+    no_field.insert("city".into(), s("Paris"));
+    let stored = table.encrypt_for_write(&no_field).await.unwrap();
+    assert_eq!(stored["aws_dbe_b_city"], a["aws_dbe_b_city"]);
 }
