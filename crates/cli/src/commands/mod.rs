@@ -8,3 +8,4 @@ mod quickstart_hierarchy;
 pub mod s3;
 pub mod speed;
 pub mod vectors;
+pub mod vectors_dbe;

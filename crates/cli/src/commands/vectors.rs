@@ -67,6 +67,10 @@ pub enum VectorsCommand {
         #[arg(long, short)]
         verbose: bool,
     },
+    /// The AWS Database Encryption SDK's item vectors (aws-dbesdk-decrypt and
+    /// aws-dbesdk-encrypt manifests), offline.
+    #[command(subcommand)]
+    Dbe(super::vectors_dbe::DbeVectorsCommand),
 }
 
 /// Runs one `envelope vectors` subcommand.
@@ -99,6 +103,7 @@ pub fn run(command: VectorsCommand) -> anyhow::Result<ExitCode> {
             eprintln!("wrote {} (check it with: envelope vectors decrypt --manifest {})", out.display(), out.display());
             Ok(code)
         }
+        VectorsCommand::Dbe(command) => super::vectors_dbe::run(command),
     }
 }
 

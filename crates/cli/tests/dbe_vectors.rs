@@ -1,0 +1,88 @@
+//! `envelope vectors dbe decrypt|encrypt`: the four official DB-ESDK decrypt manifests pass all
+//! 42 records offline; our encrypt manifest (`test-vectors/dbe/`) round-trips through a written
+//! decrypt manifest, the committed written manifest still decrypts, and a wrong beacon fails.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{isolated_envelope, TempDir};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn envelope(home: &Path, args: &[&str]) -> Output {
+    isolated_envelope(home).args(args).env("RUST_LOG", "error").output().expect("envelope runs")
+}
+
+fn last_line(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).lines().last().unwrap_or_default().to_owned()
+}
+
+fn decrypt(home: &Path, manifest: &Path) -> Output {
+    envelope(home, &["vectors", "dbe", "decrypt", "--manifest", manifest.to_str().unwrap()])
+}
+
+#[test]
+fn official_manifests_pass_offline() {
+    let home = TempDir::new("dbe-vectors-official");
+    for (file, records) in [
+        ("decrypt_java_32.json", 9),
+        ("decrypt_dotnet_32.json", 9),
+        ("decrypt_java_33.json", 12),
+        ("decrypt_dotnet_33.json", 12),
+    ] {
+        let output = decrypt(home.path(), &repo().join("test-vectors/dbesdk").join(file));
+        assert!(output.status.success(), "{file}: {}", String::from_utf8_lossy(&output.stdout));
+        assert_eq!(last_line(&output), format!("{records} passed, 0 failed, 0 skipped"), "{file}");
+    }
+}
+
+/// Our manifest's tests: 27, of which 3 negative-encrypt ones are refused and not written.
+const WRITTEN: usize = 24;
+
+#[test]
+fn encrypt_then_decrypt_round_trips() {
+    let home = TempDir::new("dbe-vectors-round-trip");
+    let out = home.path().join("written");
+    let manifest = repo().join("test-vectors/dbe/encrypt-manifest.json");
+    let output = envelope(
+        home.path(),
+        &["vectors", "dbe", "encrypt", "--manifest", manifest.to_str().unwrap(), "--out", out.to_str().unwrap()],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    assert_eq!(last_line(&output), "27 passed, 0 failed, 0 skipped");
+    assert!(out.join("keys.json").is_file());
+
+    let output = decrypt(home.path(), &out.join("manifest.json"));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    assert_eq!(last_line(&output), format!("{WRITTEN} passed, 0 failed, 0 skipped"));
+
+    // A written item carries its beacons; one changed beacon fails that record and the run.
+    let text = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let record = &mut json["tests"]["envelope-beacons-single-sig"]["encrypted"];
+    assert!(record.get("aws_dbe_b_Name").is_some() && record.get("aws_dbe_b_YearZip").is_some());
+    record["aws_dbe_b_Name"] = serde_json::json!({"S": "0000"});
+    std::fs::write(out.join("manifest.json"), json.to_string()).unwrap();
+    let output = decrypt(home.path(), &out.join("manifest.json"));
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(last_line(&output), format!("{} passed, 1 failed, 0 skipped", WRITTEN - 1));
+
+    // Writing into a directory that holds files is refused.
+    let again = envelope(
+        home.path(),
+        &["vectors", "dbe", "encrypt", "--manifest", manifest.to_str().unwrap(), "--out", out.to_str().unwrap()],
+    );
+    assert!(!again.status.success());
+}
+
+#[test]
+fn committed_written_manifest_decrypts() {
+    let home = TempDir::new("dbe-vectors-committed");
+    let output = decrypt(home.path(), &repo().join("test-vectors/dbe/decrypt/manifest.json"));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    assert_eq!(last_line(&output), format!("{WRITTEN} passed, 0 failed, 0 skipped"));
+}
