@@ -77,9 +77,6 @@ pub enum ExpressionError {
     /// A function outside the supported subset (`size`, `attribute_type`, or unknown).
     #[error("function {0} is not supported in searchable expressions")]
     UnsupportedFunction(String),
-    /// A function's first argument is a value, not an attribute.
-    #[error("{0} needs an attribute as its first argument")]
-    FunctionNeedsAttribute(&'static str),
     /// A condition that has no expression text (an empty OR, which never holds).
     #[error("the condition can never hold and has no DynamoDB expression")]
     Unrepresentable,
@@ -419,11 +416,9 @@ impl Parser<'_> {
                 }
             }
             "begins_with" | "contains" => {
-                let label = if name == "contains" { "contains" } else { "begins_with" };
+                // Either argument may be a value (`contains(:set, Attr)` asks whether the
+                // attribute is a member of the given set); the search core handles both orders.
                 let subject = self.operand()?;
-                if subject.as_attr().is_none() {
-                    return Err(ExpressionError::FunctionNeedsAttribute(label));
-                }
                 self.expect(Kind::Comma, "','")?;
                 let argument = self.operand()?;
                 if name == "contains" {
@@ -667,7 +662,7 @@ mod tests {
         assert_eq!(err("A[0] = :n"), ExpressionError::DocumentPath(1));
         assert_eq!(err("size(A) > :n"), ExpressionError::UnsupportedFunction("size".into()));
         assert_eq!(err("attribute_type(A, :s)"), ExpressionError::UnsupportedFunction("attribute_type".into()));
-        assert_eq!(err("begins_with(:s, A)"), ExpressionError::FunctionNeedsAttribute("begins_with"));
+        assert_eq!(ok("contains(:s, A)"), Condition::Contains(Operand::Value(V::S("x".into())), Operand::attr("A")));
         assert!(matches!(err("A = :n AND"), ExpressionError::Unexpected { at: 10, .. }));
         assert!(matches!(err("A = :n B = :n"), ExpressionError::Unexpected { at: 7, .. }));
         assert!(matches!(err("(A = :n"), ExpressionError::Unexpected { expected: "')'", .. }));
