@@ -392,6 +392,19 @@ async fn partitions_repeat_the_query_per_partition() {
     let (_, kept) = run(&table, &translated, &stored).await;
     assert_eq!(ids(&kept), expected(&table, &query, &items));
     assert_eq!(kept.len(), 10);
+
+    // A chosen partition: max + 2 = 5, reduced modulo 3: every item in partition 2.
+    let source = SingleKeySource::new(Arc::clone(&store) as Arc<dyn KeyStore>, "tenant-a", Duration::from_secs(60));
+    let chosen = SearchableTable::new(config(), cmm(&store), SUITE)
+        .with_partition_selector(|_, max| max + 2)
+        .with_beacons(beacons(Some(3)), BeaconKeySource::Single(source))
+        .unwrap();
+    let stored = write_all(&chosen, &items[..8]).await;
+    let translated = chosen.translate(&query).await.unwrap();
+    for (partition, condition) in translated.partitions.iter().enumerate() {
+        let hits = stored.iter().filter(|item| condition.as_ref().unwrap().evaluate(item).unwrap()).count();
+        assert_eq!(hits, if partition == 2 { 2 } else { 0 }, "partition {partition}");
+    }
 }
 
 #[tokio::test]

@@ -85,6 +85,7 @@ pub struct SearchableTable {
     cmm: Arc<dyn MaterialsManager>,
     suite: AlgorithmSuite,
     search: Option<Search>,
+    selector: PartitionSelector,
 }
 
 #[derive(Debug)]
@@ -93,10 +94,41 @@ struct Search {
     source: BeaconKeySource,
 }
 
+/// Chooses the beacon partition of an item being written: a function of the plaintext item and
+/// the table's partition count, returning a partition below it (reduced modulo the count).
+type SelectPartition = dyn Fn(&Item, u8) -> u8 + Send + Sync;
+
+/// The partition selector: random by default (the DB-ESDK's default), or the caller's.
+#[derive(Clone, Default)]
+struct PartitionSelector(Option<Arc<SelectPartition>>);
+
+impl std::fmt::Debug for PartitionSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "PartitionSelector(custom)" } else { "PartitionSelector(random)" })
+    }
+}
+
+impl PartitionSelector {
+    fn select(&self, item: &Item, max: u8) -> Result<u8, SearchError> {
+        match &self.0 {
+            _ if max <= 1 => Ok(0),
+            Some(select) => Ok(select(item, max) % max),
+            None => random_partition(max),
+        }
+    }
+}
+
 impl SearchableTable {
     /// A table without beacons: items encrypted with `cmm` under `suite` as `config` says.
     pub fn new(config: TableConfig, cmm: Arc<dyn MaterialsManager>, suite: AlgorithmSuite) -> SearchableTable {
-        SearchableTable { write_config: config.clone(), config, cmm, suite, search: None }
+        SearchableTable {
+            write_config: config.clone(),
+            config,
+            cmm,
+            suite,
+            search: None,
+            selector: PartitionSelector::default(),
+        }
     }
 
     /// Adds beacons: `beacons` is checked against the table's actions, keys come from `source`.
@@ -120,6 +152,26 @@ impl SearchableTable {
         self.write_config = write_config;
         self.search = Some(Search { version, source });
         Ok(self)
+    }
+
+    /// Chooses each written item's beacon partition with `select(item, max_partitions)`
+    /// instead of at random (the result is taken modulo the partition count). Without beacons
+    /// or partitions it is never called.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use envelope::{AlgorithmSuite, DefaultMaterialsManager};
+    /// # use envelope_dbe::item::TableConfig;
+    /// # use envelope_dbe::search::SearchableTable;
+    /// # fn table(cmm: Arc<DefaultMaterialsManager>) -> SearchableTable {
+    /// # let table = SearchableTable::new(TableConfig::new("t", "id"), cmm, AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384);
+    /// // Spread items by the length of their id, deterministically.
+    /// table.with_partition_selector(|item, _max| item.get("id").map_or(0, |id| format!("{id:?}").len() as u8))
+    /// # }
+    /// ```
+    pub fn with_partition_selector(mut self, select: impl Fn(&Item, u8) -> u8 + Send + Sync + 'static) -> Self {
+        self.selector = PartitionSelector(Some(Arc::new(select)));
+        self
     }
 
     /// The table config as given.
@@ -190,7 +242,7 @@ impl SearchableTable {
             }
             (source, id) => source.beacon_keys(version, id.as_deref()).await?,
         };
-        let partition = random_partition(version.max_partitions())?;
+        let partition = self.selector.select(item, version.max_partitions())?;
         for (name, value) in version.beacons(item, &keys, partition)? {
             if name.starts_with(BEACON_ATTRIBUTE_PREFIX) {
                 stored.insert(name, value);
