@@ -37,6 +37,9 @@ enum Command {
     /// Client-side encrypted S3 objects (the Amazon S3 Encryption Client format): put, get, rm, rewrap.
     #[command(subcommand, after_help = exit_code::HELP)]
     S3(commands::s3::S3Command),
+    /// Encrypted, searchable database tables (DB-ESDK items with beacons) in a SQLite file.
+    #[command(subcommand)]
+    Db(commands::db::DbCommand),
     /// Run AWS Encryption SDK test-vector manifests.
     #[command(subcommand)]
     Vectors(commands::vectors::VectorsCommand),
@@ -78,6 +81,7 @@ fn main() -> std::process::ExitCode {
         Command::Kms(cmd) => commands::kms::run(cmd),
         Command::Keystore(cmd) => commands::keystore::run(cmd),
         Command::S3(cmd) => commands::s3::run(cmd),
+        Command::Db(cmd) => commands::db::run(cmd),
         Command::Vectors(cmd) => commands::vectors::run(cmd),
         Command::Speed(args) => commands::speed::run(args),
         Command::Quickstart(args) => commands::quickstart::run(args),

@@ -1,5 +1,6 @@
 //! One module per top-level subcommand; each exposes its clap arguments and a `run` function.
 
+pub mod db;
 pub mod keystore;
 pub mod kms;
 mod kms_api;

@@ -1,0 +1,307 @@
+//! `envelope db put|get|query`: an encrypted, searchable table in a SQLite file.
+//!
+//! The table comes from `--table-config FILE` (the DB-ESDK test vectors' JSON form, `search`
+//! included); items go in and come out as DynamoDB JSON, one per line on output. Keys: the
+//! hierarchical keyring on a `static-branch-key` entry of a keys manifest (`--keys FILE`, the
+//! vectors' `keys.json` form), whose beacon keys also serve the beacons: offline, nothing else
+//! to run.
+
+use std::collections::BTreeMap;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use envelope::DefaultMaterialsManager;
+use envelope_dbe::beacon::{BeaconKeySource, MultiKeySource, SingleKeySource};
+use envelope_dbe::config_json::{table_config_from_json, KeySourceJson};
+use envelope_dbe::item::{item_from_value, item_to_json, AttributeValue, Item};
+use envelope_dbe::search::Condition;
+use envelope_dbe::sqlite::{open_database, EncryptedTable};
+use envelope_keyrings::hierarchy::{
+    BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore, StaticKeyStore,
+};
+use envelope_vectors::manifest::keys::{KeyMaterial, KeysManifest};
+
+/// How long derived branch and beacon keys stay cached during one command.
+const CACHE_TTL: Duration = Duration::from_secs(300);
+
+/// Subcommands of `envelope db`.
+#[derive(Debug, clap::Subcommand)]
+pub enum DbCommand {
+    /// Encrypt items (DynamoDB JSON: one object, or an array of them) and write them, replacing
+    /// items with the same primary key.
+    Put {
+        #[command(flatten)]
+        table: TableArgs,
+        /// The items: a file, or `-` for stdin.
+        #[arg(short = 'i', long = "input", value_name = "FILE|-")]
+        input: String,
+    },
+    /// Print the item with a primary key, decrypted, as DynamoDB JSON (exit 1 when absent).
+    Get {
+        #[command(flatten)]
+        table: TableArgs,
+        /// A primary key attribute, `ATTR=VALUE` (repeat for the sort key). VALUE is a string, or
+        /// a DynamoDB JSON value when it starts with `{` (`id={"N":"7"}`).
+        #[arg(long = "key", value_name = "ATTR=VALUE", required = true)]
+        key: Vec<String>,
+        /// Print the item as stored (encrypted, with header, footer and beacons): what any
+        /// DB-ESDK reads.
+        #[arg(long)]
+        stored: bool,
+    },
+    /// Print the items matching every condition, decrypted, one DynamoDB JSON object a line.
+    ///
+    /// Conditions name attributes or beacons: encrypted attributes are matched through their
+    /// beacons and every result is re-checked on plaintext. Values are strings, or DynamoDB JSON
+    /// values when they start with `{`.
+    Query {
+        #[command(flatten)]
+        table: TableArgs,
+        /// `ATTR=VALUE`: equal.
+        #[arg(long = "eq", value_name = "ATTR=VALUE")]
+        eq: Vec<String>,
+        /// `ATTR=PREFIX`: begins with (signed attributes, compound beacons).
+        #[arg(long = "begins-with", value_name = "ATTR=PREFIX")]
+        begins_with: Vec<String>,
+        /// `ATTR=LO,HI`: between, inclusive (signed attributes, compound beacons).
+        #[arg(long = "between", value_name = "ATTR=LO,HI")]
+        between: Vec<String>,
+    },
+}
+
+/// Where the table is and how it is encrypted.
+#[derive(Debug, clap::Args)]
+pub struct TableArgs {
+    /// The SQLite file (created if missing; WAL mode).
+    #[arg(long, value_name = "FILE")]
+    db: PathBuf,
+    /// The table config (JSON, the DB-ESDK test vectors' form, with `search` for beacons).
+    #[arg(long, value_name = "FILE")]
+    table_config: PathBuf,
+    /// The keys manifest holding the branch key (`static-branch-key` entries, with `beaconKey`).
+    #[arg(long, value_name = "FILE")]
+    keys: PathBuf,
+    /// The keys-manifest entry items are encrypted under.
+    #[arg(long, value_name = "NAME", default_value = "static-branch-key-1")]
+    branch_key: String,
+    /// The SQLite table name (default: the config's logical table name).
+    #[arg(long, value_name = "NAME")]
+    sql_table: Option<String>,
+}
+
+/// Runs one `envelope db` subcommand.
+pub fn run(command: DbCommand) -> anyhow::Result<ExitCode> {
+    let runtime = crate::runtime::start()?;
+    runtime.block_on(async move {
+        match command {
+            DbCommand::Put { table, input } => {
+                let items = read_items(&input)?;
+                let table = open_table(&table)?;
+                table.put_all(&items).await?;
+                eprintln!("{} item(s) written", items.len());
+                Ok(ExitCode::SUCCESS)
+            }
+            DbCommand::Get { table, key, stored } => {
+                let key = key_item(&key)?;
+                let table = open_table(&table)?;
+                let item = if stored { table.get_stored(&key)? } else { table.get(&key).await? };
+                match item {
+                    Some(item) => {
+                        print_items(&[item])?;
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    None => {
+                        eprintln!("envelope: no item with that key");
+                        Ok(ExitCode::from(1))
+                    }
+                }
+            }
+            DbCommand::Query { table, eq, begins_with, between } => {
+                let query = conditions(&eq, &begins_with, &between)?;
+                let table = open_table(&table)?;
+                let items = table.query(&query).await?;
+                print_items(&items)?;
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    })
+}
+
+fn open_table(args: &TableArgs) -> anyhow::Result<EncryptedTable> {
+    let bytes =
+        std::fs::read(&args.table_config).with_context(|| format!("--table-config {}", args.table_config.display()))?;
+    let parsed =
+        table_config_from_json(&bytes).with_context(|| format!("--table-config {}", args.table_config.display()))?;
+    let store = Arc::new(key_store(&args.keys, &args.branch_key)?);
+    let keyring = HierarchicalKeyring::builder(Arc::clone(&store))
+        .branch_key_id(branch_key_id(&args.keys, &args.branch_key)?)
+        .ttl(CACHE_TTL)
+        .build()?;
+    let mut builder = EncryptedTable::builder(parsed.table, Arc::new(DefaultMaterialsManager::new(keyring)));
+    if let Some(suite) = parsed.algorithm_suite {
+        builder = builder.suite(suite);
+    }
+    if let Some(name) = &args.sql_table {
+        builder = builder.sql_table_name(name);
+    }
+    if let Some(search) = &parsed.search {
+        let version = search.write();
+        let store = store as Arc<dyn KeyStore>;
+        let source = match &version.key_source {
+            Some(KeySourceJson::Multi { key_field_name, .. }) => {
+                BeaconKeySource::Multi(MultiKeySource::new(store, key_field_name.clone(), CACHE_TTL))
+            }
+            Some(KeySourceJson::Single { key_id, .. }) => {
+                BeaconKeySource::Single(SingleKeySource::new(store, key_id.clone(), CACHE_TTL))
+            }
+            None => BeaconKeySource::Single(SingleKeySource::new(
+                store,
+                branch_key_id(&args.keys, &args.branch_key)?,
+                CACHE_TTL,
+            )),
+        };
+        builder = builder.beacons(version.config.clone(), source);
+    }
+    let connection = open_database(&args.db).with_context(|| format!("--db {}", args.db.display()))?;
+    Ok(builder.create(connection)?)
+}
+
+fn read_manifest(path: &Path) -> anyhow::Result<KeysManifest> {
+    let bytes = std::fs::read(path).with_context(|| format!("--keys {}", path.display()))?;
+    Ok(KeysManifest::parse(&path.display().to_string(), &bytes)?)
+}
+
+fn branch_key_id(path: &Path, entry: &str) -> anyhow::Result<String> {
+    let manifest = read_manifest(path)?;
+    match manifest.entry(entry).map(|e| e.material(entry)) {
+        Some(Ok(KeyMaterial::StaticBranchKey { branch_key_id, .. })) => Ok(branch_key_id),
+        Some(Ok(other)) => bail!("--branch-key {entry}: a {} entry, not a static-branch-key", other.kind_name()),
+        Some(Err(error)) => bail!("--branch-key {entry}: {error}"),
+        None => bail!("--branch-key {entry}: no such entry in {}", path.display()),
+    }
+}
+
+/// A key store with `entry` as the active branch key and every beacon key of the manifest.
+fn key_store(path: &Path, entry: &str) -> anyhow::Result<StaticKeyStore> {
+    let manifest = read_manifest(path)?;
+    let mut store = StaticKeyStore::new("envelope-db");
+    let mut found = false;
+    for (name, key) in &manifest.keys {
+        let Ok(KeyMaterial::StaticBranchKey { branch_key_id, version, branch_key, beacon_key }) = key.material(name)
+        else {
+            continue;
+        };
+        if name == entry {
+            let secret = BranchKeySecret::from_slice(&branch_key)?;
+            store.add_branch_key(BranchKeyMaterials::new(&branch_key_id, &version, BTreeMap::new(), secret)?, true)?;
+            found = true;
+        }
+        if let Some(beacon) = beacon_key {
+            let secret = BranchKeySecret::from_slice(&beacon)?;
+            store.add_beacon_key(BeaconKeyMaterials::new(&branch_key_id, BTreeMap::new(), secret));
+        }
+    }
+    if !found {
+        bail!("--branch-key {entry}: no static-branch-key entry of that name in {}", path.display());
+    }
+    Ok(store)
+}
+
+fn read_items(input: &str) -> anyhow::Result<Vec<Item>> {
+    let mut bytes = Vec::new();
+    if input == "-" {
+        std::io::stdin().read_to_end(&mut bytes).context("reading stdin")?;
+    } else {
+        bytes = std::fs::read(input).with_context(|| format!("-i {input}"))?;
+    }
+    let value: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| format!("-i {input}: not JSON"))?;
+    let list = match value {
+        serde_json::Value::Array(items) => items,
+        single => vec![single],
+    };
+    list.iter()
+        .enumerate()
+        .map(|(index, item)| item_from_value(item).with_context(|| format!("-i {input}: item {index}")))
+        .collect()
+}
+
+/// `ATTR=VALUE` → the attribute and its value (a string, or DynamoDB JSON when it starts with `{`).
+fn attribute_value(spec: &str, flag: &str) -> anyhow::Result<(String, AttributeValue)> {
+    let (name, value) = spec.split_once('=').with_context(|| format!("{flag} {spec:?}: expected ATTR=VALUE"))?;
+    Ok((name.to_owned(), value_of(value, flag)?))
+}
+
+fn value_of(text: &str, flag: &str) -> anyhow::Result<AttributeValue> {
+    if !text.starts_with('{') {
+        return Ok(AttributeValue::S(text.to_owned()));
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(text).with_context(|| format!("{flag}: {text:?} is not DynamoDB JSON"))?;
+    // Parse the value as the only attribute of an item, to reuse the item reader's checks.
+    let item = item_from_value(&serde_json::json!({ "v": json })).with_context(|| format!("{flag}: {text:?}"))?;
+    item.into_values().next().context("no value")
+}
+
+fn key_item(specs: &[String]) -> anyhow::Result<Item> {
+    specs.iter().map(|spec| attribute_value(spec, "--key")).collect()
+}
+
+fn conditions(eq: &[String], begins_with: &[String], between: &[String]) -> anyhow::Result<Condition> {
+    let mut parts = Vec::new();
+    for spec in eq {
+        let (name, value) = attribute_value(spec, "--eq")?;
+        parts.push(Condition::eq(name, value));
+    }
+    for spec in begins_with {
+        let (name, value) = attribute_value(spec, "--begins-with")?;
+        parts.push(Condition::begins_with(name, value));
+    }
+    for spec in between {
+        let (name, range) = spec.split_once('=').with_context(|| format!("--between {spec:?}: expected ATTR=LO,HI"))?;
+        let (low, high) = split_range(range).with_context(|| format!("--between {spec:?}: expected ATTR=LO,HI"))?;
+        parts.push(Condition::between(name, value_of(low, "--between")?, value_of(high, "--between")?));
+    }
+    if parts.is_empty() {
+        bail!("give at least one condition: --eq, --begins-with or --between");
+    }
+    Ok(Condition::And(parts))
+}
+
+/// `LO,HI`; a `{` value (DynamoDB JSON) may hold commas, so split after its closing brace.
+fn split_range(range: &str) -> Option<(&str, &str)> {
+    if range.starts_with('{') {
+        let end = range.find("},")? + 1;
+        return Some((&range[..end], &range[end + 1..]));
+    }
+    range.split_once(',')
+}
+
+fn print_items(items: &[Item]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    for item in items {
+        serde_json::to_writer(&mut out, &item_to_json(item))?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_and_ranges() {
+        assert_eq!(attribute_value("a=b=c", "--eq").unwrap(), ("a".into(), AttributeValue::S("b=c".into())));
+        assert_eq!(attribute_value(r#"id={"N":"7"}"#, "--key").unwrap().1, AttributeValue::N("7".into()));
+        assert!(attribute_value("novalue", "--eq").is_err());
+        assert!(attribute_value(r#"id={"X":"7"}"#, "--eq").is_err());
+        assert_eq!(split_range("a,b"), Some(("a", "b")));
+        assert_eq!(split_range(r#"{"N":"1"},{"N":"2"}"#), Some((r#"{"N":"1"}"#, r#"{"N":"2"}"#)));
+        assert!(conditions(&[], &[], &[]).is_err());
+    }
+}
