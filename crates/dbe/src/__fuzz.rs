@@ -62,7 +62,6 @@ pub fn check_table_config(data: &[u8]) -> bool {
 /// DynamoDB condition expressions (`dbe_ddb_expression`): the input, as lossy UTF-8, parsed with
 /// fixed placeholders (`#a`, `#b` names; `:s`, `:n`, `:b`, `:l` values). Whatever parses renders
 /// back to an expression that parses to the same condition. Returns whether it parsed.
-#[cfg(feature = "dynamodb")]
 pub fn check_ddb_expression(data: &[u8]) -> bool {
     use crate::dynamodb::{parse, Expression};
     use std::collections::HashMap;

@@ -5,8 +5,8 @@
 //!   the `aws_dbe_head` / `aws_dbe_foot` attributes, suites 0x6700 / 0x6701.
 //! - [`beacon`]: beacons, truncated HMACs of plaintext values that a database can index and
 //!   match without seeing the values.
-//! - [`dynamodb`] (feature `dynamodb`, on by default): the DynamoDB encrypted client over
-//!   aws-sdk-dynamodb.
+//! - [`dynamodb`]: the DynamoDB encrypted client over aws-sdk-dynamodb (feature `dynamodb`, on
+//!   by default) and the condition-expression language it parses.
 //! - [`sqlite`] (feature `sqlite`, on by default): encrypted tables in SQLite, queried by beacon.
 //! - [`search`]: a searchable table independent of any database: writes with beacons, reads,
 //!   typed queries rewritten onto beacons and re-checked on plaintext.
@@ -27,7 +27,6 @@
 
 pub mod beacon;
 pub mod config_json;
-#[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 pub mod item;
 pub mod search;
