@@ -6,12 +6,15 @@
 //! ```
 //!
 //! Phases, each timed and with this process's peak RSS growth (Linux `clear_refs`/`VmHWM`):
-//! 1. crypto only: the body encrypted and decrypted in memory (one-shot AES-GCM) and streamed
-//!    (the incremental GCM the client uses for multipart), no network;
+//! 1. crypto only: the body encrypted and decrypted in memory (one-shot AES-GCM, the input
+//!    copied before the clock starts) and streamed (the incremental GCM the client uses for
+//!    multipart puts and large gets), no network;
 //! 2. plain aws-sdk-s3: PutObject of the same bytes from memory (one request; multipart as
 //!    envelope does for large sizes would only add requests), GetObject into a sink;
 //! 3. envelope: `put_object` (multipart above 8 MiB in 8 MiB parts) and `get_object` (verified
-//!    first: in memory up to 8 MiB, through the spool file above), into a sink.
+//!    first: in memory up to 8 MiB, through the spool file above; and with delayed
+//!    authentication, streamed), into a sink;
+//! 4. the time ratios envelope / plain for put and get (issue 12 asks ≤ 1.10).
 //!
 //! The key is a raw AES-256 key, so the figures are S3 and the content cipher, not KMS.
 
@@ -20,7 +23,7 @@ use std::time::Instant;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
-use envelope_s3::client::{PutOptions, S3EncryptionClient};
+use envelope_s3::client::{Authentication, PutOptions, S3EncryptionClient};
 use envelope_s3::wrap::AesGcmKeyring;
 use envelope_s3::ObjectCrypto;
 use tokio::io::AsyncReadExt;
@@ -73,21 +76,34 @@ struct Phase {
     peak_rss_mib: Option<f64>,
 }
 
-async fn measure<F, Fut>(name: &'static str, bytes: usize, rounds: usize, mut run: F) -> Phase
+/// Times `rounds` runs of `run`, each on a fresh input from `setup` (untimed; its memory counts
+/// in the peak, as the caller of a one-shot call holds its whole body). What `run` returns is
+/// dropped after the clock stops.
+async fn measure<S, T, Setup, Run, Fut>(
+    name: &'static str,
+    bytes: usize,
+    rounds: usize,
+    mut setup: Setup,
+    mut run: Run,
+) -> Phase
 where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    Setup: FnMut() -> S,
+    Run: FnMut(S) -> Fut,
+    Fut: std::future::Future<Output = T>,
 {
     let base = reset_peak();
-    let start = Instant::now();
+    let mut seconds = 0.0;
     for _ in 0..rounds {
-        run().await;
+        let input = setup();
+        let start = Instant::now();
+        let output = run(input).await;
+        seconds += start.elapsed().as_secs_f64();
+        drop(std::hint::black_box(output));
     }
-    let seconds = start.elapsed().as_secs_f64() / rounds as f64;
     let peak = status_kib("VmHWM:");
     Phase {
         name,
-        seconds,
+        seconds: seconds / rounds as f64,
         bytes,
         peak_growth_mib: base.zip(peak).map(|(base, peak)| peak.saturating_sub(base) as f64 / 1024.0),
         peak_rss_mib: peak.map(|peak| peak as f64 / 1024.0),
@@ -134,66 +150,127 @@ async fn main() {
     // 1. Crypto only.
     let sealed = crypto.encrypt(plaintext.clone(), &no_context).await.expect("encrypt");
     phases.push(
-        measure("crypto encrypt (one-shot, in memory)", size, rounds, || async {
-            let copy = plaintext.clone();
-            std::hint::black_box(crypto.encrypt(copy, &no_context).await.expect("encrypt"));
-        })
+        measure(
+            "crypto encrypt (one-shot, in memory)",
+            size,
+            rounds,
+            || plaintext.clone(),
+            |copy| async { crypto.encrypt(copy, &no_context).await.expect("encrypt") },
+        )
         .await,
     );
     phases.push(
-        measure("crypto decrypt (one-shot, in memory)", size, rounds, || async {
-            let copy = sealed.body.clone();
-            std::hint::black_box(crypto.decrypt(&sealed.metadata, copy, &no_context).await.expect("decrypt"));
-        })
+        measure(
+            "crypto decrypt (one-shot, in memory)",
+            size,
+            rounds,
+            || sealed.body.clone(),
+            |copy| async { crypto.decrypt(&sealed.metadata, copy, &no_context).await.expect("decrypt") },
+        )
         .await,
     );
     phases.push(
-        measure("crypto encrypt (streamed, 8 MiB pieces)", size, rounds, || async {
-            let (_, mut encryptor) = crypto.begin_encrypt(&no_context, None).await.expect("begin");
-            let mut piece = vec![0u8; 8 << 20];
-            for chunk in plaintext.chunks(8 << 20) {
-                piece[..chunk.len()].copy_from_slice(chunk);
-                encryptor.update(&mut piece[..chunk.len()]).expect("update");
-            }
-            std::hint::black_box(encryptor.finish().expect("finish"));
-        })
+        measure(
+            "crypto encrypt (streamed, 8 MiB pieces)",
+            size,
+            rounds,
+            || (),
+            |()| async {
+                let (_, mut encryptor) = crypto.begin_encrypt(&no_context, None).await.expect("begin");
+                let mut piece = vec![0u8; 8 << 20];
+                for chunk in plaintext.chunks(8 << 20) {
+                    piece[..chunk.len()].copy_from_slice(chunk);
+                    encryptor.update(&mut piece[..chunk.len()]).expect("update");
+                }
+                encryptor.finish().expect("finish")
+            },
+        )
+        .await,
+    );
+    let (crypto_ref, metadata, context) = (&crypto, &sealed.metadata, &no_context);
+    phases.push(
+        measure(
+            "crypto decrypt (streamed, 8 MiB pieces)",
+            size,
+            rounds,
+            || sealed.body.clone(),
+            move |mut body| async move {
+                // In place, the tag checked at the end, as the spool pass and the Delayed reader do.
+                envelope_s3::__bench::decrypt_streamed_in_place(crypto_ref, metadata, &mut body, context, 8 << 20)
+                    .await
+                    .expect("decrypt");
+                body
+            },
+        )
         .await,
     );
 
     // 2. Plain aws-sdk-s3.
     phases.push(
-        measure("aws-sdk-s3 PutObject", size, rounds, || async {
-            s3.put_object()
-                .bucket(&args.bucket)
-                .key("plain")
-                .body(ByteStream::from(plaintext.clone()))
-                .send()
-                .await
-                .expect("put");
-        })
+        measure(
+            "aws-sdk-s3 PutObject",
+            size,
+            rounds,
+            || ByteStream::from(plaintext.clone()),
+            |body| async {
+                s3.put_object().bucket(&args.bucket).key("plain").body(body).send().await.expect("put");
+            },
+        )
         .await,
     );
     phases.push(
-        measure("aws-sdk-s3 GetObject", size, rounds, || async {
-            let out = s3.get_object().bucket(&args.bucket).key("plain").send().await.expect("get");
-            assert_eq!(drain(out.body.into_async_read()).await, size);
-        })
+        measure(
+            "aws-sdk-s3 GetObject",
+            size,
+            rounds,
+            || (),
+            |()| async {
+                let out = s3.get_object().bucket(&args.bucket).key("plain").send().await.expect("get");
+                assert_eq!(drain(out.body.into_async_read()).await, size);
+            },
+        )
         .await,
     );
 
     // 3. envelope.
     let client = S3EncryptionClient::new(s3.clone(), crypto.clone());
     phases.push(
-        measure("envelope put_object", size, rounds, || async {
-            client.put_object(&args.bucket, "encrypted", &plaintext[..], &PutOptions::new()).await.expect("put");
-        })
+        measure(
+            "envelope put_object",
+            size,
+            rounds,
+            || (),
+            |()| async {
+                client.put_object(&args.bucket, "encrypted", &plaintext[..], &PutOptions::new()).await.expect("put");
+            },
+        )
         .await,
     );
     phases.push(
-        measure("envelope get_object", size, rounds, || async {
-            let object = client.get_object(&args.bucket, "encrypted", &no_context).await.expect("get");
-            assert_eq!(drain(object).await, size);
-        })
+        measure(
+            "envelope get_object (verify first, spool)",
+            size,
+            rounds,
+            || (),
+            |()| async {
+                let object = client.get_object(&args.bucket, "encrypted", &no_context).await.expect("get");
+                assert_eq!(drain(object).await, size);
+            },
+        )
+        .await,
+    );
+    let delayed = client.clone().authentication(Authentication::Delayed);
+    phases.push(
+        measure(
+            "envelope get_object (delayed auth)",
+            size,
+            rounds,
+            || (),
+            |()| async {
+                let object = delayed.get_object(&args.bucket, "encrypted", &no_context).await.expect("get");
+                assert_eq!(drain(object).await, size);
+            },
+        )
         .await,
     );
 
@@ -216,6 +293,21 @@ async fn main() {
                 mb_per_s,
                 phase.peak_growth_mib.map_or("?".into(), |v| format!("{v:.0}"))
             );
+        }
+    }
+    // envelope's time over plain aws-sdk-s3's for the same bytes in this run (issue 12: ≤ 1.10).
+    let seconds = |name: &str| phases.iter().find(|phase| phase.name == name).map(|phase| phase.seconds);
+    for (label, envelope, plain) in [
+        ("put: envelope / plain", "envelope put_object", "aws-sdk-s3 PutObject"),
+        ("get: envelope verify first / plain", "envelope get_object (verify first, spool)", "aws-sdk-s3 GetObject"),
+        ("get: envelope delayed / plain", "envelope get_object (delayed auth)", "aws-sdk-s3 GetObject"),
+    ] {
+        if let (Some(envelope), Some(plain)) = (seconds(envelope), seconds(plain)) {
+            if args.json {
+                println!("{{\"ratio\":{label:?},\"time_ratio\":{:.3}}}", envelope / plain);
+            } else {
+                println!("{label:<42} {:>9.2}x time", envelope / plain);
+            }
         }
     }
 }

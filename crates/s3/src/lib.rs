@@ -55,6 +55,8 @@ pub mod suite;
 pub mod wrap;
 
 #[doc(hidden)]
+pub mod __bench;
+#[doc(hidden)]
 pub mod __fuzz;
 
 pub use client::{PutOptions, S3EncryptionClient};

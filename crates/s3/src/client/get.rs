@@ -7,8 +7,10 @@ use std::ops::Range;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
+use std::io::{Seek, SeekFrom, Write};
+
 use aws_sdk_s3::operation::get_object::GetObjectError;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 use tracing::debug;
 use zeroize::Zeroizing;
 
@@ -20,8 +22,11 @@ use crate::object::{BodyDecryptor, BodyReader, ContentKey, DecryptingReader};
 
 /// The largest instruction file read (they hold a few hundred bytes).
 const MAX_INSTRUCTION_FILE: u64 = 1 << 20;
-/// Read size of the verification pass.
+/// Piece size of the ranged reads.
 const CHUNK: usize = 64 << 10;
+/// Piece size of the spool file, written and read back: large, so that each trip through the
+/// blocking pool moves a lot (two such pieces are in memory while spooling, one while reading).
+const SPOOL_CHUNK: usize = 1 << 20;
 
 /// A decrypted object: its metadata and a reader of its plaintext, released under the client's
 /// [`Authentication`] policy.
@@ -244,32 +249,118 @@ fn unwrap_io(error: std::io::Error) -> Error {
 /// back as the tag: the verification pass.
 struct TagCheck {
     decryptor: BodyDecryptor,
-    held: Vec<u8>,
-    scratch: Vec<u8>,
+    held: [u8; TAG_LEN],
+    held_len: usize,
 }
 
 impl TagCheck {
     fn new(decryptor: BodyDecryptor) -> TagCheck {
-        TagCheck { decryptor, held: Vec::with_capacity(TAG_LEN), scratch: Vec::with_capacity(CHUNK + TAG_LEN) }
+        TagCheck { decryptor, held: [0; TAG_LEN], held_len: 0 }
     }
 
-    fn feed(&mut self, data: &[u8]) -> Result<()> {
-        self.scratch.clear();
-        self.scratch.extend_from_slice(&self.held);
-        self.scratch.extend_from_slice(data);
-        let cut = self.scratch.len().saturating_sub(TAG_LEN);
-        self.held.clear();
-        self.held.extend_from_slice(&self.scratch[cut..]);
-        self.decryptor.update(&mut self.scratch[..cut])?;
-        // Unauthenticated plaintext does not outlive the pass.
-        self.scratch.fill(0);
+    /// Runs the next body bytes through the decryptor, in place: `data` is ciphertext on entry
+    /// and unauthenticated plaintext (or a kept tag candidate) on return, so the caller must
+    /// have stored it first and must zero it before it leaves its hands.
+    fn feed(&mut self, data: &mut [u8]) -> Result<()> {
+        if data.len() >= TAG_LEN {
+            // Everything held and all but the last 16 bytes of `data` are body, not tag.
+            let mut held = self.held;
+            self.decryptor.update(&mut held[..self.held_len])?;
+            let cut = data.len() - TAG_LEN;
+            let mut tail = [0u8; TAG_LEN];
+            tail.copy_from_slice(&data[cut..]);
+            self.decryptor.update(&mut data[..cut])?;
+            self.held = tail;
+            self.held_len = TAG_LEN;
+            return Ok(());
+        }
+        // A short piece: join it to what is held, release the front of the join.
+        let mut joined = [0u8; 2 * TAG_LEN];
+        joined[..self.held_len].copy_from_slice(&self.held[..self.held_len]);
+        joined[self.held_len..self.held_len + data.len()].copy_from_slice(data);
+        let total = self.held_len + data.len();
+        let cut = total.saturating_sub(TAG_LEN);
+        self.decryptor.update(&mut joined[..cut])?;
+        self.held = [0; TAG_LEN];
+        self.held[..total - cut].copy_from_slice(&joined[cut..total]);
+        self.held_len = total - cut;
         Ok(())
     }
 
     fn finish(self) -> Result<()> {
-        let tag: [u8; TAG_LEN] = self.held.as_slice().try_into().map_err(|_| SecurityError::TagMismatch)?;
-        self.decryptor.finish(&tag)
+        if self.held_len != TAG_LEN {
+            return Err(SecurityError::TagMismatch.into());
+        }
+        self.decryptor.finish(&self.held)
     }
+}
+
+/// One piece of the spool pass: the blocking thread's file, buffer and tag check, handed back
+/// and forth between the download and the blocking pool.
+struct SpoolState {
+    file: std::fs::File,
+    check: TagCheck,
+}
+
+/// Downloads `body` into `file` while checking its tag; returns the file rewound once the tag
+/// verified. The network read of one piece overlaps the write and check of the previous one
+/// on the blocking pool (two pieces of [`SPOOL_CHUNK`] bytes in memory, zeroed when dropped:
+/// the check leaves unauthenticated plaintext in them).
+async fn spool_and_check<R: AsyncRead + Unpin + ?Sized>(
+    body: &mut R,
+    file: std::fs::File,
+    check: TagCheck,
+) -> Result<std::fs::File> {
+    type Piece = Zeroizing<Vec<u8>>;
+    type Job = tokio::task::JoinHandle<Result<(SpoolState, Piece)>>;
+    let run = |mut state: SpoolState, mut piece: Piece, count: usize| -> Result<(SpoolState, Piece)> {
+        state.file.write_all(&piece[..count])?;
+        state.check.feed(&mut piece[..count])?;
+        Ok((state, piece))
+    };
+    let mut state = Some(SpoolState { file, check });
+    let mut pending: Option<Job> = None;
+    let mut spare: Option<Piece> = None;
+    let mut piece: Piece = Zeroizing::new(vec![0u8; SPOOL_CHUNK]);
+    loop {
+        let count = fill(body, &mut piece).await?;
+        if let Some(job) = pending.take() {
+            let (done, emptied) =
+                job.await.map_err(|e| Error::internal(format!("the spool writer stopped: {e}")))??;
+            state = Some(done);
+            spare = Some(emptied);
+        }
+        if count == 0 {
+            break;
+        }
+        let next = spare.take().unwrap_or_else(|| Zeroizing::new(vec![0u8; SPOOL_CHUNK]));
+        let full = std::mem::replace(&mut piece, next);
+        let current = state.take().expect("returned by the finished job");
+        pending = Some(tokio::task::spawn_blocking(move || run(current, full, count)));
+    }
+    let SpoolState { mut file, check } = state.expect("returned by the finished job");
+    check.finish()?;
+    tokio::task::spawn_blocking(move || {
+        file.flush()?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| Error::internal(format!("the spool writer stopped: {e}")))?
+    .map_err(Error::from)
+}
+
+/// Reads into `buffer` until it is full or the reader ends; the count read.
+async fn fill<R: AsyncRead + Unpin + ?Sized>(reader: &mut R, buffer: &mut [u8]) -> Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        let count = reader.read(&mut buffer[filled..]).await?;
+        if count == 0 {
+            break;
+        }
+        filled += count;
+    }
+    Ok(filled)
 }
 
 impl S3EncryptionClient {
@@ -332,7 +423,7 @@ impl S3EncryptionClient {
         let plaintext_length = body_length.map(|length| length.saturating_sub(TAG_LEN as u64));
         if self.authentication == Authentication::Delayed {
             let content_key = self.crypto.begin_decrypt(&metadata, encryption_context).await?;
-            let reader = DecryptingReader::new(body, content_key.decryptor()?);
+            let reader = DecryptingReader::with_chunk(body, content_key.decryptor()?, SPOOL_CHUNK);
             debug!(bucket, key, "streaming an object with delayed authentication (caller's opt-in)");
             return Ok(object(plaintext_length, Authentication::Delayed, Box::pin(reader)));
         }
@@ -350,23 +441,11 @@ impl S3EncryptionClient {
             Some(dir) => tempfile::tempfile_in(dir)?,
             None => tempfile::tempfile()?,
         };
-        let mut spool = tokio::fs::File::from_std(spool);
-        let mut check = TagCheck::new(content_key.decryptor()?);
-        let mut chunk = vec![0u8; CHUNK];
-        loop {
-            let count = body.read(&mut chunk).await?;
-            if count == 0 {
-                break;
-            }
-            spool.write_all(&chunk[..count]).await?;
-            check.feed(&chunk[..count])?;
-        }
-        check.finish()?;
-        spool.flush().await?;
-        spool.rewind().await?;
+        let spool = spool_and_check(&mut body, spool, TagCheck::new(content_key.decryptor()?)).await?;
         debug!(bucket, key, "verified a large object's tag; releasing it from the spool file");
         // The file is decrypted again under a fresh check: a changed file fails at its end.
-        let reader = DecryptingReader::new(spool, content_key.decryptor()?);
+        let reader =
+            DecryptingReader::with_chunk(tokio::fs::File::from_std(spool), content_key.decryptor()?, SPOOL_CHUNK);
         Ok(object(plaintext_length, Authentication::VerifyFirst, Box::pin(reader)))
     }
 
@@ -501,4 +580,79 @@ async fn read_bounded<R: AsyncRead + Unpin + ?Sized>(reader: &mut R, limit: u64)
         return Err(PolicyViolation::TooLarge { limit }.into());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use crate::wrap::AesGcmKeyring;
+    use crate::ObjectCrypto;
+
+    /// Hands out at most `step` bytes per read, so every piece boundary of the spool pass is hit.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        step: usize,
+    }
+
+    impl AsyncRead for Trickle<'_> {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            out: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            let count = self.step.min(self.data.len()).min(out.remaining());
+            out.put_slice(&self.data[..count]);
+            self.data = &self.data[count..];
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    async fn sealed(len: usize) -> (ObjectCrypto, ContentMetadata, Vec<u8>) {
+        let crypto = ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], BTreeMap::new()).unwrap());
+        let plaintext: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+        let object = crypto.encrypt(plaintext, &BTreeMap::new()).await.unwrap();
+        (crypto, object.metadata, object.body)
+    }
+
+    async fn spool(crypto: &ObjectCrypto, metadata: &ContentMetadata, body: &[u8], step: usize) -> Result<Vec<u8>> {
+        let key = crypto.begin_decrypt(metadata, &BTreeMap::new()).await?;
+        let mut reader = Trickle { data: body, step };
+        let mut file = spool_and_check(&mut reader, tempfile::tempfile()?, TagCheck::new(key.decryptor()?)).await?;
+        let mut stored = Vec::new();
+        file.read_to_end(&mut stored)?;
+        Ok(stored)
+    }
+
+    #[tokio::test]
+    async fn the_spool_holds_the_exact_ciphertext_and_a_good_tag_passes_at_any_piece_size() {
+        for len in [0usize, 1, 15, 16, 17, 31, SPOOL_CHUNK - 16, SPOOL_CHUNK, 2 * SPOOL_CHUNK + 5] {
+            let (crypto, metadata, body) = sealed(len).await;
+            for step in [1usize, 5, 16, 17, 4096, usize::MAX] {
+                if step < 16 && len > 4096 {
+                    continue;
+                }
+                let stored = spool(&crypto, &metadata, &body, step).await.unwrap();
+                assert_eq!(stored, body, "len {len} step {step}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_flipped_bit_anywhere_or_a_short_body_fails_the_spool_check() {
+        let (crypto, metadata, body) = sealed(SPOOL_CHUNK + 100).await;
+        for at in [0, SPOOL_CHUNK - 1, SPOOL_CHUNK, body.len() - 17, body.len() - 16, body.len() - 1] {
+            let mut forged = body.clone();
+            forged[at] ^= 1;
+            for step in [7usize, usize::MAX] {
+                let error = spool(&crypto, &metadata, &forged, step).await.unwrap_err();
+                assert!(matches!(error, Error::Security(SecurityError::TagMismatch)), "at {at}: {error:?}");
+            }
+        }
+        for cut in [0, 10, 16, body.len() - 1] {
+            let error = spool(&crypto, &metadata, &body[..cut], usize::MAX).await.unwrap_err();
+            assert!(matches!(error, Error::Security(SecurityError::TagMismatch)), "cut {cut}: {error:?}");
+        }
+    }
 }

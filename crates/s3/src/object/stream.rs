@@ -210,7 +210,8 @@ impl ContentKey {
     }
 }
 
-/// Size of the reader's working buffer.
+/// The tests' working buffer size (the client picks its own).
+#[cfg(test)]
 const CHUNK: usize = 64 << 10;
 
 /// Decrypts a body (ciphertext ‖ tag) as it is read; the last 16 bytes are held back as the tag
@@ -233,11 +234,18 @@ pub(crate) struct DecryptingReader<R> {
 }
 
 impl<R> DecryptingReader<R> {
+    #[cfg(test)]
     pub(crate) fn new(inner: R, decryptor: BodyDecryptor) -> DecryptingReader<R> {
+        DecryptingReader::with_chunk(inner, decryptor, CHUNK)
+    }
+
+    /// A reader whose working buffer holds `chunk` bytes: each read of the inner reader asks for
+    /// up to that much (large for a file, where each read is a trip through the blocking pool).
+    pub(crate) fn with_chunk(inner: R, decryptor: BodyDecryptor, chunk: usize) -> DecryptingReader<R> {
         DecryptingReader {
             inner,
             decryptor: Some(decryptor),
-            buffer: vec![0; CHUNK + TAG_LEN],
+            buffer: vec![0; chunk.max(1) + TAG_LEN],
             position: 0,
             ready: 0,
             filled: 0,
