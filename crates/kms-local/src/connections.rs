@@ -134,13 +134,16 @@ impl Connections {
         Lease { table: self.clone(), id, conn, _slot: slot }
     }
 
-    /// Asks the connection with no request in progress and the oldest activity to close.
+    /// Asks the connection with no request in progress and the oldest activity to close. Ties
+    /// (activity is kept in milliseconds, and a burst of connections is accepted within one) go
+    /// to the connection admitted first, so the newest connections are the last to go.
     fn evict_idlest(&self) {
         let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
         let idlest = open
-            .values()
-            .filter(|c| c.in_flight.load(Ordering::Relaxed) == 0 && !c.closing.load(Ordering::Relaxed))
-            .min_by_key(|c| c.last_active_ms.load(Ordering::Relaxed));
+            .iter()
+            .filter(|(_, c)| c.in_flight.load(Ordering::Relaxed) == 0 && !c.closing.load(Ordering::Relaxed))
+            .min_by_key(|(id, c)| (c.last_active_ms.load(Ordering::Relaxed), **id))
+            .map(|(_, c)| c);
         if let Some(c) = idlest {
             tracing::debug!("at the connection cap ({}): closing the idlest connection", self.max);
             c.request_close();
@@ -157,5 +160,30 @@ impl Connections {
     /// Resolves once every connection has gone.
     pub(crate) async fn all_closed(&self) {
         let _ = self.slots.acquire_many(self.max as u32).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn at_the_cap_the_first_admitted_of_equally_idle_connections_goes_first() {
+        let table = Connections::new(3);
+        // Admitted within the same millisecond: equal activity times.
+        let (first, second, third) = (table.admit().await, table.admit().await, table.admit().await);
+        let waiting = tokio::spawn({
+            let table = table.clone();
+            async move { table.admit().await }
+        });
+        while !first.conn.closing.load(Ordering::Relaxed) {
+            assert!(!second.conn.closing.load(Ordering::Relaxed) && !third.conn.closing.load(Ordering::Relaxed));
+            tokio::task::yield_now().await;
+        }
+        assert!(!second.conn.closing.load(Ordering::Relaxed), "a newer connection was asked to close");
+        assert!(!third.conn.closing.load(Ordering::Relaxed), "the newest connection was asked to close");
+        drop(first);
+        let fourth = waiting.await.unwrap();
+        assert!(!fourth.conn.closing.load(Ordering::Relaxed));
     }
 }
