@@ -2,6 +2,8 @@
 //! printed decrypted; the stored form carries the beacons; bad input exits non-zero with a
 //! message naming the flag.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -125,4 +127,107 @@ fn bad_items_are_refused_before_anything_is_written() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("item 1"), "{}", String::from_utf8_lossy(&bad.stderr));
     let missing = setup.db(&["get", "--key", r#"id={"N":"1"}"#], None);
     assert_eq!(missing.status.code(), Some(1), "nothing was written");
+}
+
+/// A table config with beacons whose beacon key is the table's branch key (no `keySource`).
+const CONFIG_OWN_BEACON_KEY: &str = r#"{
+  "logicalTableName": "People",
+  "partitionKeyName": "id",
+  "attributeActionsOnEncrypt": {"id": "SIGN_ONLY", "email": "ENCRYPT_AND_SIGN", "year": "SIGN_ONLY", "city": "ENCRYPT_AND_SIGN"},
+  "search": {"versions": [{
+    "standardBeacons": [{"Name": "email", "Length": 4}, {"Name": "city", "Length": 8}],
+    "compoundBeacons": [{"Name": "Where", "Split": ".", "Signed": [{"Name": "year", "Prefix": "Y_"}],
+                         "Encrypted": [{"Name": "city", "Prefix": "C_"}]}]
+  }]}
+}"#;
+
+/// `-w branch-key-id=ID kms-key=ARN`: a branch key created in the default key store (SQLite, next
+/// to the embedded KMS emulator's data), its beacon key from the same store; a wrong kms-key= and
+/// a group that is not a branch key are refused; -w and --keys exclude each other.
+#[test]
+fn branch_key_from_the_default_key_store() {
+    let home = common::TempDir::new("db-cli-keystore");
+    let kms_dir = home.path().join("kms");
+    let run = |args: &[&str], stdin: Option<&str>| -> Output {
+        let mut command = common::isolated_envelope(home.path());
+        command.args(args).env("ENVELOPE_KMS_DATA_DIR", &kms_dir).env("RUST_LOG", "error");
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        {
+            use std::io::Write as _;
+            let mut input = child.stdin.take().unwrap();
+            if let Some(text) = stdin {
+                input.write_all(text.as_bytes()).unwrap();
+            }
+        }
+        child.wait_with_output().unwrap()
+    };
+    let ok = |args: &[&str]| -> String {
+        let output = run(args, None);
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let arn = |text: String| -> String {
+        let created: serde_json::Value = serde_json::from_str(&text).unwrap();
+        created["Arn"].as_str().unwrap().to_owned()
+    };
+    let kms_key = arn(ok(&["kms", "create-key"]));
+    let other_key = arn(ok(&["kms", "create-key"]));
+    ok(&["keystore", "create"]);
+    let branch_key = ok(&["keystore", "create-key", "--kms-key", &kms_key]).lines().last().unwrap().trim().to_owned();
+
+    let config = home.path().join("config.json");
+    std::fs::write(&config, CONFIG_OWN_BEACON_KEY).unwrap();
+    let db = home.path().join("people.db");
+    let (db, config) = (db.to_str().unwrap().to_owned(), config.to_str().unwrap().to_owned());
+    let group_id = format!("branch-key-id={branch_key}");
+    let group_kms = format!("kms-key={kms_key}");
+    let with = |verb: &'static str, kms: &str, extra: &[&str], stdin: Option<&str>| -> Output {
+        let kms = format!("kms-key={kms}");
+        let mut args = vec!["db", verb, "--db", &db, "--table-config", &config, "-w", &group_id, &kms];
+        // Every -w word must come before the next flag.
+        args.extend(extra);
+        run(&args, stdin)
+    };
+
+    let put = with("put", &kms_key, &["-i", "-"], Some(&people()));
+    assert!(put.status.success(), "{}", String::from_utf8_lossy(&put.stderr));
+    let got = lines(&with("get", &kms_key, &["--key", r#"id={"N":"7"}"#], None));
+    assert_eq!(got[0]["email"]["S"], "user7@example.com");
+    let stored = lines(&with("get", &kms_key, &["--key", r#"id={"N":"7"}"#, "--stored"], None));
+    assert!(stored[0]["email"]["B"].is_string() && stored[0]["aws_dbe_b_email"]["S"].is_string());
+    assert_eq!(ids(&lines(&with("query", &kms_key, &["--eq", "email=user13@example.com"], None))), [13]);
+    let found = lines(&with("query", &kms_key, &["--begins-with", "Where=Y_1983", "--eq", "city=Lima"], None));
+    assert_eq!(ids(&found), [3, 23]);
+
+    // The store binds the branch key to its KMS key: another kms-key= reads nothing.
+    let wrong = with("get", &other_key, &["--key", r#"id={"N":"7"}"#], None);
+    assert!(!wrong.status.success());
+    assert!(wrong.stdout.is_empty(), "no plaintext on failure");
+    // Not a branch key group; both key options; neither.
+    let raw = run(&["db", "get", "--db", &db, "--table-config", &config, "-w", "key=alias/x", "--key", "id=1"], None);
+    assert!(!raw.status.success());
+    assert!(String::from_utf8_lossy(&raw.stderr).contains("branch-key-id"), "{}", String::from_utf8_lossy(&raw.stderr));
+    let keys = keys();
+    let both = run(
+        &[
+            "db",
+            "get",
+            "--db",
+            &db,
+            "--table-config",
+            &config,
+            "--keys",
+            keys.to_str().unwrap(),
+            "-w",
+            &group_id,
+            &group_kms,
+            "--key",
+            "id=1",
+        ],
+        None,
+    );
+    assert_eq!(both.status.code(), Some(2), "{}", String::from_utf8_lossy(&both.stderr));
+    let neither = run(&["db", "get", "--db", &db, "--table-config", &config, "--key", "id=1"], None);
+    assert_eq!(neither.status.code(), Some(2), "{}", String::from_utf8_lossy(&neither.stderr));
 }

@@ -2,9 +2,11 @@
 //!
 //! The table comes from `--table-config FILE` (the DB-ESDK test vectors' JSON form, `search`
 //! included); items go in and come out as DynamoDB JSON, one per line on output. Keys: the
-//! hierarchical keyring on a `static-branch-key` entry of a keys manifest (`--keys FILE`, the
-//! vectors' `keys.json` form), whose beacon keys also serve the beacons: offline, nothing else
-//! to run.
+//! hierarchical keyring on a branch key in a key store protected by KMS (`-w branch-key-id=ID
+//! kms-key=KMS_KEY [key-store=STORE]`, the group `envelope encrypt` takes; by default the SQLite
+//! store next to the embedded KMS emulator), whose beacon keys come from the same store; or,
+//! offline, on a `static-branch-key` entry of a keys manifest (`--keys FILE`, the vectors'
+//! `keys.json` form).
 
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
@@ -13,7 +15,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context as _};
+use anyhow::{anyhow, bail, Context as _};
 use envelope::DefaultMaterialsManager;
 use envelope_dbe::beacon::{BeaconKeySource, MultiKeySource, SingleKeySource};
 use envelope_dbe::config_json::{table_config_from_json, KeySourceJson};
@@ -24,6 +26,10 @@ use envelope_keyrings::hierarchy::{
     BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore, StaticKeyStore,
 };
 use envelope_vectors::manifest::keys::{KeyMaterial, KeysManifest};
+
+use crate::crypt::hierarchy::{self, KeyStoreErrors};
+use crate::crypt::wrapping_keys::{self, WrappingKeys};
+use crate::kms_choice::{KmsArgs, KmsSession};
 
 /// How long derived branch and beacon keys stay cached during one command.
 const CACHE_TTL: Duration = Duration::from_secs(300);
@@ -82,10 +88,26 @@ pub struct TableArgs {
     /// The table config (JSON, the DB-ESDK test vectors' form, with `search` for beacons).
     #[arg(long, value_name = "FILE")]
     table_config: PathBuf,
-    /// The keys manifest holding the branch key (`static-branch-key` entries, with `beaconKey`).
+    /// The branch key, from a key store: `branch-key-id=ID kms-key=KMS_KEY` with
+    /// `key-store=sqlite:PATH|dynamodb:TABLE` (default: the SQLite store next to the embedded
+    /// KMS emulator's data), `logical-name=` and `cache-ttl=SECONDS`, as for `envelope encrypt`.
+    /// Beacon keys come from the same store.
+    #[arg(
+        short = 'w',
+        long = "wrapping-keys",
+        value_name = "ATTR=VALUE",
+        num_args = 1..,
+        conflicts_with = "keys",
+        required_unless_present = "keys"
+    )]
+    wrapping_keys: Vec<String>,
+    #[command(flatten)]
+    kms: KmsArgs,
+    /// Offline instead of -w: the keys manifest holding the branch key (`static-branch-key`
+    /// entries, with `beaconKey`), the DB-ESDK vectors' `keys.json` form.
     #[arg(long, value_name = "FILE")]
-    keys: PathBuf,
-    /// The keys-manifest entry items are encrypted under.
+    keys: Option<PathBuf>,
+    /// With --keys: the keys-manifest entry items are encrypted under.
     #[arg(long, value_name = "NAME", default_value = "static-branch-key-1")]
     branch_key: String,
     /// The SQLite table name (default: the config's logical table name).
@@ -97,17 +119,40 @@ pub struct TableArgs {
 pub fn run(command: DbCommand) -> anyhow::Result<ExitCode> {
     let runtime = crate::runtime::start()?;
     runtime.block_on(async move {
+        let (table, command) = match command {
+            DbCommand::Put { table, input } => (table, Run::Put { input }),
+            DbCommand::Get { table, key, stored } => (table, Run::Get { key, stored }),
+            DbCommand::Query { table, eq, begins_with, between } => (table, Run::Query { eq, begins_with, between }),
+        };
+        let keys = Keys::open(&table).await?;
+        let result = execute(&table, &keys, command).await;
+        if let Some(session) = keys.session {
+            session.close().await;
+        }
+        result
+    })
+}
+
+/// A subcommand without its table arguments.
+enum Run {
+    Put { input: String },
+    Get { key: Vec<String>, stored: bool },
+    Query { eq: Vec<String>, begins_with: Vec<String>, between: Vec<String> },
+}
+
+async fn execute(args: &TableArgs, keys: &Keys, command: Run) -> anyhow::Result<ExitCode> {
+    {
         match command {
-            DbCommand::Put { table, input } => {
+            Run::Put { input } => {
                 let items = read_items(&input)?;
-                let table = open_table(&table)?;
+                let table = open_table(args, keys)?;
                 table.put_all(&items).await?;
                 eprintln!("{} item(s) written", items.len());
                 Ok(ExitCode::SUCCESS)
             }
-            DbCommand::Get { table, key, stored } => {
+            Run::Get { key, stored } => {
                 let key = key_item(&key)?;
-                let table = open_table(&table)?;
+                let table = open_table(args, keys)?;
                 let item = if stored { table.get_stored(&key)? } else { table.get(&key).await? };
                 match item {
                     Some(item) => {
@@ -120,26 +165,75 @@ pub fn run(command: DbCommand) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            DbCommand::Query { table, eq, begins_with, between } => {
+            Run::Query { eq, begins_with, between } => {
                 let query = conditions(&eq, &begins_with, &between)?;
-                let table = open_table(&table)?;
+                let table = open_table(args, keys)?;
                 let items = table.query(&query).await?;
                 print_items(&items)?;
                 Ok(ExitCode::SUCCESS)
             }
         }
-    })
+    }
 }
 
-fn open_table(args: &TableArgs) -> anyhow::Result<EncryptedTable> {
+/// Where the branch key and beacon keys come from, for one command.
+struct Keys {
+    store: Arc<dyn KeyStore>,
+    branch_key_id: String,
+    ttl: Duration,
+    /// The KMS connection of a key store (closed when the command ends).
+    session: Option<KmsSession>,
+}
+
+impl Keys {
+    async fn open(args: &TableArgs) -> anyhow::Result<Keys> {
+        let Some(path) = &args.keys else {
+            return Keys::from_key_store(args).await;
+        };
+        Ok(Keys {
+            store: Arc::new(key_store(path, &args.branch_key)?),
+            branch_key_id: branch_key_id(path, &args.branch_key)?,
+            ttl: CACHE_TTL,
+            session: None,
+        })
+    }
+
+    /// `-w`: the group `envelope encrypt` takes, which must name a branch key.
+    async fn from_key_store(args: &TableArgs) -> anyhow::Result<Keys> {
+        let group = match wrapping_keys::parse_group(&args.wrapping_keys).map_err(|failure| anyhow!("{failure}"))? {
+            WrappingKeys::Hierarchy(group) => group,
+            _ => bail!(
+                "--wrapping-keys: envelope db takes a branch key: branch-key-id=ID kms-key=KMS_KEY [key-store=STORE]"
+            ),
+        };
+        let session = KmsSession::open(&args.kms).await?;
+        eprintln!("envelope: using {}", session.description());
+        let opened =
+            hierarchy::key_store(&group, &session, args.kms.kms_data_dir.clone(), &KeyStoreErrors::default()).await;
+        let store = match opened {
+            Ok(store) => store,
+            Err(failure) => {
+                session.close().await;
+                bail!("{failure}");
+            }
+        };
+        Ok(Keys {
+            store: Arc::new(store),
+            branch_key_id: group.branch_key_id,
+            ttl: group.cache_ttl,
+            session: Some(session),
+        })
+    }
+}
+
+fn open_table(args: &TableArgs, keys: &Keys) -> anyhow::Result<EncryptedTable> {
     let bytes =
         std::fs::read(&args.table_config).with_context(|| format!("--table-config {}", args.table_config.display()))?;
     let parsed =
         table_config_from_json(&bytes).with_context(|| format!("--table-config {}", args.table_config.display()))?;
-    let store = Arc::new(key_store(&args.keys, &args.branch_key)?);
-    let keyring = HierarchicalKeyring::builder(Arc::clone(&store))
-        .branch_key_id(branch_key_id(&args.keys, &args.branch_key)?)
-        .ttl(CACHE_TTL)
+    let keyring = HierarchicalKeyring::builder_shared(Arc::clone(&keys.store))
+        .branch_key_id(keys.branch_key_id.clone())
+        .ttl(keys.ttl)
         .build()?;
     let mut builder = EncryptedTable::builder(parsed.table, Arc::new(DefaultMaterialsManager::new(keyring)));
     if let Some(suite) = parsed.algorithm_suite {
@@ -150,19 +244,15 @@ fn open_table(args: &TableArgs) -> anyhow::Result<EncryptedTable> {
     }
     if let Some(search) = &parsed.search {
         let version = search.write();
-        let store = store as Arc<dyn KeyStore>;
+        let store = Arc::clone(&keys.store);
         let source = match &version.key_source {
             Some(KeySourceJson::Multi { key_field_name, .. }) => {
-                BeaconKeySource::Multi(MultiKeySource::new(store, key_field_name.clone(), CACHE_TTL))
+                BeaconKeySource::Multi(MultiKeySource::new(store, key_field_name.clone(), keys.ttl))
             }
             Some(KeySourceJson::Single { key_id, .. }) => {
-                BeaconKeySource::Single(SingleKeySource::new(store, key_id.clone(), CACHE_TTL))
+                BeaconKeySource::Single(SingleKeySource::new(store, key_id.clone(), keys.ttl))
             }
-            None => BeaconKeySource::Single(SingleKeySource::new(
-                store,
-                branch_key_id(&args.keys, &args.branch_key)?,
-                CACHE_TTL,
-            )),
+            None => BeaconKeySource::Single(SingleKeySource::new(store, keys.branch_key_id.clone(), keys.ttl)),
         };
         builder = builder.beacons(version.config.clone(), source);
     }

@@ -129,6 +129,23 @@ pub async fn keyring(
     kms_data_dir: Option<PathBuf>,
     errors: &KeyStoreErrors,
 ) -> Result<Arc<dyn Keyring>, Failure> {
+    let observed = key_store(group, kms, kms_data_dir, errors).await?;
+    let keyring = HierarchicalKeyring::builder(observed)
+        .branch_key_id(group.branch_key_id.clone())
+        .ttl(group.cache_ttl)
+        .build()
+        .map_err(Failure::from)?;
+    Ok(Arc::new(keyring))
+}
+
+/// Opens the key store of one hierarchy group, bound to its `kms-key=` and recording its failures
+/// in `errors`: what the keyring reads branch keys from, and `envelope db` its beacon keys too.
+pub async fn key_store(
+    group: &HierarchyGroup,
+    kms: &KmsSession,
+    kms_data_dir: Option<PathBuf>,
+    errors: &KeyStoreErrors,
+) -> Result<ObservedKeyStore, Failure> {
     let flag = |message: String| format!("--wrapping-keys branch-key-id={}: {message}", group.branch_key_id);
     let kms_key = kms_key_arn(&group.kms_key, kms).await.map_err(|failure| failure.context(flag("kms-key=".into())))?;
     // spec: branch-key-store.md#aws-key-arn-compatibility — a fixed key ARN: an item naming any
@@ -141,13 +158,7 @@ pub async fn keyring(
         .await
         .map_err(|error| Failure::new(Kind::Usage, error.context(flag("key-store=".into()))))?;
     let store = BranchKeyStore::new(storage, logical_name, configuration, kms.supplier());
-    let observed = ObservedKeyStore { inner: store, errors: errors.clone() };
-    let keyring = HierarchicalKeyring::builder(observed)
-        .branch_key_id(group.branch_key_id.clone())
-        .ttl(group.cache_ttl)
-        .build()
-        .map_err(Failure::from)?;
-    Ok(Arc::new(keyring))
+    Ok(ObservedKeyStore { inner: store, errors: errors.clone() })
 }
 
 /// The key ARN of `kms_key`: an ARN as given (aliases ARNs are refused by the store's

@@ -7,7 +7,7 @@
 
 pub mod args;
 pub(crate) mod atomic_output;
-mod hierarchy;
+pub(crate) mod hierarchy;
 mod job;
 mod key_file;
 mod keyrings;
@@ -15,7 +15,7 @@ mod metadata;
 mod plan;
 pub(crate) mod progress;
 pub(crate) mod settings;
-mod wrapping_keys;
+pub(crate) mod wrapping_keys;
 
 use std::process::ExitCode;
 use std::sync::Arc;
