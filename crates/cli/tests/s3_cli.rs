@@ -71,7 +71,7 @@ async fn exists(s3: &aws_sdk_s3::Client, key: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn put_get_rm_round_trip_and_refusals_leave_no_output() {
     let Some(moto) = moto::start() else { return };
-    let s3 = moto.client();
+    let s3 = moto.s3();
     moto.bucket("cli").await;
     let setup = Setup { endpoint: moto.endpoint.clone(), _moto: moto, dir: TempDir::new("s3-cli") };
     let dir = setup.dir.path().to_owned();

@@ -143,7 +143,7 @@ fn gsi(name: &str, partition: &str, sort: Option<&str>) -> GlobalSecondaryIndex 
 /// (`aws_dbe_b_city`, `year`); the client serves it with `table`. `None` when moto is missing.
 async fn setup(name: &str, table: SearchableTable) -> Option<EncryptedDynamoDbClient> {
     let moto = common::moto::shared()?;
-    let raw = moto.client();
+    let raw = moto.dynamodb();
     let attribute = |name: &str| {
         AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap()
     };

@@ -176,7 +176,7 @@ fn vectors() -> Vectors {
 /// plain table `Vectors-plain`.
 async fn setup(vectors: &Vectors, prefix: &str) -> Option<(EncryptedDynamoDbClient, Vec<String>)> {
     let moto = common::moto::shared()?;
-    let raw = moto.client();
+    let raw = moto.dynamodb();
     let plain = format!("{prefix}-plain");
     create_table(&raw, &plain).await;
     for record in &vectors.records {

@@ -24,7 +24,7 @@ async fn create_table_keys_and_rotate() {
     let Some(moto) = moto::start() else { return };
     let kms = Kms::start("ddb-rotate").await;
     let arn = kms.create_key("us-east-1").await;
-    let ddb = moto.client();
+    let ddb = moto.dynamodb();
     let store = kms.store(
         DynamoDbStorage::new(ddb.clone(), "KeyStoreTable"),
         "KeyStoreTable",
@@ -100,7 +100,7 @@ async fn items_copy_between_sqlite_and_dynamodb() {
     let id = from.create_key(CreateKeyRequest::new()).await.unwrap();
     let original = from.get_active_branch_key(&id).await.unwrap();
 
-    let ddb = DynamoDbStorage::new(moto.client(), "Copied");
+    let ddb = DynamoDbStorage::new(moto.dynamodb(), "Copied");
     let to = kms.store(ddb.clone(), "shared-name", config.clone());
     to.create_key_store().await.unwrap();
     let mut items = sqlite.list_items(&id).await.unwrap();
@@ -132,7 +132,7 @@ async fn conditional_writes_and_errors() {
     let kms = Kms::start("ddb-errors").await;
     let arn = kms.create_key("us-east-1").await;
     let config = KmsConfiguration::key_arn(&arn).unwrap();
-    let client = moto.client();
+    let client = moto.dynamodb();
 
     // No table: a clear error, and reads create nothing.
     let missing = kms.store(DynamoDbStorage::new(client.clone(), "Missing"), "Missing", config.clone());
@@ -269,7 +269,7 @@ async fn endpoint_from_aws_configuration() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success() && stdout.contains("from-env-ok"), "{stdout}");
-    let tables = moto.client().list_tables().send().await.unwrap();
+    let tables = moto.dynamodb().list_tables().send().await.unwrap();
     assert!(tables.table_names().iter().any(|t| t == "FromEnv"));
 }
 

@@ -62,7 +62,8 @@ async fn python_mpl_and_envelope_share_a_table() {
         ("LOGICAL_NAME", TABLE.to_owned()),
         ("KMS_ARN", arn.clone()),
     ];
-    let store = kms.store(DynamoDbStorage::new(moto.client(), TABLE), TABLE, KmsConfiguration::key_arn(&arn).unwrap());
+    let store =
+        kms.store(DynamoDbStorage::new(moto.dynamodb(), TABLE), TABLE, KmsConfiguration::key_arn(&arn).unwrap());
 
     // The MPL creates the table and a key; envelope reads it.
     assert!(mpl(&python, &env, &["create-store"]).await.contains(TABLE));

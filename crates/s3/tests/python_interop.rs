@@ -150,15 +150,12 @@ impl Setup {
     fn client(&self, key: &str, policy: CommitmentPolicy) -> S3EncryptionClient {
         let crypto =
             ObjectCrypto::new(KmsKeyring::new(key, self.kms.client.clone()).unwrap()).commitment_policy(policy);
-        S3EncryptionClient::new(self.moto.client(), crypto)
-            .with_multipart_threshold(5 << 20)
-            .part_size(5 << 20)
-            .unwrap()
+        S3EncryptionClient::new(self.moto.s3(), crypto).with_multipart_threshold(5 << 20).part_size(5 << 20).unwrap()
     }
 
     /// The stored format version, from the object's own metadata.
     async fn version(&self, key: &str) -> FormatVersion {
-        let head = self.moto.client().head_object().bucket(BUCKET).key(key).send().await.unwrap();
+        let head = self.moto.s3().head_object().bucket(BUCKET).key(key).send().await.unwrap();
         match ContentMetadata::locate(head.metadata().unwrap()).unwrap() {
             MetadataLocation::Object(metadata) => metadata.version(),
             MetadataLocation::InstructionFile(_) => panic!("{key}: the Python client writes object metadata"),
@@ -259,7 +256,7 @@ async fn python_reads_an_instruction_file_envelope_rotated_to_another_key() {
     writer.put_bytes(BUCKET, "rotated", b"rotated under a new key".to_vec(), &options).await.unwrap();
 
     // The rotation: the object's metadata and its instruction file in, a new file out.
-    let s3 = setup.moto.client();
+    let s3 = setup.moto.s3();
     let head = s3.head_object().bucket(BUCKET).key("rotated").send().await.unwrap();
     let object_metadata: BTreeMap<String, String> =
         head.metadata().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect();

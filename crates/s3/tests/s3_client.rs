@@ -44,7 +44,7 @@ async fn raw_body(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn v3_and_v2_round_trip_with_metadata_in_the_object_or_an_instruction_file() {
     let Some(moto) = moto::start() else { return };
-    let s3 = moto.client();
+    let s3 = moto.s3();
     let bucket = moto.bucket("round-trips").await;
     for (crypto, version) in [(aes_crypto(), FormatVersion::V3), (v2(aes_crypto()), FormatVersion::V2)] {
         // V2 objects are read under a policy that allows them.
@@ -129,7 +129,7 @@ async fn v3_and_v2_round_trip_with_metadata_in_the_object_or_an_instruction_file
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kms_objects_round_trip_with_their_context_and_refuse_another() {
     let Some(moto) = moto::start() else { return };
-    let s3 = moto.client();
+    let s3 = moto.s3();
     let bucket = moto.bucket("kms").await;
     let emulator = Emulator::start().await;
     let key_arn = emulator.key().await;
@@ -156,7 +156,7 @@ async fn kms_objects_round_trip_with_their_context_and_refuse_another() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multipart_puts_are_one_gcm_stream_and_read_back_under_every_policy() {
     let Some(moto) = moto::start() else { return };
-    let s3 = moto.client();
+    let s3 = moto.s3();
     let bucket = moto.bucket("multipart").await;
     let plaintext = pattern(11 * MIB + 3, 9);
     // Parts in flight do not change the bytes: one at a time, and all three at once.
@@ -232,7 +232,7 @@ impl tokio::io::AsyncRead for FailingReader {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_multipart_put_leaves_no_object_and_no_upload() {
     let Some(moto) = moto::start() else { return };
-    let s3 = moto.client();
+    let s3 = moto.s3();
     let bucket = moto.bucket("interrupted").await;
     let client = S3EncryptionClient::new(s3.clone(), aes_crypto())
         .with_multipart_threshold(5 * MIB as u64)
@@ -249,7 +249,7 @@ async fn an_interrupted_multipart_put_leaves_no_object_and_no_upload() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tampered_bodies_and_metadata_are_security_errors_with_no_plaintext() {
     let Some(moto) = moto::start() else { return };
-    let s3 = moto.client();
+    let s3 = moto.s3();
     let bucket = moto.bucket("tamper").await;
     let client = S3EncryptionClient::new(s3.clone(), aes_crypto());
     let small = pattern(1000, 3);
@@ -340,7 +340,7 @@ async fn tampered_bodies_and_metadata_are_security_errors_with_no_plaintext() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ranged_reads_match_whole_object_decryption_and_need_the_opt_in() {
     let Some(moto) = moto::start() else { return };
-    let s3 = moto.client();
+    let s3 = moto.s3();
     let bucket = moto.bucket("ranges").await;
     let writer = S3EncryptionClient::new(s3.clone(), aes_crypto());
     let ranged = S3EncryptionClient::new(s3.clone(), aes_crypto().legacy_unauthenticated_modes(true));
@@ -410,7 +410,7 @@ async fn ranged_reads_match_whole_object_decryption_and_need_the_opt_in() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_removes_the_object_and_its_instruction_file() {
     let Some(moto) = moto::start() else { return };
-    let s3 = moto.client();
+    let s3 = moto.s3();
     let bucket = moto.bucket("delete").await;
     let client = S3EncryptionClient::new(s3.clone(), aes_crypto()).instruction_file(true);
     client.put_bytes(&bucket, "doomed", b"bye".to_vec(), &PutOptions::new()).await.unwrap();
@@ -430,7 +430,7 @@ async fn delete_removes_the_object_and_its_instruction_file() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instruction_files_are_rewrapped_under_a_new_key_without_touching_the_object() {
     let Some(moto) = moto::start() else { return };
-    let s3 = moto.client();
+    let s3 = moto.s3();
     let bucket = moto.bucket("rotation").await;
     let old = aes_crypto();
     let new_keyring = || AesGcmKeyring::new(vec![9; 32], context(&[("generation", "2")])).unwrap();

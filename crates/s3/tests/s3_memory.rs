@@ -65,7 +65,7 @@ impl AsyncRead for Generated {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_64_mib_put_and_get_use_a_few_parts_of_memory() {
     let Some(moto) = moto::start() else { return };
-    let s3 = moto.client();
+    let s3 = moto.s3();
     let bucket = moto.bucket("memory").await;
     let crypto =
         ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], Default::default()).unwrap()).max_buffer(4 * MIB as u64);
