@@ -1,8 +1,11 @@
 //! `envelope db put|get|query` over a SQLite file: items in as DynamoDB JSON, found by beacon,
 //! printed decrypted; the stored form carries the beacons; bad input exits non-zero with a
-//! message naming the flag.
+//! message naming the flag. `--dynamodb TABLE` does the same on moto's DynamoDB (skipped without
+//! moto unless ENVELOPE_REQUIRE_MOTO is set).
 
 mod common;
+#[path = "../../keystore/tests/common/moto.rs"]
+mod moto;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -230,4 +233,81 @@ fn branch_key_from_the_default_key_store() {
     assert_eq!(both.status.code(), Some(2), "{}", String::from_utf8_lossy(&both.stderr));
     let neither = run(&["db", "get", "--db", &db, "--table-config", &config, "--key", "id=1"], None);
     assert_eq!(neither.status.code(), Some(2), "{}", String::from_utf8_lossy(&neither.stderr));
+}
+
+/// `--dynamodb TABLE`: the same put/get/query on a DynamoDB table (moto), the endpoint from the AWS
+/// configuration; the stored item carries the beacons; a missing table is an error, not output.
+#[test]
+fn put_get_and_query_on_dynamodb() {
+    let Some(moto) = moto::start() else { return };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        use aws_sdk_dynamodb::types::{
+            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        };
+        moto.client()
+            .create_table()
+            .table_name("People")
+            .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build().unwrap())
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("id")
+                    .attribute_type(ScalarAttributeType::N)
+                    .build()
+                    .unwrap(),
+            )
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .expect("CreateTable on moto");
+    });
+    let home = common::TempDir::new("db-cli-dynamodb");
+    let config = home.path().join("config.json");
+    std::fs::write(&config, CONFIG).unwrap();
+    let keys = keys();
+    let run = |table: &str, args: &[&str], stdin: Option<&str>| -> Output {
+        let mut command = common::isolated_envelope(home.path());
+        command.arg("db").arg(args[0]);
+        command.args([
+            "--dynamodb",
+            table,
+            "--table-config",
+            config.to_str().unwrap(),
+            "--keys",
+            keys.to_str().unwrap(),
+        ]);
+        command.args(&args[1..]);
+        command
+            .env("AWS_ENDPOINT_URL_DYNAMODB", &moto.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("RUST_LOG", "error");
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        {
+            use std::io::Write as _;
+            let mut input = child.stdin.take().unwrap();
+            if let Some(text) = stdin {
+                input.write_all(text.as_bytes()).unwrap();
+            }
+        }
+        child.wait_with_output().unwrap()
+    };
+    let put = run("People", &["put", "-i", "-"], Some(&people()));
+    assert!(put.status.success(), "{}", String::from_utf8_lossy(&put.stderr));
+    let got = lines(&run("People", &["get", "--key", r#"id={"N":"7"}"#], None));
+    assert_eq!(got[0]["email"]["S"], "user7@example.com");
+    let stored = lines(&run("People", &["get", "--key", r#"id={"N":"7"}"#, "--stored"], None));
+    assert!(stored[0]["email"]["B"].is_string() && stored[0]["aws_dbe_b_email"]["S"].is_string());
+    assert_eq!(ids(&lines(&run("People", &["query", "--eq", "email=user13@example.com"], None))), [13]);
+    let found = lines(&run("People", &["query", "--begins-with", "Where=Y_1983"], None));
+    assert_eq!(ids(&found), [3, 13, 23, 33]);
+    let found = lines(&run("People", &["query", "--eq", "year=1984"], None));
+    assert_eq!(ids(&found), [4, 14, 24, 34]);
+    let missing = run("People", &["get", "--key", r#"id={"N":"99"}"#], None);
+    assert_eq!(missing.status.code(), Some(1));
+    let no_table = run("Nope", &["get", "--key", r#"id={"N":"7"}"#], None);
+    assert!(!no_table.status.success() && no_table.stdout.is_empty());
+    assert_ne!(no_table.status.code(), Some(1), "an error, not 'no item'");
 }

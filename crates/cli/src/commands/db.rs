@@ -1,4 +1,6 @@
-//! `envelope db put|get|query`: an encrypted, searchable table in a SQLite file.
+//! `envelope db put|get|query`: an encrypted, searchable table in a SQLite file, or in a DynamoDB
+//! table (`--dynamodb TABLE`, through envelope-dbe's encrypted client; `query` is a scan whose
+//! filter is rewritten onto the beacons).
 //!
 //! The table comes from `--table-config FILE` (the DB-ESDK test vectors' JSON form, `search`
 //! included); items go in and come out as DynamoDB JSON, one per line on output. Keys: the
@@ -16,11 +18,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
-use envelope::DefaultMaterialsManager;
+use envelope::{AlgorithmSuite, DefaultMaterialsManager, MaterialsManager};
 use envelope_dbe::beacon::{BeaconKeySource, MultiKeySource, SingleKeySource};
 use envelope_dbe::config_json::{table_config_from_json, KeySourceJson};
+use envelope_dbe::dynamodb::{from_sdk_item, to_sdk_item, BatchWrite, EncryptedDynamoDbClient, Expression};
 use envelope_dbe::item::{item_from_value, item_to_json, AttributeValue, Item};
-use envelope_dbe::search::Condition;
+use envelope_dbe::search::{Condition, SearchableTable};
 use envelope_dbe::sqlite::{open_database, EncryptedTable};
 use envelope_keyrings::hierarchy::{
     BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore, StaticKeyStore,
@@ -33,6 +36,9 @@ use crate::kms_choice::{KmsArgs, KmsSession};
 
 /// How long derived branch and beacon keys stay cached during one command.
 const CACHE_TTL: Duration = Duration::from_secs(300);
+
+/// The suite items are written under when the config names none (the SQLite table's default too).
+const DEFAULT_SUITE: AlgorithmSuite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384;
 
 /// Subcommands of `envelope db`.
 #[derive(Debug, clap::Subcommand)]
@@ -83,8 +89,13 @@ pub enum DbCommand {
 #[derive(Debug, clap::Args)]
 pub struct TableArgs {
     /// The SQLite file (created if missing; WAL mode).
-    #[arg(long, value_name = "FILE")]
-    db: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "dynamodb", conflicts_with = "dynamodb")]
+    db: Option<PathBuf>,
+    /// Instead of --db: a DynamoDB table (from the AWS configuration, e.g.
+    /// AWS_ENDPOINT_URL_DYNAMODB), whose key schema matches the config's. `query` scans it with a
+    /// filter rewritten onto the beacons.
+    #[arg(long, value_name = "TABLE")]
+    dynamodb: Option<String>,
     /// The table config (JSON, the DB-ESDK test vectors' form, with `search` for beacons).
     #[arg(long, value_name = "FILE")]
     table_config: PathBuf,
@@ -145,15 +156,15 @@ async fn execute(args: &TableArgs, keys: &Keys, command: Run) -> anyhow::Result<
         match command {
             Run::Put { input } => {
                 let items = read_items(&input)?;
-                let table = open_table(args, keys)?;
+                let table = open_table(args, keys).await?;
                 table.put_all(&items).await?;
                 eprintln!("{} item(s) written", items.len());
                 Ok(ExitCode::SUCCESS)
             }
             Run::Get { key, stored } => {
                 let key = key_item(&key)?;
-                let table = open_table(args, keys)?;
-                let item = if stored { table.get_stored(&key)? } else { table.get(&key).await? };
+                let table = open_table(args, keys).await?;
+                let item = if stored { table.get_stored(&key).await? } else { table.get(&key).await? };
                 match item {
                     Some(item) => {
                         print_items(&[item])?;
@@ -167,7 +178,7 @@ async fn execute(args: &TableArgs, keys: &Keys, command: Run) -> anyhow::Result<
             }
             Run::Query { eq, begins_with, between } => {
                 let query = conditions(&eq, &begins_with, &between)?;
-                let table = open_table(args, keys)?;
+                let table = open_table(args, keys).await?;
                 let items = table.query(&query).await?;
                 print_items(&items)?;
                 Ok(ExitCode::SUCCESS)
@@ -226,7 +237,60 @@ impl Keys {
     }
 }
 
-fn open_table(args: &TableArgs, keys: &Keys) -> anyhow::Result<EncryptedTable> {
+/// The table the command works on: a SQLite file or a DynamoDB table.
+enum Backend {
+    Sqlite(Box<EncryptedTable>),
+    DynamoDb { client: EncryptedDynamoDbClient, table: String },
+}
+
+impl Backend {
+    async fn put_all(&self, items: &[Item]) -> anyhow::Result<()> {
+        match self {
+            Backend::Sqlite(table) => table.put_all(items).await?,
+            Backend::DynamoDb { client, table } => {
+                // BatchWriteItem encrypts every item before the first write: an item that
+                // cannot be encrypted writes nothing. (DynamoDB refuses a batch naming one key twice.)
+                let writes: Vec<BatchWrite> =
+                    items.iter().map(|item| BatchWrite::Put { table: table.clone(), item: item.clone() }).collect();
+                client.batch_write_item(&writes).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn get(&self, key: &Item) -> anyhow::Result<Option<Item>> {
+        Ok(match self {
+            Backend::Sqlite(table) => table.get(key).await?,
+            Backend::DynamoDb { client, table } => client.get_item(table, key).await?,
+        })
+    }
+
+    async fn get_stored(&self, key: &Item) -> anyhow::Result<Option<Item>> {
+        match self {
+            Backend::Sqlite(table) => Ok(table.get_stored(key)?),
+            Backend::DynamoDb { client, table } => {
+                let output = client
+                    .inner()
+                    .get_item()
+                    .table_name(table)
+                    .set_key(Some(to_sdk_item(key)))
+                    .send()
+                    .await
+                    .with_context(|| format!("DynamoDB GetItem {table}"))?;
+                Ok(output.item.as_ref().map(from_sdk_item).transpose()?)
+            }
+        }
+    }
+
+    async fn query(&self, query: &Condition) -> anyhow::Result<Vec<Item>> {
+        Ok(match self {
+            Backend::Sqlite(table) => table.query(query).await?,
+            Backend::DynamoDb { client, table } => client.scan(table, Some(&Expression::render(query)?)).await?,
+        })
+    }
+}
+
+async fn open_table(args: &TableArgs, keys: &Keys) -> anyhow::Result<Backend> {
     let bytes =
         std::fs::read(&args.table_config).with_context(|| format!("--table-config {}", args.table_config.display()))?;
     let parsed =
@@ -235,13 +299,8 @@ fn open_table(args: &TableArgs, keys: &Keys) -> anyhow::Result<EncryptedTable> {
         .branch_key_id(keys.branch_key_id.clone())
         .ttl(keys.ttl)
         .build()?;
-    let mut builder = EncryptedTable::builder(parsed.table, Arc::new(DefaultMaterialsManager::new(keyring)));
-    if let Some(suite) = parsed.algorithm_suite {
-        builder = builder.suite(suite);
-    }
-    if let Some(name) = &args.sql_table {
-        builder = builder.sql_table_name(name);
-    }
+    let cmm: Arc<dyn MaterialsManager> = Arc::new(DefaultMaterialsManager::new(keyring));
+    let mut beacons = None;
     if let Some(search) = &parsed.search {
         let version = search.write();
         let store = Arc::clone(&keys.store);
@@ -254,10 +313,29 @@ fn open_table(args: &TableArgs, keys: &Keys) -> anyhow::Result<EncryptedTable> {
             }
             None => BeaconKeySource::Single(SingleKeySource::new(store, keys.branch_key_id.clone(), keys.ttl)),
         };
-        builder = builder.beacons(version.config.clone(), source);
+        beacons = Some((version.config.clone(), source));
     }
-    let connection = open_database(&args.db).with_context(|| format!("--db {}", args.db.display()))?;
-    Ok(builder.create(connection)?)
+    if let Some(name) = &args.dynamodb {
+        let mut searchable = SearchableTable::new(parsed.table, cmm, parsed.algorithm_suite.unwrap_or(DEFAULT_SUITE));
+        if let Some(beacons) = beacons {
+            searchable = searchable.with_beacons(beacons.0, beacons.1)?;
+        }
+        let client = EncryptedDynamoDbClient::from_env().await.with_table(name, searchable);
+        return Ok(Backend::DynamoDb { client, table: name.clone() });
+    }
+    let mut builder = EncryptedTable::builder(parsed.table, cmm);
+    if let Some(suite) = parsed.algorithm_suite {
+        builder = builder.suite(suite);
+    }
+    if let Some(name) = &args.sql_table {
+        builder = builder.sql_table_name(name);
+    }
+    if let Some((config, source)) = beacons {
+        builder = builder.beacons(config, source);
+    }
+    let db = args.db.as_ref().context("give --db FILE or --dynamodb TABLE")?;
+    let connection = open_database(db).with_context(|| format!("--db {}", db.display()))?;
+    Ok(Backend::Sqlite(Box::new(builder.create(connection)?)))
 }
 
 fn read_manifest(path: &Path) -> anyhow::Result<KeysManifest> {
