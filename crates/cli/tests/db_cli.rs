@@ -4,8 +4,6 @@
 //! moto unless ENVELOPE_REQUIRE_MOTO is set).
 
 mod common;
-#[path = "../../keystore/tests/common/moto.rs"]
-mod moto;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -239,13 +237,13 @@ fn branch_key_from_the_default_key_store() {
 /// configuration; the stored item carries the beacons; a missing table is an error, not output.
 #[test]
 fn put_get_and_query_on_dynamodb() {
-    let Some(moto) = moto::start() else { return };
+    let Some(moto) = envelope_test_moto::start(envelope_test_moto::SERVER_SCRIPT) else { return };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         use aws_sdk_dynamodb::types::{
             AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
         };
-        moto.client()
+        moto.dynamodb()
             .create_table()
             .table_name("People")
             .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build().unwrap())
