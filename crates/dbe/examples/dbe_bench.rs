@@ -112,14 +112,14 @@ fn table_config() -> TableConfig {
     config
 }
 
-/// Standard beacons on `Email` and `Ssn`; the compound `EmailDate` = `E-<Email beacon>.D-<Date>`.
+/// Standard beacons on `Email` and `Ssn`; the compound `EmailDate` = `E-<Email beacon>#D-<Date>`.
 /// `Ssn` is unique per item and its beacon long enough (20 bits) that an equality query over
 /// 100,000 rows has about 0.1 false candidates; `Email` is shorter, as beacons usually are.
 fn beacons() -> Result<BeaconVersionConfig, BoxError> {
     Ok(BeaconVersionConfig {
         version: 1,
         standard_beacons: vec![StandardBeacon::new("Email", 16)?, StandardBeacon::new("Ssn", 20)?],
-        compound_beacons: vec![CompoundBeacon::new("EmailDate", '.')
+        compound_beacons: vec![CompoundBeacon::new("EmailDate", '#')
             .with_encrypted(vec![EncryptedPart::new("Email", "E-")])
             .with_signed(vec![SignedPart::new("Date", "D-")?])],
         ..Default::default()
