@@ -10,8 +10,9 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use common::query_vectors::{read, store, BRANCH_KEY};
+
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,28 +25,10 @@ use envelope_dbe::dynamodb::{
 };
 use envelope_dbe::item::{item_from_value, AttributeValue as V, Item};
 use envelope_dbe::search::{SearchError, SearchableTable};
-use envelope_keyrings::hierarchy::{
-    BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore, StaticKeyStore,
-};
+use envelope_keyrings::hierarchy::{HierarchicalKeyring, KeyStore, StaticKeyStore};
 use serde_json::Value as Json;
 
 const SUITE: AlgorithmSuite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384;
-const BRANCH_KEY: &str = "vectors";
-
-fn read(name: &str) -> Json {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-vectors/dbesdk").join(name);
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
-fn store() -> Arc<StaticKeyStore> {
-    let mut store = StaticKeyStore::new("vectors");
-    let secret = || BranchKeySecret::from_slice(&[0x5a; 32]).unwrap();
-    let materials =
-        BranchKeyMaterials::new(BRANCH_KEY, "3f1e2d4c-5b6a-4798-8a7b-6c5d4e3f2a1b", BTreeMap::new(), secret());
-    store.add_branch_key(materials.unwrap(), true).unwrap();
-    store.add_beacon_key(BeaconKeyMaterials::new(BRANCH_KEY, BTreeMap::new(), secret()));
-    Arc::new(store)
-}
 
 /// The encrypted table of one config (`None` for the empty config, a plain client upstream).
 fn searchable(config: &Json, store: &Arc<StaticKeyStore>) -> Option<SearchableTable> {

@@ -1,3 +1,4 @@
 //! Test harness shared by the DynamoDB client tests.
 
 pub mod moto;
+pub mod query_vectors;
