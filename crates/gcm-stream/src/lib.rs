@@ -47,10 +47,36 @@ mod rsa_oaep;
 pub use rsa_oaep::{rsa_oaep_sha256_mgf1_sha1_decrypt, rsa_oaep_sha256_mgf1_sha1_encrypt};
 
 /// Length of the AES-256 key.
+///
+/// ```
+/// use envelope_gcm_stream::{GcmEncryptor, IV_LEN, KEY_LEN};
+///
+/// // The key and IV are arrays, so a wrong length is a compile error rather than a runtime one.
+/// let key = [0u8; KEY_LEN];
+/// assert!(GcmEncryptor::new(&key, &[0; IV_LEN], b"").is_ok());
+/// ```
 pub const KEY_LEN: usize = 32;
 /// Length of the IV (the 96-bit GCM nonce).
+///
+/// ```
+/// use envelope_gcm_stream::{GcmEncryptor, IV_LEN, KEY_LEN};
+///
+/// // Never reuse an IV under the same key: draw it at random, or count messages.
+/// let iv: [u8; IV_LEN] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+/// assert!(GcmEncryptor::new(&[0; KEY_LEN], &iv, b"").is_ok());
+/// ```
 pub const IV_LEN: usize = 12;
 /// Length of the authentication tag.
+///
+/// ```
+/// use envelope_gcm_stream::{GcmEncryptor, TAG_LEN};
+///
+/// # fn main() -> Result<(), envelope_gcm_stream::Error> {
+/// let tag: [u8; TAG_LEN] = GcmEncryptor::new(&[7; 32], &[1; 12], b"")?.finish()?;
+/// assert_eq!(tag.len(), 16);
+/// # Ok(())
+/// # }
+/// ```
 pub const TAG_LEN: usize = 16;
 
 /// A failure of the incremental cipher or of the RSA-OAEP functions.

@@ -23,9 +23,20 @@ use super::key_store::{BranchKeyMaterials, KeyStoreError};
 use super::wrapping::DerivationKey;
 
 /// Default entry capacity (the spec's `DefaultCache`).
+///
+/// ```
+/// assert_eq!(envelope_keyrings::hierarchy::cache::DEFAULT_CAPACITY, 1000);
+/// ```
 pub const DEFAULT_CAPACITY: usize = 1000;
 
 /// A cache id: SHA-384 of the fields above.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::cache::CacheId;
+///
+/// let id: CacheId = [0; 48]; // the length of a SHA-384 digest
+/// assert_eq!(id.len(), 48);
+/// ```
 pub type CacheId = [u8; 48];
 
 /// Resource id of the hierarchical keyring in cache ids.

@@ -23,6 +23,10 @@ use zeroize::Zeroizing;
 use crate::aes_gcm::{WrappingKey, IV_LEN, TAG_LEN};
 
 /// Length of the intermediate key (and of the keys derived from it).
+///
+/// ```
+/// assert_eq!(envelope_keyrings::hierarchy::intermediate::INTERMEDIATE_KEY_LEN, 32);
+/// ```
 pub const INTERMEDIATE_KEY_LEN: usize = 32;
 const MAC_INFO: &[u8] = b"AWS_MPL_INTERMEDIATE_KEYWRAP_MAC";
 const ENC_INFO: &[u8] = b"AWS_MPL_INTERMEDIATE_KEYWRAP_ENC";

@@ -15,6 +15,10 @@ use async_trait::async_trait;
 use zeroize::Zeroizing;
 
 /// Length of every branch key and beacon key: the MPL generates them as 32-byte KMS data keys.
+///
+/// ```
+/// assert_eq!(envelope_keyrings::hierarchy::key_store::BRANCH_KEY_LEN, 32);
+/// ```
 pub const BRANCH_KEY_LEN: usize = 32;
 
 /// A 32-byte branch key or beacon key. Zeroized on drop; Debug is redacted.

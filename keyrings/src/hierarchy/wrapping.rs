@@ -21,12 +21,35 @@ use super::key_store::BranchKeySecret;
 use crate::aes_gcm::{fill_random, WrappingKey, IV_LEN, TAG_LEN};
 
 /// The provider id of every EDK this keyring writes; also the KDF label and the AAD's first field.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::wrapping::PROVIDER_ID;
+///
+/// // An encrypted data key the hierarchical keyring can unwrap is recognised by this id.
+/// let edk = envelope::EncryptedDataKey::new(PROVIDER_ID, b"branch-key-id".to_vec(), vec![0; 60]);
+/// assert_eq!(edk.provider_id, "aws-kms-hierarchy");
+/// ```
 pub const PROVIDER_ID: &str = "aws-kms-hierarchy";
 /// Salt length of the KDF.
+///
+/// ```
+/// assert_eq!(envelope_keyrings::hierarchy::wrapping::SALT_LEN, 16);
+/// ```
 pub const SALT_LEN: usize = 16;
 /// Length of the version field (a UUID's bytes).
+///
+/// ```
+/// assert_eq!(envelope_keyrings::hierarchy::wrapping::VERSION_LEN, 16);
+/// ```
 pub const VERSION_LEN: usize = 16;
 /// Bytes before the wrapped key: salt, IV, version.
+///
+/// ```
+/// use envelope_keyrings::hierarchy::wrapping::{HEADER_LEN, SALT_LEN, VERSION_LEN};
+///
+/// let iv_len = 12; // AES-GCM
+/// assert_eq!(HEADER_LEN, SALT_LEN + iv_len + VERSION_LEN);
+/// ```
 pub const HEADER_LEN: usize = SALT_LEN + IV_LEN + VERSION_LEN;
 
 /// A branch key prepared for derivation: its HMAC-SHA256 key schedule, built once per cached
