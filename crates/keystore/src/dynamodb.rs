@@ -25,6 +25,23 @@ use crate::storage::{KeyStorage, StorageError};
 const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A key store in a DynamoDB table.
+///
+/// ```no_run
+/// use std::sync::Arc;
+///
+/// use envelope_keyrings::kms::DefaultClientSupplier;
+/// use envelope_keystore::{BranchKeyStore, DynamoDbStorage, KmsConfiguration};
+///
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// // The table name doubles as the logical key store name, as in the AWS Material Providers Library.
+/// let storage = DynamoDbStorage::from_env("branch-keys").await;
+/// assert_eq!(storage.table(), "branch-keys");
+/// let kms = KmsConfiguration::key_arn("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")?;
+/// let store = BranchKeyStore::new(storage, "branch-keys", kms, Arc::new(DefaultClientSupplier::from_env().await));
+/// store.create_key_store().await?; // creates the table if it does not exist
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct DynamoDbStorage {
     client: aws_sdk_dynamodb::Client,
@@ -33,6 +50,20 @@ pub struct DynamoDbStorage {
 
 impl DynamoDbStorage {
     /// A store in `table`, through `client`.
+    ///
+    /// ```
+    /// use envelope_keystore::DynamoDbStorage;
+    ///
+    /// # async fn demo() {
+    /// // A client with its own configuration, e.g. a local DynamoDB endpoint.
+    /// let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+    ///     .endpoint_url("http://127.0.0.1:8000")
+    ///     .load()
+    ///     .await;
+    /// let storage = DynamoDbStorage::new(aws_sdk_dynamodb::Client::new(&config), "branch-keys");
+    /// assert_eq!(storage.table(), "branch-keys");
+    /// # }
+    /// ```
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> DynamoDbStorage {
         DynamoDbStorage { client, table: table.into() }
     }

@@ -12,31 +12,89 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// `branch-key-id` (S): the partition key.
+///
+/// ```
+/// assert_eq!(envelope_keystore::item::BRANCH_KEY_ID, "branch-key-id");
+/// ```
 pub const BRANCH_KEY_ID: &str = "branch-key-id";
 /// `type` (S): the sort key (`branch:ACTIVE`, `beacon:ACTIVE` or `branch:version:<uuid>`).
+///
+/// ```
+/// assert_eq!(envelope_keystore::item::TYPE, "type");
+/// ```
 pub const TYPE: &str = "type";
 /// `enc` (B): the KMS ciphertext of the key.
+///
+/// ```
+/// assert_eq!(envelope_keystore::item::ENC, "enc");
+/// ```
 pub const ENC: &str = "enc";
 /// `create-time` (S): ISO 8601 UTC with microseconds.
+///
+/// ```
+/// assert_eq!(envelope_keystore::item::CREATE_TIME, "create-time");
+/// ```
 pub const CREATE_TIME: &str = "create-time";
 /// `kms-arn` (S): the KMS key that protects `enc`.
+///
+/// ```
+/// assert_eq!(envelope_keystore::item::KMS_ARN, "kms-arn");
+/// ```
 pub const KMS_ARN: &str = "kms-arn";
 /// `hierarchy-version` (N): always 1 for the items this crate writes.
+///
+/// ```
+/// assert_eq!(envelope_keystore::item::HIERARCHY_VERSION, "hierarchy-version");
+/// ```
 pub const HIERARCHY_VERSION: &str = "hierarchy-version";
 /// `version` (S): on `branch:ACTIVE` only, `branch:version:<uuid>` of the active version.
+///
+/// ```
+/// assert_eq!(envelope_keystore::item::VERSION, "version");
+/// ```
 pub const VERSION: &str = "version";
 /// `tablename`: in the KMS encryption context only (never stored), the logical key store name.
+///
+/// ```
+/// assert_eq!(envelope_keystore::item::TABLE_NAME, "tablename");
+/// ```
 pub const TABLE_NAME: &str = "tablename";
 /// Prefix of custom encryption context attributes.
+///
+/// ```
+/// use envelope_keystore::item::CUSTOM_PREFIX;
+///
+/// // CreateKeyRequest::new().context("tenant", "acme") is stored as this attribute:
+/// assert_eq!(format!("{CUSTOM_PREFIX}tenant"), "aws-crypto-ec:tenant");
+/// ```
 pub const CUSTOM_PREFIX: &str = "aws-crypto-ec:";
 
 /// Sort key of the active version.
+///
+/// ```
+/// assert_eq!(envelope_keystore::item::ACTIVE_TYPE, "branch:ACTIVE");
+/// ```
 pub const ACTIVE_TYPE: &str = "branch:ACTIVE";
 /// Sort key of the beacon key.
+///
+/// ```
+/// assert_eq!(envelope_keystore::item::BEACON_TYPE, "beacon:ACTIVE");
+/// ```
 pub const BEACON_TYPE: &str = "beacon:ACTIVE";
 /// Prefix of the sort key of one version (and of the ACTIVE item's `version`).
+///
+/// ```
+/// use envelope_keystore::item::VERSION_PREFIX;
+///
+/// let sort_key = format!("{VERSION_PREFIX}{}", "c5e8ab4f-4fb4-4ab2-9dc6-e8b5b6b8f7a1");
+/// assert_eq!(sort_key.strip_prefix(VERSION_PREFIX), Some("c5e8ab4f-4fb4-4ab2-9dc6-e8b5b6b8f7a1"));
+/// ```
 pub const VERSION_PREFIX: &str = "branch:version:";
 /// The only hierarchy version written and read (version 2 items use another protection scheme).
+///
+/// ```
+/// assert_eq!(envelope_keystore::item::HIERARCHY_VERSION_1, "1");
+/// ```
 pub const HIERARCHY_VERSION_1: &str = "1";
 
 /// Attribute names the key store reserves (a custom context key can never collide: it is prefixed).
@@ -74,6 +132,15 @@ impl fmt::Debug for AttributeValue {
 }
 
 /// An item as a backend stores it: attribute name → value.
+///
+/// ```
+/// use envelope_keystore::item::{AttributeValue, RawItem, ACTIVE_TYPE, BRANCH_KEY_ID, TYPE};
+///
+/// let mut item = RawItem::new();
+/// item.insert(BRANCH_KEY_ID.to_owned(), AttributeValue::S("tenant-a".into()));
+/// item.insert(TYPE.to_owned(), AttributeValue::S(ACTIVE_TYPE.into()));
+/// assert_eq!(item[TYPE], AttributeValue::S("branch:ACTIVE".into()));
+/// ```
 pub type RawItem = BTreeMap<String, AttributeValue>;
 
 /// What an item holds.

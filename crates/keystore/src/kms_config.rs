@@ -17,6 +17,15 @@ use envelope_keyrings::kms::{mrk_match, KmsArn};
 /// assert!(KmsConfiguration::key_arn("arn:aws:kms:us-east-1:111122223333:alias/keys").is_err());
 /// // Discovery reads items under any key, and creates nothing.
 /// assert!(KmsConfiguration::Discovery.configured_arn().is_none());
+///
+/// // A multi-Region key also accepts items that name its replicas in other Regions.
+/// let mrk = KmsConfiguration::mrk_key_arn("arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab")?;
+/// assert!(mrk.accepts("arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab"));
+/// // Multi-Region discovery calls KMS in its own Region, through the replica there.
+/// let discovery = KmsConfiguration::mrk_discovery("eu-west-1")?;
+/// let key = discovery.key_for("arn:aws:kms:us-east-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab")?;
+/// assert_eq!(key.to_string(), "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab");
+/// assert_eq!(discovery.describe(), "KMS multi-Region discovery in eu-west-1");
 /// # Ok::<(), String>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

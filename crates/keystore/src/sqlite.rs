@@ -74,6 +74,13 @@ impl SqliteStorage {
     }
 
     /// The file.
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use envelope_keystore::SqliteStorage;
+    ///
+    /// assert_eq!(SqliteStorage::new("keys.sqlite3").path(), Path::new("keys.sqlite3"));
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }

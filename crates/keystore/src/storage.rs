@@ -9,6 +9,21 @@ use async_trait::async_trait;
 use crate::item::RawItem;
 
 /// Why a backend call failed.
+///
+/// ```
+/// use envelope_keystore::{KeyStorage, SqliteStorage, StorageError};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // Every call but create() needs the store to exist.
+/// let storage = SqliteStorage::new(std::env::temp_dir().join("envelope-doc-no-such-store/keys.sqlite3"));
+/// match storage.get_item("tenant-a", "branch:ACTIVE").await {
+///     Err(StorageError::NoSuchStore { store }) => println!("create the key store first: {store}"),
+///     other => panic!("unexpected: {other:?}"),
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StorageError {
     /// The table or database file does not exist (or is not a key store).
@@ -36,6 +51,27 @@ impl fmt::Display for StorageError {
 impl std::error::Error for StorageError {}
 
 /// A place that keeps key-store items, keyed by (`branch-key-id`, `type`).
+///
+/// ```
+/// use envelope_keystore::{KeyStorage, SqliteStorage};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // Code that only keeps items works on any backend through the trait.
+/// async fn has_branch_key(storage: &dyn KeyStorage, id: &str) -> Result<bool, envelope_keystore::StorageError> {
+///     Ok(storage.get_item(id, "branch:ACTIVE").await?.is_some())
+/// }
+///
+/// let path = std::env::temp_dir().join(format!("envelope-doc-keystorage-{}.sqlite3", std::process::id()));
+/// let storage = SqliteStorage::new(&path);
+/// storage.create().await?;
+/// assert!(!has_branch_key(&storage, "tenant-a").await?);
+/// # for suffix in ["", "-wal", "-shm"] {
+/// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+/// # }
+/// # Ok(())
+/// # }
+/// ```
 #[async_trait]
 pub trait KeyStorage: Send + Sync + fmt::Debug {
     /// The table name or file path: the default logical key store name, and what errors name.

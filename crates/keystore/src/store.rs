@@ -25,15 +25,22 @@ use crate::storage::{KeyStorage, StorageError};
 /// use std::sync::Arc;
 ///
 /// use envelope_keyrings::kms::DefaultClientSupplier;
-/// use envelope_keystore::{BranchKeyStore, CreateKeyRequest, KmsConfiguration, SqliteStorage};
+/// use envelope_keystore::{BranchKeyStore, CreateKeyRequest, KeyStorage, KmsConfiguration, SqliteStorage};
 ///
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// let kms = KmsConfiguration::key_arn("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab")?;
 /// let clients = Arc::new(DefaultClientSupplier::from_env().await);
-/// let store = BranchKeyStore::new(SqliteStorage::new("keys.sqlite3"), "keys", kms, clients);
+/// let store = BranchKeyStore::new(SqliteStorage::new("keys.sqlite3"), "keys", kms, clients)
+///     .with_grant_tokens(vec!["grant-token".into()]); // only if the KMS key is used through a grant
 /// store.create_key_store().await?;
 /// let branch_key_id = store.create_key(CreateKeyRequest::new()).await?;
 /// store.version_key(&branch_key_id).await?;
+///
+/// // Looking, without KMS: the records of the key (no key material).
+/// for record in store.describe_key(&branch_key_id).await? {
+///     println!("{} created {}", record.item_type, record.create_time);
+/// }
+/// println!("{} under {:?}", store.storage().name(), store.kms_configuration());
 /// # Ok(())
 /// # }
 /// ```
@@ -56,6 +63,16 @@ impl fmt::Debug for BranchKeyStore {
 }
 
 /// What CreateKey creates.
+///
+/// ```
+/// use envelope_keystore::CreateKeyRequest;
+///
+/// // A generated id (a UUID) and no custom context:
+/// let generated = CreateKeyRequest::new();
+/// // A chosen id, which the MPL accepts only with a custom encryption context:
+/// let named = CreateKeyRequest::new().branch_key_id("tenant-a").context("tenant", "acme");
+/// # let _ = (generated, named);
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct CreateKeyRequest {
     branch_key_id: Option<String>,
@@ -82,6 +99,17 @@ impl CreateKeyRequest {
 }
 
 /// One record of a branch key, without key material (for `keystore describe`).
+///
+/// ```no_run
+/// use envelope_keystore::{BranchKeyStore, ItemDescription};
+///
+/// # async fn demo(store: BranchKeyStore) -> Result<(), Box<dyn std::error::Error>> {
+/// for ItemDescription { item_type, version, create_time, .. } in store.describe_key("tenant-a").await? {
+///     println!("{item_type} {} created {create_time}", version.as_deref().unwrap_or("-"));
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemDescription {
     /// `branch:ACTIVE`, `beacon:ACTIVE` or `branch:version:<uuid>`.
