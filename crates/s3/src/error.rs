@@ -203,4 +203,15 @@ pub enum PolicyViolation {
 }
 
 /// This crate's result type.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_s3::wrap::AesGcmKeyring;
+///
+/// fn keyring(key: Vec<u8>) -> envelope_s3::Result<AesGcmKeyring> {
+///     AesGcmKeyring::new(key, BTreeMap::new())
+/// }
+/// assert!(keyring(vec![7; 32]).is_ok());
+/// assert!(keyring(vec![7; 5]).is_err());
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;

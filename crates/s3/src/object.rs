@@ -31,6 +31,19 @@ pub use stream::BodyEncryptor;
 pub(crate) use stream::{BodyDecryptor, ContentKey, DecryptingReader};
 
 /// Default in-memory limit of the readers: 64 MiB.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_s3::object::DEFAULT_MAX_BUFFER;
+/// use envelope_s3::{wrap::AesGcmKeyring, ObjectCrypto};
+///
+/// # fn main() -> envelope_s3::Result<()> {
+/// let crypto = ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], BTreeMap::new())?);
+/// assert_eq!(crypto.buffer_limit(), DEFAULT_MAX_BUFFER);
+/// assert_eq!(crypto.max_buffer(1 << 20).buffer_limit(), 1 << 20);
+/// # Ok(())
+/// # }
+/// ```
 pub const DEFAULT_MAX_BUFFER: u64 = 64 << 20;
 
 /// Encrypts and decrypts object bodies under one keyring and one configuration.

@@ -60,14 +60,59 @@ use crate::error::{Error, Result};
 use crate::object::ObjectCrypto;
 
 /// The instruction file's name is the object's key plus this suffix.
+///
+/// ```
+/// use envelope_s3::client::DEFAULT_INSTRUCTION_SUFFIX;
+///
+/// assert_eq!(format!("reports/q3.pdf{DEFAULT_INSTRUCTION_SUFFIX}"), "reports/q3.pdf.instruction");
+/// ```
 pub const DEFAULT_INSTRUCTION_SUFFIX: &str = ".instruction";
 /// Metadata key marking an instruction file (its value is empty).
+///
+/// ```
+/// use std::collections::HashMap;
+/// use envelope_s3::client::INSTRUCTION_FILE_MARKER;
+///
+/// // Listing a bucket: an object whose user metadata has the marker is an instruction file.
+/// let user_metadata = HashMap::from([(INSTRUCTION_FILE_MARKER.to_owned(), String::new())]);
+/// assert!(user_metadata.contains_key("x-amz-crypto-instr-file"));
+/// ```
 pub const INSTRUCTION_FILE_MARKER: &str = "x-amz-crypto-instr-file";
 /// Default multipart threshold and part size: 8 MiB.
+///
+/// ```
+/// use envelope_s3::client::{DEFAULT_PART_SIZE, MIN_PART_SIZE};
+///
+/// assert_eq!(DEFAULT_PART_SIZE, 8 * 1024 * 1024);
+/// assert!(DEFAULT_PART_SIZE >= MIN_PART_SIZE);
+/// ```
 pub const DEFAULT_PART_SIZE: usize = 8 << 20;
 /// S3's smallest part (all but the last).
+///
+/// ```
+/// # use envelope_s3::{client::S3EncryptionClient, wrap::AesGcmKeyring, ObjectCrypto};
+/// use envelope_s3::client::MIN_PART_SIZE;
+///
+/// # fn main() -> envelope_s3::Result<()> {
+/// # let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::Config::builder().behavior_version(aws_sdk_s3::config::BehaviorVersion::latest()).build());
+/// # let crypto = ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], Default::default())?);
+/// let client = S3EncryptionClient::new(s3, crypto);
+/// assert!(client.clone().part_size(MIN_PART_SIZE - 1).is_err(), "S3 refuses smaller parts");
+/// let client = client.part_size(MIN_PART_SIZE)?;
+/// # let _ = client;
+/// # Ok(())
+/// # }
+/// ```
 pub const MIN_PART_SIZE: usize = 5 << 20;
 /// S3's largest number of parts in one upload.
+///
+/// ```
+/// use envelope_s3::client::{DEFAULT_PART_SIZE, MAX_PARTS};
+///
+/// // The largest object a put can write with the default part size: about 78 GiB.
+/// let largest = DEFAULT_PART_SIZE as u64 * MAX_PARTS as u64;
+/// assert_eq!(largest, 83_886_080_000);
+/// ```
 pub const MAX_PARTS: i32 = 10_000;
 
 /// When a get may release plaintext.
@@ -292,6 +337,19 @@ impl S3EncryptionClient {
     }
 
     /// How many part uploads may run at once.
+    ///
+    /// ```
+    /// # use envelope_s3::{client::S3EncryptionClient, wrap::AesGcmKeyring, ObjectCrypto};
+    /// use envelope_s3::client::PARTS_IN_FLIGHT;
+    ///
+    /// # fn main() -> envelope_s3::Result<()> {
+    /// # let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::Config::builder().behavior_version(aws_sdk_s3::config::BehaviorVersion::latest()).build());
+    /// # let crypto = ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], Default::default())?);
+    /// let client = S3EncryptionClient::new(s3, crypto);
+    /// assert_eq!(client.parts_in_flight(), PARTS_IN_FLIGHT);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn parts_in_flight(&self) -> usize {
         self.parts_in_flight
     }

@@ -16,8 +16,27 @@ use crate::metadata::ContentMetadata;
 use crate::object::BodyEncryptor;
 
 /// Part uploads that may run at once by default: the next part is encrypted while two go up.
+///
+/// ```
+/// assert_eq!(envelope_s3::client::PARTS_IN_FLIGHT, 2);
+/// ```
 pub const PARTS_IN_FLIGHT: usize = 2;
 /// The most part uploads [`S3EncryptionClient::with_parts_in_flight`] allows at once.
+///
+/// ```
+/// # use envelope_s3::{client::S3EncryptionClient, wrap::AesGcmKeyring, ObjectCrypto};
+/// use envelope_s3::client::MAX_PARTS_IN_FLIGHT;
+///
+/// # fn main() -> envelope_s3::Result<()> {
+/// # let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::Config::builder().behavior_version(aws_sdk_s3::config::BehaviorVersion::latest()).build());
+/// # let crypto = ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], Default::default())?);
+/// let client = S3EncryptionClient::new(s3, crypto);
+/// assert!(client.clone().with_parts_in_flight(MAX_PARTS_IN_FLIGHT + 1).is_err());
+/// let client = client.with_parts_in_flight(MAX_PARTS_IN_FLIGHT)?;
+/// # let _ = client;
+/// # Ok(())
+/// # }
+/// ```
 pub const MAX_PARTS_IN_FLIGHT: usize = 16;
 
 /// An encrypted multipart upload in progress: parts are encrypted in the order they are given,

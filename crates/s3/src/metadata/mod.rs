@@ -24,12 +24,28 @@ use crate::suite::ContentSuite;
 use keys::*;
 
 /// Length of the CBC IV (V1/V2 legacy objects).
+///
+/// ```
+/// assert_eq!(envelope_s3::metadata::CBC_IV_LEN, 16); // the AES block
+/// ```
 pub const CBC_IV_LEN: usize = 16;
 /// Length of the GCM IV of V2 objects.
+///
+/// ```
+/// assert_eq!(envelope_s3::metadata::GCM_IV_LEN, 12);
+/// ```
 pub const GCM_IV_LEN: usize = 12;
 /// Length of the V3 message id (`x-amz-i`), the HKDF salt.
+///
+/// ```
+/// assert_eq!(envelope_s3::metadata::MESSAGE_ID_LEN, 28);
+/// ```
 pub const MESSAGE_ID_LEN: usize = 28;
 /// Length of the V3 key commitment (`x-amz-d`).
+///
+/// ```
+/// assert_eq!(envelope_s3::metadata::COMMITMENT_LEN, 28);
+/// ```
 pub const COMMITMENT_LEN: usize = 28;
 
 /// The metadata format version.

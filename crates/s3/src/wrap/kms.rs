@@ -100,6 +100,17 @@ impl KmsKeyring {
     }
 
     /// The ARN of the key this keyring names in every KMS call.
+    ///
+    /// ```
+    /// use envelope_s3::wrap::KmsKeyring;
+    ///
+    /// # let client = aws_sdk_kms::Client::from_conf(
+    /// #     aws_sdk_kms::Config::builder().behavior_version(aws_sdk_kms::config::BehaviorVersion::latest()).build());
+    /// let arn = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    /// let keyring = KmsKeyring::new(arn, client)?;
+    /// assert_eq!(keyring.key_arn(), arn);
+    /// # Ok::<(), envelope_s3::Error>(())
+    /// ```
     pub fn key_arn(&self) -> &str {
         &self.key_arn
     }

@@ -33,8 +33,21 @@ use crate::metadata::{ContentMetadata, KeyDescription, WrapAlgorithm};
 use crate::suite::ContentSuite;
 
 /// The encryption-context key the format reserves for the content cipher (KMS wraps).
+///
+/// ```
+/// use envelope_s3::wrap::RESERVED_CEK_ALG_KEY;
+///
+/// // A caller's encryption context for a KMS wrap must not use this key: the client sets it.
+/// let context = std::collections::BTreeMap::from([("department".to_owned(), "finance".to_owned())]);
+/// assert!(!context.contains_key(RESERVED_CEK_ALG_KEY));
+/// assert_eq!(RESERVED_CEK_ALG_KEY, "aws:x-amz-cek-alg");
+/// ```
 pub const RESERVED_CEK_ALG_KEY: &str = "aws:x-amz-cek-alg";
 /// The description key legacy `kms` wraps stored the key id under; not part of a caller's context.
+///
+/// ```
+/// assert_eq!(envelope_s3::wrap::RESERVED_KMS_KEY_ID_KEY, "kms_cmk_id");
+/// ```
 pub const RESERVED_KMS_KEY_ID_KEY: &str = "kms_cmk_id";
 
 /// Generates, wraps and unwraps the data key of one object.
