@@ -4,8 +4,15 @@
 //! ```text
 //! cargo run --release -p envelope-kms-local --example kms-load -- \
 //!     --endpoint http://127.0.0.1:4599 --label envelope --seconds 5 --concurrency 1,8,64 \
-//!     [--access-key AKID --secret-key SECRET] [--server-pid PID]
+//!     [--access-key AKID --secret-key SECRET] [--server-pid PID] [--client sdk|raw] \
+//!     [--raw-secret-key WRONG]   # raw client signs with WRONG: every request must then fail
 //! ```
+//!
+//! `--client sdk` (the default) sends every request through aws-sdk-kms. `--client raw` (see
+//! `raw.rs`) sends the same SigV4-signed requests over kept-alive connections with a minimal HTTP
+//! client, at a fraction of the SDK's CPU per request, so that on a machine shared by client and
+//! server the figure shows the server's capacity. Setup (CreateKey, the Decrypt input) always goes
+//! through the SDK.
 //!
 //! Wall-clock requests per second are noisy on a shared 2-core machine, so each cell also reports
 //! CPU time per request (utime+stime from `/proc/<pid>/stat`, divided by requests served) for this
@@ -23,6 +30,9 @@ use std::time::{Duration, Instant};
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region, StalledStreamProtectionConfig};
 use aws_sdk_kms::primitives::Blob;
+use base64::Engine as _;
+
+mod raw;
 
 struct Args {
     endpoint: String,
@@ -33,6 +43,10 @@ struct Args {
     secret_key: String,
     ops: Vec<String>,
     server_pid: Option<u32>,
+    raw: bool,
+    /// The secret the raw client signs with (default `secret_key`): a wrong one shows that the
+    /// server rejects every request of the loop, i.e. that it verifies the reused signatures.
+    raw_secret_key: Option<String>,
 }
 
 /// CPU time (user + system, all threads) a process has used so far, in microseconds; `None` where
@@ -66,6 +80,8 @@ fn parse_args() -> Args {
         secret_key: "load-secret".into(),
         ops: vec!["Encrypt".into(), "Decrypt".into(), "GenerateDataKey".into()],
         server_pid: None,
+        raw: false,
+        raw_secret_key: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -82,6 +98,14 @@ fn parse_args() -> Args {
             "--secret-key" => a.secret_key = value,
             "--ops" => a.ops = value.split(',').map(str::to_owned).collect(),
             "--server-pid" => a.server_pid = Some(value.parse().expect("--server-pid is a number")),
+            "--raw-secret-key" => a.raw_secret_key = Some(value),
+            "--client" => {
+                a.raw = match value.as_str() {
+                    "sdk" => false,
+                    "raw" => true,
+                    other => panic!("--client is sdk or raw, not {other}"),
+                }
+            }
             other => panic!("unknown flag {other}"),
         }
     }
@@ -128,10 +152,32 @@ async fn main() {
         .expect("blob");
     let server_pid = args.server_pid.map(|p| p.to_string());
     let cpu = || (cpu_micros("self"), server_pid.as_deref().and_then(cpu_micros));
-    println!("| server | operation | clients | requests/s | errors | client CPU µs/req | server CPU µs/req |");
-    println!("|---|---|---|---|---|---|---|");
+    let client = if args.raw { "raw" } else { "aws-sdk-kms" };
+    println!("| server | client | operation | clients | requests/s | errors | client CPU µs/req | server CPU µs/req |");
+    println!("|---|---|---|---|---|---|---|---|");
     for op in &args.ops {
         for &c in &args.concurrency {
+            if args.raw {
+                let signer = raw_signer(&args, op, &key, blob.as_ref());
+                let deadline = Instant::now() + Duration::from_secs(args.seconds);
+                let start = Instant::now();
+                let cpu_start = cpu();
+                let tasks: Vec<_> = (0..c).map(|_| tokio::spawn(raw::run(signer.clone(), deadline))).collect();
+                let (mut done, mut errors) = (0, 0);
+                for t in tasks {
+                    let (d, e) = t.await.unwrap_or((0, 1));
+                    done += d;
+                    errors += e;
+                }
+                let secs = start.elapsed().as_secs_f64();
+                let (client_us, server_us) = per_request(cpu_start, cpu(), done + errors);
+                let rps = done as f64 / secs;
+                println!(
+                    "| {} | {client} | {op} | {c} | {rps:.0} | {errors} | {client_us} | {server_us} |",
+                    args.label
+                );
+                continue;
+            }
             let done = Arc::new(AtomicU64::new(0));
             let errors = Arc::new(AtomicU64::new(0));
             let deadline = Instant::now() + Duration::from_secs(args.seconds);
@@ -166,10 +212,32 @@ async fn main() {
             let (client_us, server_us) = per_request(cpu_start, cpu(), served);
             let rps = done.load(Ordering::Relaxed) as f64 / secs;
             println!(
-                "| {} | {op} | {c} | {rps:.0} | {} | {client_us} | {server_us} |",
+                "| {} | {client} | {op} | {c} | {rps:.0} | {} | {client_us} | {server_us} |",
                 args.label,
                 errors.load(Ordering::Relaxed)
             );
         }
+    }
+}
+
+/// The raw client's request for `op`: the same JSON body aws-sdk-kms sends for the SDK loop's call.
+fn raw_signer(args: &Args, op: &str, key: &str, blob: &[u8]) -> raw::Signer {
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let body = match op {
+        "Encrypt" => serde_json::json!({"KeyId": key, "Plaintext": b64(&[1u8; 32])}),
+        "Decrypt" => serde_json::json!({"CiphertextBlob": b64(blob)}),
+        _ => serde_json::json!({"KeyId": key, "NumberOfBytes": 32}),
+    };
+    let operation = match op {
+        "Encrypt" | "Decrypt" => op,
+        _ => "GenerateDataKey",
+    };
+    raw::Signer {
+        access_key: args.access_key.clone(),
+        secret_key: args.raw_secret_key.clone().unwrap_or_else(|| args.secret_key.clone()),
+        region: "us-east-1".into(),
+        authority: args.endpoint.trim_start_matches("http://").trim_end_matches('/').to_owned(),
+        target: format!("TrentService.{operation}"),
+        body: serde_json::to_vec(&body).expect("JSON body"),
     }
 }
