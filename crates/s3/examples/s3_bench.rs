@@ -2,19 +2,22 @@
 //! figures of issue 12. Not run by CI (built only); see benches/s3/README.md.
 //!
 //! ```text
-//! s3_bench --endpoint http://127.0.0.1:PORT [--bucket NAME] [--size-mib N] [--rounds N] [--json]
+//! s3_bench --endpoint http://127.0.0.1:PORT [--bucket NAME] [--size-mib N] [--rounds N] [--dir DIR] [--json]
 //! ```
 //!
 //! Phases, each timed and with this process's peak RSS growth (Linux `clear_refs`/`VmHWM`):
 //! 1. crypto only: the body encrypted and decrypted in memory (one-shot AES-GCM, the input
 //!    copied before the clock starts) and streamed (the incremental GCM the client uses for
 //!    multipart puts and large gets), no network;
-//! 2. plain aws-sdk-s3: PutObject of the same bytes from memory (one request; multipart as
-//!    envelope does for large sizes would only add requests), GetObject into a sink;
+//! 2. plain aws-sdk-s3: PutObject of the same bytes from memory (one request), a multipart
+//!    upload in parts of envelope's size with as many in flight (what a user uploading large
+//!    objects would run), GetObject into a sink, and GetObject written to a file in the
+//!    `--dir` directory (1 MiB writes, then with an fsync);
 //! 3. envelope: `put_object` (multipart above 8 MiB in 8 MiB parts) and `get_object` (verified
 //!    first: in memory up to 8 MiB, through the spool file above; and with delayed
-//!    authentication, streamed), into a sink;
-//! 4. the time ratios envelope / plain for put and get (issue 12 asks ≤ 1.10).
+//!    authentication, streamed), into a sink; `get_to_path` (verified first, decrypted straight
+//!    into a temporary file renamed into place) without and with the fsync;
+//! 4. the time ratios envelope / plain (issue 12 asks ≤ 1.10), each against its fair baseline.
 //!
 //! The key is a raw AES-256 key, so the figures are S3 and the content cipher, not KMS.
 
@@ -23,7 +26,8 @@ use std::time::Instant;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
-use envelope_s3::client::{Authentication, PutOptions, S3EncryptionClient};
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use envelope_s3::client::{Authentication, DownloadOptions, PutOptions, S3EncryptionClient, DEFAULT_PART_SIZE};
 use envelope_s3::wrap::AesGcmKeyring;
 use envelope_s3::ObjectCrypto;
 use tokio::io::AsyncReadExt;
@@ -33,12 +37,19 @@ struct Args {
     bucket: String,
     size: usize,
     rounds: usize,
+    dir: std::path::PathBuf,
     json: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args =
-        Args { endpoint: String::new(), bucket: "envelope-bench".into(), size: 256 << 20, rounds: 1, json: false };
+    let mut args = Args {
+        endpoint: String::new(),
+        bucket: "envelope-bench".into(),
+        size: 256 << 20,
+        rounds: 1,
+        dir: std::env::temp_dir(),
+        json: false,
+    };
     let mut iter = std::env::args().skip(1);
     while let Some(flag) = iter.next() {
         let mut value = || iter.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -47,6 +58,7 @@ fn parse_args() -> Result<Args, String> {
             "--bucket" => args.bucket = value()?,
             "--size-mib" => args.size = value()?.parse::<usize>().map_err(|e| e.to_string())? << 20,
             "--rounds" => args.rounds = value()?.parse().map_err(|e: std::num::ParseIntError| e.to_string())?,
+            "--dir" => args.dir = value()?.into(),
             "--json" => args.json = true,
             other => return Err(format!("unknown flag {other}")),
         }
@@ -120,6 +132,90 @@ async fn drain(mut reader: impl tokio::io::AsyncRead + Unpin) -> usize {
         }
         total += count;
     }
+}
+
+/// Writes `reader` to a new file at `path` in 1 MiB writes (a plain get's fair baseline for
+/// `get_to_path`), optionally with an fsync; returns the bytes written.
+async fn plain_to_file(mut reader: impl tokio::io::AsyncRead + Unpin, path: &std::path::Path, sync: bool) -> usize {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).expect("create");
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut total = 0;
+    loop {
+        let mut filled = 0;
+        while filled < chunk.len() {
+            let count = reader.read(&mut chunk[filled..]).await.expect("read");
+            if count == 0 {
+                break;
+            }
+            filled += count;
+        }
+        if filled == 0 {
+            break;
+        }
+        // On the blocking pool, as a careful async caller would write.
+        let (mut moved_file, moved_chunk) = (file, chunk);
+        (file, chunk) = tokio::task::spawn_blocking(move || {
+            moved_file.write_all(&moved_chunk[..filled]).expect("write");
+            (moved_file, moved_chunk)
+        })
+        .await
+        .expect("writer");
+        total += filled;
+    }
+    if sync {
+        tokio::task::spawn_blocking(move || file.sync_all().expect("fsync")).await.expect("writer");
+    }
+    total
+}
+
+/// A plain multipart upload of `body` in `part_size` parts, `in_flight` at once.
+async fn plain_multipart(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    body: &[u8],
+    part_size: usize,
+    in_flight: usize,
+) {
+    let created = s3.create_multipart_upload().bucket(bucket).key(key).send().await.expect("create");
+    let upload_id = created.upload_id().expect("upload id").to_owned();
+    let mut running = std::collections::VecDeque::new();
+    let mut parts = Vec::new();
+    for (index, chunk) in body.chunks(part_size).enumerate() {
+        if running.len() >= in_flight {
+            let handle: tokio::task::JoinHandle<CompletedPart> = running.pop_front().expect("running");
+            parts.push(handle.await.expect("part"));
+        }
+        let number = index as i32 + 1;
+        // The part is copied out of the caller's buffer, as envelope's encryption copies it.
+        let request = s3
+            .upload_part()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(&upload_id)
+            .part_number(number)
+            .body(ByteStream::from(chunk.to_vec()));
+        running.push_back(tokio::spawn(async move {
+            let output = request.send().await.expect("upload part");
+            CompletedPart::builder()
+                .part_number(number)
+                .set_e_tag(output.e_tag().map(str::to_owned))
+                .set_checksum_crc32(output.checksum_crc32().map(str::to_owned))
+                .build()
+        }));
+    }
+    for handle in running {
+        parts.push(handle.await.expect("part"));
+    }
+    s3.complete_multipart_upload()
+        .bucket(bucket)
+        .key(key)
+        .upload_id(&upload_id)
+        .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+        .send()
+        .await
+        .expect("complete");
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -220,6 +316,16 @@ async fn main() {
     );
     phases.push(
         measure(
+            "aws-sdk-s3 multipart upload (8 MiB parts)",
+            size,
+            rounds,
+            || (),
+            |()| plain_multipart(&s3, &args.bucket, "plain-multipart", &plaintext, DEFAULT_PART_SIZE, 2),
+        )
+        .await,
+    );
+    phases.push(
+        measure(
             "aws-sdk-s3 GetObject",
             size,
             rounds,
@@ -231,6 +337,24 @@ async fn main() {
         )
         .await,
     );
+
+    let plain_file = args.dir.join("s3_bench-plain.bin");
+    for (name, sync) in [("aws-sdk-s3 GetObject to a file", false), ("aws-sdk-s3 GetObject to a file + fsync", true)] {
+        phases.push(
+            measure(
+                name,
+                size,
+                rounds,
+                || (),
+                |()| async {
+                    let out = s3.get_object().bucket(&args.bucket).key("plain").send().await.expect("get");
+                    assert_eq!(plain_to_file(out.body.into_async_read(), &plain_file, sync).await, size);
+                },
+            )
+            .await,
+        );
+        let _ = std::fs::remove_file(&plain_file);
+    }
 
     // 3. envelope.
     let client = S3EncryptionClient::new(s3.clone(), crypto.clone());
@@ -274,6 +398,28 @@ async fn main() {
         .await,
     );
 
+    let envelope_file = args.dir.join("s3_bench-envelope.bin");
+    for (name, sync) in [("envelope get_to_path", false), ("envelope get_to_path + fsync", true)] {
+        let options = DownloadOptions::new().sync(sync);
+        phases.push(
+            measure(
+                name,
+                size,
+                rounds,
+                || (),
+                |()| async {
+                    let download = client
+                        .get_to_path(&args.bucket, "encrypted", &envelope_file, &no_context, &options)
+                        .await
+                        .expect("get_to_path");
+                    assert_eq!(download.plaintext_length, size as u64);
+                },
+            )
+            .await,
+        );
+        let _ = std::fs::remove_file(&envelope_file);
+    }
+
     for phase in &phases {
         let mb_per_s = phase.bytes as f64 / 1e6 / phase.seconds;
         if args.json {
@@ -298,9 +444,16 @@ async fn main() {
     // envelope's time over plain aws-sdk-s3's for the same bytes in this run (issue 12: ≤ 1.10).
     let seconds = |name: &str| phases.iter().find(|phase| phase.name == name).map(|phase| phase.seconds);
     for (label, envelope, plain) in [
-        ("put: envelope / plain", "envelope put_object", "aws-sdk-s3 PutObject"),
+        ("put: envelope / plain PutObject", "envelope put_object", "aws-sdk-s3 PutObject"),
+        ("put: envelope / plain multipart", "envelope put_object", "aws-sdk-s3 multipart upload (8 MiB parts)"),
         ("get: envelope verify first / plain", "envelope get_object (verify first, spool)", "aws-sdk-s3 GetObject"),
         ("get: envelope delayed / plain", "envelope get_object (delayed auth)", "aws-sdk-s3 GetObject"),
+        ("get to file: envelope / plain", "envelope get_to_path", "aws-sdk-s3 GetObject to a file"),
+        (
+            "get to file + fsync: envelope / plain",
+            "envelope get_to_path + fsync",
+            "aws-sdk-s3 GetObject to a file + fsync",
+        ),
     ] {
         if let (Some(envelope), Some(plain)) = (seconds(envelope), seconds(plain)) {
             if args.json {

@@ -7,7 +7,7 @@
 //! failed get leaves no output file.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -327,8 +327,8 @@ async fn get(args: GetArgs) -> Result<(), Failure> {
             .commitment_policy(policy)
             .legacy_wrapping_algorithms(args.legacy)
             .legacy_unauthenticated_modes(args.legacy || range.is_some());
-        let client =
-            S3EncryptionClient::new(s3_client().await, crypto).with_instruction_suffix(&args.instruction_suffix);
+        let s3 = s3_client().await;
+        let client = S3EncryptionClient::new(s3.clone(), crypto).with_instruction_suffix(&args.instruction_suffix);
         let mut sink: Box<dyn std::io::Write + Send> = match pending.as_mut() {
             Some(file) => Box::new(file.file().try_clone().map_err(Failure::from)?),
             None => Box::new(std::io::stdout()),
@@ -346,6 +346,24 @@ async fn get(args: GetArgs) -> Result<(), Failure> {
                 }
                 sink.write_all(&chunk[..count])?;
             }
+        } else if let Some(file) = pending.as_mut() {
+            // One pass: decrypted straight into the temporary output, which is renamed into place
+            // (commit, below) only because this returned Ok, i.e. after the tag verified; on any
+            // error or Ctrl-C the temporary file is deleted. The bar's size costs a HeadObject,
+            // made only when the bar can show.
+            let size = match std::io::stderr().is_terminal() {
+                true => s3.head_object().bucket(&bucket).key(&key).send().await.ok().and_then(|head| {
+                    head.content_length()
+                        .and_then(|length| u64::try_from(length).ok())
+                        .map(|length| length.saturating_sub(16))
+                }),
+                false => None,
+            };
+            let progress = Progress::for_input(size, false, "get");
+            let writer = ProgressWriter { inner: file.file().try_clone()?, progress: progress.clone() };
+            let outcome = client.get_into_writer(&bucket, &key, writer, &context).await.map_err(failure);
+            progress.finish();
+            outcome?;
         } else {
             // Under the default policy nothing comes out of the reader before the tag verified.
             let mut object = client.get_object(&bucket, &key, &context).await.map_err(failure)?;
@@ -411,6 +429,24 @@ async fn rm(args: RmArgs) -> Result<(), Failure> {
     client.delete_object(&bucket, &key).await.map_err(failure)?;
     eprintln!("envelope: deleted s3://{bucket}/{key} and its instruction file");
     Ok(())
+}
+
+/// A writer whose bytes advance the progress bar.
+struct ProgressWriter<W> {
+    inner: W,
+    progress: Progress,
+}
+
+impl<W: std::io::Write> std::io::Write for ProgressWriter<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let count = self.inner.write(bytes)?;
+        self.progress.advance(count as u64);
+        Ok(count)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// A reader whose bytes advance the progress bar.

@@ -245,49 +245,54 @@ fn unwrap_io(error: std::io::Error) -> Error {
     Error::Io(error)
 }
 
-/// The ciphertext bytes of a body run through a decryptor and thrown away, the last 16 held
-/// back as the tag: the verification pass.
-struct TagCheck {
+/// The ciphertext bytes of a body run through a decryptor, the last 16 held back as the tag:
+/// the verification pass (the plaintext thrown away) or the decrypt-to-file pass (the plaintext
+/// written to a file nobody reads before the tag verified).
+pub(super) struct TagCheck {
     decryptor: BodyDecryptor,
     held: [u8; TAG_LEN],
     held_len: usize,
 }
 
 impl TagCheck {
-    fn new(decryptor: BodyDecryptor) -> TagCheck {
+    pub(super) fn new(decryptor: BodyDecryptor) -> TagCheck {
         TagCheck { decryptor, held: [0; TAG_LEN], held_len: 0 }
     }
 
-    /// Runs the next body bytes through the decryptor, in place: `data` is ciphertext on entry
-    /// and unauthenticated plaintext (or a kept tag candidate) on return, so the caller must
-    /// have stored it first and must zero it before it leaves its hands.
-    fn feed(&mut self, data: &mut [u8]) -> Result<()> {
+    /// Runs the next body bytes through the decryptor, in place, and writes the plaintext they
+    /// complete to `out` (`io::sink()` for the check alone): `data` is ciphertext on entry and
+    /// unauthenticated plaintext (or a kept tag candidate) on return, so the caller must have
+    /// stored it first if it needs it and must zero it before it leaves its hands.
+    pub(super) fn feed(&mut self, data: &mut [u8], out: &mut impl Write) -> Result<()> {
         if data.len() >= TAG_LEN {
             // Everything held and all but the last 16 bytes of `data` are body, not tag.
-            let mut held = self.held;
+            let mut held = Zeroizing::new(self.held);
             self.decryptor.update(&mut held[..self.held_len])?;
+            out.write_all(&held[..self.held_len])?;
             let cut = data.len() - TAG_LEN;
             let mut tail = [0u8; TAG_LEN];
             tail.copy_from_slice(&data[cut..]);
             self.decryptor.update(&mut data[..cut])?;
+            out.write_all(&data[..cut])?;
             self.held = tail;
             self.held_len = TAG_LEN;
             return Ok(());
         }
         // A short piece: join it to what is held, release the front of the join.
-        let mut joined = [0u8; 2 * TAG_LEN];
+        let mut joined = Zeroizing::new([0u8; 2 * TAG_LEN]);
         joined[..self.held_len].copy_from_slice(&self.held[..self.held_len]);
         joined[self.held_len..self.held_len + data.len()].copy_from_slice(data);
         let total = self.held_len + data.len();
         let cut = total.saturating_sub(TAG_LEN);
         self.decryptor.update(&mut joined[..cut])?;
+        out.write_all(&joined[..cut])?;
         self.held = [0; TAG_LEN];
         self.held[..total - cut].copy_from_slice(&joined[cut..total]);
         self.held_len = total - cut;
         Ok(())
     }
 
-    fn finish(self) -> Result<()> {
+    pub(super) fn finish(self) -> Result<()> {
         if self.held_len != TAG_LEN {
             return Err(SecurityError::TagMismatch.into());
         }
@@ -295,38 +300,29 @@ impl TagCheck {
     }
 }
 
-/// One piece of the spool pass: the blocking thread's file, buffer and tag check, handed back
-/// and forth between the download and the blocking pool.
-struct SpoolState {
-    file: std::fs::File,
-    check: TagCheck,
-}
+/// A piece of the body: ciphertext on the way in, zeroed when dropped (the passes leave
+/// unauthenticated plaintext in it).
+type Piece = Zeroizing<Vec<u8>>;
 
-/// Downloads `body` into `file` while checking its tag; returns the file rewound once the tag
-/// verified. The network read of one piece overlaps the write and check of the previous one
-/// on the blocking pool (two pieces of [`SPOOL_CHUNK`] bytes in memory, zeroed when dropped:
-/// the check leaves unauthenticated plaintext in them).
-async fn spool_and_check<R: AsyncRead + Unpin + ?Sized>(
-    body: &mut R,
-    file: std::fs::File,
-    check: TagCheck,
-) -> Result<std::fs::File> {
-    type Piece = Zeroizing<Vec<u8>>;
-    type Job = tokio::task::JoinHandle<Result<(SpoolState, Piece)>>;
-    let run = |mut state: SpoolState, mut piece: Piece, count: usize| -> Result<(SpoolState, Piece)> {
-        state.file.write_all(&piece[..count])?;
-        state.check.feed(&mut piece[..count])?;
-        Ok((state, piece))
-    };
-    let mut state = Some(SpoolState { file, check });
-    let mut pending: Option<Job> = None;
+/// Runs `work` over `body` piece by piece ([`SPOOL_CHUNK`] bytes) on the blocking pool, the
+/// network read of one piece overlapping the work on the previous one (two pieces in memory);
+/// `state` (a file, a tag check) goes to each job and comes back. Returns the state after the
+/// last piece; on an error the running job finishes on its own and its state is dropped.
+pub(super) async fn pipelined<R, S, F>(body: &mut R, state: S, work: F) -> Result<S>
+where
+    R: AsyncRead + Unpin + ?Sized,
+    S: Send + 'static,
+    F: Fn(&mut S, &mut [u8]) -> Result<()> + Send + Copy + 'static,
+{
+    type Job<S> = tokio::task::JoinHandle<Result<(S, Piece)>>;
+    let mut state = Some(state);
+    let mut pending: Option<Job<S>> = None;
     let mut spare: Option<Piece> = None;
     let mut piece: Piece = Zeroizing::new(vec![0u8; SPOOL_CHUNK]);
     loop {
         let count = fill(body, &mut piece).await?;
         if let Some(job) = pending.take() {
-            let (done, emptied) =
-                job.await.map_err(|e| Error::internal(format!("the spool writer stopped: {e}")))??;
+            let (done, emptied) = job.await.map_err(|e| Error::internal(format!("a file writer stopped: {e}")))??;
             state = Some(done);
             spare = Some(emptied);
         }
@@ -334,11 +330,28 @@ async fn spool_and_check<R: AsyncRead + Unpin + ?Sized>(
             break;
         }
         let next = spare.take().unwrap_or_else(|| Zeroizing::new(vec![0u8; SPOOL_CHUNK]));
-        let full = std::mem::replace(&mut piece, next);
-        let current = state.take().expect("returned by the finished job");
-        pending = Some(tokio::task::spawn_blocking(move || run(current, full, count)));
+        let mut full = std::mem::replace(&mut piece, next);
+        let mut current = state.take().expect("returned by the finished job");
+        pending = Some(tokio::task::spawn_blocking(move || {
+            work(&mut current, &mut full[..count])?;
+            Ok((current, full))
+        }));
     }
-    let SpoolState { mut file, check } = state.expect("returned by the finished job");
+    Ok(state.expect("returned by the finished job"))
+}
+
+/// Downloads `body` into `file` while checking its tag; returns the file rewound once the tag
+/// verified (see [`pipelined`]).
+async fn spool_and_check<R: AsyncRead + Unpin + ?Sized>(
+    body: &mut R,
+    file: std::fs::File,
+    check: TagCheck,
+) -> Result<std::fs::File> {
+    let (mut file, check) = pipelined(body, (file, check), |(file, check), piece| {
+        file.write_all(piece)?;
+        check.feed(piece, &mut std::io::sink())
+    })
+    .await?;
     check.finish()?;
     tokio::task::spawn_blocking(move || {
         file.flush()?;
@@ -573,7 +586,7 @@ impl S3EncryptionClient {
     }
 }
 
-async fn read_bounded<R: AsyncRead + Unpin + ?Sized>(reader: &mut R, limit: u64) -> Result<Vec<u8>> {
+pub(super) async fn read_bounded<R: AsyncRead + Unpin + ?Sized>(reader: &mut R, limit: u64) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     reader.take(limit.saturating_add(1)).read_to_end(&mut out).await?;
     if out.len() as u64 > limit {

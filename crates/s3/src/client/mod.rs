@@ -14,6 +14,10 @@
 //!   reads. Plaintext never touches the disk. [`Authentication::Delayed`] is the caller's explicit
 //!   opt-in to decrypting the network stream as it arrives: bytes are released before the tag is
 //!   checked, and a bad tag is an error at the end of the stream.
+//! - **get to a file** ([`S3EncryptionClient::get_to_path`]) is verified first in one pass: the
+//!   plaintext is decrypted as it arrives into an owner-only temporary file beside the
+//!   destination, which is flushed and renamed into place only after the tag verified (deleted on
+//!   any failure), so it costs about what a plain get written to a file does, with no spool file.
 //! - **ranged get** is unauthenticated by nature (the tag covers the whole object), so it needs
 //!   [`ObjectCrypto::legacy_unauthenticated_modes`], as in the Java client. The range is read
 //!   in memory (at most the buffer limit).
@@ -36,6 +40,7 @@
 //! # }
 //! ```
 
+mod download;
 mod endpoint;
 mod get;
 mod multipart;
@@ -50,6 +55,7 @@ use std::path::PathBuf;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use tracing::debug;
 
+pub use download::{Download, DownloadOptions};
 pub use endpoint::{s3_config, AddressingStyle};
 pub use get::{DecryptedObject, DecryptedRange};
 pub use multipart::{MultipartUpload, MAX_PARTS_IN_FLIGHT, PARTS_IN_FLIGHT};
