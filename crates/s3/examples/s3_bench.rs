@@ -12,7 +12,7 @@
 //! 2. plain aws-sdk-s3: PutObject of the same bytes from memory (one request), a multipart
 //!    upload in parts of envelope's size with as many in flight (what a user uploading large
 //!    objects would run), GetObject into a sink, and GetObject written to a file in the
-//!    `--dir` directory (1 MiB writes, then with an fsync);
+//!    `--dir` directory (1 MiB writes overlapping the download, then with an fsync);
 //! 3. envelope: `put_object` (multipart above 8 MiB in 8 MiB parts) and `get_object` (verified
 //!    first: in memory up to 8 MiB, through the spool file above; and with delayed
 //!    authentication, streamed), into a sink; `get_to_path` (verified first, decrypted straight
@@ -134,11 +134,15 @@ async fn drain(mut reader: impl tokio::io::AsyncRead + Unpin) -> usize {
     }
 }
 
-/// Writes `reader` to a new file at `path` in 1 MiB writes (a plain get's fair baseline for
-/// `get_to_path`), optionally with an fsync; returns the bytes written.
+/// Writes `reader` to a new file at `path` in 1 MiB writes on the blocking pool, each write
+/// overlapping the download of the next piece (a plain get's fair baseline for `get_to_path`,
+/// which overlaps the same way), optionally with an fsync; returns the bytes written.
 async fn plain_to_file(mut reader: impl tokio::io::AsyncRead + Unpin, path: &std::path::Path, sync: bool) -> usize {
     use std::io::Write;
-    let mut file = std::fs::File::create(path).expect("create");
+    type Job = tokio::task::JoinHandle<(std::fs::File, Vec<u8>)>;
+    let mut file = Some(std::fs::File::create(path).expect("create"));
+    let mut pending: Option<Job> = None;
+    let mut spare: Option<Vec<u8>> = None;
     let mut chunk = vec![0u8; 1 << 20];
     let mut total = 0;
     loop {
@@ -150,19 +154,23 @@ async fn plain_to_file(mut reader: impl tokio::io::AsyncRead + Unpin, path: &std
             }
             filled += count;
         }
+        if let Some(job) = pending.take() {
+            let (done, emptied) = job.await.expect("writer");
+            file = Some(done);
+            spare = Some(emptied);
+        }
         if filled == 0 {
             break;
         }
-        // On the blocking pool, as a careful async caller would write.
-        let (mut moved_file, moved_chunk) = (file, chunk);
-        (file, chunk) = tokio::task::spawn_blocking(move || {
-            moved_file.write_all(&moved_chunk[..filled]).expect("write");
-            (moved_file, moved_chunk)
-        })
-        .await
-        .expect("writer");
+        let full = std::mem::replace(&mut chunk, spare.take().unwrap_or_else(|| vec![0u8; 1 << 20]));
+        let mut current = file.take().expect("returned by the job");
+        pending = Some(tokio::task::spawn_blocking(move || {
+            current.write_all(&full[..filled]).expect("write");
+            (current, full)
+        }));
         total += filled;
     }
+    let file = file.expect("returned by the job");
     if sync {
         tokio::task::spawn_blocking(move || file.sync_all().expect("fsync")).await.expect("writer");
     }
