@@ -11,6 +11,16 @@ use crate::item::{normalize_number, AttributeValue, ValueError};
 use super::error::BeaconError;
 
 /// An item: attribute name → value.
+///
+/// ```
+/// use envelope_dbe::beacon::Item;
+/// use envelope_dbe::item::AttributeValue;
+///
+/// // The same map as envelope_dbe::item::Item.
+/// let item: Item = [("Email".to_owned(), AttributeValue::S("a@example.com".into()))].into();
+/// let same: envelope_dbe::item::Item = item.clone();
+/// assert_eq!(item, same);
+/// ```
 pub type Item = BTreeMap<String, AttributeValue>;
 
 /// The string form compound beacons and virtual fields use: a string as is, a number as

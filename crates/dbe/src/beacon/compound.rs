@@ -14,6 +14,14 @@ use super::location::TerminalLocation;
 use super::standard::StandardBeacon;
 
 /// A part holding a standard beacon of an encrypted value.
+///
+/// ```
+/// use envelope_dbe::beacon::EncryptedPart;
+///
+/// // The part "N_" followed by the beacon of the standard beacon "Name".
+/// let part = EncryptedPart::new("Name", "N_");
+/// assert_eq!((part.name.as_str(), part.prefix.as_str()), ("Name", "N_"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncryptedPart {
     /// The standard beacon's name.
@@ -30,6 +38,18 @@ impl EncryptedPart {
 }
 
 /// A part holding the plaintext of a signed (not encrypted) value.
+///
+/// ```
+/// use envelope_dbe::beacon::SignedPart;
+///
+/// // "Y_" followed by the plaintext of the (signed) attribute Year.
+/// let year = SignedPart::new("Year", "Y_")?;
+/// assert_eq!(year.location.to_string(), "Year");
+/// // A part named "City" that reads a nested value.
+/// let city = SignedPart::new("City", "C_")?.with_location("Address.City")?;
+/// assert_eq!(city.location.attribute(), "Address");
+/// # Ok::<(), envelope_dbe::beacon::BeaconError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedPart {
     /// The part's name.
@@ -55,6 +75,13 @@ impl SignedPart {
 }
 
 /// One part of a constructor: a part name and whether it must be present.
+///
+/// ```
+/// use envelope_dbe::beacon::ConstructorPart;
+///
+/// assert!(ConstructorPart::required("Year").required);
+/// assert!(!ConstructorPart::optional("Name").required);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConstructorPart {
     /// The part's name (local to the beacon or from the global parts list).
@@ -77,6 +104,14 @@ impl ConstructorPart {
 
 /// An ordered list of parts; the first constructor whose required parts all exist builds the
 /// beacon.
+///
+/// ```
+/// use envelope_dbe::beacon::{Constructor, ConstructorPart};
+///
+/// // Applies to items that have a Year; adds the Name part when there is one.
+/// let constructor = Constructor { parts: vec![ConstructorPart::required("Year"), ConstructorPart::optional("Name")] };
+/// assert_eq!(constructor.parts.len(), 2);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Constructor {
     /// The parts, in beacon order.
@@ -91,6 +126,16 @@ pub struct Constructor {
 ///     .with_signed(vec![SignedPart::new("Year", "Y_")?])
 ///     .with_encrypted(vec![EncryptedPart::new("Name", "N_")]);
 /// assert!(!beacon.is_signed_beacon());
+/// assert_eq!((beacon.name(), beacon.split()), ("YearName", '.'));
+/// assert_eq!((beacon.signed().len(), beacon.encrypted().len()), (1, 1));
+///
+/// // Built as Y_<year>.N_<name> when the item has a Name, else as just Y_<year>.
+/// use envelope_dbe::beacon::{Constructor, ConstructorPart};
+/// let beacon = beacon.with_constructors(vec![
+///     Constructor { parts: vec![ConstructorPart::required("Year"), ConstructorPart::required("Name")] },
+///     Constructor { parts: vec![ConstructorPart::required("Year")] },
+/// ]);
+/// # let _ = beacon;
 /// # Ok::<(), envelope_dbe::beacon::BeaconError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

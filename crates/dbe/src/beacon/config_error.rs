@@ -5,6 +5,19 @@
 //! virtual.md "Virtual Field Initialization"
 
 /// A beacon configuration the specification forbids.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_dbe::beacon::{BeaconError, BeaconVersion, BeaconVersionConfig, ConfigError, StandardBeacon};
+/// use envelope_dbe::item::CryptoAction;
+///
+/// let actions = BTreeMap::from([("Email".to_owned(), CryptoAction::EncryptAndSign)]);
+/// // Beacon version 1 is the only one the DB-ESDK defines.
+/// let config = BeaconVersionConfig { version: 2, standard_beacons: vec![StandardBeacon::new("Email", 8)?], ..Default::default() };
+/// let error = BeaconVersion::new(config, &actions).unwrap_err();
+/// assert!(matches!(error, BeaconError::Config(ConfigError::UnsupportedVersion(2))));
+/// # Ok::<(), BeaconError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {

@@ -4,6 +4,13 @@
 //! those values out of sight, and an error message ends up in logs.
 
 /// Why a beacon could not be computed or a beacon configuration was refused.
+///
+/// ```
+/// use envelope_dbe::beacon::{BeaconError, StandardBeacon};
+///
+/// // A beacon keeps 1 to 63 bits.
+/// assert!(matches!(StandardBeacon::new("Email", 64), Err(BeaconError::InvalidLength(64))));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BeaconError {

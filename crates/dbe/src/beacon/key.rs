@@ -54,6 +54,12 @@ impl BeaconLength {
 /// use envelope_dbe::beacon::{BeaconHmacKey, BeaconLength};
 /// let key = BeaconHmacKey::derive(&[1, 2, 3, 4, 5], "Name")?;
 /// assert_eq!(key.basic_hash(b"MyName", BeaconLength::new(32)?), "7d9bfa40");
+/// // The basic hash is the rightmost bits of the first 8 bytes of HMAC-SHA384.
+/// assert_eq!(hex::encode(&key.hmac8(b"MyName")[4..]), "7d9bfa40");
+///
+/// // A key that is already the HMAC key (e.g. from a test vector) is taken as it is.
+/// let raw = BeaconHmacKey::from_raw(&[9; 64]);
+/// assert_eq!(raw.basic_hash(b"x", BeaconLength::new(8)?).len(), 2);
 /// # Ok::<(), envelope_dbe::beacon::BeaconError>(())
 /// ```
 #[derive(Clone)]

@@ -37,6 +37,7 @@ use super::version::{BeaconKeys, BeaconVersion};
 /// let config = BeaconVersionConfig { version: 1, standard_beacons: vec![StandardBeacon::new("email", 16)?], ..Default::default() };
 /// let version = BeaconVersion::new(config, &actions)?;
 /// let keys = source.beacon_keys(&version).await?;
+/// assert_eq!(source.beacon_key_id(), "tenant-a");
 /// let item: Item = [("email".to_owned(), AttributeValue::S("a@example.com".into()))].into();
 /// // The beacon: HMAC-SHA384 under the key derived from the beacon key for "email", 16 bits.
 /// let expected = BeaconHmacKey::derive(&[9; 32], "email")?.basic_hash(b"a@example.com", BeaconLength::new(16)?);
@@ -96,6 +97,10 @@ impl SingleKeySource {
 
 /// The default number of tenants whose keys a [`MultiKeySource`] keeps (the DB-ESDK's default
 /// cache size for a multi key store).
+///
+/// ```
+/// assert_eq!(envelope_dbe::beacon::DEFAULT_TENANT_CAPACITY, 1000);
+/// ```
 pub const DEFAULT_TENANT_CAPACITY: usize = 1000;
 
 /// A multi-tenant beacon key source: each item's or query's beacons use the beacon key of the
@@ -116,7 +121,9 @@ pub const DEFAULT_TENANT_CAPACITY: usize = 1000;
 /// for (tenant, byte) in [("tenant-a", 1), ("tenant-b", 2)] {
 ///     store.add_beacon_key(BeaconKeyMaterials::new(tenant, BTreeMap::new(), BranchKeySecret::from_slice(&[byte; 32])?));
 /// }
-/// let source = MultiKeySource::new(Arc::new(store), "tenant", Duration::from_secs(60));
+/// // The tenant's branch key id is in each item's "tenant" attribute; keep 100 tenants' keys.
+/// let source = MultiKeySource::new(Arc::new(store), "tenant", Duration::from_secs(60)).with_capacity(100);
+/// assert_eq!(source.key_field_name(), "tenant");
 /// let actions = BTreeMap::from([("email".to_owned(), CryptoAction::EncryptAndSign)]);
 /// let config = BeaconVersionConfig { version: 1, standard_beacons: vec![StandardBeacon::new("email", 16)?], ..Default::default() };
 /// let version = BeaconVersion::new(config, &actions)?;
@@ -203,6 +210,30 @@ impl MultiKeySource {
 }
 
 /// A table's beacon key source: one branch key for every item, or one per tenant.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use envelope_dbe::beacon::{BeaconKeySource, BeaconVersion, BeaconVersionConfig, MultiKeySource, StandardBeacon};
+/// use envelope_dbe::item::CryptoAction;
+/// use envelope_keyrings::hierarchy::{BeaconKeyMaterials, BranchKeySecret, StaticKeyStore};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut store = StaticKeyStore::new("example-store");
+/// store.add_beacon_key(BeaconKeyMaterials::new("tenant-a", BTreeMap::new(), BranchKeySecret::from_slice(&[1; 32])?));
+/// let source = BeaconKeySource::Multi(MultiKeySource::new(Arc::new(store), "tenant", Duration::from_secs(60)));
+/// assert_eq!(source.key_field_name(), Some("tenant"));
+///
+/// let actions = BTreeMap::from([("email".to_owned(), CryptoAction::EncryptAndSign)]);
+/// let config = BeaconVersionConfig { version: 1, standard_beacons: vec![StandardBeacon::new("email", 16)?], ..Default::default() };
+/// let version = BeaconVersion::new(config, &actions)?;
+/// assert!(source.beacon_keys(&version, Some("tenant-a")).await.is_ok());
+/// assert!(source.beacon_keys(&version, None).await.is_err(), "a multi-tenant source needs the tenant");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub enum BeaconKeySource {
     /// Every item uses one branch key's beacon key.

@@ -26,6 +26,14 @@ enum Selector {
 /// assert_eq!(location.attribute(), "address");
 /// assert_eq!(location.to_string(), "address.lines[1]");
 /// assert!(TerminalLocation::parse("a[x]").is_err());
+/// assert!(!location.is_top_level() && TerminalLocation::parse("address")?.is_top_level());
+///
+/// use std::collections::BTreeMap;
+/// use envelope_dbe::item::AttributeValue as V;
+/// let lines = V::L(vec![V::S("1 Main St".into()), V::S("Apt 2".into())]);
+/// let item = BTreeMap::from([("address".to_owned(), V::M(BTreeMap::from([("lines".to_owned(), lines)])))]);
+/// assert_eq!(location.find(&item), Some(&V::S("Apt 2".into())));
+/// assert_eq!(TerminalLocation::parse("address.zip")?.find(&item), None);
 /// # Ok::<(), envelope_dbe::beacon::BeaconError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

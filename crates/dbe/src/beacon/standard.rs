@@ -10,9 +10,28 @@ use super::location::TerminalLocation;
 use crate::item::AttributeValue;
 
 /// The prefix of the attribute a standard (or encrypted compound) beacon is stored in.
+///
+/// ```
+/// use envelope_dbe::beacon::BEACON_ATTRIBUTE_PREFIX;
+///
+/// // A standard beacon named "email" is stored in this attribute:
+/// assert_eq!(format!("{BEACON_ATTRIBUTE_PREFIX}email"), "aws_dbe_b_email");
+/// ```
 pub const BEACON_ATTRIBUTE_PREFIX: &str = "aws_dbe_b_";
 
 /// How a standard beacon is stored and which key it hashes with.
+///
+/// ```
+/// use envelope_dbe::beacon::{BeaconStyle, StandardBeacon};
+///
+/// // Compare the beacons of two fields: hash BillingCity with ShippingCity's key and length.
+/// let shipping = StandardBeacon::new("ShippingCity", 16)?;
+/// let billing = StandardBeacon::new("BillingCity", 16)?.with_style(BeaconStyle::Shared { other: "ShippingCity".into() });
+/// assert_eq!(billing.key_name(), shipping.name());
+/// // Only used inside compound beacons: never stored on its own.
+/// assert!(!StandardBeacon::new("Ssn", 8)?.with_style(BeaconStyle::PartOnly).is_stored());
+/// # Ok::<(), envelope_dbe::beacon::BeaconError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum BeaconStyle {
     /// Stored as a string, hashed with its own key.
@@ -48,6 +67,17 @@ pub enum BeaconStyle {
 ///
 /// let tags = StandardBeacon::new("tags", 8)?.with_style(BeaconStyle::AsSet);
 /// assert!(tags.hash_value(&key, &AttributeValue::S("x".into()), 0).is_err());
+/// assert!(tags.is_set() && tags.is_stored() && !beacon.is_set());
+///
+/// // Queries hash the string form, which for a string attribute is the same beacon.
+/// assert_eq!(beacon.hash_string(&key, "MyName", 0), "7d9bfa40");
+/// assert_eq!(beacon.hash_bytes(&key, b"MyName", 0), "7d9bfa40");
+///
+/// // A nested value, spread over 2 partitions.
+/// let city = StandardBeacon::new("City", 16)?.with_location("Address.City")?.with_partitions(2);
+/// assert_eq!((city.name(), city.length().bits(), city.partitions()), ("City", 16, Some(2)));
+/// assert_eq!(city.location().to_string(), "Address.City");
+/// assert_eq!(city.style(), &BeaconStyle::Plain);
 /// # Ok::<(), envelope_dbe::beacon::BeaconError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,6 +17,10 @@ use super::virtual_field::VirtualField;
 use crate::item::{AttributeValue, CryptoAction};
 
 /// The attribute every item written with beacon version 1 carries (value: one space).
+///
+/// ```
+/// assert_eq!(envelope_dbe::beacon::VERSION_TAG_ATTRIBUTE, "aws_dbe_v_1");
+/// ```
 pub const VERSION_TAG_ATTRIBUTE: &str = "aws_dbe_v_1";
 
 /// True for the one action that encrypts.
@@ -25,6 +29,21 @@ fn encrypts(action: &CryptoAction) -> bool {
 }
 
 /// The parts of a beacon version, before validation.
+///
+/// ```
+/// use envelope_dbe::beacon::{BeaconVersionConfig, CompoundBeacon, SignedPart, StandardBeacon};
+///
+/// // Two standard beacons and a compound one, spread over 4 partitions.
+/// let config = BeaconVersionConfig {
+///     version: 1,
+///     standard_beacons: vec![StandardBeacon::new("Email", 16)?, StandardBeacon::new("Name", 8)?],
+///     compound_beacons: vec![CompoundBeacon::new("ByDate", '.').with_signed(vec![SignedPart::new("Date", "D_")?])],
+///     max_partitions: Some(4),
+///     ..Default::default()
+/// };
+/// # let _ = config;
+/// # Ok::<(), envelope_dbe::beacon::BeaconError>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct BeaconVersionConfig {
     /// The version number; must be 1.
@@ -63,6 +82,11 @@ pub struct BeaconVersionConfig {
 /// let item: Item = [("Name".to_owned(), AttributeValue::S("MyName".into()))].into();
 /// let beacons = version.beacons(&item, &keys, 0)?;
 /// assert_eq!(beacons["aws_dbe_b_Name"], AttributeValue::S("7d9bfa40".into()));
+/// assert_eq!(version.beacon_attributes(), vec![("aws_dbe_b_Name".to_owned(), false)]);
+/// assert_eq!(version.max_partitions(), 1);
+/// // A query for Name = "MyName" compares the stored beacon with this value.
+/// let wanted = version.query_value("Name", &AttributeValue::S("MyName".into()), &keys, 0)?;
+/// assert_eq!(wanted, beacons["aws_dbe_b_Name"]);
 /// # Ok::<(), envelope_dbe::beacon::BeaconError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -74,6 +98,21 @@ pub struct BeaconVersion {
 }
 
 /// The HMAC keys of a version's beacons, by beacon name.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_dbe::beacon::{BeaconError, BeaconKeys, BeaconVersion, BeaconVersionConfig, StandardBeacon};
+/// use envelope_dbe::item::CryptoAction;
+///
+/// let actions = BTreeMap::from([("Email".to_owned(), CryptoAction::EncryptAndSign)]);
+/// let config = BeaconVersionConfig { version: 1, standard_beacons: vec![StandardBeacon::new("Email", 16)?], ..Default::default() };
+/// let version = BeaconVersion::new(config, &actions)?;
+/// // Normally the beacon key comes from a key store through a key source.
+/// let keys = BeaconKeys::derive(&[9; 32], &version)?;
+/// assert!(keys.get("Email").is_ok());
+/// assert!(matches!(keys.get("Phone"), Err(BeaconError::MissingKey(_))));
+/// # Ok::<(), BeaconError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct BeaconKeys {
     keys: BTreeMap<String, BeaconHmacKey>,

@@ -12,6 +12,23 @@ use super::error::BeaconError;
 use super::location::TerminalLocation;
 
 /// One transform of a virtual part's string.
+///
+/// ```
+/// use envelope_dbe::beacon::{Item, VirtualField, VirtualPart, VirtualTransform as T};
+/// use envelope_dbe::item::AttributeValue;
+///
+/// // The year of an ISO date, then "-", then the upper-cased country code's first two letters.
+/// let field = VirtualField::new("YearCountry", vec![
+///     VirtualPart::new("Date", vec![T::Segment { split: '-', index: 0 }, T::Insert("-".into())])?,
+///     VirtualPart::new("Country", vec![T::Prefix(2), T::Upper])?,
+/// ])?;
+/// let item: Item = [
+///     ("Date".to_owned(), AttributeValue::S("2026-05-17".into())),
+///     ("Country".to_owned(), AttributeValue::S("fra".into())),
+/// ].into();
+/// assert_eq!(field.evaluate(&item)?.as_deref(), Some("2026-FR"));
+/// # Ok::<(), envelope_dbe::beacon::BeaconError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VirtualTransform {
     /// ASCII lowercase letters to uppercase.
@@ -106,6 +123,15 @@ impl VirtualTransform {
 }
 
 /// One part of a virtual field: the string at a location, transformed in order.
+///
+/// ```
+/// use envelope_dbe::beacon::{VirtualPart, VirtualTransform};
+///
+/// // The last 4 characters of a nested value.
+/// let part = VirtualPart::new("Card.Number", vec![VirtualTransform::Suffix(4)])?;
+/// assert_eq!(part.location().to_string(), "Card.Number");
+/// # Ok::<(), envelope_dbe::beacon::BeaconError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VirtualPart {
     location: TerminalLocation,
@@ -142,6 +168,7 @@ impl VirtualPart {
 /// ]
 /// .into();
 /// assert_eq!(field.evaluate(&item)?.as_deref(), Some("jsmith"));
+/// assert_eq!((field.name(), field.parts().len()), ("NameTag", 2));
 /// # Ok::<(), envelope_dbe::beacon::BeaconError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

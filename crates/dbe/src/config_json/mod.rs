@@ -32,11 +32,27 @@ use reader::{bad, each, member_path, name, object, string};
 pub use search::{BeaconVersionJson, KeySourceJson, SearchConfigJson, DEFAULT_CACHE_TTL_SECONDS};
 
 /// The logical table name when a config gives none (the test vectors' table).
+///
+/// ```
+/// assert_eq!(envelope_dbe::config_json::DEFAULT_TABLE_NAME, "GazelleVectorTable");
+/// ```
 pub const DEFAULT_TABLE_NAME: &str = "GazelleVectorTable";
 /// The partition key name when a config gives none (the test vectors' key).
+///
+/// ```
+/// assert_eq!(envelope_dbe::config_json::DEFAULT_PARTITION_KEY, "RecNum");
+/// ```
 pub const DEFAULT_PARTITION_KEY: &str = "RecNum";
 
 /// A JSON table config that could not be read; `path` names the member.
+///
+/// ```
+/// use envelope_dbe::config_json::{table_config_from_json, ConfigJsonError};
+///
+/// let misspelt = table_config_from_json(br#"{"partitionKey": "Id"}"#).unwrap_err();
+/// assert!(matches!(misspelt, ConfigJsonError::UnknownMember { .. }));
+/// assert!(matches!(table_config_from_json(b"{"), Err(ConfigJsonError::Syntax(_))));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigJsonError {
@@ -69,6 +85,16 @@ pub enum ConfigJsonError {
 }
 
 /// A parsed table config.
+///
+/// ```
+/// use envelope_dbe::config_json::table_config_from_json;
+///
+/// let parsed = table_config_from_json(br#"{"logicalTableName": "Orders", "partitionKeyName": "Id",
+///     "attributeActionsOnEncrypt": {"Id": "SIGN_ONLY"}}"#)?;
+/// assert_eq!(parsed.table.partition_key, "Id");
+/// assert!(parsed.algorithm_suite.is_none() && parsed.search.is_none() && !parsed.empty);
+/// # Ok::<(), envelope_dbe::config_json::ConfigJsonError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ParsedTableConfig {
     /// Item encryption settings.
@@ -125,6 +151,16 @@ pub fn table_config_from_json(bytes: &[u8]) -> Result<ParsedTableConfig, ConfigJ
 }
 
 /// Parses a table config that is already JSON (e.g. a manifest record's `config`).
+///
+/// ```
+/// use envelope_dbe::config_json::table_config_from_value;
+///
+/// // A config embedded in a larger JSON document, e.g. a test-vector record.
+/// let record = serde_json::json!({"config": {"attributeActionsOnEncrypt": {"RecNum": "SIGN_ONLY"}}});
+/// let parsed = table_config_from_value(&record["config"])?;
+/// assert_eq!(parsed.table.partition_key, "RecNum");
+/// # Ok::<(), envelope_dbe::config_json::ConfigJsonError>(())
+/// ```
 pub fn table_config_from_value(value: &Value) -> Result<ParsedTableConfig, ConfigJsonError> {
     let map = object(value, "", MEMBERS)?;
     let text = |member: &str| -> Result<Option<&str>, ConfigJsonError> {

@@ -18,9 +18,29 @@ use crate::beacon::{
 };
 
 /// The default cache TTL of a key source, in seconds (the test-vector harness's value).
+///
+/// ```
+/// assert_eq!(envelope_dbe::config_json::DEFAULT_CACHE_TTL_SECONDS, 42);
+/// ```
 pub const DEFAULT_CACHE_TTL_SECONDS: u32 = 42;
 
 /// Where a beacon version's beacon key comes from.
+///
+/// ```
+/// use envelope_dbe::config_json::{table_config_from_json, KeySourceJson};
+///
+/// let parsed = table_config_from_json(br#"{
+///     "attributeActionsOnEncrypt": {"RecNum": "SIGN_ONLY", "Name": "ENCRYPT_AND_SIGN"},
+///     "search": {"versions": [{"keySource": {"keyFieldName": "Tenant"},
+///                              "standardBeacons": [{"Name": "Name", "Length": 16}]}]}
+/// }"#)?;
+/// let search = parsed.search.expect("a search config");
+/// assert!(matches!(
+///     search.write().key_source,
+///     Some(KeySourceJson::Multi { ref key_field_name, .. }) if key_field_name == "Tenant"
+/// ));
+/// # Ok::<(), envelope_dbe::config_json::ConfigJsonError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySourceJson {
     /// Single tenant (`keyId`): the beacon key of one branch key id.
@@ -42,6 +62,20 @@ pub enum KeySourceJson {
 }
 
 /// One beacon version of a table config.
+///
+/// ```
+/// use envelope_dbe::config_json::{table_config_from_json, BeaconVersionJson};
+///
+/// let parsed = table_config_from_json(br#"{
+///     "attributeActionsOnEncrypt": {"RecNum": "SIGN_ONLY", "Name": "ENCRYPT_AND_SIGN"},
+///     "search": {"versions": [{"keySource": {"keyFieldName": "Tenant"},
+///                              "standardBeacons": [{"Name": "Name", "Length": 16}]}]}
+/// }"#)?;
+/// let BeaconVersionJson { key_source, config } = parsed.search.expect("a search config").write().clone();
+/// assert!(key_source.is_some());
+/// assert_eq!(config.standard_beacons[0].length().bits(), 16);
+/// # Ok::<(), envelope_dbe::config_json::ConfigJsonError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct BeaconVersionJson {
     /// `keySource`; `None` when the version does not name one (the vector harness then uses a
@@ -53,6 +87,20 @@ pub struct BeaconVersionJson {
 }
 
 /// A table config's `search` member.
+///
+/// ```
+/// use envelope_dbe::config_json::table_config_from_json;
+///
+/// let parsed = table_config_from_json(br#"{
+///     "attributeActionsOnEncrypt": {"RecNum": "SIGN_ONLY", "Name": "ENCRYPT_AND_SIGN"},
+///     "search": {"versions": [{"keySource": {"keyFieldName": "Tenant"},
+///                              "standardBeacons": [{"Name": "Name", "Length": 16}]}]}
+/// }"#)?;
+/// let search = parsed.search.expect("a search config");
+/// assert_eq!((search.versions.len(), search.write_version), (1, 1));
+/// assert_eq!(search.write().config.version, 1);
+/// # Ok::<(), envelope_dbe::config_json::ConfigJsonError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct SearchConfigJson {
     /// `versions` (at least one).

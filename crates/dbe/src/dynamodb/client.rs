@@ -84,6 +84,19 @@ impl QueryRequest {
 }
 
 /// One write of a [`batch_write_item`](EncryptedDynamoDbClient::batch_write_item) call.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_dbe::dynamodb::BatchWrite;
+/// use envelope_dbe::item::AttributeValue as V;
+///
+/// let key = BTreeMap::from([("Id".to_owned(), V::S("c-1".into()))]);
+/// let writes = [
+///     BatchWrite::Put { table: "Customers".into(), item: key.clone() },
+///     BatchWrite::Delete { table: "Orders".into(), key },
+/// ];
+/// # let _ = writes;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BatchWrite {
     /// Encrypt and put a plaintext item.
@@ -104,6 +117,24 @@ pub enum BatchWrite {
 
 /// One write of a [`transact_write_items`](EncryptedDynamoDbClient::transact_write_items) call.
 /// Conditions are in plaintext terms and rewritten like a query's filter.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_dbe::dynamodb::{Expression, TransactWrite};
+/// use envelope_dbe::item::AttributeValue as V;
+///
+/// let account = BTreeMap::from([("Id".to_owned(), V::S("a-1".into()))]);
+/// let writes = [
+///     // Only while the account is open (a plaintext condition, rewritten onto beacons if needed).
+///     TransactWrite::ConditionCheck {
+///         table: "Accounts".into(),
+///         key: account.clone(),
+///         condition: Expression::new("#s = :open").name("#s", "Status").value(":open", V::S("open".into())),
+///     },
+///     TransactWrite::Put { table: "Orders".into(), item: account, condition: None },
+/// ];
+/// # let _ = writes;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransactWrite {
     /// Encrypt and put a plaintext item.
@@ -150,16 +181,40 @@ pub enum TransactWrite {
 /// never rewritten, and results are not re-checked.
 ///
 /// ```no_run
-/// use envelope_dbe::dynamodb::{EncryptedDynamoDbClient, QueryRequest};
+/// use std::collections::BTreeMap;
+///
+/// use envelope_dbe::dynamodb::{BatchWrite, EncryptedDynamoDbClient, Expression, QueryRequest, TransactWrite};
 /// use envelope_dbe::item::AttributeValue as V;
 /// # async fn example(table: envelope_dbe::search::SearchableTable) -> Result<(), envelope_dbe::dynamodb::DynamoDbError> {
 /// // The endpoint, Region and credentials come from the usual AWS configuration
 /// // (AWS_ENDPOINT_URL_DYNAMODB points it at a local DynamoDB).
 /// let client = EncryptedDynamoDbClient::from_env().await.with_table("Customers", table);
+/// let key = BTreeMap::from([("Id".to_owned(), V::S("c-1".into()))]);
+/// let mut item = key.clone();
+/// item.insert("Email".to_owned(), V::S("a@example.com".into()));
+///
+/// // Only if no item has this key yet (conditions are in plaintext terms).
+/// client.put_item("Customers", &item, Some(&Expression::new("attribute_not_exists(Id)"))).await?;
+/// assert_eq!(client.get_item("Customers", &key).await?, Some(item.clone()));
 /// let found = client
 ///     .query("Customers", &QueryRequest::new("Email = :e").index_name("EmailIndex")
 ///         .value(":e", V::S("a@example.com".into())))
 ///     .await?;
+/// let everyone = client.scan("Customers", None).await?;
+/// client.delete_item("Customers", &key, None).await?;
+///
+/// // Many items at once, every put encrypted before the first request.
+/// client.batch_write_item(&[BatchWrite::Put { table: "Customers".into(), item: item.clone() }]).await?;
+/// let by_table = client.batch_get_item(&BTreeMap::from([("Customers".to_owned(), vec![key.clone()])])).await?;
+/// // All or nothing.
+/// client
+///     .transact_write_items(&[TransactWrite::Delete { table: "Customers".into(), key: key.clone(), condition: None }])
+///     .await?;
+/// let gone = client.transact_get_items(&[("Customers".to_owned(), key)]).await?;
+///
+/// // Plaintext tables and table management go through the wrapped client.
+/// let tables = client.inner().list_tables().send().await;
+/// # let _ = (found, everyone, by_table, gone, tables);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]

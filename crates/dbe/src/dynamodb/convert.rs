@@ -14,6 +14,16 @@ use aws_sdk_dynamodb::types::AttributeValue as SdkValue;
 use crate::item::{self, AttributeValue, MAX_DEPTH};
 
 /// An SDK value that has no equivalent in the DynamoDB attribute model.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use aws_sdk_dynamodb::types::AttributeValue as SdkValue;
+/// use envelope_dbe::dynamodb::{from_sdk_item, ConversionError};
+///
+/// // DynamoDB's NULL is always true; NULL false is not a value.
+/// let item = HashMap::from([("gone".to_owned(), SdkValue::Null(false))]);
+/// assert!(matches!(from_sdk_item(&item), Err(ConversionError::NullFalse(_))));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConversionError {
     /// A value of a type this SDK version does not know (`AttributeValue::Unknown`).
@@ -97,11 +107,32 @@ fn from_sdk_at_depth(name: &str, value: &SdkValue, depth: usize) -> Result<Attri
 }
 
 /// Converts one of our items into the SDK's item map.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use aws_sdk_dynamodb::types::AttributeValue as SdkValue;
+/// use envelope_dbe::dynamodb::to_sdk_item;
+/// use envelope_dbe::item::AttributeValue;
+///
+/// let item = BTreeMap::from([("id".to_owned(), AttributeValue::S("1".into()))]);
+/// assert_eq!(to_sdk_item(&item)["id"], SdkValue::S("1".into()));
+/// ```
 pub fn to_sdk_item(item: &item::Item) -> HashMap<String, SdkValue> {
     item.iter().map(|(name, value)| (name.clone(), to_sdk_value(value))).collect()
 }
 
 /// Converts an SDK item map into ours (sorted by attribute name).
+///
+/// ```
+/// use std::collections::HashMap;
+/// use aws_sdk_dynamodb::types::AttributeValue as SdkValue;
+/// use envelope_dbe::dynamodb::from_sdk_item;
+/// use envelope_dbe::item::AttributeValue;
+///
+/// let item = HashMap::from([("n".to_owned(), SdkValue::N("7".into()))]);
+/// assert_eq!(from_sdk_item(&item)?["n"], AttributeValue::N("7".into()));
+/// # Ok::<(), envelope_dbe::dynamodb::ConversionError>(())
+/// ```
 pub fn from_sdk_item(item: &HashMap<String, SdkValue>) -> Result<item::Item, ConversionError> {
     item.iter()
         .map(|(name, value)| Ok((name.clone(), from_sdk_value(name, value)?)))

@@ -6,6 +6,24 @@ use crate::search::SearchError;
 
 /// Why an encrypted DynamoDB call failed. Messages name tables, attributes and operations,
 /// never plaintext values.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_dbe::dynamodb::{DynamoDbError, EncryptedDynamoDbClient};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let sdk = aws_sdk_dynamodb::Client::from_conf(
+/// #     aws_sdk_dynamodb::Config::builder().behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest()).build());
+/// let client = EncryptedDynamoDbClient::new(sdk); // no table registered
+/// // Refused before any request: the client has no encryption config for the table.
+/// match client.get_item("Customers", &BTreeMap::new()).await {
+///     Err(DynamoDbError::UnconfiguredTable(table)) => assert_eq!(table, "Customers"),
+///     other => panic!("unexpected: {other:?}"),
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum DynamoDbError {
     /// The call names a table the client has no encryption config for.

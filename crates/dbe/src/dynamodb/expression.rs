@@ -27,12 +27,31 @@ use crate::item::AttributeValue;
 use crate::search::{CompareOp, Condition, Operand};
 
 /// DynamoDB's limit on one expression's length, in bytes.
+///
+/// ```
+/// use envelope_dbe::dynamodb::MAX_EXPRESSION_LEN;
+///
+/// assert_eq!(MAX_EXPRESSION_LEN, 4096);
+/// ```
 pub const MAX_EXPRESSION_LEN: usize = 4096;
 /// How deep parentheses and NOT may nest (keeps the parser's recursion bounded).
+///
+/// ```
+/// assert_eq!(envelope_dbe::dynamodb::MAX_NESTING, 64);
+/// ```
 pub const MAX_NESTING: usize = 64;
 
 /// Why an expression was refused. Positions are byte offsets into the expression; messages
 /// quote names and placeholders, never values.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use envelope_dbe::dynamodb::{parse, ExpressionError};
+///
+/// let no_values = HashMap::new();
+/// assert_eq!(parse("", &HashMap::new(), &no_values), Err(ExpressionError::Empty));
+/// assert!(matches!(parse("a = :missing", &HashMap::new(), &no_values), Err(ExpressionError::UnknownValuePlaceholder(_))));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExpressionError {
     /// The expression is empty or only whitespace.
@@ -180,6 +199,19 @@ pub(crate) fn render_shared(conditions: &[Option<&Condition>]) -> Result<Rendere
 }
 
 /// Parses `text` into a [`Condition`], resolving `#name` and `:value` placeholders.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use envelope_dbe::dynamodb::parse;
+/// use envelope_dbe::item::AttributeValue as V;
+/// use envelope_dbe::search::Condition;
+///
+/// let names = HashMap::from([("#s".to_owned(), "Status".to_owned())]);
+/// let values = HashMap::from([(":open".to_owned(), V::S("open".into()))]);
+/// let condition = parse("#s = :open AND attribute_exists(Owner)", &names, &values)?;
+/// assert_eq!(condition, Condition::eq("Status", V::S("open".into())).and(Condition::Exists("Owner".into())));
+/// # Ok::<(), envelope_dbe::dynamodb::ExpressionError>(())
+/// ```
 pub fn parse(
     text: &str,
     names: &HashMap<String, String>,

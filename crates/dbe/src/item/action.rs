@@ -10,6 +10,7 @@
 /// assert_eq!(CryptoAction::DoNothing.legend_byte(), None);
 /// assert_eq!(CryptoAction::from_legend_byte(b'c'), Some(CryptoAction::SignAndIncludeInEncryptionContext));
 /// assert_eq!("SIGN_ONLY".parse::<CryptoAction>(), Ok(CryptoAction::SignOnly));
+/// assert!(CryptoAction::SignOnly.is_signed() && !CryptoAction::DoNothing.is_signed());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CryptoAction {
@@ -52,6 +53,14 @@ impl CryptoAction {
 }
 
 /// The configuration name was not one of the four actions.
+///
+/// ```
+/// use envelope_dbe::item::{CryptoAction, UnknownCryptoAction};
+///
+/// let error = "ENCRYPT".parse::<CryptoAction>().unwrap_err();
+/// assert_eq!(error, UnknownCryptoAction("ENCRYPT".into()));
+/// assert_eq!(error.to_string(), r#"unknown crypto action "ENCRYPT""#);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown crypto action {0:?}")]
 pub struct UnknownCryptoAction(pub String);

@@ -40,6 +40,16 @@ impl PlaintextOverride {
 }
 
 /// The DB-ESDK configuration name was not one of the three policies.
+///
+/// ```
+/// use envelope_dbe::item::{PlaintextOverride, UnknownPlaintextOverride};
+///
+/// assert_eq!(
+///     "FORBID_PLAINTEXT_WRITE_ALLOW_PLAINTEXT_READ".parse(),
+///     Ok(PlaintextOverride::ForbidPlaintextWriteAllowPlaintextRead)
+/// );
+/// assert_eq!("ALLOW".parse::<PlaintextOverride>(), Err(UnknownPlaintextOverride("ALLOW".into())));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown plaintext override {0:?}")]
 pub struct UnknownPlaintextOverride(pub String);
@@ -66,7 +76,7 @@ impl std::str::FromStr for PlaintextOverride {
 /// One logical table's item-encryption settings (the DB-ESDK's table config, without search).
 ///
 /// ```
-/// use envelope_dbe::item::{CryptoAction, TableConfig};
+/// use envelope_dbe::item::{CryptoAction, PlaintextOverride, TableConfig};
 ///
 /// let config = TableConfig::new("Orders", "OrderId")
 ///     .sort_key("Line")
@@ -78,6 +88,13 @@ impl std::str::FromStr for PlaintextOverride {
 /// assert_eq!(config.action_of(":note"), CryptoAction::DoNothing);
 /// // An attribute the config does not know is treated as signed, so it cannot slip in unnoticed.
 /// assert_eq!(config.action_of("Other"), CryptoAction::SignOnly);
+///
+/// // During a migration: read old plaintext items, leave one attribute unsigned by name.
+/// let migrating = config
+///     .allowed_unsigned("Comment")
+///     .plaintext_override(PlaintextOverride::ForbidPlaintextWriteAllowPlaintextRead);
+/// assert!(migrating.is_allowed_unsigned("Comment") && migrating.is_allowed_unsigned(":note"));
+/// assert!(!migrating.is_allowed_unsigned("Card"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableConfig {

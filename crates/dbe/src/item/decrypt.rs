@@ -24,6 +24,15 @@ use super::value::{AttributeValue, TypeId};
 use super::{FOOTER_ATTRIBUTE, HEADER_ATTRIBUTE};
 
 /// An item: attribute name → value.
+///
+/// ```
+/// use envelope_dbe::item::{AttributeValue, Item};
+///
+/// let mut item = Item::new();
+/// item.insert("Id".to_owned(), AttributeValue::S("o-1".into()));
+/// item.insert("Total".to_owned(), AttributeValue::N("12.50".into()));
+/// assert_eq!(item.keys().collect::<Vec<_>>(), ["Id", "Total"]); // sorted by name
+/// ```
 pub type Item = BTreeMap<String, AttributeValue>;
 
 const TABLE_NAME_KEY: &str = "aws-crypto-table-name";

@@ -24,6 +24,13 @@ use super::value::AttributeValue;
 use super::{FOOTER_ATTRIBUTE, HEADER_ATTRIBUTE};
 
 /// Attribute names starting with this are the SDK's own (header, footer, beacons).
+///
+/// ```
+/// use envelope_dbe::item::RESERVED_PREFIX;
+///
+/// assert!("aws_dbe_b_email".starts_with(RESERVED_PREFIX), "a beacon attribute");
+/// assert!(!"email".starts_with(RESERVED_PREFIX));
+/// ```
 pub const RESERVED_PREFIX: &str = "aws_dbe_";
 
 /// True for the SDK's own names, except the beacon version tag: a searchable write adds it

@@ -3,6 +3,14 @@
 
 /// A serialized attribute value that does not follow the canonical form, or a value that cannot
 /// be serialized.
+///
+/// ```
+/// use envelope_dbe::item::{AttributeValue, ValueError};
+///
+/// // BOOL (type 0x0004) holds exactly 00 or 01.
+/// assert_eq!(AttributeValue::deserialize_typed(&[0x00, 0x04, 0x02]), Err(ValueError::BadBool));
+/// assert_eq!(AttributeValue::deserialize_typed(&[0x00]), Err(ValueError::Truncated));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueError {
     /// The bytes end inside a length or a value.
@@ -47,6 +55,14 @@ pub enum ValueError {
 }
 
 /// An `aws_dbe_head` attribute that cannot be parsed or serialized.
+///
+/// ```
+/// use envelope_dbe::item::Header;
+///
+/// // A malformed aws_dbe_head is an error to report, never a panic.
+/// let error = Header::parse(&[0x01, 0x07]).unwrap_err();
+/// println!("refusing the item: {error}");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HeaderError {
     /// The bytes end inside the named field.
@@ -85,6 +101,14 @@ pub enum HeaderError {
 }
 
 /// An `aws_dbe_foot` attribute whose length does not fit the header.
+///
+/// ```
+/// use envelope_dbe::item::Footer;
+///
+/// // A footer is whole recipient tags (and a signature under 0x6701); anything else is refused.
+/// let error = Footer::parse(&[0; 47], 1, false).unwrap_err();
+/// println!("refusing the item: {error}");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FooterError {
     /// The footer must be 48 bytes per EDK, plus 103 with an ECDSA signature.
@@ -99,6 +123,16 @@ pub enum FooterError {
 
 /// An item that does not decrypt: every variant that concerns one attribute names it, and no
 /// variant carries partial plaintext.
+///
+/// ```
+/// use envelope_dbe::item::{Header, ItemError};
+///
+/// fn check(head: &[u8]) -> Result<(), ItemError> {
+///     Header::parse(head)?; // a HeaderError converts into an ItemError
+///     Ok(())
+/// }
+/// assert!(check(&[0x01]).is_err());
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum ItemError {
     /// The item lacks `aws_dbe_head` or `aws_dbe_foot`, or holds one that is not binary.

@@ -9,8 +9,16 @@
 use super::error::FooterError;
 
 /// Length of one recipient tag (HMAC-SHA384).
+///
+/// ```
+/// assert_eq!(envelope_dbe::item::TAG_LEN, 48); // an HMAC-SHA384
+/// ```
 pub const TAG_LEN: usize = 48;
 /// Length of the ECDSA P-384 signature the DB-ESDK writes.
+///
+/// ```
+/// assert_eq!(envelope_dbe::item::SIGNATURE_LEN, 103);
+/// ```
 pub const SIGNATURE_LEN: usize = 103;
 
 /// A parsed `aws_dbe_foot`.
@@ -21,6 +29,7 @@ pub const SIGNATURE_LEN: usize = 103;
 /// let footer = Footer { tags: vec![[1; 48]], signature: Some(vec![2; 103]) };
 /// let bytes = footer.to_bytes()?;
 /// assert_eq!(bytes.len(), 151);
+/// assert_eq!(bytes.len(), Footer::expected_len(1, true));
 /// assert_eq!(Footer::parse(&bytes, 1, true)?, footer);
 /// assert!(Footer::parse(&bytes, 1, false).is_err());
 /// # Ok::<(), envelope_dbe::item::FooterError>(())

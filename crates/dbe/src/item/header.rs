@@ -15,8 +15,16 @@ use super::action::CryptoAction;
 use super::error::HeaderError;
 
 /// Length of the random per-item message id.
+///
+/// ```
+/// assert_eq!(envelope_dbe::item::MESSAGE_ID_LEN, 32);
+/// ```
 pub const MESSAGE_ID_LEN: usize = 32;
 /// Length of the header commitment (HMAC-SHA384 truncated to 256 bits).
+///
+/// ```
+/// assert_eq!(envelope_dbe::item::COMMITMENT_LEN, 32);
+/// ```
 pub const COMMITMENT_LEN: usize = 32;
 
 /// A parsed `aws_dbe_head`.
@@ -38,6 +46,8 @@ pub const COMMITMENT_LEN: usize = 32;
 /// let bytes = header.to_bytes()?;
 /// assert_eq!(&bytes[..2], [1, 0]); // version 1, flavor 0 (suite 0x6700)
 /// assert_eq!(Header::parse(&bytes)?, header);
+/// // The commitment is the header's last 32 bytes, computed over everything before it.
+/// assert_eq!(header.serialize_uncommitted()?, bytes[..bytes.len() - 32]);
 /// # Ok::<(), envelope_dbe::item::HeaderError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +70,14 @@ pub struct Header {
 }
 
 /// The header flavor byte of a DB-ESDK suite, `None` for any other suite.
+///
+/// ```
+/// use envelope::AlgorithmSuite;
+/// use envelope_dbe::item::flavor_of;
+///
+/// assert_eq!(flavor_of(AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384), Some(0));
+/// assert_eq!(flavor_of(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey), None);
+/// ```
 pub fn flavor_of(suite: AlgorithmSuite) -> Option<u8> {
     match suite {
         AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384 => Some(0),

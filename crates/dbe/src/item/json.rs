@@ -9,6 +9,15 @@ use super::value::{AttributeValue, MAX_DEPTH};
 use base64::Engine as _;
 
 /// A JSON document that is not a DynamoDB item.
+///
+/// ```
+/// use envelope_dbe::item::{item_from_json, JsonError};
+///
+/// assert!(matches!(item_from_json(b"[1, 2]"), Err(JsonError::NotAnObject)));
+/// assert!(matches!(item_from_json(b"{"), Err(JsonError::Syntax(_))));
+/// // Every value is tagged with its DynamoDB type.
+/// assert!(matches!(item_from_json(br#"{"a": {"X": "1"}}"#), Err(JsonError::Value { .. })));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JsonError {
     /// The bytes are not JSON.
@@ -48,6 +57,14 @@ pub fn item_from_json(bytes: &[u8]) -> Result<Item, JsonError> {
 }
 
 /// Converts a parsed JSON value to an item.
+///
+/// ```
+/// use envelope_dbe::item::{item_from_value, AttributeValue};
+///
+/// let item = item_from_value(&serde_json::json!({"id": {"S": "1"}, "n": {"N": "2"}}))?;
+/// assert_eq!(item["n"], AttributeValue::N("2".into()));
+/// # Ok::<(), envelope_dbe::item::JsonError>(())
+/// ```
 pub fn item_from_value(value: &Value) -> Result<Item, JsonError> {
     let object = value.as_object().ok_or(JsonError::NotAnObject)?;
     object.iter().map(|(name, value)| Ok((name.clone(), attribute(value, name, 0)?))).collect()
@@ -124,6 +141,14 @@ fn attribute(value: &Value, path: &str, depth: usize) -> Result<AttributeValue, 
 }
 
 /// An item as strict DynamoDB JSON (every value tagged; binary as standard base64).
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_dbe::item::{item_to_json, AttributeValue};
+///
+/// let item = BTreeMap::from([("flag".to_owned(), AttributeValue::Bool(true))]);
+/// assert_eq!(item_to_json(&item), serde_json::json!({"flag": {"BOOL": true}}));
+/// ```
 pub fn item_to_json(item: &Item) -> Value {
     Value::Object(item.iter().map(|(name, value)| (name.clone(), attribute_to_json(value))).collect())
 }

@@ -32,6 +32,18 @@ pub use json::{item_from_json, item_from_value, item_to_json, JsonError};
 pub use value::{normalize_number, utf16_cmp, AttributeValue, TypeId, MAX_DEPTH};
 
 /// Name of the header attribute.
+///
+/// ```
+/// use envelope_dbe::item::{FOOTER_ATTRIBUTE, HEADER_ATTRIBUTE, RESERVED_PREFIX};
+///
+/// // Every encrypted item carries both; neither name can be one of the caller's attributes.
+/// assert_eq!(HEADER_ATTRIBUTE, "aws_dbe_head");
+/// assert!(HEADER_ATTRIBUTE.starts_with(RESERVED_PREFIX) && FOOTER_ATTRIBUTE.starts_with(RESERVED_PREFIX));
+/// ```
 pub const HEADER_ATTRIBUTE: &str = "aws_dbe_head";
 /// Name of the footer attribute.
+///
+/// ```
+/// assert_eq!(envelope_dbe::item::FOOTER_ATTRIBUTE, "aws_dbe_foot");
+/// ```
 pub const FOOTER_ATTRIBUTE: &str = "aws_dbe_foot";

@@ -16,6 +16,18 @@ use super::error::ValueError;
 
 /// DynamoDB nests documents at most 32 levels deep; the parser refuses deeper input so a hostile
 /// value cannot exhaust the stack.
+///
+/// ```
+/// use envelope_dbe::item::{AttributeValue, MAX_DEPTH};
+///
+/// // A list nested deeper than DynamoDB allows is refused, not parsed recursively.
+/// let nested = |depth: usize| (0..depth).fold(AttributeValue::Null, |inner, _| AttributeValue::L(vec![inner]));
+/// let deep = nested(MAX_DEPTH + 1).serialize_typed()?;
+/// assert!(AttributeValue::deserialize_typed(&deep).is_err());
+/// let allowed = nested(MAX_DEPTH).serialize_typed()?;
+/// assert_eq!(AttributeValue::deserialize_typed(&allowed)?, nested(MAX_DEPTH));
+/// # Ok::<(), envelope_dbe::item::ValueError>(())
+/// ```
 pub const MAX_DEPTH: usize = 32;
 
 /// The 2-byte type id that precedes every serialized value.
@@ -167,6 +179,14 @@ impl AttributeValue {
 
     /// Type id followed by the canonical value bytes: what an encrypted attribute and the
     /// version-1 `aws-crypto-attr.*` context values are made of.
+    ///
+    /// ```
+    /// use envelope_dbe::item::AttributeValue;
+    ///
+    /// // Type id 0x0001 (S), then the UTF-8 bytes.
+    /// assert_eq!(AttributeValue::S("hi".into()).serialize_typed()?, [0x00, 0x01, b'h', b'i']);
+    /// # Ok::<(), envelope_dbe::item::ValueError>(())
+    /// ```
     pub fn serialize_typed(&self) -> Result<Vec<u8>, ValueError> {
         let mut out = self.type_id().to_bytes().to_vec();
         self.write_value(&mut out)?;
@@ -226,6 +246,16 @@ impl AttributeValue {
     }
 
     /// Parses type id + value bytes (the inverse of [`serialize_typed`](Self::serialize_typed)).
+    ///
+    /// ```
+    /// use envelope_dbe::item::AttributeValue;
+    ///
+    /// let value = AttributeValue::Bool(true);
+    /// assert_eq!(AttributeValue::deserialize_typed(&value.serialize_typed()?)?, value);
+    /// // BOOL is exactly 00 or 01.
+    /// assert!(AttributeValue::deserialize_typed(&[0x00, 0x04, 0x02]).is_err());
+    /// # Ok::<(), envelope_dbe::item::ValueError>(())
+    /// ```
     pub fn deserialize_typed(bytes: &[u8]) -> Result<AttributeValue, ValueError> {
         let (id, rest) = bytes.split_first_chunk::<2>().ok_or(ValueError::Truncated)?;
         let type_id = TypeId::from_bytes(*id).ok_or(ValueError::UnknownType(*id))?;
@@ -260,6 +290,15 @@ fn write_typed_entry(out: &mut Vec<u8>, value: &AttributeValue) -> Result<(), Va
 
 /// Orders strings by UTF-16 code units, as DynamoDB (and the Java-born spec) does; this differs
 /// from byte order for characters above U+FFFF against U+E000..U+FFFF.
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use envelope_dbe::item::utf16_cmp;
+///
+/// // By UTF-16 code units, as the DB-ESDK sorts: U+FF61 is one unit (0xFF61), U+1F600 starts with 0xD83D.
+/// assert_eq!(utf16_cmp("\u{FF61}", "\u{1F600}"), Ordering::Greater);
+/// assert_eq!("\u{FF61}".cmp("\u{1F600}"), Ordering::Less); // bytewise UTF-8 says the opposite
+/// ```
 pub fn utf16_cmp(a: &str, b: &str) -> Ordering {
     a.encode_utf16().cmp(b.encode_utf16())
 }

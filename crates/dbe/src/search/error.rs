@@ -5,6 +5,26 @@ use crate::item::ItemError;
 
 /// Why a searchable write, read or query failed. Messages name attributes and beacons, never
 /// plaintext values.
+///
+/// ```
+/// use std::sync::Arc;
+/// use envelope::{AlgorithmSuite, DefaultMaterialsManager};
+/// use envelope_dbe::item::{AttributeValue as V, CryptoAction, TableConfig};
+/// use envelope_dbe::search::{Condition, SearchError, SearchableTable};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = TableConfig::new("People", "Id").action("Id", CryptoAction::SignOnly).action("Email", CryptoAction::EncryptAndSign);
+/// # let keyring = RawAesKeyring::new("example", "key", vec![7; 32])?;
+/// let table = SearchableTable::new(config, Arc::new(DefaultMaterialsManager::new(keyring)),
+///     AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384);
+/// // The database only sees Email's ciphertext, and no beacon was configured for it.
+/// let refused = table.translate(&Condition::eq("Email", V::S("a@example.com".into()))).await;
+/// assert!(matches!(refused, Err(SearchError::EncryptedWithoutBeacon(name)) if name == "Email"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
     /// A beacon could not be computed, or the beacon configuration or key source failed.

@@ -7,6 +7,16 @@
 use crate::item::AttributeValue;
 
 /// One side of a comparison: an attribute (or beacon) name, or a literal value.
+///
+/// ```
+/// use envelope_dbe::item::AttributeValue;
+/// use envelope_dbe::search::Operand;
+///
+/// let name = Operand::attr("Email");
+/// assert_eq!(name.as_attr(), Some("Email"));
+/// let literal = Operand::from(AttributeValue::S("a@example.com".into()));
+/// assert_eq!(literal.as_attr(), None);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operand {
     /// A top-level attribute name, or the name of a beacon (standard, compound or signed).
@@ -37,6 +47,15 @@ impl From<AttributeValue> for Operand {
 }
 
 /// A comparison operator.
+///
+/// ```
+/// use envelope_dbe::search::CompareOp;
+///
+/// assert_eq!(CompareOp::Ne.symbol(), "<>");
+/// // `:v <= Year` is `Year >= :v`.
+/// assert_eq!(CompareOp::Le.flipped(), CompareOp::Ge);
+/// assert!(CompareOp::Lt.is_range() && !CompareOp::Eq.is_range());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CompareOp {
     /// `=`
@@ -99,6 +118,12 @@ impl CompareOp {
 /// // Operands may come in either order, as in DynamoDB (`:v <= Comp`).
 /// let flipped = Condition::Compare(Operand::Value(V::S("F_".into())), CompareOp::Le, Operand::attr("Comp"));
 /// assert_eq!(flipped.attributes(), vec!["Comp"]);
+///
+/// // Year > 2000 AND NOT (Status IN ("closed", "spam")) AND contains(Tags, "urgent")
+/// let open = Condition::compare("Year", CompareOp::Gt, V::N("2000".into()))
+///     .and(Condition::in_list("Status", [V::S("closed".into()), V::S("spam".into())]).not())
+///     .and(Condition::contains("Tags", V::S("urgent".into())));
+/// assert_eq!(open.attributes(), vec!["Year", "Status", "Tags"]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Condition {

@@ -72,7 +72,14 @@ const HIERARCHY_PROVIDER_ID: &str = "aws-kms-hierarchy";
 /// let Some(Condition::Compare(_, _, beacon)) = &query.partitions[0] else { unreachable!() };
 /// // The database compares aws_dbe_b_email with the beacon; the matches are then re-checked.
 /// assert_eq!(beacon, &envelope_dbe::search::Operand::Value(stored["aws_dbe_b_email"].clone()));
-/// assert_eq!(table.read_matching(&query, &stored).await?, Some(item));
+/// assert_eq!(table.read_matching(&query, &stored).await?, Some(item.clone()));
+///
+/// // A read without a query: verify, decrypt, drop the aws_dbe_* attributes.
+/// assert_eq!(table.decrypt_read(&stored).await?, item);
+/// // What the database decided on beacons, decided again on plaintext (beacons can collide).
+/// assert!(table.recheck(&Condition::eq("email", V::S("a@example.com".into())), &item)?);
+/// assert_eq!(table.config().logical_table_name, "People");
+/// assert_eq!(table.beacon_version().map(|version| version.max_partitions()), Some(1));
 /// # Ok(())
 /// # }
 /// ```

@@ -12,6 +12,41 @@ use crate::beacon::{BeaconKeys, BeaconVersion, StandardBeacon, BEACON_ATTRIBUTE_
 use crate::item::{AttributeValue, CryptoAction};
 
 /// A query rewritten onto beacons, ready for a database to run.
+///
+/// ```
+/// # use std::collections::BTreeMap;
+/// # use std::sync::Arc;
+/// # use std::time::Duration;
+/// use envelope::{AlgorithmSuite, DefaultMaterialsManager};
+/// use envelope_dbe::beacon::{BeaconKeySource, BeaconVersionConfig, SingleKeySource, StandardBeacon};
+/// use envelope_dbe::item::{AttributeValue as V, CryptoAction, TableConfig};
+/// use envelope_dbe::search::{Condition, SearchableTable};
+/// use envelope_keyrings::hierarchy::*;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let mut store = StaticKeyStore::new("example");
+/// # let secret = || BranchKeySecret::from_slice(&[7; 32]);
+/// # store.add_branch_key(BranchKeyMaterials::new("b", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", BTreeMap::new(), secret()?)?, true)?;
+/// # store.add_beacon_key(BeaconKeyMaterials::new("b", BTreeMap::new(), secret()?));
+/// # let store = Arc::new(store);
+/// # let keyring = HierarchicalKeyring::builder(Arc::clone(&store)).branch_key_id("b").ttl(Duration::from_secs(60)).build()?;
+/// let config = TableConfig::new("People", "id").action("id", CryptoAction::SignOnly).action("email", CryptoAction::EncryptAndSign);
+/// let table = SearchableTable::new(config, Arc::new(DefaultMaterialsManager::new(keyring)),
+///         AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384)
+///     .with_beacons(
+///         BeaconVersionConfig { version: 1, standard_beacons: vec![StandardBeacon::new("email", 8)?], ..Default::default() },
+///         BeaconKeySource::Single(SingleKeySource::new(store, "b", Duration::from_secs(60))),
+///     )?;
+///
+/// let query = table.translate(&Condition::eq("email", V::S("a@example.com".into()))).await?;
+/// assert!(query.uses_beacons, "the database's matches must be re-checked");
+/// assert_eq!(query.partitions.len(), 1); // no partitions: one condition to run
+/// let Some(Condition::Compare(attribute, _, _)) = &query.partitions[0] else { unreachable!() };
+/// assert_eq!(attribute.as_attr(), Some("aws_dbe_b_email"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BeaconQuery {
     /// The plaintext query it came from (what [`recheck`](super::SearchableTable::recheck)

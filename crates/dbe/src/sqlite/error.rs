@@ -6,6 +6,24 @@ use crate::item::{ItemError, ValueError};
 use crate::search::SearchError;
 
 /// What went wrong with an [`EncryptedTable`](super::EncryptedTable) operation.
+///
+/// ```
+/// use std::sync::Arc;
+/// use envelope::DefaultMaterialsManager;
+/// use envelope_dbe::item::{CryptoAction, Item, TableConfig};
+/// use envelope_dbe::sqlite::{EncryptedTable, TableError};
+/// use envelope_keyrings::RawAesKeyring;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let keyring = RawAesKeyring::new("example", "key", vec![7; 32])?;
+/// let config = TableConfig::new("Orders", "OrderId").action("OrderId", CryptoAction::SignOnly);
+/// let table = EncryptedTable::builder(config, Arc::new(DefaultMaterialsManager::new(keyring)))
+///     .create(rusqlite::Connection::open_in_memory()?)?;
+/// // A key without the partition key attribute.
+/// assert!(matches!(table.delete(&Item::new()), Err(TableError::MissingKey(name)) if name == "OrderId"));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
     /// SQLite refused a statement or could not open the file.

@@ -12,6 +12,13 @@ use crate::item::{CryptoAction, TableConfig};
 
 /// The column that holds the whole stored item. The `aws_dbe_` prefix is reserved for the SDK,
 /// so no attribute can claim this name.
+///
+/// ```
+/// use envelope_dbe::item::RESERVED_PREFIX;
+/// use envelope_dbe::sqlite::ITEM_COLUMN;
+///
+/// assert!(ITEM_COLUMN.starts_with(RESERVED_PREFIX), "no attribute can take this column's name");
+/// ```
 pub const ITEM_COLUMN: &str = "aws_dbe_item";
 
 /// One table's columns, with their quoted identifiers.

@@ -34,6 +34,20 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens (creating if missing) a SQLite file for encrypted tables: write-ahead logging, so
 /// readers and one writer on other connections proceed together, and a busy timeout.
+///
+/// ```
+/// use envelope_dbe::sqlite::open_database;
+///
+/// let path = std::env::temp_dir().join(format!("envelope-doc-open-{}.sqlite3", std::process::id()));
+/// let connection = open_database(&path)?; // created if missing, in WAL mode
+/// let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+/// assert_eq!(mode, "wal");
+/// # drop(connection);
+/// # for suffix in ["", "-wal", "-shm"] {
+/// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+/// # }
+/// # Ok::<(), envelope_dbe::sqlite::TableError>(())
+/// ```
 pub fn open_database(path: impl AsRef<Path>) -> Result<Connection, TableError> {
     let connection = Connection::open(path)?;
     connection.busy_timeout(BUSY_TIMEOUT)?;
@@ -82,7 +96,24 @@ pub fn open_database(path: impl AsRef<Path>) -> Result<Connection, TableError> {
 /// ].into();
 /// table.put(&item).await?;
 /// let key: Item = [("OrderId".to_owned(), AttributeValue::S("o-1".into()))].into();
-/// assert_eq!(table.get(&key).await?, Some(item));
+/// assert_eq!(table.get(&key).await?, Some(item.clone()));
+/// assert_eq!(table.sql_table_name(), "Orders");
+///
+/// // Export and import the stored form (what the DB-ESDK reads and writes), unverified here.
+/// let stored = table.get_stored(&key)?.expect("just written");
+/// assert!(stored.contains_key("aws_dbe_head") && stored["Card"] != item["Card"]);
+/// assert!(table.delete(&key)?);
+/// table.put_stored(&stored)?;
+///
+/// // Several items in one transaction; then every item, verified and decrypted.
+/// let second: Item = [("OrderId".to_owned(), AttributeValue::S("o-2".into()))].into();
+/// table.put_all(&[second]).await?;
+/// assert_eq!(table.scan().await?.len(), 2);
+///
+/// // How SQLite runs a query (here: by the primary key's index, not a full scan).
+/// use envelope_dbe::search::Condition;
+/// let plan = table.explain(&Condition::eq("OrderId", AttributeValue::S("o-1".into()))).await?;
+/// println!("{plan:?}");
 /// # Ok(())
 /// # }
 /// ```
@@ -102,6 +133,42 @@ impl std::fmt::Debug for EncryptedTable {
 }
 
 /// Settings of an [`EncryptedTable`] before it is bound to a connection.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::{sync::Arc, time::Duration};
+/// use envelope::{AlgorithmSuite, DefaultMaterialsManager};
+/// use envelope_dbe::beacon::{BeaconKeySource, BeaconVersionConfig, SingleKeySource, StandardBeacon};
+/// use envelope_dbe::item::{CryptoAction, TableConfig};
+/// use envelope_dbe::sqlite::{open_database, EncryptedTable};
+/// use envelope_keyrings::hierarchy::*;
+///
+/// let mut store = StaticKeyStore::new("example");
+/// let secret = || BranchKeySecret::from_slice(&[7; 32]);
+/// store.add_branch_key(BranchKeyMaterials::new("b", "e9ce18a3-edb5-4272-9f86-1cacb7997ff6", Default::default(), secret()?)?, true)?;
+/// store.add_beacon_key(BeaconKeyMaterials::new("b", Default::default(), secret()?));
+/// let store = Arc::new(store);
+/// let keyring = HierarchicalKeyring::builder(Arc::clone(&store)).branch_key_id("b").ttl(Duration::from_secs(60)).build()?;
+///
+/// let config = TableConfig::new("People", "Id")
+///     .action("Id", CryptoAction::SignOnly)
+///     .action("Email", CryptoAction::EncryptAndSign);
+/// let beacons = BeaconVersionConfig { version: 1, standard_beacons: vec![StandardBeacon::new("Email", 8)?], ..Default::default() };
+/// # let path = std::env::temp_dir().join(format!("envelope-doc-people-{}.sqlite3", std::process::id()));
+/// let table = EncryptedTable::builder(config, Arc::new(DefaultMaterialsManager::new(keyring)))
+///     .sql_table_name("people_v1")
+///     .suite(AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeyEcdsaP384SymsigHmacSha384) // ECDSA-signed items
+///     .beacons(beacons, BeaconKeySource::Single(SingleKeySource::new(store, "b", Duration::from_secs(60))))
+///     .create(open_database(&path)?)?; // creates the table and a beacon index if missing
+/// assert_eq!(table.sql_table_name(), "people_v1");
+/// # drop(table);
+/// # for suffix in ["", "-wal", "-shm"] {
+/// #     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+/// # }
+/// # Ok(())
+/// # }
+/// ```
 pub struct EncryptedTableBuilder {
     config: TableConfig,
     cmm: Arc<dyn MaterialsManager>,
