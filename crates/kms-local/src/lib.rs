@@ -51,11 +51,42 @@ pub use server::Emulator;
 pub use store::read_audit;
 
 /// Account used when a request's credentials do not name one.
+///
+/// ```
+/// use envelope_kms_local::{Settings, DEFAULT_ACCOUNT};
+///
+/// assert_eq!(Settings::new("kms-data").default_account, DEFAULT_ACCOUNT);
+/// assert_eq!(DEFAULT_ACCOUNT, "111122223333");
+/// ```
 pub const DEFAULT_ACCOUNT: &str = "111122223333";
 /// Region used when a request carries no credential scope.
+///
+/// ```
+/// use envelope_kms_local::{Settings, DEFAULT_REGION};
+///
+/// assert_eq!(Settings::new("kms-data").default_region, DEFAULT_REGION);
+/// assert_eq!(DEFAULT_REGION, "us-east-1");
+/// ```
 pub const DEFAULT_REGION: &str = "us-east-1";
 
 /// How to run the emulator.
+///
+/// ```
+/// use std::time::Duration;
+/// use envelope_kms_local::{Limits, Settings};
+///
+/// let mut settings = Settings::new("kms-data");
+/// settings.seed = Some("seed.json".into()); // keys and aliases created at startup
+/// settings.limits = Limits::default().with_header_read_timeout(Duration::from_secs(5));
+///
+/// # let dir = std::env::temp_dir().join(format!("envelope-doc-owner-{}", std::process::id()));
+/// // Or: strict mode whose only credential is the data directory owner's (created 0600).
+/// let (strict, credential) = Settings::owner_only(&dir)?;
+/// assert!(strict.credentials.is_some());
+/// # let _ = credential;
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Directory for the database and the root key file.
@@ -100,6 +131,18 @@ impl Settings {
 }
 
 /// Why the emulator could not start.
+///
+/// ```
+/// use envelope_kms_local::{Emulator, LaunchError, Settings};
+///
+/// let mut settings = Settings::new(std::env::temp_dir().join(format!("envelope-doc-launch-{}", std::process::id())));
+/// settings.seed = Some("no-such-seed.json".into());
+/// match Emulator::open(&settings) {
+///     Err(LaunchError::Seed(error)) => println!("seed file: {error}"),
+///     other => panic!("unexpected: {other:?}"),
+/// }
+/// # let _ = std::fs::remove_dir_all(&settings.data_dir);
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LaunchError {
@@ -181,6 +224,24 @@ impl Emulator {
 
 /// Opens the emulator and serves on `listener` until `shutdown` resolves. Tests bind
 /// `127.0.0.1:0`, read the address, and pass the listener in.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use envelope_kms_local::{launch_with_listener, Settings};
+///
+/// let dir = std::env::temp_dir().join(format!("envelope-doc-listener-{}", std::process::id()));
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let address = listener.local_addr()?;
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let server = tokio::spawn(launch_with_listener(Settings::new(&dir), listener, async { stopped.await.unwrap_or(()) }));
+/// println!("KMS on http://{address}"); // point an AWS SDK client here
+/// stop.send(()).ok();
+/// server.await??;
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok(())
+/// # }
+/// ```
 pub async fn launch_with_listener(
     settings: Settings,
     listener: tokio::net::TcpListener,

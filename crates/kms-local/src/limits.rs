@@ -5,6 +5,19 @@ use std::time::Duration;
 
 /// Resource limits of the HTTP front end and the audit queue. The defaults suit a developer's
 /// machine and CI; tests shorten the timeouts.
+///
+/// ```
+/// use std::time::Duration;
+/// use envelope_kms_local::Limits;
+///
+/// let limits = Limits::default()
+///     .with_max_connections(64)
+///     .with_header_read_timeout(Duration::from_secs(5))
+///     .with_body_read_timeout(Duration::from_secs(5))
+///     .with_max_body_bytes(64 << 10)
+///     .with_audit_queue(1000);
+/// assert_eq!(limits.max_connections, 64);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {

@@ -53,6 +53,32 @@ struct Caller {
 }
 
 /// The emulator's shared state.
+///
+/// ```
+/// use envelope_kms_local::{Emulator, Settings};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = std::env::temp_dir().join(format!("envelope-doc-emulator-{}", std::process::id()));
+/// let emulator = Emulator::open(&Settings::new(&dir))?;
+/// assert!(!emulator.strict(), "no credentials file: any signature is accepted");
+///
+/// // Administration in-process, as the default account's root (not audited).
+/// let created = emulator.call(emulator.default_region(), "CreateKey", &serde_json::json!({"Description": "example"}))?;
+/// assert!(created["KeyMetadata"]["Arn"].as_str().is_some_and(|arn| arn.starts_with("arn:aws:kms:us-east-1:")));
+/// assert_eq!((emulator.audit_queue_len(), emulator.audit_queue_peak()), (0, 0));
+/// emulator.close(); // flushes the audit log; once, when done with it
+/// drop(emulator);
+///
+/// // Serve AWS SDK clients on a local port until the shutdown future resolves (then it closes).
+/// let server = Emulator::open(&Settings::new(&dir))?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// println!("AWS_ENDPOINT_URL_KMS=http://{}", listener.local_addr()?);
+/// server.serve(listener, async {}).await;
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Emulator {
     pub(crate) reg: Registry,

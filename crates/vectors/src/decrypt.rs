@@ -17,6 +17,19 @@ use crate::report::{Outcome, Report};
 use crate::source::Source;
 
 /// How to run a manifest.
+///
+/// ```
+/// use envelope::CommitmentPolicy;
+/// use envelope_vectors::RunOptions;
+///
+/// // Only the tests whose name contains "rsa", read under the strictest policy; no KMS (skipped).
+/// let options = RunOptions {
+///     filter: Some("rsa".into()),
+///     commitment_policy: CommitmentPolicy::RequireEncryptRequireDecrypt,
+///     ..RunOptions::default()
+/// };
+/// assert!(options.kms.is_none() && options.net_v4_0_0_retry);
+/// ```
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     /// Builds AWS KMS keyrings; `None` skips every test that needs KMS.
@@ -42,6 +55,27 @@ impl Default for RunOptions {
 }
 
 /// What a decrypt test expects (habit: one expectation per vector).
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+/// use envelope_vectors::{check_decrypt, Expectation, Outcome};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let keyring = || RawAesKeyring::new("vectors", "aes-256", vec![7; 32]);
+/// let message = BlockingClient::new(Client::with_keyring(keyring()?)).encrypt(b"plaintext", &EncryptOptions::new())?;
+///
+/// let expected = Expectation::Success { plaintext: b"plaintext".to_vec() };
+/// let outcome = check_decrypt(Client::with_keyring(keyring()?), &message, &DecryptOptions::new(), &expected);
+/// assert_eq!(outcome, Outcome::Passed);
+/// // A negative vector passes when both decryptions fail.
+/// let tampered = [&message[..message.len() - 1], &[message[message.len() - 1] ^ 1]].concat();
+/// let refused = Expectation::Failure { description: "bad tag".into() };
+/// assert_eq!(check_decrypt(Client::with_keyring(keyring()?), &tampered, &DecryptOptions::new(), &refused), Outcome::Passed);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Expectation {
@@ -58,6 +92,25 @@ pub enum Expectation {
 }
 
 /// A decrypt manifest opened and ready to run, test by test.
+///
+/// ```no_run
+/// use std::path::Path;
+/// use envelope_vectors::{DecryptRunner, Outcome, RunOptions};
+///
+/// # fn main() -> Result<(), envelope_vectors::Error> {
+/// let runner = DecryptRunner::open(Path::new("v4-Net-4.0.1.zip"), &RunOptions::default())?;
+/// let tests = &runner.manifest().tests;
+/// println!("{} tests; the first expects {:?}", tests.len(), runner.expectation(&tests[0])?);
+/// // Test by test (e.g. to time each), or all at once with run().
+/// for test in tests {
+///     if let Outcome::Failed { reason } = runner.run_test(test) {
+///         eprintln!("{}: {reason}", test.name);
+///     }
+/// }
+/// println!("{}", runner.run().summary());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct DecryptRunner {
     source: Source,
@@ -68,6 +121,17 @@ pub struct DecryptRunner {
 
 /// Runs every test of the decrypt manifest at `path` (a manifest file, a directory holding
 /// `manifest.json`, or a `.zip` holding one).
+///
+/// ```no_run
+/// use std::path::Path;
+/// use envelope_vectors::{run_decrypt_manifest, RunOptions};
+///
+/// # fn main() -> Result<(), envelope_vectors::Error> {
+/// let report = run_decrypt_manifest(Path::new("test-vectors/official/v4-Net-4.0.1.zip"), &RunOptions::default())?;
+/// assert!(report.is_success(), "{report}");
+/// # Ok(())
+/// # }
+/// ```
 pub fn run_decrypt_manifest(path: &Path, options: &RunOptions) -> Result<Report> {
     Ok(DecryptRunner::open(path, options)?.run())
 }
@@ -154,6 +218,23 @@ impl DecryptRunner {
 }
 
 /// Decrypts `ciphertext` one-shot and streaming and compares both with `expectation`.
+///
+/// ```
+/// use envelope::blocking::BlockingClient;
+/// use envelope::{Client, DecryptOptions, EncryptOptions};
+/// use envelope_keyrings::RawAesKeyring;
+/// use envelope_vectors::{check_decrypt, Expectation, Outcome};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let message = BlockingClient::new(Client::with_keyring(RawAesKeyring::new("ns", "k", vec![1; 16])?))
+///     .encrypt(b"hi", &EncryptOptions::new())?;
+/// // The wrong key: both the one-shot and the streaming decryption must fail for a pass.
+/// let wrong = Client::with_keyring(RawAesKeyring::new("ns", "k", vec![2; 16])?);
+/// let outcome = check_decrypt(wrong, &message, &DecryptOptions::new(), &Expectation::Success { plaintext: b"hi".to_vec() });
+/// assert!(matches!(outcome, Outcome::Failed { .. }));
+/// # Ok(())
+/// # }
+/// ```
 pub fn check_decrypt(
     client: Client,
     ciphertext: &[u8],

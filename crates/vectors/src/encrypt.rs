@@ -43,6 +43,11 @@ pub struct GenerateOptions {
 }
 
 /// The client name written into the decrypt manifest.
+///
+/// ```
+/// // Written as the `client.name` of every decrypt manifest this crate generates.
+/// assert_eq!(envelope_vectors::encrypt::CLIENT_NAME, "envelope");
+/// ```
 pub const CLIENT_NAME: &str = "envelope";
 
 /// Runs the encrypt manifest at `manifest` and writes the decrypt-manifest directory `out`

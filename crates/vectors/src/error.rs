@@ -6,6 +6,16 @@
 use std::path::PathBuf;
 
 /// Result alias for the vectors runner.
+///
+/// ```
+/// use std::path::Path;
+/// use envelope_vectors::Source;
+///
+/// fn manifest_name(path: &Path) -> envelope_vectors::Result<String> {
+///     Ok(Source::open(path)?.manifest_name())
+/// }
+/// assert!(manifest_name(Path::new("no-such-manifest.json")).is_err());
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why a manifest could not be run.

@@ -3,6 +3,13 @@
 use std::fmt;
 
 /// What happened to one test.
+///
+/// ```
+/// use envelope_vectors::Outcome;
+///
+/// let outcome = Outcome::Skipped { reason: "needs AWS KMS".into() };
+/// assert!(matches!(outcome, Outcome::Skipped { .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
@@ -21,6 +28,15 @@ pub enum Outcome {
 }
 
 /// One test's name and outcome.
+///
+/// ```
+/// use envelope_vectors::{Outcome, Report};
+///
+/// let mut report = Report::new();
+/// report.push("aes-256", Outcome::Passed);
+/// let first = &report.results[0];
+/// assert_eq!((first.name.as_str(), &first.outcome), ("aes-256", &Outcome::Passed));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestResult {
     /// The test id from the manifest.
@@ -30,6 +46,22 @@ pub struct TestResult {
 }
 
 /// The outcomes of every test of a manifest, in manifest order.
+///
+/// ```
+/// use envelope_vectors::{Outcome, Report};
+///
+/// let mut report = Report::new();
+/// report.push("aes-256", Outcome::Passed);
+/// report.push("rsa-oaep", Outcome::Failed { reason: "wrong plaintext".into() });
+/// report.push("kms", Outcome::Skipped { reason: "needs AWS KMS".into() });
+///
+/// assert_eq!((report.passed(), report.failed(), report.skipped()), (1, 1, 1));
+/// assert!(!report.is_success());
+/// assert_eq!(report.outcome("aes-256"), Some(&Outcome::Passed));
+/// assert_eq!(report.failure_lines().collect::<Vec<_>>(), ["FAILED rsa-oaep: wrong plaintext"]);
+/// assert_eq!(report.skip_lines().collect::<Vec<_>>(), ["SKIPPED kms: needs AWS KMS"]);
+/// assert_eq!(report.summary(), "1 passed, 1 failed, 1 skipped");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     /// One entry per test.

@@ -12,9 +12,36 @@ use std::sync::Mutex;
 use crate::error::{Error, Result};
 
 /// The default manifest file name inside a directory or archive.
+///
+/// ```
+/// use envelope_vectors::source::MANIFEST_FILE;
+///
+/// // A directory of vectors is opened through this file.
+/// let dir = std::path::Path::new("vectors");
+/// assert_eq!(dir.join(MANIFEST_FILE), std::path::Path::new("vectors/manifest.json"));
+/// ```
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// A manifest's location, able to read the files its URIs name.
+///
+/// ```
+/// use envelope_vectors::Source;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // A directory holding manifest.json and the files it names.
+/// let dir = std::env::temp_dir().join(format!("envelope-doc-source-{}", std::process::id()));
+/// std::fs::create_dir_all(dir.join("plaintexts"))?;
+/// std::fs::write(dir.join("manifest.json"), br#"{"manifest": {"type": "awses-decrypt", "version": 2}}"#)?;
+/// std::fs::write(dir.join("plaintexts/small"), b"hello")?;
+///
+/// let source = Source::open(&dir)?;
+/// assert!(source.manifest_bytes()?.starts_with(b"{"));
+/// assert_eq!(source.read("file://plaintexts/small")?, b"hello");
+/// println!("reading {}", source.manifest_name());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Source {
     store: Store,

@@ -15,6 +15,10 @@ use super::{opt_str, opt_string_map, parse_json, ClientInfo, ManifestHeader};
 use crate::error::{Error, Result};
 
 /// Decrypt manifest versions this runner reads.
+///
+/// ```
+/// assert_eq!(envelope_vectors::manifest::decrypt::SUPPORTED_VERSIONS, "awses-decrypt 1, 2, 3, 4, 5");
+/// ```
 pub const SUPPORTED_VERSIONS: &str = "awses-decrypt 1, 2, 3, 4, 5";
 
 /// A parsed decrypt manifest.

@@ -20,6 +20,10 @@ use super::{opt_str, opt_string_map, parse_json, ManifestHeader};
 use crate::error::{Error, Result};
 
 /// Encrypt manifest versions this runner reads.
+///
+/// ```
+/// assert_eq!(envelope_vectors::manifest::encrypt::SUPPORTED_VERSIONS, "awses-encrypt 1, 2");
+/// ```
 pub const SUPPORTED_VERSIONS: &str = "awses-encrypt 1, 2";
 
 /// A parsed encrypt manifest.

@@ -14,9 +14,27 @@ use super::{parse_json, ManifestHeader};
 use crate::error::{Error, Result};
 
 /// Keys manifest versions this runner reads.
+///
+/// ```
+/// assert_eq!(envelope_vectors::manifest::keys::SUPPORTED_VERSIONS, "1, 2, 3, 4");
+/// ```
 pub const SUPPORTED_VERSIONS: &str = "1, 2, 3, 4";
 
 /// A parsed keys manifest.
+///
+/// ```
+/// use envelope_vectors::manifest::keys::KeysManifest;
+///
+/// let manifest = KeysManifest::parse("keys.json", br#"{
+///     "manifest": {"type": "keys", "version": 3},
+///     "keys": {"aes-128": {"type": "symmetric", "algorithm": "aes", "bits": 128, "encoding": "base64",
+///                          "material": "AAECAwQFBgcICQoLDA0ODw==", "key-id": "aes-128-key",
+///                          "encrypt": true, "decrypt": true}}
+/// }"#)?;
+/// assert_eq!(manifest.header.version, 3);
+/// assert!(manifest.entry("aes-128").is_some() && manifest.entry("aes-256").is_none());
+/// # Ok::<(), envelope_vectors::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct KeysManifest {
     /// The header (`type` = `keys`).
@@ -26,6 +44,22 @@ pub struct KeysManifest {
 }
 
 /// One entry of a keys manifest, as written.
+///
+/// ```
+/// use envelope_vectors::manifest::keys::{KeyMaterial, KeysManifest};
+///
+/// let manifest = KeysManifest::parse("keys.json", br#"{
+///     "manifest": {"type": "keys", "version": 3},
+///     "keys": {"aes-128": {"type": "symmetric", "algorithm": "aes", "bits": 128, "encoding": "base64",
+///                          "material": "AAECAwQFBgcICQoLDA0ODw==", "key-id": "aes-128-key",
+///                          "encrypt": true, "decrypt": true}}
+/// }"#)?;
+/// let entry = manifest.entry("aes-128").expect("listed");
+/// assert_eq!(entry.key_id("aes-128"), "aes-128-key");
+/// assert_eq!(entry.material_text().as_deref(), Some("AAECAwQFBgcICQoLDA0ODw=="));
+/// assert!(matches!(entry.material("aes-128"), Ok(KeyMaterial::Symmetric { ref bytes }) if bytes.len() == 16));
+/// # Ok::<(), envelope_vectors::Error>(())
+/// ```
 #[derive(Debug, Clone, Deserialize)]
 pub struct KeyEntry {
     /// `symmetric`, `private`, `public`, `aws-kms`, `aws-kms-rsa`, `aws-kms-ecdh`, or a type this
@@ -80,6 +114,15 @@ pub struct KeyEntry {
 }
 
 /// What a key entry is, once its material is decoded. (`Debug` leaves the material out.)
+///
+/// ```
+/// use envelope_vectors::manifest::keys::KeyMaterial;
+///
+/// let key = KeyMaterial::Symmetric { bytes: vec![0; 32] };
+/// assert_eq!(key.kind_name(), "256-bit symmetric");
+/// // Debug never shows key bytes.
+/// assert_eq!(format!("{key:?}"), "KeyMaterial(256-bit symmetric)");
+/// ```
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum KeyMaterial {
