@@ -263,7 +263,7 @@ impl GcmDecryptor {
 
 #[cfg(test)]
 mod tests {
-    use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 
     use super::*;
 

@@ -3,12 +3,12 @@
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{
-    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
-    OAEP_SHA256_MGF1SHA256,
+    OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, OaepPublicEncryptingKey,
+    PrivateDecryptingKey, PublicEncryptingKey,
 };
-use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
 use envelope_gcm_stream::{
-    rsa_oaep_sha256_mgf1_sha1_decrypt as decrypt, rsa_oaep_sha256_mgf1_sha1_encrypt as encrypt, Error,
+    Error, rsa_oaep_sha256_mgf1_sha1_decrypt as decrypt, rsa_oaep_sha256_mgf1_sha1_encrypt as encrypt,
 };
 
 struct Vector {
