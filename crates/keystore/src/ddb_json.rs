@@ -2,8 +2,8 @@
 //! the form `aws dynamodb get-item` prints and `put-item` reads. The SQLite store keeps each item
 //! this way, so an item moves between a SQLite store and a DynamoDB table without conversion.
 
-use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
 use crate::item::{AttributeValue, RawItem};

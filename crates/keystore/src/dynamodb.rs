@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{
     TableStatus, TransactWriteItem,
 };
 
-use crate::item::{AttributeValue, RawItem, ACTIVE_TYPE, BRANCH_KEY_ID, ENC, TYPE};
+use crate::item::{ACTIVE_TYPE, AttributeValue, BRANCH_KEY_ID, ENC, RawItem, TYPE};
 use crate::storage::{KeyStorage, StorageError};
 
 /// How long CreateKeyStore waits for a new table to become ACTIVE.
@@ -188,7 +188,7 @@ fn from_ddb(item: HashMap<String, DdbValue>, table: &str) -> Result<RawItem, Sto
                 other => {
                     return Err(StorageError::Backend(format!(
                         "DynamoDB table {table}: attribute {name:?} has a type key-store items never use ({other:?})"
-                    )))
+                    )));
                 }
             };
             Ok((name, value))

@@ -380,7 +380,7 @@ impl KeyItem {
                 }
                 (HIERARCHY_VERSION, _) => return Err(format!("attribute {HIERARCHY_VERSION:?} is not a number (N)")),
                 (TABLE_NAME, _) => {
-                    return Err(format!("attribute {TABLE_NAME:?} must not be stored (it is the logical store name)"))
+                    return Err(format!("attribute {TABLE_NAME:?} must not be stored (it is the logical store name)"));
                 }
                 (_, AttributeValue::S(s)) => {
                     context.insert(name, s);
@@ -425,7 +425,7 @@ impl KeyItem {
                 _ => {
                     return Err(format!(
                         "type {other:?} is none of {ACTIVE_TYPE}, {BEACON_TYPE}, {VERSION_PREFIX}<uuid>"
-                    ))
+                    ));
                 }
             },
         };

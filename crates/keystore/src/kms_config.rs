@@ -3,7 +3,7 @@
 //! spec: framework/branch-key-store.md#aws-kms-configuration, #aws-key-arn-compatibility
 
 use envelope_keyrings::kms::key_arn::ResourceType;
-use envelope_keyrings::kms::{mrk_match, KmsArn};
+use envelope_keyrings::kms::{KmsArn, mrk_match};
 
 /// The KMS configuration of a key store.
 ///

@@ -40,4 +40,4 @@ pub use dynamodb::DynamoDbStorage;
 pub use kms_config::KmsConfiguration;
 pub use sqlite::SqliteStorage;
 pub use storage::{KeyStorage, StorageError};
-pub use store::{describe_key, BranchKeyStore, CreateKeyRequest, ItemDescription};
+pub use store::{BranchKeyStore, CreateKeyRequest, ItemDescription, describe_key};

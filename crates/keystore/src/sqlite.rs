@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use crate::ddb_json;
-use crate::item::{AttributeValue, RawItem, ACTIVE_TYPE, BRANCH_KEY_ID, ENC, TYPE};
+use crate::item::{ACTIVE_TYPE, AttributeValue, BRANCH_KEY_ID, ENC, RawItem, TYPE};
 use crate::storage::{KeyStorage, StorageError};
 
 /// `PRAGMA application_id` of a key-store file ("enks").

@@ -14,7 +14,7 @@ use crate::hierarchy::{
 use async_trait::async_trait;
 use envelope_keyrings::kms::{KmsArn, KmsClientSupplier};
 
-use crate::item::{self, ItemKind, KeyItem, ACTIVE_TYPE, BEACON_TYPE, VERSION_PREFIX};
+use crate::item::{self, ACTIVE_TYPE, BEACON_TYPE, ItemKind, KeyItem, VERSION_PREFIX};
 use crate::kms_calls::{self, KmsFailure};
 use crate::kms_config::KmsConfiguration;
 use crate::storage::{KeyStorage, StorageError};
@@ -418,7 +418,7 @@ impl BranchKeyStore {
                         message: "a beacon item where a branch key was asked for".into(),
                     },
                 )
-                .for_key(branch_key_id))
+                .for_key(branch_key_id));
             }
         };
         BranchKeyMaterials::new(item.branch_key_id(), version.clone(), item.custom_context(), secret).map_err(|e| {
@@ -536,7 +536,9 @@ fn kms_context(context: &BTreeMap<String, String>, logical_name: &str) -> std::c
 fn kms_kind(key_id: &str, failure: KmsFailure) -> KeyStoreErrorKind {
     match failure {
         KmsFailure::ContextMismatch(message) => KeyStoreErrorKind::ItemTampered {
-            message: format!("{message} (KMS refused the item's encryption context: an attribute was changed, or the item belongs to another logical key store)"),
+            message: format!(
+                "{message} (KMS refused the item's encryption context: an attribute was changed, or the item belongs to another logical key store)"
+            ),
         },
         KmsFailure::Refused(message) | KmsFailure::BadResponse(message) => {
             KeyStoreErrorKind::KmsDenied { kms_key: key_id.to_owned(), message }

@@ -10,9 +10,9 @@ use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 
 use aws_sdk_dynamodb::types::{AttributeValue as Ddb, KeyType, ScalarAttributeType};
-use common::{moto, temp_dir, Kms};
+use common::{Kms, moto, temp_dir};
 use envelope_keystore::hierarchy::{KeyStore, KeyStoreErrorKind};
-use envelope_keystore::item::{AttributeValue, ACTIVE_TYPE, BEACON_TYPE, ENC};
+use envelope_keystore::item::{ACTIVE_TYPE, AttributeValue, BEACON_TYPE, ENC};
 use envelope_keystore::{
     BranchKeyStore, CreateKeyRequest, DynamoDbStorage, KeyStorage, KmsConfiguration, SqliteStorage, StorageError,
 };

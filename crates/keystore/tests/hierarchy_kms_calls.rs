@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{temp_dir, Kms};
+use common::{Kms, temp_dir};
 use envelope::{AlgorithmSuite, Client, DecryptOptions, EncryptOptions, EncryptionContext};
 use envelope_keystore::hierarchy::{HierarchicalKeyring, KeyStore};
 use envelope_keystore::{CreateKeyRequest, KmsConfiguration, SqliteStorage};

@@ -13,7 +13,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{moto, Kms};
+use common::{Kms, moto};
 use envelope_keystore::hierarchy::KeyStore;
 use envelope_keystore::{CreateKeyRequest, DynamoDbStorage, KmsConfiguration};
 

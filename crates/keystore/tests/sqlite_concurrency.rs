@@ -13,9 +13,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{temp_dir, Kms};
+use common::{Kms, temp_dir};
 use envelope_keystore::hierarchy::{KeyStore, KeyStoreErrorKind};
-use envelope_keystore::item::{AttributeValue, ACTIVE_TYPE, BEACON_TYPE, ENC};
+use envelope_keystore::item::{ACTIVE_TYPE, AttributeValue, BEACON_TYPE, ENC};
 use envelope_keystore::{BranchKeyStore, CreateKeyRequest, KeyStorage, KmsConfiguration, SqliteStorage};
 
 const WORKER_ENV: &str = "KEYSTORE_TEST_WORKER";
@@ -40,8 +40,8 @@ async fn check_consistent(store: &BranchKeyStore, path: &Path) -> Vec<(String, u
         let ok: String = connection.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
         assert_eq!(ok, "ok");
         let mut statement = connection.prepare("SELECT DISTINCT branch_key_id FROM branch_key_items").unwrap();
-        let ids = statement.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap();
-        ids
+        // Edition 2024 drops the tail expression's temporaries before `statement`, so no `let`.
+        statement.query_map([], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
     };
     let mut counts = Vec::new();
     for id in ids {

@@ -5,9 +5,9 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{temp_dir, Kms};
+use common::{Kms, temp_dir};
 use envelope_keystore::hierarchy::{KeyStore, KeyStoreErrorKind, KeyStoreOperation};
-use envelope_keystore::item::{AttributeValue, ACTIVE_TYPE, BEACON_TYPE};
+use envelope_keystore::item::{ACTIVE_TYPE, AttributeValue, BEACON_TYPE};
 use envelope_keystore::{CreateKeyRequest, KeyStorage, KmsConfiguration, SqliteStorage};
 
 #[tokio::test]
