@@ -6,7 +6,7 @@
 //! | 1 | a message could not be encrypted or decrypted: no key could unwrap it, it failed authentication, it is malformed, or a policy (commitment, encryption context, unsigned-only, data-key limit) refused it |
 //! | 2 | usage: a flag or value is wrong (clap's own errors use 2 too) |
 //! | 3 | files: an input is missing or unreadable, an output exists (see --overwrite), input and output are the same file, binary output to a terminal |
-//! | 4 | KMS, S3 or a branch key store: it could not be reached or refused a request (key not found, disabled, access denied; branch key or store missing, key-store item tampered or under another KMS key) |
+//! | 4 | KMS, S3, DynamoDB or a branch key store: it could not be reached or refused a request (key not found, disabled, access denied; table missing; branch key or store missing, key-store item tampered or under another KMS key) |
 
 use std::fmt;
 use std::process::ExitCode;
@@ -17,8 +17,8 @@ use envelope_keyrings::hierarchy::wrapping::PROVIDER_ID as HIERARCHY_PROVIDER_ID
 /// The help text's summary of [the codes](self).
 pub const HELP: &str = "Exit codes: 0 success; 1 a message could not be encrypted or decrypted (no key could \
 unwrap it, authentication failed, malformed, refused by a policy); 2 usage error; 3 file error (missing input, \
-existing output without --overwrite, same file in and out, binary output to a terminal); 4 KMS, S3 or the branch key \
-store unreachable or refused the request.";
+existing output without --overwrite, same file in and out, binary output to a terminal); 4 KMS, S3, DynamoDB or the \
+branch key store unreachable or refused the request.";
 
 /// What kind of failure, which decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -115,7 +115,7 @@ impl From<std::io::Error> for Failure {
     }
 }
 
-fn kind_of(error: &envelope::Error) -> Kind {
+pub(crate) fn kind_of(error: &envelope::Error) -> Kind {
     match error {
         envelope::Error::Usage(_) => Kind::Usage,
         envelope::Error::Io(_) => Kind::Files,

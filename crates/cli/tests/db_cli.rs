@@ -203,11 +203,33 @@ fn branch_key_from_the_default_key_store() {
 
     // The store binds the branch key to its KMS key: another kms-key= reads nothing.
     let wrong = with("get", &other_key, &["--key", r#"id={"N":"7"}"#], None);
-    assert!(!wrong.status.success());
+    assert_eq!(wrong.status.code(), Some(4), "a key store failure: {}", String::from_utf8_lossy(&wrong.stderr));
     assert!(wrong.stdout.is_empty(), "no plaintext on failure");
+    // A branch key the store does not have: the store's failure too.
+    let kms = format!("kms-key={kms_key}");
+    let args = ["db", "put", "--db", &db, "--table-config", &config, "-w", "branch-key-id=nobody", &kms, "-i", "-"];
+    let unknown =
+        run(&args, Some(r#"{"id": {"N": "99"}, "email": {"S": "x"}, "year": {"S": "1"}, "city": {"S": "y"}}"#));
+    assert_eq!(unknown.status.code(), Some(4), "{}", String::from_utf8_lossy(&unknown.stderr));
+    // A missing table config is a file error.
+    let args = [
+        "db",
+        "get",
+        "--db",
+        &db,
+        "--table-config",
+        "/nonexistent/config.json",
+        "-w",
+        &group_id,
+        &kms,
+        "--key",
+        "id=7",
+    ];
+    let no_config = run(&args, None);
+    assert_eq!(no_config.status.code(), Some(3), "{}", String::from_utf8_lossy(&no_config.stderr));
     // Not a branch key group; both key options; neither.
     let raw = run(&["db", "get", "--db", &db, "--table-config", &config, "-w", "key=alias/x", "--key", "id=1"], None);
-    assert!(!raw.status.success());
+    assert_eq!(raw.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&raw.stderr).contains("branch-key-id"), "{}", String::from_utf8_lossy(&raw.stderr));
     let keys = keys();
     let both = run(
@@ -241,19 +263,28 @@ fn put_get_and_query_on_dynamodb() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         use aws_sdk_dynamodb::types::{
-            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+            AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+            ProjectionType, ScalarAttributeType,
         };
+        let hash =
+            |name: &str| KeySchemaElement::builder().attribute_name(name).key_type(KeyType::Hash).build().unwrap();
+        let attribute = |name: &str, kind| {
+            AttributeDefinition::builder().attribute_name(name).attribute_type(kind).build().unwrap()
+        };
+        // An index on the email beacon: what a DB-ESDK table queried by email has.
+        let by_email = GlobalSecondaryIndex::builder()
+            .index_name("EmailIndex")
+            .key_schema(hash("aws_dbe_b_email"))
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .build()
+            .unwrap();
         moto.dynamodb()
             .create_table()
             .table_name("People")
-            .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build().unwrap())
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("id")
-                    .attribute_type(ScalarAttributeType::N)
-                    .build()
-                    .unwrap(),
-            )
+            .key_schema(hash("id"))
+            .attribute_definitions(attribute("id", ScalarAttributeType::N))
+            .attribute_definitions(attribute("aws_dbe_b_email", ScalarAttributeType::S))
+            .global_secondary_indexes(by_email)
             .billing_mode(BillingMode::PayPerRequest)
             .send()
             .await
@@ -298,14 +329,33 @@ fn put_get_and_query_on_dynamodb() {
     assert_eq!(got[0]["email"]["S"], "user7@example.com");
     let stored = lines(&run("People", &["get", "--key", r#"id={"N":"7"}"#, "--stored"], None));
     assert!(stored[0]["email"]["B"].is_string() && stored[0]["aws_dbe_b_email"]["S"].is_string());
-    assert_eq!(ids(&lines(&run("People", &["query", "--eq", "email=user13@example.com"], None))), [13]);
+    // Without a condition on a key: a Scan, filtered on beacons and re-checked.
+    let scanned = run("People", &["query", "--eq", "email=user13@example.com"], None);
+    assert!(String::from_utf8_lossy(&scanned.stderr).contains("DynamoDB Scan of People"));
+    assert_eq!(ids(&lines(&scanned)), [13]);
     let found = lines(&run("People", &["query", "--begins-with", "Where=Y_1983"], None));
     assert_eq!(ids(&found), [3, 13, 23, 33]);
     let found = lines(&run("People", &["query", "--eq", "year=1984"], None));
     assert_eq!(ids(&found), [4, 14, 24, 34]);
+    // The table's partition key pinned: a Query; the other term becomes its filter.
+    let queried = run("People", &["query", "--eq", r#"id={"N":"7"}"#, "--eq", "year=1987"], None);
+    assert!(String::from_utf8_lossy(&queried.stderr).contains("DynamoDB Query of People"), "{queried:?}");
+    assert_eq!(ids(&lines(&queried)), [7]);
+    let none = run("People", &["query", "--eq", r#"id={"N":"7"}"#, "--eq", "year=1988"], None);
+    assert!(none.status.success() && none.stdout.is_empty(), "{none:?}");
+    // The index keyed on the 4-bit email beacon: a Query on the beacon, whose many collisions
+    // the plaintext re-check drops.
+    let by_index = run("People", &["query", "--index", "EmailIndex", "--eq", "email=user21@example.com"], None);
+    assert!(String::from_utf8_lossy(&by_index.stderr).contains("Query of People index EmailIndex"), "{by_index:?}");
+    assert_eq!(ids(&lines(&by_index)), [21]);
+    let unpinned = run("People", &["query", "--index", "EmailIndex", "--eq", "year=1984"], None);
+    assert!(!unpinned.status.success() && unpinned.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&unpinned.stderr).contains("--eq email=VALUE"), "{unpinned:?}");
+    let unknown = run("People", &["query", "--index", "NoIndex", "--eq", "email=user21@example.com"], None);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("has no such index"), "{unknown:?}");
     let missing = run("People", &["get", "--key", r#"id={"N":"99"}"#], None);
     assert_eq!(missing.status.code(), Some(1));
     let no_table = run("Nope", &["get", "--key", r#"id={"N":"7"}"#], None);
-    assert!(!no_table.status.success() && no_table.stdout.is_empty());
-    assert_ne!(no_table.status.code(), Some(1), "an error, not 'no item'");
+    assert!(no_table.stdout.is_empty());
+    assert_eq!(no_table.status.code(), Some(4), "DynamoDB refused: {}", String::from_utf8_lossy(&no_table.stderr));
 }

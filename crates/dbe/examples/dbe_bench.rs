@@ -18,7 +18,6 @@
 //! figures are the item format and SQLite, not KMS. `--json` prints one JSON object per line
 //! instead of the table.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,9 +28,7 @@ use envelope_dbe::beacon::{
 use envelope_dbe::item::{AttributeValue as V, CryptoAction, Item, TableConfig};
 use envelope_dbe::search::{Condition, SearchableTable};
 use envelope_dbe::sqlite::{open_database, EncryptedTable};
-use envelope_keyrings::hierarchy::{
-    BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore, StaticKeyStore,
-};
+use envelope_keyrings::hierarchy::{HierarchicalKeyring, KeyStore, StaticKeyStore};
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -70,21 +67,8 @@ fn parse_args() -> Result<Args, String> {
 
 /// A key store holding one random branch key and its beacon key, for this run only.
 fn key_store() -> Result<Arc<StaticKeyStore>, BoxError> {
-    let mut branch = [0u8; 32];
-    let mut beacon = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut branch).map_err(|_| "no randomness")?;
-    aws_lc_rs::rand::fill(&mut beacon).map_err(|_| "no randomness")?;
     let mut store = StaticKeyStore::new("dbe-bench");
-    let version = "0b7c1d2e-3f40-4a5b-8c6d-7e8f90a1b2c3";
-    store.add_branch_key(
-        BranchKeyMaterials::new(BRANCH_KEY_ID, version, BTreeMap::new(), BranchKeySecret::from_slice(&branch)?)?,
-        true,
-    )?;
-    store.add_beacon_key(BeaconKeyMaterials::new(
-        BRANCH_KEY_ID,
-        BTreeMap::new(),
-        BranchKeySecret::from_slice(&beacon)?,
-    ));
+    store.add_random_key(BRANCH_KEY_ID)?;
     Ok(Arc::new(store))
 }
 

@@ -11,7 +11,6 @@
 //!
 //! Run: `cargo run -p envelope-dbe --example sqlite_quickstart`
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,29 +21,14 @@ use envelope_dbe::beacon::{
 use envelope_dbe::item::{item_to_json, AttributeValue as V, CryptoAction, Item, TableConfig};
 use envelope_dbe::search::Condition;
 use envelope_dbe::sqlite::{open_database, EncryptedTable};
-use envelope_keyrings::hierarchy::{
-    BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore, StaticKeyStore,
-};
+use envelope_keyrings::hierarchy::{HierarchicalKeyring, KeyStore, StaticKeyStore};
 
 const BRANCH_KEY_ID: &str = "orders-branch-key";
 
 /// A key store holding one random branch key and its beacon key, for this run only.
 fn key_store() -> Result<Arc<StaticKeyStore>, Box<dyn std::error::Error>> {
-    let mut branch = [0u8; 32];
-    let mut beacon = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut branch).map_err(|_| "no randomness")?;
-    aws_lc_rs::rand::fill(&mut beacon).map_err(|_| "no randomness")?;
     let mut store = StaticKeyStore::new("quickstart");
-    let version = "6f1d3c2b-8a4e-4b7f-9c1d-2e3f4a5b6c7d";
-    store.add_branch_key(
-        BranchKeyMaterials::new(BRANCH_KEY_ID, version, BTreeMap::new(), BranchKeySecret::from_slice(&branch)?)?,
-        true,
-    )?;
-    store.add_beacon_key(BeaconKeyMaterials::new(
-        BRANCH_KEY_ID,
-        BTreeMap::new(),
-        BranchKeySecret::from_slice(&beacon)?,
-    ));
+    store.add_random_key(BRANCH_KEY_ID)?;
     Ok(Arc::new(store))
 }
 

@@ -18,7 +18,8 @@ use aws_sdk_dynamodb::types::{
 };
 use envelope::{AlgorithmSuite, DefaultMaterialsManager};
 use envelope_dbe::beacon::{
-    BeaconKeySource, BeaconVersionConfig, CompoundBeacon, EncryptedPart, SignedPart, SingleKeySource, StandardBeacon,
+    BeaconKeySource, BeaconVersionConfig, CompoundBeacon, EncryptedPart, MultiKeySource, SignedPart, SingleKeySource,
+    StandardBeacon,
 };
 use envelope_dbe::dynamodb::{
     from_sdk_item, BatchWrite, DynamoDbError, EncryptedDynamoDbClient, Expression, QueryRequest, TransactWrite,
@@ -26,7 +27,8 @@ use envelope_dbe::dynamodb::{
 use envelope_dbe::item::{AttributeValue as V, CryptoAction, Item, TableConfig};
 use envelope_dbe::search::{SearchError, SearchableTable};
 use envelope_keyrings::hierarchy::{
-    BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore, StaticKeyStore,
+    BeaconKeyMaterials, BranchKeyIdSupplier, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore,
+    StaticKeyStore,
 };
 
 const SUITE: AlgorithmSuite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384;
@@ -406,4 +408,129 @@ async fn a_table_without_beacons_takes_the_cheap_path() {
         client.scan("Plain", Some(&on_email)).await,
         Err(DynamoDbError::Search(SearchError::EncryptedWithoutBeacon(_)))
     ));
+}
+
+/// Results larger than one DynamoDB page (1 MB; moto enforces the limit too): Query and Scan
+/// follow `LastEvaluatedKey` to the last page and re-check every item on every page.
+#[tokio::test]
+async fn queries_and_scans_read_every_page() {
+    let Some(client) = setup("Pages", searchable("Pages", None)).await else { return };
+    // 240 items of ~16 KB each: about 3.9 MB in the table, 1.3 MB per city.
+    let big = "x".repeat(16 * 1024);
+    let mut people = Vec::new();
+    for i in 0..240 {
+        let mut item = person(i);
+        item.insert("id".into(), s(&format!("p{i:03}")));
+        item.insert("secret".into(), s(&big));
+        client.put_item("Pages", &item, None).await.unwrap();
+        people.push(item);
+    }
+    // A raw read needs more than one page, so the client must follow the key.
+    let first_page = client.inner().scan().table_name("Pages").send().await.unwrap();
+    assert!(first_page.last_evaluated_key().is_some_and(|key| !key.is_empty()), "the table fits in one page");
+
+    let paris: BTreeSet<String> = ids(&people.iter().filter(|p| p["city"] == s("Paris")).cloned().collect::<Vec<_>>());
+    let query = QueryRequest::new("city = :c").index_name("CityYear").value(":c", s("Paris"));
+    assert_eq!(ids(&client.query("Pages", &query).await.unwrap()), paris);
+
+    let filter =
+        Expression::new("city = :c AND #y = :y").name("#y", "year").value(":c", s("Paris")).value(":y", s("1991"));
+    let scanned = client.scan("Pages", Some(&filter)).await.unwrap();
+    let expected: Vec<Item> = people.iter().filter(|p| p["city"] == s("Paris") && year(p) == 1991).cloned().collect();
+    assert_eq!(ids(&scanned), ids(&expected));
+    assert_eq!(client.scan("Pages", None).await.unwrap().len(), 240);
+}
+
+/// The branch key of each item: its `tenant` attribute, in the encryption context because it is
+/// SIGN_AND_INCLUDE_IN_ENCRYPTION_CONTEXT.
+#[derive(Debug)]
+struct TenantFromContext;
+
+impl BranchKeyIdSupplier for TenantFromContext {
+    fn branch_key_id(&self, context: &envelope::EncryptionContext) -> envelope::Result<String> {
+        context.get("aws-crypto-attr.tenant").cloned().ok_or(envelope::Error::Usage("an item without a tenant".into()))
+    }
+}
+
+/// Multi-tenant beacons on DynamoDB: each tenant's items are encrypted under its own branch key
+/// and carry beacons of its own beacon key, so the same email has a different beacon in each
+/// tenant; a query names its tenant (`tenant = :t`), which selects the beacon key and never
+/// reaches DynamoDB as a key condition.
+#[tokio::test]
+async fn multi_tenant_beacons_on_dynamodb() {
+    let mut store = StaticKeyStore::new("ddb-tenants");
+    store.add_random_key("tenant-a").unwrap().add_random_key("tenant-b").unwrap();
+    let store = Arc::new(store);
+    let keyring = HierarchicalKeyring::builder(Arc::clone(&store))
+        .branch_key_id_supplier(Arc::new(TenantFromContext))
+        .ttl(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    // The key attributes join the encryption context too, as the DB-ESDK requires once any
+    // attribute does.
+    let in_context = CryptoAction::SignAndIncludeInEncryptionContext;
+    let config = config("Tenants").action("tenant", in_context).action("id", in_context);
+    let beacons = BeaconVersionConfig {
+        version: 1,
+        standard_beacons: vec![StandardBeacon::new("email", 8).unwrap(), StandardBeacon::new("city", 8).unwrap()],
+        ..Default::default()
+    };
+    let source = MultiKeySource::new(Arc::clone(&store) as Arc<dyn KeyStore>, "tenant", Duration::from_secs(60));
+    let table = SearchableTable::new(config, Arc::new(DefaultMaterialsManager::new(keyring)), SUITE)
+        .with_beacons(beacons, BeaconKeySource::Multi(source))
+        .unwrap();
+    let Some(client) = setup("Tenants", table).await else { return };
+    let tenant_person = |tenant: &str, i: usize| {
+        let mut item = person(i);
+        item.insert("id".into(), s(&format!("{tenant}-{i:02}")));
+        item.insert("tenant".into(), s(tenant));
+        item
+    };
+    for tenant in ["tenant-a", "tenant-b"] {
+        for i in 0..8 {
+            client.put_item("Tenants", &tenant_person(tenant, i), None).await.unwrap();
+        }
+    }
+    let stored = |id: &str| {
+        let get =
+            client.inner().get_item().table_name("Tenants").key("id", envelope_dbe::dynamodb::to_sdk_value(&s(id)));
+        async move { from_sdk_item(get.send().await.unwrap().item.as_ref().unwrap()).unwrap() }
+    };
+    let (a5, b5) = (stored("tenant-a-05").await, stored("tenant-b-05").await);
+    assert_ne!(a5["aws_dbe_b_email"], b5["aws_dbe_b_email"], "one email, two tenants' beacons");
+
+    // The tenant in the filter (a key condition may name key attributes only) selects the
+    // beacon key of the key condition's beacon too.
+    let query = QueryRequest::new("email = :e")
+        .index_name("EmailIndex")
+        .filter("tenant = :t")
+        .value(":t", s("tenant-b"))
+        .value(":e", s("user5@example.com"));
+    let found = client.query("Tenants", &query).await.unwrap();
+    assert_eq!(found, vec![tenant_person("tenant-b", 5)]);
+    let in_a = QueryRequest::new("email = :e")
+        .index_name("EmailIndex")
+        .filter("tenant = :t")
+        .value(":t", s("tenant-a"))
+        .value(":e", s("user5@example.com"));
+    assert_eq!(client.query("Tenants", &in_a).await.unwrap(), vec![tenant_person("tenant-a", 5)]);
+    let two_tenants = QueryRequest::new("email = :e")
+        .index_name("EmailIndex")
+        .filter("tenant = :t AND tenant = :u")
+        .value(":t", s("tenant-a"))
+        .value(":u", s("tenant-b"))
+        .value(":e", s("user5@example.com"));
+    assert!(matches!(
+        client.query("Tenants", &two_tenants).await,
+        Err(DynamoDbError::Search(SearchError::AmbiguousBeaconKeyId(field))) if field == "tenant"
+    ));
+
+    let filter = Expression::new("tenant = :t AND city = :c").value(":t", s("tenant-a")).value(":c", s("Oslo"));
+    let scanned = client.scan("Tenants", Some(&filter)).await.unwrap();
+    let expected: Vec<Item> = (0..8).map(|i| tenant_person("tenant-a", i)).filter(|p| p["city"] == s("Oslo")).collect();
+    assert_eq!(ids(&scanned), ids(&expected));
+
+    // Without the tenant there is no beacon key to compute the beacon with.
+    let no_tenant = QueryRequest::new("email = :e").index_name("EmailIndex").value(":e", s("user5@example.com"));
+    assert!(client.query("Tenants", &no_tenant).await.is_err());
 }

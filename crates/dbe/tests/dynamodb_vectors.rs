@@ -10,41 +10,31 @@
 
 mod common;
 
-use common::query_vectors::{read, store, BRANCH_KEY};
+use common::query_vectors::{read, store, vector_table};
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
-use envelope::{AlgorithmSuite, DefaultMaterialsManager};
-use envelope_dbe::beacon::{BeaconKeySource, SingleKeySource};
-use envelope_dbe::config_json::table_config_from_value;
+use envelope::AlgorithmSuite;
 use envelope_dbe::dynamodb::{
     from_sdk_item, to_sdk_item, to_sdk_value, DynamoDbError, EncryptedDynamoDbClient, Expression, QueryRequest,
 };
 use envelope_dbe::item::{item_from_value, AttributeValue as V, Item};
 use envelope_dbe::search::{SearchError, SearchableTable};
-use envelope_keyrings::hierarchy::{HierarchicalKeyring, KeyStore, StaticKeyStore};
+use envelope_keyrings::hierarchy::StaticKeyStore;
 use serde_json::Value as Json;
 
 const SUITE: AlgorithmSuite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384;
 
 /// The encrypted table of one config (`None` for the empty config, a plain client upstream).
-fn searchable(config: &Json, store: &Arc<StaticKeyStore>) -> Option<SearchableTable> {
-    let parsed = table_config_from_value(config).unwrap();
-    if parsed.empty {
-        return None;
-    }
-    let keyring = HierarchicalKeyring::builder(Arc::clone(store))
-        .branch_key_id(BRANCH_KEY)
-        .ttl(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let table = SearchableTable::new(parsed.table, Arc::new(DefaultMaterialsManager::new(keyring)), SUITE);
-    let Some(search) = parsed.search else { return Some(table) };
-    let source = SingleKeySource::new(Arc::clone(store) as Arc<dyn KeyStore>, BRANCH_KEY, Duration::from_secs(60));
-    Some(table.with_beacons(search.write().config.clone(), BeaconKeySource::Single(source)).unwrap())
+fn searchable(id: &str, config: &Json, store: &Arc<StaticKeyStore>) -> Option<SearchableTable> {
+    let vector = vector_table(id, config, store)?;
+    let table = SearchableTable::new(vector.table, vector.cmm, SUITE);
+    Some(match vector.beacons {
+        Some((beacons, source)) => table.with_beacons(beacons, source).unwrap(),
+        None => table,
+    })
 }
 
 async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) {
@@ -169,7 +159,7 @@ async fn setup(vectors: &Vectors, prefix: &str) -> Option<(EncryptedDynamoDbClie
     let mut client = EncryptedDynamoDbClient::new(raw.clone());
     let mut ids = Vec::new();
     for (id, config) in &vectors.configs {
-        let Some(table) = searchable(config, &store) else { continue };
+        let Some(table) = searchable(id, config, &store) else { continue };
         let name = format!("{prefix}-{id}");
         create_table(&raw, &name).await;
         client = client.with_table(&name, table);

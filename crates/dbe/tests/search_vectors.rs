@@ -6,65 +6,26 @@
 //! queries return their `Pass` records and none of their `Fail` records.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use envelope::{AlgorithmSuite, DefaultMaterialsManager};
-use envelope_dbe::beacon::{
-    BeaconKeySource, BeaconVersionConfig, CompoundBeacon, EncryptedPart, SignedPart, SingleKeySource, StandardBeacon,
-};
-use envelope_dbe::item::{AttributeValue as V, CryptoAction, Item, TableConfig};
+use envelope::AlgorithmSuite;
+use envelope_dbe::item::{AttributeValue as V, Item};
 use envelope_dbe::search::{Condition, SearchError, SearchableTable};
-use envelope_keyrings::hierarchy::{HierarchicalKeyring, KeyStore, StaticKeyStore};
+use envelope_keyrings::hierarchy::StaticKeyStore;
 use serde_json::Value as Json;
 
 #[path = "common/query_vectors.rs"]
 mod query_vectors;
-use query_vectors::{query, read, store, value};
+use query_vectors::{query, read, store, value, vector_table};
 
 const SUITE: AlgorithmSuite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384;
 
 fn table(id: &str, config: &Json, store: &Arc<StaticKeyStore>) -> Option<SearchableTable> {
-    let actions = config.get("attributeActionsOnEncrypt")?.as_object()?;
-    let mut table_config = TableConfig::new(format!("vectors-{id}"), "RecNum");
-    for (name, action) in actions {
-        table_config = table_config.action(name, action.as_str().unwrap().parse::<CryptoAction>().unwrap());
-    }
-    for name in config["allowedUnsignedAttributes"].as_array().into_iter().flatten() {
-        table_config = table_config.allowed_unsigned(name.as_str().unwrap());
-    }
-    let keyring = HierarchicalKeyring::builder(Arc::clone(store))
-        .branch_key_id("vectors")
-        .ttl(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let table = SearchableTable::new(table_config, Arc::new(DefaultMaterialsManager::new(keyring)), SUITE);
-    let Some(version) = config.pointer("/search/versions/0") else { return Some(table) };
-    let text = |j: &Json, key: &str| j[key].as_str().unwrap().to_owned();
-    let beacons = BeaconVersionConfig {
-        version: 1,
-        standard_beacons: version["standardBeacons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|b| StandardBeacon::new(text(b, "Name"), b["Length"].as_u64().unwrap() as u32).unwrap())
-            .collect(),
-        compound_beacons: version["compoundBeacons"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|c| {
-                let split = text(c, "Split").chars().next().unwrap();
-                let encrypted = c["Encrypted"].as_array().unwrap().iter();
-                let signed = c["Signed"].as_array().unwrap().iter();
-                CompoundBeacon::new(text(c, "Name"), split)
-                    .with_encrypted(encrypted.map(|p| EncryptedPart::new(text(p, "Name"), text(p, "Prefix"))).collect())
-                    .with_signed(signed.map(|p| SignedPart::new(text(p, "Name"), text(p, "Prefix")).unwrap()).collect())
-            })
-            .collect(),
-        ..Default::default()
-    };
-    let source = SingleKeySource::new(Arc::clone(store) as Arc<dyn KeyStore>, "vectors", Duration::from_secs(60));
-    Some(table.with_beacons(beacons, BeaconKeySource::Single(source)).unwrap())
+    let vector = vector_table(id, config, store)?;
+    let table = SearchableTable::new(vector.table, vector.cmm, SUITE);
+    Some(match vector.beacons {
+        Some((beacons, source)) => table.with_beacons(beacons, source).unwrap(),
+        None => table,
+    })
 }
 
 /// RecNum of the records the encrypted table returns for `condition`, re-checked.

@@ -7,71 +7,25 @@
 #![cfg(feature = "sqlite")]
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use envelope::{AlgorithmSuite, DefaultMaterialsManager};
-use envelope_dbe::beacon::{
-    BeaconKeySource, BeaconVersionConfig, CompoundBeacon, EncryptedPart, SignedPart, SingleKeySource, StandardBeacon,
-};
-use envelope_dbe::item::{AttributeValue as V, CryptoAction, Item, TableConfig};
+use envelope::AlgorithmSuite;
+use envelope_dbe::item::{AttributeValue as V, Item};
 use envelope_dbe::search::SearchError;
 use envelope_dbe::sqlite::{EncryptedTable, TableError};
-use envelope_keyrings::hierarchy::{HierarchicalKeyring, KeyStore, StaticKeyStore};
+use envelope_keyrings::hierarchy::StaticKeyStore;
 use serde_json::Value as Json;
 
 #[path = "common/query_vectors.rs"]
 mod query_vectors;
-use query_vectors::{query, read, records, store, value};
+use query_vectors::{query, read, records, store, value, vector_table};
 
 const SUITE: AlgorithmSuite = AlgorithmSuite::DbeAes256GcmHkdfSha512CommitKeySymsigHmacSha384;
 
 fn table(id: &str, config: &Json, store: &Arc<StaticKeyStore>) -> Option<EncryptedTable> {
-    let actions = config.get("attributeActionsOnEncrypt")?.as_object()?;
-    let mut table_config = TableConfig::new(format!("vectors-{id}"), "RecNum");
-    for (name, action) in actions {
-        table_config = table_config.action(name, action.as_str().unwrap().parse::<CryptoAction>().unwrap());
-    }
-    for name in config["allowedUnsignedAttributes"].as_array().into_iter().flatten() {
-        table_config = table_config.allowed_unsigned(name.as_str().unwrap());
-    }
-    let keyring = HierarchicalKeyring::builder(Arc::clone(store))
-        .branch_key_id("vectors")
-        .ttl(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let mut builder =
-        EncryptedTable::builder(table_config, Arc::new(DefaultMaterialsManager::new(keyring))).suite(SUITE);
-    if let Some(version) = config.pointer("/search/versions/0") {
-        let text = |j: &Json, key: &str| j[key].as_str().unwrap().to_owned();
-        let beacons = BeaconVersionConfig {
-            version: 1,
-            standard_beacons: version["standardBeacons"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|b| StandardBeacon::new(text(b, "Name"), b["Length"].as_u64().unwrap() as u32).unwrap())
-                .collect(),
-            compound_beacons: version["compoundBeacons"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|c| {
-                    let split = text(c, "Split").chars().next().unwrap();
-                    let encrypted = c["Encrypted"].as_array().unwrap().iter();
-                    let signed = c["Signed"].as_array().unwrap().iter();
-                    CompoundBeacon::new(text(c, "Name"), split)
-                        .with_encrypted(
-                            encrypted.map(|p| EncryptedPart::new(text(p, "Name"), text(p, "Prefix"))).collect(),
-                        )
-                        .with_signed(
-                            signed.map(|p| SignedPart::new(text(p, "Name"), text(p, "Prefix")).unwrap()).collect(),
-                        )
-                })
-                .collect(),
-            ..Default::default()
-        };
-        let source = SingleKeySource::new(Arc::clone(store) as Arc<dyn KeyStore>, "vectors", Duration::from_secs(60));
-        builder = builder.beacons(beacons, BeaconKeySource::Single(source));
+    let vector = vector_table(id, config, store)?;
+    let mut builder = EncryptedTable::builder(vector.table, vector.cmm).suite(SUITE);
+    if let Some((beacons, source)) = vector.beacons {
+        builder = builder.beacons(beacons, source);
     }
     Some(builder.create(rusqlite::Connection::open_in_memory().unwrap()).unwrap())
 }

@@ -511,24 +511,3 @@ async fn a_thousand_rows_are_found_through_the_index() {
     let plan = table.explain(&Condition::eq("year", s("1987")).not()).await.unwrap().join("\n");
     assert!(plan.starts_with("SCAN"), "{plan}");
 }
-
-/// A rough figure, not a benchmark: one beacon equality query over 100,000 encrypted rows.
-/// `cargo test -p envelope-dbe --test sqlite_table -- --ignored --nocapture`
-#[tokio::test]
-#[ignore = "writes 100,000 encrypted rows (about a minute in a debug build)"]
-async fn beacon_equality_over_a_hundred_thousand_rows() {
-    use envelope_dbe::search::Condition;
-    let table = people_table(Connection::open_in_memory().unwrap(), 16, None);
-    let people: Vec<Item> = (0..100_000).map(person).collect();
-    for chunk in people.chunks(5_000) {
-        table.put_all(chunk).await.unwrap();
-    }
-    let query = Condition::eq("email", s("user77777@example.com"));
-    assert_eq!(ids(&table.query(&query).await.unwrap()), [77777]);
-    let runs = 20;
-    let started = std::time::Instant::now();
-    for _ in 0..runs {
-        assert_eq!(table.query(&query).await.unwrap().len(), 1);
-    }
-    eprintln!("beacon equality over 100,000 rows: {:?} a query", started.elapsed() / runs);
-}

@@ -9,8 +9,11 @@ use std::fmt;
 
 use async_trait::async_trait;
 
+use zeroize::Zeroizing;
+
 use super::key_store::{
-    BeaconKeyMaterials, BranchKeyMaterials, KeyStore, KeyStoreError, KeyStoreErrorKind, KeyStoreOperation,
+    BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, KeyStore, KeyStoreError, KeyStoreErrorKind,
+    KeyStoreOperation,
 };
 
 /// Branch keys and beacon keys held in memory, each version under its branch key id.
@@ -147,6 +150,40 @@ impl StaticKeyStore {
     pub fn add_beacon_key(&mut self, materials: BeaconKeyMaterials) -> &mut StaticKeyStore {
         self.beacons.insert(materials.beacon_key_id().to_owned(), materials);
         self
+    }
+
+    /// Adds a fresh random branch key (one active version with a random UUID) and a random
+    /// beacon key under `branch_key_id`: keys for one run of a test, an example or a benchmark,
+    /// which live only in this process.
+    ///
+    /// ```
+    /// use envelope_keyrings::hierarchy::{KeyStore, StaticKeyStore};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut store = StaticKeyStore::new("example-store");
+    /// store.add_random_key("tenant-a")?;
+    /// let active = store.get_active_branch_key("tenant-a").await?;
+    /// assert_eq!(active.key().expose_secret().len(), 32);
+    /// assert!(store.get_beacon_key("tenant-a").await.is_ok());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn add_random_key(&mut self, branch_key_id: &str) -> Result<&mut StaticKeyStore, KeyStoreError> {
+        let failed = |kind| KeyStoreError::new(KeyStoreOperation::CreateKey, kind).for_key(branch_key_id);
+        let mut bytes = Zeroizing::new([0u8; 32 + 32 + 16]);
+        aws_lc_rs::rand::fill(&mut bytes[..])
+            .map_err(|_| failed(KeyStoreErrorKind::Backend { message: "the system has no randomness".into() }))?;
+        let (branch, rest) = bytes.split_at(32);
+        let (beacon, version) = rest.split_at(32);
+        let version = uuid::Builder::from_random_bytes(version.try_into().expect("16 bytes")).into_uuid();
+        let secret = |key: &[u8]| BranchKeySecret::from_slice(key).expect("32 bytes is a branch key's length");
+        let materials =
+            BranchKeyMaterials::new(branch_key_id, version.hyphenated().to_string(), BTreeMap::new(), secret(branch))
+                .map_err(|e| failed(KeyStoreErrorKind::InvalidRequest { message: e.to_string() }))?;
+        self.add_branch_key(materials, true).expect("a random version is new");
+        self.add_beacon_key(BeaconKeyMaterials::new(branch_key_id, BTreeMap::new(), secret(beacon)));
+        Ok(self)
     }
 
     fn no_such_key(operation: KeyStoreOperation, branch_key_id: &str) -> KeyStoreError {

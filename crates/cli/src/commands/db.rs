@@ -1,6 +1,7 @@
 //! `envelope db put|get|query`: an encrypted, searchable table in a SQLite file, or in a DynamoDB
-//! table (`--dynamodb TABLE`, through envelope-dbe's encrypted client; `query` is a scan whose
-//! filter is rewritten onto the beacons).
+//! table (`--dynamodb TABLE`, through envelope-dbe's encrypted client; `query` is a DynamoDB Query
+//! when it pins the partition key of the table or of `--index`, a Scan otherwise, rewritten onto
+//! the beacons either way).
 //!
 //! The table comes from `--table-config FILE` (the DB-ESDK test vectors' JSON form, `search`
 //! included); items go in and come out as DynamoDB JSON, one per line on output. Keys: the
@@ -18,13 +19,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
+use aws_sdk_dynamodb::types::KeyType;
 use envelope::{AlgorithmSuite, DefaultMaterialsManager, MaterialsManager};
-use envelope_dbe::beacon::{BeaconKeySource, MultiKeySource, SingleKeySource};
+use envelope_dbe::beacon::{BeaconError, BeaconKeySource, MultiKeySource, SingleKeySource, BEACON_ATTRIBUTE_PREFIX};
 use envelope_dbe::config_json::{table_config_from_json, KeySourceJson};
-use envelope_dbe::dynamodb::{from_sdk_item, to_sdk_item, BatchWrite, EncryptedDynamoDbClient, Expression};
-use envelope_dbe::item::{item_from_value, item_to_json, AttributeValue, Item};
-use envelope_dbe::search::{Condition, SearchableTable};
-use envelope_dbe::sqlite::{open_database, EncryptedTable};
+use envelope_dbe::dynamodb::{
+    from_sdk_item, to_sdk_item, BatchWrite, DynamoDbError, EncryptedDynamoDbClient, Expression, QueryRequest,
+};
+use envelope_dbe::item::{item_from_value, item_to_json, AttributeValue, Item, ItemError};
+use envelope_dbe::search::{CompareOp, Condition, Operand, SearchableTable};
+use envelope_dbe::sqlite::{open_database, EncryptedTable, TableError};
 use envelope_keyrings::hierarchy::{
     BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore, StaticKeyStore,
 };
@@ -32,6 +36,7 @@ use envelope_vectors::manifest::keys::{KeyMaterial, KeysManifest};
 
 use crate::crypt::hierarchy::{self, KeyStoreErrors};
 use crate::crypt::wrapping_keys::{self, WrappingKeys};
+use crate::exit_code::{self, Failure, Kind};
 use crate::kms_choice::{KmsArgs, KmsSession};
 
 /// How long derived branch and beacon keys stay cached during one command.
@@ -82,6 +87,10 @@ pub enum DbCommand {
         /// `ATTR=LO,HI`: between, inclusive (signed attributes, compound beacons).
         #[arg(long = "between", value_name = "ATTR=LO,HI")]
         between: Vec<String>,
+        /// With --dynamodb: query this global or local secondary index; an --eq condition must
+        /// pin its partition key (a beacon's name when the index is keyed on `aws_dbe_b_NAME`).
+        #[arg(long, value_name = "NAME", requires = "dynamodb")]
+        index: Option<String>,
     },
 }
 
@@ -92,8 +101,9 @@ pub struct TableArgs {
     #[arg(long, value_name = "FILE", required_unless_present = "dynamodb", conflicts_with = "dynamodb")]
     db: Option<PathBuf>,
     /// Instead of --db: a DynamoDB table (from the AWS configuration, e.g.
-    /// AWS_ENDPOINT_URL_DYNAMODB), whose key schema matches the config's. `query` scans it with a
-    /// filter rewritten onto the beacons.
+    /// AWS_ENDPOINT_URL_DYNAMODB), whose key schema matches the config's. `query` runs a DynamoDB
+    /// Query when an --eq condition pins the partition key (of the table, or of --index), and
+    /// otherwise a Scan; either way rewritten onto the beacons.
     #[arg(long, value_name = "TABLE")]
     dynamodb: Option<String>,
     /// The table config (JSON, the DB-ESDK test vectors' form, with `search` for beacons).
@@ -126,29 +136,69 @@ pub struct TableArgs {
     sql_table: Option<String>,
 }
 
-/// Runs one `envelope db` subcommand.
+/// Runs one `envelope db` subcommand. Failures print one line and exit with the documented codes
+/// ([`exit_code`](crate::exit_code)): 1 an item that does not decrypt or verify, 2 usage (flags,
+/// config, a query the beacons cannot answer), 3 files, 4 KMS, DynamoDB or the branch key store.
 pub fn run(command: DbCommand) -> anyhow::Result<ExitCode> {
     let runtime = crate::runtime::start()?;
     runtime.block_on(async move {
         let (table, command) = match command {
             DbCommand::Put { table, input } => (table, Run::Put { input }),
             DbCommand::Get { table, key, stored } => (table, Run::Get { key, stored }),
-            DbCommand::Query { table, eq, begins_with, between } => (table, Run::Query { eq, begins_with, between }),
+            DbCommand::Query { table, eq, begins_with, between, index } => {
+                (table, Run::Query { eq, begins_with, between, index })
+            }
         };
-        let keys = Keys::open(&table).await?;
+        let keys = match Keys::open(&table).await {
+            Ok(keys) => keys,
+            Err(failure) => {
+                eprintln!("envelope: {failure}");
+                return Ok(failure.kind.exit_code());
+            }
+        };
         let result = execute(&table, &keys, command).await;
-        if let Some(session) = keys.session {
+        let Keys { session, errors, .. } = keys;
+        if let Some(session) = session {
             session.close().await;
         }
-        result
+        Ok(result.unwrap_or_else(|error| {
+            let failure = errors.explain(classify(error));
+            eprintln!("envelope: {failure}");
+            failure.kind.exit_code()
+        }))
     })
+}
+
+/// The exit code of a failed command, from the innermost error in its chain that says: a
+/// KMS, DynamoDB or key-store failure, a file, an item that does not verify; anything else
+/// (flags, config, queries the beacons cannot answer) is usage.
+fn classify(error: anyhow::Error) -> Failure {
+    let mut kind = Kind::Usage;
+    for cause in error.chain() {
+        if let Some(error) = cause.downcast_ref::<envelope::Error>() {
+            kind = exit_code::kind_of(error);
+        } else if let Some(error) = cause.downcast_ref::<DynamoDbError>() {
+            if matches!(error, DynamoDbError::Service { .. } | DynamoDbError::Unprocessed { .. }) {
+                kind = Kind::Kms;
+            }
+        } else if let Some(error) = cause.downcast_ref::<BeaconError>() {
+            if matches!(error, BeaconError::KeyStore { .. }) {
+                kind = Kind::Kms;
+            }
+        } else if cause.is::<ItemError>() {
+            kind = Kind::Message;
+        } else if cause.is::<std::io::Error>() || matches!(cause.downcast_ref(), Some(TableError::Sqlite(_))) {
+            kind = Kind::Files;
+        }
+    }
+    Failure::new(kind, error)
 }
 
 /// A subcommand without its table arguments.
 enum Run {
     Put { input: String },
     Get { key: Vec<String>, stored: bool },
-    Query { eq: Vec<String>, begins_with: Vec<String>, between: Vec<String> },
+    Query { eq: Vec<String>, begins_with: Vec<String>, between: Vec<String>, index: Option<String> },
 }
 
 async fn execute(args: &TableArgs, keys: &Keys, command: Run) -> anyhow::Result<ExitCode> {
@@ -176,10 +226,10 @@ async fn execute(args: &TableArgs, keys: &Keys, command: Run) -> anyhow::Result<
                     }
                 }
             }
-            Run::Query { eq, begins_with, between } => {
+            Run::Query { eq, begins_with, between, index } => {
                 let query = conditions(&eq, &begins_with, &between)?;
                 let table = open_table(args, keys).await?;
-                let items = table.query(&query).await?;
+                let items = table.query(&query, index.as_deref()).await?;
                 print_items(&items)?;
                 Ok(ExitCode::SUCCESS)
             }
@@ -194,38 +244,44 @@ struct Keys {
     ttl: Duration,
     /// The KMS connection of a key store (closed when the command ends).
     session: Option<KmsSession>,
+    /// The key store's typed failures, which decide the exit code of a keyring failure.
+    errors: KeyStoreErrors,
 }
 
 impl Keys {
-    async fn open(args: &TableArgs) -> anyhow::Result<Keys> {
+    async fn open(args: &TableArgs) -> Result<Keys, Failure> {
         let Some(path) = &args.keys else {
             return Keys::from_key_store(args).await;
         };
-        Ok(Keys {
-            store: Arc::new(key_store(path, &args.branch_key)?),
-            branch_key_id: branch_key_id(path, &args.branch_key)?,
-            ttl: CACHE_TTL,
-            session: None,
-        })
+        let from_manifest = || -> anyhow::Result<Keys> {
+            Ok(Keys {
+                store: Arc::new(key_store(path, &args.branch_key)?),
+                branch_key_id: branch_key_id(path, &args.branch_key)?,
+                ttl: CACHE_TTL,
+                session: None,
+                errors: KeyStoreErrors::default(),
+            })
+        };
+        from_manifest().map_err(classify)
     }
 
     /// `-w`: the group `envelope encrypt` takes, which must name a branch key.
-    async fn from_key_store(args: &TableArgs) -> anyhow::Result<Keys> {
-        let group = match wrapping_keys::parse_group(&args.wrapping_keys).map_err(|failure| anyhow!("{failure}"))? {
+    async fn from_key_store(args: &TableArgs) -> Result<Keys, Failure> {
+        let group = match wrapping_keys::parse_group(&args.wrapping_keys)? {
             WrappingKeys::Hierarchy(group) => group,
-            _ => bail!(
-                "--wrapping-keys: envelope db takes a branch key: branch-key-id=ID kms-key=KMS_KEY [key-store=STORE]"
-            ),
+            _ => return Err(Failure::usage(
+                "--wrapping-keys: envelope db takes a branch key: branch-key-id=ID kms-key=KMS_KEY [key-store=STORE]",
+            )),
         };
-        let session = KmsSession::open(&args.kms).await?;
+        let session = KmsSession::open(&args.kms).await.map_err(|error| Failure::new(Kind::Kms, error))?;
         eprintln!("envelope: using {}", session.description());
-        let opened =
-            hierarchy::key_store(&group, &session, args.kms.kms_data_dir.clone(), &KeyStoreErrors::default()).await;
+        let errors = KeyStoreErrors::default();
+        let opened = hierarchy::key_store(&group, &session, args.kms.kms_data_dir.clone(), &errors).await;
         let store = match opened {
             Ok(store) => store,
             Err(failure) => {
                 session.close().await;
-                bail!("{failure}");
+                return Err(failure);
             }
         };
         Ok(Keys {
@@ -233,6 +289,7 @@ impl Keys {
             branch_key_id: group.branch_key_id,
             ttl: group.cache_ttl,
             session: Some(session),
+            errors,
         })
     }
 }
@@ -282,12 +339,89 @@ impl Backend {
         }
     }
 
-    async fn query(&self, query: &Condition) -> anyhow::Result<Vec<Item>> {
-        Ok(match self {
-            Backend::Sqlite(table) => table.query(query).await?,
-            Backend::DynamoDb { client, table } => client.scan(table, Some(&Expression::render(query)?)).await?,
-        })
+    async fn query(&self, query: &Condition, index: Option<&str>) -> anyhow::Result<Vec<Item>> {
+        match self {
+            Backend::Sqlite(table) => Ok(table.query(query).await?),
+            Backend::DynamoDb { client, table } => dynamodb_query(client, table, index, query).await,
+        }
     }
+}
+
+/// Reads a DynamoDB table for `query`: a Query when an `=` term pins the partition key of the
+/// table (or of `index`), with the sort key's term in the key condition too when there is one and
+/// the other terms as the filter; otherwise a Scan (refused for an index, which is always
+/// queried). Key attributes named `aws_dbe_b_NAME` are matched by the beacon's name, NAME.
+async fn dynamodb_query(
+    client: &EncryptedDynamoDbClient,
+    table: &str,
+    index: Option<&str>,
+    query: &Condition,
+) -> anyhow::Result<Vec<Item>> {
+    let (partition_key, sort_key) = key_schema(client.inner(), table, index).await?;
+    let mut terms = match query {
+        Condition::And(terms) => terms.clone(),
+        other => vec![other.clone()],
+    };
+    let pins_partition = |term: &Condition| matches!(term, Condition::Compare(Operand::Attr(name), CompareOp::Eq, Operand::Value(_)) if *name == partition_key);
+    let Some(at) = terms.iter().position(pins_partition) else {
+        if let Some(index) = index {
+            bail!("--index {index}: give --eq {partition_key}=VALUE, the index's partition key");
+        }
+        eprintln!("envelope: DynamoDB Scan of {table} (no --eq on its partition key {partition_key})");
+        return Ok(client.scan(table, Some(&Expression::render(query)?)).await?);
+    };
+    let mut key = vec![terms.remove(at)];
+    if let Some(sort_key) = &sort_key {
+        if let Some(at) = terms.iter().position(|term| subject(term) == Some(sort_key.as_str())) {
+            key.push(terms.remove(at));
+        }
+    }
+    let filter = (!terms.is_empty()).then_some(Condition::And(terms));
+    let mut request = QueryRequest::from_conditions(&Condition::And(key), filter.as_ref())?;
+    request.index_name = index.map(str::to_owned);
+    eprintln!("envelope: DynamoDB Query of {table}{}", index.map(|i| format!(" index {i}")).unwrap_or_default());
+    Ok(client.query(table, &request).await?)
+}
+
+/// The attribute a CLI condition (`=`, begins_with, between) is about.
+fn subject(term: &Condition) -> Option<&str> {
+    match term {
+        Condition::Compare(Operand::Attr(name), _, _)
+        | Condition::BeginsWith(Operand::Attr(name), _)
+        | Condition::Between(Operand::Attr(name), _, _) => Some(name),
+        _ => None,
+    }
+}
+
+/// The partition and sort key of `table` or of one of its indexes, as the names conditions use
+/// (a beacon attribute `aws_dbe_b_NAME` as NAME).
+async fn key_schema(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    index: Option<&str>,
+) -> anyhow::Result<(String, Option<String>)> {
+    let described =
+        client.describe_table().table_name(table).send().await.map_err(|e| {
+            anyhow!("DynamoDB DescribeTable {table}: {}", aws_sdk_dynamodb::error::DisplayErrorContext(e))
+        })?;
+    let description = described.table.with_context(|| format!("DynamoDB DescribeTable {table}: no table"))?;
+    let schema = match index {
+        None => description.key_schema(),
+        Some(index) => {
+            let global = description.global_secondary_indexes().iter().map(|i| (i.index_name(), i.key_schema()));
+            let local = description.local_secondary_indexes().iter().map(|i| (i.index_name(), i.key_schema()));
+            let mut all = global.chain(local);
+            all.find(|(name, _)| *name == Some(index))
+                .map(|(_, schema)| schema)
+                .with_context(|| format!("--index {index}: table {table} has no such index"))?
+        }
+    };
+    let logical = |name: &str| name.strip_prefix(BEACON_ATTRIBUTE_PREFIX).unwrap_or(name).to_owned();
+    let of_type = |key_type: KeyType| {
+        schema.iter().find(|element| *element.key_type() == key_type).map(|e| logical(e.attribute_name()))
+    };
+    let partition = of_type(KeyType::Hash).with_context(|| format!("table {table}: no partition key"))?;
+    Ok((partition, of_type(KeyType::Range)))
 }
 
 async fn open_table(args: &TableArgs, keys: &Keys) -> anyhow::Result<Backend> {

@@ -41,7 +41,12 @@ impl KeyStoreErrors {
     /// service failed). Forgets the recorded failure either way.
     pub fn explain(&self, failure: Failure) -> Failure {
         let recorded = self.take();
-        let from_keyring = matches!(failure.error.downcast_ref::<envelope::Error>(), Some(envelope::Error::Keyring(_)));
+        // The keyring's error may sit under the database layer's (an item that could not be
+        // encrypted because its materials could not be had).
+        let from_keyring = failure
+            .error
+            .chain()
+            .any(|cause| matches!(cause.downcast_ref::<envelope::Error>(), Some(envelope::Error::Keyring(_))));
         match recorded {
             Some(error) if from_keyring => Failure {
                 kind: match error.kind() {

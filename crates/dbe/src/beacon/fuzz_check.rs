@@ -1,5 +1,5 @@
 //! The check the `dbe_terminal_location` cargo-fuzz target runs, shared with
-//! `tests/beacon_fuzz_corpus.rs` so what is fuzzed and what is replayed cannot drift apart.
+//! `tests/fuzz_corpus.rs` so what is fuzzed and what is replayed cannot drift apart.
 //! Not part of the public API.
 
 use super::location::TerminalLocation;

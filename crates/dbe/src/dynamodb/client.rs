@@ -13,7 +13,7 @@ use tracing::debug;
 
 use super::convert::{from_sdk_item, to_sdk_item, to_sdk_value};
 use super::error::{service, DynamoDbError};
-use super::expression::{parse, render_shared, Expression, RenderedSet};
+use super::expression::{parse, render_shared, Expression, ExpressionError, RenderedSet};
 use crate::item::{AttributeValue, Item};
 use crate::search::{BeaconQuery, Condition, SearchableTable};
 
@@ -56,6 +56,34 @@ impl QueryRequest {
     /// A query with this key condition.
     pub fn new(key_condition: impl Into<String>) -> QueryRequest {
         QueryRequest { key_condition: Expression::new(key_condition), ..QueryRequest::default() }
+    }
+
+    /// A query built from typed conditions: `key` becomes the KeyConditionExpression and
+    /// `filter` the FilterExpression, rendered with one set of fresh placeholders (so reserved
+    /// words and odd attribute names never matter).
+    ///
+    /// ```
+    /// use envelope_dbe::dynamodb::QueryRequest;
+    /// use envelope_dbe::item::AttributeValue as V;
+    /// use envelope_dbe::search::Condition;
+    ///
+    /// let key = Condition::eq("Email", V::S("a@example.com".into()));
+    /// let filter = Condition::eq("Year", V::N("2000".into()));
+    /// let query = QueryRequest::from_conditions(&key, Some(&filter))?.index_name("EmailIndex");
+    /// assert_eq!(query.key_condition.text, "#n0 = :v0");
+    /// assert_eq!(query.filter.as_deref(), Some("#n1 = :v1"));
+    /// assert_eq!(query.key_condition.parse()?, key);
+    /// # Ok::<(), envelope_dbe::dynamodb::ExpressionError>(())
+    /// ```
+    pub fn from_conditions(key: &Condition, filter: Option<&Condition>) -> Result<QueryRequest, ExpressionError> {
+        let rendered = render_shared(&[Some(key), filter])?;
+        let mut texts = rendered.texts.into_iter();
+        let key_text = texts.next().flatten().ok_or(ExpressionError::Unrepresentable)?;
+        Ok(QueryRequest {
+            key_condition: Expression { text: key_text, names: rendered.names, values: rendered.values },
+            filter: texts.next().flatten(),
+            ..QueryRequest::default()
+        })
     }
 
     /// Queries an index.
@@ -313,17 +341,22 @@ impl EncryptedDynamoDbClient {
     /// Runs a Query rewritten onto beacons, every page, and returns the decrypted items that
     /// match the plaintext key condition and filter.
     ///
-    /// For a multi-tenant table, the tenant's `keyField = value` condition must stand in each
-    /// expression (key condition, filter) that names a beacon.
+    /// For a multi-tenant table, the tenant's `keyField = value` condition stands in the key
+    /// condition or in the filter (the usual place: DynamoDB allows only key attributes in a key
+    /// condition); the beacons of both expressions are computed with that tenant's beacon key.
     pub async fn query(&self, table: &str, request: &QueryRequest) -> Result<Vec<Item>, DynamoDbError> {
         let config = self.table(table)?;
         let expression = &request.key_condition;
         let key_condition = expression.parse()?;
         let filter = request.filter.as_deref().map(|f| parse(f, &expression.names, &expression.values)).transpose()?;
 
-        let key_query = config.translate(&key_condition).await?;
+        // A multi-tenant query may name its tenant in either expression (usually the filter:
+        // a key condition may name key attributes only); both are translated for that tenant.
+        let key_tenant = config.tenant_named_by(&key_condition)?;
+        let filter_tenant = filter.as_ref().map(|f| config.tenant_named_by(f)).transpose()?.flatten();
+        let key_query = config.translate_for_tenant(&key_condition, filter_tenant.as_deref()).await?;
         let filter_query = match &filter {
-            Some(filter) => Some(config.translate(filter).await?),
+            Some(filter) => Some(config.translate_for_tenant(filter, key_tenant.as_deref()).await?),
             None => None,
         };
         let filter_rewritten = filter_query.as_ref().and_then(any_partition);
@@ -340,8 +373,7 @@ impl EncryptedDynamoDbClient {
                 .map_err(|_| DynamoDbError::InvalidRequest("internal: two expressions rendered"))?;
             let key_text = key_text.ok_or(DynamoDbError::InvalidRequest("the key condition is empty"))?;
             debug!(table, key_condition = %key_text, filter = ?filter_text, "encrypted query");
-            let mut start: Option<HashMap<String, SdkValue>> = None;
-            loop {
+            read_every_page(config, &read, &mut results, async |start| {
                 let output = self
                     .client
                     .query()
@@ -352,20 +384,13 @@ impl EncryptedDynamoDbClient {
                     .set_expression_attribute_names(names_or_none(rendered.names.clone()))
                     .set_expression_attribute_values(values_or_none(rendered.values.clone()))
                     .consistent_read(request.consistent_read)
-                    .set_exclusive_start_key(start.take())
+                    .set_exclusive_start_key(start)
                     .send()
                     .await
                     .map_err(service("Query"))?;
-                for stored in output.items() {
-                    if let Some(item) = config.read_matching(&read, &from_sdk_item(stored)?).await? {
-                        results.push(item);
-                    }
-                }
-                match output.last_evaluated_key {
-                    Some(key) if !key.is_empty() => start = Some(key),
-                    _ => break,
-                }
-            }
+                Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
+            })
+            .await?;
         }
         Ok(results)
     }
@@ -389,8 +414,7 @@ impl EncryptedDynamoDbClient {
             None,
         );
         let mut results = Vec::new();
-        let mut start: Option<HashMap<String, SdkValue>> = None;
-        loop {
+        read_every_page(config, &read, &mut results, async |start| {
             let output = self
                 .client
                 .scan()
@@ -398,20 +422,13 @@ impl EncryptedDynamoDbClient {
                 .set_filter_expression(filter_text.clone())
                 .set_expression_attribute_names(names_or_none(rendered.names.clone()))
                 .set_expression_attribute_values(values_or_none(rendered.values.clone()))
-                .set_exclusive_start_key(start.take())
+                .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(service("Scan"))?;
-            for stored in output.items() {
-                if let Some(item) = config.read_matching(&read, &from_sdk_item(stored)?).await? {
-                    results.push(item);
-                }
-            }
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
+            Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
+        })
+        .await?;
         Ok(results)
     }
 
@@ -653,6 +670,33 @@ fn any_partition(query: &BeaconQuery) -> Option<Condition> {
     match parts.len() {
         1 => parts.pop(),
         _ => Some(Condition::Or(parts)),
+    }
+}
+
+/// One page of a Query or Scan: the stored items and the key to continue from, if any.
+type Page = (Vec<HashMap<String, SdkValue>>, Option<HashMap<String, SdkValue>>);
+
+/// Follows `LastEvaluatedKey` from the first page to the last, keeping the decrypted items that
+/// match `read` on plaintext (beacon collisions are dropped here). Query and Scan differ only in
+/// how a page is fetched.
+async fn read_every_page(
+    config: &SearchableTable,
+    read: &BeaconQuery,
+    results: &mut Vec<Item>,
+    mut fetch_page: impl AsyncFnMut(Option<HashMap<String, SdkValue>>) -> Result<Page, DynamoDbError>,
+) -> Result<(), DynamoDbError> {
+    let mut start = None;
+    loop {
+        let (items, last_key) = fetch_page(start.take()).await?;
+        for stored in &items {
+            if let Some(item) = config.read_matching(read, &from_sdk_item(stored)?).await? {
+                results.push(item);
+            }
+        }
+        match last_key {
+            Some(key) if !key.is_empty() => start = Some(key),
+            _ => return Ok(()),
+        }
     }
 }
 

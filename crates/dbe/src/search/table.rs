@@ -279,6 +279,27 @@ impl SearchableTable {
     /// encrypted part other than a trailing bare prefix; NOT over a beacon match), a
     /// multi-tenant query naming no or two beacon key ids.
     pub async fn translate(&self, query: &Condition) -> Result<BeaconQuery, SearchError> {
+        self.translate_for_tenant(query, None).await
+    }
+
+    /// The beacon key id (tenant) a multi-tenant `condition` names with `keyField = "id"`, if any;
+    /// always `None` for a single-tenant table.
+    pub(crate) fn tenant_named_by(&self, condition: &Condition) -> Result<Option<String>, SearchError> {
+        match self.search.as_ref().and_then(|s| s.source.key_field_name()) {
+            Some(field) => Ok(self.names().split_key_field(field, condition)?.0),
+            None => Ok(None),
+        }
+    }
+
+    /// [`translate`](Self::translate), with the tenant another expression of the same request
+    /// names: DynamoDB allows only key attributes in a Query's key condition, so a multi-tenant
+    /// query usually names its tenant in the filter, and the key condition's beacons are
+    /// computed with that tenant's beacon key. Two different tenants are ambiguous.
+    pub(crate) async fn translate_for_tenant(
+        &self,
+        query: &Condition,
+        tenant: Option<&str>,
+    ) -> Result<BeaconQuery, SearchError> {
         let names = self.names();
         let uses_beacons = names.uses_beacons(query)?;
         let Some(search) = &self.search else {
@@ -293,7 +314,15 @@ impl SearchableTable {
             });
         };
         let (beacon_key_id, rest) = match search.source.key_field_name() {
-            Some(field) => names.split_key_field(field, query)?,
+            Some(field) => {
+                let (named, rest) = names.split_key_field(field, query)?;
+                match (named, tenant) {
+                    (Some(named), Some(other)) if named != other => {
+                        return Err(SearchError::AmbiguousBeaconKeyId(field.to_owned()))
+                    }
+                    (named, other) => (named.or(other.map(str::to_owned)), rest),
+                }
+            }
             None => (None, Some(query.clone())),
         };
         let keys = if uses_beacons {

@@ -6,10 +6,16 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use envelope_dbe::item::{AttributeValue as V, Item};
+use envelope::{DefaultMaterialsManager, MaterialsManager};
+use envelope_dbe::beacon::{BeaconKeySource, BeaconVersionConfig, SingleKeySource};
+use envelope_dbe::config_json::table_config_from_value;
+use envelope_dbe::item::{AttributeValue as V, Item, TableConfig};
 use envelope_dbe::search::{CompareOp, Condition, Operand};
-use envelope_keyrings::hierarchy::{BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, StaticKeyStore};
+use envelope_keyrings::hierarchy::{
+    BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore, StaticKeyStore,
+};
 use serde_json::Value as Json;
 
 /// The branch key (and beacon key) id of [`store`].
@@ -106,4 +112,36 @@ pub fn records() -> Vec<Item> {
         .iter()
         .map(|r| r.as_object().unwrap().iter().map(|(k, j)| (k.clone(), value(j))).collect())
         .collect()
+}
+
+/// One table config of `configs.json`, read by the crate's own JSON reader, with what every
+/// vector test pairs it with: a hierarchical keyring on [`store`]'s branch key and, when the
+/// config has `search`, its write version with a single-tenant beacon key source.
+pub struct VectorTable {
+    /// Item encryption settings, the logical table name made unique per config (`vectors-ID`).
+    pub table: TableConfig,
+    /// A default materials manager over the hierarchical keyring.
+    pub cmm: Arc<dyn MaterialsManager>,
+    /// The beacons and their key source, when the config has `search`.
+    pub beacons: Option<(BeaconVersionConfig, BeaconKeySource)>,
+}
+
+/// The table of config `id` (`None` for the empty config: a plain client upstream).
+pub fn vector_table(id: &str, config: &Json, store: &Arc<StaticKeyStore>) -> Option<VectorTable> {
+    let parsed = table_config_from_value(config).unwrap();
+    if parsed.empty {
+        return None;
+    }
+    let mut table = parsed.table;
+    table.logical_table_name = format!("vectors-{id}");
+    let keyring = HierarchicalKeyring::builder(Arc::clone(store))
+        .branch_key_id(BRANCH_KEY)
+        .ttl(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let beacons = parsed.search.map(|search| {
+        let source = SingleKeySource::new(Arc::clone(store) as Arc<dyn KeyStore>, BRANCH_KEY, Duration::from_secs(60));
+        (search.write().config.clone(), BeaconKeySource::Single(source))
+    });
+    Some(VectorTable { table, cmm: Arc::new(DefaultMaterialsManager::new(keyring)), beacons })
 }
