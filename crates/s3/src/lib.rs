@@ -52,6 +52,8 @@ pub mod metadata;
 pub mod object;
 pub mod rotation;
 pub mod suite;
+#[cfg(test)]
+mod test_support;
 pub mod wrap;
 
 #[doc(hidden)]

@@ -600,27 +600,9 @@ mod tests {
     use std::io::Read;
 
     use super::*;
+    use crate::test_support::Trickle;
     use crate::wrap::AesGcmKeyring;
     use crate::ObjectCrypto;
-
-    /// Hands out at most `step` bytes per read, so every piece boundary of the spool pass is hit.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        step: usize,
-    }
-
-    impl AsyncRead for Trickle<'_> {
-        fn poll_read(
-            mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            out: &mut ReadBuf<'_>,
-        ) -> Poll<std::io::Result<()>> {
-            let count = self.step.min(self.data.len()).min(out.remaining());
-            out.put_slice(&self.data[..count]);
-            self.data = &self.data[count..];
-            Poll::Ready(Ok(()))
-        }
-    }
 
     async fn sealed(len: usize) -> (ObjectCrypto, ContentMetadata, Vec<u8>) {
         let crypto = ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], BTreeMap::new()).unwrap());

@@ -314,29 +314,11 @@ mod tests {
     use tokio::io::AsyncReadExt;
 
     use super::*;
+    use crate::test_support::Trickle;
     use crate::wrap::AesGcmKeyring;
 
     fn crypto() -> ObjectCrypto {
         ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], BTreeMap::new()).unwrap())
-    }
-
-    /// A reader that returns at most `step` bytes per read, to exercise every buffer boundary.
-    struct Trickle<'a> {
-        data: &'a [u8],
-        step: usize,
-    }
-
-    impl AsyncRead for Trickle<'_> {
-        fn poll_read(
-            mut self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            out: &mut ReadBuf<'_>,
-        ) -> Poll<std::io::Result<()>> {
-            let count = self.step.min(self.data.len()).min(out.remaining());
-            out.put_slice(&self.data[..count]);
-            self.data = &self.data[count..];
-            Poll::Ready(Ok(()))
-        }
     }
 
     #[tokio::test]
