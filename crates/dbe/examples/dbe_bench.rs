@@ -96,7 +96,7 @@ fn table_config() -> TableConfig {
     config
 }
 
-/// Standard beacons on `Email` and `Ssn`; the compound `EmailDate` = `E-<Email beacon>#D-<Date>`.
+/// Standard beacons on `Email` and `Ssn`; the compound `EmailDate` = `D-<Date>#E-<Email beacon>`.
 /// `Ssn` is unique per item and its beacon long enough (20 bits) that an equality query over
 /// 100,000 rows has about 0.1 false candidates; `Email` is shorter, as beacons usually are.
 fn beacons() -> Result<BeaconVersionConfig, BoxError> {

@@ -190,11 +190,12 @@ async fn a_write_adds_what_the_db_esdk_adds_and_a_read_strips_it() {
     let table = single_table(&store, "tenant-a");
     let item = person(1, "tenant-a", "a@example.com", "Paris", "1984");
     let stored = table.encrypt_for_write(&item).await.unwrap();
-    for name in ["aws_dbe_head", "aws_dbe_foot", "aws_dbe_v_1", "aws_dbe_b_email", "aws_dbe_b_city", "aws_dbe_b_Where"]
-    {
+    for name in ["aws_dbe_head", "aws_dbe_foot", "aws_dbe_b_email", "aws_dbe_b_city", "aws_dbe_b_Where"] {
         assert!(stored.contains_key(name), "{name} missing");
     }
-    assert_eq!(stored["aws_dbe_v_1"], s(" "));
+    // No version tag: the official DB-ESDK neither stores nor signs one, and refuses an item
+    // whose header signs it (crates/dbe-peer/run-interop.sh).
+    assert!(!stored.contains_key("aws_dbe_v_1"));
     assert_eq!(stored["YearTag"], s("T_1984"), "signed beacon under its own name");
     assert!(
         matches!(&stored["aws_dbe_b_Where"], V::S(w) if w.starts_with("Y_1984.C_") && w.len() == "Y_1984.C_".len() + 2)
@@ -203,7 +204,8 @@ async fn a_write_adds_what_the_db_esdk_adds_and_a_read_strips_it() {
     assert_eq!(stored["year"], s("1984"));
     assert_eq!(table.decrypt_read(&stored).await.unwrap(), with_tag(&item));
 
-    // The version tag and the signed beacon are signed: changing either fails verification.
+    // The signed beacon is signed, and the version tag is verified as signed (items written
+    // before issue 11 carry it signed): changing or adding either fails verification.
     for (name, value) in [("aws_dbe_v_1", s("  ")), ("YearTag", s("T_1985"))] {
         let mut tampered = stored.clone();
         tampered.insert(name.into(), value);

@@ -16,7 +16,11 @@ use super::standard::{BeaconStyle, StandardBeacon};
 use super::virtual_field::VirtualField;
 use crate::item::{AttributeValue, CryptoAction};
 
-/// The attribute every item written with beacon version 1 carries (value: one space).
+/// The beacon version 1 tag (value: one space). The official DB-ESDK treats every `aws_dbe_*`
+/// attribute as unauthenticated and does not store this one (checked against aws-db-esdk 1.3.0
+/// by crates/dbe-peer/run-interop.sh): an item whose header signs it is refused by the official
+/// reader ("something that was signed is now unsigned"). envelope therefore no longer writes it,
+/// and reads it, signed, only in items envelope-dbe wrote before (issue 11).
 ///
 /// ```
 /// assert_eq!(envelope_dbe::beacon::VERSION_TAG_ATTRIBUTE, "aws_dbe_v_1");
@@ -253,9 +257,9 @@ impl BeaconVersion {
         Ok(out)
     }
 
-    /// Everything a write adds to `item`: its [beacons](Self::beacons) and the version tag
-    /// `aws_dbe_v_1` (one space). A signed beacon the item already carries must equal the value
-    /// its parts construct, and is then left as it is.
+    /// Everything a write adds to `item`: its [beacons](Self::beacons) (no version tag: the
+    /// DB-ESDK stores none, see [`VERSION_TAG_ATTRIBUTE`]). A signed beacon the item already
+    /// carries must equal the value its parts construct, and is then left as it is.
     ///
     /// ```
     /// # use std::collections::BTreeMap;
@@ -275,7 +279,7 @@ impl BeaconVersion {
     /// let keys = BeaconKeys::derive(&[1, 2, 3, 4, 5], &version)?;
     /// let mut item: Item = [("Year".to_owned(), AttributeValue::N("1984".into()))].into();
     /// let added = version.item_attributes(&item, &keys, 0)?;
-    /// assert_eq!(added[VERSION_TAG_ATTRIBUTE], AttributeValue::S(" ".into()));
+    /// assert!(!added.contains_key(VERSION_TAG_ATTRIBUTE));
     /// assert_eq!(added["ByYear"], AttributeValue::S("Y_1984".into()));
     ///
     /// item.insert("ByYear".to_owned(), AttributeValue::S("Y_1999".into()));
@@ -297,7 +301,6 @@ impl BeaconVersion {
                 added.remove(&beacon.name);
             }
         }
-        added.insert(VERSION_TAG_ATTRIBUTE.to_owned(), AttributeValue::S(" ".to_owned()));
         Ok(added)
     }
 
@@ -374,7 +377,7 @@ impl BeaconVersion {
     }
 
     /// What a write adds before encryption, without any key: the signed beacons (a value the
-    /// item already carries must match) and the version tag.
+    /// item already carries must match).
     pub(crate) fn signed_attributes(&self, item: &Item) -> Result<BTreeMap<String, AttributeValue>, BeaconError> {
         let source = PlainSource { item, version: self };
         let mut added = BTreeMap::new();
@@ -391,7 +394,6 @@ impl BeaconVersion {
                 }
             }
         }
-        added.insert(VERSION_TAG_ATTRIBUTE.to_owned(), AttributeValue::S(" ".to_owned()));
         Ok(added)
     }
 

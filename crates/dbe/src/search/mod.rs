@@ -1,5 +1,5 @@
 //! Searchable encryption, independent of any database: a [`SearchableTable`] writes items as
-//! the DB-ESDK does (signed beacons and the `aws_dbe_v_1` tag signed, `aws_dbe_b_*` beacons
+//! the DB-ESDK does (signed beacons signed, no `aws_dbe_v_1` tag, `aws_dbe_b_*` beacons
 //! added after encryption), reads them back, rewrites a typed plaintext query ([`Condition`])
 //! onto beacons ([`BeaconQuery`]), and re-checks results on plaintext so beacon collisions are
 //! dropped. The DynamoDB client and the SQLite table build on it.

@@ -24,9 +24,9 @@ const HIERARCHY_PROVIDER_ID: &str = "aws-kms-hierarchy";
 /// A table's encryption settings and beacons, with the writes, reads and queries of the
 /// DB-ESDK on top of any database.
 ///
-/// - [`encrypt_for_write`](Self::encrypt_for_write): signed beacons and the `aws_dbe_v_1` tag
-///   are added and signed, the item is encrypted, then the `aws_dbe_b_*` beacons are added
-///   (unsigned, as the DB-ESDK writes them).
+/// - [`encrypt_for_write`](Self::encrypt_for_write): signed beacons are added and signed, the
+///   item is encrypted, then the `aws_dbe_b_*` beacons are added (unsigned, as the DB-ESDK
+///   writes them). No `aws_dbe_v_1` tag: the official DB-ESDK neither stores nor signs one.
 /// - [`decrypt_read`](Self::decrypt_read): verifies and decrypts, strips every `aws_dbe_*`.
 /// - [`translate`](Self::translate): a plaintext [`Condition`] onto beacons.
 /// - [`recheck`](Self::recheck) / [`read_matching`](Self::read_matching): drop beacon
@@ -66,7 +66,7 @@ const HIERARCHY_PROVIDER_ID: &str = "aws-kms-hierarchy";
 ///
 /// let item = BTreeMap::from([("id".to_owned(), V::S("1".into())), ("email".to_owned(), V::S("a@example.com".into()))]);
 /// let stored = table.encrypt_for_write(&item).await?;
-/// assert!(stored.contains_key("aws_dbe_b_email") && stored.contains_key("aws_dbe_v_1"));
+/// assert!(stored.contains_key("aws_dbe_b_email") && !stored.contains_key("aws_dbe_v_1"));
 ///
 /// let query = table.translate(&Condition::eq("email", V::S("a@example.com".into()))).await?;
 /// let Some(Condition::Compare(_, _, beacon)) = &query.partitions[0] else { unreachable!() };
@@ -86,9 +86,12 @@ const HIERARCHY_PROVIDER_ID: &str = "aws-kms-hierarchy";
 #[derive(Debug)]
 pub struct SearchableTable {
     config: TableConfig,
-    /// `config` plus the signed beacons and the version tag, SIGN_ONLY: what items are
-    /// encrypted and verified with.
+    /// `config` plus the signed beacons, SIGN_ONLY: what items are encrypted with.
     write_config: TableConfig,
+    /// `write_config` plus the version tag `aws_dbe_v_1`, SIGN_ONLY: what items are verified
+    /// with, so items envelope-dbe wrote with a signed tag (before issue 11's interop run) still
+    /// read. An item without the tag (the DB-ESDK's, and ours now) verifies the same.
+    read_config: TableConfig,
     cmm: Arc<dyn MaterialsManager>,
     suite: AlgorithmSuite,
     search: Option<Search>,
@@ -130,6 +133,7 @@ impl SearchableTable {
     pub fn new(config: TableConfig, cmm: Arc<dyn MaterialsManager>, suite: AlgorithmSuite) -> SearchableTable {
         SearchableTable {
             write_config: config.clone(),
+            read_config: config.clone(),
             config,
             cmm,
             suite,
@@ -155,8 +159,10 @@ impl SearchableTable {
         for name in version.signed_beacon_names() {
             write_config.actions.insert(name.to_owned(), CryptoAction::SignOnly);
         }
-        write_config.actions.insert(VERSION_TAG_ATTRIBUTE.to_owned(), CryptoAction::SignOnly);
+        let mut read_config = write_config.clone();
+        read_config.actions.insert(VERSION_TAG_ATTRIBUTE.to_owned(), CryptoAction::SignOnly);
         self.write_config = write_config;
+        self.read_config = read_config;
         self.search = Some(Search { version, source });
         Ok(self)
     }
@@ -267,7 +273,7 @@ impl SearchableTable {
             .filter(|(name, _)| !name.starts_with(BEACON_ATTRIBUTE_PREFIX))
             .map(|(name, value)| (name.clone(), value.clone()))
             .collect();
-        let plain = decrypt_item(self.cmm.as_ref(), &self.write_config, &signed).await?;
+        let plain = decrypt_item(self.cmm.as_ref(), &self.read_config, &signed).await?;
         Ok(plain.into_iter().filter(|(name, _)| !name.starts_with(RESERVED_PREFIX)).collect())
     }
 

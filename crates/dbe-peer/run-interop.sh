@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Live interop between envelope-dbe (`envelope db ... --dynamodb`) and the official Rust DB-ESDK
+# (`dbe-peer`, aws-db-esdk) over one DynamoDB table in moto[server], with the hierarchical keyring
+# on a branch key of the official key store (in moto too) protected by a key of `envelope kms
+# serve`. Everything listens on 127.0.0.1; temporary files in a mktemp directory; servers stopped
+# on exit.
+#
+#   crates/dbe-peer/run-interop.sh ENVELOPE_BIN DBE_PEER_BIN
+#
+# ENVELOPE_MOTO_PYTHON: a Python with moto[server] (default python3). For each suite (0x6700,
+# 0x6701), on the table `dbe-peer table-config` defines (2 standard beacons, 1 compound beacon):
+#   1. the peer writes 6 items; envelope gets each (equal to the plaintext) and queries them by
+#      each beacon (Email, Ssn, compound EmailDate): exactly the expected items;
+#   2. envelope writes 6 items with the same values under other ids; the peer gets each and runs
+#      the same queries, which now return both writers' items; envelope's queries too;
+#   3. the stored items of both writers: the same `aws_dbe_b_*` attributes with equal values for
+#      the same plaintext, the same attribute names, and no `aws_dbe_v_1` (the DB-ESDK stores no
+#      version tag and refuses an item whose header signs one).
+# Exit status 0 when every check passed; the last line says how many ran.
+set -euo pipefail
+
+envelope="${1:?usage: run-interop.sh ENVELOPE_BIN DBE_PEER_BIN}"
+peer="${2:?usage: run-interop.sh ENVELOPE_BIN DBE_PEER_BIN}"
+python="${ENVELOPE_MOTO_PYTHON:-python3}"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/dbe-peer-interop.XXXXXX")"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+trap 'stop_servers; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+start_servers
+
+checks=0
+pass() { checks=$((checks + 1)); }
+
+# same_items A B: the two files hold the same items (one DynamoDB JSON object a line, any order).
+same_items() {
+  python3 "$here/interop_check.py" same "$1" "$2" || die "items differ: $1 vs $2"
+  pass
+}
+
+# The items: ids p-N (written by the peer) and e-N (by envelope), the same values otherwise.
+python3 "$here/interop_check.py" items p >"$work/peer-items.json"
+python3 "$here/interop_check.py" items e >"$work/envelope-items.json"
+
+# query_expect WRITERS NAME VALUE: the expected answer of NAME = VALUE over the writers' items.
+query_expect() {
+  python3 "$here/interop_check.py" expect "$1" "$2" "$3"
+}
+# Conditions queried: each beacon, one value matching several items.
+conditions=("Email=ana@example.com" "Ssn=123-45-0003" "EmailDate=D-2026-12-01#E-ana@example.com" "Email=none@example.com")
+
+for suite in 0x6700 0x6701; do
+  table="Items_${suite}"
+  config="$work/config-$suite.json"
+  "$peer" create-table --table "$table"
+  "$peer" table-config --table "$table" --branch-key-id "$branch_key" --suite "$suite" >"$config"
+  db=(--dynamodb "$table" --table-config "$config" "${env_keys[@]}")
+
+  log "$suite: the peer writes, envelope reads and queries"
+  "$peer" put "${peer_keys[@]}" --table "$table" --suite "$suite" -i "$work/peer-items.json"
+  for id in p-1 p-2 p-3 p-4 p-5 p-6; do
+    "$envelope" db get "${db[@]}" --key "Id=$id" >"$work/got"
+    python3 "$here/interop_check.py" pick "$work/peer-items.json" "$id" >"$work/want"
+    same_items "$work/got" "$work/want"
+  done
+  for condition in "${conditions[@]}"; do
+    "$envelope" db query "${db[@]}" --eq "$condition" >"$work/got"
+    query_expect p "${condition%%=*}" "${condition#*=}" >"$work/want"
+    same_items "$work/got" "$work/want"
+  done
+
+  log "$suite: envelope writes, the peer reads and queries"
+  "$envelope" db put "${db[@]}" -i "$work/envelope-items.json"
+  for id in e-1 e-2 e-3 e-4 e-5 e-6; do
+    "$peer" get "${peer_keys[@]}" --table "$table" --id "$id" >"$work/got"
+    python3 "$here/interop_check.py" pick "$work/envelope-items.json" "$id" >"$work/want"
+    same_items "$work/got" "$work/want"
+  done
+  for condition in "${conditions[@]}"; do
+    query_expect pe "${condition%%=*}" "${condition#*=}" >"$work/want"
+    "$peer" query "${peer_keys[@]}" --table "$table" --eq "$condition" >"$work/got"
+    same_items "$work/got" "$work/want"
+    "$envelope" db query "${db[@]}" --eq "$condition" >"$work/got"
+    same_items "$work/got" "$work/want"
+  done
+
+  log "$suite: beacons written by both for the same plaintext"
+  for n in 1 2 3 4 5 6; do
+    "$peer" get "${peer_keys[@]}" --table "$table" --id "p-$n" --stored >"$work/stored-peer"
+    "$envelope" db get "${db[@]}" --key "Id=e-$n" --stored >"$work/stored-envelope"
+    python3 "$here/interop_check.py" beacons "$work/stored-peer" "$work/stored-envelope" \
+      || die "$suite: beacons of p-$n and e-$n differ"
+    pass
+  done
+done
+
+log "$checks checks passed"
+echo "$checks passed, 0 failed"
