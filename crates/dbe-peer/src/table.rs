@@ -182,7 +182,7 @@ pub fn bench_item(i: usize) -> HashMap<String, AttributeValue> {
     let strings = [
         ("Id", format!("item-{i:08}")),
         ("Date", format!("2026-{:02}-{:02}", 1 + i % 12, 1 + i % 28)),
-        ("Status", if i % 3 == 0 { "shipped" } else { "open" }.to_owned()),
+        ("Status", if i.is_multiple_of(3) { "shipped" } else { "open" }.to_owned()),
         ("Email", format!("user{}@example.com", i % 5_000)),
         ("Ssn", ssn(i)),
         ("Name", format!("Customer Number {i}")),
