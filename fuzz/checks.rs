@@ -7,11 +7,11 @@
 
 use std::io::Read;
 
-use envelope::__fuzz::{self as wire, BodyPart, ParseLimits, ParsedHeader, PartLocation, IV_LEN, TAG_LEN};
+use envelope::__fuzz::{self as wire, BodyPart, IV_LEN, ParseLimits, ParsedHeader, PartLocation, TAG_LEN};
+use envelope::ContentType;
 use envelope::blocking::BlockingClient;
 use envelope::error::{Error, PolicyViolation};
 use envelope::suite::MessageFormat;
-use envelope::ContentType;
 use envelope::{Client, CommitmentPolicy, DecryptOptions};
 
 /// Key namespace (provider id) of the fixed fuzzing keyring.

@@ -6,8 +6,8 @@
 
 pub use crate::crypto::aead::{IV_LEN, TAG_LEN};
 pub use crate::message::body::{
-    locate_footer, locate_frame, parse_single_block_prefix, BodyPart, PartLocation, MAX_NON_FRAMED_LEN,
-    SINGLE_BLOCK_PREFIX_LEN,
+    BodyPart, MAX_NON_FRAMED_LEN, PartLocation, SINGLE_BLOCK_PREFIX_LEN, locate_footer, locate_frame,
+    parse_single_block_prefix,
 };
 pub use crate::message::context::{parse as parse_encryption_context, serialize as serialize_encryption_context};
-pub use crate::message::header::{parse as parse_header, Header, ParseLimits, ParsedHeader};
+pub use crate::message::header::{Header, ParseLimits, ParsedHeader, parse as parse_header};

@@ -1,8 +1,8 @@
 //! [`EncryptionContext`]: the key-value pairs a message binds as additional authenticated data.
 
 use std::borrow::Borrow;
-use std::collections::btree_map;
 use std::collections::BTreeMap;
+use std::collections::btree_map;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 

@@ -13,7 +13,7 @@ use crate::materials::EncryptionParts;
 use crate::message::body::{self, BodyPart, PartLocation};
 use crate::message::header::{ContentType, ParsedHeader};
 use crate::stream::decryptor::{BodyDecryptor, PartOpener};
-use crate::stream::encryptor::{Encryptor, FrameSealer, FINAL_FRAME_OVERHEAD, FRAME_OVERHEAD};
+use crate::stream::encryptor::{Encryptor, FINAL_FRAME_OVERHEAD, FRAME_OVERHEAD, FrameSealer};
 
 /// Below this size a second thread costs more than it saves.
 const PARALLEL_THRESHOLD: usize = 256 * 1024;

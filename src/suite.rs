@@ -355,11 +355,7 @@ impl AlgorithmSuite {
     /// assert_eq!(AlgorithmSuite::Aes128GcmIv12Tag16HkdfSha256.message_format(), MessageFormat::V1);
     /// ```
     pub fn message_format(self) -> MessageFormat {
-        if self.is_committing() {
-            MessageFormat::V2
-        } else {
-            MessageFormat::V1
-        }
+        if self.is_committing() { MessageFormat::V2 } else { MessageFormat::V1 }
     }
 
     /// Length of the data key (the KDF input), which is also the AES key length, in bytes.

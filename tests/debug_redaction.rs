@@ -82,7 +82,7 @@ fn asymmetric_keys_and_their_keyrings_hide_the_private_key() {
     assert_redacted("RawRsaKeyring", &keyring, &private_tail);
 
     // ECDH: the private scalar itself.
-    use aws_lc_rs::agreement::{PrivateKey, ECDH_P256};
+    use aws_lc_rs::agreement::{ECDH_P256, PrivateKey};
     use aws_lc_rs::encoding::{AsBigEndian, AsDer, EcPrivateKeyBin, EcPrivateKeyRfc5915Der};
     let raw = PrivateKey::generate(&ECDH_P256).expect("EC key");
     let scalar: EcPrivateKeyBin<'_> = raw.as_be_bytes().expect("scalar");
@@ -182,8 +182,8 @@ fn caching_managers_caches_and_entries_hide_the_cached_data_key() {
     use std::sync::Mutex;
     use std::time::{Duration, Instant};
 
-    use envelope::cmm::{CacheEntry, CacheId, CachingMaterialsManager, LocalMaterialsCache, MaterialsCache, Usage};
     use envelope::EncryptedDataKey;
+    use envelope::cmm::{CacheEntry, CacheId, CachingMaterialsManager, LocalMaterialsCache, MaterialsCache, Usage};
 
     const DATA_KEY: &[u8; 32] = b"SECRET-CACHED-DATA-KEY-012345678";
 

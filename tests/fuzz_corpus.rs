@@ -13,7 +13,7 @@
 #[path = "../fuzz/checks.rs"]
 mod checks;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 fn fuzz_dir() -> PathBuf {
@@ -141,12 +141,12 @@ mod seeds {
     use std::path::Path;
     use std::sync::Arc;
 
-    use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_192_GCM, AES_256_GCM};
+    use aws_lc_rs::aead::{AES_128_GCM, AES_192_GCM, AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
     use aws_lc_rs::encoding::{AsBigEndian, EcPublicKeyCompressedBin};
-    use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING};
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
     use aws_lc_rs::{hkdf, rand};
     use base64::Engine as _;
-    use envelope::__fuzz::{parse_header, Header, ParseLimits, IV_LEN};
+    use envelope::__fuzz::{Header, IV_LEN, ParseLimits, parse_header};
     use envelope::blocking::BlockingClient;
     use envelope::serialize_encryption_context;
     use envelope::suite::{KeyDerivation, MessageFormat, SignatureAlgorithm};

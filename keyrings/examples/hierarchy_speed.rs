@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use envelope::blocking::BlockingClient;
 use envelope::{AlgorithmSuite, Client, DecryptOptions, EncryptOptions, Keyring};
-use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
 use envelope_keyrings::RawAesKeyring;
+use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
 
 type Failure = Box<dyn std::error::Error>;
 

@@ -29,9 +29,9 @@ use envelope::{
     AlgorithmSuite, Client, CommitmentPolicy, DecryptOptions, EncryptOptions, EncryptionContext, Keyring, MultiKeyring,
 };
 use envelope_keyrings::kms::{
-    get_public_key, kms_mrk_multi_keyring, kms_multi_keyring, AwsKmsDiscoveryKeyring, AwsKmsEcdhKeyring, AwsKmsKeyring,
-    AwsKmsMrkDiscoveryKeyring, AwsKmsMrkKeyring, AwsKmsRsaKeyring, DefaultClientSupplier, DiscoveryFilter, KmsArn,
-    KmsClientSupplier, KmsRsaPadding,
+    AwsKmsDiscoveryKeyring, AwsKmsEcdhKeyring, AwsKmsKeyring, AwsKmsMrkDiscoveryKeyring, AwsKmsMrkKeyring,
+    AwsKmsRsaKeyring, DefaultClientSupplier, DiscoveryFilter, KmsArn, KmsClientSupplier, KmsRsaPadding, get_public_key,
+    kms_mrk_multi_keyring, kms_multi_keyring,
 };
 use envelope_keyrings::{EcPrivateKey, EcdhCurve, RawAesKeyring, RawEcdhKeyring};
 use serde_json::Value;

@@ -6,9 +6,9 @@
 
 use std::fmt;
 
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_192_GCM, AES_256_GCM};
-use envelope::error::KeyringError;
+use aws_lc_rs::aead::{AES_128_GCM, AES_192_GCM, AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use envelope::Result;
+use envelope::error::KeyringError;
 
 /// Length of the IVs the keyrings use.
 pub(crate) const IV_LEN: usize = 12;
@@ -32,7 +32,7 @@ impl WrappingKey {
             other => {
                 return Err(
                     KeyringError::Configuration(format!("an AES-GCM key is 16, 24 or 32 bytes, not {other}")).into()
-                )
+                );
             }
         };
         let unbound = UnboundKey::new(algorithm, key)

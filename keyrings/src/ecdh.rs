@@ -32,7 +32,7 @@ use envelope::keyring::ensure_no_data_key;
 use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionContext, Result};
 use zeroize::Zeroizing;
 
-use crate::aes_gcm::{constant_time_eq, fill_random, WrappingKey, TAG_LEN};
+use crate::aes_gcm::{TAG_LEN, WrappingKey, constant_time_eq, fill_random};
 
 /// Provider id of EDKs written by the raw ECDH keyring.
 ///

@@ -75,8 +75,8 @@ pub use kms::{
     AwsKmsRsaKeyring, DefaultClientSupplier, DiscoveryFilter, KmsClientSupplier,
 };
 
-use envelope::error::KeyringError;
 use envelope::Result;
+use envelope::error::KeyringError;
 
 /// Provider ids starting with this are reserved for the AWS KMS keyrings.
 const RESERVED_NAMESPACE_PREFIX: &str = "aws-kms";

@@ -171,8 +171,10 @@ mod tests {
         assert!(parse("no pem here").is_err());
         assert!(parse("-----BEGIN X-----\nAAAA\n").is_err());
         assert!(parse("-----BEGIN X-----\n!!!!\n-----END X-----").is_err());
-        assert!(parse("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nAAAA\n-----END RSA PRIVATE KEY-----")
-            .is_err());
+        assert!(
+            parse("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nAAAA\n-----END RSA PRIVATE KEY-----")
+                .is_err()
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use envelope::serialize_encryption_context;
 use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 use zeroize::Zeroizing;
 
-use crate::aes_gcm::{fill_random, WrappingKey, IV_LEN, TAG_LEN};
+use crate::aes_gcm::{IV_LEN, TAG_LEN, WrappingKey, fill_random};
 use crate::validate_names;
 
 /// The tag length written into (and required of) the provider info, in bits.
@@ -399,7 +399,7 @@ mod tests {
         // 0x00..0x1f, IV 0x01.., AAD = serialized {"a": "b"}. Checks the AAD serialization and
         // the field order of provider info and ciphertext against a second implementation
         // (aws-lc-rs used directly, not through the keyring).
-        use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+        use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
         let key =
             base64::engine::general_purpose::STANDARD.decode("AAECAwQFBgcICRAREhMUFRYXGBkgISIjJCUmJygpMDE=").unwrap();
         let iv: [u8; 12] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];

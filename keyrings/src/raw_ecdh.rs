@@ -10,7 +10,7 @@ use envelope::error::KeyringError;
 use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 
 use crate::ecdh::{
-    check_curve, fixed_info, wrap, EcPrivateKey, EcPublicKey, EcdhCurve, Matcher, ProviderInfo, RAW_ECDH_PROVIDER_ID,
+    EcPrivateKey, EcPublicKey, EcdhCurve, Matcher, ProviderInfo, RAW_ECDH_PROVIDER_ID, check_curve, fixed_info, wrap,
 };
 
 /// Wraps data keys under an ECDH-derived key, with local EC keys.

@@ -7,9 +7,9 @@ use std::fmt;
 use async_trait::async_trait;
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{
-    KeySize, OaepAlgorithm, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, Pkcs1PrivateDecryptingKey,
-    Pkcs1PublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
-    OAEP_SHA384_MGF1SHA384, OAEP_SHA512_MGF1SHA512,
+    KeySize, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OAEP_SHA384_MGF1SHA384, OAEP_SHA512_MGF1SHA512, OaepAlgorithm,
+    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, Pkcs1PrivateDecryptingKey, Pkcs1PublicEncryptingKey,
+    PrivateDecryptingKey, PublicEncryptingKey,
 };
 use envelope::error::{EdkFailure, KeyringError};
 use envelope::keyring::ensure_no_data_key;
@@ -289,7 +289,7 @@ impl RsaPrivateKey {
             4096 => KeySize::Rsa4096,
             8192 => KeySize::Rsa8192,
             other => {
-                return Err(config(format!("RSA keys are generated with 2048, 3072, 4096 or 8192 bits, not {other}")))
+                return Err(config(format!("RSA keys are generated with 2048, 3072, 4096 or 8192 bits, not {other}")));
             }
         };
         let key = PrivateDecryptingKey::generate(size).map_err(|_| config("RSA key generation failed".to_owned()))?;
@@ -907,10 +907,12 @@ mod tests {
             "{error}"
         );
         // The full keyring reads what the public-only one wrote.
-        assert!(keyring(RsaPadding::OaepSha1)
-            .on_decrypt(decryption_materials(), encrypted.encrypted_data_keys())
-            .await
-            .is_ok());
+        assert!(
+            keyring(RsaPadding::OaepSha1)
+                .on_decrypt(decryption_materials(), encrypted.encrypted_data_keys())
+                .await
+                .is_ok()
+        );
     }
 
     #[tokio::test]

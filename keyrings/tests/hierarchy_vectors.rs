@@ -20,10 +20,10 @@ use envelope::{
     DefaultMaterialsManager, EncryptOptions, EncryptedDataKey, EncryptionContext, EncryptionMaterialsRequest, Keyring,
     MaterialsManager, MultiKeyring, VerificationKey,
 };
-use envelope_keyrings::hierarchy::{
-    intermediate, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore,
-};
 use envelope_keyrings::RawAesKeyring;
+use envelope_keyrings::hierarchy::{
+    BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore, intermediate,
+};
 use serde_json::Value;
 
 fn read_json(name: &str) -> Value {

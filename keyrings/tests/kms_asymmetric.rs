@@ -5,7 +5,7 @@ mod kms_common;
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
 use envelope::error::{EdkFailureReason, KeyringError};
 use envelope::{AlgorithmSuite, Client, DecryptOptions, EncryptOptions, EncryptionContext, Error, Keyring};
-use envelope_keyrings::kms::{get_public_key, AwsKmsEcdhKeyring, AwsKmsRsaKeyring, KmsRsaPadding};
+use envelope_keyrings::kms::{AwsKmsEcdhKeyring, AwsKmsRsaKeyring, KmsRsaPadding, get_public_key};
 use envelope_keyrings::{EcPrivateKey, EcdhCurve, RawEcdhKeyring};
 use kms_common::Emulator;
 

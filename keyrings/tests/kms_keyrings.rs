@@ -9,11 +9,11 @@ use envelope::error::{EdkFailureReason, KeyringError};
 use envelope::{
     AlgorithmSuite, Client, DecryptOptions, EncryptOptions, EncryptionContext, Error, Keyring, MultiKeyring,
 };
-use envelope_keyrings::kms::{
-    kms_mrk_discovery_multi_keyring, kms_mrk_multi_keyring, kms_multi_keyring, AwsKmsDiscoveryKeyring, AwsKmsKeyring,
-    AwsKmsMrkDiscoveryKeyring, AwsKmsMrkKeyring, DiscoveryFilter, KmsClientSupplier,
-};
 use envelope_keyrings::RawAesKeyring;
+use envelope_keyrings::kms::{
+    AwsKmsDiscoveryKeyring, AwsKmsKeyring, AwsKmsMrkDiscoveryKeyring, AwsKmsMrkKeyring, DiscoveryFilter,
+    KmsClientSupplier, kms_mrk_discovery_multi_keyring, kms_mrk_multi_keyring, kms_multi_keyring,
+};
 use kms_common::Emulator;
 
 const ACCOUNT: &str = "111122223333";
@@ -178,15 +178,16 @@ async fn discovery_keyring_with_and_without_a_filter() {
 
     // A discovery keyring never encrypts, and a filter needs accounts.
     let options = EncryptOptions::new();
-    assert!(Client::with_keyring(AwsKmsDiscoveryKeyring::new(supplier.clone(), None).unwrap())
-        .encrypt(b"x", &options)
-        .await
-        .is_err());
-    assert!(AwsKmsDiscoveryKeyring::new(
-        supplier,
-        Some(DiscoveryFilter { partition: "aws".into(), account_ids: vec![] })
-    )
-    .is_err());
+    assert!(
+        Client::with_keyring(AwsKmsDiscoveryKeyring::new(supplier.clone(), None).unwrap())
+            .encrypt(b"x", &options)
+            .await
+            .is_err()
+    );
+    assert!(
+        AwsKmsDiscoveryKeyring::new(supplier, Some(DiscoveryFilter { partition: "aws".into(), account_ids: vec![] }))
+            .is_err()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -18,7 +18,7 @@
 //! answers, which the tests below check.
 
 use super::materials_cache::CacheId;
-use crate::crypto::sha512::{sha512, SHA512_LEN};
+use crate::crypto::sha512::{SHA512_LEN, sha512};
 use crate::error::Result;
 use crate::materials::{EncryptedDataKey, EncryptionContext};
 use crate::message::codec::put_u16_prefixed;

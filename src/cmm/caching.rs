@@ -544,8 +544,8 @@ impl fmt::Debug for CachingMaterialsManagerBuilder {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
-    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
     use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
     use super::*;
     use crate::cmm::LocalMaterialsCache;

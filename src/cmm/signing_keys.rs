@@ -8,7 +8,7 @@
 //! generated inline, as without the pool.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Mutex, OnceLock};
 
 use crate::crypto::signature::SigningKey;

@@ -3,7 +3,7 @@
 //! spec: framework/structures.md#serialization — count(2), then pairs sorted by the UTF-8 bytes
 //! of their keys, each as keyLen(2) key valueLen(2) value; an empty context is zero bytes.
 
-use super::codec::{put_u16_prefixed, Reader};
+use super::codec::{Reader, put_u16_prefixed};
 use crate::error::{Error, Result};
 use crate::materials::EncryptionContext;
 

@@ -2,7 +2,7 @@
 //!
 //! spec: data-format/message-header.md
 
-use super::codec::{put_u16_prefixed, Reader};
+use super::codec::{Reader, put_u16_prefixed};
 use super::context;
 use crate::crypto::aead::{IV_LEN, TAG_LEN};
 use crate::crypto::kdf::COMMITMENT_LEN;

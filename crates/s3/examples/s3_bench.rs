@@ -27,9 +27,9 @@ use std::time::Instant;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
-use envelope_s3::client::{Authentication, DownloadOptions, PutOptions, S3EncryptionClient, DEFAULT_PART_SIZE};
-use envelope_s3::wrap::AesGcmKeyring;
 use envelope_s3::ObjectCrypto;
+use envelope_s3::client::{Authentication, DEFAULT_PART_SIZE, DownloadOptions, PutOptions, S3EncryptionClient};
+use envelope_s3::wrap::AesGcmKeyring;
 use tokio::io::AsyncReadExt;
 
 struct Args {

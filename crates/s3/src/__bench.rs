@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::ObjectCrypto;
 use crate::content::TAG_LEN;
 use crate::error::{Result, SecurityError};
 use crate::metadata::ContentMetadata;
-use crate::ObjectCrypto;
 
 /// Decrypts `body` (ciphertext ‖ tag) in place, `piece` bytes per call of the incremental
 /// cipher, then checks the tag; returns the plaintext's length. On any failure the whole

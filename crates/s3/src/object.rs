@@ -22,8 +22,8 @@ use tracing::debug;
 use crate::content;
 use crate::error::{PolicyViolation, Result};
 use crate::metadata::{ContentMetadata, FormatVersion};
-use crate::suite::{check_decrypt, check_encrypt, CommitmentPolicy, ContentSuite};
-use crate::wrap::{check_caller_context, S3Keyring, UnwrapRequest, WrapRequest};
+use crate::suite::{CommitmentPolicy, ContentSuite, check_decrypt, check_encrypt};
+use crate::wrap::{S3Keyring, UnwrapRequest, WrapRequest, check_caller_context};
 
 mod stream;
 

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_s3::primitives::ByteStream;
 use common::{moto, pattern};
+use envelope_s3::ObjectCrypto;
 use envelope_s3::client::{DownloadOptions, PutOptions, S3EncryptionClient};
 use envelope_s3::error::{Error, SecurityError};
 use envelope_s3::wrap::AesGcmKeyring;
-use envelope_s3::ObjectCrypto;
 
 const MIB: usize = 1 << 20;
 

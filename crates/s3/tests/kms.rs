@@ -4,7 +4,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{context, Emulator};
+use common::{Emulator, context};
 use envelope_s3::error::{Error, PolicyViolation, SecurityError};
 use envelope_s3::wrap::KmsKeyring;
 use envelope_s3::{CommitmentPolicy, ContentMetadata, KeyDescription, MetadataLocation, ObjectCrypto};

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_lc_rs::key_wrap::{KeyEncryptionKey, KeyWrap as _, AES_256};
+use aws_lc_rs::key_wrap::{AES_256, KeyEncryptionKey, KeyWrap as _};
 use base64::Engine as _;
 use envelope_keyrings::RsaPrivateKey;
 use envelope_s3::error::{Error, PolicyViolation};
@@ -67,7 +67,7 @@ async fn aes_wrap_reads_only_with_the_opt_in() {
 
 #[tokio::test]
 async fn v1_aes_ecb_objects_need_both_legacy_opt_ins() {
-    use aws_lc_rs::cipher::{EncryptionContext, PaddedBlockEncryptingKey, UnboundCipherKey, AES_256 as AES_256_CIPHER};
+    use aws_lc_rs::cipher::{AES_256 as AES_256_CIPHER, EncryptionContext, PaddedBlockEncryptingKey, UnboundCipherKey};
     let data_key = [0x17u8; 32];
     // V1 "encryption only": data key under AES-ECB/PKCS5, body under AES-CBC/PKCS5.
     let ecb = PaddedBlockEncryptingKey::ecb_pkcs7(UnboundCipherKey::new(&AES_256_CIPHER, &KEK).unwrap()).unwrap();
@@ -121,7 +121,7 @@ fn java_v1_oaep_sha256(stored: &mut BTreeMap<String, String>, wrapped: &[u8]) ->
 
 #[tokio::test]
 async fn rsa_oaep_sha256_mgf1_sha1_reads_only_with_the_opt_in() {
-    use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
+    use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
     let private_key = RsaPrivateKey::generate(2048).unwrap();
     let public_der = private_key.public_key().to_der().unwrap();
     let (mut stored, body, data_key) = v2_object(b"java v1 oaep").await;
@@ -158,7 +158,7 @@ async fn rsa_oaep_sha256_mgf1_sha1_reads_only_with_the_opt_in() {
 /// envelope-gcm-stream (crates/gcm-stream/tests/vectors): an independent implementation's wrap.
 #[tokio::test]
 async fn rsa_oaep_sha256_mgf1_sha1_reads_the_python_made_wrap() {
-    use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
     let text = include_str!("../../gcm-stream/tests/vectors/rsa_oaep_sha256_mgf1_sha1.txt");
     let field = |name: &str| {
         let line = text.lines().find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(": ")));

@@ -210,7 +210,7 @@ async fn a_v3_object_relabelled_v2_is_refused() {
 
 #[tokio::test]
 async fn cbc_needs_the_legacy_opt_in() {
-    use aws_lc_rs::cipher::{PaddedBlockEncryptingKey, UnboundCipherKey, AES_256};
+    use aws_lc_rs::cipher::{AES_256, PaddedBlockEncryptingKey, UnboundCipherKey};
     // A legacy V2 CBC object whose key is wrapped with AES/GCM (AAD "AES/GCM/NoPadding").
     let seed = v2(aes()).encrypt(Vec::new(), &no_context()).await.unwrap();
     let seed_stored = seed.metadata.to_object_metadata();

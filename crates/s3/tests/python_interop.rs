@@ -21,14 +21,14 @@ use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use base64::Engine as _;
-use common::{context, Emulator};
+use common::{Emulator, context};
 use envelope_keyrings::kms::PERMISSIVE_ACCESS_KEY_ID;
 use envelope_s3::client::{PutOptions, S3EncryptionClient};
 use envelope_s3::error::{Error, PolicyViolation, SecurityError};
 use envelope_s3::rotation::rewrap_instruction_file;
 use envelope_s3::wrap::KmsKeyring;
 use envelope_s3::{CommitmentPolicy, ContentMetadata, FormatVersion, MetadataLocation, ObjectCrypto};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 const BUCKET: &str = "interop";

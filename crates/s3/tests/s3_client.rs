@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use aws_sdk_s3::primitives::ByteStream;
-use common::{context, moto, pattern, Emulator};
+use common::{Emulator, context, moto, pattern};
 use envelope_s3::client::{Authentication, ByteRange, PutOptions, S3EncryptionClient};
 use envelope_s3::error::{Error, PolicyViolation, SecurityError};
 use envelope_s3::wrap::{AesGcmKeyring, KmsKeyring};

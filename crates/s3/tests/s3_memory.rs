@@ -10,9 +10,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use common::moto;
+use envelope_s3::ObjectCrypto;
 use envelope_s3::client::{PutOptions, S3EncryptionClient};
 use envelope_s3::wrap::AesGcmKeyring;
-use envelope_s3::ObjectCrypto;
 use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
 /// A field of /proc/self/status in bytes (Linux).

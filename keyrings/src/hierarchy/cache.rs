@@ -488,7 +488,7 @@ mod tests {
     fn counted(
         calls: &Arc<AtomicUsize>,
         byte: u8,
-    ) -> impl FnOnce() -> Pin<Box<dyn Future<Output = Result<BranchKeyMaterials, KeyStoreError>> + Send>> {
+    ) -> impl FnOnce() -> Pin<Box<dyn Future<Output = Result<BranchKeyMaterials, KeyStoreError>> + Send>> + use<> {
         let calls = Arc::clone(calls);
         move || {
             Box::pin(async move {

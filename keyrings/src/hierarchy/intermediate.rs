@@ -16,11 +16,11 @@
 //! spec: framework/algorithm-suites.md (DBE suites); MPL IntermediateKeyWrapping.
 
 use aws_lc_rs::hkdf;
-use envelope::error::KeyringError;
 use envelope::Result;
+use envelope::error::KeyringError;
 use zeroize::Zeroizing;
 
-use crate::aes_gcm::{WrappingKey, IV_LEN, TAG_LEN};
+use crate::aes_gcm::{IV_LEN, TAG_LEN, WrappingKey};
 
 /// Length of the intermediate key (and of the keys derived from it).
 ///

@@ -793,7 +793,9 @@ impl KeyStoreError {
                 }
                 _ => "create the branch key first (keystore create-key), or check the branch key id and the store",
             },
-            KeyStoreErrorKind::NoSuchStore { .. } => "create the key store first (keystore create), or check its name or path",
+            KeyStoreErrorKind::NoSuchStore { .. } => {
+                "create the key store first (keystore create), or check its name or path"
+            }
             KeyStoreErrorKind::KmsDenied { .. } => {
                 "check that the caller may use the KMS key (Decrypt, ReEncrypt, GenerateDataKeyWithoutPlaintext), that it is enabled, and its Region"
             }

@@ -11,14 +11,14 @@ use envelope::error::{EdkFailure, KeyringError};
 use envelope::keyring::ensure_no_data_key;
 use envelope::suite::EdkWrapping;
 use envelope::{
-    serialize_encryption_context, DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionContext,
-    EncryptionMaterials, Keyring, Result, SymmetricSigningKey,
+    DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionContext, EncryptionMaterials, Keyring, Result,
+    SymmetricSigningKey, serialize_encryption_context,
 };
 use zeroize::Zeroizing;
 
-use super::cache::{decrypt_cache_id, encrypt_cache_id, BranchKeyCache, CacheId, CachedBranchKey};
+use super::cache::{BranchKeyCache, CacheId, CachedBranchKey, decrypt_cache_id, encrypt_cache_id};
 use super::intermediate::{self, INTERMEDIATE_KEY_LEN};
-use super::key_store::{format_version, KeyStore, KeyStoreError};
+use super::key_store::{KeyStore, KeyStoreError, format_version};
 use super::wrapping::{self, PROVIDER_ID};
 use crate::aes_gcm::fill_random;
 
@@ -361,7 +361,7 @@ impl HierarchicalKeyringBuilder {
         let branch_key_id = match self.branch_key_id {
             None => return Err(configuration("a branch key id or a branch key id supplier is required")),
             Some(BranchKeyId::Fixed { id, .. }) if id.is_empty() => {
-                return Err(configuration("the branch key id is empty"))
+                return Err(configuration("the branch key id is empty"));
             }
             Some(BranchKeyId::Fixed { id, .. }) => {
                 let encrypt_cache_id = encrypt_cache_id(&partition_id, &logical_name, &id);

@@ -22,8 +22,8 @@ pub mod wrapping;
 
 pub use cache::BranchKeyCache;
 pub use key_store::{
-    BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, InvalidBranchKeyMaterials, KeyStore, KeyStoreError,
-    KeyStoreErrorKind, KeyStoreOperation, BRANCH_KEY_LEN,
+    BRANCH_KEY_LEN, BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, InvalidBranchKeyMaterials, KeyStore,
+    KeyStoreError, KeyStoreErrorKind, KeyStoreOperation,
 };
 pub use keyring::{BranchKeyIdSupplier, HierarchicalKeyring, HierarchicalKeyringBuilder};
 pub use static_store::{StaticKeyStore, StaticKeyStoreConflict};

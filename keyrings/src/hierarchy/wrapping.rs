@@ -13,12 +13,12 @@
 use std::fmt;
 
 use aws_lc_rs::hmac;
-use envelope::error::KeyringError;
 use envelope::Result;
+use envelope::error::KeyringError;
 use zeroize::Zeroizing;
 
 use super::key_store::BranchKeySecret;
-use crate::aes_gcm::{fill_random, WrappingKey, IV_LEN, TAG_LEN};
+use crate::aes_gcm::{IV_LEN, TAG_LEN, WrappingKey, fill_random};
 
 /// The provider id of every EDK this keyring writes; also the KDF label and the AAD's first field.
 ///

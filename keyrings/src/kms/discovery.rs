@@ -11,10 +11,10 @@ use envelope::error::{EdkFailure, KeyringError};
 use envelope::keyring::ensure_no_data_key;
 use envelope::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 
+use super::PROVIDER_ID;
 use super::client_supplier::KmsClientSupplier;
 use super::edk::{arn_of, decrypt_data_key};
 use super::key_arn::KmsArn;
-use super::PROVIDER_ID;
 
 /// Limits discovery to keys of one partition and a set of accounts.
 ///

@@ -11,8 +11,8 @@ use envelope::error::KeyringError;
 use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 use zeroize::Zeroizing;
 
-use crate::ecdh::{fixed_info, wrap, EcPublicKey, EcdhCurve, Matcher, ProviderInfo, KMS_ECDH_PROVIDER_ID};
-use crate::kms::key_arn::{validate_identifier, KmsArn};
+use crate::ecdh::{EcPublicKey, EcdhCurve, KMS_ECDH_PROVIDER_ID, Matcher, ProviderInfo, fixed_info, wrap};
+use crate::kms::key_arn::{KmsArn, validate_identifier};
 use crate::kms::{describe_error, kms_grant_tokens};
 
 /// Wraps data keys under an ECDH-derived key whose private half is a KMS `KEY_AGREEMENT` key.

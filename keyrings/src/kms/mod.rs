@@ -51,8 +51,8 @@ use std::collections::HashMap;
 
 use aws_sdk_kms::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::operation::RequestId;
-use envelope::error::KeyringError;
 use envelope::EncryptionContext;
+use envelope::error::KeyringError;
 
 /// The credential type [`DefaultClientSupplier::with_endpoint_and_credentials`] takes, re-exported so
 /// callers need no direct dependency on `aws-credential-types`.
@@ -60,7 +60,7 @@ pub use aws_credential_types::Credentials;
 pub use client_supplier::{DefaultClientSupplier, KmsClientSupplier, PERMISSIVE_ACCESS_KEY_ID};
 pub use discovery::{AwsKmsDiscoveryKeyring, AwsKmsMrkDiscoveryKeyring, DiscoveryFilter};
 pub use ecdh::AwsKmsEcdhKeyring;
-pub use key_arn::{mrk_match, KmsArn};
+pub use key_arn::{KmsArn, mrk_match};
 pub use multi::{kms_mrk_discovery_multi_keyring, kms_mrk_multi_keyring, kms_multi_keyring};
 pub use rsa::{AwsKmsRsaKeyring, KmsRsaPadding};
 pub use symmetric::{AwsKmsKeyring, AwsKmsMrkKeyring};
@@ -141,20 +141,12 @@ pub async fn get_public_key(client: &aws_sdk_kms::Client, key_id: &str) -> envel
 
 /// The encryption context as KMS takes it (`None` when empty, which KMS treats the same).
 pub(crate) fn kms_context(context: &EncryptionContext) -> Option<HashMap<String, String>> {
-    if context.is_empty() {
-        None
-    } else {
-        Some(context.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-    }
+    if context.is_empty() { None } else { Some(context.iter().map(|(k, v)| (k.clone(), v.clone())).collect()) }
 }
 
 /// Grant tokens as the SDK takes them.
 pub(crate) fn kms_grant_tokens(tokens: &[String]) -> Option<Vec<String>> {
-    if tokens.is_empty() {
-        None
-    } else {
-        Some(tokens.to_vec())
-    }
+    if tokens.is_empty() { None } else { Some(tokens.to_vec()) }
 }
 
 /// `KMS <operation> with key <key> failed: <code>: <message> (request id …)`.

@@ -9,7 +9,7 @@ use envelope::{Keyring, MultiKeyring, Result};
 
 use super::client_supplier::KmsClientSupplier;
 use super::discovery::{AwsKmsMrkDiscoveryKeyring, DiscoveryFilter};
-use super::key_arn::{ensure_mrks_unique, KmsArn};
+use super::key_arn::{KmsArn, ensure_mrks_unique};
 use super::symmetric::{AwsKmsKeyring, AwsKmsMrkKeyring};
 
 /// A multi-keyring of [`AwsKmsKeyring`]s: `generator` generates the data key, every key in

@@ -6,9 +6,9 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use aws_lc_rs::digest::{digest, SHA384, SHA384_OUTPUT_LEN};
+use aws_lc_rs::digest::{SHA384, SHA384_OUTPUT_LEN, digest};
 use aws_lc_rs::rsa::{
-    OaepAlgorithm, OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
+    OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepAlgorithm, OaepPublicEncryptingKey, PublicEncryptingKey,
 };
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::EncryptionAlgorithmSpec;
@@ -19,8 +19,8 @@ use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMateria
 use zeroize::Zeroizing;
 
 use super::edk::{answered_for, arn_of};
-use super::key_arn::{mrk_match, validate_identifier, KmsArn, ResourceType};
-use super::{describe_error, kms_grant_tokens, RSA_PROVIDER_ID};
+use super::key_arn::{KmsArn, ResourceType, mrk_match, validate_identifier};
+use super::{RSA_PROVIDER_ID, describe_error, kms_grant_tokens};
 use crate::aes_gcm::constant_time_eq;
 
 /// The KMS RSA encryption algorithms (OAEP with MGF1 over the same hash).

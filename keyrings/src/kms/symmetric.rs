@@ -11,8 +11,8 @@ use envelope::keyring::ensure_no_data_key;
 use envelope::{DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, Result};
 
 use super::edk::{arn_of, decrypt_data_key};
-use super::key_arn::{mrk_match, validate_identifier, KmsArn, ResourceType};
-use super::{describe_error, kms_context, kms_grant_tokens, PROVIDER_ID};
+use super::key_arn::{KmsArn, ResourceType, mrk_match, validate_identifier};
+use super::{PROVIDER_ID, describe_error, kms_context, kms_grant_tokens};
 
 /// Wraps and unwraps data keys with one symmetric AWS KMS key.
 ///

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use tracing::debug;
 
-use super::get::{pipelined, read_bounded, TagCheck};
-use super::{s3_error, S3EncryptionClient};
+use super::get::{TagCheck, pipelined, read_bounded};
+use super::{S3EncryptionClient, s3_error};
 use crate::error::{Error, Result};
 use crate::metadata::ContentMetadata;
 

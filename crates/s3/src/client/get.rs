@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::Range;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use std::io::{Seek, SeekFrom, Write};
 
@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 use tracing::debug;
 use zeroize::Zeroizing;
 
-use super::{s3_error, Authentication, ByteRange, S3EncryptionClient};
+use super::{Authentication, ByteRange, S3EncryptionClient, s3_error};
 use crate::content::TAG_LEN;
 use crate::error::{Error, PolicyViolation, Result, SecurityError};
 use crate::metadata::{ContentMetadata, MetadataLocation};
@@ -600,9 +600,9 @@ mod tests {
     use std::io::Read;
 
     use super::*;
+    use crate::ObjectCrypto;
     use crate::test_support::Trickle;
     use crate::wrap::AesGcmKeyring;
-    use crate::ObjectCrypto;
 
     async fn sealed(len: usize) -> (ObjectCrypto, ContentMetadata, Vec<u8>) {
         let crypto = ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], BTreeMap::new()).unwrap());

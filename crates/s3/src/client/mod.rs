@@ -56,9 +56,9 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use tracing::debug;
 
 pub use download::{Download, DownloadOptions};
-pub use endpoint::{s3_config, AddressingStyle};
+pub use endpoint::{AddressingStyle, s3_config};
 pub use get::{DecryptedObject, DecryptedRange};
-pub use multipart::{MultipartUpload, MAX_PARTS_IN_FLIGHT, PARTS_IN_FLIGHT};
+pub use multipart::{MAX_PARTS_IN_FLIGHT, MultipartUpload, PARTS_IN_FLIGHT};
 pub use put::{PutOptions, PutOutcome};
 pub use range::ByteRange;
 

@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use tracing::{debug, warn};
 
 use super::put::fill;
-use super::{metadata_map, s3_error, PutOptions, PutOutcome, S3EncryptionClient, MAX_PARTS};
+use super::{MAX_PARTS, PutOptions, PutOutcome, S3EncryptionClient, metadata_map, s3_error};
 use crate::error::{Error, Result};
 use crate::metadata::ContentMetadata;
 use crate::object::BodyEncryptor;

@@ -7,7 +7,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tracing::debug;
 
-use super::{metadata_map, s3_error, S3EncryptionClient, INSTRUCTION_FILE_MARKER};
+use super::{INSTRUCTION_FILE_MARKER, S3EncryptionClient, metadata_map, s3_error};
 use crate::error::Result;
 use crate::metadata::ContentMetadata;
 

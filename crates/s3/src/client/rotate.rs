@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_sdk_s3::primitives::ByteStream;
 use tracing::debug;
 
-use super::{s3_error, S3EncryptionClient, INSTRUCTION_FILE_MARKER};
+use super::{INSTRUCTION_FILE_MARKER, S3EncryptionClient, s3_error};
 use crate::error::{Error, Result};
 use crate::metadata::{ContentMetadata, MetadataLocation};
 use crate::rotation::rewrap_instruction_file;

@@ -2,7 +2,7 @@
 //!
 //! spec: decryption.md#cbc-decryption
 
-use aws_lc_rs::cipher::{DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey, AES_256};
+use aws_lc_rs::cipher::{AES_256, DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey};
 use aws_lc_rs::iv::FixedLength;
 use zeroize::Zeroizing;
 

@@ -5,7 +5,7 @@
 //! GCM used. GCM keeps counter block J0 = IV ‖ 00000001 for the tag and encrypts plaintext block
 //! i with IV ‖ be32(i + 2).
 
-use aws_lc_rs::cipher::{DecryptingKey, DecryptionContext, UnboundCipherKey, AES_256};
+use aws_lc_rs::cipher::{AES_256, DecryptingKey, DecryptionContext, UnboundCipherKey};
 use aws_lc_rs::iv::FixedLength;
 use zeroize::Zeroizing;
 

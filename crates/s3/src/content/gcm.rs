@@ -3,7 +3,7 @@
 //! aws-lc-rs has no incremental GCM, so a body is sealed or opened in one call; that is also
 //! what guarantees no plaintext exists before the tag verifies.
 
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use zeroize::Zeroizing;
 
 use super::TAG_LEN;

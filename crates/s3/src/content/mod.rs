@@ -10,7 +10,7 @@ pub(crate) mod gcm;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result, SecurityError};
-use crate::metadata::{ContentParams, COMMITMENT_LEN, GCM_IV_LEN, MESSAGE_ID_LEN};
+use crate::metadata::{COMMITMENT_LEN, ContentParams, GCM_IV_LEN, MESSAGE_ID_LEN};
 use crate::suite::ContentSuite;
 
 /// Length of the AES-256 data key every suite uses.

@@ -8,8 +8,8 @@
 
 use std::borrow::Cow;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 
 /// The value with its encoded words decoded and the double encoding undone.
 pub(crate) fn decode(value: &str) -> Result<Cow<'_, str>, String> {

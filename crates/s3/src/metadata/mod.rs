@@ -14,8 +14,8 @@ mod wrap_alg;
 
 use std::collections::BTreeMap;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 
 pub use wrap_alg::WrapAlgorithm;
 
@@ -261,7 +261,7 @@ impl PendingInstructionFile {
                     return Err(Error::malformed(
                         UNENCRYPTED_CONTENT_LENGTH,
                         format!("{in_object} in the object's metadata, {in_file} in the instruction file"),
-                    ))
+                    ));
                 }
                 (None, Some(in_object)) => metadata.unencrypted_content_length = Some(in_object),
                 _ => {}

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use envelope_gcm_stream::{GcmDecryptor, GcmEncryptor};
 use tokio::io::{AsyncRead, ReadBuf};
@@ -20,8 +20,8 @@ use super::ObjectCrypto;
 use crate::content::{self, TAG_LEN};
 use crate::error::{Error, PolicyViolation, Result, SecurityError};
 use crate::metadata::ContentMetadata;
-use crate::suite::{check_decrypt, check_encrypt, ContentSuite};
-use crate::wrap::{check_caller_context, UnwrapRequest, WrapRequest};
+use crate::suite::{ContentSuite, check_decrypt, check_encrypt};
+use crate::wrap::{UnwrapRequest, WrapRequest, check_caller_context};
 
 /// Encrypts one object's body incrementally; [`finish`](Self::finish) returns the 16-byte tag
 /// that ends the body.

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use async_trait::async_trait;
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_192_GCM, AES_256_GCM};
-use aws_lc_rs::cipher::{DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey, AES_128, AES_192, AES_256};
+use aws_lc_rs::aead::{AES_128_GCM, AES_192_GCM, AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use aws_lc_rs::cipher::{AES_128, AES_192, AES_256, DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey};
 use aws_lc_rs::key_wrap::{self, KeyEncryptionKey, KeyWrap as _};
 use envelope::DataKey;
 use zeroize::Zeroizing;
@@ -152,7 +152,7 @@ impl AesGcmKeyring {
                 return Err(Error::Unsupported(format!(
                     "AESWrap under a {}-bit key (aws-lc-rs wraps with 128- and 256-bit keys only)",
                     bits * 8
-                )))
+                )));
             }
         };
         if stored.len() != DATA_KEY_LEN + 8 {

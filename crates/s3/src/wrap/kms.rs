@@ -17,8 +17,8 @@ use envelope::{
 use envelope_keyrings::kms::{AwsKmsKeyring, KmsArn, PROVIDER_ID};
 
 use super::aes_gcm::not_mine;
-use super::{check_caller_context, check_stored_context, S3Keyring, UnwrapRequest, WrapRequest, WrappedDataKey};
 use super::{RESERVED_CEK_ALG_KEY, RESERVED_KMS_KEY_ID_KEY};
+use super::{S3Keyring, UnwrapRequest, WrapRequest, WrappedDataKey, check_caller_context, check_stored_context};
 use crate::content::DATA_KEY_LEN;
 use crate::error::{Error, Result, SecurityError};
 use crate::metadata::{KeyDescription, WrapAlgorithm};
@@ -194,7 +194,7 @@ pub(super) fn checked_kms_context<'a>(request: &UnwrapRequest<'a>) -> Result<&'a
                             bound: bound.cloned().unwrap_or_else(|| "(none)".into()),
                             stated: stated.to_owned(),
                         }
-                        .into())
+                        .into());
                     }
                 }
             }

@@ -16,8 +16,8 @@ use std::fmt;
 
 use async_trait::async_trait;
 use aws_lc_rs::rsa::{
-    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, Pkcs1PrivateDecryptingKey, PrivateDecryptingKey,
-    PublicEncryptingKey, OAEP_SHA1_MGF1SHA1,
+    OAEP_SHA1_MGF1SHA1, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, Pkcs1PrivateDecryptingKey,
+    PrivateDecryptingKey, PublicEncryptingKey,
 };
 use envelope::DataKey;
 use envelope_keyrings::{RsaPrivateKey, RsaPublicKey};
