@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use aws_sdk_kms::error::ProvideErrorMetadata;
-use common::{isolated_envelope, kms_client, unsigned_request, TempDir};
+use common::{TempDir, isolated_envelope, kms_client, unsigned_request};
 
 /// `envelope ARGS` with a scrubbed AWS environment and the embedded emulator forced.
 fn envelope(home: &Path, args: &[&str]) -> Command {

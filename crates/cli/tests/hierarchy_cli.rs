@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{isolated_envelope, TempDir};
+use common::{TempDir, isolated_envelope};
 
 /// A home, an emulator data directory and a SQLite store of one test.
 struct Setup {

@@ -19,7 +19,7 @@ mod moto;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use common::{isolated_envelope, ServeProcess, TempDir};
+use common::{ServeProcess, TempDir, isolated_envelope};
 
 const TABLE: &str = "HierarchyInteropTable";
 

@@ -18,7 +18,7 @@ use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
 
-use common::{ServeProcess, TempDir, BIN};
+use common::{BIN, ServeProcess, TempDir};
 const PROCESSES: usize = 4;
 const SHARED_KEYS: usize = 3;
 const ROUNDS: usize = 4;

@@ -7,7 +7,7 @@ mod common;
 use std::ffi::OsStr;
 use std::process::{Command, Stdio};
 
-use common::{unsigned_request, ServeProcess, TempDir, BIN};
+use common::{BIN, ServeProcess, TempDir, unsigned_request};
 
 #[test]
 fn max_body_bytes_flag_bounds_requests() {

@@ -9,7 +9,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 
-use common::{isolated_envelope, ServeProcess, TempDir};
+use common::{ServeProcess, TempDir, isolated_envelope};
 
 fn kms_vectors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-vectors/kms")

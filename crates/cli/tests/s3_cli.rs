@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::{isolated_envelope, TempDir};
+use common::{TempDir, isolated_envelope};
 
 struct Setup {
     _moto: moto::Moto,

@@ -27,7 +27,7 @@ use envelope_dbe::beacon::{
 };
 use envelope_dbe::item::{AttributeValue as V, CryptoAction, Item, TableConfig};
 use envelope_dbe::search::{Condition, SearchableTable};
-use envelope_dbe::sqlite::{open_database, EncryptedTable};
+use envelope_dbe::sqlite::{EncryptedTable, open_database};
 use envelope_keyrings::hierarchy::{HierarchicalKeyring, KeyStore, StaticKeyStore};
 
 type BoxError = Box<dyn std::error::Error>;
@@ -103,9 +103,11 @@ fn beacons() -> Result<BeaconVersionConfig, BoxError> {
     Ok(BeaconVersionConfig {
         version: 1,
         standard_beacons: vec![StandardBeacon::new("Email", 16)?, StandardBeacon::new("Ssn", 20)?],
-        compound_beacons: vec![CompoundBeacon::new("EmailDate", '#')
-            .with_encrypted(vec![EncryptedPart::new("Email", "E-")])
-            .with_signed(vec![SignedPart::new("Date", "D-")?])],
+        compound_beacons: vec![
+            CompoundBeacon::new("EmailDate", '#')
+                .with_encrypted(vec![EncryptedPart::new("Email", "E-")])
+                .with_signed(vec![SignedPart::new("Date", "D-")?]),
+        ],
         ..Default::default()
     })
 }
@@ -254,7 +256,9 @@ async fn main() -> Result<(), BoxError> {
     if args.json {
         println!(r#"{{"phase":"start","load_average":"{load_before}"}}"#);
     } else {
-        println!("envelope-dbe bench: 10-attribute item (6 encrypted, 2 standard + 1 compound beacon); load average {load_before}");
+        println!(
+            "envelope-dbe bench: 10-attribute item (6 encrypted, 2 standard + 1 compound beacon); load average {load_before}"
+        );
         println!("{:<10} {:<8} {:>12} {:>10}", "operation", "suite", "items/s", "items");
     }
 

@@ -18,9 +18,9 @@ use envelope::DefaultMaterialsManager;
 use envelope_dbe::beacon::{
     BeaconKeySource, BeaconVersionConfig, CompoundBeacon, SignedPart, SingleKeySource, StandardBeacon,
 };
-use envelope_dbe::item::{item_to_json, AttributeValue as V, CryptoAction, Item, TableConfig};
+use envelope_dbe::item::{AttributeValue as V, CryptoAction, Item, TableConfig, item_to_json};
 use envelope_dbe::search::Condition;
-use envelope_dbe::sqlite::{open_database, EncryptedTable};
+use envelope_dbe::sqlite::{EncryptedTable, open_database};
 use envelope_keyrings::hierarchy::{HierarchicalKeyring, KeyStore, StaticKeyStore};
 
 const BRANCH_KEY_ID: &str = "orders-branch-key";

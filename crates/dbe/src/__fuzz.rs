@@ -1,7 +1,7 @@
 //! Checks the `dbe_*` cargo-fuzz targets run, shared with `tests/fuzz_corpus.rs` so what is
 //! fuzzed and what is replayed cannot drift apart. Not part of the public API.
 
-use crate::item::{item_from_json, item_from_value, item_to_json, AttributeValue, Footer, Header};
+use crate::item::{AttributeValue, Footer, Header, item_from_json, item_from_value, item_to_json};
 
 /// `aws_dbe_head`: whatever parses re-serializes to exactly the input (the parser admits one
 /// encoding per header), and every shorter prefix fails. Returns whether it parsed.
@@ -63,7 +63,7 @@ pub fn check_table_config(data: &[u8]) -> bool {
 /// fixed placeholders (`#a`, `#b` names; `:s`, `:n`, `:b`, `:l` values). Whatever parses renders
 /// back to an expression that parses to the same condition. Returns whether it parsed.
 pub fn check_ddb_expression(data: &[u8]) -> bool {
-    use crate::dynamodb::{parse, Expression};
+    use crate::dynamodb::{Expression, parse};
     use std::collections::HashMap;
 
     let text = String::from_utf8_lossy(data);

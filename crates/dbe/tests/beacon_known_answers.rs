@@ -210,7 +210,9 @@ fn compound_query_part_order() {
         let error = version.query_value("Mixed", &s(bad), &keys, 0).unwrap_err();
         assert_eq!(
             error.to_string(),
-            format!("compound beacon Mixed: the value's parts, in order {parsed}, fit no constructor (available: N_Y_, T_[M_])")
+            format!(
+                "compound beacon Mixed: the value's parts, in order {parsed}, fit no constructor (available: N_Y_, T_[M_])"
+            )
         );
         assert!(!error.to_string().contains("MyName"), "the message leaks the plaintext");
     }

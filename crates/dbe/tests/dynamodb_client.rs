@@ -22,7 +22,7 @@ use envelope_dbe::beacon::{
     StandardBeacon,
 };
 use envelope_dbe::dynamodb::{
-    from_sdk_item, BatchWrite, DynamoDbError, EncryptedDynamoDbClient, Expression, QueryRequest, TransactWrite,
+    BatchWrite, DynamoDbError, EncryptedDynamoDbClient, Expression, QueryRequest, TransactWrite, from_sdk_item,
 };
 use envelope_dbe::item::{AttributeValue as V, CryptoAction, Item, TableConfig};
 use envelope_dbe::search::{SearchError, SearchableTable};
@@ -68,9 +68,11 @@ fn searchable(table: &str, max_partitions: Option<u8>) -> SearchableTable {
     let beacons = BeaconVersionConfig {
         version: 1,
         standard_beacons: vec![StandardBeacon::new("email", 2).unwrap(), StandardBeacon::new("city", 8).unwrap()],
-        compound_beacons: vec![CompoundBeacon::new("Where", '.')
-            .with_signed(vec![SignedPart::new("year", "Y_").unwrap()])
-            .with_encrypted(vec![EncryptedPart::new("city", "C_")])],
+        compound_beacons: vec![
+            CompoundBeacon::new("Where", '.')
+                .with_signed(vec![SignedPart::new("year", "Y_").unwrap()])
+                .with_encrypted(vec![EncryptedPart::new("city", "C_")]),
+        ],
         max_partitions,
         ..Default::default()
     };

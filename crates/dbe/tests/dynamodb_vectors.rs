@@ -18,9 +18,9 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
 use envelope::AlgorithmSuite;
 use envelope_dbe::dynamodb::{
-    from_sdk_item, to_sdk_item, to_sdk_value, DynamoDbError, EncryptedDynamoDbClient, Expression, QueryRequest,
+    DynamoDbError, EncryptedDynamoDbClient, Expression, QueryRequest, from_sdk_item, to_sdk_item, to_sdk_value,
 };
-use envelope_dbe::item::{item_from_value, AttributeValue as V, Item};
+use envelope_dbe::item::{AttributeValue as V, Item, item_from_value};
 use envelope_dbe::search::{SearchError, SearchableTable};
 use envelope_keyrings::hierarchy::StaticKeyStore;
 use serde_json::Value as Json;

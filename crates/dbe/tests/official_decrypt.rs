@@ -11,7 +11,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use envelope::DefaultMaterialsManager;
 use envelope_dbe::item::{
-    decrypt_item, item_from_value, normalize_number, AttributeValue, CryptoAction, Item, ItemError, TableConfig,
+    AttributeValue, CryptoAction, Item, ItemError, TableConfig, decrypt_item, item_from_value, normalize_number,
 };
 use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
 use serde_json::Value;

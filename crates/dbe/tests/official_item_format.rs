@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use envelope::AlgorithmSuite;
-use envelope_dbe::item::{AttributeValue, CryptoAction, Footer, Header, TypeId, FOOTER_ATTRIBUTE, HEADER_ATTRIBUTE};
+use envelope_dbe::item::{AttributeValue, CryptoAction, FOOTER_ATTRIBUTE, Footer, HEADER_ATTRIBUTE, Header, TypeId};
 use serde_json::Value;
 
 fn vectors() -> PathBuf {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use envelope::{AlgorithmSuite, DefaultMaterialsManager};
 use envelope_dbe::item::{
-    decrypt_item, encrypt_item, normalize_number, AttributeValue as V, CryptoAction, Header, Item, ItemError,
-    PlaintextOverride, TableConfig,
+    AttributeValue as V, CryptoAction, Header, Item, ItemError, PlaintextOverride, TableConfig, decrypt_item,
+    encrypt_item, normalize_number,
 };
 use envelope_keyrings::hierarchy::{BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, StaticKeyStore};
 

@@ -11,11 +11,11 @@ use envelope_dbe::beacon::{
     BeaconKeySource, BeaconVersionConfig, CompoundBeacon, EncryptedPart, SignedPart, SingleKeySource, StandardBeacon,
 };
 use envelope_dbe::item::{
-    decrypt_item, item_from_json, item_from_value, item_to_json, AttributeValue as V, CryptoAction, Item, ItemError,
-    TableConfig,
+    AttributeValue as V, CryptoAction, Item, ItemError, TableConfig, decrypt_item, item_from_json, item_from_value,
+    item_to_json,
 };
 use envelope_dbe::search::SearchError;
-use envelope_dbe::sqlite::{open_database, EncryptedTable, TableError, ITEM_COLUMN};
+use envelope_dbe::sqlite::{EncryptedTable, ITEM_COLUMN, TableError, open_database};
 use envelope_keyrings::hierarchy::{
     BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore, StaticKeyStore,
 };

@@ -290,11 +290,7 @@ fn keep(kind: Kind, name: &str, value: &Value) -> Option<(String, Value)> {
 
 /// The name a kept field is recorded under (`KeyId` → `keyId`, `GrantTokens` → `grantTokensCount`).
 fn recorded_name(kind: Kind, name: &str) -> String {
-    if kind == Kind::Count {
-        format!("{}Count", camel(name))
-    } else {
-        camel(name)
-    }
+    if kind == Kind::Count { format!("{}Count", camel(name)) } else { camel(name) }
 }
 
 /// Deserializes a request body into its redacted parameters (see [`redact_body`]).

@@ -134,7 +134,7 @@ impl EventFields<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::{redact_request, AuditEvent};
+    use crate::audit::{AuditEvent, redact_request};
 
     const KEY: &str = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 

@@ -90,11 +90,7 @@ pub fn new_key_id(multi_region: bool) -> String {
     let mut b = [0u8; 16];
     crate::keys::fill_random(&mut b);
     let uuid = uuid::Builder::from_random_bytes(b).into_uuid();
-    if multi_region {
-        format!("mrk-{}", uuid.simple())
-    } else {
-        uuid.hyphenated().to_string()
-    }
+    if multi_region { format!("mrk-{}", uuid.simple()) } else { uuid.hyphenated().to_string() }
 }
 
 /// A fresh random 64-hex identifier (grant ids, key material ids).

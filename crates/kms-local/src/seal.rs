@@ -8,11 +8,11 @@
 
 use std::path::Path;
 
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use base64::Engine;
 use zeroize::Zeroizing;
 
-use crate::keys::{fill_random, Secret};
+use crate::keys::{Secret, fill_random};
 
 /// The root key's file name in the data directory.
 pub const ROOT_KEY_FILE: &str = "root.key";

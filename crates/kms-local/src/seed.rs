@@ -32,8 +32,8 @@ use serde::Deserialize;
 
 use crate::ids;
 use crate::keys::{KeySpec, KeyState, KeyUsage, Origin, Secret};
-use crate::model::{now, Alias, Key, MrRole};
-use crate::ops::{create_key_record, NewKey};
+use crate::model::{Alias, Key, MrRole, now};
+use crate::ops::{NewKey, create_key_record};
 use crate::state::Registry;
 
 /// Why a seed file was refused.

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use crate::audit::{format_iso8601, random_uuid_pair, redact_body};
 use crate::audit_line::EventFields;
 use crate::auth::signing_keys::SigningKeys;
-use crate::auth::{sigv4, Credentials};
+use crate::auth::{Credentials, sigv4};
 use crate::error::KmsError;
 use crate::limits::Limits;
 use crate::model::now;

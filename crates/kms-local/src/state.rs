@@ -36,7 +36,7 @@ use crate::auth::policy::Policy;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::{self, KeyIdForms, KeyRef};
 use crate::keys::{KeySpec, KeyState, Material};
-use crate::model::{now, Alias, GrantRecord, Key, MaterialInfo, MaterialVersion, RotationRecord};
+use crate::model::{Alias, GrantRecord, Key, MaterialInfo, MaterialVersion, RotationRecord, now};
 use crate::seal::RootKey;
 use crate::store::{GenerationProbe, Loaded, Store, StoreError};
 
@@ -630,7 +630,7 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::{create_key_record, NewKey};
+    use crate::ops::{NewKey, create_key_record};
 
     fn new_key(account: &str) -> NewKey {
         NewKey {

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use envelope_kms_local::audit::{redact_request, AuditEvent, Filter};
+use envelope_kms_local::audit::{AuditEvent, Filter, redact_request};
 use envelope_kms_local::auth::grants::{self, Grant, GrantConstraints};
 use envelope_kms_local::auth::policy::{self, Decision, Policy, RequestContext};
-use envelope_kms_local::auth::{authorize, Credentials};
+use envelope_kms_local::auth::{Credentials, authorize};
 use serde_json::json;
 
 const ACCT: &str = "111122223333";

@@ -6,12 +6,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials as AwsCredentials;
 use aws_sigv4::http_request::{
-    sign, PayloadChecksumKind, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
+    PayloadChecksumKind, SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
-use envelope_kms_local::auth::sigv4::{verify, AuthError, Secret, SignedRequest, Verified};
 use envelope_kms_local::auth::Credentials;
+use envelope_kms_local::auth::sigv4::{AuthError, Secret, SignedRequest, Verified, verify};
 
 const AKID: &str = "AKIAEMULATORALICE";
 const SECRET: &str = "alice/secret+key=with/odd+chars";

@@ -411,7 +411,7 @@ async fn permissive_mode_applies_key_policies_as_the_account_root() {
 /// `sign_target` false the x-amz-target header is added after signing. Returns the raw response.
 async fn signed_list_keys(endpoint: &str, service: &str, region: &str, sign_target: bool) -> String {
     use aws_credential_types::Credentials;
-    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     use aws_sigv4::sign::v4;
     use aws_smithy_runtime_api::client::identity::Identity;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -3,7 +3,7 @@
 
 mod common;
 
-use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
+use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
 use aws_sdk_kms::error::ProvideErrorMetadata as _;
 use aws_sdk_kms::primitives::{Blob, DateTime};
 use aws_sdk_kms::types::{AlgorithmSpec, ExpirationModelType, KeyManagerType, OriginType, WrappingKeySpec};

@@ -2,7 +2,7 @@
 
 mod common;
 
-use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
+use aws_lc_rs::rsa::{OAEP_SHA256_MGF1SHA256, OaepPublicEncryptingKey, PublicEncryptingKey};
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{AlgorithmSpec, ExpirationModelType, KeyState, OriginType, WrappingKeySpec};
 
@@ -105,7 +105,7 @@ async fn import_key_material_with_oaep_and_key_wrap() {
             let mut out = vec![0u8; public.ciphertext_size()];
             public.encrypt(&OAEP_SHA256_MGF1SHA256, &material, &mut out, None).unwrap().to_vec()
         } else {
-            use aws_lc_rs::key_wrap::{AesKek, KeyWrapPadded, AES_256};
+            use aws_lc_rs::key_wrap::{AES_256, AesKek, KeyWrapPadded};
             let aes = [9u8; 32];
             let mut out = vec![0u8; public.ciphertext_size()];
             let mut v = public.encrypt(&OAEP_SHA256_MGF1SHA256, &aes, &mut out, None).unwrap().to_vec();

@@ -7,8 +7,8 @@ mod common;
 use std::io::{Read, Write};
 
 use aws_sdk_kms::primitives::Blob;
-use envelope_kms_local::owner;
 use envelope_kms_local::Settings;
+use envelope_kms_local::owner;
 
 fn owner_settings(tag: &str) -> (Settings, owner::OwnerCredential) {
     let dir = common::temp_dir(tag).join("kms");

@@ -126,9 +126,11 @@ async fn policies_grants_and_audit() {
     assert!(!text.contains("\"Plaintext\"") && !text.contains("eA=="));
     assert!(text.contains("AccessDeniedException"));
     assert!(text.contains("arn:aws:iam::444455556666:user/bob"));
-    assert!(events
-        .iter()
-        .any(|e| e["eventName"] == "Encrypt" && e["requestParameters"]["encryptionContext"]["tier"] == "public"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["eventName"] == "Encrypt" && e["requestParameters"]["encryptionContext"]["tier"] == "public")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

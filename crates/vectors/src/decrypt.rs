@@ -2,7 +2,7 @@
 //! streaming, checked against its expectation.
 
 use std::io::Read;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -284,11 +284,7 @@ fn judge(expectation: &Expectation, results: [(&str, std::result::Result<Vec<u8>
             }
         }
     }
-    if problems.is_empty() {
-        Outcome::Passed
-    } else {
-        Outcome::Failed { reason: problems.join("; ") }
-    }
+    if problems.is_empty() { Outcome::Passed } else { Outcome::Failed { reason: problems.join("; ") } }
 }
 
 fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use envelope::blocking::BlockingClient;
 use envelope::cmm::RequiredEncryptionContextMaterialsManager;
 use envelope::{AlgorithmSuite, Client, CommitmentPolicy, EncryptOptions, EncryptionContext, MaterialsManager};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
 use crate::keys::{KeySet, KmsKeyrings, Operation, Resolved};

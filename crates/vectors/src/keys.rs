@@ -202,7 +202,7 @@ impl KeySet {
                 Resolved::Invalid(reason) => return Resolved::Invalid(reason),
                 // Encrypt needs every key: a missing one would leave its EDK out of the message.
                 Resolved::Unreachable(reason) if operation == Operation::Encrypt => {
-                    return Resolved::Unreachable(reason)
+                    return Resolved::Unreachable(reason);
                 }
                 Resolved::Unreachable(reason) => {
                     unreachable.push(reason);

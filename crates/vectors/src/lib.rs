@@ -41,8 +41,8 @@ pub mod manifest;
 pub mod report;
 pub mod source;
 
-pub use decrypt::{check_decrypt, run_decrypt_manifest, DecryptRunner, Expectation, RunOptions};
-pub use encrypt::{run_encrypt_manifest, EncryptMethod, GenerateOptions};
+pub use decrypt::{DecryptRunner, Expectation, RunOptions, check_decrypt, run_decrypt_manifest};
+pub use encrypt::{EncryptMethod, GenerateOptions, run_encrypt_manifest};
 pub use error::{Error, Result};
 pub use keys::{KeySet, KmsKeyrings, Operation, Resolved};
 pub use kms::AwsKmsKeyrings;

@@ -143,7 +143,7 @@ impl Source {
                 let mut entry = match archive.by_name(resolved) {
                     Ok(entry) => entry,
                     Err(zip::result::ZipError::FileNotFound) => {
-                        return Err(Error::MissingFile { uri: uri.to_string(), location: path.display().to_string() })
+                        return Err(Error::MissingFile { uri: uri.to_string(), location: path.display().to_string() });
                     }
                     Err(error) => return Err(Error::Zip { path: path.clone(), error }),
                 };

@@ -3,14 +3,14 @@
 //! come and go (the runner's per-test `BlockingClient`s).
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use envelope::blocking::BlockingClient;
 use envelope::cmm::DefaultMaterialsManager;
 use envelope::{Client, DecryptOptions, EncryptOptions, Keyring};
 use envelope_vectors::manifest::{KeyDescription, KeysManifest};
-use envelope_vectors::{run_decrypt_manifest, AwsKmsKeyrings, KmsKeyrings, Operation, Resolved, RunOptions};
+use envelope_vectors::{AwsKmsKeyrings, KmsKeyrings, Operation, Resolved, RunOptions, run_decrypt_manifest};
 use tokio::sync::oneshot;
 
 fn kms_vectors() -> PathBuf {

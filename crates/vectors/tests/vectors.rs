@@ -9,8 +9,8 @@ use common::{official_zip, only_kms};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use envelope_vectors::{
-    run_decrypt_manifest, run_encrypt_manifest, DecryptRunner, EncryptMethod, GenerateOptions, Outcome, Report,
-    RunOptions,
+    DecryptRunner, EncryptMethod, GenerateOptions, Outcome, Report, RunOptions, run_decrypt_manifest,
+    run_encrypt_manifest,
 };
 
 fn interop_manifest() -> PathBuf {

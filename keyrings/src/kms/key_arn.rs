@@ -272,10 +272,10 @@ pub fn validate_identifier(identifier: &str) -> Result<(), String> {
     }
     if identifier.starts_with("arn:") {
         KmsArn::parse(identifier).map_err(|e| e.to_string())?;
-    } else if let Some(name) = identifier.strip_prefix("alias/")
-        && name.is_empty()
-    {
-        return Err(format!("{identifier:?} is an alias without a name"));
+    } else if let Some(name) = identifier.strip_prefix("alias/") {
+        if name.is_empty() {
+            return Err(format!("{identifier:?} is an alias without a name"));
+        }
     }
     Ok(())
 }

@@ -18,17 +18,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context as _};
+use anyhow::{Context as _, anyhow, bail};
 use aws_sdk_dynamodb::types::KeyType;
 use envelope::{AlgorithmSuite, DefaultMaterialsManager, MaterialsManager};
-use envelope_dbe::beacon::{BeaconError, BeaconKeySource, MultiKeySource, SingleKeySource, BEACON_ATTRIBUTE_PREFIX};
-use envelope_dbe::config_json::{table_config_from_json, KeySourceJson};
+use envelope_dbe::beacon::{BEACON_ATTRIBUTE_PREFIX, BeaconError, BeaconKeySource, MultiKeySource, SingleKeySource};
+use envelope_dbe::config_json::{KeySourceJson, table_config_from_json};
 use envelope_dbe::dynamodb::{
-    from_sdk_item, to_sdk_item, BatchWrite, DynamoDbError, EncryptedDynamoDbClient, Expression, QueryRequest,
+    BatchWrite, DynamoDbError, EncryptedDynamoDbClient, Expression, QueryRequest, from_sdk_item, to_sdk_item,
 };
-use envelope_dbe::item::{item_from_value, item_to_json, AttributeValue, Item, ItemError};
+use envelope_dbe::item::{AttributeValue, Item, ItemError, item_from_value, item_to_json};
 use envelope_dbe::search::{CompareOp, Condition, Operand, SearchableTable};
-use envelope_dbe::sqlite::{open_database, EncryptedTable, TableError};
+use envelope_dbe::sqlite::{EncryptedTable, TableError, open_database};
 use envelope_keyrings::hierarchy::{
     BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore, StaticKeyStore,
 };
@@ -269,9 +269,11 @@ impl Keys {
     async fn from_key_store(args: &TableArgs) -> Result<Keys, Failure> {
         let group = match wrapping_keys::parse_group(&args.wrapping_keys)? {
             WrappingKeys::Hierarchy(group) => group,
-            _ => return Err(Failure::usage(
-                "--wrapping-keys: envelope db takes a branch key: branch-key-id=ID kms-key=KMS_KEY [key-store=STORE]",
-            )),
+            _ => {
+                return Err(Failure::usage(
+                    "--wrapping-keys: envelope db takes a branch key: branch-key-id=ID kms-key=KMS_KEY [key-store=STORE]",
+                ));
+            }
         };
         let session = KmsSession::open(&args.kms).await.map_err(|error| Failure::new(Kind::Kms, error))?;
         eprintln!("envelope: using {}", session.description());

@@ -219,7 +219,7 @@ fn check_anonymous_exposure(listen: &str, allow_anonymous: bool) -> anyhow::Resu
 pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{signal, SignalKind};
+        use tokio::signal::unix::{SignalKind, signal};
         match signal(SignalKind::terminate()) {
             Ok(mut term) => {
                 tokio::select! {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use aws_sdk_kms::types::KeyMetadata;
 
-use crate::kms_choice::{service_message, KmsArgs, KmsSession};
+use crate::kms_choice::{KmsArgs, KmsSession, service_message};
 
 /// What `kms create-key` asks for.
 pub struct NewKey<'a> {

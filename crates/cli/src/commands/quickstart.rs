@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
 use envelope_keyrings::kms::AwsKmsKeyring;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

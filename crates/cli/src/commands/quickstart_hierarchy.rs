@@ -3,15 +3,15 @@
 //! rotation after which the earlier records still decrypt while new ones use the new version.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use async_trait::async_trait;
 use envelope::{Client, DecryptOptions, EncryptOptions, EncryptionContext};
 use envelope_keyrings::hierarchy::key_store::format_version;
-use envelope_keyrings::hierarchy::wrapping::{version_of, PROVIDER_ID};
+use envelope_keyrings::hierarchy::wrapping::{PROVIDER_ID, version_of};
 use envelope_keyrings::hierarchy::{
     BeaconKeyMaterials, BranchKeyMaterials, HierarchicalKeyring, KeyStore, KeyStoreError,
 };

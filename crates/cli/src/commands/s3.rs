@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use aws_config::meta::region::RegionProviderChain;
-use envelope_s3::client::{s3_config, AddressingStyle, ByteRange, PutOptions, S3EncryptionClient};
+use envelope_s3::client::{AddressingStyle, ByteRange, PutOptions, S3EncryptionClient, s3_config};
 use envelope_s3::error::Error as S3Error;
 use envelope_s3::wrap::{KmsDiscoveryKeyring, KmsKeyring};
 use envelope_s3::{CommitmentPolicy, ContentSuite, ObjectCrypto};

@@ -7,13 +7,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, Context};
+use anyhow::{Context, anyhow};
 use envelope::blocking::BlockingClient;
 use envelope::{AlgorithmSuite, Client, CommitmentPolicy, DecryptOptions, EncryptOptions, Keyring};
-use envelope_keyrings::hierarchy::HierarchicalKeyring;
 use envelope_keyrings::RawAesKeyring;
+use envelope_keyrings::hierarchy::HierarchicalKeyring;
 
-use crate::commands::keystore::{open_store, StoreArgs};
+use crate::commands::keystore::{StoreArgs, open_store};
 use crate::kms_choice::{KmsMode, KmsSession};
 
 /// Cache TTL of the hierarchical keyring under measurement: long enough that every measured

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use envelope::CommitmentPolicy;
 use envelope_vectors::{
-    run_decrypt_manifest, run_encrypt_manifest, AwsKmsKeyrings, EncryptMethod, GenerateOptions, KmsKeyrings, Report,
-    RunOptions,
+    AwsKmsKeyrings, EncryptMethod, GenerateOptions, KmsKeyrings, Report, RunOptions, run_decrypt_manifest,
+    run_encrypt_manifest,
 };
 
 use crate::kms_choice::aws_configuration;
@@ -115,11 +115,7 @@ fn print_report(report: &Report, verbose: bool) -> ExitCode {
         }
     }
     println!("{report}");
-    if report.is_success() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    if report.is_success() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 /// KMS keyrings through the usual AWS configuration chain when the environment has one (the same

@@ -204,11 +204,7 @@ impl TerminalGuard {
             }
             Err(_) => return Err(binary_to_terminal()),
         };
-        if looks_like_text(text.as_bytes()) {
-            Ok(())
-        } else {
-            Err(binary_to_terminal())
-        }
+        if looks_like_text(text.as_bytes()) { Ok(()) } else { Err(binary_to_terminal()) }
     }
 }
 

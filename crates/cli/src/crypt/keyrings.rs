@@ -16,7 +16,7 @@ use super::hierarchy::{self, KeyStoreErrors};
 use super::key_file::{self, KeyMaterial};
 use super::wrapping_keys::WrappingKeys;
 use crate::exit_code::{Failure, Kind};
-use crate::kms_choice::{service_message, KmsSession};
+use crate::kms_choice::{KmsSession, service_message};
 
 /// Which way the keyring is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +76,9 @@ pub async fn build(
     }
     if keyrings.is_empty() {
         return Err(Failure::usage(match direction {
-            Direction::Encrypt => "name a wrapping key: --wrapping-keys key=KMS_KEY, provider=NAMESPACE key=NAME key-file=PATH, or branch-key-id=ID kms-key=KMS_KEY",
+            Direction::Encrypt => {
+                "name a wrapping key: --wrapping-keys key=KMS_KEY, provider=NAMESPACE key=NAME key-file=PATH, or branch-key-id=ID kms-key=KMS_KEY"
+            }
             Direction::Decrypt => {
                 "name a wrapping key: --wrapping-keys key=KMS_KEY, discovery=true, or provider=NAMESPACE key=NAME key-file=PATH"
             }

@@ -9,12 +9,12 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::Path;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use envelope::suite::MessageFormat;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use envelope::ContentType;
 use envelope::MessageInfo;
-use serde_json::{json, Map, Value};
+use envelope::suite::MessageFormat;
+use serde_json::{Map, Value, json};
 
 use super::plan::{Source, Target};
 

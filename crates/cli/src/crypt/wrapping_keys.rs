@@ -17,8 +17,7 @@ use crate::key_store_location::StoreLocation;
 /// The provider id of KMS groups.
 const KMS_PROVIDER: &str = "aws-kms";
 
-const ATTRIBUTES: &str =
-    "key, provider, region, key-file, padding, discovery, discovery-account, discovery-partition, \
+const ATTRIBUTES: &str = "key, provider, region, key-file, padding, discovery, discovery-account, discovery-partition, \
                           branch-key-id, key-store, kms-key, logical-name, cache-ttl";
 
 /// How long a branch key version is reused without asking the key store (and KMS) again, when
@@ -120,9 +119,13 @@ pub fn parse_group(words: &[String]) -> Result<WrappingKeys, Failure> {
             "profile" => {
                 return Err(Failure::usage(
                     "--wrapping-keys profile= is not supported; set AWS_PROFILE instead (envelope reads the usual AWS configuration)",
-                ))
+                ));
             }
-            other => return Err(Failure::usage(format!("--wrapping-keys: unknown attribute {other:?} (known: {ATTRIBUTES})"))),
+            other => {
+                return Err(Failure::usage(format!(
+                    "--wrapping-keys: unknown attribute {other:?} (known: {ATTRIBUTES})"
+                )));
+            }
         }
     }
     if branch_key_id.is_some()
@@ -181,7 +184,7 @@ pub fn parse_group(words: &[String]) -> Result<WrappingKeys, Failure> {
             (Some(_), true) => {
                 return Err(Failure::usage(
                     "--wrapping-keys: discovery-partition= needs at least one discovery-account=",
-                ))
+                ));
             }
         };
         return Ok(WrappingKeys::KmsDiscovery { filter });
@@ -244,7 +247,7 @@ fn hierarchy_group(
             _ => {
                 return Err(Failure::usage(format!(
                     "--wrapping-keys cache-ttl={text}: give whole seconds from 1 to {MAX_CACHE_TTL_SECONDS}"
-                )))
+                )));
             }
         },
     };
@@ -263,7 +266,7 @@ fn parse_padding(text: &str) -> Result<RsaPadding, Failure> {
         _ => {
             return Err(Failure::usage(format!(
                 "--wrapping-keys padding={text}: use pkcs1, oaep-sha1, oaep-sha256, oaep-sha384 or oaep-sha512"
-            )))
+            )));
         }
     };
     Ok(padding)

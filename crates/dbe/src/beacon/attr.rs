@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::item::{normalize_number, AttributeValue, ValueError};
+use crate::item::{AttributeValue, ValueError, normalize_number};
 
 use super::error::BeaconError;
 

@@ -430,11 +430,7 @@ impl ResolvedCompound {
                     c.iter()
                         .map(|&(i, required)| {
                             let prefix = self.parts[i].prefix();
-                            if required {
-                                prefix.to_owned()
-                            } else {
-                                format!("[{prefix}]")
-                            }
+                            if required { prefix.to_owned() } else { format!("[{prefix}]") }
                         })
                         .collect()
                 })

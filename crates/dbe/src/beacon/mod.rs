@@ -23,9 +23,9 @@ pub use compound::{CompoundBeacon, Constructor, ConstructorPart, EncryptedPart, 
 pub use config_error::ConfigError;
 pub use error::BeaconError;
 pub use key::{BeaconHmacKey, BeaconLength};
-pub use key_source::{BeaconKeySource, MultiKeySource, SingleKeySource, DEFAULT_TENANT_CAPACITY};
+pub use key_source::{BeaconKeySource, DEFAULT_TENANT_CAPACITY, MultiKeySource, SingleKeySource};
 pub use location::TerminalLocation;
-pub use standard::{BeaconStyle, StandardBeacon, BEACON_ATTRIBUTE_PREFIX};
+pub use standard::{BEACON_ATTRIBUTE_PREFIX, BeaconStyle, StandardBeacon};
 pub use version::{BeaconKeys, BeaconVersion, BeaconVersionConfig, VERSION_TAG_ATTRIBUTE};
 pub use virtual_field::{VirtualField, VirtualPart, VirtualTransform};
 

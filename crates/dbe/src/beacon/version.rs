@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::attr::{beacon_bytes, plain_string, Item};
+use super::attr::{Item, beacon_bytes, plain_string};
 use super::compound::{CompoundBeacon, EncryptedPart, PartValues, ResolvedCompound, SignedPart};
 use super::config_error::ConfigError;
 use super::error::BeaconError;

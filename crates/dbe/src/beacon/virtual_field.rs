@@ -6,7 +6,7 @@
 //!
 //! spec: searchable-encryption/virtual.md
 
-use super::attr::{plain_string, Item};
+use super::attr::{Item, plain_string};
 use super::config_error::ConfigError;
 use super::error::BeaconError;
 use super::location::TerminalLocation;
@@ -71,11 +71,7 @@ pub enum VirtualTransform {
 /// A position in a list of `len` items: from the start if non-negative, from the end if
 /// negative, clamped to `0..=len`.
 fn position(pos: i32, len: usize) -> usize {
-    if pos >= 0 {
-        (pos as usize).min(len)
-    } else {
-        len.saturating_sub(pos.unsigned_abs() as usize)
-    }
+    if pos >= 0 { (pos as usize).min(len) } else { len.saturating_sub(pos.unsigned_abs() as usize) }
 }
 
 impl VirtualTransform {
@@ -90,11 +86,7 @@ impl VirtualTransform {
         let chars: Vec<char> = input.chars().collect();
         let len = chars.len();
         let slice = |low: usize, high: usize| -> String {
-            if high > low {
-                chars[low..high].iter().collect()
-            } else {
-                String::new()
-            }
+            if high > low { chars[low..high].iter().collect() } else { String::new() }
         };
         match self {
             Self::Upper => input.to_ascii_uppercase(),
@@ -112,11 +104,7 @@ impl VirtualTransform {
             Self::Segments { split, low, high } => {
                 let pieces: Vec<&str> = input.split(*split).collect();
                 let (low, high) = (position(*low, pieces.len()), position(*high, pieces.len()));
-                if high > low {
-                    pieces[low..high].join(&split.to_string())
-                } else {
-                    String::new()
-                }
+                if high > low { pieces[low..high].join(&split.to_string()) } else { String::new() }
             }
         }
     }

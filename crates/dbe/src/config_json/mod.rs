@@ -29,7 +29,7 @@ use serde_json::Value;
 use crate::beacon::{BeaconError, BeaconVersion};
 use crate::item::{CryptoAction, PlaintextOverride, TableConfig};
 use reader::{bad, each, member_path, name, object, string};
-pub use search::{BeaconVersionJson, KeySourceJson, SearchConfigJson, DEFAULT_CACHE_TTL_SECONDS};
+pub use search::{BeaconVersionJson, DEFAULT_CACHE_TTL_SECONDS, KeySourceJson, SearchConfigJson};
 
 /// The logical table name when a config gives none (the test vectors' table).
 ///

@@ -12,11 +12,7 @@ pub(super) fn bad(path: &str, problem: &'static str) -> ConfigJsonError {
 
 /// `path.member`, or `member` at the top level.
 pub(super) fn member_path(path: &str, member: &str) -> String {
-    if path.is_empty() {
-        member.to_owned()
-    } else {
-        format!("{path}.{member}")
-    }
+    if path.is_empty() { member.to_owned() } else { format!("{path}.{member}") }
 }
 
 /// `path[index]`.

@@ -10,8 +10,8 @@
 
 use serde_json::Value;
 
-use super::reader::{bad, boolean, character, each, integer, member_path, name, object, string};
 use super::ConfigJsonError;
+use super::reader::{bad, boolean, character, each, integer, member_path, name, object, string};
 use crate::beacon::{
     BeaconStyle, BeaconVersionConfig, CompoundBeacon, Constructor, ConstructorPart, EncryptedPart, SignedPart,
     StandardBeacon, VirtualField, VirtualPart, VirtualTransform,
@@ -356,11 +356,7 @@ fn transform(value: &Value, path: &str) -> Result<VirtualTransform, ConfigJsonEr
             if !inner.is_null() {
                 return Err(bad(&inner_path, "expected null"));
             }
-            if kind == "upper" {
-                VirtualTransform::Upper
-            } else {
-                VirtualTransform::Lower
-            }
+            if kind == "upper" { VirtualTransform::Upper } else { VirtualTransform::Lower }
         }
         "insert" => VirtualTransform::Insert(string(&field(&["literal"], "literal")?, &at("literal"))?.to_owned()),
         "prefix" => VirtualTransform::Prefix(integer(&field(&["length"], "length")?, &at("length"))?),

@@ -12,8 +12,8 @@ use aws_sdk_dynamodb::types::{
 use tracing::debug;
 
 use super::convert::{from_sdk_item, to_sdk_item, to_sdk_value};
-use super::error::{service, DynamoDbError};
-use super::expression::{parse, render_shared, Expression, ExpressionError, RenderedSet};
+use super::error::{DynamoDbError, service};
+use super::expression::{Expression, ExpressionError, RenderedSet, parse, render_shared};
 use crate::item::{AttributeValue, Item};
 use crate::search::{BeaconQuery, Condition, SearchableTable};
 

@@ -441,11 +441,7 @@ impl Parser<'_> {
         let condition = match name.as_str() {
             "attribute_exists" | "attribute_not_exists" => {
                 let Operand::Attr(attr) = self.path()? else { unreachable!("path() returns attributes") };
-                if name == "attribute_exists" {
-                    Condition::Exists(attr)
-                } else {
-                    Condition::NotExists(attr)
-                }
+                if name == "attribute_exists" { Condition::Exists(attr) } else { Condition::NotExists(attr) }
             }
             "begins_with" | "contains" => {
                 // Either argument may be a value (`contains(:set, Attr)` asks whether the

@@ -28,7 +28,7 @@ mod expression;
 #[cfg(feature = "dynamodb")]
 pub use client::{BatchWrite, EncryptedDynamoDbClient, QueryRequest, TransactWrite};
 #[cfg(feature = "dynamodb")]
-pub use convert::{from_sdk_item, from_sdk_value, to_sdk_item, to_sdk_value, ConversionError};
+pub use convert::{ConversionError, from_sdk_item, from_sdk_value, to_sdk_item, to_sdk_value};
 #[cfg(feature = "dynamodb")]
 pub use error::DynamoDbError;
-pub use expression::{parse, Expression, ExpressionError, MAX_EXPRESSION_LEN, MAX_NESTING};
+pub use expression::{Expression, ExpressionError, MAX_EXPRESSION_LEN, MAX_NESTING, parse};

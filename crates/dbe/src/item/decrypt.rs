@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::{digest, hmac, signature};
 use base64::Engine as _;
 use envelope::{CommitmentPolicy, DecryptionMaterialsRequest, EncryptionContext, MaterialsManager};
@@ -19,7 +19,7 @@ use super::config::TableConfig;
 use super::error::ItemError;
 use super::footer::Footer;
 use super::header::Header;
-use super::keys::{canonical_cmp, canonical_path, commitment, equal, FieldKeys};
+use super::keys::{FieldKeys, canonical_cmp, canonical_path, commitment, equal};
 use super::value::{AttributeValue, TypeId};
 use super::{FOOTER_ATTRIBUTE, HEADER_ATTRIBUTE};
 

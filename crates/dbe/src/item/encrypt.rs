@@ -9,17 +9,17 @@
 
 use std::collections::BTreeMap;
 
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::{digest, hmac};
 use envelope::{AlgorithmSuite, CommitmentPolicy, EncryptionMaterialsRequest, MaterialsManager};
 
 use super::action::CryptoAction;
 use super::config::TableConfig;
-use super::decrypt::{base_context, canonical_field, serialize_context, value_error, Item};
+use super::decrypt::{Item, base_context, canonical_field, serialize_context, value_error};
 use super::error::ItemError;
 use super::footer::Footer;
 use super::header::{Header, MESSAGE_ID_LEN};
-use super::keys::{canonical_cmp, canonical_path, commitment, FieldKeys};
+use super::keys::{FieldKeys, canonical_cmp, canonical_path, commitment};
 use super::value::AttributeValue;
 use super::{FOOTER_ATTRIBUTE, HEADER_ATTRIBUTE};
 

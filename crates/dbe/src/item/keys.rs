@@ -5,8 +5,8 @@
 //! spec: aws/aws-database-encryption-sdk-dynamodb `specification/structured-encryption/`
 //! (header.md "Header Commitment", encrypt-structure.md "Calculate Cipherkey and Nonce")
 
-use aws_lc_rs::cipher::{EncryptingKey, EncryptionContext as CipherIv, UnboundCipherKey, AES_256};
-use aws_lc_rs::hkdf::{KeyType, Salt, HKDF_SHA512};
+use aws_lc_rs::cipher::{AES_256, EncryptingKey, EncryptionContext as CipherIv, UnboundCipherKey};
+use aws_lc_rs::hkdf::{HKDF_SHA512, KeyType, Salt};
 use aws_lc_rs::iv::FixedLength;
 use aws_lc_rs::{constant_time, hmac};
 use zeroize::Zeroizing;

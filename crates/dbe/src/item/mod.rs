@@ -23,13 +23,13 @@ mod value;
 
 pub use action::{CryptoAction, UnknownCryptoAction};
 pub use config::{PlaintextOverride, TableConfig, UnknownPlaintextOverride};
-pub use decrypt::{decrypt_item, Item};
-pub use encrypt::{encrypt_item, RESERVED_PREFIX};
+pub use decrypt::{Item, decrypt_item};
+pub use encrypt::{RESERVED_PREFIX, encrypt_item};
 pub use error::{FooterError, HeaderError, ItemError, ValueError};
 pub use footer::{Footer, SIGNATURE_LEN, TAG_LEN};
-pub use header::{flavor_of, Header, COMMITMENT_LEN, MESSAGE_ID_LEN};
-pub use json::{item_from_json, item_from_value, item_to_json, JsonError};
-pub use value::{normalize_number, utf16_cmp, AttributeValue, TypeId, MAX_DEPTH};
+pub use header::{COMMITMENT_LEN, Header, MESSAGE_ID_LEN, flavor_of};
+pub use json::{JsonError, item_from_json, item_from_value, item_to_json};
+pub use value::{AttributeValue, MAX_DEPTH, TypeId, normalize_number, utf16_cmp};
 
 /// Name of the header attribute.
 ///

@@ -330,11 +330,7 @@ impl<'a> Reader<'a> {
     }
 
     fn finish(self) -> Result<(), ValueError> {
-        if self.rest.is_empty() {
-            Ok(())
-        } else {
-            Err(ValueError::TrailingBytes(self.rest.len()))
-        }
+        if self.rest.is_empty() { Ok(()) } else { Err(ValueError::TrailingBytes(self.rest.len())) }
     }
 }
 

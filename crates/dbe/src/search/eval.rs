@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use super::error::SearchError;
 use super::query::{CompareOp, Condition, Operand};
-use crate::item::{normalize_number, AttributeValue};
+use crate::item::{AttributeValue, normalize_number};
 
 /// Resolves a name in a condition to its plaintext value in one item (`None`: absent).
 pub(crate) type Resolve<'a> = dyn Fn(&str) -> Result<Option<AttributeValue>, SearchError> + 'a;

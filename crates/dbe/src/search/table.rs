@@ -10,11 +10,11 @@ use super::eval::evaluate;
 use super::query::Condition;
 use super::translate::{BeaconQuery, Names, Rewriter};
 use crate::beacon::{
-    BeaconKeySource, BeaconKeys, BeaconVersion, BeaconVersionConfig, BEACON_ATTRIBUTE_PREFIX, VERSION_TAG_ATTRIBUTE,
+    BEACON_ATTRIBUTE_PREFIX, BeaconKeySource, BeaconKeys, BeaconVersion, BeaconVersionConfig, VERSION_TAG_ATTRIBUTE,
 };
 use crate::item::{
-    decrypt_item, encrypt_item, AttributeValue, CryptoAction, Header, Item, TableConfig, HEADER_ATTRIBUTE,
-    RESERVED_PREFIX,
+    AttributeValue, CryptoAction, HEADER_ATTRIBUTE, Header, Item, RESERVED_PREFIX, TableConfig, decrypt_item,
+    encrypt_item,
 };
 
 /// The provider id of the hierarchical keyring's encrypted data keys; their provider info is
@@ -324,7 +324,7 @@ impl SearchableTable {
                 let (named, rest) = names.split_key_field(field, query)?;
                 match (named, tenant) {
                     (Some(named), Some(other)) if named != other => {
-                        return Err(SearchError::AmbiguousBeaconKeyId(field.to_owned()))
+                        return Err(SearchError::AmbiguousBeaconKeyId(field.to_owned()));
                     }
                     (named, other) => (named.or(other.map(str::to_owned)), rest),
                 }

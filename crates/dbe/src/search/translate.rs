@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::error::SearchError;
 use super::query::{CompareOp, Condition, Operand};
 use crate::beacon::compound::ResolvedCompound;
-use crate::beacon::{BeaconKeys, BeaconVersion, StandardBeacon, BEACON_ATTRIBUTE_PREFIX};
+use crate::beacon::{BEACON_ATTRIBUTE_PREFIX, BeaconKeys, BeaconVersion, StandardBeacon};
 use crate::item::{AttributeValue, CryptoAction};
 
 /// A query rewritten onto beacons, ready for a database to run.
@@ -219,7 +219,7 @@ impl Rewriter<'_> {
                                 name,
                                 "BETWEEN",
                                 "after their common parts, the bounds must hold only signed parts (an encrypted part may only end them as a bare prefix)",
-                            ))
+                            ));
                         }
                         _ => return Err(unsupported(name, "BETWEEN", "a standard beacon's hashes keep no order")),
                     }
@@ -231,7 +231,7 @@ impl Rewriter<'_> {
                     condition.clone()
                 }
                 Some((name, Target::Standard(beacon))) if beacon.is_set() => {
-                    return Err(unsupported(name, "IN", "a set beacon answers contains only"))
+                    return Err(unsupported(name, "IN", "a set beacon answers contains only"));
                 }
                 Some((name, target)) => {
                     let values = list
@@ -250,7 +250,7 @@ impl Rewriter<'_> {
                     Condition::BeginsWith(self.renamed(name), self.beacon_value(name, target, prefix, Use::Open)?)
                 }
                 Some((name, _)) => {
-                    return Err(unsupported(name, "begins_with", "a standard beacon matches whole values only"))
+                    return Err(unsupported(name, "begins_with", "a standard beacon matches whole values only"));
                 }
             },
             Condition::Contains(subject, operand) => match self.beacon_of(subject)? {
@@ -265,7 +265,7 @@ impl Rewriter<'_> {
                     Condition::Contains(self.renamed(name), self.beacon_value(name, target, operand, Use::Equality)?)
                 }
                 Some((name, _)) => {
-                    return Err(unsupported(name, "contains", "only set beacons and compound beacons answer contains"))
+                    return Err(unsupported(name, "contains", "only set beacons and compound beacons answer contains"));
                 }
             },
             Condition::Exists(name) | Condition::NotExists(name) => {
@@ -316,7 +316,7 @@ impl Rewriter<'_> {
         let beacon_value = match (target, op) {
             (_, CompareOp::Eq) => self.beacon_value(name, target, value, Use::Equality)?,
             (_, CompareOp::Ne) => {
-                return Err(unsupported(name, "<>", "a beacon cannot tell a different value from a colliding one"))
+                return Err(unsupported(name, "<>", "a beacon cannot tell a different value from a colliding one"));
             }
             (Target::Compound(compound), _) => match literal_string(value) {
                 Some(text) if compound.less_than_comparable(text) => {
@@ -327,7 +327,7 @@ impl Rewriter<'_> {
                         name,
                         op.symbol(),
                         "a range value may hold only signed parts, optionally ending in a bare encrypted prefix",
-                    ))
+                    ));
                 }
             },
             _ => return Err(unsupported(name, op.symbol(), "a standard beacon's hashes keep no order")),

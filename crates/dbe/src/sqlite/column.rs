@@ -13,7 +13,7 @@
 use rusqlite::types::Value;
 
 use super::error::TableError;
-use crate::item::{normalize_number, AttributeValue, Item, TypeId};
+use crate::item::{AttributeValue, Item, TypeId, normalize_number};
 
 /// The column form of `value`, `None` for types without one.
 pub(crate) fn column_value(value: &AttributeValue) -> Option<Value> {

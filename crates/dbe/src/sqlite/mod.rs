@@ -20,4 +20,4 @@ pub use error::TableError;
 /// The SQLite binding the table uses (open connections with it, or with [`open_database`]).
 pub use rusqlite;
 pub use schema::ITEM_COLUMN;
-pub use table::{open_database, EncryptedTable, EncryptedTableBuilder};
+pub use table::{EncryptedTable, EncryptedTableBuilder, open_database};

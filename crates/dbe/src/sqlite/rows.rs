@@ -5,11 +5,11 @@
 //! outside this API is a [`TableError::ColumnMismatch`], not a silently wrong answer.
 
 use rusqlite::types::Value;
-use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use super::column::{column_value, decode_item, encode_item, key_value};
 use super::error::TableError;
-use super::schema::{TableSchema, ITEM_COLUMN};
+use super::schema::{ITEM_COLUMN, TableSchema};
 use crate::item::Item;
 
 /// The column values of a stored item's primary key.

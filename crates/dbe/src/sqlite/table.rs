@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use envelope::{AlgorithmSuite, MaterialsManager};
-use rusqlite::types::Value;
 use rusqlite::Connection;
+use rusqlite::types::Value;
 
 use super::error::TableError;
-use super::render::{render, Filter};
+use super::render::{Filter, render};
 use super::rows;
 use super::schema::TableSchema;
 use crate::beacon::{BeaconKeySource, BeaconVersionConfig};

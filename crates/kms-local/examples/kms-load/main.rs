@@ -23,8 +23,8 @@
 //! moto's server in the same run. Every request loop is bounded by time; only the given endpoint
 //! (meant to be 127.0.0.1) is contacted.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_sdk_kms::config::retry::RetryConfig;

@@ -701,7 +701,9 @@ mod tests {
 
         let c =
             GrantConstraints { encryption_context_subset: Some(ec(&[("a", "b")])), encryption_context_equals: None };
-        assert!(validate_constraints(&ops(&["Decrypt", "DescribeKey", "RetireGrant", "CreateGrant"]), Some(&c)).is_ok());
+        assert!(
+            validate_constraints(&ops(&["Decrypt", "DescribeKey", "RetireGrant", "CreateGrant"]), Some(&c)).is_ok()
+        );
         assert!(validate_constraints(&ops(&["Decrypt", "Sign"]), Some(&c)).is_err());
         assert!(validate_constraints(&ops(&["GenerateMac"]), Some(&c)).is_err());
         assert!(validate_constraints(&ops(&["Sign"]), None).is_ok());
@@ -717,13 +719,15 @@ mod tests {
         };
         assert!(validate_constraints(&ops(&["Decrypt"]), Some(&long)).is_err());
 
-        assert!(validate_for_key(
-            &ops(&["Encrypt", "GenerateDataKey", "CreateGrant"]),
-            Some(&c),
-            "SYMMETRIC_DEFAULT",
-            "ENCRYPT_DECRYPT"
-        )
-        .is_ok());
+        assert!(
+            validate_for_key(
+                &ops(&["Encrypt", "GenerateDataKey", "CreateGrant"]),
+                Some(&c),
+                "SYMMETRIC_DEFAULT",
+                "ENCRYPT_DECRYPT"
+            )
+            .is_ok()
+        );
         assert!(validate_for_key(&ops(&["Sign"]), None, "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT").is_err());
         assert!(validate_for_key(&ops(&["GenerateDataKey"]), None, "RSA_2048", "ENCRYPT_DECRYPT").is_err());
         assert!(validate_for_key(&ops(&["Decrypt", "GetPublicKey"]), None, "RSA_2048", "ENCRYPT_DECRYPT").is_ok());

@@ -336,11 +336,7 @@ fn glob_match_impl(pattern: &str, text: &str, ignore_case: bool) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     let eq = |a: char, b: char| {
-        if ignore_case {
-            a == b || a.to_lowercase().eq(b.to_lowercase())
-        } else {
-            a == b
-        }
+        if ignore_case { a == b || a.to_lowercase().eq(b.to_lowercase()) } else { a == b }
     };
     glob_match_units(&p, &t, '*', '?', eq)
 }

@@ -28,7 +28,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use serde_json::Value;
 
-use super::condition_values::{date, ip_in_range, number, FactSource, Lookup};
+use super::condition_values::{FactSource, Lookup, date, ip_in_range, number};
 use super::{glob_match, glob_match_ignore_case, is_account_id, principal_matches};
 
 /// Largest key policy KMS accepts (the 32 KB key-policy quota).
@@ -286,11 +286,7 @@ enum Truth {
 
 impl From<bool> for Truth {
     fn from(b: bool) -> Truth {
-        if b {
-            Truth::True
-        } else {
-            Truth::False
-        }
+        if b { Truth::True } else { Truth::False }
     }
 }
 
@@ -368,11 +364,7 @@ impl Policy {
                 }
             }
         }
-        if allowed {
-            Decision::Allow
-        } else {
-            Decision::ImplicitDeny
-        }
+        if allowed { Decision::Allow } else { Decision::ImplicitDeny }
     }
 
     /// Number of statements.
@@ -634,11 +626,7 @@ impl Statement {
 fn context_values(key: &str, ctx: &RequestContext<'_>) -> Lookup {
     const EC_PREFIX: &str = "kms:encryptioncontext:";
     let present = |v: Vec<String>| {
-        if v.is_empty() {
-            Lookup::Absent
-        } else {
-            Lookup::Present(v)
-        }
+        if v.is_empty() { Lookup::Absent } else { Lookup::Present(v) }
     };
     match key {
         "kms:calleraccount" | "aws:principalaccount" => Lookup::Present(vec![ctx.caller_account.to_string()]),
@@ -1041,10 +1029,10 @@ mod tests {
         assert!(st(r#"{"Effect":"Allow","Principal":{"Bogus":"x"},"Action":"kms:*","Resource":"*"}"#).is_err());
         assert!(st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":"x"}"#).is_err());
         assert!(st(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Extra":1}"#).is_err());
-        assert!(validate(
-            r#"{"Version":"2099-01-01","Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*"}}"#
-        )
-        .is_err());
+        assert!(
+            validate(r#"{"Version":"2099-01-01","Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*"}}"#)
+                .is_err()
+        );
         // A single statement object (not a list) is fine.
         assert!(validate(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"kms:*"}}"#).is_ok());
 

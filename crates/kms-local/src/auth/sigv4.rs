@@ -18,7 +18,7 @@ use std::time::SystemTime;
 
 use aws_lc_rs::{constant_time, digest, hmac};
 
-use super::signing_keys::{scope_key, SigningKeys};
+use super::signing_keys::{SigningKeys, scope_key};
 use super::{account_of_arn, unix_seconds};
 
 /// The only algorithm we verify; SigV4a (`AWS4-ECDSA-P256-SHA256`) is not
@@ -531,7 +531,7 @@ fn parse_authorization(value: &str) -> Result<AuthorizationFields<'_>, AuthError
             other => {
                 return Err(AuthError::IncompleteSignature(format!(
                     "Authorization header has an unknown component '{other}'."
-                )))
+                )));
             }
         };
         if slot.replace(v.trim()).is_some() {
@@ -993,7 +993,10 @@ mod tests {
         // No x-amz-date at all.
         let headers = h(&[
             ("host", "h"),
-            ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00"),
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/kms/aws4_request, SignedHeaders=host, Signature=00",
+            ),
         ]);
         let req = SignedRequest { method: "POST", path: "/", query: "", headers: &headers, body: b"" };
         assert_eq!(verify(&req, &lookup, at(T0)).unwrap_err().kms_error_type(), "IncompleteSignatureException");
@@ -1004,7 +1007,10 @@ mod tests {
         let headers = h(&[
             ("host", "h"),
             ("x-amz-date", "20150830T123600Z"),
-            ("authorization", "AWS4-HMAC-SHA256 Credential=NOPE/20150830/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"),
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=NOPE/20150830/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=00",
+            ),
         ]);
         let req = SignedRequest { method: "POST", path: "/", query: "", headers: &headers, body: b"" };
         let e = verify(&req, &lookup, at(T0)).unwrap_err();
@@ -1014,7 +1020,10 @@ mod tests {
         let headers = h(&[
             ("host", "h"),
             ("x-amz-date", "20150830T123600Z"),
-            ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150831/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"),
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150831/us-east-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=00",
+            ),
         ]);
         let req = SignedRequest { method: "POST", path: "/", query: "", headers: &headers, body: b"" };
         assert_eq!(verify(&req, &lookup, at(T0)).unwrap_err().kms_error_type(), "InvalidSignatureException");

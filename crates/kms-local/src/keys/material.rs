@@ -4,14 +4,14 @@
 //! DER (so offline tools read them); ML-KEM keys are the raw decapsulation key followed by the raw
 //! encapsulation key.
 
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::kem::{
-    Ciphertext as KemCiphertext, DecapsulationKey, EncapsulationKey, ML_KEM_1024, ML_KEM_512, ML_KEM_768,
+    Ciphertext as KemCiphertext, DecapsulationKey, EncapsulationKey, ML_KEM_512, ML_KEM_768, ML_KEM_1024,
 };
 use aws_lc_rs::rsa::{
-    KeySize, OaepAlgorithm, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey,
-    OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
+    KeySize, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepAlgorithm, OaepPrivateDecryptingKey,
+    OaepPublicEncryptingKey, PrivateDecryptingKey,
 };
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, PqdsaKeyPair, RsaKeyPair, UnparsedPublicKey};
 use aws_lc_rs::{agreement, digest, hmac, rand::SystemRandom};
@@ -333,7 +333,7 @@ pub fn generate_secret(spec: KeySpec) -> KmsResult<Secret> {
             v
         }
         _ => {
-            return Err(KmsError::unsupported(format!("KeySpec {} is not supported by this emulator.", spec.as_str())))
+            return Err(KmsError::unsupported(format!("KeySpec {} is not supported by this emulator.", spec.as_str())));
         }
     };
     Ok(Secret::new(bytes))

@@ -339,8 +339,8 @@ impl KeySpec {
 impl SigningAlgorithm {
     /// The digest a DIGEST-type message must come from, if the algorithm uses one.
     pub fn digest(self) -> Option<&'static aws_lc_rs::digest::Algorithm> {
-        use aws_lc_rs::digest::{SHA256, SHA384, SHA512};
         use SigningAlgorithm::*;
+        use aws_lc_rs::digest::{SHA256, SHA384, SHA512};
         match self {
             RsaPssSha256 | RsaPkcs1Sha256 | EcdsaSha256 => Some(&SHA256),
             RsaPssSha384 | RsaPkcs1Sha384 | EcdsaSha384 => Some(&SHA384),

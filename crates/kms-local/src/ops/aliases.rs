@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::lifecycle::Empty;
 use super::Ctx;
+use super::lifecycle::Empty;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::{self, KeyIdForms};
-use crate::model::{now, Alias, Key};
+use crate::model::{Alias, Key, now};
 use crate::wire::paginate;
 
 const MAX_ALIASES_PER_KEY: usize = 50;
@@ -176,7 +176,7 @@ mod tests {
     use std::cell::RefCell;
 
     use super::*;
-    use crate::ops::{create_key_record, NewKey, RequestInfo};
+    use crate::ops::{NewKey, RequestInfo, create_key_record};
     use crate::state::Registry;
     use crate::store::Store;
 

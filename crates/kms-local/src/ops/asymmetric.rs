@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::symmetric::encrypt_with;
-use super::{dry_run_check, Ctx};
+use super::{Ctx, dry_run_check};
 use crate::error::{KmsError, KmsResult};
 use crate::ids::KeyIdForms;
 use crate::keys::{DataKeyPairSpec, EncryptionAlgorithm, KeySpec, KeyUsage, MacAlgorithm, Material, SigningAlgorithm};
-use crate::wire::{check_grant_tokens, Context, SecretIn, SecretOut, B64};
+use crate::wire::{B64, Context, SecretIn, SecretOut, check_grant_tokens};
 
 fn check_message(m: &[u8], field: &str) -> KmsResult<()> {
     if m.is_empty() || m.len() > 4096 {

@@ -17,7 +17,7 @@ use super::Ctx;
 use crate::auth::condition_values::{FactSource, Lookup};
 use crate::ciphertext::Blob;
 use crate::ids::{self, KeyIdForms, KeyRef};
-use crate::model::{now, Key, MrRole};
+use crate::model::{Key, MrRole, now};
 
 /// What the transport says about a request.
 #[derive(Debug, Clone, Copy)]
@@ -194,11 +194,7 @@ impl<'c, 'a> KeyRequestFacts<'c, 'a> {
                 .map(|c| c.keys().cloned().collect())
                 .unwrap_or_default(),
         };
-        if values.is_empty() {
-            Lookup::Absent
-        } else {
-            Lookup::Present(values)
-        }
+        if values.is_empty() { Lookup::Absent } else { Lookup::Present(values) }
     }
 
     /// `aws:RequestTag/<tag>` and `aws:TagKeys` from TagResource/UntagResource.
@@ -231,11 +227,7 @@ impl<'c, 'a> KeyRequestFacts<'c, 'a> {
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
-        if values.is_empty() {
-            Lookup::Absent
-        } else {
-            Lookup::Present(values)
-        }
+        if values.is_empty() { Lookup::Absent } else { Lookup::Present(values) }
     }
 
     fn resource_aliases(&self) -> Lookup {
@@ -247,11 +239,7 @@ impl<'c, 'a> KeyRequestFacts<'c, 'a> {
             .filter(|a| a.target_key_id == self.key.meta.key_id)
             .map(|a| a.name)
             .collect();
-        if names.is_empty() {
-            Lookup::Absent
-        } else {
-            Lookup::Present(names)
-        }
+        if names.is_empty() { Lookup::Absent } else { Lookup::Present(names) }
     }
 }
 

@@ -7,11 +7,11 @@
 
 use std::sync::Mutex;
 
-use super::{create_key_record, Ctx, NewKey};
+use super::{Ctx, NewKey, create_key_record};
 use crate::error::KmsResult;
 use crate::ids::{self, KeyIdForms, KeyRef, RESERVED_ALIAS_PREFIX};
 use crate::keys::{KeySpec, KeyUsage, Origin};
-use crate::model::{now, Alias};
+use crate::model::{Alias, now};
 
 /// Days between automatic rotations of an AWS managed key (KMS rotates them yearly).
 const ROTATION_DAYS: u32 = 365;

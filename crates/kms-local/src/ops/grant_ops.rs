@@ -6,12 +6,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::lifecycle::Empty;
-use super::{dry_run_check, Ctx};
+use super::{Ctx, dry_run_check};
 use crate::auth::grants;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::KeyIdForms;
 use crate::keys::KeyState;
-use crate::model::{now, GrantConstraints, GrantRecord};
+use crate::model::{GrantConstraints, GrantRecord, now};
 use crate::wire::{check_grant_tokens, paginate};
 
 #[derive(Deserialize)]
@@ -233,7 +233,7 @@ pub fn retire_grant(ctx: &Ctx<'_>, r: RetireGrantRequest) -> KmsResult<Empty> {
                 return Err(KmsError::access_denied(format!(
                     "User: {} is not authorized to perform: kms:RetireGrant on resource: {}",
                     ctx.principal, grant.key_arn
-                )))
+                )));
             }
         }
     }

@@ -7,19 +7,19 @@
 use std::sync::Arc;
 
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
-use aws_lc_rs::key_wrap::{AesKek, KeyWrapPadded, AES_256};
+use aws_lc_rs::key_wrap::{AES_256, AesKek, KeyWrapPadded};
 use aws_lc_rs::rsa::{
-    KeySize, OaepPrivateDecryptingKey, PrivateDecryptingKey, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256,
+    KeySize, OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OaepPrivateDecryptingKey, PrivateDecryptingKey,
 };
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::lifecycle::KeyIdRequest;
 use super::Ctx;
+use super::lifecycle::KeyIdRequest;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::{self, KeyIdForms};
 use crate::keys::{KeyState, Material, Origin, Secret};
-use crate::model::{now, Key, MaterialInfo, MaterialVersion};
+use crate::model::{Key, MaterialInfo, MaterialVersion, now};
 use crate::wire::B64;
 
 const TOKEN_LABEL: &str = "envelope-kms-local/import-token/v1";
@@ -41,13 +41,13 @@ impl Wrapping {
             "RSA_AES_KEY_WRAP_SHA_1" => Wrapping::KeyWrapSha1,
             "RSA_AES_KEY_WRAP_SHA_256" => Wrapping::KeyWrapSha256,
             "RSAES_PKCS1_V1_5" | "SM2PKE" => {
-                return Err(KmsError::validation(format!("WrappingAlgorithm {s} is not supported by this emulator.")))
+                return Err(KmsError::validation(format!("WrappingAlgorithm {s} is not supported by this emulator.")));
             }
             _ => {
                 return Err(KmsError::constraint(
                     "wrappingAlgorithm",
                     "Member must satisfy enum value set: [RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, RSA_AES_KEY_WRAP_SHA_1, RSA_AES_KEY_WRAP_SHA_256, SM2PKE]",
-                ))
+                ));
             }
         })
     }
@@ -102,7 +102,7 @@ pub fn get_parameters_for_import(
             return Err(KmsError::constraint(
                 "wrappingKeySpec",
                 "Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096, SM2]",
-            ))
+            ));
         }
     };
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
@@ -225,7 +225,7 @@ fn expiration_model(model: Option<&str>, valid_to: Option<f64>) -> KmsResult<&'s
             return Err(KmsError::constraint(
                 "expirationModel",
                 "Member must satisfy enum value set: [KEY_MATERIAL_EXPIRES, KEY_MATERIAL_DOES_NOT_EXPIRE]",
-            ))
+            ));
         }
     };
     match (model, valid_to.map(|v| v as i64)) {
@@ -324,7 +324,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::ops::{create_key_record, NewKey, RequestInfo};
+    use crate::ops::{NewKey, RequestInfo, create_key_record};
     use crate::state::Registry;
     use crate::store::Store;
 

@@ -6,16 +6,16 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::authz_facts::CallerFacts;
 use super::Ctx;
+use super::authz_facts::CallerFacts;
 use crate::auth::condition_values::FactSource;
 use crate::auth::policy;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::{self, KeyIdForms};
 use crate::keys::{KeySpec, KeyState, KeyUsage, Material, Origin, Secret};
-use crate::model::{now, Key, KeyMeta, MaterialInfo, MaterialVersion, MrRole};
+use crate::model::{Key, KeyMeta, MaterialInfo, MaterialVersion, MrRole, now};
 use crate::state::Registry;
-use crate::wire::{check_tags, paginate, KeyMetadata, Tag};
+use crate::wire::{KeyMetadata, Tag, check_tags, paginate};
 
 /// Everything needed to create a key (from CreateKey or a seed file).
 #[derive(Debug)]

@@ -17,8 +17,8 @@ pub mod usage;
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::auth::grants;
 use crate::auth::policy::{Decision, RequestContext};
@@ -29,7 +29,7 @@ use crate::state::{Freshness, Registry};
 use crate::wire::Context;
 
 pub use authz_facts::RequestInfo;
-pub use lifecycle::{create_key_record, NewKey};
+pub use lifecycle::{NewKey, create_key_record};
 
 /// Who is calling, from where, and what the request touched.
 pub struct Ctx<'a> {
@@ -111,7 +111,7 @@ impl<'a> Ctx<'a> {
         match decision {
             Decision::Allow => return Ok(()),
             Decision::ExplicitDeny => {
-                return Err(self.denied(&action, &key.arn, "with an explicit deny in a resource-based policy"))
+                return Err(self.denied(&action, &key.arn, "with an explicit deny in a resource-based policy"));
             }
             Decision::ImplicitDeny => {}
         }
@@ -275,9 +275,5 @@ fn serialization_error(e: &serde_json::Error) -> KmsError {
 
 /// Fails with DryRunOperationException when DryRun is set (after every other check passed).
 pub fn dry_run_check(dry_run: Option<bool>) -> KmsResult<()> {
-    if dry_run == Some(true) {
-        Err(KmsError::dry_run())
-    } else {
-        Ok(())
-    }
+    if dry_run == Some(true) { Err(KmsError::dry_run()) } else { Ok(()) }
 }

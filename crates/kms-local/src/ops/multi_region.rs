@@ -3,15 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::authz_facts::CallerFacts;
-use super::lifecycle::{check_policy, metadata, Empty};
 use super::Ctx;
+use super::authz_facts::CallerFacts;
+use super::lifecycle::{Empty, check_policy, metadata};
 use crate::auth::policy;
 use crate::error::{KmsError, KmsResult};
 use crate::ids::{self, KeyIdForms};
 use crate::keys::KeyState;
-use crate::model::{now, Key, MrRole};
-use crate::wire::{check_tags, KeyMetadata, Tag};
+use crate::model::{Key, MrRole, now};
+use crate::wire::{KeyMetadata, Tag, check_tags};
 
 fn check_region(region: &str) -> KmsResult<()> {
     let parts: Vec<&str> = region.split('-').collect();
@@ -19,11 +19,7 @@ fn check_region(region: &str) -> KmsResult<()> {
         && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
         && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty();
-    if ok {
-        Ok(())
-    } else {
-        Err(KmsError::validation(format!("{region} is not a valid AWS Region name.")))
-    }
+    if ok { Ok(()) } else { Err(KmsError::validation(format!("{region} is not a valid AWS Region name."))) }
 }
 
 #[derive(Deserialize)]
@@ -54,7 +50,7 @@ pub fn replicate_key(ctx: &Ctx<'_>, r: ReplicateKeyRequest) -> KmsResult<Replica
     match key.meta.multi_region {
         None => return Err(KmsError::unsupported(format!("{} is not a multi-Region key.", key.arn))),
         Some(MrRole::Replica) => {
-            return Err(KmsError::unsupported(format!("{} is a replica key; replicate its primary key.", key.arn)))
+            return Err(KmsError::unsupported(format!("{} is a replica key; replicate its primary key.", key.arn)));
         }
         Some(MrRole::Primary) => {}
     }

@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::authz_facts::KeyRequestFacts;
-use super::lifecycle::{check_policy, Empty};
 use super::Ctx;
+use super::authz_facts::KeyRequestFacts;
+use super::lifecycle::{Empty, check_policy};
 use crate::error::{KmsError, KmsResult};
 use crate::ids::KeyIdForms;
 use crate::wire::paginate;

@@ -8,12 +8,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lifecycle::{Empty, KeyIdRequest, KeyIdResponse};
 use super::Ctx;
+use super::lifecycle::{Empty, KeyIdRequest, KeyIdResponse};
 use crate::error::{KmsError, KmsResult};
 use crate::ids::KeyIdForms;
 use crate::keys::{KeySpec, KeyState, Origin};
-use crate::model::{now, Key, MrRole};
+use crate::model::{Key, MrRole, now};
 use crate::wire::paginate;
 
 const MAX_ON_DEMAND: usize = 25;
@@ -162,7 +162,7 @@ pub fn list_key_rotations(ctx: &Ctx<'_>, r: ListKeyRotationsRequest) -> KmsResul
             return Err(KmsError::constraint(
                 "includeKeyMaterial",
                 "Member must satisfy enum value set: [ALL_KEY_MATERIAL, ROTATIONS_ONLY]",
-            ))
+            ));
         }
     };
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
@@ -171,11 +171,7 @@ pub fn list_key_rotations(ctx: &Ctx<'_>, r: ListKeyRotationsRequest) -> KmsResul
         return Err(KmsError::unsupported(format!("{} does not support rotation.", key.arn)));
     }
     let state = |v: u32| {
-        if v == key.meta.current_version {
-            "CURRENT"
-        } else {
-            "NON_CURRENT"
-        }
+        if v == key.meta.current_version { "CURRENT" } else { "NON_CURRENT" }
     };
     let entries: Vec<RotationsListEntry> = key
         .materials

@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{dry_run_check, Ctx};
+use super::{Ctx, dry_run_check};
 use crate::ciphertext::{self, Blob};
 use crate::error::{KmsError, KmsResult};
 use crate::ids::KeyIdForms;
-use crate::keys::{fill_random, random_secret, EncryptionAlgorithm, KeySpec, KeyUsage, Secret};
+use crate::keys::{EncryptionAlgorithm, KeySpec, KeyUsage, Secret, fill_random, random_secret};
 use crate::model::Key;
-use crate::wire::{check_grant_tokens, Context, SecretIn, SecretOut, B64};
+use crate::wire::{B64, Context, SecretIn, SecretOut, check_grant_tokens};
 
 /// Maximum plaintext for Encrypt (and data key length cap is 1024).
 pub const MAX_PLAINTEXT: usize = 4096;

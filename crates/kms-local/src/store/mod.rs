@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 pub use audit_sink::{AuditRecord, AuditSink, AuditSlot};
 
@@ -243,11 +243,7 @@ impl Store {
     }
 
     fn writing(&self) -> Result<(), StoreError> {
-        if self.in_write {
-            Ok(())
-        } else {
-            Err(StoreError::NoTransaction)
-        }
+        if self.in_write { Ok(()) } else { Err(StoreError::NoTransaction) }
     }
 
     /// Reads every record from one snapshot (the open write transaction's, else a read

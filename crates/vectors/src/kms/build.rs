@@ -5,8 +5,8 @@ use std::sync::Arc;
 use base64::Engine as _;
 use envelope::Keyring;
 use envelope_keyrings::kms::{
-    get_public_key, kms_mrk_discovery_multi_keyring, AwsKmsEcdhKeyring, AwsKmsKeyring, AwsKmsMrkKeyring,
-    AwsKmsRsaKeyring, DiscoveryFilter, KmsArn, KmsRsaPadding,
+    AwsKmsEcdhKeyring, AwsKmsKeyring, AwsKmsMrkKeyring, AwsKmsRsaKeyring, DiscoveryFilter, KmsArn, KmsRsaPadding,
+    get_public_key, kms_mrk_discovery_multi_keyring,
 };
 use envelope_keyrings::{EcdhCurve, RsaPublicKey};
 use serde_json::Value;

@@ -11,7 +11,7 @@
 use serde_json::Value;
 
 use super::key_description::KeyDescription;
-use super::{opt_str, opt_string_map, parse_json, ClientInfo, ManifestHeader};
+use super::{ClientInfo, ManifestHeader, opt_str, opt_string_map, parse_json};
 use crate::error::{Error, Result};
 
 /// Decrypt manifest versions this runner reads.

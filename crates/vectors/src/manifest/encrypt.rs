@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::key_description::KeyDescription;
-use super::{opt_str, opt_string_map, parse_json, ManifestHeader};
+use super::{ManifestHeader, opt_str, opt_string_map, parse_json};
 use crate::error::{Error, Result};
 
 /// Encrypt manifest versions this runner reads.

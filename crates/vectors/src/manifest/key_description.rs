@@ -1,7 +1,7 @@
 //! Master-key / key descriptions (framework feature 0005, and the MPL key descriptions of the
 //! Dafny runners): which keyring or CMM to build for a test.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::opt_str;
 

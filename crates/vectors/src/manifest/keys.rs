@@ -10,7 +10,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{parse_json, ManifestHeader};
+use super::{ManifestHeader, parse_json};
 use crate::error::{Error, Result};
 
 /// Keys manifest versions this runner reads.

@@ -1,7 +1,7 @@
 //! The comparison the official runners make: numbers normalized, sets de-duplicated and sorted,
 //! recursively, and the SDK's own `aws_dbe_*` attributes left out.
 
-use envelope_dbe::item::{normalize_number, AttributeValue, Item, RESERVED_PREFIX};
+use envelope_dbe::item::{AttributeValue, Item, RESERVED_PREFIX, normalize_number};
 
 /// `item` without `aws_dbe_*` attributes, every value normalized.
 pub fn normalized_item(item: &Item) -> Item {

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use envelope_dbe::beacon::{BeaconKeys, BeaconVersion, BEACON_ATTRIBUTE_PREFIX};
-use envelope_dbe::config_json::{table_config_from_value, KeySourceJson, ParsedTableConfig};
-use envelope_dbe::item::{decrypt_item, item_from_value, AttributeValue, Item};
+use envelope_dbe::beacon::{BEACON_ATTRIBUTE_PREFIX, BeaconKeys, BeaconVersion};
+use envelope_dbe::config_json::{KeySourceJson, ParsedTableConfig, table_config_from_value};
+use envelope_dbe::item::{AttributeValue, Item, decrypt_item, item_from_value};
 use envelope_vectors::{Operation, Outcome, Report, Resolved};
 use serde_json::Value;
 

@@ -5,14 +5,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 use envelope::AlgorithmSuite;
 use envelope_dbe::beacon::{BeaconKeySource, BeaconKeys, BeaconVersion, MultiKeySource, SingleKeySource};
-use envelope_dbe::config_json::{table_config_from_value, KeySourceJson, ParsedTableConfig};
-use envelope_dbe::item::{encrypt_item, item_from_value, item_to_json, CryptoAction, Item, RESERVED_PREFIX};
+use envelope_dbe::config_json::{KeySourceJson, ParsedTableConfig, table_config_from_value};
+use envelope_dbe::item::{CryptoAction, Item, RESERVED_PREFIX, encrypt_item, item_from_value, item_to_json};
 use envelope_dbe::search::SearchableTable;
 use envelope_vectors::{Operation, Outcome, Report, Resolved};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::decrypt::beacon_key_id;
 use super::keys::VectorKeys;

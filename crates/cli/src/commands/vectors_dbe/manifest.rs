@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 use envelope_vectors::Source;
 use serde_json::{Map, Value};
 

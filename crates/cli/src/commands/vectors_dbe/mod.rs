@@ -87,9 +87,5 @@ fn print_report(report: &Report, verbose: bool) -> ExitCode {
         }
     }
     println!("{report}");
-    if report.is_success() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    if report.is_success() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
