@@ -1,6 +1,8 @@
 //! `envelope vectors dbe decrypt|encrypt`: the four official DB-ESDK decrypt manifests pass all
 //! 42 records offline; our encrypt manifest (`test-vectors/dbe/`) round-trips through a written
-//! decrypt manifest, the committed written manifest still decrypts, and a wrong beacon fails.
+//! decrypt manifest, the committed written manifest still decrypts, and a wrong beacon fails;
+//! the items the official Rust crate aws-db-esdk wrote (`test-vectors/dbe-peer/`) decrypt with
+//! their beacons checked, and damaged copies of them are refused.
 
 mod common;
 
@@ -85,4 +87,22 @@ fn committed_written_manifest_decrypts() {
     let output = decrypt(home.path(), &repo().join("test-vectors/dbe/decrypt/manifest.json"));
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
     assert_eq!(last_line(&output), format!("{WRITTEN} passed, 0 failed, 0 skipped"));
+}
+
+/// `test-vectors/dbe-peer/`: 6 items per suite written by aws-db-esdk 1.3.0 through its
+/// DynamoDB interceptor (`crates/dbe-peer/make-vectors.sh`), plus damaged copies.
+#[test]
+fn official_rust_crate_items_decrypt() {
+    let home = TempDir::new("dbe-vectors-peer");
+    let manifest = repo().join("test-vectors/dbe-peer/manifest.json");
+    let text = std::fs::read_to_string(&manifest).expect("test-vectors/dbe-peer/manifest.json is committed");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let tests = json["tests"].as_object().unwrap();
+    let negative = tests.values().filter(|t| t["type"] == "negative-decrypt").count();
+    assert_eq!((tests.len(), negative), (21, 9), "6 positive + 4 or 5 negative records per suite");
+    // Every positive record carries the peer's beacons, so the run checks them.
+    assert!(tests.values().all(|t| t["encrypted"].get("aws_dbe_b_Email").is_some()));
+    let output = decrypt(home.path(), &manifest);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    assert_eq!(last_line(&output), "21 passed, 0 failed, 0 skipped");
 }

@@ -13,6 +13,9 @@
 //! dbe-peer put   KEYS --table T -i ITEMS.json [--suite ..]     DynamoDB JSON (object or array)
 //! dbe-peer get   KEYS --table T --id ID [--stored]             one item, DynamoDB JSON
 //! dbe-peer query KEYS --table T --eq NAME=VALUE...             scan filtered on beacons, one item a line
+//! dbe-peer export-branch-key KEYS                              the branch key and beacon key as the
+//!                                                              official key store hands them out, as a
+//!                                                              `static-branch-key` entry of a vectors keys file
 //! dbe-peer bench KEYS [--seconds S]                            items/s, JSON lines like dbe_bench --json
 //!   KEYS = --key-store T --kms-key ARN --branch-key-id ID
 //! ```
@@ -41,7 +44,7 @@ type BoxError = Box<dyn std::error::Error>;
 
 const USAGE: &str = "usage: dbe-peer create-kms-key | create-branch-key --key-store T --kms-key ARN | \
 create-table --table T | table-config --branch-key-id ID [--table T] [--suite S] | \
-put|get|query|bench --key-store T --kms-key ARN --branch-key-id ID [--table T] [--suite 0x6700|0x6701] \
+put|get|query|bench|export-branch-key --key-store T --kms-key ARN --branch-key-id ID [--table T] [--suite 0x6700|0x6701] \
 [-i FILE] [--id ID] [--stored] [--eq NAME=VALUE]... [--seconds S]";
 
 #[derive(Default)]
@@ -171,6 +174,10 @@ async fn run() -> Result<(), BoxError> {
             println!("{}", ddb_json::item_to_json(item));
         }
         "query" => query(&sdk, &args).await?,
+        "export-branch-key" => {
+            let entry = table::export_branch_key(&sdk, &args.keys()?).await?;
+            println!("{}", serde_json::to_string_pretty(&entry)?);
+        }
         "bench" => bench(&sdk, &args).await?,
         other => return Err(format!("unknown command {other} ({USAGE})").into()),
     }

@@ -80,6 +80,29 @@ pub async fn create_branch_key(
     created.branch_key_identifier.ok_or_else(|| "CreateKey returned no branch key id".into())
 }
 
+/// The active branch key and the beacon key of `keys.branch_key_id`, unwrapped by the official
+/// key store (GetActiveBranchKey, GetBeaconKey), as a `static-branch-key` entry of a DB-ESDK
+/// vectors keys file: what lets items the peer wrote be decrypted offline, without the key store
+/// or KMS (test vectors only; these keys protect nothing else).
+pub async fn export_branch_key(sdk: &aws_config::SdkConfig, keys: &Keys) -> Result<serde_json::Value, BoxError> {
+    use base64::Engine as _;
+    let store = key_store(sdk, &keys.key_store_table, &keys.kms_key_arn)?;
+    let active = store.get_active_branch_key().branch_key_identifier(&keys.branch_key_id).send().await?;
+    let branch = active.branch_key_materials.ok_or("GetActiveBranchKey returned no materials")?;
+    let beacon = store.get_beacon_key().branch_key_identifier(&keys.branch_key_id).send().await?;
+    let beacon = beacon.beacon_key_materials.ok_or("GetBeaconKey returned no materials")?;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    Ok(json!({
+        "type": "static-branch-key",
+        "encrypt": true,
+        "decrypt": true,
+        "key-id": keys.branch_key_id,
+        "branchKeyVersion": branch.branch_key_version.ok_or("no branch key version")?,
+        "branchKey": b64.encode(branch.branch_key.ok_or("no branch key")?.as_ref()),
+        "beaconKey": b64.encode(beacon.beacon_key.ok_or("no beacon key")?.as_ref()),
+    }))
+}
+
 /// The DB-ESDK configuration of the table `name`: the hierarchical keyring on `keys`, the
 /// beacons on the same branch key's beacon key, items written under `suite`.
 pub async fn tables_config(
