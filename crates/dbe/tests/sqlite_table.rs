@@ -163,6 +163,69 @@ async fn signed_attributes_stay_queryable_with_plain_sql() {
     assert_eq!(columns, ["Order \"Id\"", "line; DROP TABLE x", ITEM_COLUMN, "Amount", "Status"]);
 }
 
+/// A number range on a signed column is narrowed in SQL (a widened comparison of doubles) and
+/// decided exactly on plaintext: 38-digit amounts that one double cannot tell apart, negative and
+/// fractional bounds, equal values.
+#[tokio::test]
+async fn number_ranges_narrow_in_sql_and_stay_exact() {
+    use envelope_dbe::search::{CompareOp, Condition};
+    let path = temp_db("number-ranges");
+    let table = EncryptedTable::builder(config(), cmm()).create(open_database(&path).unwrap()).unwrap();
+    let amounts = [
+        "-12345678901234567890123456789012345679",
+        "-2.5",
+        "-0.000001",
+        "0",
+        "12.50",
+        "12.500000000000000000000000000000000001",
+        "12345678901234567890123456789012345678",
+        "12345678901234567890123456789012345679",
+        "9e125",
+    ];
+    for (line, amount) in amounts.iter().enumerate() {
+        let mut item = order("o-n", line as u32);
+        item.insert("Amount".into(), V::N((*amount).into()));
+        table.put(&item).await.unwrap();
+    }
+    let lines = |items: Vec<Item>| -> Vec<String> {
+        let mut lines: Vec<String> = items
+            .into_iter()
+            .map(|item| match &item["line; DROP TABLE x"] {
+                V::N(n) => n.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        lines.sort();
+        lines
+    };
+    let n = |text: &str| V::N(text.into());
+    let query = |op, bound: &str| Condition::compare("Amount", op, n(bound));
+    let big = "12345678901234567890123456789012345678";
+    assert_eq!(lines(table.query(&query(CompareOp::Gt, big)).await.unwrap()), ["7", "8"]);
+    assert_eq!(lines(table.query(&query(CompareOp::Ge, big)).await.unwrap()), ["6", "7", "8"]);
+    assert_eq!(lines(table.query(&query(CompareOp::Lt, "-2.5")).await.unwrap()), ["0"]);
+    assert_eq!(lines(table.query(&query(CompareOp::Le, "-2.5")).await.unwrap()), ["0", "1"]);
+    assert_eq!(lines(table.query(&query(CompareOp::Gt, "12.5")).await.unwrap()), ["5", "6", "7", "8"]);
+    assert_eq!(lines(table.query(&query(CompareOp::Lt, "0")).await.unwrap()), ["0", "1", "2"]);
+    let between = Condition::between("Amount", n("-0.000001"), n("12.5"));
+    assert_eq!(lines(table.query(&between).await.unwrap()), ["2", "3", "4"]);
+    // Flipped operands: 12.5 > Amount.
+    let flipped = Condition::Compare(
+        envelope_dbe::search::Operand::Value(n("12.5")),
+        CompareOp::Gt,
+        envelope_dbe::search::Operand::attr("Amount"),
+    );
+    assert_eq!(lines(table.query(&flipped).await.unwrap()), ["0", "1", "2", "3"]);
+
+    // SQL narrows: a row far outside the range is never read, even with an unreadable item.
+    let plain = Connection::open(&path).unwrap();
+    plain
+        .execute(&format!("UPDATE Orders SET \"{ITEM_COLUMN}\" = x'00' WHERE \"line; DROP TABLE x\" = 8"), [])
+        .unwrap();
+    assert_eq!(lines(table.query(&query(CompareOp::Lt, "1")).await.unwrap()), ["0", "1", "2", "3"]);
+    assert!(matches!(table.query(&query(CompareOp::Gt, "1")).await, Err(TableError::StoredItem(_))));
+}
+
 #[tokio::test]
 async fn edited_rows_are_typed_errors() {
     let path = temp_db("tamper");

@@ -2,9 +2,12 @@
 //!
 //! [`EncryptedTable`] creates a table from a [`TableConfig`](crate::item::TableConfig): the
 //! primary key columns, the `aws_dbe_item` column holding the item in the DB-ESDK format (a row
-//! exported as DynamoDB JSON is an item any DB-ESDK decrypts), an indexed column per beacon and a
-//! plain column per signed attribute. Reads verify and decrypt; a row whose columns were edited
-//! behind the table's back is a typed error.
+//! exported as DynamoDB JSON is an item any DB-ESDK decrypts), an indexed column per scalar
+//! beacon and a plain column per signed attribute. Set beacons (`asSet`, `sharedSet`) keep their
+//! values in a side table, `<table>#aws_dbe_set_beacons`, one row per (item key, beacon, value),
+//! whose primary key makes `contains` on them an index lookup; every write and delete rewrites
+//! an item's side rows in the same transaction as the row. Reads verify and decrypt; a row
+//! whose columns were edited behind the table's back is a typed error.
 //!
 //! Behind the default-on `sqlite` feature.
 

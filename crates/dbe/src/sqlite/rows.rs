@@ -3,14 +3,18 @@
 //!
 //! Every row read is checked against the item it holds: a key, beacon or signed column edited
 //! outside this API is a [`TableError::ColumnMismatch`], not a silently wrong answer.
+//!
+//! With set beacons, a write or delete also rewrites the item's rows in the side table; callers
+//! run both in one transaction. (A side row is only a lookup aid: one left behind by a row
+//! deleted with plain SQL makes a query select a key that is gone, never a wrong result.)
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use super::column::{column_value, decode_item, encode_item, key_value};
 use super::error::TableError;
-use super::schema::{ITEM_COLUMN, TableSchema};
-use crate::item::Item;
+use super::schema::{ITEM_COLUMN, SET_BEACON_COLUMN, SET_VALUE_COLUMN, TableSchema};
+use crate::item::{AttributeValue, Item};
 
 /// The column values of a stored item's primary key.
 pub(crate) fn key_of(schema: &TableSchema, item: &Item) -> Result<Vec<Value>, TableError> {
@@ -42,9 +46,13 @@ fn read_row(schema: &TableSchema, row: &rusqlite::Row<'_>) -> Result<Item, Table
     Ok(item)
 }
 
-/// Inserts a stored item, replacing the row with the same primary key.
+/// Inserts a stored item, replacing the row with the same primary key (and its set beacon
+/// rows). Run it inside a transaction when the table has set beacons.
 pub(crate) fn upsert(connection: &Connection, schema: &TableSchema, item: &Item) -> Result<(), TableError> {
-    let mut values = key_of(schema, item)?;
+    let key = key_of(schema, item)?;
+    clear_sets(connection, schema, &key)?;
+    write_sets(connection, schema, &key, item)?;
+    let mut values = key;
     values.push(Value::Blob(encode_item(item)?));
     for (attribute, _) in schema.beacons.iter().chain(&schema.signed) {
         values.push(item.get(attribute).and_then(column_value).unwrap_or(Value::Null));
@@ -74,10 +82,57 @@ pub(crate) fn get(connection: &Connection, schema: &TableSchema, key: Vec<Value>
     row.transpose()
 }
 
-/// Deletes the row with primary key `key`; whether there was one.
+/// Deletes the row with primary key `key` (and its set beacon rows); whether there was one. Run
+/// it inside a transaction when the table has set beacons.
 pub(crate) fn delete(connection: &Connection, schema: &TableSchema, key: Vec<Value>) -> Result<bool, TableError> {
+    clear_sets(connection, schema, &key)?;
     let sql = format!("DELETE FROM {} WHERE {}", schema.quoted, key_where(schema));
     Ok(connection.prepare_cached(&sql)?.execute(params_from_iter(key))? > 0)
+}
+
+/// Removes the set beacon rows of the item with primary key `key`.
+fn clear_sets(connection: &Connection, schema: &TableSchema, key: &[Value]) -> Result<(), TableError> {
+    let Some((_, side)) = &schema.set_table else { return Ok(()) };
+    let sql = format!("DELETE FROM {side} WHERE {}", key_where(schema));
+    connection.prepare_cached(&sql)?.execute(params_from_iter(key))?;
+    Ok(())
+}
+
+/// Adds one side row per value of each set beacon `item` holds. A set beacon attribute that is
+/// not a string set (never so in an item a DB-ESDK wrote) gets no rows.
+fn write_sets(connection: &Connection, schema: &TableSchema, key: &[Value], item: &Item) -> Result<(), TableError> {
+    let Some((_, side)) = &schema.set_table else { return Ok(()) };
+    let sql = format!(
+        "INSERT OR IGNORE INTO {side} (\"{SET_BEACON_COLUMN}\", \"{SET_VALUE_COLUMN}\", {}) VALUES (?, ?{})",
+        schema.key_columns(),
+        ", ?".repeat(key.len())
+    );
+    let mut statement = connection.prepare_cached(&sql)?;
+    for attribute in &schema.sets {
+        let Some(AttributeValue::Ss(values)) = item.get(attribute) else { continue };
+        for value in values {
+            let params =
+                [Value::Text(attribute.clone()), Value::Text(value.clone())].into_iter().chain(key.iter().cloned());
+            statement.execute(params_from_iter(params))?;
+        }
+    }
+    Ok(())
+}
+
+/// Fills the side table from every row's item (after the side table was created next to
+/// existing rows); the number of rows read.
+pub(crate) fn backfill_sets(connection: &Connection, schema: &TableSchema) -> Result<usize, TableError> {
+    let sql = format!("SELECT \"{ITEM_COLUMN}\", {} FROM {}", schema.key_columns(), schema.quoted);
+    let mut statement = connection.prepare(&sql)?;
+    let mut rows = statement.query([])?;
+    let mut count = 0;
+    while let Some(row) = rows.next()? {
+        let item = decode_item(&row.get::<_, Vec<u8>>(0)?)?;
+        let key = (1..=schema.keys.len()).map(|index| row.get::<_, Value>(index)).collect::<Result<Vec<_>, _>>()?;
+        write_sets(connection, schema, &key, &item)?;
+        count += 1;
+    }
+    Ok(count)
 }
 
 /// Every stored item of the rows `filter` (an SQL condition with `?` placeholders, or empty

@@ -63,9 +63,12 @@ pub fn open_database(path: impl AsRef<Path>) -> Result<Connection, TableError> {
 ///
 /// Each row holds the item exactly as the DB-ESDK stores it (header, footer, ciphertexts,
 /// beacons) in the `aws_dbe_item` column, plus copies of what SQL needs to find rows: the
-/// primary key columns, one indexed column per beacon, and a plain column per signed plaintext
-/// attribute (so `SELECT ... WHERE "Status" = 'open'` works without keys). Every row read is
-/// checked against its item, and every item returned has been verified and decrypted.
+/// primary key columns, one indexed column per scalar beacon, and a plain column per signed
+/// plaintext attribute (so `SELECT ... WHERE "Status" = 'open'` works without keys). Set beacons
+/// keep one row per value in the side table `<table>#aws_dbe_set_beacons` (written in the same
+/// transaction as the item; created and filled from the rows when a table without it is
+/// opened). Every row read is checked against its item, and every item returned has been
+/// verified and decrypted.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -191,7 +194,8 @@ impl EncryptedTableBuilder {
     }
 
     /// Adds beacons (checked against the config's actions), their keys from `source`: each gets
-    /// an indexed column, and [`EncryptedTable::query`] can search on them.
+    /// an indexed column (a set beacon: rows in the side table), and [`EncryptedTable::query`]
+    /// can search on them.
     pub fn beacons(mut self, beacons: BeaconVersionConfig, source: BeaconKeySource) -> Self {
         self.beacons = Some((beacons, source));
         self
@@ -261,7 +265,12 @@ impl EncryptedTable {
     /// Writes an item already in the DB-ESDK format (from another SDK, or an export) as it is.
     /// It is not verified here; reads verify it.
     pub fn put_stored(&self, stored: &Item) -> Result<(), TableError> {
-        rows::upsert(&self.lock(), &self.schema, stored)
+        // One transaction: the row and its set beacon rows change together.
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        rows::upsert(&transaction, &self.schema, stored)?;
+        transaction.commit()?;
+        Ok(())
     }
 
     /// The item with the primary key attributes of `key`, verified and decrypted.
@@ -282,7 +291,11 @@ impl EncryptedTable {
     /// Deletes the item with the primary key of `key`; whether there was one.
     pub fn delete(&self, key: &Item) -> Result<bool, TableError> {
         let values = rows::key_of(&self.schema, key)?;
-        rows::delete(&self.lock(), &self.schema, values)
+        let mut connection = self.lock();
+        let transaction = connection.transaction()?;
+        let deleted = rows::delete(&transaction, &self.schema, values)?;
+        transaction.commit()?;
+        Ok(deleted)
     }
 
     /// Every item of the table, verified and decrypted (a full scan).
@@ -300,9 +313,10 @@ impl EncryptedTable {
     /// The query is rewritten onto beacons (a condition the beacons cannot answer is a
     /// [`TableError::Search`] naming it), run as SQL on the beacon and plaintext columns, and
     /// every row found is decrypted and re-checked on plaintext: beacon collisions are dropped.
-    /// Equality and IN on any beacon, and `begins_with` and ranges on compound beacons and
-    /// string columns, use the columns' indexes; what SQL cannot narrow is decided by the
-    /// re-check alone (a full scan).
+    /// Equality and IN on any beacon, `begins_with` and ranges on compound beacons and string
+    /// columns, and `contains` on set beacons (through the side table) use indexes; a number
+    /// range on a signed column narrows the rows with a slightly widened comparison of doubles;
+    /// what SQL cannot narrow is decided by the re-check alone (a full scan).
     ///
     /// ```no_run
     /// # async fn example(table: envelope_dbe::sqlite::EncryptedTable) -> Result<(), envelope_dbe::sqlite::TableError> {
