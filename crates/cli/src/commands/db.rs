@@ -87,6 +87,10 @@ pub enum DbCommand {
         /// `ATTR=LO,HI`: between, inclusive (signed attributes, compound beacons).
         #[arg(long = "between", value_name = "ATTR=LO,HI")]
         between: Vec<String>,
+        /// `ATTR=VALUE`: the set (or list) holds VALUE, the string holds it as a substring (set
+        /// beacons, compound beacons, signed attributes).
+        #[arg(long = "contains", value_name = "ATTR=VALUE")]
+        contains: Vec<String>,
         /// With --dynamodb: query this global or local secondary index; an --eq condition must
         /// pin its partition key (a beacon's name when the index is keyed on `aws_dbe_b_NAME`).
         #[arg(long, value_name = "NAME", requires = "dynamodb")]
@@ -145,8 +149,8 @@ pub fn run(command: DbCommand) -> anyhow::Result<ExitCode> {
         let (table, command) = match command {
             DbCommand::Put { table, input } => (table, Run::Put { input }),
             DbCommand::Get { table, key, stored } => (table, Run::Get { key, stored }),
-            DbCommand::Query { table, eq, begins_with, between, index } => {
-                (table, Run::Query { eq, begins_with, between, index })
+            DbCommand::Query { table, eq, begins_with, between, contains, index } => {
+                (table, Run::Query { eq, begins_with, between, contains, index })
             }
         };
         let keys = match Keys::open(&table).await {
@@ -196,9 +200,20 @@ fn classify(error: anyhow::Error) -> Failure {
 
 /// A subcommand without its table arguments.
 enum Run {
-    Put { input: String },
-    Get { key: Vec<String>, stored: bool },
-    Query { eq: Vec<String>, begins_with: Vec<String>, between: Vec<String>, index: Option<String> },
+    Put {
+        input: String,
+    },
+    Get {
+        key: Vec<String>,
+        stored: bool,
+    },
+    Query {
+        eq: Vec<String>,
+        begins_with: Vec<String>,
+        between: Vec<String>,
+        contains: Vec<String>,
+        index: Option<String>,
+    },
 }
 
 async fn execute(args: &TableArgs, keys: &Keys, command: Run) -> anyhow::Result<ExitCode> {
@@ -226,8 +241,8 @@ async fn execute(args: &TableArgs, keys: &Keys, command: Run) -> anyhow::Result<
                     }
                 }
             }
-            Run::Query { eq, begins_with, between, index } => {
-                let query = conditions(&eq, &begins_with, &between)?;
+            Run::Query { eq, begins_with, between, contains, index } => {
+                let query = conditions(&eq, &begins_with, &between, &contains)?;
                 let table = open_table(args, keys).await?;
                 let items = table.query(&query, index.as_deref()).await?;
                 print_items(&items)?;
@@ -554,7 +569,12 @@ fn key_item(specs: &[String]) -> anyhow::Result<Item> {
     specs.iter().map(|spec| attribute_value(spec, "--key")).collect()
 }
 
-fn conditions(eq: &[String], begins_with: &[String], between: &[String]) -> anyhow::Result<Condition> {
+fn conditions(
+    eq: &[String],
+    begins_with: &[String],
+    between: &[String],
+    contains: &[String],
+) -> anyhow::Result<Condition> {
     let mut parts = Vec::new();
     for spec in eq {
         let (name, value) = attribute_value(spec, "--eq")?;
@@ -569,8 +589,12 @@ fn conditions(eq: &[String], begins_with: &[String], between: &[String]) -> anyh
         let (low, high) = split_range(range).with_context(|| format!("--between {spec:?}: expected ATTR=LO,HI"))?;
         parts.push(Condition::between(name, value_of(low, "--between")?, value_of(high, "--between")?));
     }
+    for spec in contains {
+        let (name, value) = attribute_value(spec, "--contains")?;
+        parts.push(Condition::contains(name, value));
+    }
     if parts.is_empty() {
-        bail!("give at least one condition: --eq, --begins-with or --between");
+        bail!("give at least one condition: --eq, --begins-with, --between or --contains");
     }
     Ok(Condition::And(parts))
 }
@@ -606,6 +630,8 @@ mod tests {
         assert!(attribute_value(r#"id={"X":"7"}"#, "--eq").is_err());
         assert_eq!(split_range("a,b"), Some(("a", "b")));
         assert_eq!(split_range(r#"{"N":"1"},{"N":"2"}"#), Some((r#"{"N":"1"}"#, r#"{"N":"2"}"#)));
-        assert!(conditions(&[], &[], &[]).is_err());
+        assert!(conditions(&[], &[], &[], &[]).is_err());
+        let tagged = conditions(&[], &[], &[], &["tags=red".into()]).unwrap();
+        assert_eq!(tagged, Condition::And(vec![Condition::contains("tags", AttributeValue::S("red".into()))]));
     }
 }
