@@ -19,7 +19,7 @@ pub const DATA_DIR_ENV: &str = "ENVELOPE_KMS_DATA_DIR";
 /// A running in-process emulator; stops (and flushes its audit log) when dropped or stopped.
 pub struct EmbeddedKms {
     pub endpoint: String,
-    credential: envelope_kms_local::owner::OwnerCredential,
+    credential: envelope_kms_local::OwnerCredential,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }

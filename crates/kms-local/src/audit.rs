@@ -2,97 +2,104 @@
 //!
 //! Events use CloudTrail's record layout (camelCase, `eventVersion` 1.08) so
 //! the same tooling and mental model apply. Request parameters go through
-//! [`redact_request`], an allow-list: only fields known to be metadata are
+//! [`redact_body`], an allow-list: only fields known to be metadata are
 //! copied, so plaintext, ciphertext, signatures, MACs, key material and
 //! anything a future API version adds are left out by construction.
 
 use std::borrow::Cow;
 use std::time::SystemTime;
 
+#[cfg(test)]
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::auth::{account_of_arn, random_bytes};
 
+// The typed event below is the tests' reference for the line the server writes from borrowed
+// fields (`audit_line`): both must give the same JSON.
+
 /// Who made the call, CloudTrail `userIdentity` style.
+#[cfg(test)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UserIdentity {
+pub(crate) struct UserIdentity {
     /// `IAMUser`, `AssumedRole`, `Root` or `Unknown`.
     #[serde(rename = "type")]
-    pub identity_type: String,
+    pub(crate) identity_type: String,
     /// A stable id for the principal (the account id for `Root`).
-    pub principal_id: String,
+    pub(crate) principal_id: String,
     /// The principal ARN.
-    pub arn: String,
+    pub(crate) arn: String,
     /// The principal's account.
-    pub account_id: String,
+    pub(crate) account_id: String,
     /// Access key id the request was signed with.
-    pub access_key_id: String,
+    pub(crate) access_key_id: String,
 }
 
 /// A resource touched by the call.
+#[cfg(test)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditResource {
+pub(crate) struct AuditResource {
     /// Account that owns the resource.
     #[serde(rename = "accountId")]
-    pub account_id: String,
+    pub(crate) account_id: String,
     /// Always `AWS::KMS::Key`.
     #[serde(rename = "type")]
-    pub resource_type: String,
+    pub(crate) resource_type: String,
     /// The key ARN.
     #[serde(rename = "ARN")]
-    pub arn: String,
+    pub(crate) arn: String,
 }
 
 /// One audit record.
+#[cfg(test)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditEvent {
+pub(crate) struct AuditEvent {
     /// CloudTrail record version, `1.08`.
-    pub event_version: String,
+    pub(crate) event_version: String,
     /// When the call happened, ISO-8601 UTC (`2024-01-02T03:04:05Z`).
-    pub event_time: String,
+    pub(crate) event_time: String,
     /// Always `kms.amazonaws.com`.
-    pub event_source: String,
+    pub(crate) event_source: String,
     /// The KMS operation, e.g. `Encrypt`.
-    pub event_name: String,
+    pub(crate) event_name: String,
     /// Region the call was made in.
-    pub aws_region: String,
+    pub(crate) aws_region: String,
     /// Client address.
     #[serde(rename = "sourceIPAddress")]
-    pub source_ip_address: String,
+    pub(crate) source_ip_address: String,
     /// Client `User-Agent`, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
+    pub(crate) user_agent: Option<String>,
     /// The caller.
-    pub user_identity: UserIdentity,
+    pub(crate) user_identity: UserIdentity,
     /// Redacted request parameters (see [`redact_request`]).
-    pub request_parameters: Value,
+    pub(crate) request_parameters: Value,
     /// Always `null`: responses can carry plaintext and are never logged.
-    pub response_elements: Value,
+    pub(crate) response_elements: Value,
     /// Request id returned to the client (`x-amzn-RequestId`).
     #[serde(rename = "requestID")]
-    pub request_id: String,
+    pub(crate) request_id: String,
     /// Unique id of this record.
     #[serde(rename = "eventID")]
-    pub event_id: String,
+    pub(crate) event_id: String,
     /// Whether the operation only reads state.
-    pub read_only: bool,
+    pub(crate) read_only: bool,
     /// Keys involved.
-    pub resources: Vec<AuditResource>,
+    pub(crate) resources: Vec<AuditResource>,
     /// Always `AwsApiCall`.
-    pub event_type: String,
+    pub(crate) event_type: String,
     /// KMS calls are management events in CloudTrail.
-    pub management_event: bool,
+    pub(crate) management_event: bool,
     /// Account the record belongs to.
-    pub recipient_account_id: String,
+    pub(crate) recipient_account_id: String,
     /// KMS error type when the call failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
+    pub(crate) error_code: Option<String>,
     /// Error message when the call failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error_message: Option<String>,
+    pub(crate) error_message: Option<String>,
 }
 
 /// Operations CloudTrail marks `readOnly: true` for KMS: lookups and
@@ -120,12 +127,13 @@ pub(crate) fn is_read_only(event_name: &str) -> bool {
     READ_ONLY_OPERATIONS.contains(&event_name) || ["Describe", "Get", "List"].iter().any(|p| event_name.starts_with(p))
 }
 
+#[cfg(test)]
 impl AuditEvent {
     /// Builds an event timestamped now with fresh random `eventID` and
     /// `requestID`. `request_parameters` should already be redacted;
     /// `resources` are key ARNs.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    pub(crate) fn new(
         event_name: &str,
         principal: &str,
         account: &str,
@@ -169,73 +177,22 @@ impl AuditEvent {
     }
 
     /// Sets `userAgent`.
-    pub fn with_user_agent(mut self, user_agent: impl Into<String>) -> AuditEvent {
+    pub(crate) fn with_user_agent(mut self, user_agent: impl Into<String>) -> AuditEvent {
         self.user_agent = Some(user_agent.into());
         self
     }
 
     /// Sets `errorMessage`.
-    pub fn with_error_message(mut self, message: impl Into<String>) -> AuditEvent {
+    pub(crate) fn with_error_message(mut self, message: impl Into<String>) -> AuditEvent {
         self.error_message = Some(message.into());
         self
     }
 
-    /// Uses the request id already returned to the client.
-    pub fn with_request_id(mut self, request_id: impl Into<String>) -> AuditEvent {
-        self.request_id = request_id.into();
-        self
-    }
-
-    /// Overrides `eventTime` (tests, replays).
-    pub fn with_event_time(mut self, t: SystemTime) -> AuditEvent {
-        self.event_time = format_iso8601(t);
-        self
-    }
-
-    /// `eventTime` parsed back, if well-formed.
-    pub fn event_system_time(&self) -> Option<SystemTime> {
-        parse_iso8601(&self.event_time)
-    }
-
     /// The event as one line of JSON (for JSON-lines audit logs).
-    pub fn to_json_line(&self) -> String {
+    pub(crate) fn to_json_line(&self) -> String {
         // Serializing plain strings, bools and serde_json::Values cannot
         // fail; the fallback keeps the signature infallible regardless.
         serde_json::to_string(self).unwrap_or_else(|_| "{}".to_string())
-    }
-}
-
-/// Selects events for `envelope kms audit`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Filter {
-    /// Key id, key ARN or alias name the event must involve.
-    pub key: Option<String>,
-    /// Only events at or after this time.
-    pub since: Option<SystemTime>,
-}
-
-impl Filter {
-    /// Whether `event` passes every set criterion.
-    pub fn matches(&self, event: &AuditEvent) -> bool {
-        if let Some(since) = self.since {
-            match event.event_system_time() {
-                Some(t) if t >= since => {}
-                _ => return false,
-            }
-        }
-        if let Some(key) = &self.key {
-            let in_resources = event
-                .resources
-                .iter()
-                .any(|r| r.arn == *key || r.arn.rsplit_once("key/").is_some_and(|(_, id)| id == key));
-            let in_params = ["keyId", "sourceKeyId", "destinationKeyId", "targetKeyId", "aliasName"]
-                .iter()
-                .any(|f| event.request_parameters.get(*f).and_then(Value::as_str) == Some(key));
-            if !in_resources && !in_params {
-                return false;
-            }
-        }
-        true
     }
 }
 
@@ -248,8 +205,9 @@ impl Filter {
 /// also have the expected JSON type, so a blob smuggled under a safe name of
 /// the wrong shape is dropped too. `GrantTokens` is reduced to a count.
 /// `operation` selects extra fields only certain operations log (the policy
-/// text of `PutKeyPolicy`/`CreateKey`).
-pub fn redact_request(operation: &str, request: &Value) -> Value {
+/// text of `PutKeyPolicy`/`CreateKey`). The tests' reference for [`redact_body`].
+#[cfg(test)]
+pub(crate) fn redact_request(operation: &str, request: &Value) -> Value {
     let mut out = Map::new();
     let Some(obj) = request.as_object() else {
         return Value::Object(out);
@@ -262,10 +220,10 @@ pub fn redact_request(operation: &str, request: &Value) -> Value {
     Value::Object(out)
 }
 
-/// [`redact_request`] of the parsed `body`, straight from the bytes: only allow-listed fields
-/// are materialized, and blobs and unknown fields are skipped without being copied (the
+/// The redacted `requestParameters` of a request `body`, straight from the bytes: an allow-list
+/// of metadata fields (see `redact_request`, the tests' reference), only these are materialized, and blobs and unknown fields are skipped without being copied (the
 /// server's path, for every request). `Null` when the body is not JSON, as for a failed parse.
-pub fn redact_body(operation: &str, body: &[u8]) -> Value {
+pub(crate) fn redact_body(operation: &str, body: &[u8]) -> Value {
     let mut de = serde_json::Deserializer::from_slice(body);
     match serde::de::DeserializeSeed::deserialize(Redacting(operation), &mut de).and_then(|v| de.end().map(|()| v)) {
         Ok(v) => v,
@@ -491,6 +449,7 @@ pub(crate) fn kms_arn_account(arn: &str) -> Option<&str> {
     (scheme == "arn" && service == "kms" && crate::auth::is_account_id(account)).then_some(account)
 }
 
+#[cfg(test)]
 fn user_identity(principal: &str, account: &str, access_key_id: &str) -> UserIdentity {
     let (identity_type, principal_id, account) = identity_of(principal, account);
     UserIdentity {
@@ -555,7 +514,7 @@ fn uuid_v4(bytes: &[u8]) -> String {
 }
 
 /// `SystemTime` → `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339, whole seconds, UTC).
-pub fn format_iso8601(t: SystemTime) -> String {
+pub(crate) fn format_iso8601(t: SystemTime) -> String {
     let t = time::OffsetDateTime::from(t);
     t.replace_nanosecond(0)
         .ok()
@@ -564,7 +523,19 @@ pub fn format_iso8601(t: SystemTime) -> String {
 }
 
 /// Parses an RFC 3339 time (`YYYY-MM-DDTHH:MM:SSZ`, optionally with fractional seconds or an
-/// offset), to whole seconds.
+/// offset), to whole seconds: the form of the audit events' `eventTime`, and what
+/// `envelope kms audit --since` accepts besides epoch seconds and ages.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use envelope_kms_local::parse_iso8601;
+///
+/// let t = parse_iso8601("2024-01-02T03:04:05.678Z").expect("an RFC 3339 time");
+/// assert_eq!(t.duration_since(UNIX_EPOCH)?, Duration::from_secs(1_704_164_645));
+/// assert_eq!(parse_iso8601("2024-01-02T04:04:05+01:00"), Some(t));
+/// assert_eq!(parse_iso8601("2024-01-02 03:04:05Z"), None, "ISO 8601 wants the T");
+/// # Ok::<(), std::time::SystemTimeError>(())
+/// ```
 pub fn parse_iso8601(s: &str) -> Option<SystemTime> {
     // ISO 8601's `T` between date and time (the RFC 3339 parser would also take a space).
     if s.as_bytes().get(10) != Some(&b'T') {
@@ -812,31 +783,6 @@ mod tests {
         let odd =
             AuditEvent::new("Encrypt", "anonymous", "111122223333", "AK", "::1", "eu-west-1", json!({}), vec![], None);
         assert_eq!(odd.user_identity.identity_type, "Unknown");
-    }
-
-    #[test]
-    fn filter() {
-        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let ev = AuditEvent::new(
-            "Encrypt",
-            "arn:aws:iam::111122223333:user/a",
-            "111122223333",
-            "AK",
-            "::1",
-            "us-east-1",
-            json!({"keyId": "alias/app"}),
-            vec![KEY.to_string()],
-            None,
-        )
-        .with_event_time(t0);
-        assert!(Filter::default().matches(&ev));
-        assert!(Filter { key: Some(KEY.into()), since: None }.matches(&ev));
-        assert!(Filter { key: Some("1234abcd-12ab-34cd-56ef-1234567890ab".into()), since: None }.matches(&ev));
-        assert!(Filter { key: Some("alias/app".into()), since: None }.matches(&ev));
-        assert!(!Filter { key: Some("other".into()), since: None }.matches(&ev));
-        assert!(Filter { key: None, since: Some(t0) }.matches(&ev));
-        assert!(!Filter { key: None, since: Some(t0 + Duration::from_secs(1)) }.matches(&ev));
-        assert!(Filter { key: Some(KEY.into()), since: Some(t0 - Duration::from_secs(60)) }.matches(&ev));
     }
 
     #[test]

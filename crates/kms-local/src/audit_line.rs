@@ -9,22 +9,22 @@ use crate::audit::{identity_of, is_read_only, kms_arn_account};
 
 /// What one audit event records, borrowed.
 pub(crate) struct EventFields<'a> {
-    pub event_time: &'a str,
-    pub event_name: &'a str,
-    pub principal: &'a str,
-    pub account: &'a str,
-    pub access_key_id: &'a str,
-    pub source_ip: &'a str,
-    pub region: &'a str,
-    pub user_agent: Option<&'a str>,
+    pub(crate) event_time: &'a str,
+    pub(crate) event_name: &'a str,
+    pub(crate) principal: &'a str,
+    pub(crate) account: &'a str,
+    pub(crate) access_key_id: &'a str,
+    pub(crate) source_ip: &'a str,
+    pub(crate) region: &'a str,
+    pub(crate) user_agent: Option<&'a str>,
     /// Already redacted (see [`crate::audit::redact_request`]).
-    pub request_parameters: &'a Value,
-    pub request_id: &'a str,
-    pub event_id: &'a str,
+    pub(crate) request_parameters: &'a Value,
+    pub(crate) request_id: &'a str,
+    pub(crate) event_id: &'a str,
     /// Key ARNs.
-    pub resources: &'a [String],
-    pub error_code: Option<&'a str>,
-    pub error_message: Option<&'a str>,
+    pub(crate) resources: &'a [String],
+    pub(crate) error_code: Option<&'a str>,
+    pub(crate) error_message: Option<&'a str>,
 }
 
 #[derive(serde::Serialize)]

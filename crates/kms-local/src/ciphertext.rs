@@ -28,23 +28,23 @@ const AAD_LABEL: &[u8] = b"envelope-kms-local/ciphertext/v1";
 
 /// A parsed blob, borrowing from the request bytes.
 #[derive(Debug)]
-pub struct Blob<'a> {
+pub(crate) struct Blob<'a> {
     /// Account owning the key that encrypted it.
-    pub account: &'a str,
+    pub(crate) account: &'a str,
     /// Key id that encrypted it.
-    pub key_id: &'a str,
+    pub(crate) key_id: &'a str,
     /// Material version within that key.
-    pub version: u32,
+    pub(crate) version: u32,
     /// AES-GCM IV.
-    pub iv: [u8; IV_LEN],
+    pub(crate) iv: [u8; IV_LEN],
     /// Ciphertext and tag.
-    pub sealed: &'a [u8],
+    pub(crate) sealed: &'a [u8],
     header: &'a [u8],
 }
 
 impl<'a> Blob<'a> {
     /// Parses a blob; anything malformed is `InvalidCiphertextException`.
-    pub fn parse(bytes: &'a [u8]) -> KmsResult<Self> {
+    pub(crate) fn parse(bytes: &'a [u8]) -> KmsResult<Self> {
         let bad = KmsError::invalid_ciphertext;
         let (&version_byte, rest) = bytes.split_first().ok_or_else(bad)?;
         if version_byte != FORMAT_V1 {
@@ -66,13 +66,13 @@ impl<'a> Blob<'a> {
     }
 
     /// Additional data for opening this blob under `context`.
-    pub fn aad(&self, context: &BTreeMap<String, String>) -> Vec<u8> {
+    pub(crate) fn aad(&self, context: &BTreeMap<String, String>) -> Vec<u8> {
         aad(self.header, context)
     }
 }
 
 /// The header bytes for a new blob, which are also its AAD prefix.
-pub fn header(account: &str, key_id: &str, version: u32) -> KmsResult<Vec<u8>> {
+pub(crate) fn header(account: &str, key_id: &str, version: u32) -> KmsResult<Vec<u8>> {
     let key_ref = format!("{account}:{key_id}");
     let len = u8::try_from(key_ref.len())
         .ok()
@@ -87,7 +87,7 @@ pub fn header(account: &str, key_id: &str, version: u32) -> KmsResult<Vec<u8>> {
 }
 
 /// Assembles a blob from its header, IV and sealed bytes.
-pub fn assemble(header: &[u8], iv: &[u8; IV_LEN], sealed: &[u8]) -> Vec<u8> {
+pub(crate) fn assemble(header: &[u8], iv: &[u8; IV_LEN], sealed: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(header.len() + IV_LEN + sealed.len());
     out.extend_from_slice(header);
     out.extend_from_slice(iv);
@@ -96,7 +96,7 @@ pub fn assemble(header: &[u8], iv: &[u8; IV_LEN], sealed: &[u8]) -> Vec<u8> {
 }
 
 /// AAD = label ‖ header ‖ canonical(context).
-pub fn aad(header: &[u8], context: &BTreeMap<String, String>) -> Vec<u8> {
+pub(crate) fn aad(header: &[u8], context: &BTreeMap<String, String>) -> Vec<u8> {
     let mut out = Vec::with_capacity(AAD_LABEL.len() + header.len() + 4 + context.len() * 16);
     out.extend_from_slice(AAD_LABEL);
     out.extend_from_slice(header);
@@ -105,7 +105,7 @@ pub fn aad(header: &[u8], context: &BTreeMap<String, String>) -> Vec<u8> {
 }
 
 /// Appends the canonical encoding of an encryption context (BTreeMap iterates in key order).
-pub fn canonical_context(context: &BTreeMap<String, String>, out: &mut Vec<u8>) {
+pub(crate) fn canonical_context(context: &BTreeMap<String, String>, out: &mut Vec<u8>) {
     out.extend_from_slice(&(context.len() as u32).to_be_bytes());
     for (k, v) in context {
         out.extend_from_slice(&(k.len() as u32).to_be_bytes());

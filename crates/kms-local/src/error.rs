@@ -8,6 +8,22 @@ use std::fmt;
 /// One KMS error: the exception name and a human message.
 ///
 /// Messages never contain key material, plaintext or signatures; they name identifiers and limits.
+/// [`Emulator::call`](crate::Emulator::call) returns it; over HTTP it is the response body.
+///
+/// ```
+/// use envelope_kms_local::{Emulator, KmsError, Settings};
+///
+/// let dir = std::env::temp_dir().join(format!("envelope-doc-kms-error-{}", std::process::id()));
+/// let emulator = Emulator::open(&Settings::new(&dir))?;
+/// let missing = serde_json::json!({"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"});
+/// let error: KmsError = emulator.call("us-east-1", "DescribeKey", &missing).unwrap_err();
+/// assert_eq!(error.kind(), "NotFoundException"); // the `__type` SDKs map to a typed error
+/// assert_eq!(error.status(), 400);
+/// assert!(error.message().contains("1234abcd-12ab-34cd-56ef-1234567890ab"));
+/// emulator.close();
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KmsError {
     kind: &'static str,
@@ -16,7 +32,7 @@ pub struct KmsError {
 
 impl KmsError {
     /// An error with an exception name taken from the KMS model.
-    pub fn new(kind: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: &'static str, message: impl Into<String>) -> Self {
         Self { kind, message: message.into() }
     }
 
@@ -41,7 +57,7 @@ impl KmsError {
     /// The JSON body `{"__type": ..., "message": ...}`; without `message` when there is none,
     /// as KMS sends its message-less errors (`InvalidCiphertextException`,
     /// `NotAuthorizedException`).
-    pub fn to_body(&self) -> Vec<u8> {
+    pub(crate) fn to_body(&self) -> Vec<u8> {
         let body = if self.message.is_empty() {
             serde_json::json!({ "__type": self.kind })
         } else {
@@ -51,53 +67,53 @@ impl KmsError {
     }
 
     /// `NotFoundException`.
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new("NotFoundException", message)
     }
     /// `ValidationException`, in AWS's "1 validation error detected" style.
-    pub fn validation(message: impl Into<String>) -> Self {
+    pub(crate) fn validation(message: impl Into<String>) -> Self {
         Self::new("ValidationException", message)
     }
     /// A constraint failure on one field, worded like AWS's model validation.
-    pub fn constraint(field: &str, constraint: &str) -> Self {
+    pub(crate) fn constraint(field: &str, constraint: &str) -> Self {
         Self::validation(format!(
             "1 validation error detected: Value at '{field}' failed to satisfy constraint: {constraint}"
         ))
     }
     /// `KMSInvalidStateException`.
-    pub fn invalid_state(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_state(message: impl Into<String>) -> Self {
         Self::new("KMSInvalidStateException", message)
     }
     /// `DisabledException`.
-    pub fn disabled(message: impl Into<String>) -> Self {
+    pub(crate) fn disabled(message: impl Into<String>) -> Self {
         Self::new("DisabledException", message)
     }
     /// `InvalidKeyUsageException`.
-    pub fn key_usage(message: impl Into<String>) -> Self {
+    pub(crate) fn key_usage(message: impl Into<String>) -> Self {
         Self::new("InvalidKeyUsageException", message)
     }
     /// `InvalidCiphertextException`, deliberately without detail.
-    pub fn invalid_ciphertext() -> Self {
+    pub(crate) fn invalid_ciphertext() -> Self {
         Self::new("InvalidCiphertextException", "")
     }
     /// `UnsupportedOperationException`.
-    pub fn unsupported(message: impl Into<String>) -> Self {
+    pub(crate) fn unsupported(message: impl Into<String>) -> Self {
         Self::new("UnsupportedOperationException", message)
     }
     /// `AccessDeniedException`.
-    pub fn access_denied(message: impl Into<String>) -> Self {
+    pub(crate) fn access_denied(message: impl Into<String>) -> Self {
         Self::new("AccessDeniedException", message)
     }
     /// `KMSInternalException`.
-    pub fn internal(message: impl Into<String>) -> Self {
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
         Self::new("KMSInternalException", message)
     }
     /// `InvalidArnException`.
-    pub fn invalid_arn(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_arn(message: impl Into<String>) -> Self {
         Self::new("InvalidArnException", message)
     }
     /// `DryRunOperationException`, the answer to a DryRun that would have succeeded.
-    pub fn dry_run() -> Self {
+    pub(crate) fn dry_run() -> Self {
         Self::new("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
     }
 }
@@ -111,7 +127,7 @@ impl fmt::Display for KmsError {
 impl std::error::Error for KmsError {}
 
 /// Shorthand for results whose error is a [`KmsError`].
-pub type KmsResult<T> = Result<T, KmsError>;
+pub(crate) type KmsResult<T> = Result<T, KmsError>;
 
 #[cfg(test)]
 mod tests {

@@ -28,7 +28,7 @@ const DRAIN: Duration = Duration::from_secs(10);
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(20);
 
 /// Accepts connections until `shutdown` resolves, then drains open ones (up to 10 s).
-pub async fn serve(emu: Arc<Emulator>, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+pub(crate) async fn serve(emu: Arc<Emulator>, listener: TcpListener, shutdown: impl Future<Output = ()>) {
     let limits = emu.limits.clone();
     let table = Connections::new(limits.max_connections);
     let mut builder = http1::Builder::new();

@@ -4,7 +4,7 @@ use crate::error::{KmsError, KmsResult};
 
 /// Which key identifier forms an operation accepts (from the KMS model's documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyIdForms {
+pub(crate) enum KeyIdForms {
     /// Key id, key ARN, alias name or alias ARN.
     AnyForm,
     /// Key id or key ARN only.
@@ -13,7 +13,7 @@ pub enum KeyIdForms {
 
 /// A key reference after parsing, before lookup.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyRef {
+pub(crate) enum KeyRef {
     /// A bare key id in the caller's account and Region.
     Id(String),
     /// A key ARN.
@@ -27,7 +27,7 @@ pub enum KeyRef {
 }
 
 /// Parses a `KeyId` request field, enforcing the operation's accepted forms.
-pub fn parse_key_ref(raw: &str, forms: KeyIdForms) -> KmsResult<KeyRef> {
+pub(crate) fn parse_key_ref(raw: &str, forms: KeyIdForms) -> KmsResult<KeyRef> {
     if raw.is_empty() || raw.len() > 2048 {
         return Err(KmsError::constraint("keyId", "Member must have length between 1 and 2048"));
     }
@@ -72,12 +72,12 @@ fn parse_arn(rest: &str, raw: &str) -> KmsResult<KeyRef> {
 }
 
 /// True for a 12-digit AWS account id.
-pub fn is_account(s: &str) -> bool {
+pub(crate) fn is_account(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// True for a UUID key id or a multi-Region `mrk-` + 32 hex id.
-pub fn is_key_id(s: &str) -> bool {
+pub(crate) fn is_key_id(s: &str) -> bool {
     if let Some(hex) = s.strip_prefix("mrk-") {
         return hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
     }
@@ -86,7 +86,7 @@ pub fn is_key_id(s: &str) -> bool {
 }
 
 /// A fresh random key id: a v4 UUID, or `mrk-` + 32 hex for multi-Region keys.
-pub fn new_key_id(multi_region: bool) -> String {
+pub(crate) fn new_key_id(multi_region: bool) -> String {
     let mut b = [0u8; 16];
     crate::keys::fill_random(&mut b);
     let uuid = uuid::Builder::from_random_bytes(b).into_uuid();
@@ -94,19 +94,19 @@ pub fn new_key_id(multi_region: bool) -> String {
 }
 
 /// A fresh random 64-hex identifier (grant ids, key material ids).
-pub fn new_hex_id() -> String {
+pub(crate) fn new_hex_id() -> String {
     let mut b = [0u8; 32];
     crate::keys::fill_random(&mut b);
     hex::encode(b)
 }
 
 /// The ARN of a key.
-pub fn key_arn(region: &str, account: &str, key_id: &str) -> String {
+pub(crate) fn key_arn(region: &str, account: &str, key_id: &str) -> String {
     format!("arn:aws:kms:{region}:{account}:key/{key_id}")
 }
 
 /// The ARN of an alias.
-pub fn alias_arn(region: &str, account: &str, name: &str) -> String {
+pub(crate) fn alias_arn(region: &str, account: &str, name: &str) -> String {
     format!("arn:aws:kms:{region}:{account}:{name}")
 }
 
@@ -115,7 +115,7 @@ pub fn alias_arn(region: &str, account: &str, name: &str) -> String {
 const ALIAS_PATTERN: &str = "^[a-zA-Z0-9:/_-]+$";
 
 /// The prefix KMS reserves for the aliases of AWS managed keys.
-pub const RESERVED_ALIAS_PREFIX: &str = "alias/aws/";
+pub(crate) const RESERVED_ALIAS_PREFIX: &str = "alias/aws/";
 
 /// Validates the `AliasName` of CreateAlias, UpdateAlias and DeleteAlias in KMS's order, with its
 /// exceptions: the model's length and pattern (ValidationException, all failures in one message),
@@ -124,7 +124,7 @@ pub const RESERVED_ALIAS_PREFIX: &str = "alias/aws/";
 /// report it by its code only; AWS managed aliases cannot be created, changed or deleted), a colon,
 /// which the pattern allows but the service refuses (ValidationException), and an empty name
 /// after the prefix (InvalidAliasNameException).
-pub fn check_alias_name(name: &str) -> KmsResult<()> {
+pub(crate) fn check_alias_name(name: &str) -> KmsResult<()> {
     let mut failures = Vec::new();
     if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b":/_-".contains(&b)) || name.is_empty() {
         failures.push(format!("Member must satisfy regular expression pattern: {ALIAS_PATTERN}"));

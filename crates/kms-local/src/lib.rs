@@ -20,35 +20,39 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod audit;
+mod audit;
 mod audit_line;
-pub mod auth;
-pub mod ciphertext;
+mod auth;
+mod ciphertext;
 mod connections;
-pub mod error;
+mod error;
 mod http;
-pub mod ids;
-pub mod keys;
+mod ids;
+mod keys;
 mod limits;
-pub mod model;
-pub(crate) mod ops;
-pub mod owner;
+mod model;
+mod ops;
+mod owner;
 mod private_fs;
-pub mod seal;
-pub mod seed;
+mod seal;
+mod seed;
 mod server;
-pub mod state;
-pub mod store;
-pub mod wire;
+mod state;
+mod store;
+mod wire;
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use error::{KmsError, KmsResult};
+pub use audit::parse_iso8601;
+pub use error::KmsError;
 pub use limits::Limits;
+pub use owner::{OwnerCredential, OwnerCredentialError};
+pub use seal::RootKeyError;
+pub use seed::SeedError;
 pub use server::Emulator;
-pub use store::read_audit;
+pub use store::{StoreError, db_path, read_audit};
 
 /// Account used when a request's credentials do not name one.
 ///
@@ -107,8 +111,8 @@ pub struct Settings {
 
 impl Settings {
     /// Settings for an emulator only the owner of `data_dir` can use: strict mode whose one
-    /// credential is the data directory's owner credential (random, created 0600 on first use,
-    /// see [`owner`]). Returns the credential for the client to sign with.
+    /// credential is the data directory's owner credential (random, created 0600 on first use;
+    /// concurrent first uses agree on one). Returns the credential for the client to sign with.
     pub fn owner_only(data_dir: impl Into<PathBuf>) -> Result<(Self, owner::OwnerCredential), LaunchError> {
         let mut settings = Self::new(data_dir);
         let credential = owner::ensure(&settings.data_dir, &settings.default_account)?;

@@ -11,7 +11,7 @@ use crate::keys::{KeySpec, KeyState, KeyUsage, Material, Origin};
 
 /// Multi-Region role of a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum MrRole {
+pub(crate) enum MrRole {
     /// The primary key.
     Primary,
     /// A replica.
@@ -20,111 +20,111 @@ pub enum MrRole {
 
 /// One rotation, as ListKeyRotations reports it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RotationRecord {
+pub(crate) struct RotationRecord {
     /// Material version the rotation created.
-    pub version: u32,
+    pub(crate) version: u32,
     /// When.
-    pub date: i64,
+    pub(crate) date: i64,
     /// `AUTOMATIC` or `ON_DEMAND`.
-    pub rotation_type: String,
+    pub(crate) rotation_type: String,
 }
 
 /// Persisted key metadata (everything but material).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct KeyMeta {
+pub(crate) struct KeyMeta {
     /// Owning account.
-    pub account: String,
+    pub(crate) account: String,
     /// Region.
-    pub region: String,
+    pub(crate) region: String,
     /// Key id.
-    pub key_id: String,
+    pub(crate) key_id: String,
     /// Description.
-    pub description: String,
+    pub(crate) description: String,
     /// Spec.
-    pub key_spec: KeySpec,
+    pub(crate) key_spec: KeySpec,
     /// Usage.
-    pub key_usage: KeyUsage,
+    pub(crate) key_usage: KeyUsage,
     /// Origin.
-    pub origin: Origin,
+    pub(crate) origin: Origin,
     /// State.
-    pub state: KeyState,
+    pub(crate) state: KeyState,
     /// Creation time (epoch seconds).
-    pub creation_date: i64,
+    pub(crate) creation_date: i64,
     /// Scheduled deletion time.
-    pub deletion_date: Option<i64>,
+    pub(crate) deletion_date: Option<i64>,
     /// Pending window chosen at ScheduleKeyDeletion.
-    pub pending_window_days: Option<u32>,
+    pub(crate) pending_window_days: Option<u32>,
     /// The key policy (JSON text).
-    pub policy: String,
+    pub(crate) policy: String,
     /// Tags.
-    pub tags: BTreeMap<String, String>,
+    pub(crate) tags: BTreeMap<String, String>,
     /// Automatic rotation on.
-    pub rotation_enabled: bool,
+    pub(crate) rotation_enabled: bool,
     /// Rotation period when enabled.
-    pub rotation_period_days: Option<u32>,
+    pub(crate) rotation_period_days: Option<u32>,
     /// Next automatic rotation.
-    pub next_rotation_date: Option<i64>,
+    pub(crate) next_rotation_date: Option<i64>,
     /// Multi-Region role, if a multi-Region key.
-    pub multi_region: Option<MrRole>,
+    pub(crate) multi_region: Option<MrRole>,
     /// Imported material expiry.
-    pub valid_to: Option<i64>,
+    pub(crate) valid_to: Option<i64>,
     /// Imported material expiration model.
-    pub expiration_model: Option<String>,
+    pub(crate) expiration_model: Option<String>,
     /// The version new encryptions use.
-    pub current_version: u32,
+    pub(crate) current_version: u32,
     /// Rotation history.
-    pub rotations: Vec<RotationRecord>,
+    pub(crate) rotations: Vec<RotationRecord>,
     /// Fingerprint of imported material (EXTERNAL keys), to refuse different re-imports.
     #[serde(default)]
-    pub imported_fingerprint: Option<String>,
+    pub(crate) imported_fingerprint: Option<String>,
     /// An AWS managed key (`KeyManager: AWS`), made on first use of its `alias/aws/...` alias.
     #[serde(default)]
-    pub aws_managed: bool,
+    pub(crate) aws_managed: bool,
 }
 
 /// Facts about one material version (persisted next to the sealed bytes).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MaterialInfo {
+pub(crate) struct MaterialInfo {
     /// Version number used in ciphertext blobs.
-    pub version: u32,
+    pub(crate) version: u32,
     /// KMS-style 64-hex material id.
-    pub material_id: String,
+    pub(crate) material_id: String,
     /// When created or imported.
-    pub created: i64,
+    pub(crate) created: i64,
     /// True when imported (EXTERNAL origin).
-    pub imported: bool,
+    pub(crate) imported: bool,
 }
 
 /// One material version in memory.
 #[derive(Debug)]
-pub struct MaterialVersion {
+pub(crate) struct MaterialVersion {
     /// Its facts.
-    pub info: MaterialInfo,
+    pub(crate) info: MaterialInfo,
     /// The usable material.
-    pub material: Material,
+    pub(crate) material: Material,
 }
 
 /// A key in memory.
 #[derive(Debug, Clone)]
-pub struct Key {
+pub(crate) struct Key {
     /// Key ARN (the map key).
-    pub arn: String,
+    pub(crate) arn: String,
     /// Metadata.
-    pub meta: KeyMeta,
+    pub(crate) meta: KeyMeta,
     /// Material versions by number.
-    pub materials: BTreeMap<u32, Arc<MaterialVersion>>,
+    pub(crate) materials: BTreeMap<u32, Arc<MaterialVersion>>,
 }
 
 impl Key {
     /// The material new operations use.
-    pub fn current(&self) -> KmsResult<&Arc<MaterialVersion>> {
+    pub(crate) fn current(&self) -> KmsResult<&Arc<MaterialVersion>> {
         self.materials
             .get(&self.meta.current_version)
             .ok_or_else(|| KmsError::invalid_state(format!("{} is pending import.", self.arn)))
     }
 
     /// Checks the key can perform a cryptographic operation now.
-    pub fn check_usable(&self) -> KmsResult<()> {
+    pub(crate) fn check_usable(&self) -> KmsResult<()> {
         if self.meta.valid_to.is_some_and(|v| v <= now()) {
             return Err(KmsError::invalid_state(format!("{}: the imported key material has expired.", self.arn)));
         }
@@ -138,7 +138,7 @@ impl Key {
     }
 
     /// Checks usage for an operation family.
-    pub fn check_usage(&self, usage: KeyUsage, op: &str) -> KmsResult<()> {
+    pub(crate) fn check_usage(&self, usage: KeyUsage, op: &str) -> KmsResult<()> {
         if self.meta.key_usage == usage {
             Ok(())
         } else {
@@ -151,7 +151,7 @@ impl Key {
     }
 
     /// Rejects management operations on a key pending deletion.
-    pub fn check_not_pending_deletion(&self) -> KmsResult<()> {
+    pub(crate) fn check_not_pending_deletion(&self) -> KmsResult<()> {
         if matches!(self.meta.state, KeyState::PendingDeletion | KeyState::PendingReplicaDeletion) {
             return Err(KmsError::invalid_state(format!("{} is pending deletion.", self.arn)));
         }
@@ -161,27 +161,27 @@ impl Key {
 
 /// An alias.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Alias {
+pub(crate) struct Alias {
     /// Alias ARN.
-    pub arn: String,
+    pub(crate) arn: String,
     /// Account.
-    pub account: String,
+    pub(crate) account: String,
     /// Region.
-    pub region: String,
+    pub(crate) region: String,
     /// `alias/...`.
-    pub name: String,
+    pub(crate) name: String,
     /// Target key id.
-    pub target_key_id: String,
+    pub(crate) target_key_id: String,
     /// Created.
-    pub creation_date: i64,
+    pub(crate) creation_date: i64,
     /// Last updated.
-    pub last_updated_date: i64,
+    pub(crate) last_updated_date: i64,
 }
 
 /// Grants are stored in the auth module's shape, so its rules apply to them directly.
-pub use crate::auth::grants::{Grant as GrantRecord, GrantConstraints};
+pub(crate) use crate::auth::grants::{Grant as GrantRecord, GrantConstraints};
 
 /// Seconds since the epoch.
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

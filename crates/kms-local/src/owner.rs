@@ -18,9 +18,25 @@ use crate::keys::fill_random;
 use crate::private_fs;
 
 /// The owner credential's file name in the data directory.
-pub const OWNER_CREDENTIALS_FILE: &str = "owner-credentials.json";
+pub(crate) const OWNER_CREDENTIALS_FILE: &str = "owner-credentials.json";
 
-/// The owner's access key pair, for the in-process client.
+/// The owner's access key pair, for the in-process client: what
+/// [`Settings::owner_only`](crate::Settings::owner_only) returns.
+///
+/// ```
+/// use envelope_kms_local::Settings;
+///
+/// let dir = std::env::temp_dir().join(format!("envelope-doc-owner-credential-{}", std::process::id()));
+/// let (_settings, credential) = Settings::owner_only(&dir)?;
+/// // An AWS SDK client signs with these as static credentials.
+/// assert!(credential.access_key_id().starts_with("AKIA"));
+/// assert!(!credential.secret_access_key().is_empty());
+/// assert!(!format!("{credential:?}").contains(credential.secret_access_key()), "Debug hides the secret");
+/// // The same pair on every later start over this directory.
+/// assert_eq!(Settings::owner_only(&dir)?.1.access_key_id(), credential.access_key_id());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct OwnerCredential {
     access_key_id: String,
@@ -49,6 +65,22 @@ impl OwnerCredential {
 }
 
 /// Why the owner credential could not be had.
+///
+/// ```
+/// use envelope_kms_local::{LaunchError, OwnerCredentialError, Settings};
+///
+/// let dir = std::env::temp_dir().join(format!("envelope-doc-owner-error-{}", std::process::id()));
+/// Settings::owner_only(&dir)?;
+/// std::fs::write(dir.join("owner-credentials.json"), "not a credentials file")?;
+/// match Settings::owner_only(&dir) {
+///     Err(LaunchError::OwnerCredential(OwnerCredentialError::Invalid { path, why })) => {
+///         println!("{path}: {why}");
+///     }
+///     other => panic!("unexpected: {other:?}"),
+/// }
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum OwnerCredentialError {
     /// Filesystem failure.
@@ -70,7 +102,7 @@ pub enum OwnerCredentialError {
 }
 
 /// The path of the owner credential file in `data_dir`.
-pub fn credentials_path(data_dir: &Path) -> PathBuf {
+pub(crate) fn credentials_path(data_dir: &Path) -> PathBuf {
     data_dir.join(OWNER_CREDENTIALS_FILE)
 }
 
@@ -89,7 +121,7 @@ fn new_access_key_id() -> String {
 
 /// Loads the owner credential of `data_dir`, creating the directory (0700) and the credential
 /// (0600) on first use. The credential acts as `arn:aws:iam::<account>:root`.
-pub fn ensure(data_dir: &Path, account: &str) -> Result<OwnerCredential, OwnerCredentialError> {
+pub(crate) fn ensure(data_dir: &Path, account: &str) -> Result<OwnerCredential, OwnerCredentialError> {
     let io = |path: &Path| {
         let path = path.display().to_string();
         move |source| OwnerCredentialError::Io { path, source }

@@ -38,7 +38,7 @@ fn narrow(_path: &Path, _meta: &std::fs::Metadata, _private: u32) -> io::Result<
 }
 
 /// Creates `dir` (and missing parents) with mode 0700, or narrows an existing one to 0700.
-pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -55,7 +55,7 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Creates `path` empty with mode 0600 if missing (never truncating), else narrows it to 0600.
-pub fn create_or_narrow_file(path: &Path) -> io::Result<()> {
+pub(crate) fn create_or_narrow_file(path: &Path) -> io::Result<()> {
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true);
     #[cfg(unix)]
@@ -68,7 +68,7 @@ pub fn create_or_narrow_file(path: &Path) -> io::Result<()> {
 }
 
 /// Narrows `path` to 0600 if it exists.
-pub fn narrow_if_exists(path: &Path) -> io::Result<()> {
+pub(crate) fn narrow_if_exists(path: &Path) -> io::Result<()> {
     match std::fs::metadata(path) {
         Ok(meta) => narrow(path, &meta, 0o600),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -77,7 +77,7 @@ pub fn narrow_if_exists(path: &Path) -> io::Result<()> {
 }
 
 /// Reads a private file, narrowing it to 0600 first if it has drifted.
-pub fn read_private(path: &Path) -> io::Result<Vec<u8>> {
+pub(crate) fn read_private(path: &Path) -> io::Result<Vec<u8>> {
     narrow_if_exists(path)?;
     std::fs::read(path)
 }
@@ -88,7 +88,7 @@ pub fn read_private(path: &Path) -> io::Result<Vec<u8>> {
 /// the link appears atomically with the whole content, and fails if `path` exists, so of two
 /// processes racing on an empty directory exactly one wins and the other reads the winner's
 /// file, never a partial one. The directory is fsynced so the new name survives a crash.
-pub fn create_once(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+pub(crate) fn create_once(path: &Path, bytes: &[u8]) -> io::Result<bool> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp: PathBuf = dir.join(format!(".{name}.{}.tmp", ids::new_hex_id()));
@@ -117,7 +117,7 @@ pub fn create_once(path: &Path, bytes: &[u8]) -> io::Result<bool> {
 }
 
 /// Fsyncs a directory so entries created in it are durable.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         std::fs::File::open(dir)?.sync_all()?;

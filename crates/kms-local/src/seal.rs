@@ -15,13 +15,13 @@ use zeroize::Zeroizing;
 use crate::keys::{Secret, fill_random};
 
 /// The root key's file name in the data directory.
-pub const ROOT_KEY_FILE: &str = "root.key";
+pub(crate) const ROOT_KEY_FILE: &str = "root.key";
 
 /// The environment variable that supplies the root key (base64 of 32 bytes).
-pub const ROOT_KEY_ENV: &str = "ENVELOPE_KMS_ROOT_KEY";
+pub(crate) const ROOT_KEY_ENV: &str = "ENVELOPE_KMS_ROOT_KEY";
 
 /// The root key, ready to seal and open.
-pub struct RootKey(LessSafeKey);
+pub(crate) struct RootKey(LessSafeKey);
 
 impl std::fmt::Debug for RootKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -30,6 +30,17 @@ impl std::fmt::Debug for RootKey {
 }
 
 /// Why the root key could not be had.
+///
+/// ```
+/// use envelope_kms_local::{Emulator, LaunchError, RootKeyError, Settings};
+///
+/// let dir = std::env::temp_dir().join(format!("envelope-doc-root-key-{}", std::process::id()));
+/// let mut settings = Settings::new(&dir);
+/// settings.root_key = Some("too short".into()); // must be base64 of 32 bytes
+/// assert!(matches!(Emulator::open(&settings), Err(LaunchError::RootKey(RootKeyError::BadEnv))));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum RootKeyError {
     /// The environment variable is not base64 of 32 bytes.
@@ -50,7 +61,7 @@ pub enum RootKeyError {
 
 impl RootKey {
     /// Loads the root key from the environment or the data directory, creating the file if needed.
-    pub fn load(data_dir: &Path, env_value: Option<String>) -> Result<Self, RootKeyError> {
+    pub(crate) fn load(data_dir: &Path, env_value: Option<String>) -> Result<Self, RootKeyError> {
         if let Some(v) = env_value {
             let bytes = Zeroizing::new(
                 base64::engine::general_purpose::STANDARD.decode(v.trim()).map_err(|_| RootKeyError::BadEnv)?,
@@ -71,7 +82,7 @@ impl RootKey {
     }
 
     /// A root key from raw bytes (tests).
-    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Option<Self> {
         if bytes.len() != 32 {
             return None;
         }
@@ -79,7 +90,7 @@ impl RootKey {
     }
 
     /// Seals `secret` for the slot named by `label`.
-    pub fn seal(&self, label: &str, secret: &[u8]) -> Vec<u8> {
+    pub(crate) fn seal(&self, label: &str, secret: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; 12];
         fill_random(&mut nonce);
         let mut buf = secret.to_vec();
@@ -98,7 +109,7 @@ impl RootKey {
     }
 
     /// Opens a value sealed for `label`; `None` if it was tampered with or belongs elsewhere.
-    pub fn open(&self, label: &str, sealed: &[u8]) -> Option<Secret> {
+    pub(crate) fn open(&self, label: &str, sealed: &[u8]) -> Option<Secret> {
         if sealed.len() < 12 + 16 {
             return None;
         }

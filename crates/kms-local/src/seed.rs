@@ -37,6 +37,25 @@ use crate::ops::{NewKey, create_key_record};
 use crate::state::Registry;
 
 /// Why a seed file was refused.
+///
+/// ```
+/// use envelope_kms_local::{Emulator, LaunchError, SeedError, Settings};
+///
+/// let dir = std::env::temp_dir().join(format!("envelope-doc-seed-error-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let seed = dir.join("seed.json");
+/// std::fs::write(&seed, r#"{"keys": [{"id": "not-a-key-id", "unknown_field": 1}]}"#)?;
+/// let mut settings = Settings::new(dir.join("kms"));
+/// settings.seed = Some(seed);
+/// match Emulator::open(&settings) {
+///     Err(LaunchError::Seed(SeedError::Parse(file, why) | SeedError::Invalid(file, why))) => {
+///         println!("{file}: {why}");
+///     }
+///     other => panic!("unexpected: {other:?}"),
+/// }
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
     /// Unreadable file.
@@ -99,7 +118,12 @@ struct SeedAlias {
 }
 
 /// Applies a seed file to the registry.
-pub fn apply(reg: &Registry, path: &Path, default_account: &str, default_region: &str) -> Result<usize, SeedError> {
+pub(crate) fn apply(
+    reg: &Registry,
+    path: &Path,
+    default_account: &str,
+    default_region: &str,
+) -> Result<usize, SeedError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| SeedError::Io(name.clone(), e))?;
     let text = zeroize::Zeroizing::new(text);

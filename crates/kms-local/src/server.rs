@@ -16,32 +16,32 @@ use crate::store::{AuditRecord, AuditSink, AuditSlot};
 
 /// One HTTP request, as the pipeline needs it.
 #[derive(Debug)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     /// Method.
-    pub method: &'a str,
+    pub(crate) method: &'a str,
     /// Path.
-    pub path: &'a str,
+    pub(crate) path: &'a str,
     /// Raw query string.
-    pub query: &'a str,
+    pub(crate) query: &'a str,
     /// Headers with lowercase names, borrowed from the HTTP request.
-    pub headers: &'a [(&'a str, &'a str)],
+    pub(crate) headers: &'a [(&'a str, &'a str)],
     /// Body.
-    pub body: &'a [u8],
+    pub(crate) body: &'a [u8],
     /// Client address.
-    pub source_ip: &'a str,
+    pub(crate) source_ip: &'a str,
 }
 
 /// The pipeline's answer.
 #[derive(Debug)]
-pub struct Response {
+pub(crate) struct Response {
     /// HTTP status.
-    pub status: u16,
+    pub(crate) status: u16,
     /// JSON body.
-    pub body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
     /// Request id (also in the audit event).
-    pub request_id: String,
+    pub(crate) request_id: String,
     /// `__type` of an error response, for the `x-amzn-ErrorType` header.
-    pub error_type: Option<&'static str>,
+    pub(crate) error_type: Option<&'static str>,
 }
 
 /// Identity established for one request.
@@ -102,7 +102,7 @@ impl Emulator {
 
     /// Handles one request end to end; its audit event goes into the queue room `audit_slot`
     /// holds (see [`AuditSink::reserve`]).
-    pub fn handle(&self, req: &Request<'_>, audit_slot: AuditSlot) -> Response {
+    pub(crate) fn handle(&self, req: &Request<'_>, audit_slot: AuditSlot) -> Response {
         let operation: &str =
             header(req.headers, "x-amz-target").and_then(|t| t.strip_prefix("TrentService.")).unwrap_or("");
         let caller = self.authenticate(req);

@@ -41,11 +41,11 @@ use crate::seal::RootKey;
 use crate::store::{GenerationProbe, Loaded, Store, StoreError};
 
 /// How long a [`Freshness::Recent`] view may go without reading the generation counter.
-pub const RECENT: Duration = Duration::from_millis(2);
+pub(crate) const RECENT: Duration = Duration::from_millis(2);
 
 /// How up to date with other processes' commits a request's view of the records must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Freshness {
+pub(crate) enum Freshness {
     /// Read the generation counter now (every write and control-plane operation).
     Exact,
     /// A counter read at most [`RECENT`] ago is enough (the symmetric data-plane operations).
@@ -54,20 +54,20 @@ pub enum Freshness {
 
 /// Last use of a key, for GetKeyLastUsage.
 #[derive(Debug, Clone)]
-pub struct LastUsage {
+pub(crate) struct LastUsage {
     /// Operation name.
-    pub operation: String,
+    pub(crate) operation: String,
     /// When.
-    pub timestamp: i64,
+    pub(crate) timestamp: i64,
     /// Audit event id.
-    pub event_id: String,
+    pub(crate) event_id: String,
     /// Request id.
-    pub request_id: String,
+    pub(crate) request_id: String,
 }
 
 /// All records.
 #[derive(Debug)]
-pub struct Registry {
+pub(crate) struct Registry {
     keys: RwLock<HashMap<String, Arc<Key>>>,
     aliases: RwLock<HashMap<String, Alias>>,
     grants: RwLock<HashMap<String, Arc<GrantRecord>>>,
@@ -90,14 +90,14 @@ pub struct Registry {
     /// Counter reads made through the probe (for tests: the recent path must not hit SQLite).
     probes: AtomicU64,
     /// When usage tracking began.
-    pub tracking_start: i64,
+    pub(crate) tracking_start: i64,
 }
 
 /// The store, locked, inside a write transaction that began after this process's view was
 /// brought up to date with every other process's commits. Checks made while holding it stay
 /// true until its one change commits (SQLite's write lock excludes every other writer). Dropped
 /// without a commit, it rolls back.
-pub struct StoreGuard<'a> {
+pub(crate) struct StoreGuard<'a> {
     store: MutexGuard<'a, Store>,
 }
 
@@ -166,7 +166,7 @@ fn grant_map(grants: Vec<GrantRecord>) -> HashMap<String, Arc<GrantRecord>> {
 
 impl Registry {
     /// Builds the registry from the store's contents.
-    pub fn new(mut store: Store, loaded: Loaded) -> Self {
+    pub(crate) fn new(mut store: Store, loaded: Loaded) -> Self {
         Self {
             keys: RwLock::new(key_map(loaded.keys)),
             aliases: RwLock::new(alias_map(loaded.aliases)),
@@ -186,7 +186,7 @@ impl Registry {
 
     /// The store, locked for one change, in a write transaction over an up-to-date view. If the
     /// transaction cannot begin, the guard refuses writes (see `writable`).
-    pub fn store(&self) -> StoreGuard<'_> {
+    pub(crate) fn store(&self) -> StoreGuard<'_> {
         let mut store = self.store.lock().unwrap_or_else(poisoned);
         match store.begin_write() {
             Ok(generation) => {
@@ -202,7 +202,7 @@ impl Registry {
 
     /// The root key. Reading it takes no lock: unlike [`Registry::store`], it neither waits for
     /// other requests' writes nor begins a write transaction.
-    pub fn root(&self) -> &RootKey {
+    pub(crate) fn root(&self) -> &RootKey {
         &self.root
     }
 
@@ -210,7 +210,7 @@ impl Registry {
     /// once per request, before reading; costs one indexed read when nothing changed, and, for
     /// [`Freshness::Recent`], nothing at all when the counter was read less than [`RECENT`] ago.
     /// Returns true when the counter was read (the view is now exact).
-    pub fn refresh(&self, freshness: Freshness) -> bool {
+    pub(crate) fn refresh(&self, freshness: Freshness) -> bool {
         if self.probe.is_none() {
             return true;
         }
@@ -234,7 +234,7 @@ impl Registry {
     }
 
     /// The database generation the in-memory view reflects.
-    pub fn view_generation(&self) -> i64 {
+    pub(crate) fn view_generation(&self) -> i64 {
         self.generation.load(Ordering::Acquire)
     }
 
@@ -264,7 +264,8 @@ impl Registry {
     }
 
     /// How many times the generation counter was read through the probe connection.
-    pub fn probe_reads(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn probe_reads(&self) -> u64 {
         self.probes.load(Ordering::Relaxed)
     }
 
@@ -300,7 +301,7 @@ impl Registry {
 
     /// A key by ARN, if present and not past its deletion date (a key past it is purged).
     /// Must not be called while holding the store lock; use `live_key` there.
-    pub fn key(&self, arn: &str) -> Option<Arc<Key>> {
+    pub(crate) fn key(&self, arn: &str) -> Option<Arc<Key>> {
         let k = self.keys.read().unwrap_or_else(poisoned).get(arn).cloned()?;
         if expired(&k) {
             self.purge(arn);
@@ -320,7 +321,7 @@ impl Registry {
     /// multi-Region key, which share material), in one transaction. Earlier versions stay for
     /// decryption. The version number is taken from the latest committed state, so concurrent
     /// rotations (in any process) each add their own version.
-    pub fn rotate(&self, key: &Key, rotation_type: &str) -> KmsResult<()> {
+    pub(crate) fn rotate(&self, key: &Key, rotation_type: &str) -> KmsResult<()> {
         let mut store = self.store();
         writable(&store)?;
         let fresh =
@@ -407,7 +408,7 @@ impl Registry {
 
     /// Resolves a `KeyId` request field in the caller's account and Region. Keys and aliases are
     /// regional: an ARN naming another Region is not found here, as at that Region's endpoint.
-    pub fn resolve(&self, account: &str, region: &str, raw: &str, forms: KeyIdForms) -> KmsResult<Arc<Key>> {
+    pub(crate) fn resolve(&self, account: &str, region: &str, raw: &str, forms: KeyIdForms) -> KmsResult<Arc<Key>> {
         let parsed = ids::parse_key_ref(raw, forms)?;
         if let KeyRef::KeyArn { region: r, .. } | KeyRef::AliasArn { region: r, .. } = &parsed {
             if r != region {
@@ -433,7 +434,7 @@ impl Registry {
 
     /// Applies `f` to a copy of the latest committed version of the key, persists it, then
     /// publishes it.
-    pub fn update_key<T>(&self, arn: &str, f: impl FnOnce(&mut Key) -> KmsResult<T>) -> KmsResult<T> {
+    pub(crate) fn update_key<T>(&self, arn: &str, f: impl FnOnce(&mut Key) -> KmsResult<T>) -> KmsResult<T> {
         let mut store = self.store();
         writable(&store)?;
         let before = self.live_key(arn).ok_or_else(|| KmsError::not_found(format!("Key '{arn}' does not exist")))?;
@@ -447,7 +448,7 @@ impl Registry {
     }
 
     /// Inserts a new key (durably).
-    pub fn insert_key(&self, key: Key) -> KmsResult<Arc<Key>> {
+    pub(crate) fn insert_key(&self, key: Key) -> KmsResult<Arc<Key>> {
         let mut store = self.store();
         writable(&store)?;
         if self.keys.read().unwrap_or_else(poisoned).contains_key(&key.arn) {
@@ -462,7 +463,7 @@ impl Registry {
     }
 
     /// Every key of an account and Region, sorted by ARN.
-    pub fn keys_in(&self, account: &str, region: &str) -> Vec<Arc<Key>> {
+    pub(crate) fn keys_in(&self, account: &str, region: &str) -> Vec<Arc<Key>> {
         let mut v: Vec<Arc<Key>> = self
             .keys
             .read()
@@ -476,7 +477,7 @@ impl Registry {
     }
 
     /// Every Region's copy of a multi-Region key id in an account.
-    pub fn mr_family(&self, account: &str, key_id: &str) -> Vec<Arc<Key>> {
+    pub(crate) fn mr_family(&self, account: &str, key_id: &str) -> Vec<Arc<Key>> {
         let mut v: Vec<Arc<Key>> = self
             .keys
             .read()
@@ -490,7 +491,7 @@ impl Registry {
     }
 
     /// Aliases of an account and Region, sorted by name.
-    pub fn aliases_in(&self, account: &str, region: &str) -> Vec<Alias> {
+    pub(crate) fn aliases_in(&self, account: &str, region: &str) -> Vec<Alias> {
         let mut v: Vec<Alias> = self
             .aliases
             .read()
@@ -504,12 +505,12 @@ impl Registry {
     }
 
     /// One alias by ARN.
-    pub fn alias(&self, arn: &str) -> Option<Alias> {
+    pub(crate) fn alias(&self, arn: &str) -> Option<Alias> {
         self.aliases.read().unwrap_or_else(poisoned).get(arn).cloned()
     }
 
     /// Inserts or replaces an alias durably (the one change of `store`, a [`StoreGuard`]).
-    pub fn put_alias(&self, store: &mut Store, alias: Alias) -> KmsResult<()> {
+    pub(crate) fn put_alias(&self, store: &mut Store, alias: Alias) -> KmsResult<()> {
         writable(store)?;
         store.put_alias(&alias).map_err(store_err)?;
         let generation = self.commit(store)?;
@@ -519,7 +520,7 @@ impl Registry {
     }
 
     /// Deletes an alias durably.
-    pub fn delete_alias(&self, store: &mut Store, arn: &str) -> KmsResult<()> {
+    pub(crate) fn delete_alias(&self, store: &mut Store, arn: &str) -> KmsResult<()> {
         writable(store)?;
         store.delete_alias(arn).map_err(store_err)?;
         let generation = self.commit(store)?;
@@ -529,7 +530,7 @@ impl Registry {
     }
 
     /// Grants on a key.
-    pub fn grants_for(&self, key_arn: &str) -> Vec<Arc<GrantRecord>> {
+    pub(crate) fn grants_for(&self, key_arn: &str) -> Vec<Arc<GrantRecord>> {
         let mut v: Vec<Arc<GrantRecord>> =
             self.grants.read().unwrap_or_else(poisoned).values().filter(|g| g.key_arn == key_arn).cloned().collect();
         v.sort_by(|a, b| (a.creation_date, &a.grant_id).cmp(&(b.creation_date, &b.grant_id)));
@@ -537,25 +538,25 @@ impl Registry {
     }
 
     /// Every grant (for ListRetirableGrants).
-    pub fn all_grants(&self) -> Vec<Arc<GrantRecord>> {
+    pub(crate) fn all_grants(&self) -> Vec<Arc<GrantRecord>> {
         let mut v: Vec<Arc<GrantRecord>> = self.grants.read().unwrap_or_else(poisoned).values().cloned().collect();
         v.sort_by(|a, b| (a.creation_date, &a.grant_id).cmp(&(b.creation_date, &b.grant_id)));
         v
     }
 
     /// A grant by id.
-    pub fn grant(&self, id: &str) -> Option<Arc<GrantRecord>> {
+    pub(crate) fn grant(&self, id: &str) -> Option<Arc<GrantRecord>> {
         self.grants.read().unwrap_or_else(poisoned).get(id).cloned()
     }
 
     /// A grant by token.
-    pub fn grant_by_token(&self, token: &str) -> Option<Arc<GrantRecord>> {
+    pub(crate) fn grant_by_token(&self, token: &str) -> Option<Arc<GrantRecord>> {
         let id = crate::auth::grants::grant_id_from_token(token)?;
         self.grant(&id).filter(|g| g.token_matches(token))
     }
 
     /// Inserts a grant durably.
-    pub fn put_grant(&self, store: &mut Store, grant: GrantRecord) -> KmsResult<()> {
+    pub(crate) fn put_grant(&self, store: &mut Store, grant: GrantRecord) -> KmsResult<()> {
         writable(store)?;
         store.put_grant(&grant).map_err(store_err)?;
         let generation = self.commit(store)?;
@@ -565,7 +566,7 @@ impl Registry {
     }
 
     /// Deletes a grant durably.
-    pub fn delete_grant(&self, store: &mut Store, id: &str) -> KmsResult<()> {
+    pub(crate) fn delete_grant(&self, store: &mut Store, id: &str) -> KmsResult<()> {
         writable(store)?;
         store.delete_grant(id).map_err(store_err)?;
         let generation = self.commit(store)?;
@@ -575,7 +576,7 @@ impl Registry {
     }
 
     /// The parsed policy of a key (cached until its text changes); `None` if it does not parse.
-    pub fn policy(&self, key: &Key) -> Option<Arc<Policy>> {
+    pub(crate) fn policy(&self, key: &Key) -> Option<Arc<Policy>> {
         if let Some((text, p)) = self.policies.read().unwrap_or_else(poisoned).get(&key.arn) {
             if *text == key.meta.policy {
                 return Some(p.clone());
@@ -591,7 +592,7 @@ impl Registry {
 
     /// Records the last use of a key. Runs for every cryptographic request: a key already used
     /// before has its record overwritten in place, reusing its strings' memory.
-    pub fn note_usage(&self, key_arn: &str, operation: &str, timestamp: i64, event_id: &str, request_id: &str) {
+    pub(crate) fn note_usage(&self, key_arn: &str, operation: &str, timestamp: i64, event_id: &str, request_id: &str) {
         let mut map = self.last_usage.write().unwrap_or_else(poisoned);
         let overwrite = |to: &mut String, from: &str| {
             to.clear();
@@ -617,12 +618,12 @@ impl Registry {
     }
 
     /// Last use of a key.
-    pub fn last_usage(&self, key_arn: &str) -> Option<LastUsage> {
+    pub(crate) fn last_usage(&self, key_arn: &str) -> Option<LastUsage> {
         self.last_usage.read().unwrap_or_else(poisoned).get(key_arn).cloned()
     }
 
     /// Seeds last-usage data at startup.
-    pub fn load_usage(&self, entries: Vec<(String, LastUsage)>) {
+    pub(crate) fn load_usage(&self, entries: Vec<(String, LastUsage)>) {
         self.last_usage.write().unwrap_or_else(poisoned).extend(entries);
     }
 }

@@ -12,7 +12,7 @@ use crate::model::{Key, MrRole};
 
 /// A base64-encoded blob (ciphertext, public key, signature...).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct B64(pub Vec<u8>);
+pub(crate) struct B64(pub(crate) Vec<u8>);
 
 impl Serialize for B64 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -32,7 +32,7 @@ impl<'de> Deserialize<'de> for B64 {
 
 /// A base64 blob holding secret bytes in a request (plaintext, messages): zeroized on drop.
 #[derive(Debug)]
-pub struct SecretIn(pub Secret);
+pub(crate) struct SecretIn(pub(crate) Secret);
 
 impl<'de> Deserialize<'de> for SecretIn {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -46,7 +46,7 @@ impl<'de> Deserialize<'de> for SecretIn {
 
 /// Secret bytes in a response (plaintext data keys, shared secrets).
 #[derive(Debug)]
-pub struct SecretOut(pub Secret);
+pub(crate) struct SecretOut(pub(crate) Secret);
 
 impl Serialize for SecretOut {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -56,20 +56,20 @@ impl Serialize for SecretOut {
 }
 
 /// An encryption context.
-pub type Context = BTreeMap<String, String>;
+pub(crate) type Context = BTreeMap<String, String>;
 
 /// A tag.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Tag {
+pub(crate) struct Tag {
     /// Key.
-    pub tag_key: String,
+    pub(crate) tag_key: String,
     /// Value.
-    pub tag_value: String,
+    pub(crate) tag_value: String,
 }
 
 /// Validates a tag list for CreateKey/TagResource/ReplicateKey.
-pub fn check_tags(tags: &[Tag]) -> KmsResult<()> {
+pub(crate) fn check_tags(tags: &[Tag]) -> KmsResult<()> {
     if tags.len() > 50 {
         return Err(KmsError::new("LimitExceededException", "A key can have at most 50 tags."));
     }
@@ -88,7 +88,7 @@ pub fn check_tags(tags: &[Tag]) -> KmsResult<()> {
 }
 
 /// Checks the GrantTokens list limits (at most 10 tokens of 1..8192 characters).
-pub fn check_grant_tokens(tokens: &Option<Vec<String>>) -> KmsResult<()> {
+pub(crate) fn check_grant_tokens(tokens: &Option<Vec<String>>) -> KmsResult<()> {
     if let Some(t) = tokens {
         if t.len() > 10 {
             return Err(KmsError::constraint("grantTokens", "Member must have length less than or equal to 10"));
@@ -103,71 +103,71 @@ pub fn check_grant_tokens(tokens: &Option<Vec<String>>) -> KmsResult<()> {
 /// `MultiRegionKey`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct MultiRegionKey {
+pub(crate) struct MultiRegionKey {
     /// ARN.
-    pub arn: String,
+    pub(crate) arn: String,
     /// Region.
-    pub region: String,
+    pub(crate) region: String,
 }
 
 /// `MultiRegionConfiguration`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct MultiRegionConfiguration {
+pub(crate) struct MultiRegionConfiguration {
     /// PRIMARY or REPLICA.
-    pub multi_region_key_type: &'static str,
+    pub(crate) multi_region_key_type: &'static str,
     /// Primary.
-    pub primary_key: Option<MultiRegionKey>,
+    pub(crate) primary_key: Option<MultiRegionKey>,
     /// Replicas.
-    pub replica_keys: Vec<MultiRegionKey>,
+    pub(crate) replica_keys: Vec<MultiRegionKey>,
 }
 
 /// `KeyMetadata`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 #[allow(missing_docs)]
-pub struct KeyMetadata {
+pub(crate) struct KeyMetadata {
     #[serde(rename = "AWSAccountId")]
-    pub aws_account_id: String,
-    pub key_id: String,
-    pub arn: String,
-    pub creation_date: i64,
-    pub enabled: bool,
-    pub description: String,
-    pub key_usage: &'static str,
-    pub key_state: &'static str,
+    pub(crate) aws_account_id: String,
+    pub(crate) key_id: String,
+    pub(crate) arn: String,
+    pub(crate) creation_date: i64,
+    pub(crate) enabled: bool,
+    pub(crate) description: String,
+    pub(crate) key_usage: &'static str,
+    pub(crate) key_state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub deletion_date: Option<i64>,
+    pub(crate) deletion_date: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub valid_to: Option<i64>,
-    pub origin: &'static str,
+    pub(crate) valid_to: Option<i64>,
+    pub(crate) origin: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expiration_model: Option<String>,
-    pub key_manager: &'static str,
-    pub customer_master_key_spec: &'static str,
-    pub key_spec: &'static str,
+    pub(crate) expiration_model: Option<String>,
+    pub(crate) key_manager: &'static str,
+    pub(crate) customer_master_key_spec: &'static str,
+    pub(crate) key_spec: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub encryption_algorithms: Option<Vec<&'static str>>,
+    pub(crate) encryption_algorithms: Option<Vec<&'static str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub signing_algorithms: Option<Vec<&'static str>>,
+    pub(crate) signing_algorithms: Option<Vec<&'static str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_agreement_algorithms: Option<Vec<&'static str>>,
+    pub(crate) key_agreement_algorithms: Option<Vec<&'static str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub encapsulation_algorithms: Option<Vec<&'static str>>,
+    pub(crate) encapsulation_algorithms: Option<Vec<&'static str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mac_algorithms: Option<Vec<&'static str>>,
-    pub multi_region: bool,
+    pub(crate) mac_algorithms: Option<Vec<&'static str>>,
+    pub(crate) multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub multi_region_configuration: Option<MultiRegionConfiguration>,
+    pub(crate) multi_region_configuration: Option<MultiRegionConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pending_deletion_window_in_days: Option<u32>,
+    pub(crate) pending_deletion_window_in_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub current_key_material_id: Option<String>,
+    pub(crate) current_key_material_id: Option<String>,
 }
 
 impl KeyMetadata {
     /// Builds the metadata of `key`; `family` is every Region's copy when it is multi-Region.
-    pub fn of(key: &Key, family: &[std::sync::Arc<Key>]) -> Self {
+    pub(crate) fn of(key: &Key, family: &[std::sync::Arc<Key>]) -> Self {
         let m = &key.meta;
         let spec = m.key_spec;
         let strs = |v: Vec<&'static str>| if v.is_empty() { None } else { Some(v) };
@@ -228,7 +228,7 @@ impl KeyMetadata {
 }
 
 /// Pages through `items` with KMS's Limit/Marker convention (marker = opaque offset).
-pub fn paginate<T>(
+pub(crate) fn paginate<T>(
     items: Vec<T>,
     limit: Option<i64>,
     marker: Option<&str>,

@@ -7,10 +7,9 @@ mod common;
 use std::io::{Read, Write};
 
 use aws_sdk_kms::primitives::Blob;
-use envelope_kms_local::Settings;
-use envelope_kms_local::owner;
+use envelope_kms_local::{OwnerCredential, Settings};
 
-fn owner_settings(tag: &str) -> (Settings, owner::OwnerCredential) {
+fn owner_settings(tag: &str) -> (Settings, OwnerCredential) {
     let dir = common::temp_dir(tag).join("kms");
     let (mut settings, credential) = Settings::owner_only(&dir).expect("owner-only settings");
     settings.root_key = None;
@@ -86,19 +85,18 @@ async fn data_directory_and_files_are_private() {
     let client = common::client(&run.endpoint).await;
     let _ = client.list_keys().send().await;
     run.stop().await;
-    let mode = |name: &str| std::fs::metadata(dir.join(name)).map(|m| m.permissions().mode() & 0o777);
-    assert_eq!(mode("").unwrap(), 0o700, "data directory");
-    for name in
-        [owner::OWNER_CREDENTIALS_FILE, envelope_kms_local::seal::ROOT_KEY_FILE, envelope_kms_local::store::DB_FILE]
-    {
-        assert_eq!(mode(name).unwrap(), 0o600, "{name}");
+    let mode = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777);
+    assert_eq!(mode(&dir).unwrap(), 0o700, "data directory");
+    // Every file the emulator left: the owner credential, the root key file, the database and
+    // whatever SQLite keeps beside it.
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path).unwrap(), 0o600, "{}", path.display());
+        files += 1;
     }
-    for side in ["-wal", "-shm"] {
-        let name = format!("{}{side}", envelope_kms_local::store::DB_FILE);
-        if let Ok(m) = mode(&name) {
-            assert_eq!(m, 0o600, "{name}");
-        }
-    }
+    assert!(files >= 3, "owner credential, root key and database: {files} files");
+    assert!(envelope_kms_local::db_path(&dir).exists());
 }
 
 #[cfg(unix)]
@@ -107,7 +105,7 @@ fn an_existing_open_directory_is_narrowed() {
     use std::os::unix::fs::PermissionsExt;
     let dir = common::temp_dir("owner-narrow");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    owner::ensure(&dir, envelope_kms_local::DEFAULT_ACCOUNT).expect("credential");
+    Settings::owner_only(&dir).expect("credential");
     assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -117,19 +115,12 @@ fn concurrent_first_uses_agree_on_one_credential() {
     let dir = common::temp_dir("owner-race").join("kms");
     let ids: Vec<String> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
-            .map(|_| {
-                s.spawn(|| {
-                    owner::ensure(&dir, envelope_kms_local::DEFAULT_ACCOUNT)
-                        .expect("credential")
-                        .access_key_id()
-                        .to_owned()
-                })
-            })
+            .map(|_| s.spawn(|| Settings::owner_only(&dir).expect("credential").1.access_key_id().to_owned()))
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
-    let again = owner::ensure(&dir, envelope_kms_local::DEFAULT_ACCOUNT).unwrap();
+    let (_, again) = Settings::owner_only(&dir).unwrap();
     assert_eq!(again.access_key_id(), ids[0]);
     assert!(!format!("{again:?}").contains(again.secret_access_key()), "Debug hides the secret");
 }

@@ -63,7 +63,7 @@ fn list_keys_request(addr: SocketAddr) -> String {
 /// Holds the database's write lock from another connection, as another process (a backup tool,
 /// say) might, for `hold`.
 fn hold_write_lock(data_dir: &std::path::Path, hold: Duration) -> std::thread::JoinHandle<()> {
-    let db = envelope_kms_local::store::db_path(data_dir);
+    let db = envelope_kms_local::db_path(data_dir);
     let (locked_tx, locked_rx) = std::sync::mpsc::channel();
     let holder = std::thread::spawn(move || {
         let conn = rusqlite::Connection::open(db).unwrap();

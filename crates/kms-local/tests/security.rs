@@ -112,6 +112,25 @@ async fn policies_grants_and_audit() {
         .await
         .unwrap_err();
     assert_eq!(common::code(&err), "AccessDeniedException");
+    // The explicit deny wins over a grant too.
+    let own_grant = alice
+        .create_grant()
+        .key_id(&key.key_id)
+        .grantee_principal("arn:aws:iam::111122223333:user/alice")
+        .operations(GrantOperation::Encrypt)
+        .send()
+        .await
+        .unwrap();
+    let err = alice
+        .encrypt()
+        .key_id(&arn)
+        .plaintext(Blob::new(b"x".to_vec()))
+        .encryption_context("tier", "secret")
+        .grant_tokens(own_grant.grant_token.unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(common::code(&err), "AccessDeniedException");
     let policy = alice.get_key_policy().key_id(&key.key_id).send().await.unwrap().policy.unwrap();
     assert!(policy.contains("Deny"));
 

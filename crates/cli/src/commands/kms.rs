@@ -282,7 +282,7 @@ fn parse_since(s: &str) -> anyhow::Result<i64> {
             return Ok(now - n * mult);
         }
     }
-    let t = envelope_kms_local::audit::parse_iso8601(s)
+    let t = envelope_kms_local::parse_iso8601(s)
         .ok_or_else(|| anyhow::anyhow!("--since {s:?} is not epoch seconds, an ISO 8601 time or an age like 15m"))?;
     Ok(t.duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64)
 }
@@ -290,7 +290,7 @@ fn parse_since(s: &str) -> anyhow::Result<i64> {
 fn audit(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let since = args.since.as_deref().map(parse_since).transpose()?;
     let data_dir = embedded_kms::data_dir(args.data_dir)?;
-    if !envelope_kms_local::store::db_path(&data_dir).exists() {
+    if !envelope_kms_local::db_path(&data_dir).exists() {
         anyhow::bail!(
             "{} holds no KMS database; pass the --data-dir that `envelope kms serve` used",
             data_dir.display()

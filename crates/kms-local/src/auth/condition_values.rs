@@ -9,7 +9,7 @@ use super::unix_seconds;
 
 /// What a request says about one condition key.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Lookup {
+pub(crate) enum Lookup {
     /// The key is present with these values (one for single-valued keys).
     Present(Vec<String>),
     /// The emulator models the key and this request does not carry it, as
@@ -24,7 +24,7 @@ pub enum Lookup {
 /// Supplies condition-key values beyond the ones in
 /// [`RequestContext`](super::policy::RequestContext) itself (transport,
 /// source address, time, request parameters, key properties).
-pub trait FactSource {
+pub(crate) trait FactSource {
     /// The values of `key` (lowercased, e.g. `aws:sourceip`) for this request.
     fn lookup(&self, key: &str) -> Lookup;
 }

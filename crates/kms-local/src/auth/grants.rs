@@ -18,7 +18,7 @@ use super::policy::RequestContext;
 use super::{account_of_arn, account_root_arn, principal_matches, random_bytes};
 
 /// Every grant operation in the KMS model (`GrantOperation` enum).
-pub const GRANT_OPERATIONS: &[&str] = &[
+pub(crate) const GRANT_OPERATIONS: &[&str] = &[
     "Decrypt",
     "Encrypt",
     "GenerateDataKey",
@@ -58,54 +58,54 @@ const EC_OPERATIONS: &[&str] = &[
 const CONSTRAINT_NEUTRAL_OPERATIONS: &[&str] = &["DescribeKey", "RetireGrant", "CreateGrant"];
 
 /// Most pairs one encryption-context constraint may hold.
-pub const MAX_CONSTRAINT_PAIRS: usize = 8;
+pub(crate) const MAX_CONSTRAINT_PAIRS: usize = 8;
 
 /// Longest value (in characters) in an encryption-context constraint.
-pub const MAX_CONSTRAINT_VALUE_CHARS: usize = 384;
+pub(crate) const MAX_CONSTRAINT_VALUE_CHARS: usize = 384;
 
 /// Encryption-context constraints of a grant, with KMS's wire field names so
 /// it serializes straight into `CreateGrant`/`ListGrants` JSON.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GrantConstraints {
+pub(crate) struct GrantConstraints {
     /// Every pair here must be in the request's encryption context (keys
     /// compared case-insensitively, values exactly); extra pairs are fine.
     #[serde(rename = "EncryptionContextSubset", default, skip_serializing_if = "Option::is_none")]
-    pub encryption_context_subset: Option<BTreeMap<String, String>>,
+    pub(crate) encryption_context_subset: Option<BTreeMap<String, String>>,
     /// The request's encryption context must be exactly these pairs (keys
     /// compared case-insensitively, values exactly).
     #[serde(rename = "EncryptionContextEquals", default, skip_serializing_if = "Option::is_none")]
-    pub encryption_context_equals: Option<BTreeMap<String, String>>,
+    pub(crate) encryption_context_equals: Option<BTreeMap<String, String>>,
 }
 
 /// A stored grant.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Grant {
+pub(crate) struct Grant {
     /// 64 lowercase hex characters.
-    pub grant_id: String,
+    pub(crate) grant_id: String,
     /// Random value bound into this grant's tokens so a token cannot be
     /// forged from the (listable) grant id alone. Not part of `ListGrants`.
-    pub grant_token_seed: String,
+    pub(crate) grant_token_seed: String,
     /// Optional friendly name (`CreateGrant` `Name`).
     #[serde(default)]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// ARN of the key the grant is for.
-    pub key_arn: String,
+    pub(crate) key_arn: String,
     /// Who receives the permissions.
-    pub grantee_principal: String,
+    pub(crate) grantee_principal: String,
     /// Who may retire the grant besides the grantee (with `RetireGrant`)
     /// and the key's account.
     #[serde(default)]
-    pub retiring_principal: Option<String>,
+    pub(crate) retiring_principal: Option<String>,
     /// Root ARN of the account the grant was created in
     /// (`arn:aws:iam::ACCOUNT:root`, as `ListGrants` shows it).
-    pub issuing_account: String,
+    pub(crate) issuing_account: String,
     /// Grant operation names, e.g. `["Encrypt", "Decrypt"]`.
-    pub operations: Vec<String>,
+    pub(crate) operations: Vec<String>,
     /// Optional encryption-context constraints.
     #[serde(default)]
-    pub constraints: Option<GrantConstraints>,
+    pub(crate) constraints: Option<GrantConstraints>,
     /// Creation time, Unix seconds.
-    pub creation_date: i64,
+    pub(crate) creation_date: i64,
 }
 
 impl std::fmt::Debug for Grant {
@@ -130,7 +130,7 @@ impl Grant {
     /// A new grant with a fresh random id and token seed. `issuing_account`
     /// may be an account id or a root ARN; it is stored as the root ARN.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    pub(crate) fn new(
         key_arn: &str,
         grantee_principal: &str,
         retiring_principal: Option<&str>,
@@ -161,12 +161,12 @@ impl Grant {
 
     /// A fresh grant token for this grant. Each call returns a different
     /// string; all of them resolve to this grant (see [`parse_grant_token`]).
-    pub fn token(&self) -> Result<String, String> {
+    pub(crate) fn token(&self) -> Result<String, String> {
         grant_token(&self.grant_id, &self.grant_token_seed)
     }
 
     /// True if `token` was minted for this grant.
-    pub fn token_matches(&self, token: &str) -> bool {
+    pub(crate) fn token_matches(&self, token: &str) -> bool {
         match parse_grant_token(token) {
             Some(t) => {
                 t.grant_id == self.grant_id
@@ -181,13 +181,13 @@ impl Grant {
     }
 
     /// Whether the grant lists `operation` (exact, as KMS's enum is).
-    pub fn has_operation(&self, operation: &str) -> bool {
+    pub(crate) fn has_operation(&self, operation: &str) -> bool {
         self.operations.iter().any(|o| o == operation)
     }
 
     /// The grant as a `GrantListEntry` for `ListGrants` /
     /// `ListRetirableGrants` (the token seed is left out).
-    pub fn to_list_entry(&self) -> serde_json::Value {
+    pub(crate) fn to_list_entry(&self) -> serde_json::Value {
         let mut m = serde_json::Map::new();
         m.insert("KeyId".into(), self.key_arn.clone().into());
         m.insert("GrantId".into(), self.grant_id.clone().into());
@@ -214,7 +214,7 @@ impl Grant {
 /// be present. Bare `kms:ReEncrypt` (same key as source and destination)
 /// needs both halves; callers that check source and destination keys
 /// separately should pass `kms:ReEncryptFrom` / `kms:ReEncryptTo`.
-pub fn grant_operations_for_action(action: &str) -> Vec<&'static str> {
+pub(crate) fn grant_operations_for_action(action: &str) -> Vec<&'static str> {
     let op =
         action.split_once(':').filter(|(svc, _)| svc.eq_ignore_ascii_case("kms")).map(|(_, op)| op).unwrap_or(action);
     if op.eq_ignore_ascii_case("ReEncrypt") {
@@ -226,7 +226,7 @@ pub fn grant_operations_for_action(action: &str) -> Vec<&'static str> {
 /// Whether `grant` allows the request in `ctx`: same key, grantee matches the
 /// caller, the action is one of the grant's operations, and any
 /// encryption-context constraint is met (for operations that take one).
-pub fn permits(grant: &Grant, ctx: &RequestContext<'_>) -> bool {
+pub(crate) fn permits(grant: &Grant, ctx: &RequestContext<'_>) -> bool {
     if grant.key_arn != ctx.resource_arn {
         return false;
     }
@@ -246,7 +246,7 @@ pub fn permits(grant: &Grant, ctx: &RequestContext<'_>) -> bool {
 
 /// Checks encryption-context constraints against a request's context
 /// (`None` = no context, same as empty).
-pub fn constraints_satisfied(c: &GrantConstraints, request_ec: Option<&BTreeMap<String, String>>) -> bool {
+pub(crate) fn constraints_satisfied(c: &GrantConstraints, request_ec: Option<&BTreeMap<String, String>>) -> bool {
     let empty = BTreeMap::new();
     let req = request_ec.unwrap_or(&empty);
     if let Some(subset) = &c.encryption_context_subset {
@@ -277,7 +277,10 @@ fn ec_has_pair(ec: &BTreeMap<String, String>, key: &str, value: &str) -> bool {
 /// Whether constraints `child` are at least as strict as `parent`: a grantee
 /// holding `CreateGrant` through a constrained grant may only create grants
 /// that are equally or more constrained.
-pub fn constraints_at_least_as_strict(parent: Option<&GrantConstraints>, child: Option<&GrantConstraints>) -> bool {
+pub(crate) fn constraints_at_least_as_strict(
+    parent: Option<&GrantConstraints>,
+    child: Option<&GrantConstraints>,
+) -> bool {
     let Some(parent) = parent else {
         return true;
     };
@@ -315,7 +318,7 @@ pub fn constraints_at_least_as_strict(parent: Option<&GrantConstraints>, child: 
 /// grant's operations must be a subset of the parent's, and its
 /// encryption-context constraints must be at least as strict. Without this a
 /// constrained grantee could give itself (or anyone) an unconstrained grant.
-pub fn allows_child_grant(
+pub(crate) fn allows_child_grant(
     parent: &Grant,
     child_operations: &[String],
     child_constraints: Option<&GrantConstraints>,
@@ -330,7 +333,7 @@ pub fn allows_child_grant(
 /// includes `RetireGrant`, or the account in which the grant was created
 /// (its root; other principals of that account need `kms:RetireGrant` from
 /// the key policy, which the caller checks separately).
-pub fn can_retire(grant: &Grant, principal: &str, account: &str) -> bool {
+pub(crate) fn can_retire(grant: &Grant, principal: &str, account: &str) -> bool {
     if let Some(r) = &grant.retiring_principal {
         if principal_matches(r, principal, account) {
             return true;
@@ -344,7 +347,7 @@ pub fn can_retire(grant: &Grant, principal: &str, account: &str) -> bool {
 
 /// Checks a `CreateGrant` `Operations` list: non-empty and every entry a
 /// `GrantOperation` value. The `Err` text is a `ValidationException` message.
-pub fn validate_operations(operations: &[String]) -> Result<(), String> {
+pub(crate) fn validate_operations(operations: &[String]) -> Result<(), String> {
     if operations.is_empty() {
         return Err(
             "1 validation error detected: Value '[]' at 'operations' failed to satisfy constraint: Member must have length greater than or equal to 1"
@@ -368,7 +371,10 @@ pub fn validate_operations(operations: &[String]) -> Result<(), String> {
 /// encryption-context constraint alongside an operation that never takes an
 /// encryption context (Sign, Verify, GetPublicKey, GenerateMac, VerifyMac,
 /// DeriveSharedSecret, Encapsulate, Decapsulate).
-pub fn validate_constraints(operations: &[String], constraints: Option<&GrantConstraints>) -> Result<(), String> {
+pub(crate) fn validate_constraints(
+    operations: &[String],
+    constraints: Option<&GrantConstraints>,
+) -> Result<(), String> {
     let Some(c) = constraints else {
         return Ok(());
     };
@@ -403,7 +409,7 @@ pub fn validate_constraints(operations: &[String], constraints: Option<&GrantCon
 /// `KeySpec`/`KeyUsage` (KMS returns `ValidationException` otherwise), and
 /// that encryption-context constraints are only used on symmetric
 /// encryption keys.
-pub fn validate_for_key(
+pub(crate) fn validate_for_key(
     operations: &[String],
     constraints: Option<&GrantConstraints>,
     key_spec: &str,
@@ -451,7 +457,7 @@ pub fn validate_for_key(
 }
 
 /// A fresh grant id: 32 random bytes as 64 lowercase hex characters.
-pub fn new_grant_id() -> Result<String, String> {
+pub(crate) fn new_grant_id() -> Result<String, String> {
     Ok(hex::encode(random_bytes::<32>()?))
 }
 
@@ -462,17 +468,17 @@ const TOKEN_MAGIC: &[u8; 4] = b"KLGT";
 
 /// What a grant token says.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GrantTokenInfo {
+pub(crate) struct GrantTokenInfo {
     /// The grant the token refers to.
-    pub grant_id: String,
+    pub(crate) grant_id: String,
     /// The grant's token seed, to compare with [`Grant::grant_token_seed`].
-    pub seed: String,
+    pub(crate) seed: String,
 }
 
 /// Mints a token for a grant: base64 of
 /// `magic | version | len | grant id | len | seed | 16 random bytes`.
 /// The random tail makes every token distinct, like real KMS tokens.
-pub fn grant_token(grant_id: &str, seed: &str) -> Result<String, String> {
+pub(crate) fn grant_token(grant_id: &str, seed: &str) -> Result<String, String> {
     if grant_id.len() > 255 || seed.len() > 255 {
         return Err("grant id or token seed too long".to_string());
     }
@@ -490,7 +496,7 @@ pub fn grant_token(grant_id: &str, seed: &str) -> Result<String, String> {
 
 /// Decodes a grant token; `None` if it is not one of ours (callers answer
 /// `InvalidGrantTokenException`).
-pub fn parse_grant_token(token: &str) -> Option<GrantTokenInfo> {
+pub(crate) fn parse_grant_token(token: &str) -> Option<GrantTokenInfo> {
     if token.is_empty() || token.len() > 8192 {
         return None;
     }
@@ -516,13 +522,13 @@ pub fn parse_grant_token(token: &str) -> Option<GrantTokenInfo> {
 }
 
 /// The grant id a token refers to, if it is well-formed.
-pub fn grant_id_from_token(token: &str) -> Option<String> {
+pub(crate) fn grant_id_from_token(token: &str) -> Option<String> {
     parse_grant_token(token).map(|t| t.grant_id)
 }
 
 /// Account id of the grant's issuing account (`IssuingAccount` is stored as
 /// a root ARN).
-pub fn issuing_account_id(grant: &Grant) -> Option<&str> {
+pub(crate) fn issuing_account_id(grant: &Grant) -> Option<&str> {
     if super::is_account_id(&grant.issuing_account) {
         Some(&grant.issuing_account)
     } else {

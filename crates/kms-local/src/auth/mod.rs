@@ -19,11 +19,17 @@
 //! account, which is what the default key policy needs in order to behave like
 //! real KMS with permissive IAM.
 
-pub mod condition_values;
-pub mod grants;
-pub mod policy;
-pub mod signing_keys;
-pub mod sigv4;
+pub(crate) mod condition_values;
+pub(crate) mod grants;
+pub(crate) mod policy;
+pub(crate) mod signing_keys;
+pub(crate) mod sigv4;
+
+// AWS-shaped key policies, and SigV4 checked against AWS's own signer.
+#[cfg(test)]
+mod policy_tests;
+#[cfg(test)]
+mod sigv4_tests;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -31,22 +37,20 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-pub use policy::RequestContext;
-
 /// One entry of the strict-mode credentials file.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Credential {
+pub(crate) struct Credential {
     /// The access key id clients sign with (`AKID` in `Credential=AKID/...`).
-    pub access_key_id: String,
+    pub(crate) access_key_id: String,
     /// The secret half of the key pair; never printed by `Debug`.
-    pub secret_access_key: String,
+    pub(crate) secret_access_key: String,
     /// The IAM principal ARN requests with this key act as, e.g.
     /// `arn:aws:iam::111122223333:user/alice`.
-    pub principal: String,
+    pub(crate) principal: String,
     /// When set, requests must carry exactly this `x-amz-security-token`.
     #[serde(default)]
-    pub session_token: Option<String>,
+    pub(crate) session_token: Option<String>,
 }
 
 impl fmt::Debug for Credential {
@@ -62,14 +66,8 @@ impl fmt::Debug for Credential {
 }
 
 impl Credential {
-    /// The 12-digit account id taken from [`Credential::principal`].
-    pub fn account(&self) -> &str {
-        // Validated at load time, so the fallback is unreachable in practice.
-        account_of_arn(&self.principal).unwrap_or("")
-    }
-
     /// The secret material in the form [`sigv4::verify`] wants.
-    pub fn to_secret(&self) -> sigv4::Secret {
+    pub(crate) fn to_secret(&self) -> sigv4::Secret {
         sigv4::Secret {
             secret_access_key: self.secret_access_key.clone(),
             session_token: self.session_token.clone(),
@@ -80,7 +78,7 @@ impl Credential {
 
 /// Why a credentials file could not be loaded.
 #[derive(Debug)]
-pub enum CredentialsError {
+pub(crate) enum CredentialsError {
     /// The file could not be read.
     Io(std::io::Error),
     /// The text is not the expected JSON shape.
@@ -117,7 +115,7 @@ struct CredentialsFile {
 
 /// The strict-mode credential store: access key id → [`Credential`].
 #[derive(Clone, Debug, Default)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     by_access_key: BTreeMap<String, Credential>,
 }
 
@@ -128,7 +126,7 @@ impl Credentials {
     /// Rejects empty fields, principals that are not IAM/STS ARNs with a
     /// 12-digit account, and duplicate access key ids (a duplicate would make
     /// which secret applies depend on file order).
-    pub fn from_json(text: &str) -> Result<Credentials, CredentialsError> {
+    pub(crate) fn from_json(text: &str) -> Result<Credentials, CredentialsError> {
         let file: CredentialsFile = serde_json::from_str(text).map_err(|e| CredentialsError::Parse(e.to_string()))?;
         let mut by_access_key = BTreeMap::new();
         for (i, c) in file.credentials.into_iter().enumerate() {
@@ -162,55 +160,25 @@ impl Credentials {
     }
 
     /// Reads and parses a credentials file (see [`Credentials::from_json`]).
-    pub fn from_file(path: impl AsRef<Path>) -> Result<Credentials, CredentialsError> {
+    pub(crate) fn from_file(path: impl AsRef<Path>) -> Result<Credentials, CredentialsError> {
         let text = std::fs::read_to_string(path).map_err(CredentialsError::Io)?;
         Credentials::from_json(&text)
     }
 
     /// The credential for an access key id, if configured.
-    pub fn get(&self, access_key_id: &str) -> Option<&Credential> {
+    pub(crate) fn get(&self, access_key_id: &str) -> Option<&Credential> {
         self.by_access_key.get(access_key_id)
     }
 
     /// Lookup in the shape [`sigv4::verify`] takes:
     /// `verify(&req, &|akid| creds.secret(akid), now)`.
-    pub fn secret(&self, access_key_id: &str) -> Option<sigv4::Secret> {
+    pub(crate) fn secret(&self, access_key_id: &str) -> Option<sigv4::Secret> {
         self.get(access_key_id).map(Credential::to_secret)
     }
 
-    /// Number of configured credentials.
-    pub fn len(&self) -> usize {
-        self.by_access_key.len()
-    }
-
-    /// True when no credential is configured.
-    pub fn is_empty(&self) -> bool {
-        self.by_access_key.is_empty()
-    }
-
     /// All credentials, ordered by access key id.
-    pub fn iter(&self) -> impl Iterator<Item = &Credential> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Credential> {
         self.by_access_key.values()
-    }
-}
-
-/// KMS's combined authorization decision for one request on one key: an
-/// explicit `Deny` in the key policy always wins; otherwise the request is
-/// allowed if the key policy allows it or any grant on the key permits it.
-/// Returns the decision and, when a grant (not the policy) was what allowed
-/// the request, that grant's id.
-pub fn authorize<'g>(
-    key_policy: &policy::Policy,
-    grants: impl IntoIterator<Item = &'g grants::Grant>,
-    ctx: &RequestContext<'_>,
-) -> (policy::Decision, Option<&'g str>) {
-    match key_policy.evaluate(ctx) {
-        policy::Decision::Allow => (policy::Decision::Allow, None),
-        policy::Decision::ExplicitDeny => (policy::Decision::ExplicitDeny, None),
-        policy::Decision::ImplicitDeny => match grants.into_iter().find(|g| grants::permits(g, ctx)) {
-            Some(g) => (policy::Decision::Allow, Some(g.grant_id.as_str())),
-            None => (policy::Decision::ImplicitDeny, None),
-        },
     }
 }
 
@@ -218,7 +186,7 @@ pub fn authorize<'g>(
 /// `arn:aws:iam::111122223333:user/alice`, `arn:aws:iam::111122223333:root` or
 /// `arn:aws:sts::111122223333:assumed-role/R/s`. Other partitions (`aws-cn`,
 /// `aws-us-gov`) are accepted.
-pub fn account_of_arn(arn: &str) -> Option<&str> {
+pub(crate) fn account_of_arn(arn: &str) -> Option<&str> {
     let mut parts = arn.splitn(6, ':');
     let (scheme, _partition, service, region, account, resource) =
         (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
@@ -232,13 +200,13 @@ pub fn account_of_arn(arn: &str) -> Option<&str> {
 }
 
 /// True for a 12-digit AWS account id.
-pub fn is_account_id(s: &str) -> bool {
+pub(crate) fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The root ARN of an account, `arn:aws:iam::ACCOUNT:root`; used for the
 /// default key policy and for grants' `IssuingAccount`.
-pub fn account_root_arn(account: &str) -> String {
+pub(crate) fn account_root_arn(account: &str) -> String {
     format!("arn:aws:iam::{account}:root")
 }
 
@@ -252,7 +220,7 @@ pub fn account_root_arn(account: &str) -> String {
 /// - an IAM role ARN `arn:aws:iam::A:role/[path/]R` also covers that role's
 ///   sessions `arn:aws:sts::A:assumed-role/R/SESSION`, as in real AWS;
 /// - anything else must equal the caller ARN exactly.
-pub fn principal_matches(pattern: &str, caller_arn: &str, caller_account: &str) -> bool {
+pub(crate) fn principal_matches(pattern: &str, caller_arn: &str, caller_account: &str) -> bool {
     let pattern = pattern.trim();
     if pattern == "*" {
         return true;
@@ -400,11 +368,11 @@ mod tests {
             ]}"#,
         )
         .unwrap();
-        assert_eq!(creds.len(), 2);
+        assert_eq!(creds.iter().count(), 2);
         let a = creds.get("AKIDALICE").unwrap();
-        assert_eq!(a.account(), "111122223333");
+        assert_eq!(account_of_arn(&a.principal), Some("111122223333"));
         assert_eq!(creds.secret("ASIABOB").unwrap().session_token.as_deref(), Some("tok"));
-        assert_eq!(creds.get("ASIABOB").unwrap().account(), "444455556666");
+        assert_eq!(account_of_arn(&creds.get("ASIABOB").unwrap().principal), Some("444455556666"));
         assert!(creds.get("nope").is_none());
     }
 
@@ -448,7 +416,7 @@ mod tests {
         )
         .unwrap();
         let creds = Credentials::from_file(&path).unwrap();
-        assert_eq!(creds.get("AKID").unwrap().account(), "111122223333");
+        assert_eq!(account_of_arn(&creds.get("AKID").unwrap().principal), Some("111122223333"));
         assert!(matches!(Credentials::from_file(dir.join("missing.json")), Err(CredentialsError::Io(_))));
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -23,8 +23,7 @@
 //! statement does not. (Treating it as absent would let `StringEquals` on,
 //! say, `aws:SourceIp` quietly switch a `Deny` off.)
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -32,32 +31,32 @@ use super::condition_values::{FactSource, Lookup, date, ip_in_range, number};
 use super::{glob_match, glob_match_ignore_case, is_account_id, principal_matches};
 
 /// Largest key policy KMS accepts (the 32 KB key-policy quota).
-pub const MAX_POLICY_BYTES: usize = 32 * 1024;
+pub(crate) const MAX_POLICY_BYTES: usize = 32 * 1024;
 
 /// The facts about one request that a key policy can test.
 #[derive(Clone, Copy, Debug)]
-pub struct RequestContext<'a> {
+pub(crate) struct RequestContext<'a> {
     /// Authenticated caller, e.g. `arn:aws:iam::111122223333:user/alice`.
-    pub principal_arn: &'a str,
+    pub(crate) principal_arn: &'a str,
     /// The caller's 12-digit account id.
-    pub caller_account: &'a str,
+    pub(crate) caller_account: &'a str,
     /// IAM action, e.g. `kms:Encrypt`. ReEncrypt is authorized as
     /// `kms:ReEncryptFrom` on the source key and `kms:ReEncryptTo` on the
     /// destination key, as in real KMS.
-    pub action: &'a str,
+    pub(crate) action: &'a str,
     /// ARN of the KMS key the request acts on.
-    pub resource_arn: &'a str,
+    pub(crate) resource_arn: &'a str,
     /// The request's encryption context, when the operation takes one.
-    pub encryption_context: Option<&'a BTreeMap<String, String>>,
+    pub(crate) encryption_context: Option<&'a BTreeMap<String, String>>,
     /// Everything else a condition may test (transport, source address,
     /// request parameters, key properties). `None`: such keys are unknown,
     /// so conditions on them fail closed.
-    pub facts: Option<&'a dyn FactSource>,
+    pub(crate) facts: Option<&'a dyn FactSource>,
 }
 
 /// Outcome of evaluating a policy for a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// At least one `Allow` statement matched and no `Deny` did.
     Allow,
     /// A `Deny` statement matched; nothing can override it.
@@ -68,54 +67,9 @@ pub enum Decision {
 
 impl Decision {
     /// True only for [`Decision::Allow`].
-    pub fn is_allowed(self) -> bool {
+    pub(crate) fn is_allowed(self) -> bool {
         self == Decision::Allow
     }
-}
-
-/// Parses and evaluates `policy_json` for one request. A policy that fails to
-/// parse denies (implicitly) rather than erroring, so a corrupt stored policy
-/// can never grant access.
-///
-/// Parsed policies are memoized by their text (see [`parse_cached`]), so
-/// calling this per request costs a hash lookup, not a JSON parse.
-pub fn evaluate(policy_json: &str, ctx: &RequestContext<'_>) -> Decision {
-    match parse_cached(policy_json) {
-        Ok(p) => p.evaluate(ctx),
-        Err(e) => {
-            tracing::warn!(error = %e, resource = ctx.resource_arn, "unparseable key policy; denying");
-            Decision::ImplicitDeny
-        }
-    }
-}
-
-/// Most distinct policy texts [`parse_cached`] remembers before starting
-/// over; far more than the distinct policies a test setup uses.
-const PARSE_CACHE_CAPACITY: usize = 1024;
-
-type ParseCache = HashMap<String, Result<Arc<Policy>, String>>;
-
-fn parse_cache() -> &'static RwLock<ParseCache> {
-    static CACHE: OnceLock<RwLock<ParseCache>> = OnceLock::new();
-    CACHE.get_or_init(|| RwLock::new(HashMap::new()))
-}
-
-/// [`Policy::parse`] memoized by policy text (process-wide, bounded). Most
-/// keys share a handful of policies (usually the default one), so this turns
-/// per-request policy checks into a lookup.
-pub fn parse_cached(policy_json: &str) -> Result<Arc<Policy>, String> {
-    // A poisoned lock only means another thread panicked mid-insert; the map
-    // itself is still a valid cache, so keep using it.
-    if let Some(hit) = parse_cache().read().unwrap_or_else(|e| e.into_inner()).get(policy_json) {
-        return hit.clone();
-    }
-    let parsed = Policy::parse(policy_json).map(Arc::new);
-    let mut cache = parse_cache().write().unwrap_or_else(|e| e.into_inner());
-    if cache.len() >= PARSE_CACHE_CAPACITY {
-        cache.clear();
-    }
-    cache.insert(policy_json.to_string(), parsed.clone());
-    parsed
 }
 
 /// Checks a policy document for `PutKeyPolicy`/`CreateKey`. The `Err` text is
@@ -126,7 +80,7 @@ pub fn parse_cached(policy_json: &str) -> Result<Arc<Policy>, String> {
 /// principal, and malformed principals or conditions. It does not check that
 /// principals exist, which would break tools that create policies for
 /// principals this emulator has never heard of.
-pub fn validate(policy_json: &str) -> Result<(), String> {
+pub(crate) fn validate(policy_json: &str) -> Result<(), String> {
     if policy_json.len() > MAX_POLICY_BYTES {
         return Err(format!(
             "Policy exceeds the maximum size of {MAX_POLICY_BYTES} bytes ({} bytes).",
@@ -139,7 +93,7 @@ pub fn validate(policy_json: &str) -> Result<(), String> {
 /// The policy KMS attaches to a key created without one: the account (and so,
 /// through IAM, every principal in it) may do anything with the key. The
 /// layout matches what real KMS returns from `GetKeyPolicy`.
-pub fn default_key_policy(account: &str) -> String {
+pub(crate) fn default_key_policy(account: &str) -> String {
     format!(
         "{{\n  \"Version\" : \"2012-10-17\",\n  \"Id\" : \"key-default-1\",\n  \"Statement\" : [ {{\n    \"Sid\" : \"Enable IAM User Permissions\",\n    \"Effect\" : \"Allow\",\n    \"Principal\" : {{\n      \"AWS\" : \"arn:aws:iam::{account}:root\"\n    }},\n    \"Action\" : \"kms:*\",\n    \"Resource\" : \"*\"\n  }} ]\n}}"
     )
@@ -148,17 +102,11 @@ pub fn default_key_policy(account: &str) -> String {
 /// Whether `policy` would still let `principal_arn` call `kms:PutKeyPolicy`
 /// on `key_arn`; KMS refuses policies that fail this unless
 /// `BypassPolicyLockoutSafetyCheck` is set ("The new key policy will not
-/// allow you to update the key policy in the future."). Without the request's
-/// facts, conditions on anything but the caller fail closed; the server uses
-/// [`allows_policy_update_with`].
-pub fn allows_policy_update(policy: &Policy, principal_arn: &str, caller_account: &str, key_arn: &str) -> bool {
-    allows_policy_update_with(policy, principal_arn, caller_account, key_arn, None)
-}
-
-/// [`allows_policy_update`], answering condition keys (source address,
-/// transport, time, key properties) from `facts`, the facts of the request
-/// that sets the policy, as KMS does.
-pub fn allows_policy_update_with(
+/// allow you to update the key policy in the future."). Condition keys (source
+/// address, transport, time, key properties) are answered from `facts`, the
+/// facts of the request that sets the policy, as KMS does; without facts,
+/// conditions on anything but the caller fail closed.
+pub(crate) fn allows_policy_update_with(
     policy: &Policy,
     principal_arn: &str,
     caller_account: &str,
@@ -179,11 +127,11 @@ pub fn allows_policy_update_with(
 
 /// A parsed key policy, ready for repeated evaluation.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// The `Version` element, if present.
-    pub version: Option<String>,
+    pub(crate) version: Option<String>,
     /// The `Id` element, if present.
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     statements: Vec<Statement>,
 }
 
@@ -315,7 +263,7 @@ impl Policy {
     /// Parses a key policy document. The `Err` text suits a
     /// `MalformedPolicyDocumentException` message. (Size is checked by
     /// [`validate`], not here.)
-    pub fn parse(policy_json: &str) -> Result<Policy, String> {
+    pub(crate) fn parse(policy_json: &str) -> Result<Policy, String> {
         let doc: Value = serde_json::from_str(policy_json).map_err(|e| format!("Policy is not valid JSON: {e}"))?;
         let obj = doc.as_object().ok_or_else(|| malformed("Policy must be a JSON object."))?;
         for k in obj.keys() {
@@ -354,7 +302,7 @@ impl Policy {
 
     /// Evaluates the policy for one request (see the module docs for the
     /// combining rule).
-    pub fn evaluate(&self, ctx: &RequestContext<'_>) -> Decision {
+    pub(crate) fn evaluate(&self, ctx: &RequestContext<'_>) -> Decision {
         let mut allowed = false;
         for st in &self.statements {
             if st.applies(ctx) {
@@ -368,12 +316,14 @@ impl Policy {
     }
 
     /// Number of statements.
-    pub fn statement_count(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn statement_count(&self) -> usize {
         self.statements.len()
     }
 
     /// Statement ids (`Sid`), in document order; `None` for unnamed ones.
-    pub fn statement_ids(&self) -> Vec<Option<&str>> {
+    #[cfg(test)]
+    pub(crate) fn statement_ids(&self) -> Vec<Option<&str>> {
         self.statements.iter().map(|s| s.sid.as_deref()).collect()
     }
 }
@@ -792,9 +742,8 @@ mod tests {
             }
         }
         assert_eq!(p.evaluate(&ctx(MALLORY, OTHER, "kms:Decrypt", None)), Decision::ImplicitDeny);
-        assert_eq!(evaluate(&text, &ctx(ALICE, ACCT, "kms:Encrypt", None)), Decision::Allow);
-        assert!(allows_policy_update(&p, ALICE, ACCT, KEY));
-        assert!(!allows_policy_update(&p, MALLORY, OTHER, KEY));
+        assert!(allows_policy_update_with(&p, ALICE, ACCT, KEY, None));
+        assert!(!allows_policy_update_with(&p, MALLORY, OTHER, KEY, None));
     }
 
     #[test]
@@ -1041,20 +990,5 @@ mod tests {
             "x".repeat(MAX_POLICY_BYTES)
         );
         assert!(validate(&big).unwrap_err().contains("maximum size"));
-        // Unparseable stored policy denies, and keeps denying once cached.
-        for _ in 0..2 {
-            assert_eq!(evaluate("{", &ctx(ALICE, ACCT, "kms:Encrypt", None)), Decision::ImplicitDeny);
-        }
-    }
-
-    #[test]
-    fn parse_cache_returns_same_policy() {
-        let text = default_key_policy("555566667777");
-        let a = parse_cached(&text).unwrap();
-        let b = parse_cached(&text).unwrap();
-        assert!(Arc::ptr_eq(&a, &b));
-        assert_eq!(*a, Policy::parse(&text).unwrap());
-        assert!(parse_cached("[1]").is_err());
-        assert!(parse_cached("[1]").is_err());
     }
 }

@@ -19,7 +19,7 @@ const MAX_ENTRIES: usize = 256;
 
 /// Derived signing keys by `access_key_id/date/region/service`.
 #[derive(Default)]
-pub struct SigningKeys {
+pub(crate) struct SigningKeys {
     by_scope: RwLock<HashMap<String, Entry>>,
 }
 
@@ -72,12 +72,14 @@ impl SigningKeys {
     }
 
     /// Number of cached keys.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.by_scope.read().map(|m| m.len()).unwrap_or(0)
     }
 
     /// True when nothing is cached.
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }

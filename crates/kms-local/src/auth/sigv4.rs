@@ -23,45 +23,46 @@ use super::{account_of_arn, unix_seconds};
 
 /// The only algorithm we verify; SigV4a (`AWS4-ECDSA-P256-SHA256`) is not
 /// used by KMS clients.
-pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
 /// Allowed distance between the request's `X-Amz-Date` and the server clock.
-pub const MAX_CLOCK_SKEW_SECS: i64 = 15 * 60;
+pub(crate) const MAX_CLOCK_SKEW_SECS: i64 = 15 * 60;
 
 /// Upper bound AWS puts on a presigned URL's `X-Amz-Expires` (7 days).
-pub const MAX_PRESIGN_EXPIRES_SECS: i64 = 7 * 24 * 3600;
+pub(crate) const MAX_PRESIGN_EXPIRES_SECS: i64 = 7 * 24 * 3600;
 
 /// Hex SHA-256 of the empty string, handy for bodiless requests.
-pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+#[cfg(test)]
+pub(crate) const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// The parts of an HTTP request that SigV4 covers, borrowed from the server's
 /// request representation.
 #[derive(Clone, Copy, Debug)]
-pub struct SignedRequest<'a> {
+pub(crate) struct SignedRequest<'a> {
     /// HTTP method as sent, e.g. `POST`.
-    pub method: &'a str,
+    pub(crate) method: &'a str,
     /// Request path as sent on the wire (still percent-encoded), e.g. `/`.
-    pub path: &'a str,
+    pub(crate) path: &'a str,
     /// Raw query string without the leading `?` (empty when there is none).
-    pub query: &'a str,
+    pub(crate) query: &'a str,
     /// All request headers as (name, value), borrowed from the request; names
     /// should be lowercase (they are compared case-insensitively anyway).
     /// Repeated names are allowed.
-    pub headers: &'a [(&'a str, &'a str)],
+    pub(crate) headers: &'a [(&'a str, &'a str)],
     /// The complete request body.
-    pub body: &'a [u8],
+    pub(crate) body: &'a [u8],
 }
 
 /// What the server knows about an access key id.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret {
+pub(crate) struct Secret {
     /// The secret access key used to derive the signing key.
-    pub secret_access_key: String,
+    pub(crate) secret_access_key: String,
     /// If set, requests must present exactly this `x-amz-security-token`;
     /// if unset, requests must not present one.
-    pub session_token: Option<String>,
+    pub(crate) session_token: Option<String>,
     /// Principal ARN the key acts as.
-    pub principal: String,
+    pub(crate) principal: String,
 }
 
 impl fmt::Debug for Secret {
@@ -77,22 +78,22 @@ impl fmt::Debug for Secret {
 
 /// The identity established by a successfully verified request.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Verified {
+pub(crate) struct Verified {
     /// Access key id from the credential scope.
-    pub access_key_id: String,
+    pub(crate) access_key_id: String,
     /// Region from the credential scope; the server serves this Region.
-    pub region: String,
+    pub(crate) region: String,
     /// Service from the credential scope (`kms` for KMS clients).
-    pub service: String,
+    pub(crate) service: String,
     /// The principal ARN configured for the access key.
-    pub principal: String,
+    pub(crate) principal: String,
     /// Account id of [`Verified::principal`].
-    pub account: String,
+    pub(crate) account: String,
 }
 
 /// Why a request failed authentication.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AuthError {
+pub(crate) enum AuthError {
     /// No `Authorization` header and no presigned query parameters.
     MissingAuthenticationToken,
     /// Authentication data present but malformed or incomplete (bad
@@ -110,7 +111,7 @@ pub enum AuthError {
 
 impl AuthError {
     /// The `__type` KMS returns for this failure.
-    pub fn kms_error_type(&self) -> &'static str {
+    pub(crate) fn kms_error_type(&self) -> &'static str {
         match self {
             AuthError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             AuthError::IncompleteSignature(_) => "IncompleteSignatureException",
@@ -122,7 +123,7 @@ impl AuthError {
     }
 
     /// The human-readable message for the error body.
-    pub fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         self.to_string()
     }
 }
@@ -165,34 +166,14 @@ struct AuthParts<'a> {
     expires: Option<i64>,
 }
 
-/// Returns the (access key id, region) of the credential scope in the
-/// `Authorization` header without verifying anything. Used by permissive
-/// mode, which trusts any signature but still serves the Region the client
-/// signed for.
-pub fn credential_scope(headers: &[(&str, &str)]) -> Option<(String, String)> {
-    let value = single_header(headers, "authorization").ok()??;
-    let fields = parse_authorization(value).ok()?;
-    let (akid, _date, region, _service) = parse_credential(fields.credential).ok()?;
-    Some((akid.to_owned(), region.to_owned()))
-}
-
-/// Like [`credential_scope`] for a presigned query string
-/// (`X-Amz-Credential=...`).
-pub fn credential_scope_from_query(query: &str) -> Option<(String, String)> {
-    let params = parse_query(query);
-    let cred = params.iter().find(|(k, _)| k == "X-Amz-Credential").map(|(_, v)| v.as_str())?;
-    let (akid, _date, region, _service) = parse_credential(cred).ok()?;
-    Some((akid.to_owned(), region.to_owned()))
-}
-
 /// The service name KMS clients sign for.
-pub const KMS_SERVICE: &str = "kms";
+pub(crate) const KMS_SERVICE: &str = "kms";
 
 /// Whether `region` looks like an AWS Region name (`us-west-2`, `us-gov-west-1`,
 /// `cn-north-1`, ...): two letters, one or more lowercase words, a number, joined by
 /// dashes. The Region from a credential scope ends up in key and alias ARNs, so anything
 /// else (`..`, `:`, `/`, uppercase, 200 characters) is refused before it gets there.
-pub fn is_valid_region(region: &str) -> bool {
+pub(crate) fn is_valid_region(region: &str) -> bool {
     if region.len() > 32 {
         return false;
     }
@@ -238,7 +219,7 @@ fn check_service_and_region(service: &str, region: &str) -> Result<(), AuthError
 /// For permissive mode, which trusts any signature: the (access key id, Region) of the
 /// request's credential scope, `Ok(None)` when it carries no usable `Authorization` header,
 /// and an error when the scope names another service or an invalid Region.
-pub fn permissive_kms_scope(headers: &[(&str, &str)]) -> Result<Option<(String, String)>, AuthError> {
+pub(crate) fn permissive_kms_scope(headers: &[(&str, &str)]) -> Result<Option<(String, String)>, AuthError> {
     let Some(value) = single_header(headers, "authorization").ok().flatten() else {
         return Ok(None);
     };
@@ -253,7 +234,7 @@ pub fn permissive_kms_scope(headers: &[(&str, &str)]) -> Result<Option<(String, 
 
 /// [`verify_cached`] for a KMS endpoint: additionally requires the `kms` service, a valid
 /// Region and a signed `x-amz-target` (see [`is_valid_region`]).
-pub fn verify_kms_cached(
+pub(crate) fn verify_kms_cached(
     req: &SignedRequest<'_>,
     lookup: &dyn Fn(&str) -> Option<Secret>,
     now: SystemTime,
@@ -262,14 +243,16 @@ pub fn verify_kms_cached(
     verify_inner(req, lookup, now, Some(keys), true)
 }
 
-/// Verifies the SigV4 signature of `req`.
+/// Verifies the SigV4 signature of `req`, for any service (the tests' entry point; the server
+/// calls [`verify_kms_cached`]).
 ///
 /// `lookup` maps an access key id to its [`Secret`]; `now` is the server's
 /// clock (a parameter so tests can pin it). Checks, in order: that some form
 /// of authentication is present and well-formed, that the access key is
 /// known, the 15-minute clock window (or presigned expiry), the payload hash,
 /// the signature, and finally the session token.
-pub fn verify(
+#[cfg(test)]
+pub(crate) fn verify(
     req: &SignedRequest<'_>,
     lookup: &dyn Fn(&str) -> Option<Secret>,
     now: SystemTime,
@@ -277,9 +260,9 @@ pub fn verify(
     verify_inner(req, lookup, now, None, false)
 }
 
-/// [`verify`], reusing signing keys derived for earlier requests (see [`SigningKeys`]); the
-/// server's hot path.
-pub fn verify_cached(
+/// [`verify`], reusing signing keys derived for earlier requests (see [`SigningKeys`]).
+#[cfg(test)]
+pub(crate) fn verify_cached(
     req: &SignedRequest<'_>,
     lookup: &dyn Fn(&str) -> Option<Secret>,
     now: SystemTime,
@@ -368,7 +351,7 @@ fn verify_inner(
 
 /// The SigV4 signing key:
 /// HMAC(HMAC(HMAC(HMAC("AWS4"+secret, date), region), service), "aws4_request").
-pub fn signing_key(secret_access_key: &str, date: &str, region: &str, service: &str) -> hmac::Key {
+pub(crate) fn signing_key(secret_access_key: &str, date: &str, region: &str, service: &str) -> hmac::Key {
     let mut k = Vec::with_capacity(4 + secret_access_key.len());
     k.extend_from_slice(b"AWS4");
     k.extend_from_slice(secret_access_key.as_bytes());
@@ -379,12 +362,8 @@ pub fn signing_key(secret_access_key: &str, date: &str, region: &str, service: &
     hmac::Key::new(hmac::HMAC_SHA256, k_signing.as_ref())
 }
 
-/// `"AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + hex(sha256(canonical))`.
-pub fn string_to_sign(amz_date: &str, scope: &str, canonical_request: &str) -> String {
-    format!("{ALGORITHM}\n{amz_date}\n{scope}\n{}", hex_sha256(canonical_request.as_bytes()))
-}
-
-/// [`string_to_sign`] written in one buffer, without the scope as a string of its own.
+/// The string to sign, `"AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + hex(sha256(canonical))`,
+/// written in one buffer.
 fn string_to_sign_parts(parts: &AuthParts<'_>, canonical_request: &str) -> String {
     let hash = digest::digest(&digest::SHA256, canonical_request.as_bytes());
     let mut out = String::with_capacity(160);
@@ -408,7 +387,7 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
 }
 
 /// Lowercase hex SHA-256.
-pub fn hex_sha256(data: &[u8]) -> String {
+pub(crate) fn hex_sha256(data: &[u8]) -> String {
     hex::encode(digest::digest(&digest::SHA256, data).as_ref())
 }
 
@@ -1027,23 +1006,6 @@ mod tests {
         ]);
         let req = SignedRequest { method: "POST", path: "/", query: "", headers: &headers, body: b"" };
         assert_eq!(verify(&req, &lookup, at(T0)).unwrap_err().kms_error_type(), "InvalidSignatureException");
-    }
-
-    #[test]
-    fn credential_scope_parsing() {
-        let headers = h(&[(
-            "authorization",
-            "AWS4-HMAC-SHA256 Credential=AKID1/20240101/eu-west-1/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=ab",
-        )]);
-        assert_eq!(credential_scope(&headers), Some(("AKID1".to_string(), "eu-west-1".to_string())));
-        assert_eq!(credential_scope(&[]), None);
-        assert_eq!(credential_scope(&h(&[("authorization", "garbage")])), None);
-        assert_eq!(
-            credential_scope_from_query(
-                "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID2%2F20240101%2Fap-south-1%2Fkms%2Faws4_request"
-            ),
-            Some(("AKID2".to_string(), "ap-south-1".to_string()))
-        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
 }
 
 /// SubjectPublicKeyInfo for an ML-KEM key (OIDs 2.16.840.1.101.3.4.4.1..3, no parameters).
-pub fn ml_kem_spki(spec: KeySpec, raw: &[u8]) -> Vec<u8> {
+pub(crate) fn ml_kem_spki(spec: KeySpec, raw: &[u8]) -> Vec<u8> {
     let last = match spec {
         KeySpec::MlKem512 => 1,
         KeySpec::MlKem768 => 2,

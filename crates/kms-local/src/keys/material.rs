@@ -22,15 +22,15 @@ use crate::error::{KmsError, KmsResult};
 
 /// Secret bytes: zeroized on drop, never printed.
 #[derive(Clone)]
-pub struct Secret(Zeroizing<Vec<u8>>);
+pub(crate) struct Secret(Zeroizing<Vec<u8>>);
 
 impl Secret {
     /// Takes ownership of secret bytes.
-    pub fn new(bytes: Vec<u8>) -> Self {
+    pub(crate) fn new(bytes: Vec<u8>) -> Self {
         Self(Zeroizing::new(bytes))
     }
     /// The bytes, for the one caller that needs them.
-    pub fn expose(&self) -> &[u8] {
+    pub(crate) fn expose(&self) -> &[u8] {
         &self.0
     }
 }
@@ -42,7 +42,7 @@ impl std::fmt::Debug for Secret {
 }
 
 /// Key material ready for use: the secret plus any prepared form that is costly to rebuild.
-pub struct Material {
+pub(crate) struct Material {
     spec: KeySpec,
     secret: Secret,
     /// Prepared AES-256-GCM key for symmetric keys, so the hot path skips key expansion.
@@ -61,13 +61,13 @@ fn internal(what: &str) -> KmsError {
 
 impl Material {
     /// Generates fresh material for `spec`.
-    pub fn generate(spec: KeySpec) -> KmsResult<Self> {
+    pub(crate) fn generate(spec: KeySpec) -> KmsResult<Self> {
         Self::from_secret(spec, generate_secret(spec)?)
     }
 
     /// Wraps existing material (from the store, a seed file or an import), checking that it fits
     /// the spec; a mismatch is an `IncorrectKeyMaterialException`.
-    pub fn from_secret(spec: KeySpec, secret: Secret) -> KmsResult<Self> {
+    pub(crate) fn from_secret(spec: KeySpec, secret: Secret) -> KmsResult<Self> {
         let bad = || KmsError::new("IncorrectKeyMaterialException", "The key material is not valid for this key spec.");
         let bytes = secret.expose();
         let aead = match spec {
@@ -110,12 +110,12 @@ impl Material {
     }
 
     /// The secret, for sealing into the store.
-    pub fn secret(&self) -> &Secret {
+    pub(crate) fn secret(&self) -> &Secret {
         &self.secret
     }
 
     /// AES-256-GCM seal with a caller-chosen nonce; returns ciphertext‖tag.
-    pub fn aead_seal(&self, nonce: [u8; 12], aad: &[u8], plaintext: &[u8]) -> KmsResult<Vec<u8>> {
+    pub(crate) fn aead_seal(&self, nonce: [u8; 12], aad: &[u8], plaintext: &[u8]) -> KmsResult<Vec<u8>> {
         let key = self.aead.as_ref().ok_or_else(|| internal("not a symmetric key"))?;
         let mut buf = plaintext.to_vec();
         key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut buf)
@@ -124,7 +124,7 @@ impl Material {
     }
 
     /// AES-256-GCM open; any failure is `InvalidCiphertextException`.
-    pub fn aead_open(&self, nonce: [u8; 12], aad: &[u8], ciphertext_and_tag: &[u8]) -> KmsResult<Secret> {
+    pub(crate) fn aead_open(&self, nonce: [u8; 12], aad: &[u8], ciphertext_and_tag: &[u8]) -> KmsResult<Secret> {
         let key = self.aead.as_ref().ok_or_else(KmsError::invalid_ciphertext)?;
         let mut buf = Zeroizing::new(ciphertext_and_tag.to_vec());
         let len = key
@@ -136,12 +136,12 @@ impl Material {
     }
 
     /// The public key as DER SubjectPublicKeyInfo, as GetPublicKey returns it.
-    pub fn public_key_der(&self) -> KmsResult<Vec<u8>> {
+    pub(crate) fn public_key_der(&self) -> KmsResult<Vec<u8>> {
         public_key_der(self.spec, self.secret.expose())
     }
 
     /// RSA-OAEP encryption: raw RSA output, readable by any OAEP implementation.
-    pub fn rsa_encrypt(&self, alg: EncryptionAlgorithm, plaintext: &[u8]) -> KmsResult<Vec<u8>> {
+    pub(crate) fn rsa_encrypt(&self, alg: EncryptionAlgorithm, plaintext: &[u8]) -> KmsResult<Vec<u8>> {
         let oaep = oaep(alg)?;
         let key = PrivateDecryptingKey::from_pkcs8(self.secret.expose()).map_err(|_| internal("rsa key"))?;
         let public = OaepPublicEncryptingKey::new(key.public_key()).map_err(|_| internal("rsa key"))?;
@@ -160,7 +160,7 @@ impl Material {
     }
 
     /// RSA-OAEP decryption; failures are `InvalidCiphertextException`.
-    pub fn rsa_decrypt(&self, alg: EncryptionAlgorithm, ciphertext: &[u8]) -> KmsResult<Secret> {
+    pub(crate) fn rsa_decrypt(&self, alg: EncryptionAlgorithm, ciphertext: &[u8]) -> KmsResult<Secret> {
         let oaep = oaep(alg)?;
         let key = PrivateDecryptingKey::from_pkcs8(self.secret.expose()).map_err(|_| internal("rsa key"))?;
         let private = OaepPrivateDecryptingKey::new(key).map_err(|_| internal("rsa key"))?;
@@ -171,7 +171,7 @@ impl Material {
     }
 
     /// Signs a raw message or a precomputed digest.
-    pub fn sign(&self, alg: SigningAlgorithm, message: &[u8], is_digest: bool) -> KmsResult<Vec<u8>> {
+    pub(crate) fn sign(&self, alg: SigningAlgorithm, message: &[u8], is_digest: bool) -> KmsResult<Vec<u8>> {
         let bytes = self.secret.expose();
         let rng = SystemRandom::new();
         match self.spec {
@@ -218,7 +218,7 @@ impl Material {
     }
 
     /// Verifies a signature; returns false on mismatch.
-    pub fn verify(&self, alg: SigningAlgorithm, message: &[u8], is_digest: bool, sig: &[u8]) -> KmsResult<bool> {
+    pub(crate) fn verify(&self, alg: SigningAlgorithm, message: &[u8], is_digest: bool, sig: &[u8]) -> KmsResult<bool> {
         let bytes = self.secret.expose();
         let (valg, public): (&'static dyn signature::VerificationAlgorithm, Vec<u8>) = match self.spec {
             s if s.is_rsa() => {
@@ -256,19 +256,19 @@ impl Material {
     }
 
     /// HMAC of `message`.
-    pub fn mac(&self, message: &[u8]) -> KmsResult<Vec<u8>> {
+    pub(crate) fn mac(&self, message: &[u8]) -> KmsResult<Vec<u8>> {
         let key = hmac::Key::new(hmac_alg(self.spec)?, self.secret.expose());
         Ok(hmac::sign(&key, message).as_ref().to_vec())
     }
 
     /// Constant-time HMAC check.
-    pub fn verify_mac(&self, message: &[u8], mac: &[u8]) -> KmsResult<bool> {
+    pub(crate) fn verify_mac(&self, message: &[u8], mac: &[u8]) -> KmsResult<bool> {
         let key = hmac::Key::new(hmac_alg(self.spec)?, self.secret.expose());
         Ok(hmac::verify(&key, message, mac).is_ok())
     }
 
     /// ECDH with a peer public key (DER SubjectPublicKeyInfo); returns the raw shared secret.
-    pub fn derive_shared_secret(&self, peer: &[u8]) -> KmsResult<Secret> {
+    pub(crate) fn derive_shared_secret(&self, peer: &[u8]) -> KmsResult<Secret> {
         let alg = ecdh(self.spec).ok_or_else(|| KmsError::key_usage("This key cannot derive a shared secret."))?;
         let private =
             agreement::PrivateKey::from_private_key_der(alg, self.secret.expose()).map_err(|_| internal("ecdh key"))?;
@@ -282,7 +282,7 @@ impl Material {
     }
 
     /// ML-KEM encapsulation against this key's public half.
-    pub fn encapsulate(&self) -> KmsResult<(Vec<u8>, Secret)> {
+    pub(crate) fn encapsulate(&self) -> KmsResult<(Vec<u8>, Secret)> {
         ml_kem(self.spec).ok_or_else(|| KmsError::key_usage("This key cannot encapsulate."))?;
         let (_, ek) = kem_keys(self.spec, self.secret.expose())?;
         let (ct, ss) = ek.encapsulate().map_err(|_| internal("ml-kem encapsulate"))?;
@@ -290,7 +290,7 @@ impl Material {
     }
 
     /// ML-KEM decapsulation; a malformed ciphertext is `InvalidCiphertextException`.
-    pub fn decapsulate(&self, ciphertext: &[u8]) -> KmsResult<Secret> {
+    pub(crate) fn decapsulate(&self, ciphertext: &[u8]) -> KmsResult<Secret> {
         ml_kem(self.spec).ok_or_else(|| KmsError::key_usage("This key cannot decapsulate."))?;
         let (dk, _) = kem_keys(self.spec, self.secret.expose())?;
         let ss = dk.decapsulate(KemCiphertext::from(ciphertext)).map_err(|_| KmsError::invalid_ciphertext())?;
@@ -299,7 +299,7 @@ impl Material {
 }
 
 /// Generates a private key of `spec` in its storage format (also used for data key pairs).
-pub fn generate_secret(spec: KeySpec) -> KmsResult<Secret> {
+pub(crate) fn generate_secret(spec: KeySpec) -> KmsResult<Secret> {
     let fail = |_| internal("key generation");
     let bytes = match spec {
         KeySpec::SymmetricDefault => return Ok(super::random_secret(32)),
@@ -340,7 +340,7 @@ pub fn generate_secret(spec: KeySpec) -> KmsResult<Secret> {
 }
 
 /// DER SubjectPublicKeyInfo of a private key in storage format.
-pub fn public_key_der(spec: KeySpec, bytes: &[u8]) -> KmsResult<Vec<u8>> {
+pub(crate) fn public_key_der(spec: KeySpec, bytes: &[u8]) -> KmsResult<Vec<u8>> {
     let fail = |_| internal("public key");
     let der: Vec<u8> = match spec {
         s if s.is_rsa() => {

@@ -5,13 +5,13 @@ mod der;
 mod material;
 mod spec;
 
-pub use material::{Material, Secret};
-pub use spec::{
+pub(crate) use material::{Material, Secret};
+pub(crate) use spec::{
     DataKeyPairSpec, EncryptionAlgorithm, KeySpec, KeyState, KeyUsage, MacAlgorithm, Origin, SigningAlgorithm,
 };
 
 /// Fills `buf` from the system CSPRNG (aws-lc-rs).
-pub fn fill_random(buf: &mut [u8]) {
+pub(crate) fn fill_random(buf: &mut [u8]) {
     // The aws-lc-rs RNG fails only if the OS RNG is unavailable, after which nothing here is safe.
     if aws_lc_rs::rand::fill(buf).is_err() {
         panic!("the system random number generator failed");
@@ -19,7 +19,7 @@ pub fn fill_random(buf: &mut [u8]) {
 }
 
 /// A fresh secret of `len` random bytes.
-pub fn random_secret(len: usize) -> Secret {
+pub(crate) fn random_secret(len: usize) -> Secret {
     let mut v = vec![0u8; len];
     fill_random(&mut v);
     Secret::new(v)

@@ -7,19 +7,20 @@ macro_rules! wire_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($(#[$vm])* $variant),+ }
+        pub(crate) enum $name { $($(#[$vm])* $variant),+ }
 
         impl $name {
             /// Every value, in model order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            #[cfg(test)]
+            pub(crate) const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The wire name.
-            pub fn as_str(self) -> &'static str {
+            pub(crate) fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }
             }
 
             /// Parses a wire name; unknown values are a `ValidationException` naming the field.
-            pub fn parse(s: &str, field: &str) -> crate::error::KmsResult<Self> {
+            pub(crate) fn parse(s: &str, field: &str) -> crate::error::KmsResult<Self> {
                 match s {
                     $($text => Ok($name::$variant),)+
                     _ => Err(crate::error::KmsError::validation(format!(
@@ -235,7 +236,7 @@ wire_enum!(
 
 impl DataKeyPairSpec {
     /// The key spec with the same name.
-    pub fn key_spec(self) -> KeySpec {
+    pub(crate) fn key_spec(self) -> KeySpec {
         // Every DataKeyPairSpec name is also a KeySpec name.
         KeySpec::parse(self.as_str(), "KeyPairSpec").unwrap_or(KeySpec::Sm2)
     }
@@ -243,24 +244,24 @@ impl DataKeyPairSpec {
 
 impl KeySpec {
     /// True for RSA specs.
-    pub fn is_rsa(self) -> bool {
+    pub(crate) fn is_rsa(self) -> bool {
         matches!(self, KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096)
     }
     /// True for the NIST ECC curves and secp256k1.
-    pub fn is_ecc(self) -> bool {
+    pub(crate) fn is_ecc(self) -> bool {
         matches!(self, KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccNistP521 | KeySpec::EccSecgP256k1)
     }
     /// True for HMAC specs.
-    pub fn is_hmac(self) -> bool {
+    pub(crate) fn is_hmac(self) -> bool {
         matches!(self, KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512)
     }
     /// True for keys with a public half.
-    pub fn is_asymmetric(self) -> bool {
+    pub(crate) fn is_asymmetric(self) -> bool {
         !(self == KeySpec::SymmetricDefault || self.is_hmac())
     }
 
     /// The usages KMS allows for this spec; the first is the default when KeyUsage is omitted.
-    pub fn allowed_usages(self) -> &'static [KeyUsage] {
+    pub(crate) fn allowed_usages(self) -> &'static [KeyUsage] {
         use KeyUsage::*;
         match self {
             KeySpec::SymmetricDefault => &[EncryptDecrypt],
@@ -275,7 +276,7 @@ impl KeySpec {
     }
 
     /// Checks a spec/usage pair for CreateKey.
-    pub fn check_usage(self, usage: KeyUsage) -> KmsResult<()> {
+    pub(crate) fn check_usage(self, usage: KeyUsage) -> KmsResult<()> {
         if self.allowed_usages().contains(&usage) {
             Ok(())
         } else {
@@ -288,7 +289,7 @@ impl KeySpec {
     }
 
     /// Signing algorithms for a SIGN_VERIFY key of this spec.
-    pub fn signing_algorithms(self) -> &'static [SigningAlgorithm] {
+    pub(crate) fn signing_algorithms(self) -> &'static [SigningAlgorithm] {
         use SigningAlgorithm::*;
         match self {
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
@@ -305,7 +306,7 @@ impl KeySpec {
     }
 
     /// Encryption algorithms for an ENCRYPT_DECRYPT key of this spec.
-    pub fn encryption_algorithms(self) -> &'static [EncryptionAlgorithm] {
+    pub(crate) fn encryption_algorithms(self) -> &'static [EncryptionAlgorithm] {
         match self {
             KeySpec::SymmetricDefault => &[EncryptionAlgorithm::SymmetricDefault],
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
@@ -316,7 +317,7 @@ impl KeySpec {
     }
 
     /// The MAC algorithm of an HMAC spec.
-    pub fn mac_algorithm(self) -> Option<MacAlgorithm> {
+    pub(crate) fn mac_algorithm(self) -> Option<MacAlgorithm> {
         match self {
             KeySpec::Hmac224 => Some(MacAlgorithm::HmacSha224),
             KeySpec::Hmac256 => Some(MacAlgorithm::HmacSha256),
@@ -327,7 +328,7 @@ impl KeySpec {
     }
 
     /// RSA modulus size in bytes.
-    pub fn rsa_bytes(self) -> usize {
+    pub(crate) fn rsa_bytes(self) -> usize {
         match self {
             KeySpec::Rsa3072 => 384,
             KeySpec::Rsa4096 => 512,
@@ -338,7 +339,7 @@ impl KeySpec {
 
 impl SigningAlgorithm {
     /// The digest a DIGEST-type message must come from, if the algorithm uses one.
-    pub fn digest(self) -> Option<&'static aws_lc_rs::digest::Algorithm> {
+    pub(crate) fn digest(self) -> Option<&'static aws_lc_rs::digest::Algorithm> {
         use SigningAlgorithm::*;
         use aws_lc_rs::digest::{SHA256, SHA384, SHA512};
         match self {
@@ -356,9 +357,23 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for s in KeySpec::ALL {
-            assert_eq!(KeySpec::parse(s.as_str(), "KeySpec").unwrap(), *s);
+        macro_rules! round_trip {
+            ($($name:ident),+) => {$(
+                for value in $name::ALL {
+                    assert_eq!($name::parse(value.as_str(), stringify!($name)).unwrap(), *value);
+                }
+            )+};
         }
+        round_trip!(
+            KeySpec,
+            KeyUsage,
+            Origin,
+            KeyState,
+            SigningAlgorithm,
+            EncryptionAlgorithm,
+            MacAlgorithm,
+            DataKeyPairSpec
+        );
         assert_eq!(KeySpec::parse("AES", "KeySpec").unwrap_err().kind(), "ValidationException");
         assert!(KeySpec::EccSecgP256k1.check_usage(KeyUsage::KeyAgreement).is_err());
         assert!(KeySpec::Rsa2048.check_usage(KeyUsage::SignVerify).is_ok());

@@ -15,12 +15,12 @@ const MAX_ALIASES_PER_KEY: usize = 50;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct AliasRequest {
+pub(crate) struct AliasRequest {
     alias_name: String,
     target_key_id: String,
 }
 
-pub fn create_alias(ctx: &Ctx<'_>, r: AliasRequest) -> KmsResult<Empty> {
+pub(crate) fn create_alias(ctx: &Ctx<'_>, r: AliasRequest) -> KmsResult<Empty> {
     ids::check_alias_name(&r.alias_name)?;
     let key = ctx.resolve(&r.target_key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "CreateAlias", None)?;
@@ -49,7 +49,7 @@ pub fn create_alias(ctx: &Ctx<'_>, r: AliasRequest) -> KmsResult<Empty> {
     Ok(Empty {})
 }
 
-pub fn update_alias(ctx: &Ctx<'_>, r: AliasRequest) -> KmsResult<Empty> {
+pub(crate) fn update_alias(ctx: &Ctx<'_>, r: AliasRequest) -> KmsResult<Empty> {
     ids::check_alias_name(&r.alias_name)?;
     let arn = ids::alias_arn(&ctx.region, &ctx.account, &r.alias_name);
     let current = ctx.reg.alias(&arn).ok_or_else(|| KmsError::not_found(format!("Alias {arn} is not found.")))?;
@@ -86,11 +86,11 @@ fn current_target(ctx: &Ctx<'_>, alias: &Alias, operation: &str) -> KmsResult<Ar
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DeleteAliasRequest {
+pub(crate) struct DeleteAliasRequest {
     alias_name: String,
 }
 
-pub fn delete_alias(ctx: &Ctx<'_>, r: DeleteAliasRequest) -> KmsResult<Empty> {
+pub(crate) fn delete_alias(ctx: &Ctx<'_>, r: DeleteAliasRequest) -> KmsResult<Empty> {
     ids::check_alias_name(&r.alias_name)?;
     let arn = ids::alias_arn(&ctx.region, &ctx.account, &r.alias_name);
     let alias = ctx.reg.alias(&arn).ok_or_else(|| KmsError::not_found(format!("Alias {arn} is not found.")))?;
@@ -104,7 +104,7 @@ pub fn delete_alias(ctx: &Ctx<'_>, r: DeleteAliasRequest) -> KmsResult<Empty> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListAliasesRequest {
+pub(crate) struct ListAliasesRequest {
     key_id: Option<String>,
     limit: Option<i64>,
     marker: Option<String>,
@@ -114,7 +114,7 @@ pub struct ListAliasesRequest {
 /// and an ARN, as in KMS.
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct AliasListEntry {
+pub(crate) struct AliasListEntry {
     alias_name: String,
     alias_arn: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -127,14 +127,14 @@ pub struct AliasListEntry {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListAliasesResponse {
+pub(crate) struct ListAliasesResponse {
     aliases: Vec<AliasListEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_marker: Option<String>,
     truncated: bool,
 }
 
-pub fn list_aliases(ctx: &Ctx<'_>, r: ListAliasesRequest) -> KmsResult<ListAliasesResponse> {
+pub(crate) fn list_aliases(ctx: &Ctx<'_>, r: ListAliasesRequest) -> KmsResult<ListAliasesResponse> {
     let filter = match &r.key_id {
         Some(id) => Some(ctx.resolve(id, KeyIdForms::KeyOnly)?.meta.key_id.clone()),
         None => None,

@@ -28,7 +28,7 @@ fn message_is_digest(message_type: Option<&str>) -> KmsResult<bool> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct SignRequest {
+pub(crate) struct SignRequest {
     key_id: String,
     message: SecretIn,
     message_type: Option<String>,
@@ -39,7 +39,7 @@ pub struct SignRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct SignResponse {
+pub(crate) struct SignResponse {
     key_id: String,
     signature: B64,
     signing_algorithm: &'static str,
@@ -61,7 +61,7 @@ fn signing_key(
     Ok(key)
 }
 
-pub fn sign(ctx: &Ctx<'_>, r: SignRequest) -> KmsResult<SignResponse> {
+pub(crate) fn sign(ctx: &Ctx<'_>, r: SignRequest) -> KmsResult<SignResponse> {
     check_grant_tokens(&r.grant_tokens)?;
     check_message(r.message.0.expose(), "message")?;
     let digest = message_is_digest(r.message_type.as_deref())?;
@@ -73,7 +73,7 @@ pub fn sign(ctx: &Ctx<'_>, r: SignRequest) -> KmsResult<SignResponse> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct VerifyRequest {
+pub(crate) struct VerifyRequest {
     key_id: String,
     message: SecretIn,
     message_type: Option<String>,
@@ -85,13 +85,13 @@ pub struct VerifyRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct VerifyResponse {
+pub(crate) struct VerifyResponse {
     key_id: String,
     signature_valid: bool,
     signing_algorithm: &'static str,
 }
 
-pub fn verify(ctx: &Ctx<'_>, r: VerifyRequest) -> KmsResult<VerifyResponse> {
+pub(crate) fn verify(ctx: &Ctx<'_>, r: VerifyRequest) -> KmsResult<VerifyResponse> {
     check_grant_tokens(&r.grant_tokens)?;
     check_message(r.message.0.expose(), "message")?;
     if r.signature.0.is_empty() || r.signature.0.len() > 6144 {
@@ -113,7 +113,7 @@ pub fn verify(ctx: &Ctx<'_>, r: VerifyRequest) -> KmsResult<VerifyResponse> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GenerateMacRequest {
+pub(crate) struct GenerateMacRequest {
     message: SecretIn,
     key_id: String,
     mac_algorithm: MacAlgorithm,
@@ -123,7 +123,7 @@ pub struct GenerateMacRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GenerateMacResponse {
+pub(crate) struct GenerateMacResponse {
     mac: B64,
     mac_algorithm: &'static str,
     key_id: String,
@@ -140,7 +140,7 @@ fn mac_key(ctx: &Ctx<'_>, key_id: &str, alg: MacAlgorithm, op: &str) -> KmsResul
     Ok(key)
 }
 
-pub fn generate_mac(ctx: &Ctx<'_>, r: GenerateMacRequest) -> KmsResult<GenerateMacResponse> {
+pub(crate) fn generate_mac(ctx: &Ctx<'_>, r: GenerateMacRequest) -> KmsResult<GenerateMacResponse> {
     check_grant_tokens(&r.grant_tokens)?;
     check_message(r.message.0.expose(), "message")?;
     let key = mac_key(ctx, &r.key_id, r.mac_algorithm, "GenerateMac")?;
@@ -151,7 +151,7 @@ pub fn generate_mac(ctx: &Ctx<'_>, r: GenerateMacRequest) -> KmsResult<GenerateM
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct VerifyMacRequest {
+pub(crate) struct VerifyMacRequest {
     message: SecretIn,
     key_id: String,
     mac_algorithm: MacAlgorithm,
@@ -162,13 +162,13 @@ pub struct VerifyMacRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct VerifyMacResponse {
+pub(crate) struct VerifyMacResponse {
     key_id: String,
     mac_valid: bool,
     mac_algorithm: &'static str,
 }
 
-pub fn verify_mac(ctx: &Ctx<'_>, r: VerifyMacRequest) -> KmsResult<VerifyMacResponse> {
+pub(crate) fn verify_mac(ctx: &Ctx<'_>, r: VerifyMacRequest) -> KmsResult<VerifyMacResponse> {
     check_grant_tokens(&r.grant_tokens)?;
     check_message(r.message.0.expose(), "message")?;
     let key = mac_key(ctx, &r.key_id, r.mac_algorithm, "VerifyMac")?;
@@ -181,14 +181,14 @@ pub fn verify_mac(ctx: &Ctx<'_>, r: VerifyMacRequest) -> KmsResult<VerifyMacResp
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GetPublicKeyRequest {
+pub(crate) struct GetPublicKeyRequest {
     key_id: String,
     grant_tokens: Option<Vec<String>>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GetPublicKeyResponse {
+pub(crate) struct GetPublicKeyResponse {
     key_id: String,
     public_key: B64,
     customer_master_key_spec: &'static str,
@@ -204,7 +204,7 @@ pub struct GetPublicKeyResponse {
     encapsulation_algorithms: Option<Vec<&'static str>>,
 }
 
-pub fn get_public_key(ctx: &Ctx<'_>, r: GetPublicKeyRequest) -> KmsResult<GetPublicKeyResponse> {
+pub(crate) fn get_public_key(ctx: &Ctx<'_>, r: GetPublicKeyRequest) -> KmsResult<GetPublicKeyResponse> {
     check_grant_tokens(&r.grant_tokens)?;
     let key = ctx.resolve(&r.key_id, KeyIdForms::AnyForm)?;
     key.check_usable()?;
@@ -232,7 +232,7 @@ pub fn get_public_key(ctx: &Ctx<'_>, r: GetPublicKeyRequest) -> KmsResult<GetPub
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DeriveSharedSecretRequest {
+pub(crate) struct DeriveSharedSecretRequest {
     key_id: String,
     key_agreement_algorithm: String,
     public_key: B64,
@@ -243,14 +243,17 @@ pub struct DeriveSharedSecretRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DeriveSharedSecretResponse {
+pub(crate) struct DeriveSharedSecretResponse {
     key_id: String,
     shared_secret: SecretOut,
     key_agreement_algorithm: &'static str,
     key_origin: &'static str,
 }
 
-pub fn derive_shared_secret(ctx: &Ctx<'_>, r: DeriveSharedSecretRequest) -> KmsResult<DeriveSharedSecretResponse> {
+pub(crate) fn derive_shared_secret(
+    ctx: &Ctx<'_>,
+    r: DeriveSharedSecretRequest,
+) -> KmsResult<DeriveSharedSecretResponse> {
     check_grant_tokens(&r.grant_tokens)?;
     if r.recipient.is_some() {
         return Err(KmsError::validation("Recipient (Nitro Enclaves attestation) is not supported by this emulator."));
@@ -274,7 +277,7 @@ pub fn derive_shared_secret(ctx: &Ctx<'_>, r: DeriveSharedSecretRequest) -> KmsR
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct EncapsulateRequest {
+pub(crate) struct EncapsulateRequest {
     key_id: String,
     encapsulation_algorithm: String,
     grant_tokens: Option<Vec<String>>,
@@ -283,7 +286,7 @@ pub struct EncapsulateRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct EncapsulateResponse {
+pub(crate) struct EncapsulateResponse {
     key_id: String,
     shared_secret: SecretOut,
     shared_secret_ciphertext_blob: B64,
@@ -301,7 +304,7 @@ fn kem_key(ctx: &Ctx<'_>, key_id: &str, alg: &str, op: &str) -> KmsResult<std::s
     Ok(key)
 }
 
-pub fn encapsulate(ctx: &Ctx<'_>, r: EncapsulateRequest) -> KmsResult<EncapsulateResponse> {
+pub(crate) fn encapsulate(ctx: &Ctx<'_>, r: EncapsulateRequest) -> KmsResult<EncapsulateResponse> {
     check_grant_tokens(&r.grant_tokens)?;
     let key = kem_key(ctx, &r.key_id, &r.encapsulation_algorithm, "Encapsulate")?;
     dry_run_check(r.dry_run)?;
@@ -316,7 +319,7 @@ pub fn encapsulate(ctx: &Ctx<'_>, r: EncapsulateRequest) -> KmsResult<Encapsulat
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DecapsulateRequest {
+pub(crate) struct DecapsulateRequest {
     key_id: String,
     shared_secret_ciphertext_blob: B64,
     encapsulation_algorithm: String,
@@ -326,13 +329,13 @@ pub struct DecapsulateRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DecapsulateResponse {
+pub(crate) struct DecapsulateResponse {
     key_id: String,
     shared_secret: SecretOut,
     encapsulation_algorithm: &'static str,
 }
 
-pub fn decapsulate(ctx: &Ctx<'_>, r: DecapsulateRequest) -> KmsResult<DecapsulateResponse> {
+pub(crate) fn decapsulate(ctx: &Ctx<'_>, r: DecapsulateRequest) -> KmsResult<DecapsulateResponse> {
     check_grant_tokens(&r.grant_tokens)?;
     let key = kem_key(ctx, &r.key_id, &r.encapsulation_algorithm, "Decapsulate")?;
     dry_run_check(r.dry_run)?;
@@ -342,7 +345,7 @@ pub fn decapsulate(ctx: &Ctx<'_>, r: DecapsulateRequest) -> KmsResult<Decapsulat
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GenerateDataKeyPairRequest {
+pub(crate) struct GenerateDataKeyPairRequest {
     encryption_context: Option<Context>,
     key_id: String,
     key_pair_spec: DataKeyPairSpec,
@@ -353,7 +356,7 @@ pub struct GenerateDataKeyPairRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GenerateDataKeyPairResponse {
+pub(crate) struct GenerateDataKeyPairResponse {
     private_key_ciphertext_blob: B64,
     #[serde(skip_serializing_if = "Option::is_none")]
     private_key_plaintext: Option<SecretOut>,
@@ -404,11 +407,14 @@ fn data_key_pair(
     })
 }
 
-pub fn generate_data_key_pair(ctx: &Ctx<'_>, r: GenerateDataKeyPairRequest) -> KmsResult<GenerateDataKeyPairResponse> {
+pub(crate) fn generate_data_key_pair(
+    ctx: &Ctx<'_>,
+    r: GenerateDataKeyPairRequest,
+) -> KmsResult<GenerateDataKeyPairResponse> {
     data_key_pair(ctx, r, "GenerateDataKeyPair", true)
 }
 
-pub fn generate_data_key_pair_without_plaintext(
+pub(crate) fn generate_data_key_pair_without_plaintext(
     ctx: &Ctx<'_>,
     r: GenerateDataKeyPairRequest,
 ) -> KmsResult<GenerateDataKeyPairResponse> {

@@ -21,34 +21,34 @@ use crate::model::{Key, MrRole, now};
 
 /// What the transport says about a request.
 #[derive(Debug, Clone, Copy)]
-pub struct RequestInfo<'a> {
+pub(crate) struct RequestInfo<'a> {
     /// The KMS operation name, e.g. `ReEncrypt`.
-    pub operation: &'a str,
+    pub(crate) operation: &'a str,
     /// The raw JSON request body.
-    pub body: &'a [u8],
+    pub(crate) body: &'a [u8],
     /// The client's IP address as the server saw it.
-    pub source_ip: &'a str,
+    pub(crate) source_ip: &'a str,
     /// Whether the request came over TLS (the emulator serves plain HTTP, so never today).
-    pub secure_transport: bool,
+    pub(crate) secure_transport: bool,
 }
 
 impl RequestInfo<'_> {
     /// For in-process calls, which never evaluate policies.
-    pub const NONE: RequestInfo<'static> =
+    pub(crate) const NONE: RequestInfo<'static> =
         RequestInfo { operation: "", body: b"", source_ip: "", secure_transport: false };
 }
 
 /// Facts for authorizing `action` (e.g. `ReEncryptFrom`) on `key`.
-pub struct KeyRequestFacts<'c, 'a> {
-    pub ctx: &'c Ctx<'a>,
-    pub key: &'c Key,
-    pub action: &'c str,
+pub(crate) struct KeyRequestFacts<'c, 'a> {
+    pub(crate) ctx: &'c Ctx<'a>,
+    pub(crate) key: &'c Key,
+    pub(crate) action: &'c str,
     body: OnceCell<Option<Value>>,
 }
 
 impl<'c, 'a> KeyRequestFacts<'c, 'a> {
     /// Facts for one authorization.
-    pub fn new(ctx: &'c Ctx<'a>, key: &'c Key, action: &'c str) -> Self {
+    pub(crate) fn new(ctx: &'c Ctx<'a>, key: &'c Key, action: &'c str) -> Self {
         Self { ctx, key, action, body: OnceCell::new() }
     }
 
@@ -301,8 +301,8 @@ fn caller_fact(ctx: &Ctx<'_>, key: &str) -> Option<Lookup> {
 /// Facts for a request on a key that does not exist yet (the lockout check of CreateKey and
 /// ReplicateKey's policy): the transport and the caller are known, anything about the key or
 /// the request's parameters is unknown (so conditions on them fail closed).
-pub struct CallerFacts<'c, 'a> {
-    pub ctx: &'c Ctx<'a>,
+pub(crate) struct CallerFacts<'c, 'a> {
+    pub(crate) ctx: &'c Ctx<'a>,
 }
 
 impl FactSource for CallerFacts<'_, '_> {

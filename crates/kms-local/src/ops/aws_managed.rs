@@ -54,7 +54,7 @@ const PREDEFINED: &[Predefined] = &[
 
 /// The name of every predefined alias (`alias/aws/<service>`). ListAliases shows those without a
 /// key yet with no target, as KMS does.
-pub fn predefined_alias_names() -> impl Iterator<Item = String> {
+pub(crate) fn predefined_alias_names() -> impl Iterator<Item = String> {
     PREDEFINED.iter().map(|p| format!("{RESERVED_ALIAS_PREFIX}{}", p.alias))
 }
 
@@ -63,7 +63,7 @@ static PROVISIONING: Mutex<()> = Mutex::new(());
 
 /// Creates the AWS managed key behind `raw` when `raw` names a predefined alias of the caller's
 /// account and Region that has no key yet. Any other identifier is left to the normal lookup.
-pub fn provision(ctx: &Ctx<'_>, raw: &str) -> KmsResult<()> {
+pub(crate) fn provision(ctx: &Ctx<'_>, raw: &str) -> KmsResult<()> {
     // Cheap test first: this runs on every lookup that accepts aliases.
     if !raw.starts_with(RESERVED_ALIAS_PREFIX) && !raw.contains(":alias/aws/") {
         return Ok(());

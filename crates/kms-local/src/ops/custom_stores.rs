@@ -12,32 +12,32 @@ fn not_found(id: &str) -> KmsError {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct StoreIdRequest {
+pub(crate) struct StoreIdRequest {
     custom_key_store_id: String,
 }
 
 #[derive(Serialize)]
-pub struct Empty {}
+pub(crate) struct Empty {}
 
-pub fn connect_custom_key_store(_ctx: &Ctx<'_>, r: StoreIdRequest) -> KmsResult<Empty> {
+pub(crate) fn connect_custom_key_store(_ctx: &Ctx<'_>, r: StoreIdRequest) -> KmsResult<Empty> {
     Err(not_found(&r.custom_key_store_id))
 }
 
-pub fn disconnect_custom_key_store(_ctx: &Ctx<'_>, r: StoreIdRequest) -> KmsResult<Empty> {
+pub(crate) fn disconnect_custom_key_store(_ctx: &Ctx<'_>, r: StoreIdRequest) -> KmsResult<Empty> {
     Err(not_found(&r.custom_key_store_id))
 }
 
-pub fn delete_custom_key_store(_ctx: &Ctx<'_>, r: StoreIdRequest) -> KmsResult<Empty> {
+pub(crate) fn delete_custom_key_store(_ctx: &Ctx<'_>, r: StoreIdRequest) -> KmsResult<Empty> {
     Err(not_found(&r.custom_key_store_id))
 }
 
-pub fn update_custom_key_store(_ctx: &Ctx<'_>, r: StoreIdRequest) -> KmsResult<Empty> {
+pub(crate) fn update_custom_key_store(_ctx: &Ctx<'_>, r: StoreIdRequest) -> KmsResult<Empty> {
     Err(not_found(&r.custom_key_store_id))
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct CreateCustomKeyStoreRequest {
+pub(crate) struct CreateCustomKeyStoreRequest {
     custom_key_store_name: String,
     custom_key_store_type: Option<String>,
     cloud_hsm_cluster_id: Option<String>,
@@ -45,9 +45,9 @@ pub struct CreateCustomKeyStoreRequest {
 }
 
 #[derive(Serialize)]
-pub struct CreateCustomKeyStoreResponse {}
+pub(crate) struct CreateCustomKeyStoreResponse {}
 
-pub fn create_custom_key_store(
+pub(crate) fn create_custom_key_store(
     _ctx: &Ctx<'_>,
     r: CreateCustomKeyStoreRequest,
 ) -> KmsResult<CreateCustomKeyStoreResponse> {
@@ -69,7 +69,7 @@ pub fn create_custom_key_store(
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DescribeCustomKeyStoresRequest {
+pub(crate) struct DescribeCustomKeyStoresRequest {
     custom_key_store_id: Option<String>,
     custom_key_store_name: Option<String>,
     limit: Option<i64>,
@@ -78,12 +78,12 @@ pub struct DescribeCustomKeyStoresRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DescribeCustomKeyStoresResponse {
+pub(crate) struct DescribeCustomKeyStoresResponse {
     custom_key_stores: Vec<serde_json::Value>,
     truncated: bool,
 }
 
-pub fn describe_custom_key_stores(
+pub(crate) fn describe_custom_key_stores(
     _ctx: &Ctx<'_>,
     r: DescribeCustomKeyStoresRequest,
 ) -> KmsResult<DescribeCustomKeyStoresResponse> {

@@ -16,7 +16,7 @@ use crate::wire::{check_grant_tokens, paginate};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct CreateGrantRequest {
+pub(crate) struct CreateGrantRequest {
     key_id: String,
     grantee_principal: Option<String>,
     retiring_principal: Option<String>,
@@ -31,7 +31,7 @@ pub struct CreateGrantRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct CreateGrantResponse {
+pub(crate) struct CreateGrantResponse {
     grant_token: String,
     grant_id: String,
 }
@@ -46,7 +46,7 @@ fn check_principal(p: &str) -> KmsResult<()> {
     Ok(())
 }
 
-pub fn create_grant(ctx: &Ctx<'_>, r: CreateGrantRequest) -> KmsResult<CreateGrantResponse> {
+pub(crate) fn create_grant(ctx: &Ctx<'_>, r: CreateGrantRequest) -> KmsResult<CreateGrantResponse> {
     check_grant_tokens(&r.grant_tokens)?;
     let grantee = r
         .grantee_principal
@@ -130,7 +130,7 @@ fn entry(g: &GrantRecord) -> serde_json::Value {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListGrantsResponse {
+pub(crate) struct ListGrantsResponse {
     grants: Vec<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_marker: Option<String>,
@@ -139,7 +139,7 @@ pub struct ListGrantsResponse {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListGrantsRequest {
+pub(crate) struct ListGrantsRequest {
     limit: Option<i64>,
     marker: Option<String>,
     key_id: String,
@@ -147,7 +147,7 @@ pub struct ListGrantsRequest {
     grantee_principal: Option<String>,
 }
 
-pub fn list_grants(ctx: &Ctx<'_>, r: ListGrantsRequest) -> KmsResult<ListGrantsResponse> {
+pub(crate) fn list_grants(ctx: &Ctx<'_>, r: ListGrantsRequest) -> KmsResult<ListGrantsResponse> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "ListGrants", None)?;
     if let Some(id) = &r.grant_id {
@@ -169,14 +169,14 @@ pub fn list_grants(ctx: &Ctx<'_>, r: ListGrantsRequest) -> KmsResult<ListGrantsR
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListRetirableGrantsRequest {
+pub(crate) struct ListRetirableGrantsRequest {
     limit: Option<i64>,
     marker: Option<String>,
     retiring_principal: Option<String>,
     retiring_service_principal: Option<String>,
 }
 
-pub fn list_retirable_grants(ctx: &Ctx<'_>, r: ListRetirableGrantsRequest) -> KmsResult<ListGrantsResponse> {
+pub(crate) fn list_retirable_grants(ctx: &Ctx<'_>, r: ListRetirableGrantsRequest) -> KmsResult<ListGrantsResponse> {
     let who = r
         .retiring_principal
         .or(r.retiring_service_principal)
@@ -195,14 +195,14 @@ pub fn list_retirable_grants(ctx: &Ctx<'_>, r: ListRetirableGrantsRequest) -> Km
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct RetireGrantRequest {
+pub(crate) struct RetireGrantRequest {
     grant_token: Option<String>,
     key_id: Option<String>,
     grant_id: Option<String>,
     dry_run: Option<bool>,
 }
 
-pub fn retire_grant(ctx: &Ctx<'_>, r: RetireGrantRequest) -> KmsResult<Empty> {
+pub(crate) fn retire_grant(ctx: &Ctx<'_>, r: RetireGrantRequest) -> KmsResult<Empty> {
     let grant = match (&r.grant_token, &r.key_id, &r.grant_id) {
         (Some(token), _, _) => {
             check_grant_tokens(&Some(vec![token.clone()]))?;
@@ -245,13 +245,13 @@ pub fn retire_grant(ctx: &Ctx<'_>, r: RetireGrantRequest) -> KmsResult<Empty> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct RevokeGrantRequest {
+pub(crate) struct RevokeGrantRequest {
     key_id: String,
     grant_id: String,
     dry_run: Option<bool>,
 }
 
-pub fn revoke_grant(ctx: &Ctx<'_>, r: RevokeGrantRequest) -> KmsResult<Empty> {
+pub(crate) fn revoke_grant(ctx: &Ctx<'_>, r: RevokeGrantRequest) -> KmsResult<Empty> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "RevokeGrant", None)?;
     let grant = ctx

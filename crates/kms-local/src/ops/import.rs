@@ -73,7 +73,7 @@ fn check_external(key: &Key) -> KmsResult<()> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GetParametersForImportRequest {
+pub(crate) struct GetParametersForImportRequest {
     key_id: String,
     wrapping_algorithm: String,
     wrapping_key_spec: String,
@@ -81,14 +81,14 @@ pub struct GetParametersForImportRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GetParametersForImportResponse {
+pub(crate) struct GetParametersForImportResponse {
     key_id: String,
     import_token: B64,
     public_key: B64,
     parameters_valid_to: i64,
 }
 
-pub fn get_parameters_for_import(
+pub(crate) fn get_parameters_for_import(
     ctx: &Ctx<'_>,
     r: GetParametersForImportRequest,
 ) -> KmsResult<GetParametersForImportResponse> {
@@ -194,7 +194,7 @@ fn fingerprint(arn: &str, material: &[u8]) -> String {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ImportKeyMaterialRequest {
+pub(crate) struct ImportKeyMaterialRequest {
     key_id: String,
     import_token: B64,
     encrypted_key_material: B64,
@@ -207,7 +207,7 @@ pub struct ImportKeyMaterialRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ImportKeyMaterialResponse {
+pub(crate) struct ImportKeyMaterialResponse {
     key_id: String,
     key_material_id: String,
 }
@@ -243,7 +243,7 @@ fn expiration_model(model: Option<&str>, valid_to: Option<f64>) -> KmsResult<&'s
     }
 }
 
-pub fn import_key_material(ctx: &Ctx<'_>, r: ImportKeyMaterialRequest) -> KmsResult<ImportKeyMaterialResponse> {
+pub(crate) fn import_key_material(ctx: &Ctx<'_>, r: ImportKeyMaterialRequest) -> KmsResult<ImportKeyMaterialResponse> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "ImportKeyMaterial", None)?;
     check_external(&key)?;
@@ -298,13 +298,16 @@ pub fn import_key_material(ctx: &Ctx<'_>, r: ImportKeyMaterialRequest) -> KmsRes
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DeleteImportedKeyMaterialResponse {
+pub(crate) struct DeleteImportedKeyMaterialResponse {
     key_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     key_material_id: Option<String>,
 }
 
-pub fn delete_imported_key_material(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<DeleteImportedKeyMaterialResponse> {
+pub(crate) fn delete_imported_key_material(
+    ctx: &Ctx<'_>,
+    r: KeyIdRequest,
+) -> KmsResult<DeleteImportedKeyMaterialResponse> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "DeleteImportedKeyMaterial", None)?;
     check_external(&key)?;

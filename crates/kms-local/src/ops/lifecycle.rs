@@ -19,33 +19,33 @@ use crate::wire::{KeyMetadata, Tag, check_tags, paginate};
 
 /// Everything needed to create a key (from CreateKey or a seed file).
 #[derive(Debug)]
-pub struct NewKey {
+pub(crate) struct NewKey {
     /// Account.
-    pub account: String,
+    pub(crate) account: String,
     /// Region.
-    pub region: String,
+    pub(crate) region: String,
     /// Fixed id (seed files) or None for a fresh one.
-    pub key_id: Option<String>,
+    pub(crate) key_id: Option<String>,
     /// Spec.
-    pub spec: KeySpec,
+    pub(crate) spec: KeySpec,
     /// Usage.
-    pub usage: KeyUsage,
+    pub(crate) usage: KeyUsage,
     /// Origin.
-    pub origin: Origin,
+    pub(crate) origin: Origin,
     /// Description.
-    pub description: String,
+    pub(crate) description: String,
     /// Policy, or None for the default.
-    pub policy: Option<String>,
+    pub(crate) policy: Option<String>,
     /// Tags.
-    pub tags: BTreeMap<String, String>,
+    pub(crate) tags: BTreeMap<String, String>,
     /// Multi-Region primary.
-    pub multi_region: bool,
+    pub(crate) multi_region: bool,
     /// Fixed material (seed files), else generated (or none for EXTERNAL).
-    pub material: Option<Secret>,
+    pub(crate) material: Option<Secret>,
 }
 
 /// Creates and persists a key.
-pub fn create_key_record(reg: &Registry, new: NewKey) -> KmsResult<Arc<Key>> {
+pub(crate) fn create_key_record(reg: &Registry, new: NewKey) -> KmsResult<Arc<Key>> {
     let key_id = match new.key_id {
         Some(id) if ids::is_key_id(&id) && id.starts_with("mrk-") == new.multi_region => id,
         Some(id) => return Err(KmsError::validation(format!("Key id {id} is not valid for this key."))),
@@ -104,7 +104,7 @@ pub fn create_key_record(reg: &Registry, new: NewKey) -> KmsResult<Arc<Key>> {
 /// (unless bypassed) the lockout safety check, which asks whether the caller could set the key
 /// policy again, answering conditions from `facts`, the facts of this request (its source
 /// address, transport, the key), as KMS does.
-pub fn check_policy(
+pub(crate) fn check_policy(
     ctx: &Ctx<'_>,
     text: &str,
     key_arn: &str,
@@ -129,7 +129,7 @@ pub fn check_policy(
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct CreateKeyRequest {
+pub(crate) struct CreateKeyRequest {
     policy: Option<String>,
     description: Option<String>,
     key_usage: Option<KeyUsage>,
@@ -145,11 +145,11 @@ pub struct CreateKeyRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct KeyMetadataResponse {
+pub(crate) struct KeyMetadataResponse {
     key_metadata: KeyMetadata,
 }
 
-pub fn create_key(ctx: &Ctx<'_>, r: CreateKeyRequest) -> KmsResult<KeyMetadataResponse> {
+pub(crate) fn create_key(ctx: &Ctx<'_>, r: CreateKeyRequest) -> KmsResult<KeyMetadataResponse> {
     if r.key_spec.is_some() && r.customer_master_key_spec.is_some() {
         return Err(KmsError::validation("You cannot specify both KeySpec and CustomerMasterKeySpec."));
     }
@@ -202,7 +202,7 @@ pub fn create_key(ctx: &Ctx<'_>, r: CreateKeyRequest) -> KmsResult<KeyMetadataRe
 }
 
 /// Key metadata, with the multi-Region family when relevant.
-pub fn metadata(reg: &Registry, key: &Key) -> KeyMetadata {
+pub(crate) fn metadata(reg: &Registry, key: &Key) -> KeyMetadata {
     let family =
         if key.meta.multi_region.is_some() { reg.mr_family(&key.meta.account, &key.meta.key_id) } else { Vec::new() };
     KeyMetadata::of(key, &family)
@@ -210,12 +210,12 @@ pub fn metadata(reg: &Registry, key: &Key) -> KeyMetadata {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DescribeKeyRequest {
+pub(crate) struct DescribeKeyRequest {
     key_id: String,
     grant_tokens: Option<Vec<String>>,
 }
 
-pub fn describe_key(ctx: &Ctx<'_>, r: DescribeKeyRequest) -> KmsResult<KeyMetadataResponse> {
+pub(crate) fn describe_key(ctx: &Ctx<'_>, r: DescribeKeyRequest) -> KmsResult<KeyMetadataResponse> {
     crate::wire::check_grant_tokens(&r.grant_tokens)?;
     let key = ctx.resolve(&r.key_id, KeyIdForms::AnyForm)?;
     ctx.authorize(&key, "DescribeKey", None)?;
@@ -224,28 +224,28 @@ pub fn describe_key(ctx: &Ctx<'_>, r: DescribeKeyRequest) -> KmsResult<KeyMetada
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListRequest {
+pub(crate) struct ListRequest {
     limit: Option<i64>,
     marker: Option<String>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct KeyListEntry {
+pub(crate) struct KeyListEntry {
     key_id: String,
     key_arn: String,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListKeysResponse {
+pub(crate) struct ListKeysResponse {
     keys: Vec<KeyListEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_marker: Option<String>,
     truncated: bool,
 }
 
-pub fn list_keys(ctx: &Ctx<'_>, r: ListRequest) -> KmsResult<ListKeysResponse> {
+pub(crate) fn list_keys(ctx: &Ctx<'_>, r: ListRequest) -> KmsResult<ListKeysResponse> {
     let entries: Vec<KeyListEntry> = ctx
         .reg
         .keys_in(&ctx.account, &ctx.region)
@@ -258,14 +258,14 @@ pub fn list_keys(ctx: &Ctx<'_>, r: ListRequest) -> KmsResult<ListKeysResponse> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct KeyIdRequest {
-    pub key_id: String,
+pub(crate) struct KeyIdRequest {
+    pub(crate) key_id: String,
 }
 
 #[derive(Serialize)]
-pub struct Empty {}
+pub(crate) struct Empty {}
 
-pub fn enable_key(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<Empty> {
+pub(crate) fn enable_key(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<Empty> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "EnableKey", None)?;
     ctx.reg.update_key(&key.arn, |k| match k.meta.state {
@@ -277,7 +277,7 @@ pub fn enable_key(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<Empty> {
     })
 }
 
-pub fn disable_key(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<Empty> {
+pub(crate) fn disable_key(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<Empty> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "DisableKey", None)?;
     ctx.reg.update_key(&key.arn, |k| match k.meta.state {
@@ -291,21 +291,24 @@ pub fn disable_key(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<Empty> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ScheduleKeyDeletionRequest {
+pub(crate) struct ScheduleKeyDeletionRequest {
     key_id: String,
     pending_window_in_days: Option<i64>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ScheduleKeyDeletionResponse {
+pub(crate) struct ScheduleKeyDeletionResponse {
     key_id: String,
     deletion_date: i64,
     key_state: &'static str,
     pending_window_in_days: i64,
 }
 
-pub fn schedule_key_deletion(ctx: &Ctx<'_>, r: ScheduleKeyDeletionRequest) -> KmsResult<ScheduleKeyDeletionResponse> {
+pub(crate) fn schedule_key_deletion(
+    ctx: &Ctx<'_>,
+    r: ScheduleKeyDeletionRequest,
+) -> KmsResult<ScheduleKeyDeletionResponse> {
     let days = r.pending_window_in_days.unwrap_or(30);
     if !(7..=30).contains(&days) {
         return Err(KmsError::constraint("pendingWindowInDays", "Member must have value between 7 and 30"));
@@ -337,17 +340,17 @@ pub fn schedule_key_deletion(ctx: &Ctx<'_>, r: ScheduleKeyDeletionRequest) -> Km
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct KeyIdResponse {
+pub(crate) struct KeyIdResponse {
     key_id: String,
 }
 
 impl KeyIdResponse {
-    pub fn new(key_id: String) -> Self {
+    pub(crate) fn new(key_id: String) -> Self {
         Self { key_id }
     }
 }
 
-pub fn cancel_key_deletion(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<KeyIdResponse> {
+pub(crate) fn cancel_key_deletion(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<KeyIdResponse> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "CancelKeyDeletion", None)?;
     ctx.reg.update_key(&key.arn, |k| {
@@ -364,12 +367,12 @@ pub fn cancel_key_deletion(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<KeyIdRes
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct UpdateKeyDescriptionRequest {
+pub(crate) struct UpdateKeyDescriptionRequest {
     key_id: String,
     description: String,
 }
 
-pub fn update_key_description(ctx: &Ctx<'_>, r: UpdateKeyDescriptionRequest) -> KmsResult<Empty> {
+pub(crate) fn update_key_description(ctx: &Ctx<'_>, r: UpdateKeyDescriptionRequest) -> KmsResult<Empty> {
     if r.description.len() > 8192 {
         return Err(KmsError::constraint("description", "Member must have length less than or equal to 8192"));
     }
@@ -384,12 +387,12 @@ pub fn update_key_description(ctx: &Ctx<'_>, r: UpdateKeyDescriptionRequest) -> 
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct TagResourceRequest {
+pub(crate) struct TagResourceRequest {
     key_id: String,
     tags: Vec<Tag>,
 }
 
-pub fn tag_resource(ctx: &Ctx<'_>, r: TagResourceRequest) -> KmsResult<Empty> {
+pub(crate) fn tag_resource(ctx: &Ctx<'_>, r: TagResourceRequest) -> KmsResult<Empty> {
     check_tags(&r.tags)?;
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "TagResource", None)?;
@@ -407,12 +410,12 @@ pub fn tag_resource(ctx: &Ctx<'_>, r: TagResourceRequest) -> KmsResult<Empty> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct UntagResourceRequest {
+pub(crate) struct UntagResourceRequest {
     key_id: String,
     tag_keys: Vec<String>,
 }
 
-pub fn untag_resource(ctx: &Ctx<'_>, r: UntagResourceRequest) -> KmsResult<Empty> {
+pub(crate) fn untag_resource(ctx: &Ctx<'_>, r: UntagResourceRequest) -> KmsResult<Empty> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "UntagResource", None)?;
     ctx.reg.update_key(&key.arn, |k| {
@@ -426,7 +429,7 @@ pub fn untag_resource(ctx: &Ctx<'_>, r: UntagResourceRequest) -> KmsResult<Empty
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListResourceTagsRequest {
+pub(crate) struct ListResourceTagsRequest {
     key_id: String,
     limit: Option<i64>,
     marker: Option<String>,
@@ -434,14 +437,14 @@ pub struct ListResourceTagsRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListResourceTagsResponse {
+pub(crate) struct ListResourceTagsResponse {
     tags: Vec<Tag>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_marker: Option<String>,
     truncated: bool,
 }
 
-pub fn list_resource_tags(ctx: &Ctx<'_>, r: ListResourceTagsRequest) -> KmsResult<ListResourceTagsResponse> {
+pub(crate) fn list_resource_tags(ctx: &Ctx<'_>, r: ListResourceTagsRequest) -> KmsResult<ListResourceTagsResponse> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "ListResourceTags", None)?;
     let all: Vec<Tag> = key.meta.tags.iter().map(|(k, v)| Tag { tag_key: k.clone(), tag_value: v.clone() }).collect();

@@ -12,7 +12,7 @@ mod multi_region;
 mod policies;
 mod rotation;
 mod symmetric;
-pub mod usage;
+pub(crate) mod usage;
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -28,33 +28,33 @@ use crate::model::Key;
 use crate::state::{Freshness, Registry};
 use crate::wire::Context;
 
-pub use authz_facts::RequestInfo;
-pub use lifecycle::{NewKey, create_key_record};
+pub(crate) use authz_facts::RequestInfo;
+pub(crate) use lifecycle::{NewKey, create_key_record};
 
 /// Who is calling, from where, and what the request touched.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     /// All records.
-    pub reg: &'a Registry,
+    pub(crate) reg: &'a Registry,
     /// Caller's account.
-    pub account: String,
+    pub(crate) account: String,
     /// Region from the credential scope.
-    pub region: String,
+    pub(crate) region: String,
     /// Caller's principal ARN.
-    pub principal: String,
+    pub(crate) principal: String,
     /// Evaluate key policies and grants. True for every request that arrives over HTTP, in
     /// strict and permissive mode alike (a permissive caller is its account's root principal);
     /// false only for the in-process administration calls of [`crate::Emulator::call`].
-    pub policies: bool,
+    pub(crate) policies: bool,
     /// The transport's view of the request, for policy conditions.
-    pub request: RequestInfo<'a>,
+    pub(crate) request: RequestInfo<'a>,
     /// Key ARNs the request touched (for the audit event).
-    pub resources: RefCell<Vec<String>>,
+    pub(crate) resources: RefCell<Vec<String>>,
 }
 
 impl<'a> Ctx<'a> {
     /// Resolves a key id field and records it as a touched resource. A predefined
     /// `alias/aws/...` alias gets its AWS managed key on first use, as in KMS.
-    pub fn resolve(&self, raw: &str, forms: KeyIdForms) -> KmsResult<Arc<Key>> {
+    pub(crate) fn resolve(&self, raw: &str, forms: KeyIdForms) -> KmsResult<Arc<Key>> {
         if forms == KeyIdForms::AnyForm {
             aws_managed::provision(self, raw)?;
         }
@@ -64,7 +64,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Records a touched resource.
-    pub fn touch(&self, arn: &str) {
+    pub(crate) fn touch(&self, arn: &str) {
         let mut r = self.resources.borrow_mut();
         if !r.iter().any(|a| a == arn) {
             r.push(arn.to_owned());
@@ -74,19 +74,19 @@ impl<'a> Ctx<'a> {
     /// Authorizes `operation` (KMS operation name, e.g. `Encrypt`, or `ReEncryptFrom`) on `key`:
     /// an explicit deny in the key policy wins, then a policy allow, then any grant that permits
     /// the request.
-    pub fn authorize(&self, key: &Key, operation: &str, context: Option<&Context>) -> KmsResult<()> {
+    pub(crate) fn authorize(&self, key: &Key, operation: &str, context: Option<&Context>) -> KmsResult<()> {
         self.authorize_with_grants(key, operation, context, &|_| true)
     }
 
     /// Like [`Ctx::authorize`], but only the key policy can allow: for operations whose grant
     /// rules are not "the grantee may do this on the key" (RetireGrant of someone else's grant).
-    pub fn authorize_by_policy(&self, key: &Key, operation: &str) -> KmsResult<()> {
+    pub(crate) fn authorize_by_policy(&self, key: &Key, operation: &str) -> KmsResult<()> {
         self.authorize_with_grants(key, operation, None, &|_| false)
     }
 
     /// Like [`Ctx::authorize`], counting only the grants `grant_ok` accepts (CreateGrant through
     /// a grant must stay within that grant).
-    pub fn authorize_with_grants(
+    pub(crate) fn authorize_with_grants(
         &self,
         key: &Key,
         operation: &str,
@@ -130,7 +130,7 @@ impl<'a> Ctx<'a> {
 }
 
 /// Runs one operation: parse the JSON body, execute, serialize the response.
-pub fn dispatch(ctx: &Ctx<'_>, operation: &str, body: &[u8]) -> KmsResult<Vec<u8>> {
+pub(crate) fn dispatch(ctx: &Ctx<'_>, operation: &str, body: &[u8]) -> KmsResult<Vec<u8>> {
     let Some(op) = OPERATIONS.iter().find(|op| op.name == operation) else {
         return Err(KmsError::new("UnknownOperationException", format!("Operation {operation} is not supported.")));
     };
@@ -155,7 +155,7 @@ pub fn dispatch(ctx: &Ctx<'_>, operation: &str, body: &[u8]) -> KmsResult<Vec<u8
 
 /// The symmetric data-plane operations: they only read records, run at high rates, and may use a
 /// view of other processes' commits up to [`crate::state::RECENT`] old (see `state`).
-pub fn reads_recent_view(operation: &str) -> bool {
+pub(crate) fn reads_recent_view(operation: &str) -> bool {
     matches!(
         operation,
         "Encrypt"
@@ -169,7 +169,7 @@ pub fn reads_recent_view(operation: &str) -> bool {
 }
 
 /// True for the operations this emulator implements (used to name events and reject early).
-pub fn is_known(operation: &str) -> bool {
+pub(crate) fn is_known(operation: &str) -> bool {
     OPERATIONS.iter().any(|op| op.name == operation)
 }
 
@@ -274,6 +274,6 @@ fn serialization_error(e: &serde_json::Error) -> KmsError {
 }
 
 /// Fails with DryRunOperationException when DryRun is set (after every other check passed).
-pub fn dry_run_check(dry_run: Option<bool>) -> KmsResult<()> {
+pub(crate) fn dry_run_check(dry_run: Option<bool>) -> KmsResult<()> {
     if dry_run == Some(true) { Err(KmsError::dry_run()) } else { Ok(()) }
 }

@@ -24,7 +24,7 @@ fn check_region(region: &str) -> KmsResult<()> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ReplicateKeyRequest {
+pub(crate) struct ReplicateKeyRequest {
     key_id: String,
     replica_region: String,
     policy: Option<String>,
@@ -35,13 +35,13 @@ pub struct ReplicateKeyRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ReplicateKeyResponse {
+pub(crate) struct ReplicateKeyResponse {
     replica_key_metadata: KeyMetadata,
     replica_policy: String,
     replica_tags: Vec<Tag>,
 }
 
-pub fn replicate_key(ctx: &Ctx<'_>, r: ReplicateKeyRequest) -> KmsResult<ReplicateKeyResponse> {
+pub(crate) fn replicate_key(ctx: &Ctx<'_>, r: ReplicateKeyRequest) -> KmsResult<ReplicateKeyResponse> {
     check_region(&r.replica_region)?;
     let tags = r.tags.unwrap_or_default();
     check_tags(&tags)?;
@@ -88,12 +88,12 @@ pub fn replicate_key(ctx: &Ctx<'_>, r: ReplicateKeyRequest) -> KmsResult<Replica
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct UpdatePrimaryRegionRequest {
+pub(crate) struct UpdatePrimaryRegionRequest {
     key_id: String,
     primary_region: String,
 }
 
-pub fn update_primary_region(ctx: &Ctx<'_>, r: UpdatePrimaryRegionRequest) -> KmsResult<Empty> {
+pub(crate) fn update_primary_region(ctx: &Ctx<'_>, r: UpdatePrimaryRegionRequest) -> KmsResult<Empty> {
     check_region(&r.primary_region)?;
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "UpdatePrimaryRegion", None)?;

@@ -20,19 +20,19 @@ fn check_name(name: &Option<String>) -> KmsResult<()> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GetKeyPolicyRequest {
+pub(crate) struct GetKeyPolicyRequest {
     key_id: String,
     policy_name: Option<String>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GetKeyPolicyResponse {
+pub(crate) struct GetKeyPolicyResponse {
     policy: String,
     policy_name: &'static str,
 }
 
-pub fn get_key_policy(ctx: &Ctx<'_>, r: GetKeyPolicyRequest) -> KmsResult<GetKeyPolicyResponse> {
+pub(crate) fn get_key_policy(ctx: &Ctx<'_>, r: GetKeyPolicyRequest) -> KmsResult<GetKeyPolicyResponse> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "GetKeyPolicy", None)?;
     check_name(&r.policy_name)?;
@@ -41,14 +41,14 @@ pub fn get_key_policy(ctx: &Ctx<'_>, r: GetKeyPolicyRequest) -> KmsResult<GetKey
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct PutKeyPolicyRequest {
+pub(crate) struct PutKeyPolicyRequest {
     key_id: String,
     policy_name: Option<String>,
     policy: String,
     bypass_policy_lockout_safety_check: Option<bool>,
 }
 
-pub fn put_key_policy(ctx: &Ctx<'_>, r: PutKeyPolicyRequest) -> KmsResult<Empty> {
+pub(crate) fn put_key_policy(ctx: &Ctx<'_>, r: PutKeyPolicyRequest) -> KmsResult<Empty> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "PutKeyPolicy", None)?;
     check_name(&r.policy_name)?;
@@ -63,7 +63,7 @@ pub fn put_key_policy(ctx: &Ctx<'_>, r: PutKeyPolicyRequest) -> KmsResult<Empty>
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListKeyPoliciesRequest {
+pub(crate) struct ListKeyPoliciesRequest {
     key_id: String,
     limit: Option<i64>,
     marker: Option<String>,
@@ -71,14 +71,14 @@ pub struct ListKeyPoliciesRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListKeyPoliciesResponse {
+pub(crate) struct ListKeyPoliciesResponse {
     policy_names: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_marker: Option<String>,
     truncated: bool,
 }
 
-pub fn list_key_policies(ctx: &Ctx<'_>, r: ListKeyPoliciesRequest) -> KmsResult<ListKeyPoliciesResponse> {
+pub(crate) fn list_key_policies(ctx: &Ctx<'_>, r: ListKeyPoliciesRequest) -> KmsResult<ListKeyPoliciesResponse> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "ListKeyPolicies", None)?;
     let (policy_names, next_marker, truncated) = paginate(vec!["default"], r.limit, r.marker.as_deref())?;

@@ -49,12 +49,12 @@ fn check_enabled(key: &Key) -> KmsResult<()> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct EnableKeyRotationRequest {
+pub(crate) struct EnableKeyRotationRequest {
     key_id: String,
     rotation_period_in_days: Option<i64>,
 }
 
-pub fn enable_key_rotation(ctx: &Ctx<'_>, r: EnableKeyRotationRequest) -> KmsResult<Empty> {
+pub(crate) fn enable_key_rotation(ctx: &Ctx<'_>, r: EnableKeyRotationRequest) -> KmsResult<Empty> {
     let period = r.rotation_period_in_days.unwrap_or(365);
     if !(90..=2560).contains(&period) {
         return Err(KmsError::constraint("rotationPeriodInDays", "Member must have value between 90 and 2560"));
@@ -71,7 +71,7 @@ pub fn enable_key_rotation(ctx: &Ctx<'_>, r: EnableKeyRotationRequest) -> KmsRes
     })
 }
 
-pub fn disable_key_rotation(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<Empty> {
+pub(crate) fn disable_key_rotation(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<Empty> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "DisableKeyRotation", None)?;
     check_enabled(&key)?;
@@ -85,7 +85,7 @@ pub fn disable_key_rotation(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<Empty> 
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GetKeyRotationStatusResponse {
+pub(crate) struct GetKeyRotationStatusResponse {
     key_rotation_enabled: bool,
     key_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,7 +94,7 @@ pub struct GetKeyRotationStatusResponse {
     next_rotation_date: Option<i64>,
 }
 
-pub fn get_key_rotation_status(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<GetKeyRotationStatusResponse> {
+pub(crate) fn get_key_rotation_status(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<GetKeyRotationStatusResponse> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "GetKeyRotationStatus", None)?;
     if key.meta.key_spec != KeySpec::SymmetricDefault {
@@ -109,7 +109,7 @@ pub fn get_key_rotation_status(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<GetK
     })
 }
 
-pub fn rotate_key_on_demand(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<KeyIdResponse> {
+pub(crate) fn rotate_key_on_demand(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<KeyIdResponse> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "RotateKeyOnDemand", None)?;
     check_enabled(&key)?;
@@ -126,7 +126,7 @@ pub fn rotate_key_on_demand(ctx: &Ctx<'_>, r: KeyIdRequest) -> KmsResult<KeyIdRe
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListKeyRotationsRequest {
+pub(crate) struct ListKeyRotationsRequest {
     key_id: String,
     include_key_material: Option<String>,
     limit: Option<i64>,
@@ -135,7 +135,7 @@ pub struct ListKeyRotationsRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct RotationsListEntry {
+pub(crate) struct RotationsListEntry {
     key_id: String,
     key_material_id: String,
     key_material_state: &'static str,
@@ -147,14 +147,14 @@ pub struct RotationsListEntry {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListKeyRotationsResponse {
+pub(crate) struct ListKeyRotationsResponse {
     rotations: Vec<RotationsListEntry>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_marker: Option<String>,
     truncated: bool,
 }
 
-pub fn list_key_rotations(ctx: &Ctx<'_>, r: ListKeyRotationsRequest) -> KmsResult<ListKeyRotationsResponse> {
+pub(crate) fn list_key_rotations(ctx: &Ctx<'_>, r: ListKeyRotationsRequest) -> KmsResult<ListKeyRotationsResponse> {
     let all_material = match r.include_key_material.as_deref() {
         None | Some("ROTATIONS_ONLY") => false,
         Some("ALL_KEY_MATERIAL") => true,

@@ -13,11 +13,11 @@ use crate::model::Key;
 use crate::wire::{B64, Context, SecretIn, SecretOut, check_grant_tokens};
 
 /// Maximum plaintext for Encrypt (and data key length cap is 1024).
-pub const MAX_PLAINTEXT: usize = 4096;
+pub(crate) const MAX_PLAINTEXT: usize = 4096;
 
 /// Encrypts under the key's current material: a self-describing blob for symmetric keys, raw
 /// RSA-OAEP output for RSA keys.
-pub fn encrypt_with(
+pub(crate) fn encrypt_with(
     key: &Key,
     alg: EncryptionAlgorithm,
     plaintext: &[u8],
@@ -47,15 +47,15 @@ pub fn encrypt_with(
 }
 
 /// The result of opening a ciphertext.
-pub struct Opened {
+pub(crate) struct Opened {
     /// The key that encrypted it.
-    pub key: Arc<Key>,
+    pub(crate) key: Arc<Key>,
     /// Plaintext.
-    pub plaintext: Secret,
+    pub(crate) plaintext: Secret,
     /// Algorithm used.
-    pub algorithm: EncryptionAlgorithm,
+    pub(crate) algorithm: EncryptionAlgorithm,
     /// Material id (symmetric keys).
-    pub material_id: Option<String>,
+    pub(crate) material_id: Option<String>,
 }
 
 /// Checks a caller-supplied KeyId against the key that encrypted a blob.
@@ -72,7 +72,7 @@ fn check_expected(expected: &Option<Arc<Key>>, actual: &Key) -> KmsResult<()> {
 }
 
 /// Decrypts a ciphertext for Decrypt (`operation` = "Decrypt") or ReEncrypt ("ReEncryptFrom").
-pub fn open(
+pub(crate) fn open(
     ctx: &Ctx<'_>,
     blob: &[u8],
     key_id: Option<&str>,
@@ -141,7 +141,7 @@ fn check_recipient(recipient: &Option<serde_json::Value>) -> KmsResult<()> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct EncryptRequest {
+pub(crate) struct EncryptRequest {
     key_id: String,
     plaintext: SecretIn,
     encryption_context: Option<Context>,
@@ -152,13 +152,13 @@ pub struct EncryptRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct EncryptResponse {
+pub(crate) struct EncryptResponse {
     ciphertext_blob: B64,
     key_id: String,
     encryption_algorithm: &'static str,
 }
 
-pub fn encrypt(ctx: &Ctx<'_>, r: EncryptRequest) -> KmsResult<EncryptResponse> {
+pub(crate) fn encrypt(ctx: &Ctx<'_>, r: EncryptRequest) -> KmsResult<EncryptResponse> {
     check_grant_tokens(&r.grant_tokens)?;
     let pt = r.plaintext.0.expose();
     if pt.is_empty() || pt.len() > MAX_PLAINTEXT {
@@ -177,7 +177,7 @@ pub fn encrypt(ctx: &Ctx<'_>, r: EncryptRequest) -> KmsResult<EncryptResponse> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DecryptRequest {
+pub(crate) struct DecryptRequest {
     ciphertext_blob: Option<B64>,
     encryption_context: Option<Context>,
     grant_tokens: Option<Vec<String>>,
@@ -190,7 +190,7 @@ pub struct DecryptRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DecryptResponse {
+pub(crate) struct DecryptResponse {
     key_id: String,
     plaintext: SecretOut,
     encryption_algorithm: &'static str,
@@ -221,7 +221,7 @@ fn ignores_ciphertext(dry_run: Option<bool>, modifiers: &Option<Vec<String>>) ->
     Ok(dry_run == Some(true) && modifiers.as_ref().is_some_and(|m| !m.is_empty()))
 }
 
-pub fn decrypt(ctx: &Ctx<'_>, r: DecryptRequest) -> KmsResult<DecryptResponse> {
+pub(crate) fn decrypt(ctx: &Ctx<'_>, r: DecryptRequest) -> KmsResult<DecryptResponse> {
     check_grant_tokens(&r.grant_tokens)?;
     check_recipient(&r.recipient)?;
     let context = r.encryption_context.unwrap_or_default();
@@ -240,7 +240,7 @@ pub fn decrypt(ctx: &Ctx<'_>, r: DecryptRequest) -> KmsResult<DecryptResponse> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ReEncryptRequest {
+pub(crate) struct ReEncryptRequest {
     ciphertext_blob: Option<B64>,
     source_encryption_context: Option<Context>,
     source_key_id: Option<String>,
@@ -255,7 +255,7 @@ pub struct ReEncryptRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ReEncryptResponse {
+pub(crate) struct ReEncryptResponse {
     ciphertext_blob: B64,
     source_key_id: String,
     key_id: String,
@@ -267,7 +267,7 @@ pub struct ReEncryptResponse {
     destination_key_material_id: Option<String>,
 }
 
-pub fn re_encrypt(ctx: &Ctx<'_>, r: ReEncryptRequest) -> KmsResult<ReEncryptResponse> {
+pub(crate) fn re_encrypt(ctx: &Ctx<'_>, r: ReEncryptRequest) -> KmsResult<ReEncryptResponse> {
     check_grant_tokens(&r.grant_tokens)?;
     let src_ctx = r.source_encryption_context.unwrap_or_default();
     let dst_ctx = r.destination_encryption_context.unwrap_or_default();
@@ -298,7 +298,7 @@ pub fn re_encrypt(ctx: &Ctx<'_>, r: ReEncryptRequest) -> KmsResult<ReEncryptResp
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GenerateDataKeyRequest {
+pub(crate) struct GenerateDataKeyRequest {
     key_id: String,
     encryption_context: Option<Context>,
     number_of_bytes: Option<i64>,
@@ -310,7 +310,7 @@ pub struct GenerateDataKeyRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GenerateDataKeyResponse {
+pub(crate) struct GenerateDataKeyResponse {
     ciphertext_blob: B64,
     plaintext: SecretOut,
     key_id: String,
@@ -320,7 +320,7 @@ pub struct GenerateDataKeyResponse {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GenerateDataKeyWithoutPlaintextResponse {
+pub(crate) struct GenerateDataKeyWithoutPlaintextResponse {
     ciphertext_blob: B64,
     key_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -367,7 +367,7 @@ fn generate_data_key_inner(ctx: &Ctx<'_>, r: GenerateDataKeyRequest, op: &str) -
     Ok((data_key, blob, key, material_id))
 }
 
-pub fn generate_data_key(ctx: &Ctx<'_>, r: GenerateDataKeyRequest) -> KmsResult<GenerateDataKeyResponse> {
+pub(crate) fn generate_data_key(ctx: &Ctx<'_>, r: GenerateDataKeyRequest) -> KmsResult<GenerateDataKeyResponse> {
     let (data_key, blob, key, key_material_id) = generate_data_key_inner(ctx, r, "GenerateDataKey")?;
     Ok(GenerateDataKeyResponse {
         ciphertext_blob: B64(blob),
@@ -377,7 +377,7 @@ pub fn generate_data_key(ctx: &Ctx<'_>, r: GenerateDataKeyRequest) -> KmsResult<
     })
 }
 
-pub fn generate_data_key_without_plaintext(
+pub(crate) fn generate_data_key_without_plaintext(
     ctx: &Ctx<'_>,
     r: GenerateDataKeyRequest,
 ) -> KmsResult<GenerateDataKeyWithoutPlaintextResponse> {
@@ -387,7 +387,7 @@ pub fn generate_data_key_without_plaintext(
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GenerateRandomRequest {
+pub(crate) struct GenerateRandomRequest {
     number_of_bytes: Option<i64>,
     custom_key_store_id: Option<String>,
     recipient: Option<serde_json::Value>,
@@ -395,11 +395,11 @@ pub struct GenerateRandomRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GenerateRandomResponse {
+pub(crate) struct GenerateRandomResponse {
     plaintext: SecretOut,
 }
 
-pub fn generate_random(_ctx: &Ctx<'_>, r: GenerateRandomRequest) -> KmsResult<GenerateRandomResponse> {
+pub(crate) fn generate_random(_ctx: &Ctx<'_>, r: GenerateRandomRequest) -> KmsResult<GenerateRandomResponse> {
     check_recipient(&r.recipient)?;
     if let Some(id) = r.custom_key_store_id {
         return Err(KmsError::new("CustomKeyStoreNotFoundException", format!("Custom key store {id} does not exist.")));

@@ -7,7 +7,7 @@ use crate::error::KmsResult;
 use crate::ids::KeyIdForms;
 
 /// Operations that count as "use" of a key (KMS's KeyLastUsageTrackingOperation set).
-pub const TRACKED: &[&str] = &[
+pub(crate) const TRACKED: &[&str] = &[
     "Decrypt",
     "Encrypt",
     "GenerateDataKey",
@@ -27,13 +27,13 @@ pub const TRACKED: &[&str] = &[
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GetKeyLastUsageRequest {
+pub(crate) struct GetKeyLastUsageRequest {
     key_id: String,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct KeyLastUsageData {
+pub(crate) struct KeyLastUsageData {
     operation: String,
     timestamp: i64,
     cloud_trail_event_id: String,
@@ -42,7 +42,7 @@ pub struct KeyLastUsageData {
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GetKeyLastUsageResponse {
+pub(crate) struct GetKeyLastUsageResponse {
     key_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     key_last_usage: Option<KeyLastUsageData>,
@@ -50,7 +50,7 @@ pub struct GetKeyLastUsageResponse {
     key_creation_date: i64,
 }
 
-pub fn get_key_last_usage(ctx: &Ctx<'_>, r: GetKeyLastUsageRequest) -> KmsResult<GetKeyLastUsageResponse> {
+pub(crate) fn get_key_last_usage(ctx: &Ctx<'_>, r: GetKeyLastUsageRequest) -> KmsResult<GetKeyLastUsageResponse> {
     let key = ctx.resolve(&r.key_id, KeyIdForms::KeyOnly)?;
     ctx.authorize(&key, "GetKeyLastUsage", None)?;
     let last = ctx.reg.last_usage(&key.arn).map(|u| KeyLastUsageData {

@@ -23,17 +23,17 @@ const MAX_BATCH: usize = 5000;
 
 /// One event to store.
 #[derive(Debug)]
-pub struct AuditRecord {
+pub(crate) struct AuditRecord {
     /// Epoch seconds.
-    pub event_time: i64,
+    pub(crate) event_time: i64,
     /// Key ARN the event concerns, if any.
-    pub key_arn: Option<String>,
+    pub(crate) key_arn: Option<String>,
     /// Operation name.
-    pub event_name: String,
+    pub(crate) event_name: String,
     /// True when the request succeeded.
-    pub ok: bool,
+    pub(crate) ok: bool,
     /// The CloudTrail-style JSON.
-    pub json: String,
+    pub(crate) json: String,
 }
 
 enum Msg {
@@ -68,7 +68,7 @@ impl Queue {
 /// Room for one audit event in the queue, taken before a request runs. Dropped unused, it gives
 /// the room back.
 #[derive(Debug)]
-pub struct AuditSlot {
+pub(crate) struct AuditSlot {
     queue: Arc<Queue>,
     used: bool,
 }
@@ -83,7 +83,7 @@ impl Drop for AuditSlot {
 
 /// Sender side of the audit writer.
 #[derive(Debug)]
-pub struct AuditSink {
+pub(crate) struct AuditSink {
     tx: mpsc::Sender<Msg>,
     queue: Arc<Queue>,
     worker: std::sync::Mutex<Option<JoinHandle<()>>>,
@@ -97,7 +97,7 @@ impl std::fmt::Debug for Msg {
 
 impl AuditSink {
     /// Starts the writer thread on its own connection, with room for `capacity` queued events.
-    pub fn start(data_dir: &Path, capacity: usize) -> Result<Self, super::StoreError> {
+    pub(crate) fn start(data_dir: &Path, capacity: usize) -> Result<Self, super::StoreError> {
         let conn = super::open_conn(&super::db_path(data_dir))?;
         // The audit connection trades per-event fsync for throughput (see module docs).
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -116,7 +116,7 @@ impl AuditSink {
     }
 
     /// Waits until the queue has room for one more event and takes it.
-    pub async fn reserve(&self) -> AuditSlot {
+    pub(crate) async fn reserve(&self) -> AuditSlot {
         // The writer gives the slot back after the commit, not the permit's guard. The semaphore
         // is never closed, so acquiring cannot fail.
         if let Ok(permit) = self.queue.slots.acquire().await {
@@ -126,7 +126,7 @@ impl AuditSink {
     }
 
     /// Queues an event in the room `slot` holds; never blocks.
-    pub fn record(&self, mut slot: AuditSlot, rec: AuditRecord) {
+    pub(crate) fn record(&self, mut slot: AuditSlot, rec: AuditRecord) {
         slot.used = true;
         self.queue.pushed();
         if self.tx.send(Msg::Event(rec)).is_err() {
@@ -136,17 +136,17 @@ impl AuditSink {
     }
 
     /// Events queued and not yet committed.
-    pub fn queued(&self) -> usize {
+    pub(crate) fn queued(&self) -> usize {
         self.queue.len.load(Ordering::Relaxed)
     }
 
     /// The most events ever queued at once.
-    pub fn peak(&self) -> usize {
+    pub(crate) fn peak(&self) -> usize {
         self.queue.peak.load(Ordering::Relaxed)
     }
 
     /// Flushes every queued event and stops the writer.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         let _ = self.tx.send(Msg::Stop);
         let worker = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(w) = worker {

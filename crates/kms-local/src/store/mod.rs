@@ -17,16 +17,27 @@ use std::sync::Arc;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-pub use audit_sink::{AuditRecord, AuditSink, AuditSlot};
+pub(crate) use audit_sink::{AuditRecord, AuditSink, AuditSlot};
 
 use crate::keys::Material;
 use crate::model::{Alias, GrantRecord, Key, KeyMeta, MaterialInfo, MaterialVersion};
 use crate::seal::RootKey;
 
 /// Database file name inside the data directory.
-pub const DB_FILE: &str = "kms.sqlite3";
+pub(crate) const DB_FILE: &str = "kms.sqlite3";
 
 /// Storage failures (all reported to clients as KMSInternalException).
+///
+/// ```
+/// use envelope_kms_local::{StoreError, read_audit};
+///
+/// let dir = std::env::temp_dir().join(format!("envelope-doc-store-error-{}", std::process::id()));
+/// // No emulator ever ran here, so there is no database to read.
+/// match read_audit(&dir, None, None, 10) {
+///     Err(StoreError::Sql(error)) => println!("{error}"),
+///     other => panic!("unexpected: {other:?}"),
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// SQLite said no.
@@ -55,7 +66,7 @@ pub enum StoreError {
 }
 
 /// The open database: the connection that writes (and loads), with its transaction state.
-pub struct Store {
+pub(crate) struct Store {
     conn: Connection,
     root: Arc<RootKey>,
     in_write: bool,
@@ -71,7 +82,7 @@ impl std::fmt::Debug for Store {
 /// A second, read-only connection whose only job is the per-request "did anyone write?" check,
 /// so that check never waits behind this process's own writer (which holds its lock across an
 /// fsync).
-pub struct GenerationProbe {
+pub(crate) struct GenerationProbe {
     conn: std::sync::Mutex<Connection>,
 }
 
@@ -83,24 +94,24 @@ impl std::fmt::Debug for GenerationProbe {
 
 impl GenerationProbe {
     /// The generation last committed by any process.
-    pub fn current(&self) -> Result<i64, StoreError> {
+    pub(crate) fn current(&self) -> Result<i64, StoreError> {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         read_generation(&conn)
     }
 }
 
 /// Everything loaded from one consistent snapshot.
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// Keys.
-    pub keys: Vec<Key>,
+    pub(crate) keys: Vec<Key>,
     /// Aliases.
-    pub aliases: Vec<Alias>,
+    pub(crate) aliases: Vec<Alias>,
     /// Grants.
-    pub grants: Vec<GrantRecord>,
+    pub(crate) grants: Vec<GrantRecord>,
     /// When usage tracking began (first start of this data directory).
-    pub tracking_start: i64,
+    pub(crate) tracking_start: i64,
     /// The generation this snapshot reflects.
-    pub generation: i64,
+    pub(crate) generation: i64,
 }
 
 const MIGRATIONS: &[&str] = &[
@@ -119,7 +130,19 @@ const MIGRATIONS: &[&str] = &[
      INSERT INTO generation(id, value) VALUES(0, 0);",
 ];
 
-/// Path of the database in a data directory.
+/// Path of the database in a data directory (a SQLite file; whether it exists tells whether an
+/// emulator ever ran there).
+///
+/// ```
+/// use envelope_kms_local::{Emulator, Settings, db_path};
+///
+/// let dir = std::env::temp_dir().join(format!("envelope-doc-db-path-{}", std::process::id()));
+/// assert!(!db_path(&dir).exists());
+/// Emulator::open(&Settings::new(&dir))?.close();
+/// assert!(db_path(&dir).starts_with(&dir) && db_path(&dir).exists());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn db_path(data_dir: &Path) -> PathBuf {
     data_dir.join(DB_FILE)
 }
@@ -154,7 +177,7 @@ fn prepare_private_file(path: &Path) -> Result<(), StoreError> {
 impl Store {
     /// Opens (creating and migrating) the database in `data_dir`. Safe while other processes
     /// open, migrate or write the same database.
-    pub fn open(data_dir: &Path, root: RootKey) -> Result<Self, StoreError> {
+    pub(crate) fn open(data_dir: &Path, root: RootKey) -> Result<Self, StoreError> {
         let path = db_path(data_dir);
         prepare_private_file(&path)?;
         let mut conn = open_conn(&path)?;
@@ -185,13 +208,13 @@ impl Store {
     }
 
     /// Hands over the read-only probe connection (once).
-    pub fn take_probe(&mut self) -> Option<GenerationProbe> {
+    pub(crate) fn take_probe(&mut self) -> Option<GenerationProbe> {
         self.probe.take()
     }
 
     /// Starts a write transaction, taking SQLite's write lock (waiting for another process's
     /// commit if needed), and returns the generation committed so far.
-    pub fn begin_write(&mut self) -> Result<i64, StoreError> {
+    pub(crate) fn begin_write(&mut self) -> Result<i64, StoreError> {
         self.rollback();
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         self.in_write = true;
@@ -205,17 +228,17 @@ impl Store {
     }
 
     /// The generation committed so far (outside a transaction: the latest).
-    pub fn generation(&self) -> Result<i64, StoreError> {
+    pub(crate) fn generation(&self) -> Result<i64, StoreError> {
         read_generation(&self.conn)
     }
 
     /// True inside a write transaction.
-    pub fn in_write(&self) -> bool {
+    pub(crate) fn in_write(&self) -> bool {
         self.in_write
     }
 
     /// Increments the generation and commits; returns the new generation.
-    pub fn commit(&mut self) -> Result<i64, StoreError> {
+    pub(crate) fn commit(&mut self) -> Result<i64, StoreError> {
         if !self.in_write {
             return Err(StoreError::NoTransaction);
         }
@@ -233,7 +256,7 @@ impl Store {
     }
 
     /// Abandons the write transaction, if one is open.
-    pub fn rollback(&mut self) {
+    pub(crate) fn rollback(&mut self) {
         if self.in_write || !self.conn.is_autocommit() {
             if let Err(e) = self.conn.execute_batch("ROLLBACK") {
                 tracing::warn!("rollback failed: {e}");
@@ -249,7 +272,7 @@ impl Store {
     /// Reads every record from one snapshot (the open write transaction's, else a read
     /// transaction of its own), unsealing material. `reuse` may return an already unsealed
     /// version with the same material id, which saves the AES-GCM open on reloads.
-    pub fn load_with(
+    pub(crate) fn load_with(
         &self,
         reuse: &dyn Fn(&str, &MaterialInfo) -> Option<Arc<MaterialVersion>>,
     ) -> Result<Loaded, StoreError> {
@@ -266,7 +289,7 @@ impl Store {
     }
 
     /// Reads every record (startup).
-    pub fn load(&self) -> Result<Loaded, StoreError> {
+    pub(crate) fn load(&self) -> Result<Loaded, StoreError> {
         self.load_with(&|_, _| None)
     }
 
@@ -332,7 +355,7 @@ impl Store {
     /// the key as this transaction read it (`None` for a new key): versions it lacks are
     /// inserted (never replacing a row), versions it had and `key` lacks are deleted, and only
     /// re-imported external material replaces a version in place.
-    pub fn put_key(&mut self, key: &Key, before: Option<&Key>) -> Result<(), StoreError> {
+    pub(crate) fn put_key(&mut self, key: &Key, before: Option<&Key>) -> Result<(), StoreError> {
         self.writing()?;
         let meta = serde_json::to_string(&key.meta).map_err(|_| StoreError::Corrupt("keys".into()))?;
         match before {
@@ -377,7 +400,7 @@ impl Store {
     }
 
     /// Deletes a key and everything hanging off it (inside a write transaction).
-    pub fn delete_key(&mut self, arn: &str) -> Result<(), StoreError> {
+    pub(crate) fn delete_key(&mut self, arn: &str) -> Result<(), StoreError> {
         self.writing()?;
         self.conn.execute("DELETE FROM keys WHERE arn=?1", params![arn])?;
         self.conn.execute("DELETE FROM key_materials WHERE arn=?1", params![arn])?;
@@ -386,7 +409,7 @@ impl Store {
     }
 
     /// Inserts or replaces an alias (inside a write transaction).
-    pub fn put_alias(&mut self, alias: &Alias) -> Result<(), StoreError> {
+    pub(crate) fn put_alias(&mut self, alias: &Alias) -> Result<(), StoreError> {
         self.writing()?;
         let json = serde_json::to_string(alias).map_err(|_| StoreError::Corrupt("aliases".into()))?;
         self.conn.execute("INSERT OR REPLACE INTO aliases(arn, json) VALUES(?1, ?2)", params![alias.arn, json])?;
@@ -394,14 +417,14 @@ impl Store {
     }
 
     /// Deletes an alias (inside a write transaction).
-    pub fn delete_alias(&mut self, arn: &str) -> Result<(), StoreError> {
+    pub(crate) fn delete_alias(&mut self, arn: &str) -> Result<(), StoreError> {
         self.writing()?;
         self.conn.execute("DELETE FROM aliases WHERE arn=?1", params![arn])?;
         Ok(())
     }
 
     /// Inserts or replaces a grant (inside a write transaction).
-    pub fn put_grant(&mut self, grant: &GrantRecord) -> Result<(), StoreError> {
+    pub(crate) fn put_grant(&mut self, grant: &GrantRecord) -> Result<(), StoreError> {
         self.writing()?;
         let json = serde_json::to_string(grant).map_err(|_| StoreError::Corrupt("grants".into()))?;
         self.conn.execute(
@@ -412,7 +435,7 @@ impl Store {
     }
 
     /// Deletes a grant (inside a write transaction).
-    pub fn delete_grant(&mut self, grant_id: &str) -> Result<(), StoreError> {
+    pub(crate) fn delete_grant(&mut self, grant_id: &str) -> Result<(), StoreError> {
         self.writing()?;
         self.conn.execute("DELETE FROM grants WHERE grant_id=?1", params![grant_id])?;
         Ok(())
@@ -420,12 +443,12 @@ impl Store {
 
     /// The root key, shared, for sealing import tokens without holding the store (see
     /// [`crate::state::Registry::root`]).
-    pub fn root(&self) -> Arc<RootKey> {
+    pub(crate) fn root(&self) -> Arc<RootKey> {
         self.root.clone()
     }
 
     /// The latest successful tracked use of each key, from the audit table (startup only).
-    pub fn read_last_usage(&self, tracked: &[&str]) -> Result<Vec<(String, String, i64, String)>, StoreError> {
+    pub(crate) fn read_last_usage(&self, tracked: &[&str]) -> Result<Vec<(String, String, i64, String)>, StoreError> {
         let list = tracked.iter().map(|t| format!("'{t}'")).collect::<Vec<_>>().join(",");
         let sql = format!(
             "SELECT key_arn, event_name, event_time, json FROM audit_events WHERE id IN \
@@ -448,7 +471,46 @@ fn material_label(arn: &str, version: u32) -> String {
     format!("envelope-kms-local/material/v1\0{arn}\0{version}")
 }
 
-/// Reads audit events from a data directory (for `envelope kms audit`), oldest first.
+/// Reads audit events from a data directory (for `envelope kms audit`), oldest first: the
+/// newest `limit` events at or after `since` (epoch seconds), only those on key `key` (an ARN or
+/// a key id) when given. Each event is a CloudTrail-style JSON object (`eventName`,
+/// `requestParameters`, `errorCode`, ...). An emulator that is still serving may not have written
+/// its latest events yet; one whose `serve` has returned has.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use envelope_kms_local::{Emulator, Settings, read_audit};
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// let dir = std::env::temp_dir().join(format!("envelope-doc-read-audit-{}", std::process::id()));
+/// let emulator = Emulator::open(&Settings::new(&dir))?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// let address = listener.local_addr()?;
+/// let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+/// let server = tokio::spawn(emulator.serve(listener, async { stopped.await.unwrap_or(()) }));
+///
+/// // One ListKeys request as an AWS SDK sends it (without credentials the emulator takes no
+/// // signature: permissive mode).
+/// let mut stream = tokio::net::TcpStream::connect(address).await?;
+/// stream
+///     .write_all(
+///         b"POST / HTTP/1.1\r\nHost: kms\r\nX-Amz-Target: TrentService.ListKeys\r\n\
+///           Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+///     )
+///     .await?;
+/// let mut response = Vec::new();
+/// stream.read_to_end(&mut response).await?;
+/// assert!(response.starts_with(b"HTTP/1.1 200"));
+///
+/// stop.send(()).ok();
+/// server.await?; // serving ended: the audit log is on disk
+/// let events = read_audit(&dir, None, None, 100)?;
+/// assert_eq!(events.last().map(|event| &event["eventName"]), Some(&serde_json::json!("ListKeys")));
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn read_audit(
     data_dir: &Path,
     key: Option<&str>,

@@ -1,10 +1,10 @@
 //! Key policies shaped like the ones AWS itself generates (the console's
 //! default with key administrators and users, and an AWS managed key's
-//! service-scoped policy), evaluated through the public API.
+//! service-scoped policy), evaluated through the policy module's interface.
 
 use std::collections::BTreeMap;
 
-use envelope_kms_local::auth::policy::{self, Decision, Policy, RequestContext};
+use crate::auth::policy::{self, Decision, Policy, RequestContext};
 
 const OWNER: &str = "111122223333";
 const ADMIN_SESSION: &str = "arn:aws:sts::222233334444:assumed-role/KeyAdmin/alice";
@@ -127,8 +127,8 @@ fn console_default_policy() {
     }
 
     // Lockout check: the owner account keeps control, the app would not.
-    assert!(policy::allows_policy_update(&p, OWNER_USER, OWNER, KEY));
-    assert!(!policy::allows_policy_update(&p, APP_USER, account(APP_USER), KEY));
+    assert!(policy::allows_policy_update_with(&p, OWNER_USER, OWNER, KEY, None));
+    assert!(!policy::allows_policy_update_with(&p, APP_USER, account(APP_USER), KEY, None));
 }
 
 #[test]
@@ -201,19 +201,4 @@ fn encryption_context_guard_rails() {
     assert_eq!(decide_ec(&p, APP_USER, "kms:Decrypt", Some(&wrong_tenant)), Decision::ImplicitDeny);
     assert_eq!(decide_ec(&p, APP_USER, "kms:Decrypt", Some(&extra_key)), Decision::ExplicitDeny);
     assert_eq!(decide_ec(&p, APP_USER, "kms:Decrypt", None), Decision::ImplicitDeny);
-    // Convenience one-shot form agrees with the parsed form.
-    assert_eq!(
-        policy::evaluate(
-            &text,
-            &RequestContext {
-                principal_arn: APP_USER,
-                caller_account: account(APP_USER),
-                action: "kms:Decrypt",
-                resource_arn: KEY,
-                encryption_context: Some(&ok),
-                facts: None,
-            }
-        ),
-        Decision::Allow
-    );
 }

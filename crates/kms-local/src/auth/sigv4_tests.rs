@@ -4,14 +4,14 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::auth::Credentials;
+use crate::auth::sigv4::{AuthError, Secret, SignedRequest, Verified, verify};
 use aws_credential_types::Credentials as AwsCredentials;
 use aws_sigv4::http_request::{
     PayloadChecksumKind, SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
 };
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
-use envelope_kms_local::auth::Credentials;
-use envelope_kms_local::auth::sigv4::{AuthError, Secret, SignedRequest, Verified, verify};
 
 const AKID: &str = "AKIAEMULATORALICE";
 const SECRET: &str = "alice/secret+key=with/odd+chars";
