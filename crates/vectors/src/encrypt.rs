@@ -21,6 +21,16 @@ use crate::report::{Outcome, Report};
 use crate::source::Source;
 
 /// How the generator writes messages.
+///
+/// ```
+/// use envelope_vectors::{EncryptMethod, GenerateOptions};
+///
+/// assert_eq!(EncryptMethod::default(), EncryptMethod::OneShot);
+/// let streaming = true; // say, from a `--streaming` flag
+/// let method = if streaming { EncryptMethod::Streaming } else { EncryptMethod::OneShot };
+/// let options = GenerateOptions { method, ..GenerateOptions::default() };
+/// # let _ = options;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum EncryptMethod {
@@ -32,6 +42,18 @@ pub enum EncryptMethod {
 }
 
 /// How to run an encrypt manifest.
+///
+/// ```
+/// use envelope_vectors::{EncryptMethod, GenerateOptions};
+///
+/// // Only the tests whose name contains "rsa", through the streaming writer; no KMS (skipped).
+/// let options = GenerateOptions {
+///     method: EncryptMethod::Streaming,
+///     filter: Some("rsa".into()),
+///     ..GenerateOptions::default()
+/// };
+/// assert!(options.kms.is_none());
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct GenerateOptions {
     /// Builds AWS KMS keyrings; `None` skips every test that needs KMS.
@@ -43,15 +65,34 @@ pub struct GenerateOptions {
 }
 
 /// The client name written into the decrypt manifest.
-///
-/// ```
-/// // Written as the `client.name` of every decrypt manifest this crate generates.
-/// assert_eq!(envelope_vectors::encrypt::CLIENT_NAME, "envelope");
-/// ```
-pub const CLIENT_NAME: &str = "envelope";
+const CLIENT_NAME: &str = "envelope";
 
 /// Runs the encrypt manifest at `manifest` and writes the decrypt-manifest directory `out`
 /// (which must not exist yet, or be empty). Returns one outcome per test: passed = written.
+///
+/// ```
+/// use envelope_vectors::{GenerateOptions, RunOptions, run_decrypt_manifest, run_encrypt_manifest};
+///
+/// // An encrypt manifest with one test, and the keys manifest it names.
+/// let dir = std::env::temp_dir().join(format!("envelope-doc-generate-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// std::fs::write(dir.join("keys.json"), r#"{"manifest": {"type": "keys", "version": 3}, "keys": {"aes-256": {
+///     "type": "symmetric", "algorithm": "aes", "bits": 256, "encoding": "base64", "key-id": "aes-256",
+///     "material": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "encrypt": true, "decrypt": true}}}"#)?;
+/// std::fs::write(dir.join("encrypt-manifest.json"), r#"{"manifest": {"type": "awses-encrypt", "version": 2},
+///     "keys": "file://keys.json", "plaintexts": {"small": 10240}, "tests": {"aes-256-small": {
+///         "plaintext": "small", "algorithm": "0478", "frame-size": 512, "encryption-context": {"purpose": "docs"},
+///         "master-keys": [{"type": "raw", "key": "aes-256", "provider-id": "docs", "encryption-algorithm": "aes"}]}}}"#)?;
+///
+/// let out = dir.join("generated");
+/// let written = run_encrypt_manifest(&dir.join("encrypt-manifest.json"), &out, &GenerateOptions::default())?;
+/// assert_eq!(written.summary(), "1 passed, 0 failed, 0 skipped");
+/// // `out` is a decrypt manifest that any implementation, this one included, can check.
+/// let read = run_decrypt_manifest(&out, &RunOptions::default())?;
+/// assert_eq!(read.summary(), "1 passed, 0 failed, 0 skipped");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn run_encrypt_manifest(manifest: &Path, out: &Path, options: &GenerateOptions) -> Result<Report> {
     let source = Source::open(manifest)?;
     let name = source.manifest_name();

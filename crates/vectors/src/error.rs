@@ -19,6 +19,17 @@ use std::path::PathBuf;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why a manifest could not be run.
+///
+/// ```
+/// use std::path::Path;
+/// use envelope_vectors::{Error, RunOptions, run_decrypt_manifest};
+///
+/// match run_decrypt_manifest(Path::new("no-such-manifest.json"), &RunOptions::default()) {
+///     Err(Error::Io { path, error }) => println!("{}: {error}", path.display()),
+///     Err(other) => println!("{other}"),
+///     Ok(report) => unreachable!("there is no such manifest: {}", report.summary()),
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

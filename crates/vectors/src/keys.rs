@@ -31,6 +31,14 @@ use crate::manifest::key_description::{KeyDescription, RawAlgorithm, RsaPadding}
 use crate::manifest::keys::{KeyEntry, KeyMaterial, KeysManifest};
 
 /// Whether a keyring is wanted to write or to read messages.
+///
+/// ```
+/// use envelope_vectors::Operation;
+///
+/// // On decrypt a multi-keyring may leave out keys it cannot reach; on encrypt it may not.
+/// let operation = Operation::Decrypt;
+/// assert_ne!(operation, Operation::Encrypt);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Operation {
@@ -45,6 +53,32 @@ pub enum Operation {
 ///
 /// Answer [`Resolved::Unreachable`] when the key cannot be reached (the test is skipped with that
 /// reason) and [`Resolved::Invalid`] when the manifest is wrong (the test fails).
+///
+/// ```
+/// use std::sync::Arc;
+/// use envelope::Keyring;
+/// use envelope_vectors::manifest::{KeyDescription, KeyEntry, KeysManifest};
+/// use envelope_vectors::{KmsKeyrings, Operation, Resolved, RunOptions};
+///
+/// /// Reaches no KMS key (as `kms: None` does), with a reason of its own.
+/// #[derive(Debug)]
+/// struct Offline;
+///
+/// impl KmsKeyrings for Offline {
+///     fn keyring(
+///         &self,
+///         description: &KeyDescription,
+///         _entry: Option<(&str, &KeyEntry)>,
+///         _keys: &KeysManifest,
+///         _operation: Operation,
+///     ) -> Resolved<Arc<dyn Keyring>> {
+///         Resolved::Unreachable(format!("offline: {description:?}"))
+///     }
+/// }
+///
+/// let options = RunOptions { kms: Some(Arc::new(Offline)), ..RunOptions::default() };
+/// # let _ = options;
+/// ```
 pub trait KmsKeyrings: Send + Sync + fmt::Debug {
     /// A keyring for a KMS key description (`aws-kms`, `aws-kms-mrk-aware`, ...). `entry` is the
     /// keys-manifest entry its `key` names, if any; `keys` is the whole keys manifest (ECDH
@@ -59,6 +93,21 @@ pub trait KmsKeyrings: Send + Sync + fmt::Debug {
 }
 
 /// What resolving a description produced.
+///
+/// ```
+/// use envelope_vectors::Resolved;
+///
+/// fn describe<T>(resolved: &Resolved<T>) -> String {
+///     match resolved {
+///         Resolved::Ready { unreachable, .. } if unreachable.is_empty() => "ready".into(),
+///         Resolved::Ready { unreachable, .. } => format!("ready without {}", unreachable.join(", ")),
+///         Resolved::Unreachable(why) => format!("skip: {why}"),
+///         Resolved::Invalid(why) => format!("fail: {why}"),
+///         _ => "unknown".into(),
+///     }
+/// }
+/// assert_eq!(describe(&Resolved::<()>::Unreachable("needs AWS KMS".into())), "skip: needs AWS KMS");
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Resolved<T> {
@@ -77,6 +126,28 @@ pub enum Resolved<T> {
 }
 
 /// A keys manifest plus the means to build keyrings from it.
+///
+/// ```
+/// use envelope_vectors::manifest::{KeyDescription, KeysManifest};
+/// use envelope_vectors::{KeySet, Operation, Resolved};
+///
+/// let keys = KeysManifest::parse("keys.json", br#"{"manifest": {"type": "keys", "version": 3}, "keys": {"aes-256": {
+///     "type": "symmetric", "algorithm": "aes", "bits": 256, "encoding": "base64", "key-id": "aes-256",
+///     "material": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "encrypt": true, "decrypt": true}}}"#)?;
+/// let set = KeySet::new(keys, None); // no AWS KMS hook: KMS descriptions are unreachable
+/// assert!(set.manifest().entry("aes-256").is_some());
+///
+/// let raw = serde_json::json!({"type": "raw", "key": "aes-256", "provider-id": "docs", "encryption-algorithm": "aes"});
+/// let raw = KeyDescription::parse(&raw).expect("a raw AES description");
+/// assert!(matches!(set.materials_manager(&raw, Operation::Encrypt), Resolved::Ready { .. }));
+/// // KMS descriptions need a hook: skipped. A key the manifest does not list: the test is wrong.
+/// let discovery = serde_json::json!({"type": "aws-kms-mrk-aware-discovery", "default-mrk-region": "us-west-2"});
+/// let discovery = KeyDescription::parse(&discovery).unwrap();
+/// assert!(matches!(set.materials_manager(&discovery, Operation::Decrypt), Resolved::Unreachable(_)));
+/// let unlisted = KeyDescription::parse(&serde_json::json!({"type": "aws-kms", "key": "us-west-2-decryptable"})).unwrap();
+/// assert!(matches!(set.materials_manager(&unlisted, Operation::Decrypt), Resolved::Invalid(_)));
+/// # Ok::<(), envelope_vectors::Error>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct KeySet {
     keys: Arc<KeysManifest>,
@@ -134,7 +205,7 @@ impl KeySet {
     }
 
     /// A keyring for `description`.
-    pub fn keyring(&self, description: &KeyDescription, operation: Operation) -> Resolved<Arc<dyn Keyring>> {
+    pub(crate) fn keyring(&self, description: &KeyDescription, operation: Operation) -> Resolved<Arc<dyn Keyring>> {
         match description {
             KeyDescription::Raw { key, key_id, provider_id, algorithm } => {
                 match self.raw_keyring(key, key_id.as_deref(), provider_id, *algorithm, operation) {

@@ -32,14 +32,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod decrypt;
-pub mod encrypt;
-pub mod error;
-pub mod keys;
-pub mod kms;
+mod decrypt;
+mod encrypt;
+mod error;
+mod keys;
+mod kms;
 pub mod manifest;
-pub mod report;
-pub mod source;
+mod report;
+mod source;
 
 pub use decrypt::{DecryptRunner, Expectation, RunOptions, check_decrypt, run_decrypt_manifest};
 pub use encrypt::{EncryptMethod, GenerateOptions, run_encrypt_manifest};

@@ -12,15 +12,7 @@ use std::sync::Mutex;
 use crate::error::{Error, Result};
 
 /// The default manifest file name inside a directory or archive.
-///
-/// ```
-/// use envelope_vectors::source::MANIFEST_FILE;
-///
-/// // A directory of vectors is opened through this file.
-/// let dir = std::path::Path::new("vectors");
-/// assert_eq!(dir.join(MANIFEST_FILE), std::path::Path::new("vectors/manifest.json"));
-/// ```
-pub const MANIFEST_FILE: &str = "manifest.json";
+const MANIFEST_FILE: &str = "manifest.json";
 
 /// A manifest's location, able to read the files its URIs name.
 ///

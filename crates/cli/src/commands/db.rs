@@ -32,7 +32,7 @@ use envelope_dbe::sqlite::{EncryptedTable, TableError, open_database};
 use envelope_keyrings::hierarchy::{
     BeaconKeyMaterials, BranchKeyMaterials, BranchKeySecret, HierarchicalKeyring, KeyStore, StaticKeyStore,
 };
-use envelope_vectors::manifest::keys::{KeyMaterial, KeysManifest};
+use envelope_vectors::manifest::{KeyMaterial, KeysManifest};
 
 use crate::crypt::hierarchy::{self, KeyStoreErrors};
 use crate::crypt::wrapping_keys::{self, WrappingKeys};

@@ -40,6 +40,22 @@ use crate::manifest::keys::{KeyEntry, KeysManifest};
 use runtime::{KmsRuntime, OnRuntime};
 
 /// Builds AWS KMS keyrings for the runner, with clients that live on the runner's own KMS runtime.
+///
+/// ```no_run
+/// use std::path::Path;
+/// use std::sync::Arc;
+/// use envelope_vectors::{AwsKmsKeyrings, RunOptions, run_decrypt_manifest};
+///
+/// // The usual AWS configuration (environment, profiles; `AWS_ENDPOINT_URL_KMS` for an emulator).
+/// let kms = AwsKmsKeyrings::from_env()?;
+/// // Or a KMS emulator at a known address, whatever the environment says:
+/// let local = AwsKmsKeyrings::with_endpoint("http://127.0.0.1:4566")?;
+/// # let _ = local;
+/// let options = RunOptions { kms: Some(Arc::new(kms)), ..RunOptions::default() };
+/// let report = run_decrypt_manifest(Path::new("v4-Net-4.0.1.zip"), &options)?;
+/// println!("{}", report.summary());
+/// # Ok::<(), envelope_vectors::Error>(())
+/// ```
 pub struct AwsKmsKeyrings {
     // Field order matters: the supplier (and its clients) drop before the runtime they use.
     supplier: Arc<dyn KmsClientSupplier>,
@@ -73,12 +89,6 @@ impl AwsKmsKeyrings {
         AwsKmsKeyrings::start(move || async move {
             Arc::new(DefaultClientSupplier::with_endpoint(&endpoint_url).await) as Arc<dyn KmsClientSupplier>
         })
-    }
-
-    /// Clients from a supplier the caller built. Its clients must not be tied to a runtime that
-    /// ends before the run does (see [`AwsKmsKeyrings::from_env`] for the safe default).
-    pub fn with_supplier(supplier: Arc<dyn KmsClientSupplier>) -> Result<AwsKmsKeyrings> {
-        AwsKmsKeyrings::start(move || async move { supplier })
     }
 
     /// Starts the KMS runtime and builds the supplier on it (loading AWS configuration may spawn

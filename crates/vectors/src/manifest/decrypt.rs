@@ -15,13 +15,33 @@ use super::{ClientInfo, ManifestHeader, opt_str, opt_string_map, parse_json};
 use crate::error::{Error, Result};
 
 /// Decrypt manifest versions this runner reads.
+pub(crate) const SUPPORTED_VERSIONS: &str = "awses-decrypt 1, 2, 3, 4, 5";
+
+/// A parsed decrypt manifest, as [`DecryptRunner::manifest`](crate::DecryptRunner::manifest)
+/// gives it.
 ///
 /// ```
-/// assert_eq!(envelope_vectors::manifest::decrypt::SUPPORTED_VERSIONS, "awses-decrypt 1, 2, 3, 4, 5");
+/// use envelope_vectors::{DecryptRunner, RunOptions};
+///
+/// let dir = std::env::temp_dir().join(format!("envelope-doc-decrypt-manifest-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// std::fs::write(dir.join("keys.json"), r#"{"manifest": {"type": "keys", "version": 3}, "keys": {}}"#)?;
+/// std::fs::write(dir.join("manifest.json"), r#"{
+///     "manifest": {"type": "awses-decrypt", "version": 2},
+///     "client": {"name": "envelope", "version": "0.1.0"},
+///     "keys": "file://keys.json",
+///     "tests": {"tampered": {"ciphertext": "file://ciphertexts/tampered",
+///         "result": {"error": {"error-description": "bad tag"}},
+///         "master-keys": [{"type": "raw", "key": "aes-256", "provider-id": "p", "encryption-algorithm": "aes"}]}}
+/// }"#)?;
+/// let runner = DecryptRunner::open(&dir, &RunOptions::default())?; // reads no ciphertext yet
+/// let manifest = runner.manifest();
+/// assert_eq!((manifest.header.kind.as_str(), manifest.header.version), ("awses-decrypt", 2));
+/// assert_eq!(manifest.keys, "file://keys.json");
+/// assert_eq!(manifest.tests.len(), 1);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub const SUPPORTED_VERSIONS: &str = "awses-decrypt 1, 2, 3, 4, 5";
-
-/// A parsed decrypt manifest.
 #[derive(Debug, Clone)]
 pub struct DecryptManifest {
     /// The header (`type` = `awses-decrypt`).
@@ -35,6 +55,29 @@ pub struct DecryptManifest {
 }
 
 /// One decrypt test.
+///
+/// ```
+/// use envelope_vectors::manifest::KeyDescription;
+/// # use envelope_vectors::{DecryptRunner, RunOptions};
+/// # let dir = std::env::temp_dir().join(format!("envelope-doc-decrypt-test-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # std::fs::write(dir.join("keys.json"), r#"{"manifest": {"type": "keys", "version": 3}, "keys": {}}"#)?;
+/// # std::fs::write(dir.join("manifest.json"), r#"{
+/// #     "manifest": {"type": "awses-decrypt", "version": 2},
+/// #     "client": {"name": "envelope", "version": "0.1.0"},
+/// #     "keys": "file://keys.json",
+/// #     "tests": {"tampered": {"ciphertext": "file://ciphertexts/tampered",
+/// #         "result": {"error": {"error-description": "bad tag"}},
+/// #         "master-keys": [{"type": "raw", "key": "aes-256", "provider-id": "p", "encryption-algorithm": "aes"}]}}
+/// # }"#)?;
+/// # let runner = DecryptRunner::open(&dir, &RunOptions::default())?;
+/// let test = &runner.manifest().tests[0];
+/// assert_eq!((test.name.as_str(), test.ciphertext.as_str()), ("tampered", "file://ciphertexts/tampered"));
+/// assert!(matches!(test.keys, Ok(KeyDescription::Raw { .. })));
+/// assert!(test.description.is_none() && test.reproduced_encryption_context.is_none());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct DecryptTest {
     /// The test id.
@@ -54,6 +97,30 @@ pub struct DecryptTest {
 }
 
 /// What a decrypt test expects.
+///
+/// ```
+/// use envelope_vectors::manifest::ExpectedResult;
+/// # use envelope_vectors::{DecryptRunner, RunOptions};
+/// # let dir = std::env::temp_dir().join(format!("envelope-doc-expected-result-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # std::fs::write(dir.join("keys.json"), r#"{"manifest": {"type": "keys", "version": 3}, "keys": {}}"#)?;
+/// # std::fs::write(dir.join("manifest.json"), r#"{
+/// #     "manifest": {"type": "awses-decrypt", "version": 2},
+/// #     "client": {"name": "envelope", "version": "0.1.0"},
+/// #     "keys": "file://keys.json",
+/// #     "tests": {"tampered": {"ciphertext": "file://ciphertexts/tampered",
+/// #         "result": {"error": {"error-description": "bad tag"}},
+/// #         "master-keys": [{"type": "raw", "key": "aes-256", "provider-id": "p", "encryption-algorithm": "aes"}]}}
+/// # }"#)?;
+/// # let runner = DecryptRunner::open(&dir, &RunOptions::default())?;
+/// match &runner.manifest().tests[0].expected {
+///     ExpectedResult::Error { description } => assert_eq!(description, "bad tag"),
+///     ExpectedResult::Output { plaintext } => println!("decrypts to {plaintext}"),
+///     other => println!("{other:?}"),
+/// }
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ExpectedResult {
@@ -70,6 +137,27 @@ pub enum ExpectedResult {
 }
 
 /// How a test asks to be decrypted.
+///
+/// ```
+/// use envelope_vectors::manifest::DecryptionMethod;
+/// # use envelope_vectors::{DecryptRunner, RunOptions};
+/// # let dir = std::env::temp_dir().join(format!("envelope-doc-decryption-method-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir)?;
+/// # std::fs::write(dir.join("keys.json"), r#"{"manifest": {"type": "keys", "version": 3}, "keys": {}}"#)?;
+/// # std::fs::write(dir.join("manifest.json"), r#"{
+/// #     "manifest": {"type": "awses-decrypt", "version": 2},
+/// #     "client": {"name": "envelope", "version": "0.1.0"},
+/// #     "keys": "file://keys.json",
+/// #     "tests": {"tampered": {"ciphertext": "file://ciphertexts/tampered",
+/// #         "result": {"error": {"error-description": "bad tag"}},
+/// #         "master-keys": [{"type": "raw", "key": "aes-256", "provider-id": "p", "encryption-algorithm": "aes"}]}}
+/// # }"#)?;
+/// # let runner = DecryptRunner::open(&dir, &RunOptions::default())?;
+/// // No `decryption-method` in the manifest: any.
+/// assert_eq!(runner.manifest().tests[0].method, DecryptionMethod::Any);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum DecryptionMethod {
@@ -82,13 +170,13 @@ pub enum DecryptionMethod {
 
 impl DecryptManifest {
     /// Parses a decrypt manifest.
-    pub fn parse(file: &str, bytes: &[u8]) -> Result<DecryptManifest> {
+    pub(crate) fn parse(file: &str, bytes: &[u8]) -> Result<DecryptManifest> {
         let (header, value) = parse_json(file, bytes)?;
         DecryptManifest::from_value(file, header, &value)
     }
 
     /// Builds a decrypt manifest from already-parsed JSON.
-    pub fn from_value(file: &str, header: ManifestHeader, value: &Value) -> Result<DecryptManifest> {
+    pub(crate) fn from_value(file: &str, header: ManifestHeader, value: &Value) -> Result<DecryptManifest> {
         if header.kind != "awses-decrypt" || !(1..=5).contains(&header.version) {
             return Err(Error::Unsupported {
                 file: file.to_string(),

@@ -16,60 +16,54 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::key_description::KeyDescription;
-use super::{ManifestHeader, opt_str, opt_string_map, parse_json};
+use super::{opt_str, opt_string_map, parse_json};
 use crate::error::{Error, Result};
 
 /// Encrypt manifest versions this runner reads.
-///
-/// ```
-/// assert_eq!(envelope_vectors::manifest::encrypt::SUPPORTED_VERSIONS, "awses-encrypt 1, 2");
-/// ```
-pub const SUPPORTED_VERSIONS: &str = "awses-encrypt 1, 2";
+pub(crate) const SUPPORTED_VERSIONS: &str = "awses-encrypt 1, 2";
 
 /// A parsed encrypt manifest.
 #[derive(Debug, Clone)]
-pub struct EncryptManifest {
-    /// The header (`type` = `awses-encrypt`).
-    pub header: ManifestHeader,
+pub(crate) struct EncryptManifest {
     /// URI of the keys manifest.
-    pub keys: String,
+    pub(crate) keys: String,
     /// Plaintext names and their sizes in bytes.
-    pub plaintexts: BTreeMap<String, u64>,
+    pub(crate) plaintexts: BTreeMap<String, u64>,
     /// A commitment policy for every test (extension).
-    pub commitment_policy: Option<String>,
+    pub(crate) commitment_policy: Option<String>,
     /// The tests, in name order.
-    pub tests: Vec<EncryptTest>,
+    pub(crate) tests: Vec<EncryptTest>,
 }
 
 /// One encrypt test.
 #[derive(Debug, Clone)]
-pub struct EncryptTest {
+pub(crate) struct EncryptTest {
     /// The test id.
-    pub name: String,
+    pub(crate) name: String,
     /// Free-text description (extension).
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// Name of the plaintext to encrypt.
-    pub plaintext: String,
+    pub(crate) plaintext: String,
     /// The algorithm suite id (from its hex string).
-    pub algorithm: u16,
+    pub(crate) algorithm: u16,
     /// Frame length; 0 asks for a non-framed message.
-    pub frame_size: u64,
+    pub(crate) frame_size: u64,
     /// The encryption context.
-    pub encryption_context: envelope::EncryptionContext,
+    pub(crate) encryption_context: envelope::EncryptionContext,
     /// The master keys (the first generates), or why they could not be read.
-    pub keys: std::result::Result<KeyDescription, String>,
+    pub(crate) keys: std::result::Result<KeyDescription, String>,
     /// The keys the decrypt manifest names for this test, when not `keys` (extension).
-    pub decrypt_keys: Option<std::result::Result<KeyDescription, String>>,
+    pub(crate) decrypt_keys: Option<std::result::Result<KeyDescription, String>>,
     /// The materials manager to use (extension).
-    pub cmm: CmmChoice,
+    pub(crate) cmm: CmmChoice,
     /// A commitment policy for this test (extension).
-    pub commitment_policy: Option<String>,
+    pub(crate) commitment_policy: Option<String>,
 }
 
 /// Which materials manager an encrypt test uses.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
-pub enum CmmChoice {
+pub(crate) enum CmmChoice {
     /// The default CMM.
     #[default]
     Default,
@@ -82,7 +76,7 @@ pub enum CmmChoice {
 
 impl EncryptManifest {
     /// Parses an encrypt manifest.
-    pub fn parse(file: &str, bytes: &[u8]) -> Result<EncryptManifest> {
+    pub(crate) fn parse(file: &str, bytes: &[u8]) -> Result<EncryptManifest> {
         let (header, value) = parse_json(file, bytes)?;
         if header.kind != "awses-encrypt" || !(1..=2).contains(&header.version) {
             return Err(Error::Unsupported {
@@ -109,7 +103,6 @@ impl EncryptManifest {
             tests.push(parse_test(file, name, test, &plaintexts)?);
         }
         Ok(EncryptManifest {
-            header,
             keys,
             plaintexts,
             commitment_policy: opt_str(&value, "commitment-policy").map(str::to_string),

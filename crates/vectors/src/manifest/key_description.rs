@@ -6,6 +6,14 @@ use serde_json::{Map, Value, json};
 use super::opt_str;
 
 /// How a raw key wraps data keys.
+///
+/// ```
+/// use envelope_vectors::manifest::{KeyDescription, RawAlgorithm};
+///
+/// let aes = serde_json::json!({"type": "raw", "key": "aes-256", "provider-id": "p", "encryption-algorithm": "aes"});
+/// assert!(matches!(KeyDescription::parse(&aes)?, KeyDescription::Raw { algorithm: RawAlgorithm::Aes, .. }));
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RawAlgorithm {
@@ -16,6 +24,18 @@ pub enum RawAlgorithm {
 }
 
 /// RSA padding schemes of the raw RSA keyring.
+///
+/// ```
+/// use envelope_vectors::manifest::{KeyDescription, RawAlgorithm, RsaPadding};
+///
+/// let rsa = serde_json::json!({
+///     "type": "raw", "key": "rsa-4096-private", "provider-id": "p", "encryption-algorithm": "rsa",
+///     "padding-algorithm": "oaep-mgf1", "padding-hash": "sha256"
+/// });
+/// let expected = RawAlgorithm::Rsa(RsaPadding::OaepSha256);
+/// assert!(matches!(KeyDescription::parse(&rsa)?, KeyDescription::Raw { algorithm, .. } if algorithm == expected));
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RsaPadding {
@@ -34,7 +54,7 @@ pub enum RsaPadding {
 impl RsaPadding {
     /// Parses `padding-algorithm` and `padding-hash` (`pkcs1` takes no hash; a `sha1` there, as the
     /// Dafny runners write, is accepted).
-    pub fn parse(algorithm: &str, hash: Option<&str>) -> Option<RsaPadding> {
+    pub(crate) fn parse(algorithm: &str, hash: Option<&str>) -> Option<RsaPadding> {
         match (algorithm, hash) {
             ("pkcs1", _) => Some(RsaPadding::Pkcs1),
             ("oaep-mgf1", Some("sha1")) => Some(RsaPadding::OaepSha1),
@@ -46,7 +66,7 @@ impl RsaPadding {
     }
 
     /// `(padding-algorithm, padding-hash)` as manifests write them.
-    pub fn names(self) -> (&'static str, Option<&'static str>) {
+    pub(crate) fn names(self) -> (&'static str, Option<&'static str>) {
         match self {
             RsaPadding::Pkcs1 => ("pkcs1", None),
             RsaPadding::OaepSha1 => ("oaep-mgf1", Some("sha1")),
@@ -58,6 +78,20 @@ impl RsaPadding {
 }
 
 /// A parsed key description.
+///
+/// ```
+/// use envelope_vectors::manifest::KeyDescription;
+///
+/// let raw = serde_json::json!({"type": "raw", "key": "aes-256", "provider-id": "p", "encryption-algorithm": "aes"});
+/// assert!(matches!(KeyDescription::parse(&raw)?, KeyDescription::Raw { ref key, .. } if key == "aes-256"));
+/// // An array is a multi-keyring led by its first member.
+/// let multi = KeyDescription::parse(&serde_json::json!([
+///     {"type": "aws-kms", "key": "us-west-2-decryptable"},
+///     {"type": "aws-kms-hierarchy", "key": "static-branch-key-1"}
+/// ]))?;
+/// assert!(matches!(multi, KeyDescription::Multi { generator: Some(_), ref children } if children.len() == 1));
+/// # Ok::<(), String>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum KeyDescription {
@@ -185,7 +219,7 @@ impl KeyDescription {
     }
 
     /// A `master-keys` list (features 0003/0004): one key, or a multi-keyring led by the first.
-    pub fn from_master_keys(items: &[Value]) -> Result<KeyDescription, String> {
+    pub(crate) fn from_master_keys(items: &[Value]) -> Result<KeyDescription, String> {
         let mut parsed: Vec<KeyDescription> = items.iter().map(KeyDescription::parse).collect::<Result<_, _>>()?;
         match parsed.len() {
             0 => Err("empty master-keys list".into()),
@@ -198,7 +232,7 @@ impl KeyDescription {
     }
 
     /// Writes the description as a feature-0005 master-key list (what decrypt manifests v1–v4 carry).
-    pub fn to_master_keys(&self) -> Vec<Value> {
+    pub(crate) fn to_master_keys(&self) -> Vec<Value> {
         match self {
             KeyDescription::Multi { generator, children } => generator
                 .iter()
@@ -212,7 +246,7 @@ impl KeyDescription {
     }
 
     /// Writes one description as JSON.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         match self {
             KeyDescription::Raw { key, key_id, provider_id, algorithm } => {
                 let mut obj = Map::new();

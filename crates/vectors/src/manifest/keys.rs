@@ -13,17 +13,10 @@ use serde_json::Value;
 use super::{ManifestHeader, parse_json};
 use crate::error::{Error, Result};
 
-/// Keys manifest versions this runner reads.
-///
-/// ```
-/// assert_eq!(envelope_vectors::manifest::keys::SUPPORTED_VERSIONS, "1, 2, 3, 4");
-/// ```
-pub const SUPPORTED_VERSIONS: &str = "1, 2, 3, 4";
-
 /// A parsed keys manifest.
 ///
 /// ```
-/// use envelope_vectors::manifest::keys::KeysManifest;
+/// use envelope_vectors::manifest::KeysManifest;
 ///
 /// let manifest = KeysManifest::parse("keys.json", br#"{
 ///     "manifest": {"type": "keys", "version": 3},
@@ -46,7 +39,7 @@ pub struct KeysManifest {
 /// One entry of a keys manifest, as written.
 ///
 /// ```
-/// use envelope_vectors::manifest::keys::{KeyMaterial, KeysManifest};
+/// use envelope_vectors::manifest::{KeyMaterial, KeysManifest};
 ///
 /// let manifest = KeysManifest::parse("keys.json", br#"{
 ///     "manifest": {"type": "keys", "version": 3},
@@ -116,7 +109,7 @@ pub struct KeyEntry {
 /// What a key entry is, once its material is decoded. (`Debug` leaves the material out.)
 ///
 /// ```
-/// use envelope_vectors::manifest::keys::KeyMaterial;
+/// use envelope_vectors::manifest::KeyMaterial;
 ///
 /// let key = KeyMaterial::Symmetric { bytes: vec![0; 32] };
 /// assert_eq!(key.kind_name(), "256-bit symmetric");
