@@ -536,3 +536,61 @@ async fn multi_tenant_beacons_on_dynamodb() {
     let no_tenant = QueryRequest::new("email = :e").index_name("EmailIndex").value(":e", s("user5@example.com"));
     assert!(client.query("Tenants", &no_tenant).await.is_err());
 }
+
+/// A document path into a plaintext attribute (`note`, DO_NOTHING, holding a map here) goes to
+/// DynamoDB as a path, beside beacon conditions; the re-check follows it too. Into an encrypted
+/// attribute it is refused before any call.
+#[tokio::test]
+async fn document_paths_into_plaintext_attributes_filter_on_the_server() {
+    let Some(client) = setup("Paths", searchable("Paths", None)).await else { return };
+    let mut people = Vec::new();
+    for i in 0..12 {
+        let mut item = person(i);
+        let tags = V::L(vec![s(&CITIES[i % 3].to_lowercase()), s("x")]);
+        item.insert(
+            "note".into(),
+            V::M(BTreeMap::from([("n".to_owned(), V::N(i.to_string())), ("tags".to_owned(), tags)])),
+        );
+        client.put_item("Paths", &item, None).await.unwrap();
+        people.push(item);
+    }
+    let n = |p: &Item| match &p["note"] {
+        V::M(map) => match &map["n"] {
+            V::N(n) => n.parse::<usize>().unwrap(),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+
+    let range = Expression::new("#note.n BETWEEN :a AND :b")
+        .name("#note", "note")
+        .value(":a", V::N("3".into()))
+        .value(":b", V::N("7".into()));
+    let found = client.scan("Paths", Some(&range)).await.unwrap();
+    let expected: Vec<Item> = people.iter().filter(|p| (3..=7).contains(&n(p))).cloned().collect();
+    assert_eq!(ids(&found), ids(&expected));
+    assert_eq!(found.iter().find(|p| p["id"] == s("p04")), people.iter().find(|p| p["id"] == s("p04")));
+
+    // With a beacon: city Oslo, and the first tag (also the city) and n ≥ 4.
+    let mixed = Expression::new("city = :c AND #note.tags[0] = :t AND #note.n >= :k")
+        .name("#note", "note")
+        .value(":c", s("Oslo"))
+        .value(":t", s("oslo"))
+        .value(":k", V::N("4".into()));
+    let found = client.scan("Paths", Some(&mixed)).await.unwrap();
+    let expected: Vec<Item> = people.iter().filter(|p| p["city"] == s("Oslo") && n(p) >= 4).cloned().collect();
+    assert_eq!(ids(&found), ids(&expected));
+    assert_eq!(expected.len(), 3);
+
+    // A conditional write on a path: holds for p04 (n = 4), not for p05.
+    let condition = Expression::new("note.n = :n").value(":n", V::N("4".into()));
+    client.put_item("Paths", &people[4], Some(&condition)).await.unwrap();
+    assert!(client.put_item("Paths", &people[5], Some(&condition)).await.is_err());
+
+    // Into an encrypted attribute: refused, nothing sent.
+    let into_secret = Expression::new("secret.x = :s").value(":s", s("do not tell"));
+    assert!(matches!(
+        client.scan("Paths", Some(&into_secret)).await,
+        Err(DynamoDbError::Search(SearchError::EncryptedWithoutBeacon(ref name))) if name == "secret"
+    ));
+}

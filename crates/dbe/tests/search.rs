@@ -526,3 +526,77 @@ async fn an_unconfigured_key_field_selects_the_tenant_and_is_not_stored() {
     let stored = table.encrypt_for_write(&no_field).await.unwrap();
     assert_eq!(stored["aws_dbe_b_city"], a["aws_dbe_b_city"]);
 }
+
+/// `meta` (SIGN_ONLY) and `doc` (ENCRYPT_AND_SIGN) hold maps and lists: a document path into
+/// `meta` passes through to the database and the re-check follows it on plaintext; one into an
+/// encrypted attribute or a beacon is refused.
+#[tokio::test]
+async fn document_paths_reach_into_plaintext_attributes_only() {
+    use envelope_dbe::search::{DocumentPath, PathStep};
+
+    let store = store();
+    let source = SingleKeySource::new(Arc::clone(&store) as Arc<dyn KeyStore>, "tenant-a", Duration::from_secs(60));
+    let config = config().action("meta", CryptoAction::SignOnly).action("doc", CryptoAction::EncryptAndSign);
+    let table = SearchableTable::new(config, cmm(&store), SUITE)
+        .with_beacons(beacons(None), BeaconKeySource::Single(source))
+        .unwrap();
+    let items: Vec<Item> = people("tenant-a")
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut item)| {
+            let region = s(["north", "south", "east"][i % 3]);
+            let lines = V::L((0..i % 4).map(|n| V::N(n.to_string())).collect());
+            item.insert(
+                "meta".into(),
+                V::M(BTreeMap::from([("region".to_owned(), region), ("lines".to_owned(), lines)])),
+            );
+            item.insert("doc".into(), V::M(BTreeMap::from([("pin".to_owned(), s("1234"))])));
+            item
+        })
+        .collect();
+    let stored = write_all(&table, &items).await;
+    let path = |attribute: &str, steps: Vec<PathStep>| Operand::Path(DocumentPath::new(attribute, steps));
+    let region = || path("meta", vec![PathStep::key("region")]);
+    let second_line = || path("meta", vec![PathStep::key("lines"), PathStep::Index(1)]);
+    let queries = [
+        (Condition::Compare(region(), CompareOp::Eq, Operand::Value(s("south"))), 13),
+        (Condition::Compare(region(), CompareOp::Ne, Operand::Value(s("south"))), 27),
+        (Condition::BeginsWith(region(), Operand::Value(s("no"))), 14),
+        // Lists of 2 or 3 elements (i % 4 ≥ 2) have a second line, always 1.
+        (Condition::Compare(second_line(), CompareOp::Eq, Operand::Value(V::N("1".into()))), 20),
+        (Condition::Between(second_line(), Operand::Value(V::N("0".into())), Operand::Value(V::N("5".into()))), 20),
+        (Condition::Compare(path("meta", vec![PathStep::key("nothing")]), CompareOp::Eq, Operand::Value(s("x"))), 0),
+        // With a beacon in the same query: city i % 4 == 1 (Lyon) and region i % 3 == 0 (north):
+        // i = 9, 21, 33.
+        (
+            Condition::eq("city", s("Lyon")).and(Condition::Compare(
+                region(),
+                CompareOp::Eq,
+                Operand::Value(s("north")),
+            )),
+            3,
+        ),
+    ];
+    for (query, count) in queries {
+        let translated = table.translate(&query).await.unwrap();
+        let (_, kept) = run(&table, &translated, &stored).await;
+        assert_eq!(ids(&kept), expected(&table, &query, &items), "{query:?}");
+        assert_eq!(kept.len(), count, "{query:?}");
+    }
+
+    // Into an encrypted attribute: there is no beacon to use.
+    let into_doc =
+        Condition::Compare(path("doc", vec![PathStep::key("pin")]), CompareOp::Eq, Operand::Value(s("1234")));
+    assert!(matches!(table.translate(&into_doc).await, Err(SearchError::EncryptedWithoutBeacon(ref n)) if n == "doc"));
+    // Into a beacon (standard, compound or signed): a beacon has nothing inside.
+    for name in ["email", "Where", "YearTag"] {
+        let query = Condition::Compare(path(name, vec![PathStep::Index(0)]), CompareOp::Eq, Operand::Value(s("x")));
+        assert!(
+            matches!(
+                table.translate(&query).await,
+                Err(SearchError::UnsupportedOperator { ref beacon, operator: "a document path", .. }) if beacon == name
+            ),
+            "{name}"
+        );
+    }
+}

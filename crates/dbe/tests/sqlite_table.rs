@@ -574,3 +574,67 @@ async fn a_thousand_rows_are_found_through_the_index() {
     let plan = table.explain(&Condition::eq("year", s("1987")).not()).await.unwrap().join("\n");
     assert!(plan.starts_with("SCAN"), "{plan}");
 }
+
+/// A document path into a signed map (`meta`, which has no column) is decided by the
+/// plaintext re-check; SQL still narrows on the beacon beside it; into an encrypted attribute it
+/// is refused.
+#[tokio::test]
+async fn document_paths_into_signed_maps_are_answered_exactly() {
+    use envelope_dbe::search::{CompareOp, Condition, DocumentPath, Operand, PathStep};
+    let store = people_store();
+    let keyring = HierarchicalKeyring::builder(Arc::clone(&store))
+        .branch_key_id("people-key")
+        .ttl(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let source = SingleKeySource::new(store as Arc<dyn KeyStore>, "people-key", Duration::from_secs(60));
+    let config = people_config().action("meta", CryptoAction::SignOnly);
+    let table = EncryptedTable::builder(config, Arc::new(DefaultMaterialsManager::new(keyring)))
+        .suite(SUITE)
+        .beacons(people_beacons(16, None), BeaconKeySource::Single(source))
+        .create(Connection::open_in_memory().unwrap())
+        .unwrap();
+    let people: Vec<Item> = (0..24)
+        .map(|i| {
+            let mut item = person(i);
+            let meta = BTreeMap::from([
+                ("tier".to_owned(), V::N((i % 3).to_string())),
+                ("tags".to_owned(), V::L(vec![s(CITIES[i % 4])])),
+            ]);
+            item.insert("meta".into(), V::M(meta));
+            item
+        })
+        .collect();
+    table.put_all(&people).await.unwrap();
+    let tier = || Operand::Path(DocumentPath::new("meta", [PathStep::key("tier")]));
+    let first_tag = || Operand::Path(DocumentPath::new("meta", [PathStep::key("tags"), PathStep::Index(0)]));
+
+    let found =
+        table.query(&Condition::Compare(tier(), CompareOp::Ge, Operand::Value(V::N("2".into())))).await.unwrap();
+    assert_eq!(ids(&found), expected(|i| i % 3 == 2, 24));
+    let both = Condition::eq("city", s("Lima")).and(Condition::Compare(
+        tier(),
+        CompareOp::Eq,
+        Operand::Value(V::N("0".into())),
+    ));
+    assert_eq!(ids(&table.query(&both).await.unwrap()), expected(|i| i % 4 == 3 && i % 3 == 0, 24));
+    // The beacon still narrows in SQL (its index), the path is left to the re-check.
+    assert!(
+        table.explain(&both).await.unwrap().iter().any(|line| line.contains("INDEX")),
+        "{:?}",
+        table.explain(&both).await
+    );
+    let tagged = Condition::BeginsWith(first_tag(), Operand::Value(s("L")));
+    assert_eq!(ids(&table.query(&tagged).await.unwrap()), expected(|i| CITIES[i % 4].starts_with('L'), 24));
+
+    let into_secret = Condition::Compare(
+        Operand::Path(DocumentPath::new("secret", [PathStep::Index(0)])),
+        CompareOp::Eq,
+        Operand::Value(s("x")),
+    );
+    let error = table.query(&into_secret).await.unwrap_err();
+    assert!(
+        matches!(error, TableError::Search(SearchError::EncryptedWithoutBeacon(ref n)) if n == "secret"),
+        "{error:?}"
+    );
+}

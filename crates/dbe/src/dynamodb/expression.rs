@@ -13,18 +13,21 @@
 //! comparison:= operand ( ('=' | '<>' | '<' | '<=' | '>' | '>=') operand
 //!                      | BETWEEN operand AND operand | IN '(' operand (',' operand)* ')' )
 //! operand   := path | ':value'
-//! path      := name | '#name'
+//! path      := name ('.' name | '[' digits ']')*
+//! name      := bare-name | '#name'
 //! ```
 //!
-//! Searchable queries work on top-level attributes and beacon names, so a document path
-//! (`a.b`, `a[0]`) and the `size` / `attribute_type` functions are refused with a typed error,
-//! as is anything else outside the grammar. Bounded: at most [`MAX_EXPRESSION_LEN`] bytes (the
+//! A document path (`Meta.region`, `Lines[0].sku`) reaches into a plaintext attribute (the
+//! search core refuses one into an encrypted attribute or a beacon); existence tests take a
+//! top-level attribute. Refused with a typed error: a path in `attribute_exists` /
+//! `attribute_not_exists`, the `size` / `attribute_type` functions, anything else outside the
+//! grammar. Bounded: at most [`MAX_EXPRESSION_LEN`] bytes (the
 //! service's own limit) and [`MAX_NESTING`] levels of parentheses / NOT.
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::item::AttributeValue;
-use crate::search::{CompareOp, Condition, Operand};
+use crate::search::{CompareOp, Condition, DocumentPath, Operand, PathStep};
 
 /// DynamoDB's limit on one expression's length, in bytes.
 ///
@@ -90,8 +93,9 @@ pub enum ExpressionError {
     /// `#` or `:` with no name after it.
     #[error("empty placeholder at byte {0}")]
     EmptyPlaceholder(usize),
-    /// A nested document path (`a.b`, `a[1]`): searchable queries name top-level attributes.
-    #[error("document path at byte {0} is not supported: name a top-level attribute or beacon")]
+    /// A document path (`a.b`, `a[1]`) in `attribute_exists` / `attribute_not_exists`:
+    /// existence is tested on top-level attributes.
+    #[error("document path at byte {0} in an existence test: name a top-level attribute")]
     DocumentPath(usize),
     /// A function outside the supported subset (`size`, `attribute_type`, or unknown).
     #[error("function {0} is not supported in searchable expressions")]
@@ -440,7 +444,11 @@ impl Parser<'_> {
         self.expect(Kind::LParen, "'('")?;
         let condition = match name.as_str() {
             "attribute_exists" | "attribute_not_exists" => {
-                let Operand::Attr(attr) = self.path()? else { unreachable!("path() returns attributes") };
+                let at = self.peek().map_or(self.end, |token| token.at);
+                let Operand::Attr(attr) = self.path()? else {
+                    // The query model tests the existence of top-level attributes only.
+                    return Err(ExpressionError::DocumentPath(at));
+                };
                 if name == "attribute_exists" { Condition::Exists(attr) } else { Condition::NotExists(attr) }
             }
             "begins_with" | "contains" => {
@@ -500,22 +508,47 @@ impl Parser<'_> {
         self.path()
     }
 
+    /// An attribute name, or a document path: the name, then `.name` and `[index]` steps.
     fn path(&mut self) -> Result<Operand, ExpressionError> {
+        let name = self.path_name("an attribute name or :value")?;
+        let mut steps = Vec::new();
+        loop {
+            match self.peek().map(|token| &token.kind) {
+                Some(Kind::Dot) => {
+                    self.next += 1;
+                    steps.push(PathStep::Key(self.path_name("a name after '.'")?));
+                }
+                Some(Kind::LBracket) => {
+                    self.next += 1;
+                    let token = self.bump();
+                    let index = match &token {
+                        Some(Token { kind: Kind::Digits, text, .. }) => text.parse::<usize>().ok(),
+                        _ => None,
+                    };
+                    let Some(index) = index else {
+                        return Err(unexpected("a list index", token.as_ref(), self.end));
+                    };
+                    self.expect(Kind::RBracket, "']'")?;
+                    steps.push(PathStep::Index(index));
+                }
+                _ => break,
+            }
+        }
+        Ok(if steps.is_empty() { Operand::Attr(name) } else { Operand::Path(DocumentPath::new(name, steps)) })
+    }
+
+    /// A bare name or a `#name` placeholder, resolved.
+    fn path_name(&mut self, expected: &'static str) -> Result<String, ExpressionError> {
         let name = match self.peek() {
             Some(Token { kind: Kind::NameRef(placeholder), .. }) => match self.names.get(placeholder) {
                 Some(name) => name.clone(),
                 None => return Err(ExpressionError::UnknownNamePlaceholder(placeholder.clone())),
             },
             Some(Token { kind: Kind::Word(word), .. }) if !is_reserved_keyword(word) => word.clone(),
-            other => return Err(unexpected("an attribute name or :value", other, self.end)),
+            other => return Err(unexpected(expected, other, self.end)),
         };
         self.next += 1;
-        if let Some(token) = self.peek() {
-            if matches!(token.kind, Kind::Dot | Kind::LBracket) {
-                return Err(ExpressionError::DocumentPath(token.at));
-            }
-        }
-        Ok(Operand::Attr(name))
+        Ok(name)
     }
 }
 
@@ -540,6 +573,19 @@ impl Renderer {
     fn operand(&mut self, operand: &Operand) -> String {
         match operand {
             Operand::Attr(name) => self.name(name),
+            Operand::Path(path) => {
+                let mut text = self.name(path.attribute());
+                for step in path.steps() {
+                    match step {
+                        PathStep::Key(key) => {
+                            text.push('.');
+                            text.push_str(&self.name(key));
+                        }
+                        PathStep::Index(index) => text.push_str(&format!("[{index}]")),
+                    }
+                }
+                text
+            }
             Operand::Value(value) => {
                 self.values.push(value.clone());
                 format!(":v{}", self.values.len() - 1)
@@ -667,6 +713,29 @@ mod tests {
     }
 
     #[test]
+    fn document_paths() {
+        let path = |steps: Vec<PathStep>| Operand::Path(DocumentPath::new("A", steps));
+        assert_eq!(
+            ok("A.b = :n"),
+            Condition::Compare(path(vec![PathStep::key("b")]), CompareOp::Eq, Operand::Value(V::N("1".into())))
+        );
+        // Placeholders name one step each: `#d` is the single name "with.dot", not a path.
+        assert_eq!(
+            ok("A[0].#d[12] BETWEEN :n AND :m"),
+            Condition::Between(
+                path(vec![PathStep::Index(0), PathStep::key("with.dot"), PathStep::Index(12)]),
+                Operand::Value(V::N("1".into())),
+                Operand::Value(V::N("9".into()))
+            )
+        );
+        assert_eq!(ok("#d = :n"), Condition::eq("with.dot", V::N("1".into())));
+        assert_eq!(
+            ok("begins_with(A . b, :s)"),
+            Condition::BeginsWith(path(vec![PathStep::key("b")]), Operand::Value(V::S("x".into())))
+        );
+    }
+
+    #[test]
     fn precedence_not_over_and_over_or() {
         let a = || Condition::eq("A", V::N("1".into()));
         let b = || Condition::eq("B", V::N("1".into()));
@@ -686,8 +755,12 @@ mod tests {
         assert_eq!(err("#missing = :n"), ExpressionError::UnknownNamePlaceholder("#missing".into()));
         assert_eq!(err("A = :"), ExpressionError::EmptyPlaceholder(4));
         assert_eq!(err("A = :n;"), ExpressionError::UnexpectedChar { found: ';', at: 6 });
-        assert_eq!(err("A.b = :n"), ExpressionError::DocumentPath(1));
-        assert_eq!(err("A[0] = :n"), ExpressionError::DocumentPath(1));
+        assert_eq!(err("attribute_exists(A.b)"), ExpressionError::DocumentPath(17));
+        assert_eq!(err("attribute_not_exists(A[0])"), ExpressionError::DocumentPath(21));
+        assert!(matches!(err("A. = :n"), ExpressionError::Unexpected { expected: "a name after '.'", .. }));
+        assert!(matches!(err("A[x] = :n"), ExpressionError::Unexpected { expected: "a list index", .. }));
+        assert!(matches!(err("A[99999999999999999999999] = :n"), ExpressionError::Unexpected { .. }));
+        assert!(matches!(err("A[0 = :n"), ExpressionError::Unexpected { expected: "']'", .. }));
         assert_eq!(err("size(A) > :n"), ExpressionError::UnsupportedFunction("size".into()));
         assert_eq!(err("attribute_type(A, :s)"), ExpressionError::UnsupportedFunction("attribute_type".into()));
         assert_eq!(ok("contains(:s, A)"), Condition::Contains(Operand::Value(V::S("x".into())), Operand::attr("A")));
@@ -718,6 +791,7 @@ mod tests {
             "A BETWEEN :n AND :m OR A IN (:n, :s)",
             "begins_with(#d, :s) AND contains(A, :n) AND attribute_exists(B) AND attribute_not_exists(A)",
             ":n <= A",
+            "A.b[3].#d = :s AND contains(#a[0], :n)",
         ] {
             let condition = ok(text);
             let rendered = Expression::render(&condition).unwrap();

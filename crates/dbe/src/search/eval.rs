@@ -15,6 +15,7 @@ pub(crate) fn evaluate(condition: &Condition, resolve: &Resolve<'_>) -> Result<b
     let value = |operand: &Operand| -> Result<Option<AttributeValue>, SearchError> {
         match operand {
             Operand::Attr(name) => resolve(name),
+            Operand::Path(path) => Ok(resolve(path.attribute())?.and_then(|top| path.select(&top).cloned())),
             Operand::Value(value) => Ok(Some(value.clone())),
         }
     };

@@ -12,6 +12,10 @@
 //! | standard beacon | yes | no | no | no | set beacons only |
 //! | compound beacon | yes | no | signed parts, then at most a bare encrypted prefix | yes | yes |
 //! | ENCRYPT_AND_SIGN attribute without beacon, virtual field | no | no | no | no | no |
+//! | document path (`Meta.region`) into a signed or unsigned attribute | yes | yes | yes | yes | yes |
+//!
+//! A document path into an encrypted attribute, a beacon or a virtual field is refused: query
+//! the beacon whose location it is.
 //!
 //! spec: aws/aws-database-encryption-sdk-dynamodb `specification/dynamodb-encryption-client/ddb-support.md`,
 //! `specification/searchable-encryption/`
@@ -23,6 +27,6 @@ mod table;
 mod translate;
 
 pub use error::SearchError;
-pub use query::{CompareOp, Condition, Operand};
+pub use query::{CompareOp, Condition, DocumentPath, Operand, PathStep};
 pub use table::SearchableTable;
 pub use translate::BeaconQuery;

@@ -6,23 +6,110 @@
 
 use crate::item::AttributeValue;
 
-/// One side of a comparison: an attribute (or beacon) name, or a literal value.
+/// One side of a comparison: an attribute (or beacon) name, a document path into an
+/// attribute, or a literal value.
 ///
 /// ```
 /// use envelope_dbe::item::AttributeValue;
-/// use envelope_dbe::search::Operand;
+/// use envelope_dbe::search::{DocumentPath, Operand, PathStep};
 ///
 /// let name = Operand::attr("Email");
 /// assert_eq!(name.as_attr(), Some("Email"));
 /// let literal = Operand::from(AttributeValue::S("a@example.com".into()));
 /// assert_eq!(literal.as_attr(), None);
+/// // `Meta.region`: a path reads its top-level attribute, `Meta`.
+/// let path = Operand::Path(DocumentPath::new("Meta", [PathStep::key("region")]));
+/// assert_eq!(path.as_attr(), None);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operand {
     /// A top-level attribute name, or the name of a beacon (standard, compound or signed).
     Attr(String),
+    /// A path into the maps and lists of a top-level attribute (`Meta.region`, `Lines[0].sku`).
+    /// The attribute must be stored in plaintext (signed or unsigned): an encrypted one is
+    /// queried through its beacons, and a beacon has nothing inside.
+    Path(DocumentPath),
     /// A literal value.
     Value(AttributeValue),
+}
+
+/// One step of a [`DocumentPath`]: a map key or a list index.
+///
+/// ```
+/// use envelope_dbe::search::PathStep;
+///
+/// assert_eq!(PathStep::key("city"), PathStep::Key("city".to_owned()));
+/// assert_ne!(PathStep::Index(0), PathStep::key("0"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathStep {
+    /// `.name`: a member of a map.
+    Key(String),
+    /// `[n]`: an element of a list.
+    Index(usize),
+}
+
+impl PathStep {
+    /// A map-key step.
+    pub fn key(name: impl Into<String>) -> PathStep {
+        PathStep::Key(name.into())
+    }
+}
+
+/// A document path: a top-level attribute, then at least one step into its maps and lists, as
+/// DynamoDB's `Doc.addr[0].city`.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use envelope_dbe::item::AttributeValue as V;
+/// use envelope_dbe::search::{DocumentPath, PathStep};
+///
+/// let city = V::M(BTreeMap::from([("city".to_owned(), V::S("Lyon".into()))]));
+/// let doc = V::M(BTreeMap::from([("addr".to_owned(), V::L(vec![city]))]));
+/// let path = DocumentPath::new("Doc", [PathStep::key("addr"), PathStep::Index(0), PathStep::key("city")]);
+/// assert_eq!(path.attribute(), "Doc");
+/// assert_eq!(path.select(&doc), Some(&V::S("Lyon".into())));
+/// assert_eq!(DocumentPath::new("Doc", [PathStep::Index(0)]).select(&doc), None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentPath {
+    attribute: String,
+    steps: Vec<PathStep>,
+}
+
+impl DocumentPath {
+    /// The path from `attribute` through `steps`.
+    pub fn new(attribute: impl Into<String>, steps: impl IntoIterator<Item = PathStep>) -> DocumentPath {
+        DocumentPath { attribute: attribute.into(), steps: steps.into_iter().collect() }
+    }
+
+    /// The top-level attribute the path starts at.
+    pub fn attribute(&self) -> &str {
+        &self.attribute
+    }
+
+    /// The steps after the attribute.
+    ///
+    /// ```
+    /// use envelope_dbe::search::{DocumentPath, PathStep};
+    ///
+    /// let path = DocumentPath::new("Lines", [PathStep::Index(2), PathStep::key("sku")]);
+    /// assert_eq!(path.steps(), [PathStep::Index(2), PathStep::key("sku")]);
+    /// ```
+    pub fn steps(&self) -> &[PathStep] {
+        &self.steps
+    }
+
+    /// The value the steps reach inside `value` (the attribute's value); `None` when a step
+    /// finds no such key or index, or a value of another type, as DynamoDB treats a path that
+    /// does not exist.
+    pub fn select<'v>(&self, value: &'v AttributeValue) -> Option<&'v AttributeValue> {
+        self.steps.iter().try_fold(value, |current, step| match (step, current) {
+            (PathStep::Key(key), AttributeValue::M(map)) => map.get(key),
+            (PathStep::Index(index), AttributeValue::L(list)) => list.get(*index),
+            _ => None,
+        })
+    }
 }
 
 impl Operand {
@@ -35,7 +122,7 @@ impl Operand {
     pub fn as_attr(&self) -> Option<&str> {
         match self {
             Operand::Attr(name) => Some(name),
-            Operand::Value(_) => None,
+            Operand::Path(_) | Operand::Value(_) => None,
         }
     }
 }
@@ -230,7 +317,8 @@ impl Condition {
         super::eval::evaluate(self, &|name: &str| Ok(item.get(name).cloned()))
     }
 
-    /// Every attribute (or beacon) name the condition reads, in order of appearance.
+    /// Every attribute (or beacon) name the condition reads, in order of appearance (for a
+    /// document path, its top-level attribute).
     pub fn attributes(&self) -> Vec<&str> {
         let mut out = Vec::new();
         self.visit_names(&mut |name| out.push(name));
@@ -238,10 +326,10 @@ impl Condition {
     }
 
     fn visit_names<'a>(&'a self, f: &mut dyn FnMut(&'a str)) {
-        let operand = |o: &'a Operand, f: &mut dyn FnMut(&'a str)| {
-            if let Operand::Attr(name) = o {
-                f(name)
-            }
+        let operand = |o: &'a Operand, f: &mut dyn FnMut(&'a str)| match o {
+            Operand::Attr(name) => f(name),
+            Operand::Path(path) => f(path.attribute()),
+            Operand::Value(_) => {}
         };
         match self {
             Condition::Compare(a, _, b) | Condition::BeginsWith(a, b) | Condition::Contains(a, b) => {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::error::SearchError;
-use super::query::{CompareOp, Condition, Operand};
+use super::query::{CompareOp, Condition, DocumentPath, Operand};
 use crate::beacon::compound::ResolvedCompound;
 use crate::beacon::{BEACON_ATTRIBUTE_PREFIX, BeaconKeys, BeaconVersion, StandardBeacon};
 use crate::item::{AttributeValue, CryptoAction};
@@ -120,6 +120,29 @@ impl<'a> Names<'a> {
     }
 
     /// True when `condition` reads a beacon (so keys are needed and results re-checked).
+    /// A document path may only reach into an attribute stored in plaintext: an encrypted
+    /// one is queried through its beacons, and a beacon (or virtual field, or the tenant's key
+    /// field) is one value with nothing inside.
+    pub(crate) fn check_path(&self, path: &DocumentPath) -> Result<(), SearchError> {
+        let name = path.attribute();
+        let is_beacon = self.version.is_some_and(|version| {
+            version.standard_beacon(name).is_some()
+                || version.compound_beacon(name).is_some()
+                || version.is_virtual_field(name)
+        });
+        if is_beacon || self.unstored_key_field == Some(name) {
+            return Err(SearchError::UnsupportedOperator {
+                beacon: name.to_owned(),
+                operator: "a document path",
+                reason: "a beacon is one value with nothing inside; query it by its name",
+            });
+        }
+        if self.actions.get(name) == Some(&CryptoAction::EncryptAndSign) {
+            return Err(SearchError::EncryptedWithoutBeacon(name.to_owned()));
+        }
+        Ok(())
+    }
+
     pub(crate) fn uses_beacons(&self, condition: &Condition) -> Result<bool, SearchError> {
         for name in condition.attributes() {
             if self.target(name)?.is_beacon() {
@@ -341,7 +364,14 @@ impl Rewriter<'_> {
 
     /// The beacon an operand names, if any (errors for encrypted attributes without one).
     fn beacon_of<'o>(&self, operand: &'o Operand) -> Result<Option<(&'o str, Target<'_>)>, SearchError> {
-        let Operand::Attr(name) = operand else { return Ok(None) };
+        let name = match operand {
+            Operand::Attr(name) => name,
+            Operand::Path(path) => {
+                self.names.check_path(path)?;
+                return Ok(None);
+            }
+            Operand::Value(_) => return Ok(None),
+        };
         let target = self.names.target(name)?;
         Ok(target.is_beacon().then_some((name.as_str(), target)))
     }

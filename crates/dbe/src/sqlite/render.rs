@@ -2,11 +2,12 @@
 //!
 //! The clause selects a *superset* of the matching rows, never fewer: whatever SQL cannot
 //! decide exactly as DynamoDB would (NOT and `<>` over beacons, the exact bounds of number
-//! ranges, `contains` except on set beacons, existence tests, attributes without a column) is
-//! left to the plaintext re-check that every result goes through. Equality, IN, `begins_with`
-//! and string ranges on a column become index lookups; `contains` on a set beacon looks the
-//! value up in the side table's (beacon, value) index; a number range compares the column as a
-//! double against bounds widened outward (numbers have up to 38 digits, which doubles round).
+//! ranges, `contains` except on set beacons, existence tests, attributes without a column,
+//! document paths) is left to the plaintext re-check that every result goes through. Equality,
+//! IN, `begins_with` and string ranges on a column become index lookups; `contains` on a set
+//! beacon looks the value up in the side table's (beacon, value) index; a number range compares
+//! the column as a double against bounds widened outward (numbers have up to 38 digits, which
+//! doubles round).
 //! Values are always bound parameters.
 
 use rusqlite::types::Value;
@@ -77,7 +78,7 @@ pub(crate) fn render(schema: &TableSchema, condition: &Condition) -> Option<Filt
                 .iter()
                 .map(|operand| match operand {
                     Operand::Value(value) => bindable(value),
-                    Operand::Attr(_) => None,
+                    Operand::Attr(_) | Operand::Path(_) => None,
                 })
                 .collect::<Option<Vec<Value>>>()?;
             if params.is_empty() {
