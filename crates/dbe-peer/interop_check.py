@@ -2,7 +2,7 @@
 
   items PREFIX                 the interop items (DynamoDB JSON array), ids PREFIX-1..PREFIX-6
   pick FILE ID                 the item of FILE (an array) with that Id, one line
-  expect WRITERS NAME VALUE    the items of the writers ("p", "e" or "pe") where NAME = VALUE
+  expect WRITERS NAME VALUE    the items of the writers (any of "p", "e", "s") where NAME = VALUE
                                (EmailDate is the compound "D-<Date>#E-<Email>", the default constructor: signed parts first), one a line
   same A B                     exit 0 when A and B hold the same items, any order
   beacons A B                  exit 0 when stored items A and B carry the same aws_dbe_b_*

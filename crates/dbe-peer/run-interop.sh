@@ -15,7 +15,11 @@
 #      the same queries, which now return both writers' items; envelope's queries too;
 #   3. the stored items of both writers: the same `aws_dbe_b_*` attributes with equal values for
 #      the same plaintext, the same attribute names, and no `aws_dbe_v_1` (the DB-ESDK stores no
-#      version tag and refuses an item whose header signs one).
+#      version tag and refuses an item whose header signs one);
+#   4. envelope writes 6 more items (ids s-N) into a SQLite table (`envelope db put --db`), each
+#      row exported as DynamoDB JSON (`envelope db get --stored`) is put into the DynamoDB table
+#      as it is (put_raw.py, boto3 without any DB-ESDK); the peer gets each and finds them by
+#      each beacon.
 # Exit status 0 when every check passed; the last line says how many ran.
 set -euo pipefail
 
@@ -43,6 +47,7 @@ same_items() {
 # The items: ids p-N (written by the peer) and e-N (by envelope), the same values otherwise.
 python3 "$here/interop_check.py" items p >"$work/peer-items.json"
 python3 "$here/interop_check.py" items e >"$work/envelope-items.json"
+python3 "$here/interop_check.py" items s >"$work/sqlite-items.json"
 
 # query_expect WRITERS NAME VALUE: the expected answer of NAME = VALUE over the writers' items.
 query_expect() {
@@ -93,6 +98,23 @@ for suite in 0x6700 0x6701; do
     python3 "$here/interop_check.py" beacons "$work/stored-peer" "$work/stored-envelope" \
       || die "$suite: beacons of p-$n and e-$n differ"
     pass
+  done
+
+  log "$suite: envelope's SQLite rows, exported as DynamoDB JSON, read and queried by the peer"
+  sqlite=(--db "$work/items-$suite.sqlite" --table-config "$config" "${env_keys[@]}")
+  "$envelope" db put "${sqlite[@]}" -i "$work/sqlite-items.json"
+  for id in s-1 s-2 s-3 s-4 s-5 s-6; do
+    "$envelope" db get "${sqlite[@]}" --key "Id=$id" --stored >"$work/row"
+    # The row as it is, beacons included, into DynamoDB without any DB-ESDK in between.
+    "$python" "$here/put_raw.py" "$table" "$work/row"
+    "$peer" get "${peer_keys[@]}" --table "$table" --id "$id" >"$work/got"
+    python3 "$here/interop_check.py" pick "$work/sqlite-items.json" "$id" >"$work/want"
+    same_items "$work/got" "$work/want"
+  done
+  for condition in "${conditions[@]}"; do
+    query_expect pes "${condition%%=*}" "${condition#*=}" >"$work/want"
+    "$peer" query "${peer_keys[@]}" --table "$table" --eq "$condition" >"$work/got"
+    same_items "$work/got" "$work/want"
   done
 done
 
