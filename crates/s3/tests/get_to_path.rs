@@ -152,3 +152,109 @@ async fn without_overwrite_an_existing_file_stays_and_get_into_writer_writes_the
     assert!(written[..4] == *b"head" && written[4..] == plaintext[..]);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The child of the SIGKILL test below: a get to a file through a proxy that stalls mid-body
+/// (does nothing unless that test started it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_of_the_kill_test() {
+    let Ok(endpoint) = std::env::var("ENVELOPE_S3_KILL_TEST_ENDPOINT") else { return };
+    let target = PathBuf::from(std::env::var("ENVELOPE_S3_KILL_TEST_TARGET").unwrap());
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test"))
+        .force_path_style(true)
+        .build();
+    let client = S3EncryptionClient::new(aws_sdk_s3::Client::from_conf(config), crypto(7));
+    // Never returns: the proxy stops relaying the body and the parent kills this process.
+    let outcome = client.get_to_path("killed", "object", &target, &no_context(), &DownloadOptions::new()).await;
+    panic!("the stalled get returned: {outcome:?}");
+}
+
+/// Relays connections to `upstream`, but only the first `cap` bytes of each response stream:
+/// a download that stalls mid-body, deterministically.
+#[cfg(target_os = "linux")]
+async fn stalling_proxy(upstream: std::net::SocketAddr, cap: u64) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let server = tokio::net::TcpStream::connect(upstream).await.unwrap();
+            let (mut client_read, mut client_write) = client.into_split();
+            let (mut server_read, mut server_write) = server.into_split();
+            tokio::spawn(async move { tokio::io::copy(&mut client_read, &mut server_write).await });
+            tokio::spawn(async move {
+                let mut relayed = 0u64;
+                let mut buffer = vec![0u8; 64 << 10];
+                while relayed < cap {
+                    let want = buffer.len().min((cap - relayed) as usize);
+                    let count = server_read.read(&mut buffer[..want]).await.unwrap_or(0);
+                    if count == 0 || client_write.write_all(&buffer[..count]).await.is_err() {
+                        return;
+                    }
+                    relayed += count as u64;
+                }
+                // Hold both ends open: the client waits for the rest of the body.
+                std::future::pending::<()>().await;
+                drop((server_read, client_write));
+            });
+        }
+    });
+    address
+}
+
+/// A process killed (SIGKILL) in the middle of a get to a file leaves the directory as it was:
+/// the partial plaintext was in an unnamed (`O_TMPFILE`) file, freed by the kernel.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_get_killed_mid_download_leaves_the_directory_as_it_was() {
+    let Some(moto) = moto::start() else { return };
+    let s3 = moto.s3();
+    let bucket = moto.bucket("killed").await;
+    let client = S3EncryptionClient::new(s3.clone(), crypto(7));
+    client.put_object(&bucket, "object", &pattern(24 * MIB, 3)[..], &PutOptions::new()).await.unwrap();
+    let dir = scratch("killed");
+    let target = dir.join("restored.bin");
+    std::fs::write(&target, b"previous").unwrap();
+    std::fs::write(dir.join("neighbour"), b"other").unwrap();
+    let before = entries(&dir);
+
+    let upstream = moto.endpoint.trim_start_matches("http://").parse().unwrap();
+    let proxy = stalling_proxy(upstream, 6 * MIB as u64).await;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["child_of_the_kill_test", "--exact", "--nocapture", "--test-threads=1"])
+        .env("ENVELOPE_S3_KILL_TEST_ENDPOINT", format!("http://{proxy}"))
+        .env("ENVELOPE_S3_KILL_TEST_TARGET", &target)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // Wait until the child holds a partial file in `dir` with plaintext in it, by its open files.
+    let fds = PathBuf::from(format!("/proc/{}/fd", child.id()));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let written = loop {
+        assert!(std::time::Instant::now() < deadline, "the child never started writing");
+        assert!(child.try_wait().unwrap().is_none(), "the child ended before it was killed");
+        let partial = std::fs::read_dir(&fds).into_iter().flatten().flatten().find_map(|fd| {
+            let link = std::fs::read_link(fd.path()).ok()?;
+            (link.parent() == Some(dir.as_path())).then(|| (link, fd.path()))
+        });
+        if let Some((link, fd)) = partial {
+            // An O_TMPFILE file shows as `DIR/#INODE (deleted)`: it has no name in DIR.
+            assert!(link.to_string_lossy().ends_with(" (deleted)"), "a named partial file: {}", link.display());
+            let size = std::fs::metadata(&fd).map(|m| m.len()).unwrap_or(0);
+            if size >= MIB as u64 {
+                break size;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(entries(&dir) == before, "visible while running: {:?}", entries(&dir));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(entries(&dir), before, "after the kill ({written} bytes had been written)");
+    assert_eq!(std::fs::read(&target).unwrap(), b"previous");
+    std::fs::remove_dir_all(dir).unwrap();
+}

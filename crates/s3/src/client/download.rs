@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use tracing::debug;
 
 use super::get::{TagCheck, pipelined, read_bounded};
+use super::partial::PartialFile;
 use super::{S3EncryptionClient, s3_error};
 use crate::error::{Error, Result};
 use crate::metadata::ContentMetadata;
@@ -102,15 +103,16 @@ pub struct Download {
 impl S3EncryptionClient {
     /// Gets an object into the file at `path`, authenticated before it appears there: the
     /// plaintext is decrypted as it arrives into a temporary file in the same directory
-    /// (`.NAME.XXXXXX.envelope-partial`, readable by its owner only), the tag is checked at the
-    /// end, the file is flushed to disk ([`DownloadOptions::sync`]) and renamed to `path`. On
-    /// any failure (S3, a wrong key or context, a tampered body) the temporary file is deleted
-    /// and `path` is untouched. Memory stays two 1 MiB pieces whatever the size; the body is
-    /// read once, so this costs about what a plain get written to a file does.
+    /// (readable by its owner only), the tag is checked at the end, the file is flushed to disk
+    /// ([`DownloadOptions::sync`]) and only then given the name `path`. On any failure (S3, a
+    /// wrong key or context, a tampered body) the temporary file is deleted and `path` is
+    /// untouched. Memory stays two 1 MiB pieces whatever the size; the body is read once, so
+    /// this costs about what a plain get written to a file does.
     ///
-    /// A process killed during the get (SIGKILL, a crash) can leave the hidden temporary file
-    /// behind, holding unauthenticated plaintext readable by its owner only; never the
-    /// destination.
+    /// On Linux the temporary file is unnamed (`O_TMPFILE`): a process killed during the get
+    /// (SIGKILL, a crash) leaves nothing behind. Elsewhere, or on a filesystem without
+    /// `O_TMPFILE`, it is a hidden `.NAME.XXXXXX.envelope-partial`, which a killed process can
+    /// leave behind (unauthenticated plaintext, owner-only); never the destination.
     ///
     /// ```no_run
     /// use envelope_s3::client::DownloadOptions;
@@ -139,12 +141,11 @@ impl S3EncryptionClient {
             .ok_or_else(|| Error::Usage(format!("{} does not name a file", path.display())))?
             .to_string_lossy()
             .into_owned();
-        // tempfile creates it with mode 0600 and deletes it when dropped: on every error below.
-        let temporary = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".envelope-partial")
-            .tempfile_in(&directory)?;
-        let file = temporary.as_file().try_clone()?;
+        // Unnamed where the OS allows (nothing left behind by a killed process), else a hidden
+        // named file; mode 0600, deleted on every error below.
+        let partial = PartialFile::create(&directory, &name)?;
+        debug!(bucket, key, unnamed = partial.is_unnamed(), "getting an object into a temporary file");
+        let file = partial.file().try_clone()?;
         let (file, download) = self.get_into_writer(bucket, key, file, encryption_context).await?;
         let (sync, overwrite) = (options.sync, options.overwrite);
         tokio::task::spawn_blocking(move || {
@@ -152,8 +153,7 @@ impl S3EncryptionClient {
                 file.sync_all()?;
             }
             drop(file);
-            let placed = if overwrite { temporary.persist(&path) } else { temporary.persist_noclobber(&path) };
-            placed.map(drop).map_err(|error| error.error)
+            partial.place(&path, overwrite)
         })
         .await
         .map_err(|e| Error::internal(format!("the file writer stopped: {e}")))??;

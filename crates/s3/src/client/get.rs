@@ -7,13 +7,14 @@ use std::ops::Range;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use std::io::{Seek, SeekFrom, Write};
+use std::io::Write;
 
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 use tracing::debug;
 use zeroize::Zeroizing;
 
+use super::spool::{SpoolReader, spool_and_check};
 use super::{Authentication, ByteRange, S3EncryptionClient, s3_error};
 use crate::content::TAG_LEN;
 use crate::error::{Error, PolicyViolation, Result, SecurityError};
@@ -25,8 +26,8 @@ const MAX_INSTRUCTION_FILE: u64 = 1 << 20;
 /// Piece size of the ranged reads.
 const CHUNK: usize = 64 << 10;
 /// Piece size of the spool file, written and read back: large, so that each trip through the
-/// blocking pool moves a lot (two such pieces are in memory while spooling, one while reading).
-const SPOOL_CHUNK: usize = 1 << 20;
+/// blocking pool moves a lot (two such pieces are in memory while spooling, a few while reading).
+pub(super) const SPOOL_CHUNK: usize = 1 << 20;
 
 /// A decrypted object: its metadata and a reader of its plaintext, released under the client's
 /// [`Authentication`] policy.
@@ -302,7 +303,7 @@ impl TagCheck {
 
 /// A piece of the body: ciphertext on the way in, zeroed when dropped (the passes leave
 /// unauthenticated plaintext in it).
-type Piece = Zeroizing<Vec<u8>>;
+pub(super) type Piece = Zeroizing<Vec<u8>>;
 
 /// Runs `work` over `body` piece by piece ([`SPOOL_CHUNK`] bytes) on the blocking pool, the
 /// network read of one piece overlapping the work on the previous one (two pieces in memory);
@@ -338,29 +339,6 @@ where
         }));
     }
     Ok(state.expect("returned by the finished job"))
-}
-
-/// Downloads `body` into `file` while checking its tag; returns the file rewound once the tag
-/// verified (see [`pipelined`]).
-async fn spool_and_check<R: AsyncRead + Unpin + ?Sized>(
-    body: &mut R,
-    file: std::fs::File,
-    check: TagCheck,
-) -> Result<std::fs::File> {
-    let (mut file, check) = pipelined(body, (file, check), |(file, check), piece| {
-        file.write_all(piece)?;
-        check.feed(piece, &mut std::io::sink())
-    })
-    .await?;
-    check.finish()?;
-    tokio::task::spawn_blocking(move || {
-        file.flush()?;
-        file.seek(SeekFrom::Start(0))?;
-        Ok::<_, std::io::Error>(file)
-    })
-    .await
-    .map_err(|e| Error::internal(format!("the spool writer stopped: {e}")))?
-    .map_err(Error::from)
 }
 
 /// Reads into `buffer` until it is full or the reader ends; the count read.
@@ -447,8 +425,8 @@ impl S3EncryptionClient {
             return Ok(object(plaintext_length, Authentication::VerifyFirst, Box::pin(BodyReader::new(plaintext))));
         }
 
-        // Larger than memory allows: ciphertext to a private unlinked file while the tag is
-        // checked, then decrypted from that file as the caller reads.
+        // Larger than memory allows: ciphertext to a private unnamed file while the tag is
+        // checked, then decrypted from that file as the caller reads (see spool.rs).
         let content_key = self.crypto.begin_decrypt(&metadata, encryption_context).await?;
         let spool = match &self.spool_dir {
             Some(dir) => tempfile::tempfile_in(dir)?,
@@ -456,9 +434,7 @@ impl S3EncryptionClient {
         };
         let spool = spool_and_check(&mut body, spool, TagCheck::new(content_key.decryptor()?)).await?;
         debug!(bucket, key, "verified a large object's tag; releasing it from the spool file");
-        // The file is decrypted again under a fresh check: a changed file fails at its end.
-        let reader =
-            DecryptingReader::with_chunk(tokio::fs::File::from_std(spool), content_key.decryptor()?, SPOOL_CHUNK);
+        let reader = SpoolReader::start(spool, content_key);
         Ok(object(plaintext_length, Authentication::VerifyFirst, Box::pin(reader)))
     }
 
@@ -593,61 +569,4 @@ pub(super) async fn read_bounded<R: AsyncRead + Unpin + ?Sized>(reader: &mut R, 
         return Err(PolicyViolation::TooLarge { limit }.into());
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use std::io::Read;
-
-    use super::*;
-    use crate::ObjectCrypto;
-    use crate::test_support::Trickle;
-    use crate::wrap::AesGcmKeyring;
-
-    async fn sealed(len: usize) -> (ObjectCrypto, ContentMetadata, Vec<u8>) {
-        let crypto = ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], BTreeMap::new()).unwrap());
-        let plaintext: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
-        let object = crypto.encrypt(plaintext, &BTreeMap::new()).await.unwrap();
-        (crypto, object.metadata, object.body)
-    }
-
-    async fn spool(crypto: &ObjectCrypto, metadata: &ContentMetadata, body: &[u8], step: usize) -> Result<Vec<u8>> {
-        let key = crypto.begin_decrypt(metadata, &BTreeMap::new()).await?;
-        let mut reader = Trickle { data: body, step };
-        let mut file = spool_and_check(&mut reader, tempfile::tempfile()?, TagCheck::new(key.decryptor()?)).await?;
-        let mut stored = Vec::new();
-        file.read_to_end(&mut stored)?;
-        Ok(stored)
-    }
-
-    #[tokio::test]
-    async fn the_spool_holds_the_exact_ciphertext_and_a_good_tag_passes_at_any_piece_size() {
-        for len in [0usize, 1, 15, 16, 17, 31, SPOOL_CHUNK - 16, SPOOL_CHUNK, 2 * SPOOL_CHUNK + 5] {
-            let (crypto, metadata, body) = sealed(len).await;
-            for step in [1usize, 5, 16, 17, 4096, usize::MAX] {
-                if step < 16 && len > 4096 {
-                    continue;
-                }
-                let stored = spool(&crypto, &metadata, &body, step).await.unwrap();
-                assert_eq!(stored, body, "len {len} step {step}");
-            }
-        }
-    }
-
-    #[tokio::test]
-    async fn a_flipped_bit_anywhere_or_a_short_body_fails_the_spool_check() {
-        let (crypto, metadata, body) = sealed(SPOOL_CHUNK + 100).await;
-        for at in [0, SPOOL_CHUNK - 1, SPOOL_CHUNK, body.len() - 17, body.len() - 16, body.len() - 1] {
-            let mut forged = body.clone();
-            forged[at] ^= 1;
-            for step in [7usize, usize::MAX] {
-                let error = spool(&crypto, &metadata, &forged, step).await.unwrap_err();
-                assert!(matches!(error, Error::Security(SecurityError::TagMismatch)), "at {at}: {error:?}");
-            }
-        }
-        for cut in [0, 10, 16, body.len() - 1] {
-            let error = spool(&crypto, &metadata, &body[..cut], usize::MAX).await.unwrap_err();
-            assert!(matches!(error, Error::Security(SecurityError::TagMismatch)), "cut {cut}: {error:?}");
-        }
-    }
 }

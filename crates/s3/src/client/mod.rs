@@ -10,14 +10,15 @@
 //! - **get** releases no plaintext before the tag verified ([`Authentication::VerifyFirst`], the
 //!   default): a body of at most [`S3EncryptionClient::memory_limit`] bytes (8 MiB by default,
 //!   and never more than [`ObjectCrypto::buffer_limit`]) is read and opened in memory; a larger one is copied to a private temporary file (created unlinked, so nothing is
-//!   left behind) while its tag is checked, and only then decrypted from that file as the caller
+//!   left behind) while its tag is checked, and only then decrypted from that file (each piece
+//!   checked against a seal taken as it was written, then decrypted in parallel) as the caller
 //!   reads. Plaintext never touches the disk. [`Authentication::Delayed`] is the caller's explicit
 //!   opt-in to decrypting the network stream as it arrives: bytes are released before the tag is
 //!   checked, and a bad tag is an error at the end of the stream.
 //! - **get to a file** ([`S3EncryptionClient::get_to_path`]) is verified first in one pass: the
 //!   plaintext is decrypted as it arrives into an owner-only temporary file beside the
-//!   destination, which is flushed and renamed into place only after the tag verified (deleted on
-//!   any failure), so it costs about what a plain get written to a file does, with no spool file.
+//!   destination (unnamed on Linux, so a killed process leaves nothing), which is flushed and
+//!   given its name only after the tag verified (deleted on any failure), so it costs about what a plain get written to a file does, with no spool file.
 //! - **ranged get** is unauthenticated by nature (the tag covers the whole object), so it needs
 //!   [`ObjectCrypto::legacy_unauthenticated_modes`], as in the Java client. The range is read
 //!   in memory (at most the buffer limit).
@@ -44,9 +45,11 @@ mod download;
 mod endpoint;
 mod get;
 mod multipart;
+mod partial;
 mod put;
 mod range;
 mod rotate;
+mod spool;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -15,9 +15,22 @@ const BLOCK: u64 = 16;
 
 /// Decrypts `ciphertext`, the body bytes that start at byte `offset`, without authentication.
 pub(crate) fn decrypt_at(key: &[u8], iv: [u8; 12], offset: u64, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-    let first_block = offset / BLOCK;
     let skip = (offset % BLOCK) as usize;
-    let blocks = (skip + ciphertext.len()) as u64 / BLOCK + 1;
+    // The bytes before `offset` in its block only advance the key stream; they are dropped.
+    let mut buffer = Zeroizing::new(vec![0u8; skip + ciphertext.len()]);
+    buffer[skip..].copy_from_slice(ciphertext);
+    decrypt_in_place_at(key, iv, offset - skip as u64, buffer.as_mut_slice())?;
+    Ok(Zeroizing::new(buffer[skip..].to_vec()))
+}
+
+/// Decrypts `data` in place: the body bytes that start at byte `offset`, which must start a
+/// block (16 bytes), without authentication.
+pub(crate) fn decrypt_in_place_at(key: &[u8], iv: [u8; 12], offset: u64, data: &mut [u8]) -> Result<()> {
+    if !offset.is_multiple_of(BLOCK) {
+        return Err(Error::internal("an in-place AES-CTR pass starts inside a block"));
+    }
+    let first_block = offset / BLOCK;
+    let blocks = data.len() as u64 / BLOCK + 1;
     // The 32-bit counter never wraps inside an object GCM can encrypt; a range past that is no
     // part of any object (and aws-lc-rs would carry into the IV bytes).
     let counter = first_block
@@ -30,10 +43,7 @@ pub(crate) fn decrypt_at(key: &[u8], iv: [u8; 12], offset: u64, ciphertext: &[u8
     let unbound = UnboundCipherKey::new(&AES_256, key)
         .map_err(|_| Error::Keyring(format!("a {}-byte content key; AES-256 needs 32", key.len())))?;
     let key = DecryptingKey::ctr(unbound).map_err(|_| Error::internal("AES-CTR key setup failed"))?;
-    // The bytes before `offset` in its block only advance the key stream; they are dropped.
-    let mut buffer = Zeroizing::new(vec![0u8; skip + ciphertext.len()]);
-    buffer[skip..].copy_from_slice(ciphertext);
-    key.decrypt(buffer.as_mut_slice(), DecryptionContext::Iv128(FixedLength::from(counter_block)))
+    key.decrypt(data, DecryptionContext::Iv128(FixedLength::from(counter_block)))
         .map_err(|_| Error::internal("AES-CTR refused to decrypt"))?;
-    Ok(Zeroizing::new(buffer[skip..].to_vec()))
+    Ok(())
 }

@@ -203,6 +203,12 @@ impl ContentKey {
         content::ctr::decrypt_at(self.key.as_ref(), self.iv, offset, ciphertext)
     }
 
+    /// AES-CTR in place over body bytes starting at `offset`, a multiple of 16, unauthenticated
+    /// (the release pass over a spool file whose tag verified).
+    pub(crate) fn ctr_in_place_at(&self, offset: u64, data: &mut [u8]) -> Result<()> {
+        content::ctr::decrypt_in_place_at(self.key.as_ref(), self.iv, offset, data)
+    }
+
     pub(crate) fn decryptor(&self) -> Result<BodyDecryptor> {
         let gcm =
             GcmDecryptor::new(&self.key, &self.iv, self.aad).map_err(|error| Error::internal(error.to_string()))?;
