@@ -33,7 +33,7 @@ fn table_config_corpus() {
 
 #[test]
 fn ddb_expression_corpus() {
-    replay("dbe_ddb_expression", 18, envelope_dbe::__fuzz::check_ddb_expression);
+    replay("dbe_ddb_expression", 24, envelope_dbe::__fuzz::check_ddb_expression);
 }
 
 #[test]

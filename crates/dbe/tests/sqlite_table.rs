@@ -424,6 +424,15 @@ fn people_beacons(email_bits: u32, max_partitions: Option<u8>) -> BeaconVersionC
 }
 
 fn people_table(connection: Connection, email_bits: u32, max_partitions: Option<u8>) -> EncryptedTable {
+    people_table_with(people_config(), connection, email_bits, max_partitions)
+}
+
+fn people_table_with(
+    config: TableConfig,
+    connection: Connection,
+    email_bits: u32,
+    max_partitions: Option<u8>,
+) -> EncryptedTable {
     let store = people_store();
     let keyring = HierarchicalKeyring::builder(Arc::clone(&store))
         .branch_key_id("people-key")
@@ -431,7 +440,7 @@ fn people_table(connection: Connection, email_bits: u32, max_partitions: Option<
         .build()
         .unwrap();
     let source = SingleKeySource::new(store as Arc<dyn KeyStore>, "people-key", Duration::from_secs(60));
-    EncryptedTable::builder(people_config(), Arc::new(DefaultMaterialsManager::new(keyring)))
+    EncryptedTable::builder(config, Arc::new(DefaultMaterialsManager::new(keyring)))
         .suite(SUITE)
         .beacons(people_beacons(email_bits, max_partitions), BeaconKeySource::Single(source))
         .create(connection)
@@ -581,19 +590,8 @@ async fn a_thousand_rows_are_found_through_the_index() {
 #[tokio::test]
 async fn document_paths_into_signed_maps_are_answered_exactly() {
     use envelope_dbe::search::{CompareOp, Condition, DocumentPath, Operand, PathStep};
-    let store = people_store();
-    let keyring = HierarchicalKeyring::builder(Arc::clone(&store))
-        .branch_key_id("people-key")
-        .ttl(Duration::from_secs(60))
-        .build()
-        .unwrap();
-    let source = SingleKeySource::new(store as Arc<dyn KeyStore>, "people-key", Duration::from_secs(60));
     let config = people_config().action("meta", CryptoAction::SignOnly);
-    let table = EncryptedTable::builder(config, Arc::new(DefaultMaterialsManager::new(keyring)))
-        .suite(SUITE)
-        .beacons(people_beacons(16, None), BeaconKeySource::Single(source))
-        .create(Connection::open_in_memory().unwrap())
-        .unwrap();
+    let table = people_table_with(config, Connection::open_in_memory().unwrap(), 16, None);
     let people: Vec<Item> = (0..24)
         .map(|i| {
             let mut item = person(i);
