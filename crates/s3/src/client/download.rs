@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use tracing::debug;
 
-use super::get::{TagCheck, pipelined, read_bounded};
+use super::get::{Counted, TagCheck, pipelined, read_bounded};
 use super::partial::PartialFile;
 use super::{S3EncryptionClient, s3_error};
 use crate::error::{Error, Result};
@@ -213,23 +213,5 @@ impl S3EncryptionClient {
             .await?;
         check.finish()?;
         Ok((counted.writer, Download { metadata, plaintext_length: counted.written }))
-    }
-}
-
-/// A writer that counts the bytes written to it.
-struct Counted<W> {
-    writer: W,
-    written: u64,
-}
-
-impl<W: Write> Write for Counted<W> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let count = self.writer.write(bytes)?;
-        self.written += count as u64;
-        Ok(count)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.writer.flush()
     }
 }

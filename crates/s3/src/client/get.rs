@@ -246,6 +246,25 @@ fn unwrap_io(error: std::io::Error) -> Error {
     Error::Io(error)
 }
 
+/// A writer that counts the bytes written to it (the plaintext length of a download, the
+/// ciphertext length of a spool).
+pub(super) struct Counted<W> {
+    pub(super) writer: W,
+    pub(super) written: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let count = self.writer.write(bytes)?;
+        self.written += count as u64;
+        Ok(count)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.flush()
+    }
+}
+
 /// The ciphertext bytes of a body run through a decryptor, the last 16 held back as the tag:
 /// the verification pass (the plaintext thrown away) or the decrypt-to-file pass (the plaintext
 /// written to a file nobody reads before the tag verified).

@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use tracing::warn;
 use zeroize::Zeroizing;
 
-use super::get::{Piece, SPOOL_CHUNK, TagCheck, pipelined};
+use super::get::{Counted, Piece, SPOOL_CHUNK, TagCheck, pipelined};
 use crate::content::TAG_LEN;
 use crate::error::{Error, Result, SecurityError};
 use crate::object::ContentKey;
@@ -96,7 +96,7 @@ pub(super) async fn spool_and_check<R: AsyncRead + Unpin + ?Sized>(
     file: File,
     check: TagCheck,
 ) -> Result<Spool> {
-    let start = (Counted { file, length: 0 }, SpoolSeal::new()?, check);
+    let start = (Counted { writer: file, written: 0 }, SpoolSeal::new()?, check);
     let (file, seal, check) = pipelined(body, start, |(file, seal, check), piece| {
         file.write_all(piece)?;
         seal.seal(piece)?;
@@ -104,25 +104,7 @@ pub(super) async fn spool_and_check<R: AsyncRead + Unpin + ?Sized>(
     })
     .await?;
     check.finish()?;
-    Ok(Spool { file: file.file, length: file.length, seal })
-}
-
-/// The file and how much was written to it.
-struct Counted {
-    file: File,
-    length: u64,
-}
-
-impl Write for Counted {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        let count = self.file.write(bytes)?;
-        self.length += count as u64;
-        Ok(count)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush()
-    }
+    Ok(Spool { file: file.writer, length: file.written, seal })
 }
 
 /// Reads exactly `buffer.len()` bytes at `offset`, leaving the file's position alone.
@@ -379,64 +361,5 @@ mod tests {
         drop(reader);
         // The jobs notice on their next send or buffer wait; the runtime's shutdown would hang
         // on a job blocked forever.
-    }
-}
-
-#[cfg(test)]
-mod speed {
-    use std::collections::BTreeMap;
-    use std::time::Instant;
-
-    use tokio::io::AsyncReadExt;
-
-    use super::*;
-    use crate::ObjectCrypto;
-    use crate::wrap::AesGcmKeyring;
-
-    /// The two passes without S3, 256 MiB:
-    /// `cargo test --release -p envelope-s3 --lib spool_speed -- --ignored --nocapture`
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore]
-    async fn spool_speed() {
-        let crypto = ObjectCrypto::new(AesGcmKeyring::new(vec![7; 32], BTreeMap::new()).unwrap());
-        let object = crypto.encrypt(vec![5u8; 256 << 20], &BTreeMap::new()).await.unwrap();
-        for _ in 0..3 {
-            let key = crypto.begin_decrypt(&object.metadata, &BTreeMap::new()).await.unwrap();
-            let start = Instant::now();
-            let file = tempfile::tempfile().unwrap();
-            let spool =
-                spool_and_check(&mut &object.body[..], file, TagCheck::new(key.decryptor().unwrap())).await.unwrap();
-            let spooled = start.elapsed();
-            let mut piece = Zeroizing::new(vec![0u8; SPOOL_CHUNK]);
-            let pieces = spool.length.div_ceil(SPOOL_CHUNK as u64);
-            let start = Instant::now();
-            for index in 0..pieces - 1 {
-                read_at(&spool.file, &mut piece, index * SPOOL_CHUNK as u64).unwrap();
-            }
-            let pread = start.elapsed();
-            let start = Instant::now();
-            for index in 0..pieces - 1 {
-                read_at(&spool.file, &mut piece, index * SPOOL_CHUNK as u64).unwrap();
-                spool.seal.check(index, &piece).unwrap();
-                key.ctr_in_place_at(index * SPOOL_CHUNK as u64, &mut piece).unwrap();
-            }
-            let open = start.elapsed();
-            let start = Instant::now();
-            let mut reader = SpoolReader::start(spool, key);
-            let mut chunk = vec![0u8; 256 << 10];
-            let mut total = 0;
-            loop {
-                let count = reader.read(&mut chunk).await.unwrap();
-                if count == 0 {
-                    break;
-                }
-                total += count;
-            }
-            assert_eq!(total, 256 << 20);
-            eprintln!(
-                "spool+check {spooled:?}; pread {pread:?}, pread+check+ctr {open:?} (one thread); release {:?}",
-                start.elapsed()
-            );
-        }
     }
 }
