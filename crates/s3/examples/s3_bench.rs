@@ -12,12 +12,16 @@
 //! 2. plain aws-sdk-s3: PutObject of the same bytes from memory (one request), a multipart
 //!    upload in parts of envelope's size with as many in flight (what a user uploading large
 //!    objects would run), GetObject into a sink, and GetObject written to a file in the
-//!    `--dir` directory (1 MiB writes overlapping the download, then with an fsync);
+//!    `--dir` directory (1 MiB writes overlapping the download, then with an fsync), and
+//!    GetObject through an unnamed temporary file read back once the last byte arrived: the
+//!    floor of any stream that releases nothing before the whole body is in (no crypto at all);
 //! 3. envelope: `put_object` (multipart above 8 MiB in 8 MiB parts) and `get_object` (verified
 //!    first: in memory up to 8 MiB, through the spool file above; and with delayed
 //!    authentication, streamed), into a sink; `get_to_path` (verified first, decrypted straight
 //!    into a temporary file renamed into place) without and with the fsync;
-//! 4. the time ratios envelope / plain (issue 12 asks ≤ 1.10), each against its fair baseline.
+//! 4. the time ratios envelope / plain (issue 12 asks ≤ 1.10), each against its fair baseline,
+//!    and the verified-first stream against its floor (the floor over a plain get shows how much
+//!    of that stream's ratio no implementation can avoid on the machine).
 //!
 //! The key is a raw AES-256 key, so the figures are S3 and the content cipher, not KMS.
 
@@ -146,10 +150,46 @@ async fn drain(mut reader: impl tokio::io::AsyncRead + Unpin) -> usize {
 /// Writes `reader` to a new file at `path` in 1 MiB writes on the blocking pool, each write
 /// overlapping the download of the next piece (a plain get's fair baseline for `get_to_path`,
 /// which overlaps the same way), optionally with an fsync; returns the bytes written.
-async fn plain_to_file(mut reader: impl tokio::io::AsyncRead + Unpin, path: &std::path::Path, sync: bool) -> usize {
+async fn plain_to_file(reader: impl tokio::io::AsyncRead + Unpin, path: &std::path::Path, sync: bool) -> usize {
+    let file = std::fs::File::create(path).expect("create");
+    let (file, total) = plain_into(reader, file).await;
+    if sync {
+        tokio::task::spawn_blocking(move || file.sync_all().expect("fsync")).await.expect("writer");
+    }
+    total
+}
+
+/// The floor of any verified-first stream in bounded memory, with no cryptography at all: the
+/// whole body stored in an unnamed temporary file (as `plain_to_file` writes), then read back
+/// in 1 MiB reads for the consumer. Nothing may reach the consumer before the last byte
+/// arrived, so no stream that verifies first can take less than this; returns the bytes read.
+async fn plain_through_spool(reader: impl tokio::io::AsyncRead + Unpin) -> usize {
+    use std::io::{Read, Seek};
+    let (mut file, written) = plain_into(reader, tempfile::tempfile().expect("temporary file")).await;
+    let read = tokio::task::spawn_blocking(move || {
+        file.rewind().expect("rewind");
+        let mut chunk = vec![0u8; 1 << 20];
+        let mut total = 0;
+        loop {
+            let count = file.read(&mut chunk).expect("read");
+            if count == 0 {
+                return total;
+            }
+            total += count;
+            std::hint::black_box(&chunk[..count]);
+        }
+    })
+    .await
+    .expect("reader");
+    assert_eq!(read, written);
+    read
+}
+
+/// Writes `reader` into `file` (see `plain_to_file`); returns the file and the bytes written.
+async fn plain_into(mut reader: impl tokio::io::AsyncRead + Unpin, file: std::fs::File) -> (std::fs::File, usize) {
     use std::io::Write;
     type Job = tokio::task::JoinHandle<(std::fs::File, Vec<u8>)>;
-    let mut file = Some(std::fs::File::create(path).expect("create"));
+    let mut file = Some(file);
     let mut pending: Option<Job> = None;
     let mut spare: Option<Vec<u8>> = None;
     let mut chunk = vec![0u8; 1 << 20];
@@ -179,11 +219,7 @@ async fn plain_to_file(mut reader: impl tokio::io::AsyncRead + Unpin, path: &std
         }));
         total += filled;
     }
-    let file = file.expect("returned by the job");
-    if sync {
-        tokio::task::spawn_blocking(move || file.sync_all().expect("fsync")).await.expect("writer");
-    }
-    total
+    (file.expect("returned by the job"), total)
 }
 
 /// A plain multipart upload of `body` in `part_size` parts, `in_flight` at once.
@@ -361,6 +397,19 @@ async fn main() {
         )
         .await,
     );
+    phases.push(
+        measure(
+            "aws-sdk-s3 GetObject through a spool file",
+            size,
+            rounds,
+            || (),
+            |()| async {
+                let out = s3.get_object().bucket(&args.bucket).key("plain").send().await.expect("get");
+                assert_eq!(plain_through_spool(out.body.into_async_read()).await, size);
+            },
+        )
+        .await,
+    );
 
     let plain_file = args.dir.join("s3_bench-plain.bin");
     for (name, sync) in [("aws-sdk-s3 GetObject to a file", false), ("aws-sdk-s3 GetObject to a file + fsync", true)] {
@@ -495,6 +544,12 @@ async fn main() {
         ("put: envelope / plain PutObject", "envelope put_object", "aws-sdk-s3 PutObject"),
         ("put: envelope / plain multipart", "envelope put_object", "aws-sdk-s3 multipart upload (8 MiB parts)"),
         ("get: envelope verify first / plain", "envelope get_object (verify first, spool)", "aws-sdk-s3 GetObject"),
+        ("get: plain through a spool / plain", "aws-sdk-s3 GetObject through a spool file", "aws-sdk-s3 GetObject"),
+        (
+            "get: envelope verify first / spool floor",
+            "envelope get_object (verify first, spool)",
+            "aws-sdk-s3 GetObject through a spool file",
+        ),
         ("get: envelope delayed / plain", "envelope get_object (delayed auth)", "aws-sdk-s3 GetObject"),
         ("get to file: envelope / plain", "envelope get_to_path", "aws-sdk-s3 GetObject to a file"),
         (

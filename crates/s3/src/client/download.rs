@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use tracing::debug;
 
-use super::get::{Counted, TagCheck, pipelined, read_bounded};
+use super::get::{Counted, Released, TagCheck, pipelined, read_bounded};
 use super::partial::PartialFile;
 use super::{S3EncryptionClient, s3_error};
 use crate::error::{Error, Result};
@@ -162,7 +162,8 @@ impl S3EncryptionClient {
     }
 
     /// Gets an object and decrypts it into `writer` (a file, from its current position) as the
-    /// body arrives, in 1 MiB writes on the blocking pool; returns the writer and what was
+    /// body arrives, in 1 MiB writes on the blocking pool (the decryption of the next piece
+    /// beside each write); returns the writer and what was
     /// written only once the tag verified.
     ///
     /// **Until this returns `Ok`, what `writer` received is unauthenticated plaintext**, and
@@ -204,13 +205,11 @@ impl S3EncryptionClient {
             return Ok((writer, Download { metadata, plaintext_length: length }));
         }
         let content_key = self.crypto.begin_decrypt(&metadata, encryption_context).await?;
-        let counted = Counted { writer, written: 0 };
-        let (counted, check) =
-            pipelined(&mut body, (counted, TagCheck::new(content_key.decryptor()?)), |state, piece| {
-                let (out, check) = state;
-                check.feed(piece, out)
-            })
-            .await?;
+        // Decryption of one piece beside the write of the one before and the download of the next.
+        let decrypt = |check: &mut TagCheck, piece: &mut [u8]| check.feed(piece);
+        let write = |out: &mut Counted<W>, piece: &mut [u8], released: Released| Ok(released.write_to(piece, out)?);
+        let check = TagCheck::new(content_key.decryptor()?);
+        let (check, counted) = pipelined(&mut body, (check, decrypt), (Counted { writer, written: 0 }, write)).await?;
         check.finish()?;
         Ok((counted.writer, Download { metadata, plaintext_length: counted.written }))
     }

@@ -11,6 +11,7 @@ use std::io::Write;
 
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
+use tokio::sync::mpsc;
 use tracing::debug;
 use zeroize::Zeroizing;
 
@@ -279,37 +280,36 @@ impl TagCheck {
         TagCheck { decryptor, held: [0; TAG_LEN], held_len: 0 }
     }
 
-    /// Runs the next body bytes through the decryptor, in place, and writes the plaintext they
-    /// complete to `out` (`io::sink()` for the check alone): `data` is ciphertext on entry and
-    /// unauthenticated plaintext (or a kept tag candidate) on return, so the caller must have
-    /// stored it first if it needs it and must zero it before it leaves its hands.
-    pub(super) fn feed(&mut self, data: &mut [u8], out: &mut impl Write) -> Result<()> {
+    /// Runs the next body bytes through the decryptor, in place: `data` is ciphertext on entry
+    /// and unauthenticated plaintext (or a kept tag candidate) on return, so the caller must have
+    /// stored it first if it needs it and must zero it before it leaves its hands. The plaintext
+    /// these bytes complete is the returned prefix (bytes held back from the last call) followed
+    /// by the front of `data` (see [`Released`]).
+    pub(super) fn feed(&mut self, data: &mut [u8]) -> Result<Released> {
         if data.len() >= TAG_LEN {
             // Everything held and all but the last 16 bytes of `data` are body, not tag.
-            let mut held = Zeroizing::new(self.held);
-            self.decryptor.update(&mut held[..self.held_len])?;
-            out.write_all(&held[..self.held_len])?;
+            let mut prefix = Zeroizing::new(self.held);
+            let prefix_len = self.held_len;
+            self.decryptor.update(&mut prefix[..prefix_len])?;
             let cut = data.len() - TAG_LEN;
-            let mut tail = [0u8; TAG_LEN];
-            tail.copy_from_slice(&data[cut..]);
-            self.decryptor.update(&mut data[..cut])?;
-            out.write_all(&data[..cut])?;
-            self.held = tail;
+            self.held.copy_from_slice(&data[cut..]);
             self.held_len = TAG_LEN;
-            return Ok(());
+            self.decryptor.update(&mut data[..cut])?;
+            return Ok(Released { prefix, prefix_len, front: cut });
         }
-        // A short piece: join it to what is held, release the front of the join.
+        // A short piece: join it to what is held, release the front of the join (under 16 bytes).
         let mut joined = Zeroizing::new([0u8; 2 * TAG_LEN]);
         joined[..self.held_len].copy_from_slice(&self.held[..self.held_len]);
         joined[self.held_len..self.held_len + data.len()].copy_from_slice(data);
         let total = self.held_len + data.len();
         let cut = total.saturating_sub(TAG_LEN);
         self.decryptor.update(&mut joined[..cut])?;
-        out.write_all(&joined[..cut])?;
+        let mut prefix = Zeroizing::new([0u8; TAG_LEN]);
+        prefix[..cut].copy_from_slice(&joined[..cut]);
         self.held = [0; TAG_LEN];
         self.held[..total - cut].copy_from_slice(&joined[cut..total]);
         self.held_len = total - cut;
-        Ok(())
+        Ok(Released { prefix, prefix_len: cut, front: 0 })
     }
 
     pub(super) fn finish(self) -> Result<()> {
@@ -320,44 +320,98 @@ impl TagCheck {
     }
 }
 
+/// The plaintext one [`TagCheck::feed`] call completed: `prefix[..prefix_len]` (bytes held back
+/// by the call before), then the first `front` bytes of the piece it was given.
+pub(super) struct Released {
+    prefix: Zeroizing<[u8; TAG_LEN]>,
+    prefix_len: usize,
+    front: usize,
+}
+
+impl Released {
+    /// Writes this plaintext, `piece` being the bytes the feed call decrypted.
+    pub(super) fn write_to(&self, piece: &[u8], out: &mut impl Write) -> std::io::Result<()> {
+        out.write_all(&self.prefix[..self.prefix_len])?;
+        out.write_all(&piece[..self.front])
+    }
+}
+
 /// A piece of the body: ciphertext on the way in, zeroed when dropped (the passes leave
 /// unauthenticated plaintext in it).
 pub(super) type Piece = Zeroizing<Vec<u8>>;
 
-/// Runs `work` over `body` piece by piece ([`SPOOL_CHUNK`] bytes) on the blocking pool, the
-/// network read of one piece overlapping the work on the previous one (two pieces in memory);
-/// `state` (a file, a tag check) goes to each job and comes back. Returns the state after the
-/// last piece; on an error the running job finishes on its own and its state is dropped.
-pub(super) async fn pipelined<R, S, F>(body: &mut R, state: S, work: F) -> Result<S>
+/// Pieces a [`pipelined`] run holds at most: one filling from the network, and the rest in or
+/// before its two stages.
+const PIPELINE_PIECES: usize = 4;
+
+/// Runs two stages over `body` piece by piece ([`SPOOL_CHUNK`] bytes), each stage a job on the
+/// blocking pool that takes the pieces in order: while the network fills one piece, `first`
+/// works on the next and `second` on the one before (a spool's write and its tag check, a
+/// decryption and its write), so a stage's work overlaps the other's and the download on
+/// machines with cores to spare. `first` hands `second` a value with each piece. Returns each
+/// stage's state after the last piece, or the first error (a stage's, or the network's: then
+/// the stages finish on their own and their states are dropped).
+pub(super) async fn pipelined<R, A, B, X, F, G>(body: &mut R, first: (A, F), second: (B, G)) -> Result<(A, B)>
 where
     R: AsyncRead + Unpin + ?Sized,
-    S: Send + 'static,
-    F: Fn(&mut S, &mut [u8]) -> Result<()> + Send + Copy + 'static,
+    A: Send + 'static,
+    B: Send + 'static,
+    X: Send + 'static,
+    F: FnMut(&mut A, &mut [u8]) -> Result<X> + Send + 'static,
+    G: FnMut(&mut B, &mut [u8], X) -> Result<()> + Send + 'static,
 {
-    type Job<S> = tokio::task::JoinHandle<Result<(S, Piece)>>;
-    let mut state = Some(state);
-    let mut pending: Option<Job<S>> = None;
-    let mut spare: Option<Piece> = None;
-    let mut piece: Piece = Zeroizing::new(vec![0u8; SPOOL_CHUNK]);
-    loop {
+    let (to_first, mut first_in) = mpsc::channel::<(Piece, usize)>(1);
+    let (to_second, mut second_in) = mpsc::channel::<(Piece, usize, X)>(1);
+    // Room for every piece, so the second stage's hand-back never waits.
+    let (give_back, mut returned) = mpsc::channel::<Piece>(PIPELINE_PIECES);
+    let first_job = tokio::task::spawn_blocking(move || {
+        let (mut state, mut work) = first;
+        while let Some((mut piece, count)) = first_in.blocking_recv() {
+            let handed = work(&mut state, &mut piece[..count])?;
+            if to_second.blocking_send((piece, count, handed)).is_err() {
+                break; // the second stage failed: its error is the one reported
+            }
+        }
+        Ok::<A, Error>(state)
+    });
+    let second_job = tokio::task::spawn_blocking(move || {
+        let (mut state, mut work) = second;
+        while let Some((mut piece, count, handed)) = second_in.blocking_recv() {
+            work(&mut state, &mut piece[..count], handed)?;
+            let _ = give_back.try_send(piece);
+        }
+        Ok::<B, Error>(state)
+    });
+    let mut allocated = 0;
+    let whole = loop {
+        let mut piece = match returned.try_recv() {
+            Ok(piece) => piece,
+            Err(_) if allocated < PIPELINE_PIECES => {
+                allocated += 1;
+                Zeroizing::new(vec![0u8; SPOOL_CHUNK])
+            }
+            Err(_) => match returned.recv().await {
+                Some(piece) => piece,
+                None => break false,
+            },
+        };
         let count = fill(body, &mut piece).await?;
-        if let Some(job) = pending.take() {
-            let (done, emptied) = job.await.map_err(|e| Error::internal(format!("a file writer stopped: {e}")))??;
-            state = Some(done);
-            spare = Some(emptied);
-        }
         if count == 0 {
-            break;
+            break true;
         }
-        let next = spare.take().unwrap_or_else(|| Zeroizing::new(vec![0u8; SPOOL_CHUNK]));
-        let mut full = std::mem::replace(&mut piece, next);
-        let mut current = state.take().expect("returned by the finished job");
-        pending = Some(tokio::task::spawn_blocking(move || {
-            work(&mut current, &mut full[..count])?;
-            Ok((current, full))
-        }));
+        if to_first.send((piece, count)).await.is_err() {
+            break false;
+        }
+    };
+    drop(to_first);
+    let stopped = |e: tokio::task::JoinError| Error::internal(format!("a file job stopped: {e}"));
+    let first = first_job.await.map_err(stopped)?;
+    let second = second_job.await.map_err(stopped)?;
+    let (first, second) = (first?, second?);
+    if !whole {
+        return Err(Error::internal("a file job stopped early"));
     }
-    Ok(state.expect("returned by the finished job"))
+    Ok((first, second))
 }
 
 /// Reads into `buffer` until it is full or the reader ends; the count read.
@@ -588,4 +642,95 @@ pub(super) async fn read_bounded<R: AsyncRead + Unpin + ?Sized>(reader: &mut R, 
         return Err(PolicyViolation::TooLarge { limit }.into());
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::Trickle;
+
+    /// A body that fails after `good` bytes.
+    struct Broken<'a> {
+        good: Trickle<'a>,
+    }
+
+    impl AsyncRead for Broken<'_> {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            out: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            if self.good.data.is_empty() {
+                return Poll::Ready(Err(std::io::Error::other("connection reset")));
+            }
+            Pin::new(&mut self.good).poll_read(cx, out)
+        }
+    }
+
+    fn body(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i % 251) as u8).collect()
+    }
+
+    /// The stages' records of what they saw: the first stage's copy of the bytes and piece
+    /// count, the second stage's copy and the piece numbers the first handed it.
+    async fn run(data: &[u8], step: usize) -> Result<((Vec<u8>, usize), (Vec<u8>, Vec<usize>))> {
+        let first = |seen: &mut (Vec<u8>, usize), piece: &mut [u8]| {
+            seen.0.extend_from_slice(piece);
+            seen.1 += 1;
+            piece.iter_mut().for_each(|byte| *byte ^= 0xff); // the second stage must see this
+            Ok(seen.1)
+        };
+        let second = |seen: &mut (Vec<u8>, Vec<usize>), piece: &mut [u8], number: usize| {
+            seen.0.extend(piece.iter().map(|byte| byte ^ 0xff));
+            seen.1.push(number);
+            Ok(())
+        };
+        let mut reader = Trickle { data, step };
+        pipelined(&mut reader, ((Vec::new(), 0), first), ((Vec::new(), Vec::new()), second)).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn both_stages_see_every_byte_in_order_with_what_the_first_handed_on() {
+        for len in [0, 1, SPOOL_CHUNK - 1, SPOOL_CHUNK, SPOOL_CHUNK + 1, 9 * SPOOL_CHUNK + 7] {
+            for step in [4096, usize::MAX] {
+                let data = body(len);
+                let ((first, pieces), (second, numbers)) = run(&data, step).await.unwrap();
+                assert!(first == data && second == data, "len {len} step {step}");
+                assert_eq!(pieces, len.div_ceil(SPOOL_CHUNK));
+                assert_eq!(numbers, (1..=pieces).collect::<Vec<_>>());
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_error_in_either_stage_or_the_body_is_the_one_returned() {
+        let data = body(12 * SPOOL_CHUNK);
+        for failing in 1..=2 {
+            for at in [1usize, 2, 12] {
+                let first = move |count: &mut usize, _: &mut [u8]| {
+                    *count += 1;
+                    match failing == 1 && *count == at {
+                        true => Err(Error::Usage("first".into())),
+                        false => Ok(()),
+                    }
+                };
+                let second = move |count: &mut usize, _: &mut [u8], ()| {
+                    *count += 1;
+                    match failing == 2 && *count == at {
+                        true => Err(Error::Usage("second".into())),
+                        false => Ok(()),
+                    }
+                };
+                let mut reader = Trickle { data: &data, step: usize::MAX };
+                let error = pipelined(&mut reader, (0, first), (0, second)).await.err().unwrap();
+                let expected = if failing == 1 { "first" } else { "second" };
+                assert!(matches!(&error, Error::Usage(which) if which == expected), "{failing} at {at}: {error:?}");
+            }
+        }
+        let mut reader = Broken { good: Trickle { data: &data[..3 * SPOOL_CHUNK + 5], step: 1 << 16 } };
+        let keep = |_: &mut (), _: &mut [u8]| Ok(());
+        let pass = |_: &mut (), _: &mut [u8], ()| Ok(());
+        let error = pipelined(&mut reader, ((), keep), ((), pass)).await.err().unwrap();
+        assert!(error.to_string().contains("connection reset"), "{error}");
+    }
 }

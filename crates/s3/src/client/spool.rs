@@ -1,10 +1,11 @@
 //! The spool file of verified-first gets too large for memory: the ciphertext goes to a private
 //! unnamed file while the object's tag is checked, then is decrypted from it as the caller reads.
 //!
-//! Download pass ([`spool_and_check`]): each 1 MiB piece is written to the file, sealed with a
+//! Download pass ([`spool_and_check`]): each 1 MiB piece is written to the file and sealed with a
 //! GMAC under a key drawn for this spool file (nonce: the piece's index; the 16-byte tags stay in
-//! memory, 16 KiB for a 1 GiB object), and run through the object's AES-GCM tag check, on the
-//! blocking pool while the next piece downloads. Plaintext never touches the disk.
+//! memory, 16 KiB for a 1 GiB object), then run through the object's AES-GCM tag check: two jobs
+//! on the blocking pool, the check of one piece beside the write of the next and the download of
+//! the one after. Plaintext never touches the disk.
 //!
 //! Release pass ([`SpoolReader`]), once the object's tag verified: [`WORKERS`] jobs on the
 //! blocking pool read pieces back with positional reads, check each piece's GMAC (so a file
@@ -96,13 +97,14 @@ pub(super) async fn spool_and_check<R: AsyncRead + Unpin + ?Sized>(
     file: File,
     check: TagCheck,
 ) -> Result<Spool> {
-    let start = (Counted { writer: file, written: 0 }, SpoolSeal::new()?, check);
-    let (file, seal, check) = pipelined(body, start, |(file, seal, check), piece| {
+    // The file and the seals see the ciphertext before the check decrypts it in place.
+    let store = |(file, seal): &mut (Counted<File>, SpoolSeal), piece: &mut [u8]| {
         file.write_all(piece)?;
-        seal.seal(piece)?;
-        check.feed(piece, &mut std::io::sink())
-    })
-    .await?;
+        seal.seal(piece)
+    };
+    let verify = |check: &mut TagCheck, piece: &mut [u8], ()| check.feed(piece).map(drop);
+    let stored = (Counted { writer: file, written: 0 }, SpoolSeal::new()?);
+    let ((file, seal), check) = pipelined(body, (stored, store), (check, verify)).await?;
     check.finish()?;
     Ok(Spool { file: file.writer, length: file.written, seal })
 }
