@@ -418,7 +418,8 @@ async fn main() {
                 name,
                 size,
                 rounds,
-                || (),
+                // Each round writes a new file: the last round's is deleted off the clock.
+                || drop(std::fs::remove_file(&plain_file)),
                 |()| async {
                     let out = s3.get_object().bucket(&args.bucket).key("plain").send().await.expect("get");
                     assert_eq!(plain_to_file(out.body.into_async_read(), &plain_file, sync).await, size);
@@ -492,7 +493,7 @@ async fn main() {
                 name,
                 size,
                 rounds,
-                || (),
+                || drop(std::fs::remove_file(&envelope_file)),
                 |()| async {
                     let download = client
                         .get_to_path(&args.bucket, "encrypted", &envelope_file, &no_context, &options)

@@ -163,8 +163,7 @@ impl S3EncryptionClient {
 
     /// Gets an object and decrypts it into `writer` (a file, from its current position) as the
     /// body arrives, in 1 MiB writes on the blocking pool (the decryption of the next piece
-    /// beside each write); returns the writer and what was
-    /// written only once the tag verified.
+    /// beside each write); returns the writer and what was written only once the tag verified.
     ///
     /// **Until this returns `Ok`, what `writer` received is unauthenticated plaintext**, and
     /// after an error it still is: give it a file nobody reads meanwhile (a temporary file),
