@@ -43,6 +43,7 @@ CRATES = [
     ("envelope-s3", "crates/s3"),
     ("envelope-dbe", "crates/dbe"),
     ("envelope-gcm-stream", "crates/gcm-stream"),
+    ("envelope-partial-file", "crates/partial-file"),
     ("envelope-kms-local", "crates/kms-local"),
     ("envelope-vectors", "crates/vectors"),
 ]

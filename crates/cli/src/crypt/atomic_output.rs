@@ -1,46 +1,61 @@
-//! Outputs that appear only when complete: written under a hidden temporary name beside the
-//! target and renamed into place on success. A failed or tampered decrypt therefore never leaves
-//! plaintext (or half a ciphertext) at the output path; the temporary file is removed on failure.
+//! Outputs that appear only when complete: written to a temporary file beside the target
+//! (unnamed on Linux, see `envelope-partial-file`) and given the target's name on success. A
+//! failed or tampered decrypt therefore never leaves plaintext (or half a ciphertext) at the
+//! output path; the temporary file is discarded on failure, on an interrupt and, where it is
+//! unnamed, when the process is killed.
 
-use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
+use std::collections::HashMap;
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// The temporary files of a run, so that an interrupt (SIGINT, SIGTERM) can remove them before the
-/// process exits: not even a partial output survives a Ctrl-C.
+use envelope_partial_file::{Mode, PartialFile};
+
+/// The temporary files of a run, so that an interrupt (SIGINT, SIGTERM) can discard them before
+/// the process exits: not even a partial output survives a Ctrl-C. Each entry is the file's
+/// temporary name, or `None` for an unnamed file (the exit frees it).
 #[derive(Debug, Clone, Default)]
-pub struct PendingFiles(Arc<Mutex<HashSet<PathBuf>>>);
+pub struct PendingFiles(Arc<Mutex<HashMap<u64, Option<PathBuf>>>>);
 
 impl PendingFiles {
-    fn insert(&self, path: &Path) {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(path.to_owned());
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Option<PathBuf>>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn remove(&self, path: &Path) {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(path);
-    }
-
-    /// Deletes every temporary file still pending; returns how many.
+    /// Deletes every temporary file still pending that has a name; returns how many outputs
+    /// were pending (the unnamed ones go with the process).
     pub fn remove_all(&self) -> usize {
-        let mut pending = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut pending = self.entries();
         let count = pending.len();
-        for path in pending.drain() {
+        for path in pending.drain().filter_map(|(_, path)| path) {
             let _ = std::fs::remove_file(path);
         }
         count
     }
 }
 
-/// A file being written; [`PendingFile::commit`] puts it in place, dropping it removes it.
+/// A file being written; [`PendingFile::commit`] puts it in place, dropping it discards it.
 #[derive(Debug)]
 pub struct PendingFile {
-    temporary: PathBuf,
     target: PathBuf,
-    file: Option<File>,
+    partial: PartialFile,
+    registered: Registered,
+}
+
+/// A pending file's entry in its run's [`PendingFiles`], removed when the file is placed or
+/// dropped (the partial file itself deletes or frees its content).
+#[derive(Debug)]
+struct Registered {
+    id: u64,
     registry: PendingFiles,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.registry.entries().remove(&self.id);
+    }
 }
 
 impl PendingFile {
@@ -54,67 +69,33 @@ impl PendingFile {
         };
         std::fs::create_dir_all(&directory)?;
         let name = target.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-        let temporary = directory.join(format!(
-            ".{name}.{}-{}.envelope-partial",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(if private { 0o600 } else { 0o666 });
-        }
-        #[cfg(not(unix))]
-        let _ = private;
-        let file = options.open(&temporary)?;
-        registry.insert(&temporary);
-        Ok(PendingFile { temporary, target: target.to_owned(), file: Some(file), registry: registry.clone() })
+        let mode = if private { Mode::Private } else { Mode::Shared };
+        let partial = PartialFile::create(&directory, &name, mode)?;
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        registry.entries().insert(id, partial.temporary_path().map(Path::to_owned));
+        let registered = Registered { id, registry: registry.clone() };
+        Ok(PendingFile { target: target.to_owned(), partial, registered })
     }
 
     /// The file to write to.
-    pub fn file(&mut self) -> &mut File {
-        // Invariant: `file` is Some from `create` until `commit`, which consumes `self`.
-        self.file.as_mut().expect("the file is open until commit")
+    pub fn file(&self) -> &File {
+        self.partial.file()
     }
 
     /// Flushes to disk and moves the file into place. Without `overwrite`, fails if the target
-    /// appeared meanwhile (a hard link cannot replace a file, so the check and the move are one
-    /// step).
-    pub fn commit(mut self, overwrite: bool) -> io::Result<()> {
-        // Invariant: as in `file`: only `commit` (once, by value) and `drop` take it.
-        let file = self.file.take().expect("commit runs once");
-        file.sync_all()?;
-        drop(file);
-        if overwrite {
-            std::fs::rename(&self.temporary, &self.target)?;
-        } else {
-            std::fs::hard_link(&self.temporary, &self.target).map_err(|error| {
-                if error.kind() == io::ErrorKind::AlreadyExists {
-                    io::Error::new(
-                        io::ErrorKind::AlreadyExists,
-                        format!("{} already exists; pass --overwrite to replace it", self.target.display()),
-                    )
-                } else {
-                    error
-                }
-            })?;
-            std::fs::remove_file(&self.temporary)?;
-        }
-        self.registry.remove(&self.temporary);
-        self.temporary = PathBuf::new();
-        Ok(())
-    }
-}
-
-impl Drop for PendingFile {
-    fn drop(&mut self) {
-        self.file.take();
-        if !self.temporary.as_os_str().is_empty() {
-            let _ = std::fs::remove_file(&self.temporary);
-            self.registry.remove(&self.temporary);
-        }
+    /// appeared meanwhile (the check and the move are one step).
+    pub fn commit(self, overwrite: bool) -> io::Result<()> {
+        self.partial.file().sync_all()?;
+        let PendingFile { target, partial, registered } = self;
+        let placed = partial.place(&target, overwrite);
+        drop(registered);
+        placed.map_err(|error| match error.kind() {
+            io::ErrorKind::AlreadyExists => io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} already exists; pass --overwrite to replace it", target.display()),
+            ),
+            _ => error,
+        })
     }
 }
 
@@ -142,12 +123,12 @@ mod tests {
         let dir = scratch("drop");
         let target = dir.join("out");
         let registry = PendingFiles::default();
-        let mut pending = PendingFile::create(&target, true, &registry).unwrap();
+        let pending = PendingFile::create(&target, true, &registry).unwrap();
         pending.file().write_all(b"secret").unwrap();
         assert!(!target.exists());
         drop(pending);
         assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
-        let mut pending = PendingFile::create(&target, true, &registry).unwrap();
+        let pending = PendingFile::create(&target, true, &registry).unwrap();
         pending.file().write_all(b"done").unwrap();
         pending.commit(false).unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"done");
@@ -157,18 +138,20 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
         }
+        assert_eq!(registry.remove_all(), 0);
         std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
-    fn an_interrupt_removes_what_is_pending() {
+    fn an_interrupt_discards_what_is_pending() {
         let dir = scratch("interrupt");
         let registry = PendingFiles::default();
-        let mut first = PendingFile::create(&dir.join("a"), true, &registry).unwrap();
+        let first = PendingFile::create(&dir.join("a"), true, &registry).unwrap();
         first.file().write_all(b"partial").unwrap();
         let second = PendingFile::create(&dir.join("b"), true, &registry).unwrap();
         second.commit(false).unwrap();
         assert_eq!(registry.remove_all(), 1);
+        // A named temporary file is deleted now; an unnamed one never had a name.
         assert_eq!(entries(&dir), vec!["b".to_owned()]);
         drop(first);
         std::fs::remove_dir_all(dir).unwrap();
@@ -179,14 +162,15 @@ mod tests {
         let dir = scratch("race");
         let target = dir.join("out");
         let registry = PendingFiles::default();
-        let mut pending = PendingFile::create(&target, false, &registry).unwrap();
+        let pending = PendingFile::create(&target, false, &registry).unwrap();
         pending.file().write_all(b"new").unwrap();
         std::fs::write(&target, b"old").unwrap();
         let error = pending.commit(false).unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::AlreadyExists);
+        assert!(error.to_string().contains("--overwrite"), "{error}");
         assert_eq!(std::fs::read(&target).unwrap(), b"old");
         assert_eq!(entries(&dir), vec!["out".to_owned()]);
-        let mut pending = PendingFile::create(&target, false, &registry).unwrap();
+        let pending = PendingFile::create(&target, false, &registry).unwrap();
         pending.file().write_all(b"new").unwrap();
         pending.commit(true).unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"new");

@@ -74,7 +74,7 @@ pub fn encrypt(client: &BlockingClient, settings: &EncryptSettings<'_>, job: &Jo
             encrypt_into(client, settings, &mut reader, sink).and_then(flush)
         }
         Target::File(path) => {
-            let mut pending =
+            let pending =
                 PendingFile::create(path, false, settings.pending).map_err(|error| cannot_write(path, error))?;
             let sink = BufWriter::with_capacity(CHUNK, pending.file());
             let info = encrypt_into(client, settings, &mut reader, sink).and_then(flush)?;
@@ -140,7 +140,7 @@ pub fn decrypt(client: &BlockingClient, settings: &DecryptSettings<'_>, job: &Jo
     let result = match &job.target {
         Target::Stdout => write_plaintext_to_stdout(&mut plaintext, settings.buffer),
         Target::File(path) => {
-            let mut pending =
+            let pending =
                 PendingFile::create(path, true, settings.pending).map_err(|error| cannot_write(path, error))?;
             let mut sink = BufWriter::with_capacity(CHUNK, pending.file());
             copy(&mut plaintext, &mut sink)?;

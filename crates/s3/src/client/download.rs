@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use envelope_partial_file::{Mode, PartialFile};
 use tracing::debug;
 
 use super::get::{Counted, Released, TagCheck, pipelined, read_bounded};
-use super::partial::PartialFile;
 use super::{S3EncryptionClient, s3_error};
 use crate::error::{Error, Result};
 use crate::metadata::ContentMetadata;
@@ -143,7 +143,7 @@ impl S3EncryptionClient {
             .into_owned();
         // Unnamed where the OS allows (nothing left behind by a killed process), else a hidden
         // named file; mode 0600, deleted on every error below.
-        let partial = PartialFile::create(&directory, &name)?;
+        let partial = PartialFile::create(&directory, &name, Mode::Private)?;
         debug!(bucket, key, unnamed = partial.is_unnamed(), "getting an object into a temporary file");
         let file = partial.file().try_clone()?;
         let (file, download) = self.get_into_writer(bucket, key, file, encryption_context).await?;

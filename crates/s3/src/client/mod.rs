@@ -45,7 +45,6 @@ mod download;
 mod endpoint;
 mod get;
 mod multipart;
-mod partial;
 mod put;
 mod range;
 mod rotate;
