@@ -26,7 +26,7 @@ pub enum Source {
 pub enum Target {
     /// Standard output.
     Stdout,
-    /// A file (written under a temporary name and renamed into place on success).
+    /// A file (written to a temporary file, unnamed on Linux, and named only on success).
     File(PathBuf),
 }
 
