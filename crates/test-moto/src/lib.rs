@@ -32,6 +32,27 @@ sys.stdin.read()
 server.stop()
 "#;
 
+/// The server script of [`SERVER_SCRIPT`], but answering one request at a time. For tests that
+/// race writers on purpose: moto runs a DynamoDB transaction by deep-copying the tables and, when
+/// a condition fails, restoring that copy, which on the threaded server also undoes any other
+/// transaction that committed meanwhile (real DynamoDB never does). Serialised, the racers still
+/// interleave between requests (read, then conditional write), so conflicts still happen.
+pub const SERIAL_SERVER_SCRIPT: &str = r#"
+import sys, threading
+try:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+except Exception as error:
+    print("moto-missing: %s" % error, flush=True)
+    sys.exit(3)
+server = make_server("127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=False)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+host, port = server.server_address[:2]
+print("listening on http://%s:%d" % (host, port), flush=True)
+sys.stdin.read()
+server.shutdown()
+"#;
+
 /// A running moto server; stopped when dropped.
 #[derive(Debug)]
 pub struct Moto {
