@@ -2,7 +2,7 @@
 # envelope's S3 client against plain aws-sdk-s3, same machine, same run, on moto_server S3
 # (loopback): put/get MB/s and peak RSS growth per phase, plus the client-side crypto alone.
 #
-#   benches/s3/run.sh [--size-mib N] [--rounds N] [--json] [--no-build]
+#   benches/s3/run.sh [--size-mib N] [--rounds N] [--gets-only] [--link-mb-per-s N] [--dir DIR] [--json] [--no-build]
 #
 # MOTO_PYTHON (default: $ENVELOPE_MOTO_PYTHON, else python3) must have moto[server]; the server is
 # crates/s3/tests/common/moto_s3_server.py (moto 5.2.1's multipart response fixed up). Builds the

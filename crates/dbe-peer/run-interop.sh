@@ -56,6 +56,23 @@ query_expect() {
 # Conditions queried: each beacon, one value matching several items.
 conditions=("Email=ana@example.com" "Ssn=123-45-0003" "EmailDate=D-2026-12-01#E-ana@example.com" "Email=none@example.com")
 
+# queries_match WRITERS READER...: for each condition, each READER (envelope, peer) answers with
+# exactly the expected items among the WRITERS' (p, e, s) items, on the current suite's table.
+queries_match() {
+  local writers="$1" condition reader
+  shift
+  for condition in "${conditions[@]}"; do
+    query_expect "$writers" "${condition%%=*}" "${condition#*=}" >"$work/want"
+    for reader in "$@"; do
+      case "$reader" in
+        envelope) "$envelope" db query "${db[@]}" --eq "$condition" >"$work/got" ;;
+        peer) "$peer" query "${peer_keys[@]}" --table "$table" --eq "$condition" >"$work/got" ;;
+      esac
+      same_items "$work/got" "$work/want"
+    done
+  done
+}
+
 for suite in 0x6700 0x6701; do
   table="Items_${suite}"
   config="$work/config-$suite.json"
@@ -70,11 +87,7 @@ for suite in 0x6700 0x6701; do
     python3 "$here/interop_check.py" pick "$work/peer-items.json" "$id" >"$work/want"
     same_items "$work/got" "$work/want"
   done
-  for condition in "${conditions[@]}"; do
-    "$envelope" db query "${db[@]}" --eq "$condition" >"$work/got"
-    query_expect p "${condition%%=*}" "${condition#*=}" >"$work/want"
-    same_items "$work/got" "$work/want"
-  done
+  queries_match p envelope
 
   log "$suite: envelope writes, the peer reads and queries"
   "$envelope" db put "${db[@]}" -i "$work/envelope-items.json"
@@ -83,13 +96,7 @@ for suite in 0x6700 0x6701; do
     python3 "$here/interop_check.py" pick "$work/envelope-items.json" "$id" >"$work/want"
     same_items "$work/got" "$work/want"
   done
-  for condition in "${conditions[@]}"; do
-    query_expect pe "${condition%%=*}" "${condition#*=}" >"$work/want"
-    "$peer" query "${peer_keys[@]}" --table "$table" --eq "$condition" >"$work/got"
-    same_items "$work/got" "$work/want"
-    "$envelope" db query "${db[@]}" --eq "$condition" >"$work/got"
-    same_items "$work/got" "$work/want"
-  done
+  queries_match pe peer envelope
 
   log "$suite: beacons written by both for the same plaintext"
   for n in 1 2 3 4 5 6; do
@@ -111,11 +118,7 @@ for suite in 0x6700 0x6701; do
     python3 "$here/interop_check.py" pick "$work/sqlite-items.json" "$id" >"$work/want"
     same_items "$work/got" "$work/want"
   done
-  for condition in "${conditions[@]}"; do
-    query_expect pes "${condition%%=*}" "${condition#*=}" >"$work/want"
-    "$peer" query "${peer_keys[@]}" --table "$table" --eq "$condition" >"$work/got"
-    same_items "$work/got" "$work/want"
-  done
+  queries_match pes peer
 done
 
 log "$checks checks passed"

@@ -20,7 +20,7 @@
 //! use envelope_partial_file::{Mode, PartialFile};
 //!
 //! let dir = tempfile::tempdir()?;
-//! let mut partial = PartialFile::create(dir.path(), "report.csv", Mode::Private)?;
+//! let partial = PartialFile::create(dir.path(), "report.csv", Mode::Private)?;
 //! partial.file().write_all(b"a,b\n")?;
 //! partial.place(&dir.path().join("report.csv"), false)?;
 //! assert_eq!(std::fs::read(dir.path().join("report.csv"))?, b"a,b\n");
