@@ -31,6 +31,10 @@
 //!    the download.
 //!
 //! The key is a raw AES-256 key, so the figures are S3 and the content cipher, not KMS.
+//!
+//! A failed step (a request the server refuses, a short body, a file that cannot be written)
+//! ends the run through `expect`, whose message names the step: a bench has no partial result
+//! worth returning, and a figure measured around a failure would be wrong.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -103,6 +107,15 @@ fn reset_peak() -> Option<u64> {
     status_kib("VmRSS:")
 }
 
+struct Phase {
+    name: &'static str,
+    /// Each round's time, in the order run (pass by pass for the network phases).
+    rounds: Vec<f64>,
+    bytes: usize,
+    peak_growth_mib: Option<f64>,
+    peak_rss_mib: Option<f64>,
+}
+
 impl Phase {
     fn mean(&self) -> f64 {
         self.rounds.iter().sum::<f64>() / self.rounds.len() as f64
@@ -121,15 +134,6 @@ fn median(mut values: Vec<f64>) -> f64 {
         0 if middle > 0 => (values[middle - 1] + values[middle]) / 2.0,
         _ => values.get(middle).copied().unwrap_or(f64::NAN),
     }
-}
-
-struct Phase {
-    name: &'static str,
-    /// Each round's time, in the order run (pass by pass for the network phases).
-    rounds: Vec<f64>,
-    bytes: usize,
-    peak_growth_mib: Option<f64>,
-    peak_rss_mib: Option<f64>,
 }
 
 /// Times `rounds` runs of `run`, each on a fresh input from `setup` (untimed; its memory counts
@@ -181,7 +185,8 @@ const PACER_BURST: std::time::Duration = std::time::Duration::from_millis(5);
 impl Pacer {
     async fn pass(&self, bytes: usize) {
         let due = {
-            let mut next_free = self.next_free.lock().expect("pacer");
+            // Nothing in this block panics, so the lock is never poisoned; the time is valid either way.
+            let mut next_free = self.next_free.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             let now = Instant::now();
             let start = (*next_free).max(now.checked_sub(PACER_BURST).unwrap_or(now));
             *next_free = start + std::time::Duration::from_secs_f64(bytes as f64 / self.bytes_per_s);
@@ -228,6 +233,7 @@ async fn pump(
     let _ = to.shutdown().await;
 }
 
+/// The larger of two peaks, either of which may be unknown (off Linux).
 fn larger(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.max(b)),
@@ -315,7 +321,10 @@ async fn plain_into(mut reader: impl tokio::io::AsyncRead + Unpin, file: std::fs
                 allocated += 1;
                 vec![0u8; 1 << 20]
             }
-            Err(_) => returned.recv().await.expect("the writer returns pieces"),
+            Err(_) => match returned.recv().await {
+                Some(piece) => piece,
+                None => break, // the writer stopped: its join below reports why
+            },
         };
         let mut filled = 0;
         while filled < piece.len() {
@@ -329,7 +338,9 @@ async fn plain_into(mut reader: impl tokio::io::AsyncRead + Unpin, file: std::fs
             break;
         }
         total += filled;
-        to_writer.send((piece, filled)).await.expect("the writer runs");
+        if to_writer.send((piece, filled)).await.is_err() {
+            break; // the writer stopped: its join below reports why
+        }
     }
     drop(to_writer);
     (writer.await.expect("writer"), total)
@@ -492,8 +503,17 @@ async fn main() {
         s3.put_object().bucket(&args.bucket).key("plain").body(body).send().await.expect("put");
         client.put_object(&args.bucket, "encrypted", &plaintext[..], &PutOptions::new()).await.expect("put");
     }
+    // Before each pass and after the last, off the clock: the file gets' files deleted and the
+    // file system brought to rest (their writeback, the journal commit and the discards of the
+    // fsync'd ones), so that it does not fall on the next pass's first phases; every file get
+    // thus writes a new file.
+    let settle = || {
+        let _ = (std::fs::remove_file(&plain_file), std::fs::remove_file(&envelope_file));
+        let _ = std::process::Command::new("sync").status();
+    };
     let mut passes = Vec::new();
     for pass in 0..rounds {
+        settle();
         if !args.gets_only {
             in_turn(
                 pass,
@@ -576,7 +596,6 @@ async fn main() {
                 false => ("aws-sdk-s3 GetObject to a file", "envelope get_to_path"),
                 true => ("aws-sdk-s3 GetObject to a file + fsync", "envelope get_to_path + fsync"),
             };
-            // Each get writes a new file: the one before is deleted off the clock.
             let options = DownloadOptions::new().sync(sync);
             in_turn(
                 pass,
@@ -585,7 +604,7 @@ async fn main() {
                         plain_name,
                         size,
                         1,
-                        || drop(std::fs::remove_file(&plain_file)),
+                        || (),
                         |()| async {
                             let out = s3.get_object().bucket(&args.bucket).key("plain").send().await.expect("get");
                             assert_eq!(plain_to_file(out.body.into_async_read(), &plain_file, sync).await, size);
@@ -595,7 +614,7 @@ async fn main() {
                         envelope_name,
                         size,
                         1,
-                        || drop(std::fs::remove_file(&envelope_file)),
+                        || (),
                         |()| async {
                             let download = client
                                 .get_to_path(&args.bucket, "encrypted", &envelope_file, &no_context, &options)
@@ -609,12 +628,8 @@ async fn main() {
             )
             .await;
         }
-        // Between passes, off the clock: the pass's files deleted and the file system brought
-        // to rest (their writeback, the journal commit and discards of the fsync'd ones), so
-        // that it does not fall on the next pass's first phases.
-        let _ = (std::fs::remove_file(&plain_file), std::fs::remove_file(&envelope_file));
-        let _ = std::process::Command::new("sync").status();
     }
+    settle();
     phases.extend(merge_passes(passes));
 
     for phase in &phases {
